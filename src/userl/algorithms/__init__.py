@@ -1,0 +1,18 @@
+"""Algorithms: a registry of `Algorithm` classes built from the run config by name."""
+
+from __future__ import annotations
+
+from userl.algorithms import sac  # noqa: F401  (registers "sac")
+from userl.algorithms.base import Algorithm
+from userl.config.schema import Config
+from userl.core.registry import ALGORITHMS
+from userl.core.specs import ObservationSpec
+
+
+def build_algorithm(cfg: Config, obs_spec: ObservationSpec, action_dim: int,
+                    device: str = "cpu") -> Algorithm:
+    """Build the algorithm registered under `cfg.algo.name`, with its policy and critics."""
+    return ALGORITHMS.get(cfg.algo.name)(cfg, obs_spec, action_dim, device)
+
+
+__all__ = ["Algorithm", "build_algorithm"]

@@ -1,0 +1,145 @@
+"""Soft actor-critic; RLPD is its options (critic ensemble, random target subset, LayerNorm).
+
+One `update` = one critic step (+ Polyak target update); every `critic_actor_ratio`-th
+update also steps the actor and the temperature.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from userl.algorithms.base import Algorithm
+from userl.algorithms.critics import EnsembleCritic
+from userl.config.schema import Config, SACConfig
+from userl.core.registry import ALGORITHMS
+from userl.core.specs import ObservationSpec
+from userl.core.types import Batch
+from userl.policies import build_policy
+
+
+@ALGORITHMS.register("sac")
+class SAC(Algorithm):
+    def __init__(self, cfg: Config, obs_spec: ObservationSpec, action_dim: int,
+                 device: str = "cpu") -> None:
+        algo: SACConfig = cfg.algo  # type: ignore[assignment]
+        if not 1 <= algo.critic_subset <= algo.num_critics:
+            raise ValueError(f"algo.critic_subset={algo.critic_subset} must be within "
+                             f"[1, algo.num_critics={algo.num_critics}]")
+        if algo.critic_actor_ratio < 1:
+            raise ValueError(f"algo.critic_actor_ratio={algo.critic_actor_ratio} must be >= 1")
+        self.cfg = algo
+        self.device = torch.device(device)
+        self.target_entropy = (-action_dim / 2.0 if algo.target_entropy is None
+                               else float(algo.target_entropy))
+
+        self.policy = build_policy(cfg.policy, obs_spec, action_dim).to(self.device)
+        self.critic = EnsembleCritic(algo.num_critics, obs_spec.state_dim, action_dim,
+                                     algo.critic_hidden_dims, algo.critic_layer_norm,
+                                     algo.critic_activation).to(self.device)
+        self.target_critic = copy.deepcopy(self.critic).requires_grad_(False)
+        self.log_temperature = nn.Parameter(
+            torch.tensor(math.log(algo.init_temperature), device=self.device))
+
+        self.actor_optim = torch.optim.Adam(self.policy.parameters(), lr=algo.actor_lr)
+        self.critic_optim = torch.optim.Adam(self.critic.parameters(), lr=algo.critic_lr)
+        self.temperature_optim = torch.optim.Adam([self.log_temperature], lr=algo.temperature_lr)
+
+        self.grad_steps = 0
+        self.actor_steps = 0
+        self.last_target_heads: Tensor | None = None  # the subset drawn by the last update
+
+    @property
+    def temperature(self) -> Tensor:
+        return self.log_temperature.exp()
+
+    # ------------------------------------------------------------------ losses
+    def critic_loss(self, batch: Batch) -> tuple[Tensor, dict[str, float]]:
+        """Mean over heads of the TD error against min over a random subset of target heads."""
+        with torch.no_grad():
+            next_actions, next_log_prob = self.policy.sample(batch.next_observations)
+            heads = torch.randperm(self.critic.num_heads, device=self.device)
+            heads = heads[: self.cfg.critic_subset]
+            self.last_target_heads = heads
+            next_q = self.target_critic(batch.next_observations, next_actions, heads)
+            next_q = next_q.min(dim=0).values
+            if self.cfg.backup_entropy:
+                next_q = next_q - self.temperature * next_log_prob
+            target = batch.rewards + self.cfg.gamma * (1.0 - batch.terminated) * next_q
+        q = self.critic(batch.observations, batch.actions)  # (E, B)
+        loss = F.mse_loss(q, target.unsqueeze(0).expand_as(q))
+        return loss, {"train/q_mean": q.mean().item(), "train/target_q": target.mean().item()}
+
+    def actor_loss(self, batch: Batch) -> tuple[Tensor, Tensor]:
+        """E[alpha log pi(a|s) - mean_heads Q(s, a)]; gradients reach the policy only."""
+        actions, log_prob = self.policy.sample(batch.observations)
+        q = self.critic(batch.observations, actions, detach=True).mean(dim=0)
+        loss = (self.temperature.detach() * log_prob - q).mean()
+        return loss, log_prob
+
+    def temperature_loss(self, log_prob: Tensor) -> Tensor:
+        """Raises the temperature while the entropy is below target, lowers it above."""
+        entropy = -log_prob.detach().mean()
+        return self.temperature * (entropy - self.target_entropy)
+
+    # ------------------------------------------------------------------ update
+    def _step(self, optim: torch.optim.Optimizer, loss: Tensor, params: Any) -> None:
+        optim.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.cfg.grad_clip_norm > 0:
+            nn.utils.clip_grad_norm_(params, self.cfg.grad_clip_norm)
+        optim.step()
+
+    @torch.no_grad()
+    def _update_target(self) -> None:
+        for target, online in zip(self.target_critic.parameters(), self.critic.parameters()):
+            target.lerp_(online, self.cfg.tau)
+
+    def update(self, batch: Batch) -> dict[str, float]:
+        critic_loss, metrics = self.critic_loss(batch)
+        self._step(self.critic_optim, critic_loss, self.critic.parameters())
+        self._update_target()
+        metrics["train/critic_loss"] = critic_loss.item()
+
+        if self.grad_steps % self.cfg.critic_actor_ratio == 0:
+            actor_loss, log_prob = self.actor_loss(batch)
+            self._step(self.actor_optim, actor_loss, self.policy.parameters())
+            temperature_loss = self.temperature_loss(log_prob)
+            self._step(self.temperature_optim, temperature_loss, [self.log_temperature])
+            self.actor_steps += 1
+            metrics["train/actor_loss"] = actor_loss.item()
+            metrics["train/entropy"] = -log_prob.mean().item()
+        metrics["train/temperature"] = self.temperature.item()
+        self.grad_steps += 1
+        return metrics
+
+    # ------------------------------------------------------------------ checkpoints
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "policy": self.policy.state_dict(),
+            "critic": self.critic.state_dict(),
+            "target_critic": self.target_critic.state_dict(),
+            "log_temperature": self.log_temperature.detach().clone(),
+            "actor_optim": self.actor_optim.state_dict(),
+            "critic_optim": self.critic_optim.state_dict(),
+            "temperature_optim": self.temperature_optim.state_dict(),
+            "grad_steps": self.grad_steps,
+            "actor_steps": self.actor_steps,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.policy.load_state_dict(state["policy"])
+        self.critic.load_state_dict(state["critic"])
+        self.target_critic.load_state_dict(state["target_critic"])
+        with torch.no_grad():
+            self.log_temperature.copy_(state["log_temperature"])
+        self.actor_optim.load_state_dict(state["actor_optim"])
+        self.critic_optim.load_state_dict(state["critic_optim"])
+        self.temperature_optim.load_state_dict(state["temperature_optim"])
+        self.grad_steps = int(state["grad_steps"])
+        self.actor_steps = int(state["actor_steps"])

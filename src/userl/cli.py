@@ -1,0 +1,137 @@
+"""The one `userl` command: train, eval, collect, data stats (and more as they land)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from userl.core.registry import Registry, UnknownNameError
+
+os.environ.setdefault("MUJOCO_GL", "egl")
+
+COMMANDS: Registry = Registry("command")
+USAGE = """usage: userl COMMAND [key=value ...]
+  train [key=value ...]                         train (see README for keys)
+  eval run=runs/<name> episodes=N [out=F.json]  evaluate a trained run
+  eval task=T policy=expert episodes=N          evaluate the scripted expert
+  collect task=T teleop=expert episodes=N out=DIR   record demonstrations
+  data stats PATH                               describe an episode store"""
+
+
+class UsageError(ValueError):
+    """Bad command-line input; exits 2 with one line."""
+
+
+def take(arguments: list[str], key: str, default: str | None = None) -> str | None:
+    """Remove `key=value` from `arguments` and return the value (last one wins)."""
+    value = default
+    for argument in list(arguments):
+        if argument.startswith(f"{key}="):
+            value = argument.partition("=")[2]
+            arguments.remove(argument)
+    return value
+
+
+def positive_int(text: str | None, key: str) -> int:
+    try:
+        value = int(text or "")
+    except ValueError:
+        raise UsageError(f"{key}={text!r} is not a whole number; write e.g. {key}=20") from None
+    if value < 0:
+        raise UsageError(f"{key}={value} must be >= 0")
+    return value
+
+
+@COMMANDS.register("train")
+def train_command(arguments: list[str]) -> int:
+    from userl.config.loader import load_config
+    from userl.runtime.train import train
+
+    train(load_config(arguments))
+    return 0
+
+
+@COMMANDS.register("eval")
+def eval_command(arguments: list[str]) -> int:
+    from userl.config.loader import load_config, load_config_file
+    from userl.runtime.evaluation import results_of, run_episodes
+
+    arguments = list(arguments)
+    run = take(arguments, "run")
+    out = take(arguments, "out")
+    episodes = positive_int(take(arguments, "episodes", "20"), "episodes")
+    source = "expert" if take(arguments, "policy") == "expert" else "policy"
+    if run is not None:
+        config = load_config_file(Path(run) / "config.yaml", arguments)
+    elif source == "expert":
+        config = load_config(arguments)
+    else:
+        raise UsageError("eval needs run=runs/<name> (a trained run) or policy=expert")
+    report = results_of(run_episodes(config, source, episodes, Path(run) if run else None))
+    report.update({"task": config.task.name, "policy": source, "run": run})
+    print(json.dumps({k: v for k, v in report.items() if k != "results"}))
+    if out:
+        Path(out).write_text(json.dumps(report, indent=2))
+    return 0
+
+
+@COMMANDS.register("collect")
+def collect_command(arguments: list[str]) -> int:
+    from userl.config.loader import load_config
+    from userl.data.store import EpisodeStore
+    from userl.runtime.evaluation import run_episodes
+
+    arguments = list(arguments)
+    teleop = take(arguments, "teleop", "expert")
+    out = take(arguments, "out")
+    episodes = positive_int(take(arguments, "episodes", "20"), "episodes")
+    if teleop != "expert":
+        raise UsageError(f"teleop={teleop} is not available; choose one of: expert")
+    if not out:
+        raise UsageError("collect needs out=DIR, the episode store to write")
+    config = load_config(arguments)
+    store = EpisodeStore(out).create()
+    collected = run_episodes(config, teleop, episodes, seed_base=config.run.seed * 100_000)
+    for episode in collected:
+        store.write(episode)
+    successes = sum(e.success for e in collected)
+    print(json.dumps({"out": out, "episodes": len(collected), "successes": successes}))
+    return 0
+
+
+@COMMANDS.register("data")
+def data_command(arguments: list[str]) -> int:
+    from userl.data.store import EpisodeStore
+
+    if len(arguments) != 2 or arguments[0] != "stats":
+        raise UsageError("usage: userl data stats PATH")
+    path = Path(arguments[1])
+    if not path.is_dir():
+        raise UsageError(f"no episode store at {path}; give a folder like runs/<name>/episodes")
+    print(json.dumps(EpisodeStore(path).stats()))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from userl.config.loader import ConfigError
+
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if not arguments or arguments[0] in ("-h", "--help", "help"):
+        print(USAGE)
+        return 0 if arguments else 2
+    try:
+        command: Callable[[list[str]], int] = COMMANDS.get(arguments[0])
+        return command(arguments[1:])
+    except (ConfigError, UsageError, UnknownNameError) as error:
+        print(f"userl: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("userl: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

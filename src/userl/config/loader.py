@@ -1,0 +1,166 @@
+"""Compose a `Config` from YAML presets and `key=value` overrides.
+
+`task=peg_insertion` (a group name without a dot) picks `presets/task/peg_insertion.yaml`;
+`algo.gamma=0.99` overrides one field. The preset's `name` picks the schema class through
+the group's registry. Any unknown key, wrong type or out-of-range value is a `ConfigError`
+with one line that names the key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from omegaconf import DictConfig, FloatNode, OmegaConf, StringNode
+from omegaconf.errors import OmegaConfBaseException
+
+from userl.config.schema import GROUP_SCHEMAS, Config
+from userl.config.validation import validate
+from userl.core.registry import UnknownNameError
+
+PRESET_DIR = Path(__file__).parent / "presets"
+DEFAULT_PRESETS: dict[str, str] = {
+    "task": "peg_insertion",
+    "robot": "sim_franka",
+    "algo": "rlpd",
+    "policy": "mlp",
+    "pipeline": "async",
+}
+
+
+class ConfigError(ValueError):
+    """Bad configuration input; the message is one line that names the key and the fix."""
+
+
+def preset_names(group: str) -> list[str]:
+    return sorted(path.stem for path in (PRESET_DIR / group).glob("*.yaml"))
+
+
+def load_preset(group: str, name: str) -> dict[str, Any]:
+    path = PRESET_DIR / group / f"{name}.yaml"
+    if not path.is_file():
+        known = ", ".join(preset_names(group)) or "none"
+        raise ConfigError(f"unknown {group} preset {name!r} ({group}={name}); choose one of: {known}")
+    data = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"preset {path} must be a mapping of keys to values")
+    data.setdefault("name", name)
+    return data
+
+
+def split_arguments(arguments: Sequence[str]) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Separate group selections (`task=T`) from field overrides (`a.b=v`), in order."""
+    selections: dict[str, str] = {}
+    overrides: list[tuple[str, str]] = []
+    for argument in arguments:
+        key, sep, value = argument.partition("=")
+        if not sep or not key:
+            raise ConfigError(
+                f"argument {argument!r} is not key=value; write e.g. run.env_steps=2000"
+            )
+        if key in GROUP_SCHEMAS:
+            selections[key] = value
+        else:
+            overrides.append((key, value))
+    return selections, overrides
+
+
+def _schema_instance(group: str, preset: dict[str, Any]) -> Any:
+    try:
+        return GROUP_SCHEMAS[group].get(str(preset["name"]))()
+    except UnknownNameError as error:
+        raise ConfigError(f"{group}.name: {error}") from None
+
+
+def _describe(error: OmegaConfBaseException, fallback_key: str) -> str:
+    key = getattr(error, "full_key", None) or fallback_key
+    message = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if "not in struct" in message or "Key '" in message and "not in" in message:
+        return f"unknown config key {key!r}; check its spelling (see config.yaml of any run)"
+    return f"bad value for {key!r}: {message}"
+
+
+def _typed(node: Any, value: Any) -> Any:
+    """Interpret command-line text by the field's declared type (`run.name=0123` stays text)."""
+    if not isinstance(value, str):
+        return float(value) if isinstance(node, FloatNode) and isinstance(value, int) else value
+    if isinstance(node, StringNode):
+        return value
+    try:
+        parsed = yaml.safe_load(value) if value != "" else ""
+    except yaml.YAMLError:
+        return value
+    if isinstance(node, FloatNode) and isinstance(parsed, int) and not isinstance(parsed, bool):
+        return float(parsed)
+    return parsed
+
+
+def compose(groups: dict[str, dict[str, Any]], overrides: Sequence[tuple[str, Any]],
+            rest: dict[str, Any] | None = None) -> Config:
+    """Build a validated `Config` from per-group mappings, top-level values and overrides."""
+    config = Config(**{group: _schema_instance(group, data) for group, data in groups.items()})
+    node: DictConfig = OmegaConf.structured(config)
+    OmegaConf.set_struct(node, True)
+    sections = {**groups, **{k: v for k, v in (rest or {}).items() if isinstance(v, dict)}}
+    for section, data in sections.items():
+        if section not in node:
+            raise ConfigError(f"unknown config key {section!r}; check its spelling")
+        try:
+            node[section] = OmegaConf.merge(node[section], data)
+        except OmegaConfBaseException as error:
+            raise ConfigError(_describe(error, section)) from None
+    for key, value in (rest or {}).items():
+        if not isinstance(value, dict):
+            _set(node, key, value)
+    for key, value in overrides:
+        _set(node, key, value)
+    try:
+        resolved: Config = OmegaConf.to_object(node)  # type: ignore[assignment]
+    except OmegaConfBaseException as error:
+        raise ConfigError(_describe(error, "config")) from None
+    problem = validate(resolved)
+    if problem:
+        raise ConfigError(problem)
+    return resolved
+
+
+def _set(node: DictConfig, key: str, value: Any) -> None:
+    parent_key, _, leaf = key.rpartition(".")
+    try:
+        parent = OmegaConf.select(node, parent_key, throw_on_missing=True) if parent_key else node
+    except OmegaConfBaseException as error:
+        raise ConfigError(_describe(error, key)) from None
+    if not isinstance(parent, DictConfig) or leaf not in parent:
+        raise ConfigError(f"unknown config key {key!r}; check its spelling (see config.yaml of any run)")
+    if isinstance(parent[leaf], DictConfig):
+        raise ConfigError(f"{key!r} is a section, not a value; set one of its fields, e.g. {key}.name=...")
+    try:
+        parent[leaf] = _typed(parent._get_node(leaf), value)
+    except OmegaConfBaseException as error:
+        raise ConfigError(_describe(error, key)) from None
+
+
+def load_config(arguments: Sequence[str] = ()) -> Config:
+    """The config of a command line: defaults, then chosen presets, then overrides."""
+    selections, overrides = split_arguments(arguments)
+    chosen = {**DEFAULT_PRESETS, **selections}
+    groups = {group: load_preset(group, name) for group, name in chosen.items()}
+    return compose(groups, overrides)
+
+
+def load_config_file(path: Path, arguments: Sequence[str] = ()) -> Config:
+    """Reload a saved `config.yaml` (its groups keep their schema), then apply overrides."""
+    if not path.is_file():
+        raise ConfigError(f"no config file at {path}; pass run=runs/<name> of an existing run")
+    data = yaml.safe_load(path.read_text()) or {}
+    selections, overrides = split_arguments(arguments)
+    groups = {group: data.pop(group, {}) for group in GROUP_SCHEMAS}
+    for group, name in selections.items():
+        groups[group] = load_preset(group, name)
+    return compose(groups, overrides, rest=data)
+
+
+def to_yaml(config: Config) -> str:
+    return OmegaConf.to_yaml(OmegaConf.structured(config))

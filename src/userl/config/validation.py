@@ -1,0 +1,68 @@
+"""Range and choice checks that types alone cannot express; each names the key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import fields, is_dataclass
+from typing import Any
+
+from userl.config.schema import Config
+
+OBSERVATION_MODES = ("state", "image")
+TELEOP_CHOICES = ("none", "expert")
+
+# Suffix rules: a field whose name ends like this must satisfy the check.
+_SUFFIX_RULES: list[tuple[str, Callable[[Any], bool], str]] = [
+    ("_hz", lambda v: v > 0, "must be > 0"),
+    ("_dt_s", lambda v: v > 0, "must be > 0"),
+    ("_px", lambda v: v >= 8, "must be >= 8 pixels"),
+    ("_fraction", lambda v: 0.0 <= v <= 1.0, "must be within [0, 1]"),
+    ("_capacity", lambda v: v > 0, "must be > 0"),
+    ("_steps", lambda v: v >= 0, "must be >= 0"),
+    ("_episodes", lambda v: v >= 0, "must be >= 0"),
+    ("_s", lambda v: v >= 0, "must be >= 0 seconds"),
+    ("_m", lambda v: v >= 0, "must be >= 0 metres"),
+    ("_lr", lambda v: v > 0, "must be > 0"),
+]
+_NAMED_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "batch_size": (lambda v: v > 0, "must be > 0"),
+    "utd": (lambda v: v >= 1, "must be >= 1"),
+    "gamma": (lambda v: 0.0 < v <= 1.0, "must be within (0, 1]"),
+    "tau": (lambda v: 0.0 < v <= 1.0, "must be within (0, 1]"),
+    "num_critics": (lambda v: v >= 1, "must be >= 1"),
+    "critic_actor_ratio": (lambda v: v >= 1, "must be >= 1"),
+    "episodes": (lambda v: v >= 0, "must be >= 0"),
+    "num_robots": (lambda v: v >= 1, "must be >= 1"),
+    "torch_threads": (lambda v: v >= 1, "must be >= 1"),
+}
+
+
+def _leaves(node: Any, prefix: str = "") -> Iterator[tuple[str, str, Any]]:
+    for item in fields(node):
+        value = getattr(node, item.name)
+        key = f"{prefix}{item.name}"
+        if is_dataclass(value):
+            yield from _leaves(value, key + ".")
+        else:
+            yield key, item.name, value
+
+
+def validate(config: Config) -> str | None:
+    """Return a one-line problem description, or None when the config is sound."""
+    for key, name, value in _leaves(config):
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            continue
+        rule = _NAMED_RULES.get(name)
+        if rule is None:
+            rule = next(((c, m) for s, c, m in _SUFFIX_RULES if name.endswith(s)), None)
+        if rule is not None and not rule[0](value):
+            return f"bad value for {key!r}: {value} {rule[1]}"
+    if config.obs not in OBSERVATION_MODES:
+        return f"bad value for 'obs': {config.obs!r}; choose one of: {', '.join(OBSERVATION_MODES)}"
+    if config.teleop not in TELEOP_CHOICES:
+        return f"bad value for 'teleop': {config.teleop!r}; choose one of: {', '.join(TELEOP_CHOICES)}"
+    algo = config.algo
+    subset, heads = getattr(algo, "critic_subset", 1), getattr(algo, "num_critics", 1)
+    if not 1 <= subset <= heads:
+        return f"bad value for 'algo.critic_subset': {subset} must be within [1, algo.num_critics={heads}]"
+    return None

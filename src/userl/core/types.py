@@ -1,0 +1,147 @@
+"""Records that travel between layers: transitions, episodes and training batches."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+Observation = dict[str, np.ndarray]
+"""`state`: float32 (D,); each camera view by name: uint8 (H, W, 3)."""
+
+
+@dataclass
+class Transition:
+    """One step as the learner sees it."""
+
+    observation: Observation
+    action: np.ndarray  # executed action, normalised to [-1, 1]
+    reward: float
+    next_observation: Observation
+    terminated: bool
+    truncated: bool
+    intervened: bool
+    policy_action: np.ndarray  # what the policy proposed (equals `action` unless intervened)
+    policy_version: int
+    robot_id: str
+
+
+def new_episode_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass
+class Episode:
+    """A whole episode, stored column-wise: `observations[k]` has T+1 rows, the rest T rows."""
+
+    robot_id: str
+    task: str
+    observations: dict[str, np.ndarray]
+    actions: np.ndarray  # (T, 7) float32, executed
+    policy_actions: np.ndarray  # (T, 7) float32, proposed by the policy
+    rewards: np.ndarray  # (T,) float32
+    terminated: np.ndarray  # (T,) bool
+    truncated: np.ndarray  # (T,) bool
+    intervened: np.ndarray  # (T,) bool
+    policy_versions: np.ndarray  # (T,) int64; -1 for a scripted or human source
+    success: bool
+    episode_id: str = field(default_factory=new_episode_id)
+    source: str = "policy"  # policy | expert | human
+    info: dict[str, Any] = field(default_factory=dict)  # episode statistics (floats, strings)
+
+    def __len__(self) -> int:
+        return int(self.actions.shape[0])
+
+    @property
+    def episode_return(self) -> float:
+        return float(np.sum(self.rewards))
+
+    @property
+    def intervened_steps(self) -> int:
+        return int(np.sum(self.intervened))
+
+    def observation_at(self, index: int) -> dict[str, np.ndarray]:
+        return {key: value[index] for key, value in self.observations.items()}
+
+    def transitions(self) -> Iterator[Transition]:
+        for t in range(len(self)):
+            yield Transition(
+                observation=self.observation_at(t),
+                action=self.actions[t],
+                reward=float(self.rewards[t]),
+                next_observation=self.observation_at(t + 1),
+                terminated=bool(self.terminated[t]),
+                truncated=bool(self.truncated[t]),
+                intervened=bool(self.intervened[t]),
+                policy_action=self.policy_actions[t],
+                policy_version=int(self.policy_versions[t]),
+                robot_id=self.robot_id,
+            )
+
+
+class EpisodeBuilder:
+    """Accumulates steps of one episode and freezes them into an `Episode`."""
+
+    def __init__(self, robot_id: str, task: str, first_observation: Observation,
+                 source: str = "policy") -> None:
+        self.robot_id = robot_id
+        self.task = task
+        self.source = source
+        self._observations: list[Observation] = [first_observation]
+        self._actions: list[np.ndarray] = []
+        self._policy_actions: list[np.ndarray] = []
+        self._rewards: list[float] = []
+        self._terminated: list[bool] = []
+        self._truncated: list[bool] = []
+        self._intervened: list[bool] = []
+        self._versions: list[int] = []
+        self.success = False
+
+    def __len__(self) -> int:
+        return len(self._actions)
+
+    def add(self, *, action: np.ndarray, policy_action: np.ndarray, reward: float,
+            next_observation: Observation, terminated: bool, truncated: bool,
+            intervened: bool, policy_version: int, success: bool) -> None:
+        self._actions.append(np.asarray(action, dtype=np.float32))
+        self._policy_actions.append(np.asarray(policy_action, dtype=np.float32))
+        self._rewards.append(float(reward))
+        self._observations.append(next_observation)
+        self._terminated.append(bool(terminated))
+        self._truncated.append(bool(truncated))
+        self._intervened.append(bool(intervened))
+        self._versions.append(int(policy_version))
+        self.success = self.success or bool(success)
+
+    def build(self, info: dict[str, Any] | None = None) -> Episode:
+        keys = self._observations[0].keys()
+        return Episode(
+            robot_id=self.robot_id,
+            task=self.task,
+            observations={k: np.stack([o[k] for o in self._observations]) for k in keys},
+            actions=np.stack(self._actions).astype(np.float32),
+            policy_actions=np.stack(self._policy_actions).astype(np.float32),
+            rewards=np.asarray(self._rewards, dtype=np.float32),
+            terminated=np.asarray(self._terminated, dtype=bool),
+            truncated=np.asarray(self._truncated, dtype=bool),
+            intervened=np.asarray(self._intervened, dtype=bool),
+            policy_versions=np.asarray(self._versions, dtype=np.int64),
+            success=self.success,
+            source=self.source,
+            info=dict(info or {}),
+        )
+
+
+@dataclass
+class Batch:
+    """A training batch of torch tensors (first dimension = batch)."""
+
+    observations: dict[str, Any]
+    actions: Any
+    rewards: Any
+    next_observations: dict[str, Any]
+    terminated: Any  # float 1.0 where the episode ended in a terminal state (no bootstrap)
+    intervened: Any

@@ -1,0 +1,163 @@
+"""The episode store: one `.npz` file per finished episode, written crash-safely.
+
+Format (documented in README "Episode store"): `episodes/<ms-timestamp>_<robot>_<id>.npz`,
+an uncompressed NumPy zip whose members are `obs.<key>` (T+1 rows), `actions`,
+`policy_actions`, `rewards`, `terminated`, `truncated`, `intervened`, `policy_versions`
+(T rows) and `meta` (a JSON string: episode id, robot id, task, source, success, info).
+A file is written under a temporary name, fsynced, then atomically renamed, so after a
+crash an episode is either whole or absent. Zip CRC-32 checksums catch damaged files;
+damaged or truncated files are reported and skipped, and the rest loads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import zipfile
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from userl.core.types import Episode
+
+SUFFIX = ".npz"
+TEMP_SUFFIX = ".partial"
+_COLUMNS = ("actions", "policy_actions", "rewards", "terminated", "truncated", "intervened",
+            "policy_versions")
+
+
+@dataclass
+class LoadReport:
+    """What a full read of the store found."""
+
+    episodes: list[Episode] = field(default_factory=list)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (file name, reason)
+
+
+def _fsync_directory(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def encode_episode(episode: Episode) -> dict[str, np.ndarray]:
+    members = {f"obs.{key}": value for key, value in episode.observations.items()}
+    members.update({name: getattr(episode, name) for name in _COLUMNS})
+    meta = {
+        "episode_id": episode.episode_id,
+        "robot_id": episode.robot_id,
+        "task": episode.task,
+        "source": episode.source,
+        "success": bool(episode.success),
+        "info": episode.info,
+    }
+    members["meta"] = np.array(json.dumps(meta))
+    return members
+
+
+def decode_episode(members: dict[str, np.ndarray]) -> Episode:
+    meta = json.loads(str(members["meta"]))
+    observations = {k[4:]: v for k, v in members.items() if k.startswith("obs.")}
+    lengths = {len(members[name]) for name in _COLUMNS}
+    if len(lengths) != 1:
+        raise ValueError(f"columns of different lengths {sorted(lengths)}")
+    steps = lengths.pop()
+    if not observations or any(len(v) != steps + 1 for v in observations.values()):
+        raise ValueError(f"observations must have {steps + 1} rows")
+    return Episode(
+        robot_id=meta["robot_id"],
+        task=meta["task"],
+        observations=observations,
+        success=bool(meta["success"]),
+        episode_id=meta["episode_id"],
+        source=meta.get("source", "policy"),
+        info=meta.get("info", {}),
+        **{name: members[name] for name in _COLUMNS},
+    )
+
+
+def read_episode_file(path: Path) -> Episode:
+    """Read one episode file; raises ValueError naming the damage."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            members = {name: archive[name] for name in archive.files}
+        return decode_episode(members)
+    except (zipfile.BadZipFile, OSError, KeyError, EOFError, ValueError, json.JSONDecodeError) as err:
+        raise ValueError(f"{type(err).__name__}: {err}") from None
+
+
+class EpisodeStore:
+    """A folder of episode files; safe to append from one writer while readers read."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    def create(self) -> EpisodeStore:
+        self.root.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def files(self) -> list[Path]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p for p in self.root.iterdir() if p.suffix == SUFFIX and p.is_file())
+
+    def episode_ids(self) -> set[str]:
+        return {p.stem.rsplit("_", 1)[-1] for p in self.files()}
+
+    def write(self, episode: Episode) -> Path:
+        self.root.mkdir(parents=True, exist_ok=True)
+        robot = "".join(c if c.isalnum() or c in "-." else "-" for c in episode.robot_id)
+        name = f"{int(time.time() * 1000):013d}_{robot}_{episode.episode_id}"
+        final = self.root / f"{name}{SUFFIX}"
+        temporary = self.root / f"{name}{TEMP_SUFFIX}"
+        with open(temporary, "wb") as handle:
+            np.savez(handle, **encode_episode(episode))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, final)
+        _fsync_directory(self.root)
+        return final
+
+    def iter_episodes(self, report: LoadReport | None = None) -> Iterator[Episode]:
+        for path in self.files():
+            try:
+                yield read_episode_file(path)
+            except ValueError as reason:
+                if report is not None:
+                    report.unreadable.append((path.name, str(reason)))
+
+    def load(self) -> LoadReport:
+        report = LoadReport()
+        report.episodes = list(self.iter_episodes(report))
+        return report
+
+    def stats(self) -> dict[str, object]:
+        report = LoadReport()
+        per_robot: Counter[str] = Counter()
+        per_source: Counter[str] = Counter()
+        episodes = transitions = intervened = successes = 0
+        for episode in self.iter_episodes(report):
+            episodes += 1
+            transitions += len(episode)
+            intervened += episode.intervened_steps
+            successes += int(episode.success)
+            per_robot[episode.robot_id] += 1
+            per_source[episode.source] += 1
+        return {
+            "path": str(self.root),
+            "episodes": episodes,
+            "transitions": transitions,
+            "successes": successes,
+            "success_rate": successes / episodes if episodes else 0.0,
+            "per_robot_episodes": dict(per_robot),
+            "per_source_episodes": dict(per_source),
+            "intervened_steps": intervened,
+            "unreadable_files": len(report.unreadable),
+            "unreadable": [f"{name}: {reason}" for name, reason in report.unreadable],
+        }

@@ -1,0 +1,1 @@
+"""Robot, camera and teleop interfaces and their drivers (no learning code here)."""

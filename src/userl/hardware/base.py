@@ -1,0 +1,87 @@
+"""The hardware interfaces: a robot arm with a gripper, and a camera (DESIGN.md section 5).
+
+Conventions: poses are `xyz (m) + quaternion (w, x, y, z)` in the robot base frame; the
+gripper command is the opening as a fraction of the maximum width (0 = closed, 1 = open).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from userl.core.specs import RobotSpec, RobotState
+
+
+@dataclass(frozen=True)
+class SceneFragment:
+    """What a task adds to a simulated world (MJCF text). Real robots ignore it.
+
+    `worldbody_xml` goes into `<worldbody>`; `tcp_xml` is placed in the TCP frame (z along the
+    tool axis, pointing out of the gripper), e.g. a peg held between the fingers;
+    `asset_xml` goes into `<asset>`. `mocap_bodies` names worldbody bodies the task poses at
+    each reset.
+    """
+
+    worldbody_xml: str = ""
+    tcp_xml: str = ""
+    asset_xml: str = ""
+    mocap_bodies: tuple[str, ...] = field(default_factory=tuple)
+
+
+class Robot(ABC):
+    """An arm with a parallel gripper under a Cartesian impedance controller."""
+
+    spec: RobotSpec
+
+    @abstractmethod
+    def connect(self) -> None:
+        """Open the connection (a no-op for a simulation)."""
+
+    @abstractmethod
+    def state(self) -> RobotState:
+        """The latest reading; never blocks on the control loop."""
+
+    @abstractmethod
+    def command(self, target_tcp_pose: np.ndarray, gripper: float) -> None:
+        """Set the impedance target (7,) and the gripper opening in [0, 1]; returns at once."""
+
+    @abstractmethod
+    def tick(self) -> None:
+        """Block until the next control tick (a simulation advances one control period)."""
+
+    @abstractmethod
+    def reset(self, tcp_pose: np.ndarray, gripper: float) -> None:
+        """Move to `tcp_pose` with the gripper at `gripper`; returns when there."""
+
+    @abstractmethod
+    def hold(self) -> None:
+        """Make the current pose the target, so the arm stays where it is."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the hardware."""
+
+
+@runtime_checkable
+class SceneControl(Protocol):
+    """A robot whose world the task may arrange (a simulation): poses of named bodies."""
+
+    def set_body_pose(self, name: str, pose: np.ndarray) -> None: ...
+
+    def body_pose(self, name: str) -> np.ndarray: ...
+
+
+class Camera(ABC):
+    """An RGB camera."""
+
+    name: str
+
+    @abstractmethod
+    def read(self) -> np.ndarray:
+        """The latest frame, uint8 (H, W, 3)."""
+
+    def close(self) -> None:  # noqa: B027 - optional for drivers without resources
+        """Release the device."""

@@ -1,0 +1,58 @@
+"""The policy interface every learner and env worker talks to, plus observation helpers."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+STATE_KEY = "state"
+"""The proprioceptive float vector in every observation dict; other keys are camera views."""
+
+
+class Policy(nn.Module, abc.ABC):
+    """Maps an observation dict to actions in [-1, 1].
+
+    `act` serves the robot (an action chunk of `chunk_size` steps); `sample` serves SAC
+    (a reparameterised, tanh-squashed sample and its log-probability).
+    """
+
+    action_dim: int
+    chunk_size: int = 1
+
+    @abc.abstractmethod
+    def act(self, obs: dict[str, Tensor], deterministic: bool = False) -> Tensor:
+        """Return an action chunk of shape (B, chunk_size, action_dim), each in [-1, 1]."""
+
+    @abc.abstractmethod
+    def sample(self, obs: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
+        """Return reparameterised actions (B, action_dim) and their log-probabilities (B,)."""
+
+
+def observation_to_torch(obs: Mapping[str, np.ndarray], device: str | torch.device = "cpu"
+                         ) -> dict[str, Tensor]:
+    """Turn a numpy observation dict (one observation or a batch) into batched tensors.
+
+    A single observation (state of shape (D,), views (H, W, 3)) gains a leading batch axis.
+    The state becomes float32; camera views stay uint8 (encoders normalise them).
+    """
+    single = np.ndim(obs[STATE_KEY]) == 1
+    out: dict[str, Tensor] = {}
+    for key, value in obs.items():
+        array = np.asarray(value, dtype=np.float32 if key == STATE_KEY else None)
+        tensor = torch.as_tensor(array, device=device)
+        out[key] = tensor.unsqueeze(0) if single else tensor
+    return out
+
+
+@torch.no_grad()
+def act_numpy(policy: Policy, obs: Mapping[str, np.ndarray], deterministic: bool = False
+              ) -> np.ndarray:
+    """Act on a numpy observation: (chunk_size, A) for one observation, (B, chunk_size, A)
+    for a batch."""
+    device = next(policy.parameters()).device
+    chunk = policy.act(observation_to_torch(obs, device), deterministic).cpu().numpy()
+    return chunk[0] if np.ndim(obs[STATE_KEY]) == 1 else chunk

@@ -1,0 +1,70 @@
+"""A tanh-squashed Gaussian MLP policy on the state vector (SAC's actor)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from userl.config.schema import MLPPolicyConfig
+from userl.core.registry import POLICIES
+from userl.core.specs import ObservationSpec
+from userl.policies.base import STATE_KEY, Policy
+from userl.policies.networks import mlp_trunk
+
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+def tanh_gaussian_log_prob(pre_tanh: Tensor, mean: Tensor, log_std: Tensor) -> Tensor:
+    """log pi(tanh(u)) for u ~ N(mean, exp(log_std)^2), summed over the last axis.
+
+    Uses log(1 - tanh(u)^2) = 2 (log 2 - u - softplus(-2u)), which stays finite as |u| grows.
+    """
+    z = (pre_tanh - mean) / log_std.exp()
+    gaussian = -0.5 * z.pow(2) - log_std - _LOG_SQRT_2PI
+    log_det = 2.0 * (math.log(2.0) - pre_tanh - F.softplus(-2.0 * pre_tanh))
+    return (gaussian - log_det).sum(-1)
+
+
+@POLICIES.register("mlp")
+class MLPPolicy(Policy):
+    """Trunk MLP -> mean and log-std heads; actions = tanh(mean + std * eps)."""
+
+    chunk_size = 1
+
+    def __init__(self, cfg: MLPPolicyConfig, obs_spec: ObservationSpec, action_dim: int) -> None:
+        super().__init__()
+        self.action_dim = action_dim
+        self.log_std_min = cfg.log_std_min
+        self.log_std_max = cfg.log_std_max
+        self.trunk = mlp_trunk(obs_spec.state_dim, cfg.hidden_dims, cfg.layer_norm,
+                               cfg.activation)
+        width = cfg.hidden_dims[-1] if cfg.hidden_dims else obs_spec.state_dim
+        self.mean = nn.Linear(width, action_dim)
+        self.log_std = nn.Linear(width, action_dim)
+
+    def distribution(self, obs: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
+        """Mean and log-std of the pre-tanh Gaussian, each (B, A).
+
+        The log-std is squashed smoothly into [log_std_min, log_std_max] (a tanh rescale,
+        so its gradient never dies at the bounds).
+        """
+        features = self.trunk(obs[STATE_KEY])
+        unit = torch.tanh(self.log_std(features))
+        log_std = self.log_std_min + 0.5 * (self.log_std_max - self.log_std_min) * (unit + 1.0)
+        return self.mean(features), log_std
+
+    def sample(self, obs: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
+        mean, log_std = self.distribution(obs)
+        pre_tanh = mean + log_std.exp() * torch.randn_like(mean)
+        return torch.tanh(pre_tanh), tanh_gaussian_log_prob(pre_tanh, mean, log_std)
+
+    def act(self, obs: dict[str, Tensor], deterministic: bool = False) -> Tensor:
+        if deterministic:
+            mean, _ = self.distribution(obs)
+            actions = torch.tanh(mean)
+        else:
+            actions, _ = self.sample(obs)
+        return actions.unsqueeze(1)

@@ -1,0 +1,69 @@
+"""Who chooses the action at each step: the learning policy, or the task's scripted expert."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+from userl.core.registry import Registry
+from userl.core.types import Observation
+from userl.policies.base import Policy
+
+ACTION_SOURCES: Registry = Registry("action source")
+
+
+class ActionSource(Protocol):
+    source: str  # recorded in the episode: policy | expert | human
+
+    def act(self, observation: Observation) -> tuple[np.ndarray, int]:
+        """Return the 7-D normalised action and the weight version that chose it."""
+
+    def reset(self) -> None: ...
+
+
+@ACTION_SOURCES.register("expert")
+class ExpertSource:
+    """The task's scripted expert, acting through the same 7-D action as a person would."""
+
+    source = "expert"
+
+    def __init__(self, env: Any) -> None:
+        self._env = env
+
+    def act(self, observation: Observation) -> tuple[np.ndarray, int]:
+        return np.asarray(self._env.expert_action(), dtype=np.float32), -1
+
+    def reset(self) -> None:
+        pass
+
+
+@ACTION_SOURCES.register("policy")
+class PolicySource:
+    """A local copy of the policy that executes its action chunks step by step."""
+
+    source = "policy"
+
+    def __init__(self, policy: Policy, deterministic: bool = False) -> None:
+        self.policy = policy.eval()
+        self.deterministic = deterministic
+        self.version = 0
+        self._queue: deque[np.ndarray] = deque()
+
+    def load_weights(self, version: int, state_dict: dict[str, torch.Tensor]) -> None:
+        self.policy.load_state_dict(state_dict, strict=False)
+        self.version = version
+        self._queue.clear()
+
+    def reset(self) -> None:
+        self._queue.clear()
+
+    @torch.inference_mode()
+    def act(self, observation: Observation) -> tuple[np.ndarray, int]:
+        if not self._queue:
+            batch = {k: torch.as_tensor(v).unsqueeze(0) for k, v in observation.items()}
+            chunk = self.policy.act(batch, deterministic=self.deterministic)[0]
+            self._queue.extend(chunk.cpu().numpy().astype(np.float32))
+        return self._queue.popleft(), self.version

@@ -1,0 +1,209 @@
+"""The learner: owns the episode store, the replay and demo buffers and the algorithm.
+
+It trains continuously in `run_async` while env workers ship episodes through
+`add_episode` (a threaded Ray actor: both run at once, guarded by one lock), and
+publishes versioned weight snapshots that env workers fetch without waiting.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import ray
+import torch
+
+from userl.algorithms import build_algorithm
+from userl.config.schema import Config
+from userl.core.specs import ObservationSpec
+from userl.core.types import Episode
+from userl.data.buffers import ReplayBuffer
+from userl.data.samplers import SymmetricSampler, to_torch
+from userl.data.store import EpisodeStore
+from userl.telemetry.tensorboard import MetricsWriter
+from userl.telemetry.timing import RateMeter
+
+RECENT_EPISODES = 20  # window of the console's recent success rate
+
+
+class Learner:
+    def __init__(self, config: Config, observation_spec: ObservationSpec, action_dim: int,
+                 run_dir: str) -> None:
+        torch.set_num_threads(config.run.torch_threads)
+        torch.manual_seed(config.run.seed)
+        self.config = config
+        self.run_dir = Path(run_dir)
+        self.algorithm = build_algorithm(config, observation_spec, action_dim)
+        algo = config.algo
+        self.online = ReplayBuffer(algo.replay_capacity, observation_spec, action_dim)
+        self.demos = ReplayBuffer(getattr(algo, "demo_capacity", algo.replay_capacity),
+                                  observation_spec, action_dim)
+        self.sampler = SymmetricSampler(self.online, self.demos,
+                                        getattr(algo, "demo_fraction", 0.0))
+        self.store = EpisodeStore(self.run_dir / "episodes").create()
+        self.demo_store = EpisodeStore(self.run_dir / "demos").create()
+        self.writer = MetricsWriter(self.run_dir / "tensorboard")
+        self.rng = np.random.default_rng(config.run.seed)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._stored_ids: set[str] = set()
+        self.env_steps = 0
+        self.episodes = 0
+        self.interventions = 0
+        self._recent_success: deque[float] = deque(maxlen=RECENT_EPISODES)
+        self._update_rate = RateMeter()
+        self._step_rate = RateMeter()
+        self.weight_version = 0
+        self._snapshot: Any = None
+        self._last_metrics: dict[str, float] = {}
+        self.publish_weights()
+
+    # ------------------------------------------------------------------ data in
+    def add_demos(self, episodes: list[Episode]) -> int:
+        """Store demonstrations and put them in the demo buffer; returns transitions added."""
+        added = 0
+        with self._lock:
+            for episode in episodes:
+                if self.config.demos.only_successful and not episode.success:
+                    continue
+                self.demo_store.write(episode)
+                self.demos.add_episode(episode)
+                added += len(episode)
+        self.writer.scalars({"data/demo_transitions": len(self.demos)}, 0)
+        return added
+
+    def add_episode(self, episode: Episode) -> str:
+        """Store one online episode (crash-safe), add it to replay, log it; the id is the ack."""
+        with self._lock:
+            if episode.episode_id in self._stored_ids:
+                return episode.episode_id  # a resend after a lost ack: already stored
+            self.store.write(episode)
+            self._stored_ids.add(episode.episode_id)
+            self.online.add_episode(episode)
+            if episode.intervened_steps:
+                self.demos.add_episode(episode)
+            self.env_steps += len(episode)
+            self.episodes += 1
+            self.interventions += episode.intervened_steps
+            self._recent_success.append(float(episode.success))
+        self._step_rate.add(len(episode))
+        info = episode.info
+        self.writer.scalars({
+            "env/success": float(episode.success),
+            "env/return": episode.episode_return,
+            "env/episode_len": len(episode),
+            "env/intervened_steps": episode.intervened_steps,
+            "env/steps_per_s": info.get("env_steps_per_s", 0.0),
+            "time/control_period_ms_p50": info.get("control_period_p50_ms", 0.0),
+            "time/control_period_ms_p99": info.get("control_period_p99_ms", 0.0),
+            "sync/weight_version_lag": info.get("weight_version_lag", 0.0),
+            "data/replay_transitions": len(self.online),
+        }, self.env_steps)
+        return episode.episode_id
+
+    # ------------------------------------------------------------------ training
+    def _updates_allowed(self) -> int:
+        """Update-to-data ceiling: at most `utd` gradient steps per online transition."""
+        algo = self.config.algo
+        if self.env_steps < algo.warmup_env_steps or len(self.online) + len(self.demos) == 0:
+            return 0
+        return max(0, algo.utd * self.env_steps - self.algorithm.grad_steps)
+
+    def _one_update(self) -> dict[str, float]:
+        with self._lock:
+            numpy_batch = self.sampler.sample(self.config.algo.batch_size, self.rng)
+        metrics = self.algorithm.update(to_torch(numpy_batch, "cpu"))
+        self._update_rate.add()
+        return metrics
+
+    def train(self, updates: int) -> dict[str, float]:
+        """Run up to `updates` gradient steps now (sync pipeline); returns the last metrics."""
+        for _ in range(min(updates, self._updates_allowed())):
+            self._last_metrics = self._one_update()
+        self._log_training()
+        return dict(self._last_metrics)
+
+    def run_async(self) -> int:
+        """Train until `stop()`: as fast as the UTD ceiling allows, publishing snapshots."""
+        pipeline = self.config.pipeline
+        publish_every = getattr(pipeline, "publish_every_updates", 20)
+        idle_wait_s = getattr(pipeline, "idle_wait_s", 0.01)
+        self._stop.clear()
+        last_log = time.monotonic()
+        while not self._stop.is_set():
+            if self._updates_allowed() <= 0:
+                time.sleep(idle_wait_s)
+                continue
+            self._last_metrics = self._one_update()
+            if self.algorithm.grad_steps % publish_every == 0:
+                self.publish_weights()
+            if time.monotonic() - last_log > 1.0:
+                self._log_training()
+                last_log = time.monotonic()
+        self.publish_weights()
+        return self.algorithm.grad_steps
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _log_training(self) -> None:
+        if not self._last_metrics:
+            return
+        metrics = {f"train/{k}": v for k, v in self._last_metrics.items()}
+        metrics["train/updates_per_s"] = self._update_rate.rate()
+        metrics["train/utd"] = self.algorithm.grad_steps / max(self.env_steps, 1)
+        metrics["train/grad_steps"] = self.algorithm.grad_steps
+        self.writer.scalars(metrics, self.env_steps)
+
+    # ------------------------------------------------------------------ weights out
+    def publish_weights(self) -> int:
+        """Put a new versioned snapshot of the policy's trainable tensors in the object store."""
+        state = {k: v.detach().clone() for k, v in self.algorithm.policy_state_dict().items()}
+        self.weight_version += 1
+        self._snapshot = (self.weight_version, ray.put(state))
+        return self.weight_version
+
+    def latest_weights(self, known_version: int) -> tuple[int, Any] | None:
+        """The newest snapshot if it is newer than `known_version` (latest wins)."""
+        version, reference = self._snapshot
+        return (version, reference) if version > known_version else None
+
+    # ------------------------------------------------------------------ state out
+    def stats(self) -> dict[str, float]:
+        return {
+            "env_steps": self.env_steps,
+            "episodes": self.episodes,
+            "interventions": self.interventions,
+            "recent_success_rate": float(np.mean(self._recent_success)) if self._recent_success else 0.0,
+            "grad_steps": self.algorithm.grad_steps,
+            "updates_per_s": self._update_rate.rate(),
+            "env_steps_per_s": self._step_rate.rate(),
+            "weight_version": self.weight_version,
+            "replay_transitions": len(self.online),
+            "demo_transitions": len(self.demos),
+        }
+
+    def save_checkpoint(self) -> str:
+        """Write the algorithm state and counters atomically; returns the path."""
+        directory = self.run_dir / "checkpoints"
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / "latest.pt"
+        temporary = directory / "latest.pt.partial"
+        with self._lock:
+            torch.save({
+                "algorithm": self.algorithm.state_dict(),
+                "policy": self.algorithm.policy_state_dict(),
+                "env_steps": self.env_steps,
+                "episodes": self.episodes,
+                "weight_version": self.weight_version,
+            }, temporary)
+        temporary.replace(path)
+        return str(path)
+
+    def close(self) -> None:
+        self._log_training()
+        self.writer.close()

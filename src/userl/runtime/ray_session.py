@@ -1,0 +1,35 @@
+"""Start and stop the local Ray: bound to 127.0.0.1, dashboard off, no usage reporting."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import ray
+
+LOCAL_ADDRESS = "127.0.0.1"
+
+
+@contextmanager
+def local_ray(num_cpus: int, object_store_bytes: int = 256 * 1024 * 1024) -> Iterator[None]:
+    """A private single-machine Ray for one command; shut down on exit, even on errors."""
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ.setdefault("RAY_DEDUP_LOGS", "1")
+    already_running = ray.is_initialized()
+    if not already_running:
+        ray.init(
+            address="local",
+            num_cpus=num_cpus,
+            include_dashboard=False,
+            _node_ip_address=LOCAL_ADDRESS,
+            object_store_memory=object_store_bytes,
+            log_to_driver=True,
+            logging_level="warning",
+            configure_logging=True,
+        )
+    try:
+        yield
+    finally:
+        if not already_running:
+            ray.shutdown()

@@ -1,0 +1,67 @@
+"""Run one episode of an environment with an action source and record it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from userl.core.types import Episode, EpisodeBuilder
+from userl.runtime.action_sources import ActionSource
+from userl.telemetry.timing import percentiles_ms
+
+StepHook = Callable[[], None]
+
+
+def run_episode(env, source: ActionSource, robot_id: str, seed: int | None,
+                between_steps: StepHook | None = None,
+                latest_version: Callable[[], int] | None = None) -> Episode:
+    """Reset, act until terminated or truncated, and return the recorded episode.
+
+    `between_steps` runs after each step (e.g. a non-blocking weight poll); it must not block.
+    `latest_version` gives the newest weight version known, for `sync/weight_version_lag`.
+    """
+    started = time.monotonic()
+    observation, _ = env.reset(seed=seed)
+    reset_s = time.monotonic() - started
+    source.reset()
+    builder = EpisodeBuilder(robot_id, env.task.name, observation, source=source.source)
+    periods_s: list[float] = []
+    lags: list[int] = []
+    refused = 0
+    step_started = time.monotonic()
+    while True:
+        proposed, version = source.act(observation)
+        if latest_version is not None and version >= 0:
+            lags.append(max(0, latest_version() - version))
+        observation, reward, terminated, truncated, info = env.step(proposed)
+        refused += int(info.get("refused", False))
+        executed = info.get("executed_action", proposed)
+        builder.add(action=executed, policy_action=proposed, reward=float(reward),
+                    next_observation=observation, terminated=terminated, truncated=truncated,
+                    intervened=False, policy_version=version,
+                    success=bool(info.get("success", False)))
+        if between_steps is not None:
+            between_steps()
+        now = time.monotonic()
+        periods_s.append(now - step_started)
+        step_started = now
+        if terminated or truncated:
+            break
+    timing = percentiles_ms(periods_s)
+    wall_s = time.monotonic() - started
+    episode = builder.build(info={
+        "length": len(builder),
+        "success": float(builder.success),
+        "wall_s": wall_s,
+        "reset_s": reset_s,
+        "env_steps_per_s": len(builder) / max(wall_s - reset_s, 1e-9),
+        "control_period_p50_ms": timing["p50_ms"],
+        "control_period_p99_ms": timing["p99_ms"],
+        "weight_version_lag": float(np.mean(lags)) if lags else 0.0,
+        "refused_actions": refused,
+        "seed": -1 if seed is None else int(seed),
+    })
+    episode.info["return"] = episode.episode_return
+    return episode

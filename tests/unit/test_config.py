@@ -1,0 +1,79 @@
+"""Config composition: presets, overrides, unknown keys, types and ranges, round trip."""
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from userl.config.loader import ConfigError, load_config, load_config_file, to_yaml
+from userl.config.schema import SACConfig, SyncPipelineConfig
+
+
+def test_defaults_compose_from_presets() -> None:
+    config = load_config([])
+    assert config.task.name == "peg_insertion"
+    assert isinstance(config.algo, SACConfig)
+    assert config.algo.num_critics == 10  # the rlpd preset is the default
+    assert config.algo.demo_fraction == 0.5
+    assert config.pipeline.name == "async"
+
+
+def test_group_selection_and_overrides() -> None:
+    config = load_config(["pipeline=sync", "algo=sac", "run.env_steps=2000", "algo.gamma=0.9",
+                          "policy.hidden_dims=[64,64]", "obs=image"])
+    assert isinstance(config.pipeline, SyncPipelineConfig)
+    assert config.algo.num_critics == 2
+    assert config.run.env_steps == 2000
+    assert config.algo.gamma == pytest.approx(0.9)
+    assert config.policy.hidden_dims == [64, 64]
+    assert config.obs == "image"
+
+
+def test_later_override_wins_and_text_fields_stay_text() -> None:
+    config = load_config(["run.seed=1", "run.seed=2", "run.name=0123"])
+    assert config.run.seed == 2
+    assert config.run.name == "0123"
+
+
+@pytest.mark.parametrize(
+    ("argument", "named"),
+    [
+        ("algo.bogus=1", "algo.bogus"),
+        ("bogus=1", "bogus"),
+        ("run.env_step=10", "run.env_step"),
+        ("algo.gamma=abc", "algo.gamma"),
+        ("algo.gamma=2", "algo.gamma"),
+        ("algo.batch_size=0", "algo.batch_size"),
+        ("task=nonexistent", "task"),
+        ("obs=rgb", "obs"),
+        ("algo.critic_subset=11", "algo.critic_subset"),
+        ("run", "run"),
+        ("run=1", "run"),
+    ],
+)
+def test_bad_input_is_one_line_naming_the_key(argument: str, named: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config([argument])
+    message = str(caught.value)
+    assert named in message
+    assert "\n" not in message
+
+
+def test_saved_config_round_trips(tmp_path: Path) -> None:
+    config = load_config(["algo.gamma=0.95", "run.env_steps=123", "pipeline=sync"])
+    path = tmp_path / "config.yaml"
+    path.write_text(to_yaml(config))
+    again = load_config_file(path)
+    assert again == config
+    assert load_config_file(path, ["run.env_steps=7"]).run.env_steps == 7
+
+
+@given(key=st.from_regex(r"[a-z_]{1,12}(\.[a-z_]{1,12}){0,2}", fullmatch=True),
+       value=st.text(alphabet="abc0123456789.-", max_size=8))
+def test_random_keys_never_crash(key: str, value: str) -> None:
+    """Any key=value either composes or fails with a one-line ConfigError."""
+    try:
+        load_config([f"{key}={value}"])
+    except ConfigError as error:
+        assert "\n" not in str(error)
