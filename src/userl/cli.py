@@ -48,16 +48,17 @@ def positive_int(text: str | None, key: str) -> int:
 @COMMANDS.register("train")
 def train_command(arguments: list[str]) -> int:
     from userl.config.loader import load_config
-    from userl.runtime.train import train
 
-    train(load_config(arguments))
+    config = load_config(arguments)
+    from userl.runtime.train import train  # heavy imports only after the config is sound
+
+    train(config)
     return 0
 
 
 @COMMANDS.register("eval")
 def eval_command(arguments: list[str]) -> int:
     from userl.config.loader import load_config, load_config_file
-    from userl.runtime.evaluation import results_of, run_episodes
 
     arguments = list(arguments)
     run = take(arguments, "run")
@@ -70,6 +71,8 @@ def eval_command(arguments: list[str]) -> int:
         config = load_config(arguments)
     else:
         raise UsageError("eval needs run=runs/<name> (a trained run) or policy=expert")
+    from userl.runtime.evaluation import results_of, run_episodes
+
     report = results_of(run_episodes(config, source, episodes, Path(run) if run else None))
     report.update({"task": config.task.name, "policy": source, "run": run})
     print(json.dumps({k: v for k, v in report.items() if k != "results"}))
@@ -81,8 +84,6 @@ def eval_command(arguments: list[str]) -> int:
 @COMMANDS.register("collect")
 def collect_command(arguments: list[str]) -> int:
     from userl.config.loader import load_config
-    from userl.data.store import EpisodeStore
-    from userl.runtime.evaluation import run_episodes
 
     arguments = list(arguments)
     teleop = take(arguments, "teleop", "expert")
@@ -93,6 +94,9 @@ def collect_command(arguments: list[str]) -> int:
     if not out:
         raise UsageError("collect needs out=DIR, the episode store to write")
     config = load_config(arguments)
+    from userl.data.store import EpisodeStore
+    from userl.runtime.evaluation import run_episodes
+
     store = EpisodeStore(out).create()
     collected = run_episodes(config, teleop, episodes, seed_base=config.run.seed * 100_000)
     for episode in collected:

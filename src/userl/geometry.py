@@ -93,3 +93,8 @@ def relative_pose(frame: np.ndarray, pose: np.ndarray) -> np.ndarray:
     r_frame = quat_to_mat(frame[3:])
     position = r_frame.T @ (np.asarray(pose[:3]) - frame[:3])
     return make_pose(position, r_frame.T @ quat_to_mat(pose[3:]))
+
+
+def rot_x_mat(angle_rad: float) -> np.ndarray:
+    c, s = math.cos(angle_rad), math.sin(angle_rad)
+    return np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])

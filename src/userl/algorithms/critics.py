@@ -29,7 +29,7 @@ class EnsembleMLP(nn.Module):
         dims = [in_dim, *hidden_dims, out_dim]
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
-        for d_in, d_out in zip(dims[:-1], dims[1:]):
+        for d_in, d_out in zip(dims[:-1], dims[1:], strict=True):
             bound = 1.0 / math.sqrt(d_in)  # nn.Linear's default initialisation, per head
             self.weights.append(nn.Parameter(torch.empty(num_heads, d_in, d_out).uniform_(
                 -bound, bound)))

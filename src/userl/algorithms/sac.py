@@ -97,7 +97,8 @@ class SAC(Algorithm):
 
     @torch.no_grad()
     def _update_target(self) -> None:
-        for target, online in zip(self.target_critic.parameters(), self.critic.parameters()):
+        for target, online in zip(self.target_critic.parameters(), self.critic.parameters(),
+                                  strict=True):
             target.lerp_(online, self.cfg.tau)
 
     def update(self, batch: Batch) -> dict[str, float]:

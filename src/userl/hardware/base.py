@@ -75,9 +75,11 @@ class SceneControl(Protocol):
 
 
 class Camera(ABC):
-    """An RGB camera."""
+    """An RGB camera delivering frames of `height_px` x `width_px`."""
 
     name: str
+    height_px: int
+    width_px: int
 
     @abstractmethod
     def read(self) -> np.ndarray:

@@ -1,0 +1,30 @@
+"""`make_env`: builds a RobotEnv from the config through the registries."""
+
+from __future__ import annotations
+
+import userl.hardware.sim.camera  # noqa: F401  (registers the simulated cameras)
+import userl.hardware.sim.franka  # noqa: F401  (registers the simulated robot)
+import userl.rewards  # noqa: F401  (registers the reward sources)
+import userl.tasks  # noqa: F401  (registers the tasks)
+from userl.config.schema import Config
+from userl.core.registry import CAMERAS, ROBOTS, TASKS
+from userl.envs.robot_env import RobotEnv
+from userl.rewards.factory import build_reward
+
+OBSERVATION_MODES: dict[str, bool] = {"state": False, "image": True}  # mode -> uses cameras
+
+
+def make_env(cfg: Config, robot_id: str = "robot_0", seed: int | None = None) -> RobotEnv:
+    """The task, robot, cameras (when `cfg.obs == "image"`) and reward named by the config.
+    `seed` seeds the first `reset()` that is given no seed."""
+    if cfg.obs not in OBSERVATION_MODES:
+        known = ", ".join(sorted(OBSERVATION_MODES))
+        raise ValueError(f"unknown obs mode {cfg.obs!r}; choose one of: {known}")
+    task = TASKS.get(cfg.task.name)(cfg.task)
+    robot = ROBOTS.get(cfg.robot.name)(cfg.robot, scene=task.scene(), control_hz=task.control_hz)
+    robot.connect()
+    cameras = []
+    if OBSERVATION_MODES[cfg.obs]:
+        driver = CAMERAS.get(cfg.robot.camera_driver)
+        cameras = [driver(name, robot, cfg.robot) for name in cfg.robot.camera_names]
+    return RobotEnv(robot, task, build_reward(cfg.task), cameras, robot_id=robot_id, seed=seed)

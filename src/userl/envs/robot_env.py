@@ -1,0 +1,141 @@
+"""RobotEnv: a robot, its cameras, a task and a reward behind the gymnasium API."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from userl.core.specs import ACTION_DIM, ImageSpec, ObservationSpec, RobotSpec, RobotState
+from userl.core.types import Observation
+from userl.envs.action import delta_target, sanitise_action
+from userl.envs.relative_frame import PROPRIOCEPTION_DIM, state_in_frame
+from userl.hardware.base import Camera, Robot, SceneControl
+from userl.rewards.base import RewardSource
+from userl.tasks.base import Task
+
+
+class RobotEnv(gym.Env):
+    """Action: `[dx dy dz drx dry drz gripper]` in [-1, 1], scaled by the task's
+    action_scale_m / action_scale_rad, in the TCP's reset frame; the next target is the
+    current pose plus the delta, clipped to the task's workspace. A non-finite action is
+    refused: the robot holds. Observation: `state` (proprioception in the reset frame, then
+    the task state) and, with cameras, one uint8 image per camera."""
+
+    metadata = {"render_modes": []}
+
+    def __init__(self, robot: Robot, task: Task, reward: RewardSource,
+                 cameras: Sequence[Camera] = (), robot_id: str = "robot_0",
+                 seed: int | None = None) -> None:
+        self.robot, self.task, self.reward_source = robot, task, reward
+        self.cameras = list(cameras)
+        self.robot_id = robot_id
+        self._initial_seed = seed
+        self.observation_spec = ObservationSpec(
+            state_dim=PROPRIOCEPTION_DIM + task.task_state_dim,
+            images=tuple(ImageSpec(c.name, c.height_px, c.width_px) for c in self.cameras),
+        )
+        spaces: dict[str, gym.Space] = {
+            "state": gym.spaces.Box(-np.inf, np.inf, (self.observation_spec.state_dim,),
+                                    np.float32)
+        }
+        for view in self.observation_spec.images:
+            spaces[view.name] = gym.spaces.Box(0, 255, (view.height_px, view.width_px, 3),
+                                               np.uint8)
+        self.observation_space = gym.spaces.Dict(spaces)
+        self.action_space = gym.spaces.Box(-1.0, 1.0, (ACTION_DIM,), np.float32)
+        self._frame = robot.state().tcp_pose.copy()
+        self.last_target = self._frame.copy()
+        self._gripper_action = 0.0
+        self._steps = 0
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def robot_spec(self) -> RobotSpec:
+        return self.robot.spec
+
+    @property
+    def instruction(self) -> str:
+        return self.task.instruction
+
+    @property
+    def reset_frame(self) -> np.ndarray:
+        """The TCP pose at the last reset (7,), the frame of actions and observations."""
+        return self._frame.copy()
+
+    # ------------------------------------------------------------------ gymnasium API
+    def reset(self, *, seed: int | None = None,
+              options: dict[str, Any] | None = None) -> tuple[Observation, dict[str, Any]]:
+        if seed is None and self._initial_seed is not None:
+            seed, self._initial_seed = self._initial_seed, None
+        super().reset(seed=seed)
+        start = self.task.begin_episode(self.np_random)
+        if isinstance(self.robot, SceneControl):
+            for name, pose in start.body_poses.items():
+                self.robot.set_body_pose(name, pose)
+        max_width = self.robot.spec.gripper_max_width_m
+        width = max_width if start.gripper_width_m is None else start.gripper_width_m
+        self.robot.reset(start.tcp_pose, width / max_width)
+        state = self.robot.state()
+        self._frame = state.tcp_pose.copy()
+        self.last_target = self._frame.copy()
+        self._gripper_action = 0.0
+        self._steps = 0
+        observation = self._observe(state)
+        facts = self.task.evaluate(state)
+        _, success = self.reward_source(observation, facts)
+        return observation, {**facts, "success": bool(success), "refused": False}
+
+    def step(self, action: np.ndarray) -> tuple[Observation, float, bool, bool, dict[str, Any]]:
+        clipped, refused = sanitise_action(action)
+        clipped_to_workspace = False
+        if clipped is None:
+            self.robot.hold()
+            executed = np.zeros(ACTION_DIM, dtype=np.float32)
+            executed[-1] = self._gripper_action
+        else:
+            current = self.robot.state().tcp_pose
+            cfg = self.task.config
+            unclipped = delta_target(current, clipped, self._frame, cfg.action_scale_m,
+                                     cfg.action_scale_rad)
+            self.last_target = self.task.workspace().clip(unclipped)
+            clipped_to_workspace = not np.allclose(self.last_target[:3], unclipped[:3])
+            self._gripper_action = float(clipped[-1])
+            width = self.task.gripper_width_m(self._gripper_action,
+                                              self.robot.spec.gripper_max_width_m)
+            self.robot.command(self.last_target, width / self.robot.spec.gripper_max_width_m)
+            executed = clipped.astype(np.float32)
+        self.robot.tick()
+        self._steps += 1
+        state = self.robot.state()
+        observation = self._observe(state)
+        facts = self.task.evaluate(state)
+        reward, success = self.reward_source(observation, facts)
+        terminated = bool(success and self.task.config.terminate_on_success)
+        truncated = self._steps >= self.task.episode_steps
+        info = {**facts, "success": bool(success), "refused": refused,
+                "executed_action": executed, "clipped_to_workspace": clipped_to_workspace}
+        return observation, float(reward), terminated, truncated, info
+
+    def expert_action(self) -> np.ndarray:
+        """The task's scripted expert action for the current state, float32 (7,) in [-1, 1]."""
+        action = self.task.expert_action(self.robot.state(), self._frame)
+        return np.clip(action, -1.0, 1.0).astype(np.float32)
+
+    def close(self) -> None:
+        for camera in self.cameras:
+            camera.close()
+        self.robot.close()
+
+    # ------------------------------------------------------------------ observation
+    def _observe(self, state: RobotState) -> Observation:
+        proprioception = state_in_frame(state, self._frame).proprioception(
+            self.robot.spec.gripper_max_width_m)
+        task_state = self.task.task_state(state, self._frame)
+        observation = {"state": np.concatenate([proprioception, task_state]).astype(np.float32)}
+        for camera in self.cameras:
+            observation[camera.name] = camera.read()
+        return observation
+

@@ -1,0 +1,147 @@
+"""The MuJoCo world of the simulated Franka: model, data, stepping, IK reset, readouts."""
+
+from __future__ import annotations
+
+import mujoco
+import numpy as np
+
+from userl.config.schema import SimFrankaConfig
+from userl.geometry import mat_to_rotvec, quat_to_mat
+from userl.hardware.base import SceneFragment
+from userl.hardware.sim.controller import ImpedanceController
+from userl.hardware.sim.mjcf import build_world_xml
+from userl.hardware.sim.panda import PANDA_GRIPPER_MAX_WIDTH_M, PANDA_HOME_Q, PANDA_JOINTS
+
+ARM_DOFS = len(PANDA_JOINTS)
+FINGER_ACTUATORS = (ARM_DOFS, ARM_DOFS + 1)
+
+
+class SimWorld:
+    """Owns the MuJoCo model and data; advances physics by control periods."""
+
+    def __init__(self, cfg: SimFrankaConfig, scene: SceneFragment, control_hz: float) -> None:
+        self.cfg = cfg
+        self.model = mujoco.MjModel.from_xml_string(build_world_xml(cfg, scene))
+        self.data = mujoco.MjData(self.model)
+        self.substeps = max(1, round(1.0 / (control_hz * cfg.physics_dt_s)))
+        self.tcp_site = self.model.site("tcp").id
+        self.finger_qpos = [self.model.joint(f"{s}_finger").qposadr[0] for s in ("left", "right")]
+        self.hand_bodies = self._subtree_bodies(self.model.body("hand").id)
+        self.controller = ImpedanceController(self.model, self.data, self.tcp_site, ARM_DOFS,
+                                              PANDA_HOME_Q, cfg)
+        self._mocap = {name: self.model.body(name).mocapid[0] for name in scene.mocap_bodies}
+        self._force = np.zeros(6)
+        self.renderers = None  # a camera driver keeps its renderers here
+        self.reset_joints(PANDA_HOME_Q, 1.0)
+
+    def _subtree_bodies(self, root: int) -> set[int]:
+        bodies = {root}
+        for body in range(root + 1, self.model.nbody):
+            if self.model.body_parentid[body] in bodies:
+                bodies.add(body)
+        return bodies
+
+    # ------------------------------------------------------------------ commands
+    def set_target(self, position: np.ndarray, quat: np.ndarray, gripper: float) -> None:
+        self.controller.set_target(position, quat_to_mat(quat))
+        finger = float(np.clip(gripper, 0.0, 1.0)) * PANDA_GRIPPER_MAX_WIDTH_M / 2
+        self.data.ctrl[list(FINGER_ACTUATORS)] = finger
+
+    def step_control_period(self) -> None:
+        """Advance one control period: physics sub-steps with the controller in the loop."""
+        model, data, controller = self.model, self.data, self.controller
+        controller.refresh()
+        for _ in range(self.substeps):
+            mujoco.mj_step1(model, data)
+            controller.apply()
+            mujoco.mj_step2(model, data)
+        mujoco.mj_forward(model, data)
+
+    def set_body_pose(self, name: str, pose: np.ndarray) -> None:
+        mocap = self._mocap[name]
+        self.data.mocap_pos[mocap] = pose[:3]
+        self.data.mocap_quat[mocap] = pose[3:]
+        mujoco.mj_forward(self.model, self.data)
+
+    def body_pose(self, name: str) -> np.ndarray:
+        body = self.model.body(name).id
+        return np.concatenate([self.data.xpos[body], self.data.xquat[body]])
+
+    # ------------------------------------------------------------------ reset
+    def reset_joints(self, q: np.ndarray, gripper: float) -> None:
+        """Place the arm at joint angles q with zero velocity (keeps mocap poses)."""
+        mocap_pos, mocap_quat = self.data.mocap_pos.copy(), self.data.mocap_quat.copy()
+        mujoco.mj_resetData(self.model, self.data)
+        self.data.mocap_pos[:], self.data.mocap_quat[:] = mocap_pos, mocap_quat
+        self.data.qpos[:ARM_DOFS] = q
+        finger = float(np.clip(gripper, 0.0, 1.0)) * PANDA_GRIPPER_MAX_WIDTH_M / 2
+        self.data.qpos[self.finger_qpos] = finger
+        mujoco.mj_forward(self.model, self.data)
+        pose = self.tcp_pose()
+        self.set_target(pose[:3], pose[3:], gripper)
+
+    def solve_ik(self, tcp_pose: np.ndarray) -> np.ndarray:
+        """Joint angles that put the TCP at `tcp_pose` (damped least squares from home)."""
+        model = self.model
+        scratch = mujoco.MjData(model)
+        scratch.qpos[:ARM_DOFS] = PANDA_HOME_Q
+        target_rot = quat_to_mat(tcp_pose[3:])
+        jac = np.zeros((6, model.nv))
+        lower = np.array([j.lower_rad for j in PANDA_JOINTS])
+        upper = np.array([j.upper_rad for j in PANDA_JOINTS])
+        for _ in range(self.cfg.ik_max_iterations):
+            mujoco.mj_kinematics(model, scratch)
+            mujoco.mj_comPos(model, scratch)
+            error = np.concatenate([
+                tcp_pose[:3] - scratch.site_xpos[self.tcp_site],
+                mat_to_rotvec(target_rot @ scratch.site_xmat[self.tcp_site].reshape(3, 3).T),
+            ])
+            if np.linalg.norm(error) < self.cfg.ik_tolerance_m:
+                break
+            mujoco.mj_jacSite(model, scratch, jac[:3], jac[3:], self.tcp_site)
+            arm_jac = jac[:, :ARM_DOFS]
+            step = arm_jac.T @ np.linalg.solve(arm_jac @ arm_jac.T + 1e-4 * np.eye(6), error)
+            pinv = np.linalg.pinv(arm_jac)
+            q = scratch.qpos[:ARM_DOFS]
+            step += (np.eye(ARM_DOFS) - pinv @ arm_jac) @ (0.1 * (PANDA_HOME_Q - q))
+            scratch.qpos[:ARM_DOFS] = np.clip(q + step, lower, upper)
+        return scratch.qpos[:ARM_DOFS].copy()
+
+    # ------------------------------------------------------------------ readouts
+    def tcp_pose(self) -> np.ndarray:
+        quat = np.empty(4)
+        mujoco.mju_mat2Quat(quat, self.data.site_xmat[self.tcp_site])
+        return np.concatenate([self.data.site_xpos[self.tcp_site], quat])
+
+    def tcp_velocity(self) -> np.ndarray:
+        """Linear (m/s) then angular (rad/s) velocity of the TCP in the base frame."""
+        velocity = np.empty(6)
+        mujoco.mj_objectVelocity(self.model, self.data, mujoco.mjtObj.mjOBJ_SITE,
+                                 self.tcp_site, velocity, 0)
+        return np.concatenate([velocity[3:], velocity[:3]])
+
+    def gripper_width_m(self) -> float:
+        return float(self.data.qpos[self.finger_qpos].sum())
+
+    def tcp_contact_wrench(self) -> np.ndarray:
+        """An ideal wrist F/T sensor: the contact force (N) and torque about the TCP (Nm) that
+        the world exerts on the hand, fingers and held objects, in the TCP frame."""
+        data, model = self.data, self.model
+        tcp = data.site_xpos[self.tcp_site]
+        total = np.zeros(6)
+        for index in range(data.ncon):
+            contact = data.contact[index]
+            body1 = model.geom_bodyid[contact.geom1]
+            body2 = model.geom_bodyid[contact.geom2]
+            in1, in2 = body1 in self.hand_bodies, body2 in self.hand_bodies
+            if in1 == in2:
+                continue
+            mujoco.mj_contactForce(model, data, index, self._force)
+            # the contact force acts on geom2 from geom1 along the frame's first row (normal)
+            force = contact.frame.reshape(3, 3).T @ self._force[:3]
+            if in1:
+                force = -force
+            total[:3] += force
+            total[3:] += np.cross(contact.pos - tcp, force)
+        rot = data.site_xmat[self.tcp_site].reshape(3, 3)
+        return np.concatenate([rot.T @ total[:3], rot.T @ total[3:]])

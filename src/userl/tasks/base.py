@@ -1,0 +1,86 @@
+"""The task interface: what to do, where, how success is judged, and a scripted expert."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from userl.config.schema import TaskConfig
+from userl.core.specs import RobotState
+from userl.hardware.base import SceneFragment
+from userl.tasks.workspace import Workspace
+
+
+@dataclass
+class TaskReset:
+    """One episode's start: the TCP pose, the gripper width (m; None = fully open), and the
+    poses (7,) of the scene's movable bodies by name (a simulation places them)."""
+
+    tcp_pose: np.ndarray
+    gripper_width_m: float | None = None
+    body_poses: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+class Task(ABC):
+    """A task. It is stateful per episode: `begin_episode` draws the episode's layout, and the
+    other methods refer to it. Frames: `frame` is the TCP pose at reset (7,), in which the
+    actions and the observation are expressed."""
+
+    task_state_dim: int = 0
+
+    def __init__(self, config: TaskConfig) -> None:
+        self.config = config
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def instruction(self) -> str:
+        return self.config.instruction
+
+    @property
+    def control_hz(self) -> float:
+        return self.config.control_hz
+
+    @property
+    def episode_steps(self) -> int:
+        return self.config.episode_steps
+
+    @property
+    def default_reward(self) -> str:
+        return self.config.reward
+
+    @abstractmethod
+    def scene(self) -> SceneFragment:
+        """The task's objects for a simulated world."""
+
+    @abstractmethod
+    def begin_episode(self, rng: np.random.Generator) -> TaskReset:
+        """Draw a new episode's layout and start pose from the reset distribution."""
+
+    @abstractmethod
+    def workspace(self) -> Workspace:
+        """The safety workspace of the current episode."""
+
+    @abstractmethod
+    def task_state(self, state: RobotState, frame: np.ndarray) -> np.ndarray:
+        """The task part of the state vector (`task_state_dim`,), float32."""
+
+    @abstractmethod
+    def evaluate(self, state: RobotState) -> dict[str, Any]:
+        """Facts for rewards and logs; at least `success` (bool) and `target_distance_m`."""
+
+    def success(self, state: RobotState) -> bool:
+        return bool(self.evaluate(state)["success"])
+
+    @abstractmethod
+    def expert_action(self, state: RobotState, frame: np.ndarray) -> np.ndarray:
+        """The scripted expert's normalised 7-D action (as a SpaceMouse operator would send)."""
+
+    def gripper_width_m(self, gripper_action: float, max_width_m: float) -> float:
+        """The gripper width the action's gripper value asks for: -1 fully open .. +1 closed."""
+        return float(np.clip((1.0 - gripper_action) / 2.0, 0.0, 1.0)) * max_width_m

@@ -1,0 +1,43 @@
+"""Short trainings through Ray in both pipeline modes: store, summary, telemetry, eval."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from userl.config.loader import load_config
+from userl.data.store import EpisodeStore
+from userl.runtime.train import train
+
+pytestmark = pytest.mark.integration
+
+SMALL = [
+    "run.env_steps=300", "demos.episodes=2", "eval.episodes=2", "eval.at_start=true",
+    "algo.batch_size=32", "algo.num_critics=3", "algo.critic_hidden_dims=[32,32]",
+    "policy.hidden_dims=[32,32]", "algo.utd=1",
+]
+
+
+@pytest.mark.parametrize("pipeline", ["async", "sync"])
+def test_short_training(tmp_path: Path, pipeline: str) -> None:
+    config = load_config([*SMALL, f"pipeline={pipeline}", f"run.root={tmp_path}",
+                          f"run.name={pipeline}"])
+    summary = train(config)
+    run_dir = tmp_path / pipeline
+    written = json.loads((run_dir / "summary.json").read_text())
+    assert written["eval_success_rate"] == summary["eval_success_rate"]
+    for key in ("eval_success_rate", "eval_episodes", "env_steps", "grad_steps", "episodes",
+                "interventions", "wall_s", "initial_eval_success_rate"):
+        assert key in written, key
+    assert written["eval_episodes"] == 2
+    assert written["env_steps"] >= 300
+    assert written["grad_steps"] > 0
+    assert written["pipeline"] == pipeline
+    stored = EpisodeStore(run_dir / "episodes").stats()
+    assert stored["episodes"] == written["episodes"]  # every online episode reached the store
+    assert stored["transitions"] == written["env_steps"]
+    assert stored["unreadable_files"] == 0
+    assert EpisodeStore(run_dir / "demos").stats()["episodes"] >= 1
+    assert (run_dir / "config.yaml").is_file()
+    assert (run_dir / "checkpoints" / "latest.pt").is_file()
+    assert list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
