@@ -38,6 +38,12 @@ class TaskConfig:
     dense_reward_weight: float = 0.0  # weight of the optional dense shaping term
     dense_reward_scale_per_m: float = 10.0  # pose_distance reward: -this * distance (m)
     instruction: str = ""
+    # The state vector is given to the policy in these units, so its parts are of order 1.
+    obs_position_scale_m: float = 0.05
+    obs_linear_velocity_scale_m_per_s: float = 0.1
+    obs_angular_velocity_scale_rad_per_s: float = 0.5
+    obs_force_scale_n: float = 10.0
+    obs_torque_scale_nm: float = 1.0
 
 
 @TASK_SCHEMAS.register("peg_insertion")
@@ -192,8 +198,9 @@ class SyncPipelineConfig(PipelineConfig):
 class RunConfig:
     name: str = ""  # empty: a timestamped name
     root: str = "runs"
-    env_steps: int = 6000  # stop after this many online environment steps
-    wall_s: float = 0.0  # or after this long; 0 disables the limit
+    env_steps: int = 0  # stop after this many online environment steps (0: no limit)
+    grad_steps: int = 6000  # or after this many learner updates (0: no limit)
+    wall_s: float = 600.0  # or after this many seconds of training (0: no limit)
     seed: int = 0
     num_robots: int = 1  # env workers, one simulated robot each
     torch_threads: int = 1  # per training process; the actor and learner share the cores

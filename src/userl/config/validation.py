@@ -57,6 +57,9 @@ def validate(config: Config) -> str | None:
             rule = next(((c, m) for s, c, m in _SUFFIX_RULES if name.endswith(s)), None)
         if rule is not None and not rule[0](value):
             return f"bad value for {key!r}: {value} {rule[1]}"
+    run = config.run
+    if not (run.env_steps or run.grad_steps or run.wall_s):
+        return "the run has no budget: set run.env_steps=, run.grad_steps= or run.wall_s= above 0"
     if config.obs not in OBSERVATION_MODES:
         return f"bad value for 'obs': {config.obs!r}; choose one of: {', '.join(OBSERVATION_MODES)}"
     if config.teleop not in TELEOP_CHOICES:

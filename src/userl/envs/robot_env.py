@@ -11,7 +11,11 @@ import numpy as np
 from userl.core.specs import ACTION_DIM, ImageSpec, ObservationSpec, RobotSpec, RobotState
 from userl.core.types import Observation
 from userl.envs.action import delta_target, sanitise_action
-from userl.envs.relative_frame import PROPRIOCEPTION_DIM, state_in_frame
+from userl.envs.relative_frame import (
+    PROPRIOCEPTION_DIM,
+    proprioception_scale,
+    state_in_frame,
+)
 from userl.hardware.base import Camera, Robot, SceneControl
 from userl.rewards.base import RewardSource
 from userl.tasks.base import Task
@@ -22,7 +26,7 @@ class RobotEnv(gym.Env):
     action_scale_m / action_scale_rad, in the TCP's reset frame; the next target is the
     current pose plus the delta, clipped to the task's workspace. A non-finite action is
     refused: the robot holds. Observation: `state` (proprioception in the reset frame, then
-    the task state) and, with cameras, one uint8 image per camera."""
+    the task state, each part divided by its configured unit so it is of order 1) and, with cameras, one uint8 image per camera."""
 
     metadata = {"render_modes": []}
 
@@ -46,6 +50,8 @@ class RobotEnv(gym.Env):
                                                np.uint8)
         self.observation_space = gym.spaces.Dict(spaces)
         self.action_space = gym.spaces.Box(-1.0, 1.0, (ACTION_DIM,), np.float32)
+        self._state_scale = np.concatenate(
+            [proprioception_scale(task.config), task.task_state_scale()]).astype(np.float32)
         self._frame = robot.state().tcp_pose.copy()
         self.last_target = self._frame.copy()
         self._gripper_action = 0.0
@@ -134,7 +140,8 @@ class RobotEnv(gym.Env):
         proprioception = state_in_frame(state, self._frame).proprioception(
             self.robot.spec.gripper_max_width_m)
         task_state = self.task.task_state(state, self._frame)
-        observation = {"state": np.concatenate([proprioception, task_state]).astype(np.float32)}
+        state_vector = np.concatenate([proprioception, task_state]) / self._state_scale
+        observation = {"state": state_vector.astype(np.float32)}
         for camera in self.cameras:
             observation[camera.name] = camera.read()
         return observation

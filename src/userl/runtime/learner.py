@@ -98,7 +98,7 @@ class Learner:
             "env/episode_len": len(episode),
             "env/intervened_steps": episode.intervened_steps,
             "env/steps_per_s": info.get("env_steps_per_s", 0.0),
-            "time/control_period_ms_p50": info.get("control_period_p50_ms", 0.0),
+            "time/control_period_ms": info.get("control_period_p50_ms", 0.0),
             "time/control_period_ms_p99": info.get("control_period_p99_ms", 0.0),
             "sync/weight_version_lag": info.get("weight_version_lag", 0.0),
             "data/replay_transitions": len(self.online),
@@ -153,7 +153,7 @@ class Learner:
     def _log_training(self) -> None:
         if not self._last_metrics:
             return
-        metrics = {f"train/{k}": v for k, v in self._last_metrics.items()}
+        metrics = {k if "/" in k else f"train/{k}": v for k, v in self._last_metrics.items()}
         metrics["train/updates_per_s"] = self._update_rate.rate()
         metrics["train/utd"] = self.algorithm.grad_steps / max(self.env_steps, 1)
         metrics["train/grad_steps"] = self.algorithm.grad_steps

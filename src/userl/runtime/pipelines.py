@@ -17,6 +17,8 @@ ProgressHook = Callable[[dict[str, float]], None]
 def _budget_left(config: Config, stats: dict[str, float], started: float) -> bool:
     if config.run.env_steps and stats["env_steps"] >= config.run.env_steps:
         return False
+    if config.run.grad_steps and stats["grad_steps"] >= config.run.grad_steps:
+        return False
     return not (config.run.wall_s and time.monotonic() - started >= config.run.wall_s)
 
 

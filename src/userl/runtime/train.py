@@ -16,9 +16,9 @@ from userl.config.loader import ConfigError, to_yaml
 from userl.config.schema import Config
 from userl.core.registry import PIPELINES
 from userl.data.store import EpisodeStore
+from userl.runtime import pipelines  # noqa: F401  (registers the pipeline modes)
 from userl.runtime.env_worker import EnvWorker
 from userl.runtime.learner import Learner
-from userl.runtime import pipelines  # noqa: F401  (registers the pipeline modes)
 from userl.runtime.ray_session import local_ray
 from userl.telemetry.progress import progress_line
 

@@ -70,6 +70,10 @@ class Task(ABC):
     def task_state(self, state: RobotState, frame: np.ndarray) -> np.ndarray:
         """The task part of the state vector (`task_state_dim`,), float32."""
 
+    def task_state_scale(self) -> np.ndarray:
+        """The unit each task-state component is divided by before the policy sees it."""
+        return np.ones(self.task_state_dim, dtype=np.float32)
+
     @abstractmethod
     def evaluate(self, state: RobotState) -> dict[str, Any]:
         """Facts for rewards and logs; at least `success` (bool) and `target_distance_m`."""

@@ -113,6 +113,10 @@ class PegInsertion(Task):
         return np.array([*to_target, math.sin(relative_yaw), math.cos(relative_yaw)],
                         dtype=np.float32)
 
+    def task_state_scale(self) -> np.ndarray:
+        position = self.config.obs_position_scale_m
+        return np.array([position, position, position, 1.0, 1.0], dtype=np.float32)
+
     def evaluate(self, state: RobotState) -> dict[str, object]:
         distance = float(np.linalg.norm(self.target_tip() - self.peg_tip(state.tcp_pose)))
         return {"success": distance < self.config.success_threshold_m,
