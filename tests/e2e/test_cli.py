@@ -37,3 +37,25 @@ def test_existing_run_is_not_overwritten(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "already exists" in result.stderr
     assert (tmp_path / "taken" / "summary.json").read_text() == "{}"
+
+
+def test_collect_then_stats_then_expert_eval(tmp_path: Path) -> None:
+    import json
+
+    demos = tmp_path / "demos"
+    collected = userl("collect", "task=peg_insertion", "teleop=expert", "episodes=2", f"out={demos}")
+    assert collected.returncode == 0, collected.stderr
+    assert json.loads(collected.stdout.strip().splitlines()[-1])["successes"] == 2
+    stats = userl("data", "stats", str(demos))
+    assert stats.returncode == 0, stats.stderr
+    described = json.loads(stats.stdout)
+    assert described["episodes"] == 2 and described["unreadable_files"] == 0
+    assert described["per_robot_episodes"] == {"robot_0": 2}
+    report_path = tmp_path / "expert.json"
+    evaluated = userl("eval", "task=peg_insertion", "policy=expert", "episodes=3",
+                      f"out={report_path}")
+    assert evaluated.returncode == 0, evaluated.stderr
+    line = json.loads(evaluated.stdout.strip().splitlines()[-1])
+    assert line["success_rate"] == 1.0 and line["episodes"] == 3
+    report = json.loads(report_path.read_text())
+    assert [r["seed"] for r in report["results"]] == [1_000_000, 1_000_001, 1_000_002]

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from userl.cli import main
 from userl.config.loader import load_config
 from userl.data.store import EpisodeStore
 from userl.runtime.train import train
@@ -20,8 +21,12 @@ SMALL = [
 
 @pytest.mark.parametrize("pipeline", ["async", "sync"])
 def test_short_training(tmp_path: Path, pipeline: str) -> None:
-    config = load_config([*SMALL, f"pipeline={pipeline}", f"run.root={tmp_path}",
-                          f"run.name={pipeline}"])
+    demos_from_store = []
+    if pipeline == "sync":  # demonstrations from a store written by `userl collect`
+        assert main(["collect", "episodes=2", f"out={tmp_path / 'demos'}"]) == 0
+        demos_from_store = [f"demos.path={tmp_path / 'demos'}"]
+    config = load_config([*SMALL, *demos_from_store, f"pipeline={pipeline}",
+                          f"run.root={tmp_path}", f"run.name={pipeline}"])
     summary = train(config)
     run_dir = tmp_path / pipeline
     written = json.loads((run_dir / "summary.json").read_text())
@@ -41,3 +46,7 @@ def test_short_training(tmp_path: Path, pipeline: str) -> None:
     assert (run_dir / "config.yaml").is_file()
     assert (run_dir / "checkpoints" / "latest.pt").is_file()
     assert list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
+    # the trained run evaluates from its folder alone
+    report = tmp_path / "eval.json"
+    assert main(["eval", f"run={run_dir}", "episodes=2", f"out={report}"]) == 0
+    assert json.loads(report.read_text())["episodes"] == 2
