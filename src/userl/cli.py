@@ -18,7 +18,8 @@ USAGE = """usage: userl COMMAND [key=value ...]
   eval run=runs/<name> episodes=N [out=F.json]  evaluate a trained run
   eval task=T policy=expert episodes=N          evaluate the scripted expert
   collect task=T teleop=expert episodes=N out=DIR   record demonstrations
-  data stats PATH                               describe an episode store"""
+  data stats PATH                               describe an episode store
+  bench NAME [key=value ...] out=F.json         run benchmarks/NAME.py, write its figures"""
 
 
 class UsageError(ValueError):
@@ -103,6 +104,38 @@ def collect_command(arguments: list[str]) -> int:
         store.write(episode)
     successes = sum(e.success for e in collected)
     print(json.dumps({"out": out, "episodes": len(collected), "successes": successes}))
+    return 0
+
+
+BENCHMARK_DIR = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+def load_benchmark(name: str):
+    """A benchmark is `benchmarks/<name>.py` with `run(arguments) -> dict` and `table(dict)`."""
+    path = BENCHMARK_DIR / f"{name}.py"
+    if not path.is_file():
+        known = sorted(p.stem for p in BENCHMARK_DIR.glob("*.py") if not p.stem.startswith("_"))
+        raise UsageError(f"unknown benchmark {name!r}; choose one of: {', '.join(known) or 'none'}"
+                         " (benchmarks run from a source checkout)")
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"userl_benchmark_{name}", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+@COMMANDS.register("bench")
+def bench_command(arguments: list[str]) -> int:
+    arguments = list(arguments)
+    if not arguments or "=" in arguments[0]:
+        raise UsageError("usage: userl bench NAME [key=value ...] out=FILE.json")
+    benchmark = load_benchmark(arguments.pop(0))
+    out = take(arguments, "out")
+    result = benchmark.run(arguments)
+    print(benchmark.table(result))
+    if out:
+        Path(out).write_text(json.dumps(result, indent=2))
     return 0
 
 

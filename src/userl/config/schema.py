@@ -181,7 +181,7 @@ class AsyncPipelineConfig(PipelineConfig):
 
     name: str = "async"
     publish_every_updates: int = 20  # learner publishes a weight snapshot this often
-    weight_poll_every_steps: int = 1  # env worker checks for new weights this often
+    weight_poll_interval_s: float = 0.1  # env worker asks for new weights at most this often
     idle_wait_s: float = 0.01  # learner sleep while the update-to-data ceiling is reached
 
 
@@ -235,5 +235,3 @@ class Config:
     demos: DemosConfig = field(default_factory=DemosConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     obs: str = "state"  # state | image
-    teleop: str = "none"  # who may intervene: none | expert
-    resume: bool = False

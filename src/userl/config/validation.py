@@ -9,7 +9,6 @@ from typing import Any
 from userl.config.schema import Config
 
 OBSERVATION_MODES = ("state", "image")
-TELEOP_CHOICES = ("none", "expert")
 
 # Suffix rules: a field whose name ends like this must satisfy the check.
 _SUFFIX_RULES: list[tuple[str, Callable[[Any], bool], str]] = [
@@ -62,8 +61,6 @@ def validate(config: Config) -> str | None:
         return "the run has no budget: set run.env_steps=, run.grad_steps= or run.wall_s= above 0"
     if config.obs not in OBSERVATION_MODES:
         return f"bad value for 'obs': {config.obs!r}; choose one of: {', '.join(OBSERVATION_MODES)}"
-    if config.teleop not in TELEOP_CHOICES:
-        return f"bad value for 'teleop': {config.teleop!r}; choose one of: {', '.join(TELEOP_CHOICES)}"
     algo = config.algo
     subset, heads = getattr(algo, "critic_subset", 1), getattr(algo, "num_critics", 1)
     if not 1 <= subset <= heads:

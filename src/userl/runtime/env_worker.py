@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import ray
 import torch
 
-from userl.config.schema import Config
+from userl.config.schema import AsyncPipelineConfig, Config
 from userl.core.types import Episode
 from userl.envs.factory import make_env
 from userl.policies import build_policy
@@ -32,6 +33,8 @@ class EnvWorker:
         self._episodes_run = 0
         self._stop = threading.Event()
         self._pending_weights: Any = None
+        self._poll_interval_s = 0.0  # set by `run` from the async pipeline's config
+        self._last_poll_s = 0.0
         self._latest_known_version = 0
         self._in_flight: dict[str, tuple[Episode, Any]] = {}  # spool: episode id -> (episode, ack)
 
@@ -51,7 +54,10 @@ class EnvWorker:
     def _poll_weights(self, learner: Any) -> None:
         """Non-blocking: ask for the newest snapshot; install it when the answer is there."""
         if self._pending_weights is None:
-            self._pending_weights = learner.latest_weights.remote(self.policy.version)
+            now = time.monotonic()
+            if now - self._last_poll_s >= self._poll_interval_s:
+                self._last_poll_s = now
+                self._pending_weights = learner.latest_weights.remote(self.policy.version)
             return
         ready, _ = ray.wait([self._pending_weights], timeout=0)
         if not ready:
@@ -89,6 +95,8 @@ class EnvWorker:
         """The asynchronous loop: act, ship finished episodes, poll weights, until stopped."""
         from userl.runtime.rollout import run_episode
 
+        pipeline: AsyncPipelineConfig = self.config.pipeline  # type: ignore[assignment]
+        self._poll_interval_s = pipeline.weight_poll_interval_s
         self._stop.clear()
         produced = 0
         while not self._stop.is_set() and (max_episodes is None or produced < max_episodes):

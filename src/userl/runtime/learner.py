@@ -18,7 +18,7 @@ import ray
 import torch
 
 from userl.algorithms import build_algorithm
-from userl.config.schema import Config
+from userl.config.schema import AsyncPipelineConfig, Config
 from userl.core.specs import ObservationSpec
 from userl.core.types import Episode
 from userl.data.buffers import ReplayBuffer
@@ -129,9 +129,8 @@ class Learner:
 
     def run_async(self) -> int:
         """Train until `stop()`: as fast as the UTD ceiling allows, publishing snapshots."""
-        pipeline = self.config.pipeline
-        publish_every = getattr(pipeline, "publish_every_updates", 20)
-        idle_wait_s = getattr(pipeline, "idle_wait_s", 0.01)
+        pipeline: AsyncPipelineConfig = self.config.pipeline  # type: ignore[assignment]
+        publish_every, idle_wait_s = pipeline.publish_every_updates, pipeline.idle_wait_s
         self._stop.clear()
         last_log = time.monotonic()
         while not self._stop.is_set():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -14,8 +13,6 @@ LOCAL_ADDRESS = "127.0.0.1"
 @contextmanager
 def local_ray(num_cpus: int, object_store_bytes: int = 256 * 1024 * 1024) -> Iterator[None]:
     """A private single-machine Ray for one command; shut down on exit, even on errors."""
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    os.environ.setdefault("RAY_DEDUP_LOGS", "1")
     already_running = ray.is_initialized()
     if not already_running:
         ray.init(

@@ -18,6 +18,7 @@ from userl.core.registry import PIPELINES
 from userl.data.store import EpisodeStore
 from userl.runtime import pipelines  # noqa: F401  (registers the pipeline modes)
 from userl.runtime.env_worker import EnvWorker
+from userl.runtime.evaluation import results_of
 from userl.runtime.learner import Learner
 from userl.runtime.ray_session import local_ray
 from userl.telemetry.progress import progress_line
@@ -79,11 +80,7 @@ def evaluate(config: Config, cluster: Cluster) -> dict[str, Any]:
         worker.collect.remote(len(share), "policy", config.eval.deterministic, int(share[0]))
         for worker, share in zip(cluster.workers, shares, strict=True) if len(share)
     ]
-    episodes = [e for batch in ray.get(calls) for e in batch]
-    results = [{"seed": int(e.info["seed"]), "success": bool(e.success), "return": e.episode_return,
-                "length": len(e)} for e in episodes]
-    rate = float(np.mean([r["success"] for r in results])) if results else 0.0
-    return {"success_rate": rate, "episodes": len(results), "results": results}
+    return results_of([e for batch in ray.get(calls) for e in batch])
 
 
 def load_demos(config: Config, cluster: Cluster) -> int:
@@ -122,13 +119,17 @@ def train(config: Config) -> dict[str, Any]:
             print(f"initial evaluation: success {initial['success_rate']:.2f}", flush=True)
         demo_transitions = load_demos(config, cluster)
         print(f"demo transitions: {demo_transitions}", flush=True)
-        last_print = [0.0]
+        last_print, last_checkpoint = [0.0], [time.monotonic()]
 
         def progress(stats: dict[str, float]) -> None:
+            """Called by the pipeline between its steps: console line, periodic checkpoint."""
             now = time.monotonic()
             if now - last_print[0] >= config.run.log_every_s:
                 last_print[0] = now
                 print(progress_line(stats, now - started), flush=True)
+            if config.run.checkpoint_every_s and now - last_checkpoint[0] >= config.run.checkpoint_every_s:
+                last_checkpoint[0] = now
+                cluster.learner.save_checkpoint.remote()
 
         train_started = time.monotonic()
         pipeline(config, cluster.learner, cluster.workers, progress)
