@@ -48,9 +48,15 @@ def positive_int(text: str | None, key: str) -> int:
 
 @COMMANDS.register("train")
 def train_command(arguments: list[str]) -> int:
-    from userl.config.loader import load_config
+    from userl.config.loader import load_config, load_config_file
 
     config = load_config(arguments)
+    if config.resume:  # continue with the run's own saved config, plus these overrides
+        run_dir = Path(config.run.root) / config.run.name
+        if not config.run.name or not (run_dir / "config.yaml").is_file():
+            raise UsageError(f"resume=true needs run.name= of an existing run; "
+                             f"found no {run_dir / 'config.yaml'}")
+        config = load_config_file(run_dir / "config.yaml", arguments)
     from userl.runtime.train import train  # heavy imports only after the config is sound
 
     train(config)

@@ -77,6 +77,131 @@ class PegInsertionConfig(TaskConfig):
     expert_gain: float = 0.8  # share of the remaining error the expert corrects per step
 
 
+@TASK_SCHEMAS.register("charger")
+@dataclass
+class ChargerConfig(TaskConfig):
+    """Charger plugging: a two-prong charger held in the gripper goes into a power socket on
+    the table; tighter clearance than the peg, and the prongs' yaw must match the slots'."""
+
+    name: str = "charger"
+    instruction: str = "Plug the charger into the socket."
+    socket_nominal_xy_m: list[float] = field(default_factory=lambda: [0.55, 0.0])
+    socket_xy_range_m: float = 0.05  # socket randomised uniformly within +- this, per axis
+    socket_yaw_range_deg: float = 30.0
+    tcp_reset_xy_range_m: float = 0.04  # TCP reset randomised within +- this around the socket
+    tcp_reset_height_above_socket_m: float = 0.07
+    tcp_reset_height_range_m: float = 0.02
+    tcp_reset_yaw_range_deg: float = 20.0  # the prongs start this far off the slots' yaw
+    prong_half_thickness_m: float = 0.0015  # flat blades: half thickness (TCP x) ...
+    prong_half_width_m: float = 0.005  # ... and half width (TCP y)
+    prong_length_m: float = 0.02  # also the depth of the slots
+    prong_spacing_m: float = 0.02  # centre to centre, along the TCP x axis
+    slot_clearance_m: float = 0.0012  # gap between a blade and its slot, per side
+    charger_half_size_m: list[float] = field(default_factory=lambda: [0.022, 0.012, 0.015])
+    socket_half_size_m: list[float] = field(default_factory=lambda: [0.04, 0.03])
+    plug_tip_below_tcp_m: float = 0.045  # the prong tips lie this far along the tool axis
+    success_threshold_m: float = 0.004  # prong tips within this of fully inserted
+    workspace_xy_margin_m: float = 0.05  # safety box: +- this around the socket, per axis
+    workspace_z_above_socket_m: float = 0.1
+    workspace_yaw_range_deg: float = 30.0  # about the socket's yaw
+    workspace_tilt_range_deg: float = 10.0
+    gripper_locked: bool = True  # the fingers stay closed on the charger
+    obs_angle_scale_rad: float = 0.2  # the yaw error is given in this unit
+    expert_align_tolerance_m: float = 0.0008  # descends once the xy error is below this ...
+    expert_yaw_tolerance_deg: float = 1.5  # ... and the yaw error below this
+    expert_hover_height_m: float = 0.008  # prong tips this far above the socket while aligning
+    expert_gain: float = 0.8
+
+
+@TASK_SCHEMAS.register("cap_tightening")
+@dataclass
+class CapTighteningConfig(TaskConfig):
+    """Cap tightening: turn a bottle cap (a hinge with friction and a stop) to a target angle,
+    regripping as a hand would; 5 Hz control."""
+
+    name: str = "cap_tightening"
+    episode_steps: int = 400
+    control_hz: float = 5.0
+    action_scale_rad: float = 0.15
+    instruction: str = "Tighten the bottle cap until its mark reaches the target mark."
+    bottle_nominal_xy_m: list[float] = field(default_factory=lambda: [0.55, 0.0])
+    bottle_xy_range_m: float = 0.05  # bottle randomised uniformly within +- this, per axis
+    bottle_radius_m: float = 0.035
+    bottle_height_m: float = 0.08  # shoulder height; the cap sits on top
+    cap_radius_m: float = 0.02
+    cap_half_height_m: float = 0.012
+    cap_friction_torque_nm: float = 0.15  # dry friction of the thread (hinge frictionloss)
+    cap_damping_nm_s_per_rad: float = 0.01
+    cap_stop_angle_deg: float = 200.0  # the thread's end: the hinge cannot turn further
+    cap_initial_angle_range_deg: list[float] = field(default_factory=lambda: [0.0, 30.0])
+    cap_target_angle_range_deg: list[float] = field(default_factory=lambda: [100.0, 170.0])
+    success_tolerance_deg: float = 4.0  # cap angle within +- this of the target
+    tcp_reset_xy_range_m: float = 0.03  # TCP reset randomised within +- this around the cap
+    tcp_reset_height_above_cap_m: float = 0.06
+    tcp_reset_yaw_range_deg: float = 15.0
+    workspace_xy_margin_m: float = 0.05  # safety box: +- this around the cap, per axis
+    workspace_z_below_cap_m: float = 0.01  # safety box bottom below the cap's centre
+    workspace_z_above_cap_m: float = 0.12
+    workspace_yaw_range_deg: float = 65.0  # about the tool-down orientation at yaw 0
+    workspace_tilt_range_deg: float = 10.0
+    obs_angle_scale_rad: float = 1.0  # the remaining angle is given in this unit
+    expert_turn_yaw_deg: float = 55.0  # the expert turns the TCP between +- this, regripping
+    expert_gain: float = 0.8
+    expert_align_tolerance_m: float = 0.004  # descends once the xy error is below this
+    expert_hover_above_cap_m: float = 0.025  # fingertips this far above the cap while aligning
+    expert_grasp_height_tolerance_m: float = 0.006
+    expert_yaw_tolerance_deg: float = 3.0
+    expert_hold_width_margin_m: float = 0.006  # closed on the cap: width below its width + this
+    expert_release_width_margin_m: float = 0.015  # open: width above the cap's width + this
+
+
+@dataclass
+class GraspTaskConfig(TaskConfig):
+    """Fields of tasks whose scripted expert picks free objects with the two-finger gripper."""
+
+    tcp_reset_height_m: float = 0.2  # TCP reset height above the table
+    tcp_reset_xy_range_m: float = 0.03  # TCP reset randomised within +- this around nominal
+    tcp_reset_yaw_range_deg: float = 15.0
+    workspace_z_min_m: float = 0.005  # safety box: TCP height above the table
+    workspace_z_max_m: float = 0.3
+    workspace_yaw_range_deg: float = 95.0  # about the tool-down orientation at yaw 0
+    workspace_tilt_range_deg: float = 10.0
+    rest_speed_m_per_s: float = 0.05  # an object counts as at rest below this speed
+    release_width_margin_m: float = 0.012  # released: gripper wider than the object by this
+    obs_angle_scale_rad: float = 1.0  # angles in the task state are given in this unit
+    expert_gain: float = 0.8  # share of the remaining error the expert corrects per step
+    expert_hover_above_object_m: float = 0.03  # fingertips this far above an object's top
+    expert_align_tolerance_m: float = 0.004  # xy error below which the expert descends
+    expert_descend_tolerance_m: float = 0.012  # xy error tolerated once low
+    expert_yaw_tolerance_deg: float = 5.0
+    expert_grasp_height_tolerance_m: float = 0.006  # closes when this near the grasp height
+    expert_hold_tolerance_m: float = 0.025  # an object this near the TCP is between the fingers
+    expert_hold_width_margin_m: float = 0.006  # closed on it: width below its width + this
+    expert_release_above_floor_m: float = 0.015  # opens with the object this far above a floor
+
+
+@TASK_SCHEMAS.register("pick_place")
+@dataclass
+class PickPlaceConfig(GraspTaskConfig):
+    """Pick and place: a randomly chosen, randomly placed object goes into a container."""
+
+    name: str = "pick_place"
+    episode_steps: int = 200
+    instruction: str = "Pick up the object and put it in the container."
+    objects: list[str] = field(default_factory=lambda: ["duck", "block", "can"])
+    object_x_range_m: list[float] = field(default_factory=lambda: [0.45, 0.6])
+    object_y_range_m: list[float] = field(default_factory=lambda: [0.0, 0.15])
+    object_yaw_range_deg: float = 90.0  # object yaw randomised within +- this
+    container_x_range_m: list[float] = field(default_factory=lambda: [0.45, 0.6])
+    container_y_range_m: list[float] = field(default_factory=lambda: [-0.2, -0.12])
+    container_yaw_range_deg: float = 20.0
+    container_inner_half_size_m: float = 0.065
+    container_wall_height_m: float = 0.05
+    container_wall_thickness_m: float = 0.006
+    tcp_reset_nominal_xy_m: list[float] = field(default_factory=lambda: [0.5, 0.0])
+    expert_carry_height_m: float = 0.13  # TCP height while carrying
+
+
 # ----------------------------------------------------------------------------- robot
 @dataclass
 class RobotConfig:
@@ -86,6 +211,8 @@ class RobotConfig:
     image_width_px: int = 128
     camera_names: list[str] = field(default_factory=lambda: ["front", "wrist"])
     camera_driver: str = "sim"  # a registered camera driver (CAMERAS)
+    render_height_px: int = 240  # env.render() and episode videos: the front camera's frame
+    render_width_px: int = 320
 
 
 @ROBOT_SCHEMAS.register("sim_franka")
@@ -103,6 +230,7 @@ class SimFrankaConfig(RobotConfig):
     max_tcp_torque_nm: float = 10.0
     gripper_force_n: float = 40.0
     gripper_stiffness_n_per_m: float = 2000.0  # finger position servo gain
+    gripper_damping_n_s_per_m: float = 400.0  # finger slide damping: closes at ~force/this m/s
     joint_armature_kg_m2: float = 0.1  # reflected rotor inertia per joint
     joint_damping_nms_per_rad: float = 0.5  # viscous friction per joint
     ik_tolerance_m: float = 1e-5  # reset: inverse kinematics stops below this pose error
@@ -183,6 +311,8 @@ class AsyncPipelineConfig(PipelineConfig):
     publish_every_updates: int = 20  # learner publishes a weight snapshot this often
     weight_poll_interval_s: float = 0.1  # env worker asks for new weights at most this often
     idle_wait_s: float = 0.01  # learner sleep while the update-to-data ceiling is reached
+    max_unacknowledged_episodes: int = 3  # the robot holds while this many await the learner
+    resend_after_s: float = 2.0  # while holding, spooled episodes are shipped again this often
 
 
 @PIPELINE_SCHEMAS.register("sync")
@@ -207,6 +337,9 @@ class RunConfig:
     log_every_s: float = 5.0  # console progress line cadence
     checkpoint_every_s: float = 120.0
     remote_timeout_s: float = 120.0  # every wait on another worker gives up after this
+    max_worker_restarts: int = 5  # per env worker; then the run stops with the last error
+    worker_restart_backoff_s: float = 1.0  # first restart delay, doubled each time
+    worker_restart_backoff_max_s: float = 30.0
 
 
 @dataclass
@@ -235,3 +368,4 @@ class Config:
     demos: DemosConfig = field(default_factory=DemosConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     obs: str = "state"  # state | image
+    resume: bool = False  # continue run.name from its checkpoint and episode store

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import userl.hardware.sim.camera  # noqa: F401  (registers the simulated cameras)
 import userl.hardware.sim.franka  # noqa: F401  (registers the simulated robot)
 import userl.rewards  # noqa: F401  (registers the reward sources)
@@ -12,11 +14,14 @@ from userl.envs.robot_env import RobotEnv
 from userl.rewards.factory import build_reward
 
 OBSERVATION_MODES: dict[str, bool] = {"state": False, "image": True}  # mode -> uses cameras
+RENDER_CAMERA = "front"  # the view that env.render() and episode videos show
 
 
-def make_env(cfg: Config, robot_id: str = "robot_0", seed: int | None = None) -> RobotEnv:
+def make_env(cfg: Config, robot_id: str = "robot_0", seed: int | None = None,
+             render_mode: str | None = None) -> RobotEnv:
     """The task, robot, cameras (when `cfg.obs == "image"`) and reward named by the config.
-    `seed` seeds the first `reset()` that is given no seed."""
+    `seed` seeds the first `reset()` that is given no seed; `render_mode="rgb_array"` adds a
+    front camera of `robot.render_height_px` x `render_width_px` for `env.render()`."""
     if cfg.obs not in OBSERVATION_MODES:
         known = ", ".join(sorted(OBSERVATION_MODES))
         raise ValueError(f"unknown obs mode {cfg.obs!r}; choose one of: {known}")
@@ -27,4 +32,10 @@ def make_env(cfg: Config, robot_id: str = "robot_0", seed: int | None = None) ->
     if OBSERVATION_MODES[cfg.obs]:
         driver = CAMERAS.get(cfg.robot.camera_driver)
         cameras = [driver(name, robot, cfg.robot) for name in cfg.robot.camera_names]
-    return RobotEnv(robot, task, build_reward(cfg.task), cameras, robot_id=robot_id, seed=seed)
+    render_camera = None
+    if render_mode is not None:
+        render_config = dataclasses.replace(cfg.robot, image_height_px=cfg.robot.render_height_px,
+                                            image_width_px=cfg.robot.render_width_px)
+        render_camera = CAMERAS.get(cfg.robot.camera_driver)(RENDER_CAMERA, robot, render_config)
+    return RobotEnv(robot, task, build_reward(cfg.task), cameras, robot_id=robot_id, seed=seed,
+                    render_mode=render_mode, render_camera=render_camera)

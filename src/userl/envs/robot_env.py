@@ -26,14 +26,26 @@ class RobotEnv(gym.Env):
     action_scale_m / action_scale_rad, in the TCP's reset frame; the next target is the
     current pose plus the delta, clipped to the task's workspace. A non-finite action is
     refused: the robot holds. Observation: `state` (proprioception in the reset frame, then
-    the task state, each part divided by its configured unit so it is of order 1) and, with cameras, one uint8 image per camera."""
+    the task state, each part divided by its configured unit so it is of order 1) and, with
+    cameras, one uint8 image per camera. `render_mode="rgb_array"`: `render()` returns a frame
+    of `render_camera` (the front view), in either observation mode."""
 
-    metadata = {"render_modes": []}
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
 
     def __init__(self, robot: Robot, task: Task, reward: RewardSource,
                  cameras: Sequence[Camera] = (), robot_id: str = "robot_0",
-                 seed: int | None = None) -> None:
+                 seed: int | None = None, render_mode: str | None = None,
+                 render_camera: Camera | None = None) -> None:
+        if render_mode not in (None, "rgb_array"):
+            raise ValueError(f"render_mode {render_mode!r} is not supported; use 'rgb_array'")
+        if render_mode is not None and render_camera is None:
+            raise ValueError("render_mode='rgb_array' needs a render_camera")
         self.robot, self.task, self.reward_source = robot, task, reward
+        self.render_mode = render_mode
+        self.render_camera = render_camera
+        self.metadata = {**self.metadata, "render_fps": task.control_hz}
+        if isinstance(robot, SceneControl):
+            task.attach_scene(robot)
         self.cameras = list(cameras)
         self.robot_id = robot_id
         self._initial_seed = seed
@@ -78,12 +90,14 @@ class RobotEnv(gym.Env):
             seed, self._initial_seed = self._initial_seed, None
         super().reset(seed=seed)
         start = self.task.begin_episode(self.np_random)
-        if isinstance(self.robot, SceneControl):
-            for name, pose in start.body_poses.items():
-                self.robot.set_body_pose(name, pose)
         max_width = self.robot.spec.gripper_max_width_m
         width = max_width if start.gripper_width_m is None else start.gripper_width_m
         self.robot.reset(start.tcp_pose, width / max_width)
+        if isinstance(self.robot, SceneControl):
+            for name, pose in start.body_poses.items():
+                self.robot.set_body_pose(name, pose)
+            for name, position in start.joint_positions.items():
+                self.robot.set_joint_position(name, position)
         state = self.robot.state()
         self._frame = state.tcp_pose.copy()
         self.last_target = self._frame.copy()
@@ -130,9 +144,17 @@ class RobotEnv(gym.Env):
         action = self.task.expert_action(self.robot.state(), self._frame)
         return np.clip(action, -1.0, 1.0).astype(np.float32)
 
+    def render(self) -> np.ndarray | None:
+        """The render camera's current frame, uint8 (H, W, 3); None without a render mode."""
+        if self.render_mode is None or self.render_camera is None:
+            return None
+        return self.render_camera.read()
+
     def close(self) -> None:
         for camera in self.cameras:
             camera.close()
+        if self.render_camera is not None:
+            self.render_camera.close()
         self.robot.close()
 
     # ------------------------------------------------------------------ observation

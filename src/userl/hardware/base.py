@@ -22,7 +22,7 @@ class SceneFragment:
     `worldbody_xml` goes into `<worldbody>`; `tcp_xml` is placed in the TCP frame (z along the
     tool axis, pointing out of the gripper), e.g. a peg held between the fingers;
     `asset_xml` goes into `<asset>`. `mocap_bodies` names worldbody bodies the task poses at
-    each reset.
+    each reset. Movable objects are worldbody bodies with a free joint (`OBJECT_CONTACT`).
     """
 
     worldbody_xml: str = ""
@@ -67,11 +67,18 @@ class Robot(ABC):
 
 @runtime_checkable
 class SceneControl(Protocol):
-    """A robot whose world the task may arrange (a simulation): poses of named bodies."""
+    """A robot whose world the task may arrange and read (a simulation): poses and velocities
+    of named bodies (mocap or free), positions of named hinge/slide joints."""
 
     def set_body_pose(self, name: str, pose: np.ndarray) -> None: ...
 
     def body_pose(self, name: str) -> np.ndarray: ...
+
+    def body_velocity(self, name: str) -> np.ndarray: ...
+
+    def joint_position(self, name: str) -> float: ...
+
+    def set_joint_position(self, name: str, value: float) -> None: ...
 
 
 class Camera(ABC):

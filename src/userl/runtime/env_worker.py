@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import ray
@@ -11,17 +12,22 @@ import torch
 
 from userl.config.schema import AsyncPipelineConfig, Config
 from userl.core.types import Episode
+from userl.data.store import EpisodeStore, LoadReport, read_episode_file
 from userl.envs.factory import make_env
 from userl.policies import build_policy
 from userl.runtime.action_sources import ExpertSource, PolicySource
+from userl.runtime.signals import ignore_interrupts
 
 
 class EnvWorker:
     """Runs episodes on one robot with a local policy copy, ships them to the learner,
     and picks up new weights without waiting (latest wins)."""
 
-    def __init__(self, config: Config, robot_id: str, seed: int) -> None:
+    def __init__(self, config: Config, robot_id: str, seed: int, spool_dir: str) -> None:
         torch.set_num_threads(config.run.torch_threads)
+        ignore_interrupts()
+        if ray.get_runtime_context().was_current_actor_reconstructed:
+            seed += time.time_ns() % 1_000_000_007  # a restarted worker draws new episodes
         self.config = config
         self.robot_id = robot_id
         self.env = make_env(config, robot_id=robot_id, seed=seed)
@@ -36,7 +42,9 @@ class EnvWorker:
         self._poll_interval_s = 0.0  # set by `run` from the async pipeline's config
         self._last_poll_s = 0.0
         self._latest_known_version = 0
-        self._in_flight: dict[str, tuple[Episode, Any]] = {}  # spool: episode id -> (episode, ack)
+        self.spool = EpisodeStore(spool_dir).create()
+        self._in_flight: dict[str, tuple[Path, Any]] = {}  # episode id -> (spool file, ack|None)
+        self._holding = False
 
     # ------------------------------------------------------------------ introspection
     def observation_spec(self):
@@ -92,33 +100,91 @@ class EnvWorker:
             self.policy.deterministic = previous
 
     def run(self, learner: Any, max_episodes: int | None = None) -> dict[str, int]:
-        """The asynchronous loop: act, ship finished episodes, poll weights, until stopped."""
+        """The asynchronous loop: act, spool and ship finished episodes, poll weights.
+
+        Every finished episode is first written to this robot's spool on local disk and
+        leaves it only when the learner acknowledges it as stored. Episodes left in the
+        spool (by a crash, or a learner that vanished) are shipped again on start; the
+        learner drops duplicates by episode id. While too many episodes wait for an
+        acknowledgement, the robot holds still instead of starting another episode.
+        """
         from userl.runtime.rollout import run_episode
 
         pipeline: AsyncPipelineConfig = self.config.pipeline  # type: ignore[assignment]
         self._poll_interval_s = pipeline.weight_poll_interval_s
         self._stop.clear()
+        self._ship_spooled(learner)
         produced = 0
         while not self._stop.is_set() and (max_episodes is None or produced < max_episodes):
+            if not self._room_to_act(learner, pipeline):
+                continue
             episode = run_episode(
                 self.env, self.policy, self.robot_id, seed=self._next_seed(),
                 between_steps=lambda: self._poll_weights(learner),
                 latest_version=lambda: self._latest_known_version,
             )
-            self._in_flight[episode.episode_id] = (episode, learner.add_episode.remote(episode))
+            path = self.spool.write(episode)
+            self._in_flight[episode.episode_id] = (path, learner.add_episode.remote(episode))
             produced += 1
             self._release_acknowledged()
         return {"episodes": produced, "unacknowledged": len(self._in_flight)}
 
-    def _release_acknowledged(self) -> None:
-        acks = {ack: episode_id for episode_id, (_, ack) in self._in_flight.items()}
-        ready, _ = ray.wait(list(acks), num_returns=len(acks), timeout=0)
-        for ack in ready:
-            self._in_flight.pop(acks[ack], None)
+    def _room_to_act(self, learner: Any, pipeline: AsyncPipelineConfig) -> bool:
+        """False (after holding the robot and retrying shipment) while the backlog is full."""
+        self._release_acknowledged()
+        if len(self._in_flight) < pipeline.max_unacknowledged_episodes:
+            self._holding = False
+            return True
+        if not self._holding:
+            self._holding = True
+            self.env.robot.hold()
+        acks = [ack for _, ack in self._in_flight.values() if ack is not None]
+        if acks:
+            ray.wait(acks, num_returns=1, timeout=pipeline.resend_after_s)
+        self._release_acknowledged()
+        self._ship_spooled(learner)
+        return False
 
-    def flush(self, timeout_s: float) -> int:
-        """Wait (bounded) for the learner to acknowledge every shipped episode."""
-        acks = [ack for _, ack in self._in_flight.values()]
+    def _ship_spooled(self, learner: Any) -> None:
+        """Ship spooled episodes that have no acknowledgement under way."""
+        report = LoadReport()
+        for path in self.spool.files():
+            episode_id = path.stem.rsplit("_", 1)[-1]
+            entry = self._in_flight.get(episode_id)
+            if entry is not None and entry[1] is not None:
+                continue
+            try:
+                episode = read_episode_file(path)
+            except ValueError as reason:
+                report.unreadable.append((path.name, str(reason)))
+                continue
+            self._in_flight[episode_id] = (path, learner.add_episode.remote(episode))
+        for name, reason in report.unreadable:
+            print(f"{self.robot_id}: unreadable spooled episode {name}: {reason}", flush=True)
+
+    def _release_acknowledged(self) -> None:
+        """Drop acknowledged episodes from the spool; a failed shipment is retried later."""
+        pending = {ack: episode_id for episode_id, (_, ack) in self._in_flight.items()
+                   if ack is not None}
+        if not pending:
+            return
+        ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=0)
+        for ack in ready:
+            episode_id = pending[ack]
+            path, _ = self._in_flight[episode_id]
+            try:
+                ray.get(ack, timeout=0)
+            except (ray.exceptions.RayError, TimeoutError):
+                self._in_flight[episode_id] = (path, None)  # not stored: ship again later
+                continue
+            path.unlink(missing_ok=True)
+            del self._in_flight[episode_id]
+
+    def flush(self, learner: Any, timeout_s: float) -> int:
+        """Ship what is spooled and wait (bounded) for every acknowledgement; returns the
+        number of episodes still unacknowledged (they stay in the spool)."""
+        self._ship_spooled(learner)
+        acks = [ack for _, ack in self._in_flight.values() if ack is not None]
         if acks:
             ray.wait(acks, num_returns=len(acks), timeout=timeout_s)
         self._release_acknowledged()

@@ -7,6 +7,8 @@ publishes versioned weight snapshots that env workers fetch without waiting.
 
 from __future__ import annotations
 
+import os
+import random
 import threading
 import time
 from collections import deque
@@ -24,10 +26,12 @@ from userl.core.types import Episode
 from userl.data.buffers import ReplayBuffer
 from userl.data.samplers import SymmetricSampler, to_torch
 from userl.data.store import EpisodeStore
+from userl.runtime.signals import ignore_interrupts
 from userl.telemetry.tensorboard import MetricsWriter
 from userl.telemetry.timing import RateMeter
 
 RECENT_EPISODES = 20  # window of the console's recent success rate
+CHECKPOINT_NAME = "latest.pt"
 
 
 class Learner:
@@ -35,6 +39,7 @@ class Learner:
                  run_dir: str) -> None:
         torch.set_num_threads(config.run.torch_threads)
         torch.manual_seed(config.run.seed)
+        ignore_interrupts()
         self.config = config
         self.run_dir = Path(run_dir)
         self.algorithm = build_algorithm(config, observation_spec, action_dim)
@@ -83,13 +88,7 @@ class Learner:
                 return episode.episode_id  # a resend after a lost ack: already stored
             self.store.write(episode)
             self._stored_ids.add(episode.episode_id)
-            self.online.add_episode(episode)
-            if episode.intervened_steps:
-                self.demos.add_episode(episode)
-            self.env_steps += len(episode)
-            self.episodes += 1
-            self.interventions += episode.intervened_steps
-            self._recent_success.append(float(episode.success))
+            self._add_to_buffers(episode)
         self._step_rate.add(len(episode))
         info = episode.info
         self.writer.scalars({
@@ -104,6 +103,19 @@ class Learner:
             "data/replay_transitions": len(self.online),
         }, self.env_steps)
         return episode.episode_id
+
+    def _add_to_buffers(self, episode: Episode) -> None:
+        """Replay gets every online episode; the demo buffer also gets human-corrected ones."""
+        self.online.add_episode(episode)
+        if episode.intervened_steps:
+            self.demos.add_episode(episode)
+        self.env_steps += len(episode)
+        self.episodes += 1
+        self.interventions += episode.intervened_steps
+        self._recent_success.append(float(episode.success))
+
+    def has_demos(self) -> bool:
+        return len(self.demos) > 0
 
     # ------------------------------------------------------------------ training
     def _updates_allowed(self) -> int:
@@ -149,6 +161,11 @@ class Learner:
     def stop(self) -> None:
         self._stop.set()
 
+    def stall(self, seconds: float) -> None:
+        """Fault injection: hang ingest and training for `seconds`, as a stuck learner would."""
+        with self._lock:
+            time.sleep(seconds)
+
     def _log_training(self) -> None:
         if not self._last_metrics:
             return
@@ -187,21 +204,67 @@ class Learner:
         }
 
     def save_checkpoint(self) -> str:
-        """Write the algorithm state and counters atomically; returns the path."""
+        """Write everything needed to continue (fsynced, then atomically renamed).
+
+        The buffers are not in it: the episode stores are their source of truth, and
+        `restore` rebuilds them (online replay, demos, and interventions) from the files.
+        """
         directory = self.run_dir / "checkpoints"
         directory.mkdir(parents=True, exist_ok=True)
-        path = directory / "latest.pt"
-        temporary = directory / "latest.pt.partial"
+        path = directory / CHECKPOINT_NAME
+        temporary = directory / f"{CHECKPOINT_NAME}.partial"
         with self._lock:
-            torch.save({
+            state = {
                 "algorithm": self.algorithm.state_dict(),
                 "policy": self.algorithm.policy_state_dict(),
                 "env_steps": self.env_steps,
                 "episodes": self.episodes,
+                "grad_steps": self.algorithm.grad_steps,
                 "weight_version": self.weight_version,
-            }, temporary)
-        temporary.replace(path)
+                "rng": {
+                    "torch": torch.get_rng_state(),
+                    "numpy": self.rng.bit_generator.state,
+                    "python": random.getstate(),
+                },
+            }
+            with open(temporary, "wb") as handle:
+                torch.save(state, handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, path)
         return str(path)
+
+    def restore(self) -> dict[str, int]:
+        """Resume: reload every stored episode and demo, then the last checkpoint."""
+        demo_report = self.demo_store.load()
+        online_report = self.store.load()
+        with self._lock:
+            for episode in demo_report.episodes:
+                self.demos.add_episode(episode)
+            for episode in online_report.episodes:
+                self._stored_ids.add(episode.episode_id)
+                self._add_to_buffers(episode)
+        unreadable = demo_report.unreadable + online_report.unreadable
+        for name, reason in unreadable:
+            print(f"warning: skipped unreadable episode file {name}: {reason}", flush=True)
+        checkpoint = self.run_dir / "checkpoints" / CHECKPOINT_NAME
+        if checkpoint.is_file():
+            state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+            with self._lock:
+                self.algorithm.load_state_dict(state["algorithm"])
+                self.weight_version = int(state["weight_version"])
+                torch.set_rng_state(state["rng"]["torch"])
+                self.rng.bit_generator.state = state["rng"]["numpy"]
+                random.setstate(state["rng"]["python"])
+        self.publish_weights()
+        return {
+            "episodes": len(online_report.episodes),
+            "transitions": self.env_steps,
+            "demo_episodes": len(demo_report.episodes),
+            "unreadable_files": len(unreadable),
+            "grad_steps": self.algorithm.grad_steps,
+            "checkpoint": int(checkpoint.is_file()),
+        }
 
     def close(self) -> None:
         self._log_training()

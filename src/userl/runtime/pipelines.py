@@ -23,29 +23,78 @@ def _budget_left(config: Config, stats: dict[str, float], started: float) -> boo
 
 
 @PIPELINES.register("async")
-def run_async(config: Config, learner: Any, workers: list[Any], progress: ProgressHook) -> None:
-    """Env workers act and ship episodes while the learner trains; nobody waits on anybody."""
+def run_async(config: Config, learner: Any, workers: list[Any],
+              progress: ProgressHook) -> dict[str, int]:
+    """Env workers act and ship episodes while the learner trains; nobody waits on anybody.
+
+    A worker that dies (its process, its robot or its driver) is restarted with exponential
+    back-off and reconnects; training goes on meanwhile."""
     timeout_s = config.run.remote_timeout_s
     started = time.monotonic()
     training = learner.run_async.remote()
-    acting = [worker.run.remote(learner) for worker in workers]
+    acting = {worker.run.remote(learner): index for index, worker in enumerate(workers)}
+    restarts = [0] * len(workers)
     try:
         while True:
             stats = ray.get(learner.stats.remote(), timeout=timeout_s)
             progress(stats)
             if not _budget_left(config, stats, started):
                 break
-            finished, _ = ray.wait(acting + [training], num_returns=1, timeout=0.5)
-            if finished:  # a worker or the learner ended on its own: surface its error
-                ray.get(finished)
-                break
+            finished, _ = ray.wait([*acting, training], num_returns=1, timeout=0.5)
+            for reference in finished:
+                if reference == training:
+                    ray.get(training)  # raises the learner's error, if it had one
+                    raise RuntimeError("the learner stopped training on its own")
+                index = acting.pop(reference)
+                _restart_worker(config, workers[index], reference, index, restarts)
+                acting[workers[index].run.remote(learner)] = index
     finally:
-        for worker in workers:
-            worker.stop.remote()
-        ray.get(acting, timeout=timeout_s)
-        ray.get([worker.flush.remote(timeout_s) for worker in workers], timeout=timeout_s)
-        learner.stop.remote()
-        ray.get(training, timeout=timeout_s)
+        _stop_all(config, learner, workers, list(acting), training)
+    return {"worker_restarts": sum(restarts)}
+
+
+def _restart_worker(config: Config, worker: Any, finished: Any, index: int,
+                    restarts: list[int]) -> None:
+    """Report why a worker's loop ended, make Ray restart it, and wait out the back-off."""
+    try:
+        ray.get(finished)
+        reason = "its loop returned"
+    except ray.exceptions.RayActorError as error:
+        reason = f"its process died ({type(error).__name__})"
+    except ray.exceptions.RayTaskError as error:
+        reason = f"{type(error.cause).__name__}: {error.cause}".splitlines()[0]
+        ray.kill(worker, no_restart=False)  # a fresh process: a fresh robot connection
+    restarts[index] += 1
+    if restarts[index] > config.run.max_worker_restarts:
+        raise RuntimeError(f"env worker robot_{index} failed {restarts[index]} times; "
+                           f"last: {reason}. Fix the robot or raise run.max_worker_restarts")
+    backoff_s = min(config.run.worker_restart_backoff_s * 2 ** (restarts[index] - 1),
+                    config.run.worker_restart_backoff_max_s)
+    print(f"env worker robot_{index} stopped: {reason}; restart {restarts[index]} "
+          f"in {backoff_s:.1f} s", flush=True)
+    time.sleep(backoff_s)
+
+
+def _stop_all(config: Config, learner: Any, workers: list[Any], acting: list[Any],
+              training: Any) -> None:
+    """Stop acting, flush every spool to the store, then stop training; each wait bounded."""
+    timeout_s = config.run.remote_timeout_s
+    for worker in workers:
+        worker.stop.remote()
+    ray.wait(acting, num_returns=len(acting), timeout=timeout_s)
+    flushes = [worker.flush.remote(learner, timeout_s) for worker in workers]
+    ready, _ = ray.wait(flushes, num_returns=len(flushes), timeout=timeout_s)
+    for reference in ready:
+        try:
+            left = ray.get(reference)
+        except ray.exceptions.RayError as error:
+            print(f"warning: a worker could not flush its spool: {error}".splitlines()[0])
+            continue
+        if left:
+            print(f"warning: {left} episodes stay in a spool, unacknowledged; "
+                  "they are shipped again on resume=true", flush=True)
+    learner.stop.remote()
+    ray.wait([training], timeout=timeout_s)
 
 
 @PIPELINES.register("sync")

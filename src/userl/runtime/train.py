@@ -31,15 +31,36 @@ def prepare_run_dir(config: Config) -> Path:
     run_dir = Path(config.run.root) / config.run.name
     if run_dir.exists() and any(run_dir.iterdir()):
         raise ConfigError(
-            f"run {run_dir} already exists; choose another run.name= (nothing was overwritten)"
+            f"run {run_dir} already exists; continue it with resume=true or choose another "
+            "run.name= (nothing was overwritten)"
         )
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.yaml").write_text(to_yaml(config))
     return run_dir
 
 
-def robot_seed(config: Config, index: int) -> int:
-    return config.run.seed * 1_000_003 + index * 100_000
+def existing_run_dir(config: Config) -> Path:
+    """The folder of a run to resume; it must hold the run's config."""
+    if not config.run.name:
+        raise ConfigError("resume=true needs run.name= of the run to continue")
+    run_dir = Path(config.run.root) / config.run.name
+    if not (run_dir / "config.yaml").is_file():
+        raise ConfigError(f"nothing to resume at {run_dir}: no config.yaml there; "
+                          "check run.name= and run.root=")
+    return run_dir
+
+
+def robot_seed(config: Config, index: int, episodes_done: int = 0) -> int:
+    """Each robot's first episode seed; a resumed run continues past the episodes it has."""
+    return config.run.seed * 1_000_003 + index * 100_000 + episodes_done
+
+
+LEARNER_NAME = "learner"
+
+
+def worker_name(robot_id: str) -> str:
+    """Ray actor names, so tools (and fault injection) can find the workers of a run."""
+    return f"env_worker/{robot_id}"
 
 
 @dataclass
@@ -48,18 +69,21 @@ class Cluster:
     workers: list[Any]
 
 
-def start_workers(config: Config, run_dir: Path) -> Cluster:
-    worker_actor = ray.remote(num_cpus=1, max_concurrency=2)(EnvWorker)
-    learner_actor = ray.remote(num_cpus=1, max_concurrency=4)(Learner)
+def start_workers(config: Config, run_dir: Path, episodes_done: int = 0) -> Cluster:
+    """One env worker per robot (restarted by Ray when its process dies), then the learner."""
+    worker_actor = ray.remote(num_cpus=1, max_concurrency=2,
+                              max_restarts=config.run.max_worker_restarts)(EnvWorker)
+    learner_actor = ray.remote(num_cpus=1, max_concurrency=8)(Learner)
     workers = [
-        worker_actor.options(name=None).remote(config, f"robot_{i}", robot_seed(config, i))
+        worker_actor.options(name=worker_name(f"robot_{i}")).remote(config, f"robot_{i}", robot_seed(config, i, episodes_done),
+                            str(run_dir / "spool" / f"robot_{i}"))
         for i in range(config.run.num_robots)
     ]
     timeout_s = config.run.remote_timeout_s
     spec = ray.get(workers[0].observation_spec.remote(), timeout=timeout_s)
     action_dim = ray.get(workers[0].action_dim.remote(), timeout=timeout_s)
-    learner = learner_actor.remote(config, spec, action_dim, str(run_dir))
-    sync_weights(config, Cluster(learner, workers))
+    learner = learner_actor.options(name=LEARNER_NAME).remote(config, spec, action_dim,
+                                                              str(run_dir))
     return Cluster(learner, workers)
 
 
@@ -105,51 +129,52 @@ def load_demos(config: Config, cluster: Cluster) -> int:
 
 
 def train(config: Config) -> dict[str, Any]:
-    """Run a whole training and return (and write) its summary."""
+    """Run a whole training (or continue one with `resume=true`); return its summary."""
     pipeline = PIPELINES.get(config.pipeline.name)
-    run_dir = prepare_run_dir(config)
+    run_dir = existing_run_dir(config) if config.resume else prepare_run_dir(config)
     print(f"run: {run_dir}  (tensorboard --logdir {run_dir.parent})", flush=True)
     started = time.monotonic()
     summary: dict[str, Any] = {"run": str(run_dir), "pipeline": config.pipeline.name}
+    timeout_s = config.run.remote_timeout_s
     with local_ray(num_cpus=config.run.num_robots + 2):
-        cluster = start_workers(config, run_dir)
+        episodes_done = len(EpisodeStore(run_dir / "episodes").files()) if config.resume else 0
+        cluster = start_workers(config, run_dir, episodes_done)
+        if config.resume:
+            restored = ray.get(cluster.learner.restore.remote(), timeout=timeout_s)
+            summary["resumed_from"] = restored
+            print(f"resumed: {json.dumps(restored)}", flush=True)
+        sync_weights(config, cluster)
         if config.eval.at_start:
             initial = evaluate(config, cluster)
             summary["initial_eval_success_rate"] = initial["success_rate"]
             print(f"initial evaluation: success {initial['success_rate']:.2f}", flush=True)
-        demo_transitions = load_demos(config, cluster)
-        print(f"demo transitions: {demo_transitions}", flush=True)
-        last_print, last_checkpoint = [0.0], [time.monotonic()]
-
-        def progress(stats: dict[str, float]) -> None:
-            """Called by the pipeline between its steps: console line, periodic checkpoint."""
-            now = time.monotonic()
-            if now - last_print[0] >= config.run.log_every_s:
-                last_print[0] = now
-                print(progress_line(stats, now - started), flush=True)
-            if config.run.checkpoint_every_s and now - last_checkpoint[0] >= config.run.checkpoint_every_s:
-                last_checkpoint[0] = now
-                cluster.learner.save_checkpoint.remote()
-
+        has_demos = ray.get(cluster.learner.has_demos.remote(), timeout=timeout_s)
+        demo_transitions = 0 if has_demos else load_demos(config, cluster)
+        print(f"demo transitions added: {demo_transitions}", flush=True)
+        progress = ProgressReporter(config, cluster, started)
         train_started = time.monotonic()
-        pipeline(config, cluster.learner, cluster.workers, progress)
+        try:
+            summary.update(pipeline(config, cluster.learner, cluster.workers, progress) or {})
+        except KeyboardInterrupt:
+            summary["interrupted"] = True
+            print("interrupted: every episode is stored; writing a final checkpoint", flush=True)
         train_s = time.monotonic() - train_started
-        timeout_s = config.run.remote_timeout_s
         stats = ray.get(cluster.learner.stats.remote(), timeout=timeout_s)
         print(progress_line(stats, time.monotonic() - started), flush=True)
         ray.get(cluster.learner.save_checkpoint.remote(), timeout=timeout_s)
-        final = evaluate(config, cluster)
+        if not summary.get("interrupted"):
+            final = evaluate(config, cluster)
+            summary.update({"eval_success_rate": final["success_rate"],
+                            "eval_episodes": final["episodes"],
+                            "eval_results": final["results"]})
         ray.get(cluster.learner.close.remote(), timeout=timeout_s)
         ray.get([w.close.remote() for w in cluster.workers], timeout=timeout_s)
     summary.update({
-        "eval_success_rate": final["success_rate"],
-        "eval_episodes": final["episodes"],
-        "eval_results": final["results"],
         "env_steps": int(stats["env_steps"]),
         "grad_steps": int(stats["grad_steps"]),
         "episodes": int(stats["episodes"]),
         "interventions": int(stats["interventions"]),
-        "demo_transitions": int(demo_transitions),
+        "demo_transitions": int(stats["demo_transitions"]),
         "train_wall_s": train_s,
         "env_steps_per_s": stats["env_steps"] / max(train_s, 1e-9),
         "updates_per_s": stats["grad_steps"] / max(train_s, 1e-9),
@@ -158,3 +183,24 @@ def train(config: Config) -> dict[str, Any]:
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     print(json.dumps({k: v for k, v in summary.items() if k != "eval_results"}), flush=True)
     return summary
+
+
+class ProgressReporter:
+    """Called by a pipeline between its steps: the console line and periodic checkpoints."""
+
+    def __init__(self, config: Config, cluster: Cluster, started: float) -> None:
+        self.config, self.cluster, self.started = config, cluster, started
+        self.last_print = 0.0
+        self.last_checkpoint = time.monotonic()
+        self._checkpointing: Any = None
+
+    def __call__(self, stats: dict[str, float]) -> None:
+        now = time.monotonic()
+        if now - self.last_print >= self.config.run.log_every_s:
+            self.last_print = now
+            print(progress_line(stats, now - self.started), flush=True)
+        every_s = self.config.run.checkpoint_every_s
+        due = every_s and now - self.last_checkpoint >= every_s
+        if due and (self._checkpointing is None or ray.wait([self._checkpointing], timeout=0)[0]):
+            self.last_checkpoint = now
+            self._checkpointing = self.cluster.learner.save_checkpoint.remote()

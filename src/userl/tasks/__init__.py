@@ -1,6 +1,10 @@
 """Tasks: one module per task, each registered in `userl.core.registry.TASKS`."""
 
-from userl.tasks import peg_insertion  # noqa: F401  (registers the task)
+from userl.tasks import (  # noqa: F401  (each registers its task)
+    charger,
+    peg_insertion,
+    pick_place,
+)
 from userl.tasks.base import Task, TaskReset
 from userl.tasks.workspace import Workspace
 

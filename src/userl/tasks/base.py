@@ -10,18 +10,20 @@ import numpy as np
 
 from userl.config.schema import TaskConfig
 from userl.core.specs import RobotState
-from userl.hardware.base import SceneFragment
+from userl.hardware.base import SceneControl, SceneFragment
 from userl.tasks.workspace import Workspace
 
 
 @dataclass
 class TaskReset:
-    """One episode's start: the TCP pose, the gripper width (m; None = fully open), and the
-    poses (7,) of the scene's movable bodies by name (a simulation places them)."""
+    """One episode's start: the TCP pose, the gripper width (m; None = fully open), the
+    poses (7,) of the scene's mocap and free bodies by name, and the positions of its joints
+    by name (a simulation places them, after the arm)."""
 
     tcp_pose: np.ndarray
     gripper_width_m: float | None = None
     body_poses: dict[str, np.ndarray] = field(default_factory=dict)
+    joint_positions: dict[str, float] = field(default_factory=dict)
 
 
 class Task(ABC):
@@ -33,6 +35,19 @@ class Task(ABC):
 
     def __init__(self, config: TaskConfig) -> None:
         self.config = config
+        self._scene: SceneControl | None = None
+
+    def attach_scene(self, scene: SceneControl) -> None:
+        """Give the task read access to a simulated world (object poses, joint angles)."""
+        self._scene = scene
+
+    @property
+    def world(self) -> SceneControl:
+        """The attached simulated world; tasks with movable objects judge success from it."""
+        if self._scene is None:
+            raise RuntimeError(f"task {self.name!r} needs a simulated world to observe its "
+                               "objects; use robot=sim_franka or a learned reward")
+        return self._scene
 
     @property
     def name(self) -> str:

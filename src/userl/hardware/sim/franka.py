@@ -87,3 +87,12 @@ class SimFranka(Robot):
 
     def body_pose(self, name: str) -> np.ndarray:
         return self.world.body_pose(name)
+
+    def body_velocity(self, name: str) -> np.ndarray:
+        return self.world.body_velocity(name)
+
+    def joint_position(self, name: str) -> float:
+        return self.world.joint_position(name)
+
+    def set_joint_position(self, name: str, value: float) -> None:
+        self.world.set_joint_position(name, value)

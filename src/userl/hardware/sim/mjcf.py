@@ -20,6 +20,7 @@ from userl.hardware.sim.panda import (
 
 ROBOT_CONTACT = 'contype="1" conaffinity="2"'  # touches the scene, not itself
 SCENE_CONTACT = 'contype="2" conaffinity="1"'  # touches the robot, not the static scene
+OBJECT_CONTACT = 'contype="2" conaffinity="3"'  # a movable object: touches everything
 VISUAL_ONLY = 'contype="0" conaffinity="0"'
 LINK_RADII_M = (0.06, 0.06, 0.06, 0.055, 0.055, 0.05, 0.045)
 ARM_RGBA = "0.92 0.92 0.92 1"
@@ -56,7 +57,8 @@ def _gripper_xml(cfg: SimFrankaConfig, scene: SceneFragment) -> str:
     for side, sign in (("left", 1.0), ("right", -1.0)):
         fingers.append(
             f'<body name="{side}_finger"><joint name="{side}_finger" type="slide" '
-            f'axis="0 {sign:g} 0" range="0 {finger_travel_m}" damping="10"/>'
+            f'axis="0 {sign:g} 0" range="0 {finger_travel_m}" '
+            f'damping="{cfg.gripper_damping_n_s_per_m}"/>'
             f'<inertial pos="0 {sign * 0.01:g} {pad_center_z_m}" mass="{PANDA_FINGER_MASS_KG}" '
             f'diaginertia="1e-5 1e-5 1e-5"/>'
             f'<geom type="box" pos="0 {sign * 0.006:g} {pad_center_z_m}" size="0.01 0.006 0.025" '
@@ -69,7 +71,7 @@ def _gripper_xml(cfg: SimFrankaConfig, scene: SceneFragment) -> str:
         f'<body name="hand" pos="0 0 {PANDA_FLANGE_D_M}" '
         f'quat="{fmt(mat_to_quat(yaw_rotation(PANDA_HAND_YAW_RAD)))}">'
         f'<inertial pos="0 0 0.04" mass="{PANDA_HAND_MASS_KG}" diaginertia="3e-3 3e-3 2e-3"/>'
-        f'<geom type="box" pos="0 0 0.04" size="0.025 0.1 0.03" rgba="{ARM_RGBA}" {ROBOT_CONTACT}/>'
+        f'<geom type="box" pos="0 0 0.03" size="0.025 0.1 0.028" rgba="{ARM_RGBA}" {ROBOT_CONTACT}/>'
         f'<body name="tcp" pos="0 0 {PANDA_TCP_OFFSET_M}"><site name="tcp" size="0.005"/>'
         f'<camera name="wrist" pos="{fmt(wrist_pos)}" xyaxes="{wrist_axes}" '
         f'fovy="{cfg.camera_fovy_deg}"/>{scene.tcp_xml}</body>'
@@ -125,7 +127,8 @@ def _actuators_xml(cfg: SimFrankaConfig) -> str:
 
 def build_world_xml(cfg: SimFrankaConfig, scene: SceneFragment) -> str:
     """The whole MJCF text of the world."""
-    size = max(cfg.image_height_px, cfg.image_width_px, 64)
+    size = max(cfg.image_height_px, cfg.image_width_px, cfg.render_height_px,
+               cfg.render_width_px, 64)
     front_pos = np.asarray(cfg.front_camera_pos_m, float)
     front_axes = look_at_xyaxes(front_pos, np.asarray(cfg.front_camera_lookat_m),
                                 np.array([0.0, 0.0, 1.0]))

@@ -58,14 +58,45 @@ class SimWorld:
         mujoco.mj_forward(model, data)
 
     def set_body_pose(self, name: str, pose: np.ndarray) -> None:
-        mocap = self._mocap[name]
-        self.data.mocap_pos[mocap] = pose[:3]
-        self.data.mocap_quat[mocap] = pose[3:]
+        """Place a mocap body, or a free body (at rest), at `pose` (7,)."""
+        if name in self._mocap:
+            self.data.mocap_pos[self._mocap[name]] = pose[:3]
+            self.data.mocap_quat[self._mocap[name]] = pose[3:]
+        else:
+            joint = self._free_joint(name)
+            address, dof = self.model.jnt_qposadr[joint], self.model.jnt_dofadr[joint]
+            self.data.qpos[address:address + 7] = pose
+            self.data.qvel[dof:dof + 6] = 0.0
         mujoco.mj_forward(self.model, self.data)
+
+    def _free_joint(self, name: str) -> int:
+        body = self.model.body(name)
+        joint = int(body.jntadr[0])
+        if body.jntnum[0] != 1 or self.model.jnt_type[joint] != mujoco.mjtJoint.mjJNT_FREE:
+            raise ValueError(f"body {name!r} is neither a mocap body nor a free body")
+        return joint
 
     def body_pose(self, name: str) -> np.ndarray:
         body = self.model.body(name).id
         return np.concatenate([self.data.xpos[body], self.data.xquat[body]])
+
+    def body_velocity(self, name: str) -> np.ndarray:
+        """Linear (m/s) then angular (rad/s) velocity of a body's frame, world axes."""
+        velocity = np.empty(6)
+        mujoco.mj_objectVelocity(self.model, self.data, mujoco.mjtObj.mjOBJ_BODY,
+                                 self.model.body(name).id, velocity, 0)
+        return np.concatenate([velocity[3:], velocity[:3]])
+
+    def joint_position(self, name: str) -> float:
+        """A hinge or slide joint's position (rad or m)."""
+        return float(self.data.qpos[self.model.joint(name).qposadr[0]])
+
+    def set_joint_position(self, name: str, value: float) -> None:
+        """Set a hinge or slide joint's position, at rest."""
+        joint = self.model.joint(name)
+        self.data.qpos[joint.qposadr[0]] = value
+        self.data.qvel[joint.dofadr[0]] = 0.0
+        mujoco.mj_forward(self.model, self.data)
 
     # ------------------------------------------------------------------ reset
     def reset_joints(self, q: np.ndarray, gripper: float) -> None:
