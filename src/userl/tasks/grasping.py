@@ -19,6 +19,9 @@ from userl.tasks.objects import ObjectShape
 from userl.tasks.workspace import Workspace
 
 FINGERTIP_BELOW_TCP_M = 0.005  # the finger pads end this far below the TCP
+TRAVEL_DISTANCE_M = 0.05  # farther than this from its goal in xy, the expert travels high
+LIFTED_MARGIN_M = 0.03  # within this of the carry height counts as lifted
+LOW_MARGIN_M = 0.02  # this far below the hover height counts as low (descending)
 
 
 def object_yaw(pose: np.ndarray) -> float:
@@ -99,7 +102,7 @@ def pick_place_action(tcp_pose: np.ndarray, gripper_width_m: float, frame: np.nd
         to_goal = goal.release_xyz_m - pose[:3]
         release_yaw = yaw if goal.release_yaw_rad is None else goal.release_yaw_rad
         if np.linalg.norm(to_goal[:2]) > cfg.expert_descend_tolerance_m:
-            lifted = tcp[2] > goal.carry_height_m - 0.03
+            lifted = tcp[2] > goal.carry_height_m - LIFTED_MARGIN_M
             xy = tcp[:2] + to_goal[:2] if lifted else tcp[:2]
             return act(np.array([*xy, goal.carry_height_m]), release_yaw, GRIPPER_CLOSE)
         target = tcp + to_goal
@@ -109,11 +112,16 @@ def pick_place_action(tcp_pose: np.ndarray, gripper_width_m: float, frame: np.nd
     if goal.placed:
         return act(np.array([*tcp[:2], goal.carry_height_m]), yaw, GRIPPER_OPEN)
     target_yaw = grasp_yaw(pose, shape, yaw)
+    xy_error = float(np.linalg.norm(pose[:2] - tcp[:2]))
+    if xy_error > TRAVEL_DISTANCE_M:  # travel at the carry height, rising first
+        lifted = tcp[2] > goal.carry_height_m - LIFTED_MARGIN_M
+        xy = pose[:2] if lifted else tcp[:2]
+        return act(np.array([*xy, goal.carry_height_m]), target_yaw if lifted else yaw,
+                   GRIPPER_OPEN)
     hover_z = pose[2] + shape.top_height_m + cfg.expert_hover_above_object_m \
         + FINGERTIP_BELOW_TCP_M
-    low = tcp[2] < hover_z - 0.02
+    low = tcp[2] < hover_z - LOW_MARGIN_M
     tolerance = cfg.expert_descend_tolerance_m if low else cfg.expert_align_tolerance_m
-    xy_error = float(np.linalg.norm(pose[:2] - tcp[:2]))
     yaw_error = abs(wrap_angle(target_yaw - yaw))
     if xy_error > tolerance or yaw_error > math.radians(cfg.expert_yaw_tolerance_deg):
         return act(np.array([*pose[:2], hover_z]), target_yaw, GRIPPER_OPEN)

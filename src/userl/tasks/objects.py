@@ -46,6 +46,7 @@ SHAPES: dict[str, ObjectShape] = {
     # a rubber duck: a body lying along x, a head above its front, a flat beak
     "duck": ObjectShape(
         geoms_xml=(_geom("capsule", "0.02 0.013", extra='euler="0 1.5708 0"')
+                   + _geom("box", "0.022 0.014 0.004", "0 0 -0.016")  # a flat base: no rolling
                    + _geom("sphere", "0.013", "0.018 0 0.027")
                    + _geom("box", "0.008 0.007 0.003", "0.034 0 0.028",
                            extra='rgba="0.95 0.5 0.1 1"')),
