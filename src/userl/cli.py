@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from userl.core.registry import Registry, UnknownNameError
+from userl.runtime.errors import RunFailed
 
 os.environ.setdefault("MUJOCO_GL", "egl")
 
@@ -17,7 +18,8 @@ USAGE = """usage: userl COMMAND [key=value ...]
   train [key=value ...]                         train (see README for keys)
   eval run=runs/<name> episodes=N [out=F.json]  evaluate a trained run
   eval task=T policy=expert episodes=N          evaluate the scripted expert
-  collect task=T teleop=expert episodes=N out=DIR   record demonstrations
+  collect task=T teleop=expert episodes=N out=DIR [video=true]
+                                                record demonstrations (and front-camera GIFs)
   data stats PATH                               describe an episode store
   bench NAME [key=value ...] out=F.json         run benchmarks/NAME.py, write its figures"""
 
@@ -59,8 +61,8 @@ def train_command(arguments: list[str]) -> int:
         config = load_config_file(run_dir / "config.yaml", arguments)
     from userl.runtime.train import train  # heavy imports only after the config is sound
 
-    train(config)
-    return 0
+    summary = train(config)
+    return 130 if summary.get("interrupted") else 0
 
 
 @COMMANDS.register("eval")
@@ -96,20 +98,41 @@ def collect_command(arguments: list[str]) -> int:
     teleop = take(arguments, "teleop", "expert")
     out = take(arguments, "out")
     episodes = positive_int(take(arguments, "episodes", "20"), "episodes")
+    video = take(arguments, "video", "false")
+    if video not in ("true", "false"):
+        raise UsageError(f"video={video} must be true or false")
     if teleop != "expert":
         raise UsageError(f"teleop={teleop} is not available; choose one of: expert")
     if not out:
         raise UsageError("collect needs out=DIR, the episode store to write")
     config = load_config(arguments)
     from userl.data.store import EpisodeStore
-    from userl.runtime.evaluation import run_episodes
+    from userl.envs.factory import make_env
+    from userl.runtime.action_sources import ExpertSource
+    from userl.runtime.rollout import run_episode
+    from userl.telemetry.video import write_gif
 
     store = EpisodeStore(out).create()
-    collected = run_episodes(config, teleop, episodes, seed_base=config.run.seed * 100_000)
-    for episode in collected:
-        store.write(episode)
-    successes = sum(e.success for e in collected)
-    print(json.dumps({"out": out, "episodes": len(collected), "successes": successes}))
+    seed_base = config.run.seed * 100_000
+    env = make_env(config, seed=config.run.seed,
+                   render_mode="rgb_array" if video == "true" else None)
+    successes, videos = 0, []
+    try:
+        source = ExpertSource(env)
+        for index in range(episodes):
+            episode = run_episode(env, source, "robot_0", seed=seed_base + index,
+                                  record_frames=video == "true")
+            store.write(episode)
+            successes += int(episode.success)
+            if episode.frames:
+                path = Path(out) / "videos" / f"episode_{index:04d}.gif"
+                videos.append(str(write_gif(path, episode.frames, env.task.control_hz)))
+    finally:
+        env.close()
+    report = {"out": out, "episodes": episodes, "successes": successes}
+    if videos:
+        report["videos"] = videos
+    print(json.dumps(report))
     return 0
 
 
@@ -174,6 +197,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("userl: interrupted", file=sys.stderr)
         return 130
+    except RunFailed as error:  # a run-level failure: one line, not a traceback
+        print(f"userl: error: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

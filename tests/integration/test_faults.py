@@ -23,3 +23,47 @@ def test_fault_is_survived(tmp_path: Path, scenario: str) -> None:
         assert result["worker_restarts"] >= 1
     if scenario == "corrupt_files":
         assert result["damaged_reported_and_skipped"] == 2
+
+
+def test_ctrl_c_stops_cleanly_with_a_final_checkpoint(tmp_path: Path) -> None:
+    """SIGINT to the whole process group, as Ctrl-C in a terminal sends it."""
+    import json
+    import os
+    import signal
+
+    from userl.data.store import EpisodeStore
+
+    process = faults.userl_train([*faults.SMALL_TRAINING, f"run.root={tmp_path}",
+                                  "run.name=interrupted", "run.wall_s=300"])
+    store = tmp_path / "interrupted" / "episodes"
+    faults.wait_for(lambda: len(EpisodeStore(store).files()) >= 5, 180, "5 episodes")
+    os.killpg(process.pid, signal.SIGINT)
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode == 130, output[-3000:]
+    summary = json.loads((tmp_path / "interrupted" / "summary.json").read_text())
+    assert summary["interrupted"] is True
+    assert (tmp_path / "interrupted" / "checkpoints" / "latest.pt").is_file()
+    assert summary["episodes"] == len(EpisodeStore(store).files())  # all shipped were stored
+    spool = tmp_path / "interrupted" / "spool"
+    assert not list(spool.rglob("*.npz")), "every spooled episode was flushed to the store"
+
+
+def test_learner_death_is_reported_and_resumable(tmp_path: Path) -> None:
+    import ray
+
+    from userl.cli import main
+    from userl.data.store import EpisodeStore
+    from userl.runtime.train import LEARNER_NAME
+
+    name = ["run.root=" + str(tmp_path), "run.name=dead"]
+    thread, outcome = faults.train_in_background([*faults.SMALL_TRAINING, *name,
+                                                  "run.wall_s=120"])
+    store = tmp_path / "dead" / "episodes"
+    faults.wait_for(lambda: len(EpisodeStore(store).files()) >= 5, 180, "5 episodes")
+    ray.kill(ray.get_actor(LEARNER_NAME), no_restart=True)
+    thread.join(timeout=180)
+    assert outcome["error"].startswith("RunFailed") and "resume=true" in outcome["error"]
+    finished = faults.episode_ids(store)
+    finished.update(faults.episode_ids(tmp_path / "dead" / "spool"))
+    assert main(["train", "resume=true", *faults.SMALL_TRAINING, *name, "run.wall_s=3"]) == 0
+    assert set(finished) <= set(faults.episode_ids(store))  # nothing lost

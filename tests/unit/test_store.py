@@ -62,3 +62,29 @@ def test_stats(tmp_path: Path) -> None:
     assert stats["per_robot_episodes"] == {"robot_0": 2, "robot_1": 1}
     assert stats["intervened_steps"] == 3
     assert stats["unreadable_files"] == 0
+
+
+def test_index_is_rebuilt_when_missing_damaged_or_stale(tmp_path: Path) -> None:
+    store = EpisodeStore(tmp_path).create()
+    for _ in range(3):
+        store.write(make_episode())
+    entries, rebuilt = store.checked_index()
+    assert len(entries) == 3 and not rebuilt
+    store.index.path.write_text(store.index.path.read_text()[:-20])  # a torn last line
+    assert store.stats()["index"] == "rebuilt"
+    assert store.checked_index() == (store.checked_index()[0], False)  # healed
+    store.index.path.unlink()
+    stats = store.stats()
+    assert stats["index"] == "rebuilt" and stats["episodes"] == 3
+
+
+def test_a_swapped_file_fails_its_index_checksum(tmp_path: Path) -> None:
+    """A file that is a valid archive but not what was written is caught by the SHA-256."""
+    store = EpisodeStore(tmp_path).create()
+    first = store.write(make_episode(steps=3))
+    second = store.write(make_episode(steps=4))
+    first.write_bytes(second.read_bytes())
+    report = store.load()
+    assert [name for name, _ in report.unreadable] == [first.name]
+    assert "SHA-256" in report.unreadable[0][1]
+    assert len(report.episodes) == 1

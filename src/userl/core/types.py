@@ -51,6 +51,8 @@ class Episode:
     episode_id: str = field(default_factory=new_episode_id)
     source: str = "policy"  # policy | expert | human
     info: dict[str, Any] = field(default_factory=dict)  # episode statistics (floats, strings)
+    # rendered frames (uint8 H x W x 3) when recorded for a video; never stored or trained on
+    frames: list[np.ndarray] = field(default_factory=list, repr=False, compare=False)
 
     def __len__(self) -> int:
         return int(self.actions.shape[0])

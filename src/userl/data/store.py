@@ -11,6 +11,7 @@ damaged or truncated files are reported and skipped, and the rest loads.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import time
@@ -23,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from userl.core.types import Episode
+from userl.data.store_index import StoreIndex, sha256_of
 
 SUFFIX = ".npz"
 TEMP_SUFFIX = ".partial"
@@ -82,14 +84,23 @@ def decode_episode(members: dict[str, np.ndarray]) -> Episode:
     )
 
 
-def read_episode_file(path: Path) -> Episode:
+def read_episode_file(path: Path, expected_sha256: str | None = None) -> Episode:
     """Read one episode file; raises ValueError naming the damage."""
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        data = path.read_bytes()
+        if expected_sha256 is not None and sha256_of(data) != expected_sha256:
+            raise ValueError("SHA-256 differs from the index")
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             members = {name: archive[name] for name in archive.files}
         return decode_episode(members)
     except (zipfile.BadZipFile, OSError, KeyError, EOFError, ValueError, json.JSONDecodeError) as err:
         raise ValueError(f"{type(err).__name__}: {err}") from None
+
+
+def index_entry(name: str, data: bytes, episode: Episode) -> dict[str, object]:
+    return {"file": name, "episode_id": episode.episode_id, "robot_id": episode.robot_id,
+            "source": episode.source, "steps": len(episode), "success": bool(episode.success),
+            "intervened_steps": episode.intervened_steps, "sha256": sha256_of(data)}
 
 
 class EpisodeStore:
@@ -97,6 +108,7 @@ class EpisodeStore:
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
+        self.index = StoreIndex(self.root)
 
     def create(self) -> EpisodeStore:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -116,18 +128,48 @@ class EpisodeStore:
         name = f"{int(time.time() * 1000):013d}_{robot}_{episode.episode_id}"
         final = self.root / f"{name}{SUFFIX}"
         temporary = self.root / f"{name}{TEMP_SUFFIX}"
+        buffer = io.BytesIO()
+        np.savez(buffer, **encode_episode(episode))
+        data = buffer.getvalue()
         with open(temporary, "wb") as handle:
-            np.savez(handle, **encode_episode(episode))
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, final)
         _fsync_directory(self.root)
+        self.index.append(index_entry(final.name, data, episode))
         return final
 
-    def iter_episodes(self, report: LoadReport | None = None) -> Iterator[Episode]:
+    def delete(self, path: Path) -> None:
+        """Remove one episode file (a spool after acknowledgement); the index follows."""
+        path.unlink(missing_ok=True)
+
+    def checked_index(self) -> tuple[dict[str, dict[str, object]], bool]:
+        """The index, rebuilt from the files when it is missing, damaged or out of date;
+        returns (file name -> entry, whether it was rebuilt)."""
+        entries = self.index.read()
+        names = {p.name for p in self.files()}
+        if entries is not None and set(entries) == names:
+            return entries, False
+        rebuilt = []
         for path in self.files():
             try:
-                yield read_episode_file(path)
+                episode = read_episode_file(path)
+            except ValueError:
+                continue  # damaged: left out of the index, reported by load()
+            rebuilt.append(index_entry(path.name, path.read_bytes(), episode))
+        if self.root.is_dir():
+            self.index.rewrite(rebuilt)
+        return {entry["file"]: entry for entry in rebuilt}, True
+
+    def iter_episodes(self, report: LoadReport | None = None) -> Iterator[Episode]:
+        """Every readable episode in file order; damage (zip CRC or the index's SHA-256)
+        is added to `report` and the file skipped."""
+        entries = self.index.read() or {}
+        for path in self.files():
+            expected = entries.get(path.name, {}).get("sha256")
+            try:
+                yield read_episode_file(path, expected)
             except ValueError as reason:
                 if report is not None:
                     report.unreadable.append((path.name, str(reason)))
@@ -138,6 +180,7 @@ class EpisodeStore:
         return report
 
     def stats(self) -> dict[str, object]:
+        _, index_rebuilt = self.checked_index()
         report = LoadReport()
         per_robot: Counter[str] = Counter()
         per_source: Counter[str] = Counter()
@@ -160,4 +203,5 @@ class EpisodeStore:
             "intervened_steps": intervened,
             "unreadable_files": len(report.unreadable),
             "unreadable": [f"{name}: {reason}" for name, reason in report.unreadable],
+            "index": "rebuilt" if index_rebuilt else "ok",
         }

@@ -177,7 +177,7 @@ class EnvWorker:
             except (ray.exceptions.RayError, TimeoutError):
                 self._in_flight[episode_id] = (path, None)  # not stored: ship again later
                 continue
-            path.unlink(missing_ok=True)
+            self.spool.delete(path)
             del self._in_flight[episode_id]
 
     def flush(self, learner: Any, timeout_s: float) -> int:

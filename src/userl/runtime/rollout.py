@@ -16,14 +16,20 @@ StepHook = Callable[[], None]
 
 def run_episode(env, source: ActionSource, robot_id: str, seed: int | None,
                 between_steps: StepHook | None = None,
-                latest_version: Callable[[], int] | None = None) -> Episode:
+                latest_version: Callable[[], int] | None = None,
+                record_frames: bool = False) -> Episode:
     """Reset, act until terminated or truncated, and return the recorded episode.
 
     `between_steps` runs after each step (e.g. a non-blocking weight poll); it must not block.
     `latest_version` gives the newest weight version known, for `sync/weight_version_lag`.
+    `record_frames`: keep `env.render()` after the reset and each step in `episode.frames`
+    (the env needs `render_mode="rgb_array"`); they are not part of the observations.
     """
+    frames: list[np.ndarray] = []
     started = time.monotonic()
     observation, _ = env.reset(seed=seed)
+    if record_frames:
+        frames.append(env.render())
     reset_s = time.monotonic() - started
     source.reset()
     builder = EpisodeBuilder(robot_id, env.task.name, observation, source=source.source)
@@ -37,6 +43,8 @@ def run_episode(env, source: ActionSource, robot_id: str, seed: int | None,
             lags.append(max(0, latest_version() - version))
         observation, reward, terminated, truncated, info = env.step(proposed)
         refused += int(info.get("refused", False))
+        if record_frames:
+            frames.append(env.render())
         executed = info.get("executed_action", proposed)
         builder.add(action=executed, policy_action=proposed, reward=float(reward),
                     next_observation=observation, terminated=terminated, truncated=truncated,
@@ -64,4 +72,5 @@ def run_episode(env, source: ActionSource, robot_id: str, seed: int | None,
         "seed": -1 if seed is None else int(seed),
     })
     episode.info["return"] = episode.episode_return
+    episode.frames = frames
     return episode

@@ -18,6 +18,7 @@ from userl.core.registry import PIPELINES
 from userl.data.store import EpisodeStore
 from userl.runtime import pipelines  # noqa: F401  (registers the pipeline modes)
 from userl.runtime.env_worker import EnvWorker
+from userl.runtime.errors import RunFailed
 from userl.runtime.evaluation import results_of
 from userl.runtime.learner import Learner
 from userl.runtime.ray_session import local_ray
@@ -158,6 +159,12 @@ def train(config: Config) -> dict[str, Any]:
         except KeyboardInterrupt:
             summary["interrupted"] = True
             print("interrupted: every episode is stored; writing a final checkpoint", flush=True)
+        except (ray.exceptions.RayError, RuntimeError) as error:
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+            raise RunFailed(
+                f"{reason} -- every finished episode is in {run_dir}/episodes or a robot's "
+                f"spool; continue with: userl train resume=true run.name={config.run.name} "
+                f"run.root={config.run.root}") from error
         train_s = time.monotonic() - train_started
         stats = ray.get(cluster.learner.stats.remote(), timeout=timeout_s)
         print(progress_line(stats, time.monotonic() - started), flush=True)

@@ -13,8 +13,14 @@ from userl.config.schema import GraspTaskConfig
 from userl.core.specs import WorkspaceBox
 from userl.geometry import make_pose, quat_to_mat
 from userl.hardware.sim.mjcf import TABLE_TOP_Z_M
-from userl.tasks.motion import GRIPPER_CLOSE, GRIPPER_OPEN, move_action, tcp_yaw, wrap_angle
-from userl.tasks.motion import tool_down
+from userl.tasks.motion import (
+    GRIPPER_CLOSE,
+    GRIPPER_OPEN,
+    move_action,
+    tcp_yaw,
+    tool_down,
+    wrap_angle,
+)
 from userl.tasks.objects import ObjectShape
 from userl.tasks.workspace import Workspace
 

@@ -215,17 +215,16 @@ class TableCleanup(Task):
         top, _ = self._lid_point(angle, fraction=1.0)
         outward = np.array([normal[0], normal[1], 0.0])
         outward /= max(float(np.linalg.norm(outward)), 1e-9)
-        if tcp[2] < top[2]:
-            pushing = float((tcp - point) @ normal) > 0.0
-        else:
-            pushing = float((tcp - top) @ outward) > FINGER_HALF_THICKNESS_M
-        if pushing:
+        clearance = FINGER_HALF_THICKNESS_M + cfg.expert_lid_clearance_m
+        if tcp[2] < top[2] and float((tcp - point) @ normal) > 0.0:  # beside its outer face
             ahead, ahead_normal = self._lid_point(angle - math.radians(cfg.expert_lid_lead_deg))
             target = ahead + ahead_normal * FINGER_HALF_THICKNESS_M
         elif tcp[2] < top[2]:
             target = np.array([*tcp[:2], top[2] + cfg.expert_lid_clearance_m])  # rise first
+        elif float((tcp - top) @ outward) > clearance / 2:  # beyond the top edge: go down
+            target = np.array([*tcp[:2], point[2]])
         else:
-            target = top + outward * (FINGER_HALF_THICKNESS_M + cfg.expert_lid_clearance_m)
+            target = top + outward * clearance
             target[2] = max(top[2] + cfg.expert_lid_clearance_m, tcp[2])
         return move_action(state.tcp_pose, frame, target, self.across_box_yaw(), GRIPPER_OPEN,
                            cfg.expert_gain, cfg.action_scale_m, cfg.action_scale_rad)

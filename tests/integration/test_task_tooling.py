@@ -1,0 +1,72 @@
+"""Videos of episodes (collect, TensorBoard) and the simulation benchmark."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+os.environ.setdefault("MUJOCO_GL", "egl")
+
+import imageio.v3 as iio  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from userl.config.loader import load_config  # noqa: E402
+from userl.envs.factory import make_env  # noqa: E402
+from userl.runtime.action_sources import ExpertSource  # noqa: E402
+from userl.runtime.rollout import run_episode  # noqa: E402
+from userl.telemetry.tensorboard import MetricsWriter  # noqa: E402
+
+pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[2]
+
+
+def userl(*arguments: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "userl.cli", *arguments], capture_output=True,
+                          text=True, cwd=cwd, timeout=300)
+
+
+def test_collect_with_video_writes_a_readable_gif(tmp_path: Path) -> None:
+    out = tmp_path / "demos"
+    result = userl("collect", "task=charger", "episodes=1", f"out={out}", "video=true",
+                   "robot.render_height_px=64", "robot.render_width_px=80", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["successes"] == 1 and len(report["videos"]) == 1
+    frames = iio.imread(report["videos"][0], index=None)
+    assert frames.ndim == 4 and frames.shape[1:3] == (64, 80) and frames.shape[0] >= 2
+    assert frames[0].std() > 0
+
+
+def test_run_episode_records_frames_outside_the_observations(tmp_path: Path) -> None:
+    config = load_config(["task=charger", "robot.render_height_px=48",
+                          "robot.render_width_px=64"])
+    env = make_env(config, seed=0, render_mode="rgb_array")
+    episode = run_episode(env, ExpertSource(env), "robot_0", seed=0, record_frames=True)
+    env.close()
+    assert len(episode.frames) == len(episode) + 1
+    assert episode.frames[0].shape == (48, 64, 3)
+    assert set(episode.observations) == {"state"}
+    writer = MetricsWriter(tmp_path / "tb")
+    writer.video("eval/video", episode.frames, step=3, fps=10)
+    writer.close()
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(tmp_path / "tb"))
+    events.Reload()
+    assert "eval/video" in events.Tags()["images"]
+    image = events.Images("eval/video")[0]
+    assert image.step == 3 and image.encoded_image_string[:3] == b"GIF"
+
+
+def test_bench_sim_reports_its_figures(tmp_path: Path) -> None:
+    out = tmp_path / "sim.json"
+    result = userl("bench", "sim", "task=pick_place", "obs=image", "steps=5", f"out={out}",
+                   cwd=REPO)
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(out.read_text())
+    for key in ("env_steps_per_s_state", "observations_per_s_image", "real_time_factor"):
+        assert figures[key] > 0
+    assert figures["task"] == "pick_place" and figures["views"] == 2
+    assert np.isfinite(figures["renders_per_s_image"])
