@@ -50,3 +50,17 @@ def test_short_training(tmp_path: Path, pipeline: str) -> None:
     report = tmp_path / "eval.json"
     assert main(["eval", f"run={run_dir}", "episodes=2", f"out={report}"]) == 0
     assert json.loads(report.read_text())["episodes"] == 2
+
+
+def test_simulated_operator_interventions_are_stored_and_routed(tmp_path: Path) -> None:
+    """teleop=expert: the scripted operator takes over; its steps are recorded with
+    intervened=true, counted, and added to the demo buffer as well as replay."""
+    config = load_config([*SMALL, "teleop=expert", "teleop.no_progress_steps=5",
+                          "demos.episodes=1", "eval.at_start=false", f"run.root={tmp_path}",
+                          "run.name=teleop"])
+    summary = train(config)
+    stored = EpisodeStore(tmp_path / "teleop" / "episodes").stats()
+    assert summary["interventions"] > 0
+    assert stored["intervened_steps"] == summary["interventions"]
+    demo_only = EpisodeStore(tmp_path / "teleop" / "demos").stats()["transitions"]
+    assert summary["demo_transitions"] == demo_only + summary["interventions"]

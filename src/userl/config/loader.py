@@ -27,6 +27,7 @@ DEFAULT_PRESETS: dict[str, str] = {
     "algo": "rlpd",
     "policy": "mlp",
     "pipeline": "async",
+    "teleop": "none",
 }
 
 

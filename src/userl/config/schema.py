@@ -13,6 +13,7 @@ ROBOT_SCHEMAS: Registry = Registry("robot config")
 ALGO_SCHEMAS: Registry = Registry("algorithm config")
 POLICY_SCHEMAS: Registry = Registry("policy config")
 PIPELINE_SCHEMAS: Registry = Registry("pipeline config")
+TELEOP_SCHEMAS: Registry = Registry("teleop config")
 
 GROUP_SCHEMAS: dict[str, Registry] = {
     "task": TASK_SCHEMAS,
@@ -20,6 +21,7 @@ GROUP_SCHEMAS: dict[str, Registry] = {
     "algo": ALGO_SCHEMAS,
     "policy": POLICY_SCHEMAS,
     "pipeline": PIPELINE_SCHEMAS,
+    "teleop": TELEOP_SCHEMAS,
 }
 
 
@@ -359,7 +361,33 @@ class SyncPipelineConfig(PipelineConfig):
     name: str = "sync"
 
 
-# ----------------------------------------------------------------------------- top level
+# ----------------------------------------------------------------------------- teleop
+@TELEOP_SCHEMAS.register("none")
+@dataclass
+class TeleopConfig:
+    """Who may take over from the policy during training; `none`: nobody."""
+
+    name: str = "none"
+    hold_after_input_s: float = 0.5  # the human keeps control this long after the last input
+
+
+@TELEOP_SCHEMAS.register("expert")
+@dataclass
+class ExpertOperatorConfig(TeleopConfig):
+    """A simulated operator: the task's scripted expert takes over by a rule, within a budget."""
+
+    name: str = "expert"
+    takeover_rule: str = "no_progress"  # no_progress | per_episode (registered rules)
+    no_progress_steps: int = 15  # no_progress: take over after this many steps without progress
+    progress_threshold_m: float = 0.005  # a step counts as progress if the target gets closer
+    per_episode_probability: float = 0.5  # per_episode: chance of one takeover per episode
+    takeover_steps: int = 10  # the operator keeps driving this many steps once it takes over
+    max_takeovers_per_episode: int = 2
+    budget_steps: int = 0  # intervened steps allowed over the whole run; 0: no limit
+    seed: int = 0
+
+
+
 @dataclass
 class RunConfig:
     name: str = ""  # empty: a timestamped name
@@ -400,6 +428,7 @@ class Config:
     algo: AlgoConfig = field(default_factory=SACConfig)
     policy: PolicyConfig = field(default_factory=MLPPolicyConfig)
     pipeline: PipelineConfig = field(default_factory=AsyncPipelineConfig)
+    teleop: TeleopConfig = field(default_factory=TeleopConfig)
     run: RunConfig = field(default_factory=RunConfig)
     demos: DemosConfig = field(default_factory=DemosConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)

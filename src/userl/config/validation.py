@@ -16,6 +16,7 @@ _SUFFIX_RULES: list[tuple[str, Callable[[Any], bool], str]] = [
     ("_dt_s", lambda v: v > 0, "must be > 0"),
     ("_px", lambda v: v >= 8, "must be >= 8 pixels"),
     ("_fraction", lambda v: 0.0 <= v <= 1.0, "must be within [0, 1]"),
+    ("_probability", lambda v: 0.0 <= v <= 1.0, "must be within [0, 1]"),
     ("_capacity", lambda v: v > 0, "must be > 0"),
     ("_steps", lambda v: v >= 0, "must be >= 0"),
     ("_episodes", lambda v: v >= 0, "must be >= 0"),

@@ -42,8 +42,9 @@ class ReplayBuffer:
     def __len__(self) -> int:
         return self.size
 
-    def add_episode(self, episode: Episode) -> None:
-        """Append every transition of `episode` (T transitions from T+1 observation rows)."""
+    def add_episode(self, episode: Episode, only: np.ndarray | None = None) -> None:
+        """Append the transitions of `episode` (T transitions from T+1 observation rows);
+        with a boolean mask `only` (T,), just those steps (e.g. the human-controlled ones)."""
         steps = len(episode)
         if steps == 0:
             return
@@ -53,17 +54,20 @@ class ReplayBuffer:
         if episode.actions.shape[1:] != (self.action_dim,):
             raise ValueError(f"episode actions have shape {episode.actions.shape}, "
                              f"expected (T, {self.action_dim})")
-        keep = slice(max(0, steps - self.capacity), steps)  # an over-long episode keeps its end
-        count = keep.stop - keep.start
+        chosen = np.arange(steps) if only is None else np.flatnonzero(only)
+        chosen = chosen[max(0, len(chosen) - self.capacity):]  # over-long: keep the end
+        count = len(chosen)
+        if count == 0:
+            return
         slots = (self.position + np.arange(count)) % self.capacity
         for key, rows in episode.observations.items():
             if key in self.observations:
-                self.observations[key][slots] = rows[:-1][keep]
-                self.next_observations[key][slots] = rows[1:][keep]
-        self.actions[slots] = episode.actions[keep]
-        self.rewards[slots] = episode.rewards[keep]
-        self.terminated[slots] = episode.terminated[keep]
-        self.intervened[slots] = episode.intervened[keep]
+                self.observations[key][slots] = rows[chosen]
+                self.next_observations[key][slots] = rows[chosen + 1]
+        self.actions[slots] = episode.actions[chosen]
+        self.rewards[slots] = episode.rewards[chosen]
+        self.terminated[slots] = episode.terminated[chosen]
+        self.intervened[slots] = episode.intervened[chosen]
         self.position = int((self.position + count) % self.capacity)
         self.size = min(self.size + count, self.capacity)
 

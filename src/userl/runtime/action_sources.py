@@ -11,6 +11,7 @@ import torch
 from userl.core.registry import Registry
 from userl.core.types import Observation
 from userl.policies.base import Policy
+from userl.runtime.intervention import Decision
 
 ACTION_SOURCES: Registry = Registry("action source")
 
@@ -18,8 +19,8 @@ ACTION_SOURCES: Registry = Registry("action source")
 class ActionSource(Protocol):
     source: str  # recorded in the episode: policy | expert | human
 
-    def act(self, observation: Observation) -> tuple[np.ndarray, int]:
-        """Return the 7-D normalised action and the weight version that chose it."""
+    def decide(self, observation: Observation) -> Decision:
+        """The 7-D normalised action to execute, what the policy proposed, its version."""
 
     def reset(self) -> None: ...
 
@@ -33,8 +34,9 @@ class ExpertSource:
     def __init__(self, env: Any) -> None:
         self._env = env
 
-    def act(self, observation: Observation) -> tuple[np.ndarray, int]:
-        return np.asarray(self._env.expert_action(), dtype=np.float32), -1
+    def decide(self, observation: Observation) -> Decision:
+        action = np.asarray(self._env.expert_action(), dtype=np.float32)
+        return Decision(action, action, -1)
 
     def reset(self) -> None:
         pass
@@ -61,9 +63,10 @@ class PolicySource:
         self._queue.clear()
 
     @torch.inference_mode()
-    def act(self, observation: Observation) -> tuple[np.ndarray, int]:
+    def decide(self, observation: Observation) -> Decision:
         if not self._queue:
             batch = {k: torch.as_tensor(v).unsqueeze(0) for k, v in observation.items()}
             chunk = self.policy.act(batch, deterministic=self.deterministic)[0]
             self._queue.extend(chunk.cpu().numpy().astype(np.float32))
-        return self._queue.popleft(), self.version
+        action = self._queue.popleft()
+        return Decision(action, action, self.version)

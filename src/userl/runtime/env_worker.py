@@ -16,6 +16,7 @@ from userl.data.store import EpisodeStore, LoadReport, read_episode_file
 from userl.envs.factory import make_env
 from userl.policies import build_policy
 from userl.runtime.action_sources import ExpertSource, PolicySource
+from userl.runtime.intervention import with_interventions
 from userl.runtime.signals import ignore_interrupts
 
 
@@ -35,6 +36,9 @@ class EnvWorker:
             build_policy(config.policy, self.env.observation_spec, self.env.action_space.shape[0])
         )
         self.expert = ExpertSource(self.env)
+        # training acts through the intervention layer; evaluation uses the policy alone
+        self.acting = with_interventions(self.policy, self.env, config.teleop,
+                                         self.env.task.control_hz, seed)
         self._seed = seed
         self._episodes_run = 0
         self._stop = threading.Event()
@@ -84,10 +88,11 @@ class EnvWorker:
 
     def collect(self, episodes: int, source: str = "expert", deterministic: bool = False,
                 seed_base: int | None = None) -> list[Episode]:
-        """Run `episodes` whole episodes with the expert or the current policy; return them."""
+        """Run `episodes` whole episodes and return them: `expert`, `policy` (alone, as in
+        evaluation) or `training` (the policy under the intervention layer)."""
         from userl.runtime.rollout import run_episode
 
-        actor = self.expert if source == "expert" else self.policy
+        actor = {"expert": self.expert, "policy": self.policy, "training": self.acting}[source]
         previous = self.policy.deterministic
         self.policy.deterministic = deterministic
         try:
@@ -119,7 +124,7 @@ class EnvWorker:
             if not self._room_to_act(learner, pipeline):
                 continue
             episode = run_episode(
-                self.env, self.policy, self.robot_id, seed=self._next_seed(),
+                self.env, self.acting, self.robot_id, seed=self._next_seed(),
                 between_steps=lambda: self._poll_weights(learner),
                 latest_version=lambda: self._latest_known_version,
             )

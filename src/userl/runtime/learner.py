@@ -96,6 +96,7 @@ class Learner:
             "env/return": episode.episode_return,
             "env/episode_len": len(episode),
             "env/intervened_steps": episode.intervened_steps,
+            "env/intervention_rate": episode.intervened_steps / max(len(episode), 1),
             "env/steps_per_s": info.get("env_steps_per_s", 0.0),
             "time/control_period_ms": info.get("control_period_p50_ms", 0.0),
             "time/control_period_ms_p99": info.get("control_period_p99_ms", 0.0),
@@ -105,10 +106,11 @@ class Learner:
         return episode.episode_id
 
     def _add_to_buffers(self, episode: Episode) -> None:
-        """Replay gets every online episode; the demo buffer also gets human-corrected ones."""
+        """Replay gets every online step; the demo buffer also gets the human-controlled ones
+        (HIL-SERL's routing of interventions for RL)."""
         self.online.add_episode(episode)
         if episode.intervened_steps:
-            self.demos.add_episode(episode)
+            self.demos.add_episode(episode, only=episode.intervened)
         self.env_steps += len(episode)
         self.episodes += 1
         self.interventions += episode.intervened_steps

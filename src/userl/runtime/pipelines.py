@@ -107,7 +107,7 @@ def run_sync(config: Config, learner: Any, workers: list[Any], progress: Progres
         progress(stats)
         if not _budget_left(config, stats, started):
             break
-        episodes = ray.get([w.collect.remote(1, "policy") for w in workers], timeout=timeout_s)
+        episodes = ray.get([w.collect.remote(1, "training") for w in workers], timeout=timeout_s)
         steps = 0
         for batch in episodes:
             for episode in batch:

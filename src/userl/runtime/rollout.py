@@ -38,17 +38,17 @@ def run_episode(env, source: ActionSource, robot_id: str, seed: int | None,
     refused = 0
     step_started = time.monotonic()
     while True:
-        proposed, version = source.act(observation)
-        if latest_version is not None and version >= 0:
-            lags.append(max(0, latest_version() - version))
-        observation, reward, terminated, truncated, info = env.step(proposed)
+        decision = source.decide(observation)
+        if latest_version is not None and decision.version >= 0:
+            lags.append(max(0, latest_version() - decision.version))
+        observation, reward, terminated, truncated, info = env.step(decision.action)
         refused += int(info.get("refused", False))
         if record_frames:
             frames.append(env.render())
-        executed = info.get("executed_action", proposed)
-        builder.add(action=executed, policy_action=proposed, reward=float(reward),
+        executed = info.get("executed_action", decision.action)
+        builder.add(action=executed, policy_action=decision.policy_action, reward=float(reward),
                     next_observation=observation, terminated=terminated, truncated=truncated,
-                    intervened=False, policy_version=version,
+                    intervened=decision.intervened, policy_version=decision.version,
                     success=bool(info.get("success", False)))
         if between_steps is not None:
             between_steps()
@@ -72,5 +72,7 @@ def run_episode(env, source: ActionSource, robot_id: str, seed: int | None,
         "seed": -1 if seed is None else int(seed),
     })
     episode.info["return"] = episode.episode_return
+    episode.info["intervened_steps"] = episode.intervened_steps
+    episode.info["intervention_rate"] = episode.intervened_steps / max(len(episode), 1)
     episode.frames = frames
     return episode
