@@ -15,7 +15,7 @@ pytestmark = pytest.mark.integration
 SMALL = [
     "run.env_steps=300", "demos.episodes=2", "eval.episodes=2", "eval.at_start=true",
     "algo.batch_size=32", "algo.num_critics=3", "algo.critic_hidden_dims=[32,32]",
-    "policy.hidden_dims=[32,32]", "algo.utd=1",
+    "policy.hidden_dims=[32,32]", "algo.utd_max=1",
 ]
 
 
@@ -64,3 +64,14 @@ def test_simulated_operator_interventions_are_stored_and_routed(tmp_path: Path) 
     assert stored["intervened_steps"] == summary["interventions"]
     demo_only = EpisodeStore(tmp_path / "teleop" / "demos").stats()["transitions"]
     assert summary["demo_transitions"] == demo_only + summary["interventions"]
+
+
+def test_utd_governor_keeps_updates_between_floor_and_ceiling(tmp_path: Path) -> None:
+    """With a simulated robot not paced to real time, utd_min makes it wait for the learner;
+    utd_max keeps the learner from running ahead of the data."""
+    config = load_config([*SMALL, "algo.utd_max=1", "algo.utd_min=1", "run.env_steps=800",
+                          "eval.at_start=false", f"run.root={tmp_path}", "run.name=utd"])
+    summary = train(config)
+    in_flight_allowance = 4 * config.task.episode_steps  # episodes not yet stored at a check
+    assert summary["grad_steps"] <= summary["env_steps"]
+    assert summary["grad_steps"] >= summary["env_steps"] - in_flight_allowance, summary

@@ -242,6 +242,39 @@ class TableCleanupConfig(GraspTaskConfig):
 
 # ----------------------------------------------------------------------------- robot
 @dataclass
+class SafetyConfig:
+    """Robot-side limits enforced by `hardware.safety.SafeRobot`, whatever the policy sends."""
+
+    enabled: bool = True
+    workspace_low_m: list[float] = field(default_factory=lambda: [0.2, -0.5, -0.05])  # base frame
+    workspace_high_m: list[float] = field(default_factory=lambda: [0.9, 0.5, 0.7])
+    max_step_m: float = 0.1  # a target lies at most this far from the measured TCP position
+    max_step_rad: float = 0.5  # ... and its orientation at most this far from the measured one
+    max_linear_speed_m_per_s: float = 1.0  # step also within this speed x the control period
+    max_angular_speed_rad_per_s: float = 5.0
+    watchdog_timeout_s: float = 1.0  # hold when no command arrives for this long (0: off)
+    watchdog_check_hz: float = 50.0  # how often the watchdog thread looks
+    latch_poll_s: float = 0.05  # a reset waits for the hold latch to clear, looking this often
+
+
+@dataclass
+class CameraDevicesConfig:
+    """Real cameras: which device is which view, capture size, and the crop to the policy's."""
+
+    serials: dict[str, str] = field(default_factory=dict)  # view -> RealSense serial number
+    uvc_devices: dict[str, str] = field(default_factory=dict)  # view -> OpenCV index or path
+    serial_env_prefix: str = "USERL_CAMERA_SERIAL_"  # + VIEW (upper case): serial on the node
+    device_env_prefix: str = "USERL_CAMERA_DEVICE_"  # + VIEW (upper case): UVC device on the node
+    capture_width_px: int = 640
+    capture_height_px: int = 480
+    capture_fps: int = 30
+    crops: dict[str, list[int]] = field(default_factory=dict)  # view -> [top, left, h, w] px;
+    # absent: the largest centred crop with the output's aspect ratio
+    first_frame_timeout_s: float = 5.0  # a camera that delivers nothing this long is an error
+    frame_wait_s: float = 1.0  # the capture thread waits this long for each frame
+
+
+@dataclass
 class RobotConfig:
     name: str = "sim_franka"
     realtime: bool = False  # pace the control loop to wall-clock time
@@ -251,6 +284,8 @@ class RobotConfig:
     camera_driver: str = "sim"  # a registered camera driver (CAMERAS)
     render_height_px: int = 240  # env.render() and episode videos: the front camera's frame
     render_width_px: int = 320
+    safety: SafetyConfig = field(default_factory=SafetyConfig)
+    cameras: CameraDevicesConfig = field(default_factory=CameraDevicesConfig)
 
 
 @ROBOT_SCHEMAS.register("sim_franka")
@@ -280,6 +315,65 @@ class SimFrankaConfig(RobotConfig):
     camera_fovy_deg: float = 50.0
 
 
+PANDA_HOME_JOINTS_RAD = [0.0, -0.7853981633974483, 0.0, -2.356194490192345, 0.0,
+                         1.5707963267948966, 0.7853981633974483]
+
+
+@ROBOT_SCHEMAS.register("franka")
+@dataclass
+class FrankaConfig(RobotConfig):
+    """A Franka Panda / FR3 through franky-control (`hardware/robots/franka.py`)."""
+
+    name: str = "franka"
+    camera_driver: str = "realsense"
+    ip: str = ""  # FCI address; empty: the variable named by ip_env_var on the robot node
+    ip_env_var: str = "USERL_FRANKA_IP"
+    motion: str = "impedance"  # impedance (Cartesian impedance) | waypoint (Cartesian motion)
+    translational_stiffness_n_per_m: float = 2000.0
+    rotational_stiffness_nm_per_rad: float = 150.0
+    impedance_target_lifetime_s: float = 1.0  # an impedance target is held this long unless renewed
+    dynamics_fraction: float = 0.1  # share of the robot's velocity/acceleration/jerk limits
+    collision_force_threshold_n: float = 30.0
+    collision_torque_threshold_nm: float = 20.0
+    max_error_recoveries: int = 3  # consecutive automatic recoveries before giving up
+    gripper_max_width_m: float = 0.08
+    gripper_speed_m_per_s: float = 0.1
+    gripper_force_n: float = 20.0  # grasping force when closing on an object
+    gripper_grasp_below_fraction: float = 0.5  # openings below this grasp with force
+    gripper_epsilon_outer_m: float = 0.08  # a grasp succeeds with an object up to this narrower
+    gripper_deadband_fraction: float = 0.05  # smaller opening changes are not sent
+    home_joints_rad: list[float] = field(default_factory=lambda: list(PANDA_HOME_JOINTS_RAD))
+    joint_reset_every_episodes: int = 10  # move to home_joints_rad before every Nth reset (0: never)
+    reset_xy_noise_m: float = 0.0  # reset pose randomised within +- this per axis, on top of the task's
+    reset_yaw_noise_deg: float = 0.0
+    reset_seed: int = 0
+
+
+@ROBOT_SCHEMAS.register("arx_r5")
+@dataclass
+class ArxR5Config(RobotConfig):
+    """An ARX R5 (6-DoF) through arx-r5-sdk (`hardware/robots/arx_r5.py`)."""
+
+    name: str = "arx_r5"
+    camera_driver: str = "realsense"
+    can_port: str = ""  # CAN interface; empty: the variable named by can_port_env_var on the node
+    can_port_env_var: str = "USERL_ARX_CAN_PORT"
+    arm_type: int = 1  # the SDK's arm type: 1 = R5
+    sdk_dt_s: float = 0.05  # the SDK's control time step
+    gripper_max_width_m: float = 0.08
+    gripper_command_closed: float = 0.0  # the SDK's catch position when closed ...
+    gripper_command_open: float = 5.0  # ... and fully open
+    min_reach_m: float = 0.1  # reachable shell: TCP distance from the base origin
+    max_reach_m: float = 0.55
+    max_tilt_deg: float = 30.0  # roll/pitch kept within +- this of the reset orientation
+    max_yaw_deg: float = 90.0  # yaw kept within +- this of the reset orientation
+    home_joints_rad: list[float] = field(default_factory=lambda: [0.0] * 6)
+    joint_reset_every_episodes: int = 10  # move to home_joints_rad before every Nth reset (0: never)
+    reset_tolerance_m: float = 0.005  # a reset is done once the TCP is this near the target
+    reset_timeout_s: float = 5.0  # ... or after this long
+    reset_poll_s: float = 0.05
+
+
 # ----------------------------------------------------------------------------- policy
 @dataclass
 class PolicyConfig:
@@ -304,7 +398,9 @@ class MLPPolicyConfig(PolicyConfig):
 class AlgoConfig:
     name: str = "sac"
     batch_size: int = 256
-    utd: int = 1  # gradient steps per new environment step (update-to-data ratio)
+    utd_max: float = 1.0  # ceiling: gradient steps per new environment step (update-to-data)
+    utd_min: float = 0.0  # floor; a simulated robot not paced to real time waits for the
+    # learner to keep at least this ratio; a real-time robot never waits (the lag is logged)
     warmup_env_steps: int = 0  # online transitions collected before the first update
 
 
@@ -385,6 +481,40 @@ class ExpertOperatorConfig(TeleopConfig):
     max_takeovers_per_episode: int = 2
     budget_steps: int = 0  # intervened steps allowed over the whole run; 0: no limit
     seed: int = 0
+
+
+@TELEOP_SCHEMAS.register("spacemouse")
+@dataclass
+class SpaceMouseConfig(TeleopConfig):
+    """A 3Dconnexion SpaceMouse through pyspacemouse (`hardware/teleop/spacemouse.py`)."""
+
+    name: str = "spacemouse"
+    device: str = ""  # pyspacemouse device name; empty: the first one found
+    dead_zone_fraction: float = 0.05  # axis deflections below this share of full scale read 0
+    translation_scale: float = 1.0  # action per full deflection, translation axes
+    rotation_scale: float = 1.0  # action per full deflection, rotation axes
+    active_threshold: float = 0.001  # |action| above this counts as human input
+    axis_map: list[int] = field(default_factory=lambda: [1, 0, 2, 4, 3, 5])  # device axis
+    # (x y z roll pitch yaw) feeding each base-frame action axis (dx dy dz drx dry drz) ...
+    axis_signs: list[float] = field(default_factory=lambda: [-1.0, 1.0, 1.0, -1.0, 1.0, 1.0])
+    close_button: int = 0  # button index that closes the gripper
+    open_button: int = 1  # button index that opens it
+
+
+@TELEOP_SCHEMAS.register("keyboard")
+@dataclass
+class KeyboardConfig(TeleopConfig):
+    """Keyboard labels and an emergency hold, without an X server (`hardware/teleop/keyboard.py`)."""
+
+    name: str = "keyboard"
+    backend: str = "terminal"  # terminal (raw tty) | evdev (a /dev/input keyboard, no terminal)
+    device_path: str = ""  # terminal: empty = /dev/tty; evdev: empty = the first keyboard found
+    key_success: str = "s"
+    key_failure: str = "f"
+    key_start: str = "g"
+    key_stop: str = "p"
+    key_hold: str = " "  # emergency hold: latches the robot's hold
+    key_release: str = "r"  # clears the hold latch
 
 
 

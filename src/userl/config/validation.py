@@ -26,7 +26,8 @@ _SUFFIX_RULES: list[tuple[str, Callable[[Any], bool], str]] = [
 ]
 _NAMED_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "batch_size": (lambda v: v > 0, "must be > 0"),
-    "utd": (lambda v: v >= 1, "must be >= 1"),
+    "utd_max": (lambda v: v > 0, "must be > 0"),
+    "utd_min": (lambda v: v >= 0, "must be >= 0"),
     "gamma": (lambda v: 0.0 < v <= 1.0, "must be within (0, 1]"),
     "tau": (lambda v: 0.0 < v <= 1.0, "must be within (0, 1]"),
     "num_critics": (lambda v: v >= 1, "must be >= 1"),
@@ -63,6 +64,8 @@ def validate(config: Config) -> str | None:
     if config.obs not in OBSERVATION_MODES:
         return f"bad value for 'obs': {config.obs!r}; choose one of: {', '.join(OBSERVATION_MODES)}"
     algo = config.algo
+    if algo.utd_min > algo.utd_max:
+        return f"bad value for 'algo.utd_min': {algo.utd_min} is above algo.utd_max={algo.utd_max}"
     subset, heads = getattr(algo, "critic_subset", 1), getattr(algo, "num_critics", 1)
     if not 1 <= subset <= heads:
         return f"bad value for 'algo.critic_subset': {subset} must be within [1, algo.num_critics={heads}]"

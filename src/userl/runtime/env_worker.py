@@ -19,6 +19,8 @@ from userl.runtime.action_sources import ExpertSource, PolicySource
 from userl.runtime.intervention import with_interventions
 from userl.runtime.signals import ignore_interrupts
 
+UTD_FLOOR_POLL_S = 0.02  # how often a waiting simulated robot asks the learner
+
 
 class EnvWorker:
     """Runs episodes on one robot with a local policy copy, ships them to the learner,
@@ -123,16 +125,35 @@ class EnvWorker:
         while not self._stop.is_set() and (max_episodes is None or produced < max_episodes):
             if not self._room_to_act(learner, pipeline):
                 continue
+            waited_s = self._wait_for_learner(learner)
             episode = run_episode(
                 self.env, self.acting, self.robot_id, seed=self._next_seed(),
                 between_steps=lambda: self._poll_weights(learner),
                 latest_version=lambda: self._latest_known_version,
             )
+            episode.info["waited_for_learner_s"] = waited_s
             path = self.spool.write(episode)
             self._in_flight[episode.episode_id] = (path, learner.add_episode.remote(episode))
             produced += 1
             self._release_acknowledged()
         return {"episodes": produced, "unacknowledged": len(self._in_flight)}
+
+    def _wait_for_learner(self, learner: Any) -> float:
+        """The update-to-data floor: a simulated robot that is not paced to real time waits
+        until the learner has made `algo.utd_min` gradient steps per stored env step. A
+        real-time robot never waits (the learner logs that it is behind). Returns seconds."""
+        utd_min = self.config.algo.utd_min
+        if utd_min <= 0 or self.config.robot.realtime:
+            return 0.0
+        started = time.monotonic()
+        deadline = started + self.config.run.remote_timeout_s
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            grad_steps, env_steps = ray.get(learner.utd_state.remote(),
+                                            timeout=self.config.run.remote_timeout_s)
+            if grad_steps >= utd_min * env_steps:
+                break
+            time.sleep(UTD_FLOOR_POLL_S)
+        return time.monotonic() - started
 
     def _room_to_act(self, learner: Any, pipeline: AsyncPipelineConfig) -> bool:
         """False (after holding the robot and retrying shipment) while the backlog is full."""

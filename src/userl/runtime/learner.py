@@ -99,6 +99,7 @@ class Learner:
             "env/intervention_rate": episode.intervened_steps / max(len(episode), 1),
             "env/steps_per_s": info.get("env_steps_per_s", 0.0),
             "time/control_period_ms": info.get("control_period_p50_ms", 0.0),
+            "time/waited_for_learner_s": info.get("waited_for_learner_s", 0.0),
             "time/control_period_ms_p99": info.get("control_period_p99_ms", 0.0),
             "sync/weight_version_lag": info.get("weight_version_lag", 0.0),
             "data/replay_transitions": len(self.online),
@@ -125,7 +126,7 @@ class Learner:
         algo = self.config.algo
         if self.env_steps < algo.warmup_env_steps or len(self.online) + len(self.demos) == 0:
             return 0
-        return max(0, algo.utd * self.env_steps - self.algorithm.grad_steps)
+        return max(0, int(algo.utd_max * self.env_steps) - self.algorithm.grad_steps)
 
     def _one_update(self) -> dict[str, float]:
         with self._lock:
@@ -163,6 +164,10 @@ class Learner:
     def stop(self) -> None:
         self._stop.set()
 
+    def utd_state(self) -> tuple[int, int]:
+        """(gradient steps, stored online env steps): what the UTD floor compares."""
+        return self.algorithm.grad_steps, self.env_steps
+
     def stall(self, seconds: float) -> None:
         """Fault injection: hang ingest and training for `seconds`, as a stuck learner would."""
         with self._lock:
@@ -173,7 +178,9 @@ class Learner:
             return
         metrics = {k if "/" in k else f"train/{k}": v for k, v in self._last_metrics.items()}
         metrics["train/updates_per_s"] = self._update_rate.rate()
-        metrics["train/utd"] = self.algorithm.grad_steps / max(self.env_steps, 1)
+        utd = self.algorithm.grad_steps / max(self.env_steps, 1)
+        metrics["train/utd"] = utd
+        metrics["train/learner_behind"] = float(utd < self.config.algo.utd_min)
         metrics["train/grad_steps"] = self.algorithm.grad_steps
         self.writer.scalars(metrics, self.env_steps)
 
