@@ -75,3 +75,20 @@ def test_utd_governor_keeps_updates_between_floor_and_ceiling(tmp_path: Path) ->
     in_flight_allowance = 4 * config.task.episode_steps  # episodes not yet stored at a check
     assert summary["grad_steps"] <= summary["env_steps"]
     assert summary["grad_steps"] >= summary["env_steps"] - in_flight_allowance, summary
+
+
+def test_image_observations_train_through_ray_and_videos_reach_tensorboard(tmp_path: Path) -> None:
+    """Cameras render on the env worker's own thread; images reach the store; the
+    evaluation episodes appear as videos in TensorBoard."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    config = load_config([*SMALL, "obs=image", "robot.image_height_px=32",
+                          "robot.image_width_px=32", "run.env_steps=200", "eval.at_start=false",
+                          f"run.root={tmp_path}", "run.name=image"])
+    train(config)
+    episode = next(EpisodeStore(tmp_path / "image" / "episodes").iter_episodes())
+    assert episode.observations["front"].shape[1:] == (32, 32, 3)
+    assert episode.observations["wrist"].dtype.name == "uint8"
+    events = EventAccumulator(str(tmp_path / "image" / "tensorboard"))
+    events.Reload()
+    assert "eval/video" in events.Tags()["images"]

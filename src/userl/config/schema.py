@@ -370,6 +370,7 @@ class ArxR5Config(RobotConfig):
     home_joints_rad: list[float] = field(default_factory=lambda: [0.0] * 6)
     joint_reset_every_episodes: int = 10  # move to home_joints_rad before every Nth reset (0: never)
     reset_tolerance_m: float = 0.005  # a reset is done once the TCP is this near the target
+    reset_joint_tolerance_rad: float = 0.02  # a joint reset is done once every joint is this near
     reset_timeout_s: float = 5.0  # ... or after this long
     reset_poll_s: float = 0.05
 
@@ -391,6 +392,67 @@ class MLPPolicyConfig(PolicyConfig):
     log_std_min: float = -5.0
     log_std_max: float = 2.0
     activation: str = "tanh"  # hidden activation: tanh | relu | gelu | silu | elu
+    bc_action_abs_max: float = 0.999  # imitation: target actions clipped to this before atanh
+
+
+@POLICY_SCHEMAS.register("cnn")
+@dataclass
+class CNNPolicyConfig(MLPPolicyConfig):
+    """Tanh-Gaussian head on camera views (one ResNet-10-style GroupNorm trunk per view,
+    learned spatial pooling) and the state vector."""
+
+    name: str = "cnn"
+    image_size_px: int = 128  # views are resized to this square size when they differ
+    encoder_widths: list[int] = field(default_factory=lambda: [64, 128, 256, 512])
+    encoder_strides: list[int] = field(default_factory=lambda: [1, 2, 2, 2])  # per stage
+    stem_kernel_size: int = 7
+    stem_stride: int = 2
+    stem_pool: bool = True  # 3x3 stride-2 max-pool after the stem
+    group_norm_groups: int = 8
+    pooling: str = "spatial_softmax"  # spatial_softmax | attention (registered poolings)
+    pool_queries: int = 4  # attention pooling: learned queries per view
+    view_latent_dim: int = 64  # each view is projected to this (Linear, LayerNorm, tanh)
+    image_mean: list[float] = field(default_factory=lambda: [0.485, 0.456, 0.406])
+    image_std: list[float] = field(default_factory=lambda: [0.229, 0.224, 0.225])
+    encoder_weights: str = ""  # local file with a pretrained trunk state_dict; "" = random init
+    encoder_frozen: bool = True  # with encoder_weights: keep the loaded trunk fixed
+
+
+@dataclass
+class FlowPolicyConfig(PolicyConfig):
+    """SAC Flow: K Euler steps of a learned velocity from Gaussian noise, with a learned,
+    state-dependent per-step noise (log-std squashed to [log_std_min, log_std_max])."""
+
+    name: str = "flow_g"
+    flow_steps: int = 4  # K Euler steps over t in [0, 1]
+    log_std_min: float = -5.0
+    log_std_max: float = 2.0
+    bc_action_abs_max: float = 0.999  # flow matching: targets clipped to this before atanh
+
+
+@POLICY_SCHEMAS.register("flow_g")
+@dataclass
+class FlowGPolicyConfig(FlowPolicyConfig):
+    """Flow-G: v = sigmoid(gate(s, A, t)) * (cand(s, A, t) - A), gate bias initialised high."""
+
+    name: str = "flow_g"
+    hidden_dims: list[int] = field(default_factory=lambda: [256, 256])
+    activation: str = "tanh"
+    layer_norm: bool = True
+    gate_bias_init: float = 5.0  # sigmoid(5) ~ 0.993: the gate starts open
+
+
+@POLICY_SCHEMAS.register("flow_t")
+@dataclass
+class FlowTPolicyConfig(FlowPolicyConfig):
+    """Flow-T: a small transformer decoder; the action token cross-attends to state tokens."""
+
+    name: str = "flow_t"
+    d_model: int = 64
+    num_heads: int = 4
+    num_layers: int = 2
+    feedforward_dim: int = 128
+    context_tokens: int = 4  # the state features are projected to this many tokens
 
 
 # ----------------------------------------------------------------------------- algorithm
@@ -428,6 +490,30 @@ class SACConfig(AlgoConfig):
     demo_capacity: int = 50_000  # transitions
     grad_clip_norm: float = 0.0  # 0 disables clipping
     critic_activation: str = "tanh"  # critic hidden activation: tanh | relu | gelu | silu | elu
+    image_shift_pixels: int = 4  # DrQ: views padded (edge) by this and randomly cropped; 0 = off
+
+
+@ALGO_SCHEMAS.register("sac_flow")
+@dataclass
+class SACFlowConfig(SACConfig):
+    """SAC Flow (arXiv 2509.25756): SAC on a flow policy's noise-augmented rollout."""
+
+    name: str = "sac_flow"
+
+
+@ALGO_SCHEMAS.register("hg_dagger")
+@dataclass
+class HGDAggerConfig(AlgoConfig):
+    """HG-DAgger: behaviour cloning on the demo buffer (demos + human-controlled steps)."""
+
+    name: str = "hg_dagger"
+    lr: float = 3e-4
+    weight_decay: float = 0.0  # AdamW decoupled weight decay
+    grad_clip_norm: float = 1.0  # 0 disables clipping
+    demo_fraction: float = 1.0  # batches come only from the demo (aggregate) buffer
+    replay_capacity: int = 200_000  # transitions (the online replay; not trained on)
+    demo_capacity: int = 200_000  # transitions
+    image_shift_pixels: int = 4  # DrQ random shift on views; 0 = off
 
 
 # ----------------------------------------------------------------------------- pipeline
@@ -549,6 +635,8 @@ class EvalConfig:
     at_start: bool = False
     deterministic: bool = True
     seed_offset: int = 1_000_000  # evaluation seeds never collide with training seeds
+    video_every_s: float = 60.0  # during training, one evaluation episode on video this often
+    video_fps: float = 10.0
 
 
 @dataclass

@@ -22,14 +22,29 @@ class Policy(nn.Module, abc.ABC):
 
     action_dim: int
     chunk_size: int = 1
+    encoder: nn.Module
+    """Observation dict -> features (B, feature_dim); shared with the critics, which train it
+    (the actor's losses see detached features, as in SERL/DrQ)."""
+
+    @property
+    def feature_dim(self) -> int:
+        return int(self.encoder.feature_dim)
 
     @abc.abstractmethod
     def act(self, obs: dict[str, Tensor], deterministic: bool = False) -> Tensor:
         """Return an action chunk of shape (B, chunk_size, action_dim), each in [-1, 1]."""
 
     @abc.abstractmethod
-    def sample(self, obs: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
-        """Return reparameterised actions (B, action_dim) and their log-probabilities (B,)."""
+    def sample(self, obs: dict[str, Tensor], features: Tensor | None = None
+               ) -> tuple[Tensor, Tensor]:
+        """Return reparameterised actions (B, action_dim) and their log-probabilities (B,).
+
+        `features`, when given, replaces `encoder(obs)` (e.g. detached, computed once)."""
+
+    def imitation_loss(self, obs: dict[str, Tensor], actions: Tensor,
+                       features: Tensor | None = None) -> Tensor:
+        """Behaviour-cloning loss of the labelled `actions` (B, action_dim), a scalar."""
+        raise NotImplementedError(f"policy {type(self).__name__} has no imitation loss")
 
 
 def observation_to_torch(obs: Mapping[str, np.ndarray], device: str | torch.device = "cpu"

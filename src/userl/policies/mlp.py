@@ -1,4 +1,5 @@
-"""A tanh-squashed Gaussian MLP policy on the state vector (SAC's actor)."""
+"""Tanh-squashed Gaussian policies (SAC's actor): on the state vector (`mlp`) or on camera
+views and the state (`cnn`)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from userl.config.schema import MLPPolicyConfig
+from userl.config.schema import CNNPolicyConfig, MLPPolicyConfig
 from userl.core.registry import POLICIES
 from userl.core.specs import ObservationSpec
-from userl.policies.base import STATE_KEY, Policy
+from userl.policies.base import Policy
+from userl.policies.encoders import ImageEncoder, StateEncoder
 from userl.policies.networks import mlp_trunk
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -28,36 +30,38 @@ def tanh_gaussian_log_prob(pre_tanh: Tensor, mean: Tensor, log_std: Tensor) -> T
     return (gaussian - log_det).sum(-1)
 
 
-@POLICIES.register("mlp")
-class MLPPolicy(Policy):
-    """Trunk MLP -> mean and log-std heads; actions = tanh(mean + std * eps)."""
+class GaussianPolicy(Policy):
+    """Encoder -> trunk MLP -> mean and log-std heads; actions = tanh(mean + std * eps)."""
 
     chunk_size = 1
 
-    def __init__(self, cfg: MLPPolicyConfig, obs_spec: ObservationSpec, action_dim: int) -> None:
+    def __init__(self, cfg: MLPPolicyConfig, encoder: nn.Module, action_dim: int) -> None:
         super().__init__()
         self.action_dim = action_dim
         self.log_std_min = cfg.log_std_min
         self.log_std_max = cfg.log_std_max
-        self.trunk = mlp_trunk(obs_spec.state_dim, cfg.hidden_dims, cfg.layer_norm,
-                               cfg.activation)
-        width = cfg.hidden_dims[-1] if cfg.hidden_dims else obs_spec.state_dim
+        self.bc_action_abs_max = cfg.bc_action_abs_max
+        self.encoder = encoder
+        self.trunk = mlp_trunk(self.feature_dim, cfg.hidden_dims, cfg.layer_norm, cfg.activation)
+        width = cfg.hidden_dims[-1] if cfg.hidden_dims else self.feature_dim
         self.mean = nn.Linear(width, action_dim)
         self.log_std = nn.Linear(width, action_dim)
 
-    def distribution(self, obs: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
+    def distribution(self, obs: dict[str, Tensor], features: Tensor | None = None
+                     ) -> tuple[Tensor, Tensor]:
         """Mean and log-std of the pre-tanh Gaussian, each (B, A).
 
         The log-std is squashed smoothly into [log_std_min, log_std_max] (a tanh rescale,
         so its gradient never dies at the bounds).
         """
-        features = self.trunk(obs[STATE_KEY])
-        unit = torch.tanh(self.log_std(features))
+        hidden = self.trunk(self.encoder(obs) if features is None else features)
+        unit = torch.tanh(self.log_std(hidden))
         log_std = self.log_std_min + 0.5 * (self.log_std_max - self.log_std_min) * (unit + 1.0)
-        return self.mean(features), log_std
+        return self.mean(hidden), log_std
 
-    def sample(self, obs: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
-        mean, log_std = self.distribution(obs)
+    def sample(self, obs: dict[str, Tensor], features: Tensor | None = None
+               ) -> tuple[Tensor, Tensor]:
+        mean, log_std = self.distribution(obs, features)
         pre_tanh = mean + log_std.exp() * torch.randn_like(mean)
         return torch.tanh(pre_tanh), tanh_gaussian_log_prob(pre_tanh, mean, log_std)
 
@@ -68,3 +72,29 @@ class MLPPolicy(Policy):
         else:
             actions, _ = self.sample(obs)
         return actions.unsqueeze(1)
+
+    def imitation_loss(self, obs: dict[str, Tensor], actions: Tensor,
+                       features: Tensor | None = None) -> Tensor:
+        """Negative log-likelihood of the labelled actions (clipped inside (-1, 1)), so the
+        mean fits them and the std shrinks where the labels agree: the novice explores
+        less where the human was consistent."""
+        mean, log_std = self.distribution(obs, features)
+        bound = self.bc_action_abs_max
+        pre_tanh = torch.atanh(actions.clamp(-bound, bound))
+        return -tanh_gaussian_log_prob(pre_tanh, mean, log_std).mean()
+
+
+@POLICIES.register("mlp")
+class MLPPolicy(GaussianPolicy):
+    """The tanh-Gaussian policy on the state vector."""
+
+    def __init__(self, cfg: MLPPolicyConfig, obs_spec: ObservationSpec, action_dim: int) -> None:
+        super().__init__(cfg, StateEncoder(obs_spec), action_dim)
+
+
+@POLICIES.register("cnn")
+class CNNPolicy(GaussianPolicy):
+    """The tanh-Gaussian policy on camera views (ResNet-10-style encoders) and the state."""
+
+    def __init__(self, cfg: CNNPolicyConfig, obs_spec: ObservationSpec, action_dim: int) -> None:
+        super().__init__(cfg, ImageEncoder(cfg, obs_spec), action_dim)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import ray
 import torch
@@ -19,6 +21,7 @@ from userl.runtime.action_sources import ExpertSource, PolicySource
 from userl.runtime.intervention import with_interventions
 from userl.runtime.signals import ignore_interrupts
 
+T = TypeVar("T")
 UTD_FLOOR_POLL_S = 0.02  # how often a waiting simulated robot asks the learner
 
 
@@ -33,7 +36,12 @@ class EnvWorker:
             seed += time.time_ns() % 1_000_000_007  # a restarted worker draws new episodes
         self.config = config
         self.robot_id = robot_id
-        self.env = make_env(config, robot_id=robot_id, seed=seed)
+        # Every call into the robot, its cameras and the policy runs on one thread: GL
+        # contexts (and some vendor SDKs) belong to the thread that created them, while
+        # Ray runs this actor's methods on a pool of threads.
+        self._env_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="robot")
+        self.env = self._on_env_thread(make_env, config, robot_id=robot_id, seed=seed,
+                                       render_mode="rgb_array")
         self.policy = PolicySource(
             build_policy(config.policy, self.env.observation_spec, self.env.action_space.shape[0])
         )
@@ -51,6 +59,10 @@ class EnvWorker:
         self.spool = EpisodeStore(spool_dir).create()
         self._in_flight: dict[str, tuple[Path, Any]] = {}  # episode id -> (spool file, ack|None)
         self._holding = False
+        self._last_video_s: float | None = None
+
+    def _on_env_thread(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return self._env_thread.submit(function, *args, **kwargs).result()
 
     # ------------------------------------------------------------------ introspection
     def observation_spec(self):
@@ -61,7 +73,7 @@ class EnvWorker:
 
     # ------------------------------------------------------------------ weights
     def set_weights(self, version: int, state_dict: dict[str, torch.Tensor]) -> int:
-        self.policy.load_weights(version, state_dict)
+        self._on_env_thread(self.policy.load_weights, version, state_dict)
         self._latest_known_version = max(self._latest_known_version, version)
         return version
 
@@ -89,7 +101,12 @@ class EnvWorker:
         return self._seed + self._episodes_run
 
     def collect(self, episodes: int, source: str = "expert", deterministic: bool = False,
-                seed_base: int | None = None) -> list[Episode]:
+                seed_base: int | None = None, record_first: bool = False) -> list[Episode]:
+        return self._on_env_thread(self._collect, episodes, source, deterministic, seed_base,
+                                   record_first)
+
+    def _collect(self, episodes: int, source: str, deterministic: bool,
+                 seed_base: int | None, record_first: bool) -> list[Episode]:
         """Run `episodes` whole episodes and return them: `expert`, `policy` (alone, as in
         evaluation) or `training` (the policy under the intervention layer)."""
         from userl.runtime.rollout import run_episode
@@ -100,13 +117,17 @@ class EnvWorker:
         try:
             return [
                 run_episode(self.env, actor, self.robot_id,
-                            seed=(seed_base + i) if seed_base is not None else self._next_seed())
+                            seed=(seed_base + i) if seed_base is not None else self._next_seed(),
+                            record_frames=record_first and i == 0)
                 for i in range(episodes)
             ]
         finally:
             self.policy.deterministic = previous
 
     def run(self, learner: Any, max_episodes: int | None = None) -> dict[str, int]:
+        return self._on_env_thread(self._run, learner, max_episodes)
+
+    def _run(self, learner: Any, max_episodes: int | None) -> dict[str, int]:
         """The asynchronous loop: act, spool and ship finished episodes, poll weights.
 
         Every finished episode is first written to this robot's spool on local disk and
@@ -136,7 +157,22 @@ class EnvWorker:
             self._in_flight[episode.episode_id] = (path, learner.add_episode.remote(episode))
             produced += 1
             self._release_acknowledged()
+            self._maybe_record_evaluation_video(learner)
         return {"episodes": produced, "unacknowledged": len(self._in_flight)}
+
+    def _maybe_record_evaluation_video(self, learner: Any) -> None:
+        """Every `eval.video_every_s`, one deterministic episode on video for TensorBoard
+        (the first robot only; the episode is not training data)."""
+        every_s = self.config.eval.video_every_s
+        if not every_s or self.robot_id != "robot_0":
+            return
+        now = time.monotonic()
+        if self._last_video_s is not None and now - self._last_video_s < every_s:
+            return
+        self._last_video_s = now
+        (episode,) = self._collect(1, "policy", deterministic=True,
+                                   seed_base=self.config.eval.seed_offset, record_first=True)
+        learner.log_video.remote(episode.frames, bool(episode.success))
 
     def _wait_for_learner(self, learner: Any) -> float:
         """The update-to-data floor: a simulated robot that is not paced to real time waits
@@ -220,4 +256,5 @@ class EnvWorker:
         self._stop.set()
 
     def close(self) -> None:
-        self.env.close()
+        self._on_env_thread(self.env.close)
+        self._env_thread.shutdown(wait=True)

@@ -120,6 +120,11 @@ class Learner:
     def has_demos(self) -> bool:
         return len(self.demos) > 0
 
+    def log_video(self, frames: list[np.ndarray], success: bool) -> None:
+        """An evaluation episode's front-camera video, at the current env step."""
+        self.writer.video("eval/video", frames, self.env_steps, self.config.eval.video_fps)
+        self.writer.scalars({"eval/video_episode_success": float(success)}, self.env_steps)
+
     # ------------------------------------------------------------------ training
     def _updates_allowed(self) -> int:
         """Update-to-data ceiling: at most `utd` gradient steps per online transition."""

@@ -102,10 +102,15 @@ def evaluate(config: Config, cluster: Cluster) -> dict[str, Any]:
     seeds = [config.eval.seed_offset + i for i in range(config.eval.episodes)]
     shares = np.array_split(np.asarray(seeds), len(cluster.workers))
     calls = [
-        worker.collect.remote(len(share), "policy", config.eval.deterministic, int(share[0]))
-        for worker, share in zip(cluster.workers, shares, strict=True) if len(share)
+        worker.collect.remote(len(share), "policy", config.eval.deterministic, int(share[0]),
+                              record_first=index == 0 and bool(config.eval.video_every_s))
+        for index, (worker, share) in enumerate(zip(cluster.workers, shares, strict=True))
+        if len(share)
     ]
-    return results_of([e for batch in ray.get(calls) for e in batch])
+    episodes = [e for batch in ray.get(calls) for e in batch]
+    if episodes and episodes[0].frames:
+        cluster.learner.log_video.remote(episodes[0].frames, bool(episodes[0].success))
+    return results_of(episodes)
 
 
 def load_demos(config: Config, cluster: Cluster) -> int:

@@ -1,0 +1,202 @@
+"""A Franka Panda / FR3 through franky-control (`import franky`), registered as `franka`.
+
+Motion: each command preempts the running motion with a new end-effector target, either a
+Cartesian impedance motion (`motion=impedance`: compliant, for contact-rich tasks) or a
+Cartesian trajectory motion (`motion=waypoint`: time-optimal, stiff). Poses convert between
+userl's `xyz + (w, x, y, z)` and franky's `Affine(translation, (x, y, z, w))`. The gripper moves
+to a width when opening and grasps with force when closing. A control error (reflex, limit)
+is recovered automatically up to `max_error_recoveries` times in a row.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from userl.config.schema import FrankaConfig
+from userl.core.registry import ROBOTS, Registry
+from userl.core.specs import RobotSpec, RobotState
+from userl.geometry import make_pose, quat_to_mat, yaw_rotation
+from userl.hardware.base import Robot, SceneFragment
+from userl.hardware.vendor import HardwareUnavailable, Pacer, first_line, import_vendor, setting
+
+FRANKA_DOF = 7
+
+MotionBuilder = Callable[[ModuleType, Any, FrankaConfig], Any]
+FRANKA_MOTIONS: Registry = Registry("franka motion")  # robot.motion -> MotionBuilder
+
+
+def impedance_motion(franky: ModuleType, target: Any, config: FrankaConfig) -> Any:
+    return franky.CartesianImpedanceMotion(
+        target=target,
+        duration=franky.Duration(int(config.impedance_target_lifetime_s * 1000)),
+        target_type=franky.ReferenceType.Absolute,
+        translational_stiffness=config.translational_stiffness_n_per_m,
+        rotational_stiffness=config.rotational_stiffness_nm_per_rad,
+    )
+
+
+def waypoint_motion(franky: ModuleType, target: Any, config: FrankaConfig) -> Any:
+    return franky.CartesianMotion(target, franky.ReferenceType.Absolute)
+
+
+FRANKA_MOTIONS.register("impedance")(impedance_motion)
+FRANKA_MOTIONS.register("waypoint")(waypoint_motion)
+
+
+def to_affine(franky: ModuleType, pose: np.ndarray) -> Any:
+    """userl pose (xyz, w x y z) -> franky Affine (translation, x y z w)."""
+    w, x, y, z = (float(v) for v in pose[3:])
+    return franky.Affine([float(v) for v in pose[:3]], [x, y, z, w])
+
+
+def from_affine(affine: Any) -> np.ndarray:
+    """franky Affine -> userl pose (xyz, w x y z), w >= 0."""
+    x, y, z, w = (float(v) for v in affine.quaternion)
+    quat = np.array([w, x, y, z]) / math.sqrt(w * w + x * x + y * y + z * z)
+    return np.concatenate([np.asarray(affine.translation, dtype=np.float64),
+                           quat if quat[0] >= 0 else -quat])
+
+
+@ROBOTS.register("franka")
+class FrankaRobot(Robot):
+    """The arm and its gripper at the FCI address `robot.ip` (or `$USERL_FRANKA_IP`)."""
+
+    def __init__(self, config: FrankaConfig, scene: SceneFragment | None = None,
+                 control_hz: float = 10.0) -> None:
+        self.config = config
+        self.motion = FRANKA_MOTIONS.get(config.motion)
+        self.spec = RobotSpec(name=config.name, dof=FRANKA_DOF, control_hz=control_hz,
+                              has_gripper=True, gripper_max_width_m=config.gripper_max_width_m)
+        self.ip = setting(config.ip, config.ip_env_var, "robot.ip")
+        self.franky = import_vendor("franky", "franka", "robot 'franka'")
+        self.pacer = Pacer(control_hz)
+        self.episodes = 0
+        self.recoveries = 0
+        self._rng = np.random.default_rng(config.reset_seed)
+        self._arm: Any = None
+        self._hand: Any = None
+        self._gripper_sent: float | None = None
+
+    # ------------------------------------------------------------------ connection
+    def connect(self) -> None:
+        franky, config = self.franky, self.config
+        try:
+            self._arm = franky.Robot(self.ip)
+            self._hand = franky.Gripper(self.ip)
+            self._arm.recover_from_errors()
+        except Exception as error:  # any vendor failure here means: not reachable
+            raise HardwareUnavailable(
+                f"cannot reach the Franka at {self.ip}: {first_line(error)}; check the network "
+                "cable, that FCI is enabled in Desk and the brakes are open, and robot.ip / "
+                f"${config.ip_env_var}") from None
+        self._arm.relative_dynamics_factor = config.dynamics_fraction
+        self._arm.set_collision_behavior(config.collision_torque_threshold_nm,
+                                         config.collision_force_threshold_n)
+        self.pacer.restart()
+
+    def _connected(self) -> tuple[Any, Any]:
+        if self._arm is None:
+            raise HardwareUnavailable("the Franka is not connected; call connect() first")
+        return self._arm, self._hand
+
+    # ------------------------------------------------------------------ reading
+    def state(self) -> RobotState:
+        arm, hand = self._connected()
+        cartesian = arm.current_cartesian_state
+        twist = cartesian.velocity.end_effector_twist
+        joints = arm.current_joint_state
+        return RobotState(
+            tcp_pose=from_affine(cartesian.pose.end_effector_pose),
+            tcp_velocity=np.concatenate([np.asarray(twist.linear, dtype=np.float64),
+                                         np.asarray(twist.angular, dtype=np.float64)]),
+            joint_positions=np.asarray(joints.position, dtype=np.float64),
+            joint_velocities=np.asarray(joints.velocity, dtype=np.float64),
+            gripper_width_m=float(hand.width),
+            wrench=np.asarray(arm.state.K_F_ext_hat_K, dtype=np.float64),
+            timestamp_s=time.time(),
+        )
+
+    # ------------------------------------------------------------------ commands
+    def _move(self, motion: Any, asynchronous: bool) -> None:
+        """`arm.move`, recovering from control errors up to `max_error_recoveries` in a row."""
+        arm, _ = self._connected()
+        franky = self.franky
+        recoverable = (franky.ControlException, franky.CommandException)
+        while True:
+            try:
+                arm.move(motion, asynchronous=asynchronous)
+                self.recoveries = 0
+                return
+            except recoverable as error:
+                if self.recoveries >= self.config.max_error_recoveries:
+                    raise HardwareUnavailable(
+                        f"the Franka keeps failing ({first_line(error)}) after "
+                        f"{self.recoveries} recoveries; check the arm and Desk, then restart") from None
+                self.recoveries += 1
+                arm.recover_from_errors()
+
+    def _gripper(self, opening: float, blocking: bool) -> None:
+        """Move to the opening, or grasp with force when it is below the grasp threshold."""
+        config = self.config
+        _, hand = self._connected()
+        if (self._gripper_sent is not None
+                and abs(opening - self._gripper_sent) < config.gripper_deadband_fraction):
+            return
+        self._gripper_sent = opening
+        width = opening * config.gripper_max_width_m
+        speed = config.gripper_speed_m_per_s
+        suffix = "" if blocking else "_async"
+        if opening < config.gripper_grasp_below_fraction:
+            getattr(hand, "grasp" + suffix)(width, speed, config.gripper_force_n,
+                                            epsilon_outer=config.gripper_epsilon_outer_m)
+        else:
+            getattr(hand, "move" + suffix)(width, speed)
+
+    def command(self, target_tcp_pose: np.ndarray, gripper: float) -> None:
+        target = np.asarray(target_tcp_pose, dtype=np.float64)
+        self._move(self.motion(self.franky, to_affine(self.franky, target), self.config), True)
+        self._gripper(float(np.clip(gripper, 0.0, 1.0)), blocking=False)
+
+    def tick(self) -> None:
+        self.pacer.wait()
+
+    def hold(self) -> None:
+        self._move(self.motion(self.franky, to_affine(self.franky, self.state().tcp_pose),
+                               self.config), True)
+
+    def reset(self, tcp_pose: np.ndarray, gripper: float) -> None:
+        """Every `joint_reset_every_episodes`-th reset first moves the joints home; then a
+        blocking Cartesian move to the (optionally further randomised) pose."""
+        config, franky = self.config, self.franky
+        every = config.joint_reset_every_episodes
+        if every and self.episodes % every == 0:
+            self._move(franky.JointMotion([float(q) for q in config.home_joints_rad]), False)
+        self.episodes += 1
+        pose = self.randomised(np.asarray(tcp_pose, dtype=np.float64))
+        self._move(franky.CartesianMotion(to_affine(franky, pose), franky.ReferenceType.Absolute),
+                   False)
+        self._gripper_sent = None
+        self._gripper(float(np.clip(gripper, 0.0, 1.0)), blocking=True)
+        self.pacer.restart()
+
+    def randomised(self, pose: np.ndarray) -> np.ndarray:
+        """`pose` shifted within +- reset_xy_noise_m and turned within +- reset_yaw_noise_deg."""
+        config = self.config
+        if not (config.reset_xy_noise_m or config.reset_yaw_noise_deg):
+            return pose
+        shift = self._rng.uniform(-config.reset_xy_noise_m, config.reset_xy_noise_m, 2)
+        yaw = math.radians(self._rng.uniform(-config.reset_yaw_noise_deg,
+                                             config.reset_yaw_noise_deg))
+        position = pose[:3] + np.array([shift[0], shift[1], 0.0])
+        return make_pose(position, yaw_rotation(yaw) @ quat_to_mat(pose[3:]))
+
+    def close(self) -> None:
+        if self._arm is not None:
+            self._arm.stop()
+        self._arm = self._hand = None

@@ -1,0 +1,169 @@
+"""Flow policies for SAC Flow (arXiv 2509.25756): K Euler steps of a learned velocity field.
+
+Acting: A_0 ~ N(0, I); A_{i+1} = A_i + dt v(s, A_i, t_i) + sigma_i eps_i with dt = 1/K,
+t_i = i/K, and a learned, state-dependent sigma_i (log-std squashed into
+[log_std_min, log_std_max]); the action is tanh(A_K). The noise makes every step a Gaussian,
+so the rollout has a likelihood SAC can use (not detached):
+
+    log pi = log N(A_0; 0, I) + sum_i log N(A_{i+1}; mu_i, sigma_i^2) - sum log(1 - tanh(A_K)^2)
+
+Deterministic acting starts from A_0 = 0 and adds no noise. Two velocity fields:
+Flow-G (gated: v = sigmoid(gate) * (cand - A), the gate starting open at sigmoid(5) ~ 0.993,
+which keeps the residual recursion's gradients from exploding or vanishing) and Flow-T (a
+small transformer decoder whose action token cross-attends to state tokens). Imitation uses
+the flow-matching loss (t = 0 noise, t = 1 action, in pre-tanh space).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from userl.config.schema import FlowGPolicyConfig, FlowPolicyConfig, FlowTPolicyConfig
+from userl.core.registry import POLICIES
+from userl.core.specs import ObservationSpec
+from userl.policies.base import Policy
+from userl.policies.encoders import StateEncoder
+from userl.policies.networks import mlp_trunk
+
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+def tanh_log_det(pre_tanh: Tensor) -> Tensor:
+    """sum log(1 - tanh(u)^2) over the last axis, finite for any u."""
+    return (2.0 * (math.log(2.0) - pre_tanh - F.softplus(-2.0 * pre_tanh))).sum(-1)
+
+
+class GatedVelocity(nn.Module):
+    """Flow-G: one trunk on (features, A, t) with three heads: gate, candidate, log-std."""
+
+    def __init__(self, cfg: FlowGPolicyConfig, feature_dim: int, action_dim: int) -> None:
+        super().__init__()
+        self.trunk = mlp_trunk(feature_dim + action_dim + 1, cfg.hidden_dims, cfg.layer_norm,
+                               cfg.activation)
+        width = cfg.hidden_dims[-1] if cfg.hidden_dims else feature_dim + action_dim + 1
+        self.gate = nn.Linear(width, action_dim)
+        nn.init.zeros_(self.gate.weight)
+        nn.init.constant_(self.gate.bias, cfg.gate_bias_init)
+        self.candidate = nn.Linear(width, action_dim)
+        self.log_std = nn.Linear(width, action_dim)
+
+    def forward(self, features: Tensor, actions: Tensor, t: Tensor) -> tuple[Tensor, Tensor]:
+        """(velocity, unsquashed log-std), each (B, A)."""
+        hidden = self.trunk(torch.cat([features, actions, t], dim=-1))
+        velocity = torch.sigmoid(self.gate(hidden)) * (self.candidate(hidden) - actions)
+        return velocity, self.log_std(hidden)
+
+
+class TransformerVelocity(nn.Module):
+    """Flow-T: the action token (embedded A plus a time embedding) passes through a pre-norm
+    transformer decoder, cross-attending to `context_tokens` tokens made from the features."""
+
+    def __init__(self, cfg: FlowTPolicyConfig, feature_dim: int, action_dim: int) -> None:
+        super().__init__()
+        d = cfg.d_model
+        self.context_tokens = cfg.context_tokens
+        self.d_model = d
+        self.context = nn.Linear(feature_dim, cfg.context_tokens * d)
+        self.context_position = nn.Parameter(0.02 * torch.randn(cfg.context_tokens, d))
+        self.action_in = nn.Linear(action_dim, d)
+        self.time_in = nn.Sequential(nn.Linear(1, d), nn.SiLU(), nn.Linear(d, d))
+        layer = nn.TransformerDecoderLayer(d, cfg.num_heads, cfg.feedforward_dim, dropout=0.0,
+                                           batch_first=True, norm_first=True)
+        self.decoder = nn.TransformerDecoder(layer, cfg.num_layers, norm=nn.LayerNorm(d))
+        self.velocity = nn.Linear(d, action_dim)
+        self.log_std = nn.Linear(d, action_dim)
+
+    def forward(self, features: Tensor, actions: Tensor, t: Tensor) -> tuple[Tensor, Tensor]:
+        memory = self.context(features).view(-1, self.context_tokens, self.d_model)
+        token = (self.action_in(actions) + self.time_in(t)).unsqueeze(1)
+        out = self.decoder(token, memory + self.context_position).squeeze(1)
+        return self.velocity(out), self.log_std(out)
+
+
+VELOCITY_FIELDS: dict[str, type[nn.Module]] = {"flow_g": GatedVelocity,
+                                               "flow_t": TransformerVelocity}
+"""Policy name -> its velocity field."""
+
+
+class FlowPolicy(Policy):
+    """A K-step flow policy on the state vector; see the module docstring."""
+
+    chunk_size = 1
+
+    def __init__(self, cfg: FlowPolicyConfig, obs_spec: ObservationSpec, action_dim: int) -> None:
+        super().__init__()
+        if cfg.flow_steps < 1:
+            raise ValueError(f"policy.flow_steps={cfg.flow_steps} must be >= 1")
+        self.action_dim = action_dim
+        self.steps = cfg.flow_steps
+        self.log_std_min = cfg.log_std_min
+        self.log_std_max = cfg.log_std_max
+        self.bc_action_abs_max = cfg.bc_action_abs_max
+        self.encoder = StateEncoder(obs_spec)
+        self.velocity = VELOCITY_FIELDS[cfg.name](cfg, self.feature_dim, action_dim)
+
+    def squash_log_std(self, raw: Tensor) -> Tensor:
+        """Smoothly into [log_std_min, log_std_max] (a tanh rescale)."""
+        return self.log_std_min + 0.5 * (self.log_std_max - self.log_std_min) * (
+            torch.tanh(raw) + 1.0)
+
+    def step(self, features: Tensor, actions: Tensor, index: int) -> tuple[Tensor, Tensor]:
+        """Euler step `index`: the Gaussian's mean A_i + dt v and log-std, each (B, A)."""
+        t = actions.new_full((actions.shape[0], 1), index / self.steps)
+        velocity, raw_log_std = self.velocity(features, actions, t)
+        return actions + velocity / self.steps, self.squash_log_std(raw_log_std)
+
+    def rollout(self, features: Tensor, noise: bool) -> tuple[Tensor, Tensor, list[Tensor]]:
+        """(A_K, log pi of tanh(A_K) along the path, the path [A_0 .. A_K])."""
+        shape = (features.shape[0], self.action_dim)
+        actions = torch.randn(shape, device=features.device) if noise else features.new_zeros(
+            shape)
+        log_prob = (-0.5 * actions.pow(2) - _LOG_SQRT_2PI).sum(-1)
+        path = [actions]
+        for index in range(self.steps):
+            mean, log_std = self.step(features, actions, index)
+            if noise:
+                eps = torch.randn_like(mean)
+                actions = mean + log_std.exp() * eps
+                log_prob = log_prob + (-0.5 * eps.pow(2) - log_std - _LOG_SQRT_2PI).sum(-1)
+            else:
+                actions = mean
+            path.append(actions)
+        return actions, log_prob - tanh_log_det(actions), path
+
+    def sample(self, obs: dict[str, Tensor], features: Tensor | None = None
+               ) -> tuple[Tensor, Tensor]:
+        features = self.encoder(obs) if features is None else features
+        pre_tanh, log_prob, _ = self.rollout(features, noise=True)
+        return torch.tanh(pre_tanh), log_prob
+
+    def act(self, obs: dict[str, Tensor], deterministic: bool = False) -> Tensor:
+        pre_tanh, _, _ = self.rollout(self.encoder(obs), noise=not deterministic)
+        return torch.tanh(pre_tanh).unsqueeze(1)
+
+    def imitation_loss(self, obs: dict[str, Tensor], actions: Tensor,
+                       features: Tensor | None = None) -> Tensor:
+        """Flow matching: x_t = (1 - t) x_0 + t x_1 with x_0 ~ N(0, I), x_1 = atanh(action),
+        t ~ U(0, 1); regress the velocity onto x_1 - x_0."""
+        features = self.encoder(obs) if features is None else features
+        bound = self.bc_action_abs_max
+        target_actions = torch.atanh(actions.clamp(-bound, bound))
+        noise = torch.randn_like(target_actions)
+        t = torch.rand(target_actions.shape[0], 1, device=target_actions.device)
+        x_t = (1.0 - t) * noise + t * target_actions
+        velocity, _ = self.velocity(features, x_t, t)
+        return F.mse_loss(velocity, target_actions - noise)
+
+
+@POLICIES.register("flow_g")
+class FlowGPolicy(FlowPolicy):
+    """Flow-G: the gated velocity field."""
+
+
+@POLICIES.register("flow_t")
+class FlowTPolicy(FlowPolicy):
+    """Flow-T: the transformer-decoder velocity field."""
