@@ -118,3 +118,22 @@ def test_pressing_on_the_board_reads_an_upward_force(env):
     assert env.task.peg_tip(state.tcp_pose)[2] > env.task.surface_z_m - 1e-3
     world_force = quat_to_mat(state.tcp_pose[3:]) @ state.wrench[:3]
     assert world_force[2] > 1.0
+
+
+def test_non_finite_reading_holds_the_arm_and_raises(monkeypatch) -> None:
+    from userl.config.loader import load_config
+    from userl.envs.factory import make_env
+    from userl.envs.reading_check import UnsafeReading
+
+    env = make_env(load_config([]), seed=0)
+    env.reset(seed=0)
+    good = env.robot.state()
+    bad = good.__class__(**{**good.__dict__, "tcp_pose": good.tcp_pose * np.nan})
+    commands, holds = [], []
+    monkeypatch.setattr(env.robot, "state", lambda: bad)
+    monkeypatch.setattr(env.robot, "command", lambda *a: commands.append(a))
+    monkeypatch.setattr(env.robot, "hold", lambda: holds.append(True))
+    with pytest.raises(UnsafeReading, match="non-finite tcp_pose"):
+        env.step(np.zeros(7, np.float32))
+    assert holds and not commands  # nothing computed from the bad reading reached the robot
+    env.close()

@@ -9,7 +9,6 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from userl.policies.base import STATE_KEY
 from userl.policies.networks import activation
 
 
@@ -88,26 +87,33 @@ class EnsembleMLP(nn.Module):
 
 
 class EnsembleCritic(nn.Module):
-    """Q(s, a) for every head: the state vector and the action, concatenated."""
+    """Q(s, a) for every head, on the encoder's features of s concatenated with a.
 
-    def __init__(self, num_heads: int, state_dim: int, action_dim: int,
+    The encoder is the policy's (the same module): the critic's loss trains it, and a deep
+    copy of the critic (the target) carries a Polyak-averaged copy of it. Callers that already
+    hold the features pass them (`features=`) to skip the encoder.
+    """
+
+    def __init__(self, num_heads: int, encoder: nn.Module, action_dim: int,
                  hidden_dims: Sequence[int], layer_norm: bool, activation_name: str) -> None:
         super().__init__()
-        self.net = EnsembleMLP(num_heads, state_dim + action_dim, hidden_dims, 1, layer_norm,
-                               activation_name)
+        self.encoder = encoder
+        self.net = EnsembleMLP(num_heads, int(encoder.feature_dim) + action_dim, hidden_dims, 1,
+                               layer_norm, activation_name)
 
     @property
     def num_heads(self) -> int:
         return self.net.num_heads
 
-    @staticmethod
-    def inputs(obs: dict[str, Tensor], actions: Tensor) -> Tensor:
-        return torch.cat([obs[STATE_KEY], actions], dim=-1)
+    def inputs(self, obs: dict[str, Tensor], actions: Tensor,
+               features: Tensor | None = None) -> Tensor:
+        features = self.encoder(obs) if features is None else features
+        return torch.cat([features, actions], dim=-1)
 
     def forward(self, obs: dict[str, Tensor], actions: Tensor, heads: Tensor | None = None,
-                detach: bool = False) -> Tensor:
-        """Q-values of shape (E, B)."""
-        return self.net(self.inputs(obs, actions), heads, detach).squeeze(-1)
+                detach: bool = False, features: Tensor | None = None) -> Tensor:
+        """Q-values of shape (E, B). `detach` keeps gradients off the heads' parameters."""
+        return self.net(self.inputs(obs, actions, features), heads, detach).squeeze(-1)
 
     def forward_head(self, head: int, obs: dict[str, Tensor], actions: Tensor) -> Tensor:
         """Q-values of one head, (B,), computed on its own."""

@@ -46,6 +46,7 @@ class TaskConfig:
     obs_angular_velocity_scale_rad_per_s: float = 0.5
     obs_force_scale_n: float = 10.0
     obs_torque_scale_nm: float = 1.0
+    reading_outside_box_margin_m: float = 0.05  # a TCP reading this far outside the box: hold
 
 
 @TASK_SCHEMAS.register("peg_insertion")

@@ -11,6 +11,7 @@ import numpy as np
 from userl.core.specs import ACTION_DIM, ImageSpec, ObservationSpec, RobotSpec, RobotState
 from userl.core.types import Observation
 from userl.envs.action import delta_target, sanitise_action
+from userl.envs.reading_check import UnsafeReading, check_reading
 from userl.envs.relative_frame import (
     PROPRIOCEPTION_DIM,
     proprioception_scale,
@@ -116,7 +117,7 @@ class RobotEnv(gym.Env):
             executed = np.zeros(ACTION_DIM, dtype=np.float32)
             executed[-1] = self._gripper_action
         else:
-            current = self.robot.state().tcp_pose
+            current = self._trusted_state().tcp_pose
             cfg = self.task.config
             unclipped = delta_target(current, clipped, self._frame, cfg.action_scale_m,
                                      cfg.action_scale_rad)
@@ -129,7 +130,7 @@ class RobotEnv(gym.Env):
             executed = clipped.astype(np.float32)
         self.robot.tick()
         self._steps += 1
-        state = self.robot.state()
+        state = self._trusted_state()
         observation = self._observe(state)
         facts = self.task.evaluate(state)
         reward, success = self.reward_source(observation, facts)
@@ -156,6 +157,18 @@ class RobotEnv(gym.Env):
         if self.render_camera is not None:
             self.render_camera.close()
         self.robot.close()
+
+    def _trusted_state(self) -> RobotState:
+        """The robot's reading, refused (the arm holds, `UnsafeReading` is raised) when it is
+        non-finite or far outside the workspace: nothing is computed from such a reading."""
+        state = self.robot.state()
+        try:
+            check_reading(state, self.task.workspace().box,
+                          self.task.config.reading_outside_box_margin_m, self.robot_id)
+        except UnsafeReading:
+            self.robot.hold()
+            raise
+        return state
 
     # ------------------------------------------------------------------ observation
     def _observe(self, state: RobotState) -> Observation:

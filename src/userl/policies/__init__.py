@@ -5,7 +5,7 @@ from __future__ import annotations
 from userl.config.schema import PolicyConfig
 from userl.core.registry import POLICIES
 from userl.core.specs import ObservationSpec
-from userl.policies import mlp  # noqa: F401  (registers "mlp")
+from userl.policies import flow, mlp  # noqa: F401  (register "mlp", "cnn", "flow_g", "flow_t")
 from userl.policies.base import Policy, act_numpy, observation_to_torch
 
 

@@ -84,15 +84,11 @@ class TransformerVelocity(nn.Module):
         return self.velocity(out), self.log_std(out)
 
 
-VELOCITY_FIELDS: dict[str, type[nn.Module]] = {"flow_g": GatedVelocity,
-                                               "flow_t": TransformerVelocity}
-"""Policy name -> its velocity field."""
-
-
 class FlowPolicy(Policy):
     """A K-step flow policy on the state vector; see the module docstring."""
 
     chunk_size = 1
+    velocity_field: type[nn.Module]  # set by each registered variant
 
     def __init__(self, cfg: FlowPolicyConfig, obs_spec: ObservationSpec, action_dim: int) -> None:
         super().__init__()
@@ -104,7 +100,7 @@ class FlowPolicy(Policy):
         self.log_std_max = cfg.log_std_max
         self.bc_action_abs_max = cfg.bc_action_abs_max
         self.encoder = StateEncoder(obs_spec)
-        self.velocity = VELOCITY_FIELDS[cfg.name](cfg, self.feature_dim, action_dim)
+        self.velocity = self.velocity_field(cfg, self.feature_dim, action_dim)
 
     def squash_log_std(self, raw: Tensor) -> Tensor:
         """Smoothly into [log_std_min, log_std_max] (a tanh rescale)."""
@@ -163,7 +159,11 @@ class FlowPolicy(Policy):
 class FlowGPolicy(FlowPolicy):
     """Flow-G: the gated velocity field."""
 
+    velocity_field = GatedVelocity
+
 
 @POLICIES.register("flow_t")
 class FlowTPolicy(FlowPolicy):
     """Flow-T: the transformer-decoder velocity field."""
+
+    velocity_field = TransformerVelocity
