@@ -21,6 +21,8 @@ def userl(*arguments: str, cwd: Path | None = None) -> subprocess.CompletedProce
         (["eval", "episodes=3"], "run="),
         (["data", "stats", "/nonexistent/store"], "/nonexistent/store"),
         (["frobnicate"], "frobnicate"),
+        (["train", "demos.path=/nonexistent/demos"], "demos.path"),
+        (["train", "algo.utd_min=9"], "algo.utd_min"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(arguments: list[str], named: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from userl.algorithms import sac  # noqa: F401  (registers "sac")
+from userl.algorithms import hg_dagger, sac, sac_flow  # noqa: F401  (register them)
 from userl.algorithms.base import Algorithm
 from userl.config.schema import Config
 from userl.core.registry import ALGORITHMS

@@ -1,7 +1,10 @@
 """Soft actor-critic; RLPD is its options (critic ensemble, random target subset, LayerNorm).
 
 One `update` = one critic step (+ Polyak target update); every `critic_actor_ratio`-th
-update also steps the actor and the temperature.
+update also steps the actor and the temperature. Image batches get DrQ random shifts
+(observations and next observations independently). The policy's encoder is shared with the
+critic the SERL way: the critic's loss trains it, the actor sees detached features, and the
+target critic holds a Polyak-averaged copy of it.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from userl.algorithms.augment import augment_views
 from userl.algorithms.base import Algorithm
 from userl.algorithms.critics import EnsembleCritic
 from userl.config.schema import Config, SACConfig
@@ -39,15 +43,19 @@ class SAC(Algorithm):
                                else float(algo.target_entropy))
 
         self.policy = build_policy(cfg.policy, obs_spec, action_dim).to(self.device)
-        self.critic = EnsembleCritic(algo.num_critics, obs_spec.state_dim, action_dim,
+        self.critic = EnsembleCritic(algo.num_critics, self.policy.encoder, action_dim,
                                      algo.critic_hidden_dims, algo.critic_layer_norm,
                                      algo.critic_activation).to(self.device)
         self.target_critic = copy.deepcopy(self.critic).requires_grad_(False)
         self.log_temperature = nn.Parameter(
             torch.tensor(math.log(algo.init_temperature), device=self.device))
 
-        self.actor_optim = torch.optim.Adam(self.policy.parameters(), lr=algo.actor_lr)
-        self.critic_optim = torch.optim.Adam(self.critic.parameters(), lr=algo.critic_lr)
+        encoder_ids = {id(p) for p in self.policy.encoder.parameters()}
+        self.actor_params = [p for p in self.policy.parameters()
+                             if p.requires_grad and id(p) not in encoder_ids]
+        self.critic_params = [p for p in self.critic.parameters() if p.requires_grad]
+        self.actor_optim = torch.optim.Adam(self.actor_params, lr=algo.actor_lr)
+        self.critic_optim = torch.optim.Adam(self.critic_params, lr=algo.critic_lr)
         self.temperature_optim = torch.optim.Adam([self.log_temperature], lr=algo.temperature_lr)
 
         self.grad_steps = 0
@@ -59,26 +67,45 @@ class SAC(Algorithm):
         return self.log_temperature.exp()
 
     # ------------------------------------------------------------------ losses
+    def augment(self, obs: dict[str, Tensor]) -> dict[str, Tensor]:
+        """DrQ random shift of the camera views (a no-op for state-only batches)."""
+        return augment_views(obs, self.cfg.image_shift_pixels)
+
     def critic_loss(self, batch: Batch) -> tuple[Tensor, dict[str, float]]:
         """Mean over heads of the TD error against min over a random subset of target heads."""
+        loss, metrics, _ = self._critic_loss(batch, batch.observations, batch.next_observations)
+        return loss, metrics
+
+    def _critic_loss(self, batch: Batch, obs: dict[str, Tensor],
+                     next_obs: dict[str, Tensor]) -> tuple[Tensor, dict[str, float], Tensor]:
+        """The critic loss on (augmented) `obs`/`next_obs`, and the encoder's features of
+        `obs`, detached, for the actor."""
+        features = self.critic.encoder(obs)  # the critic's gradients train the encoder
         with torch.no_grad():
-            next_actions, next_log_prob = self.policy.sample(batch.next_observations)
+            next_actions, next_log_prob = self.policy.sample(next_obs)
             heads = torch.randperm(self.critic.num_heads, device=self.device)
             heads = heads[: self.cfg.critic_subset]
             self.last_target_heads = heads
-            next_q = self.target_critic(batch.next_observations, next_actions, heads)
+            next_q = self.target_critic(next_obs, next_actions, heads)
             next_q = next_q.min(dim=0).values
             if self.cfg.backup_entropy:
                 next_q = next_q - self.temperature * next_log_prob
             target = batch.rewards + self.cfg.gamma * (1.0 - batch.terminated) * next_q
-        q = self.critic(batch.observations, batch.actions)  # (E, B)
+        q = self.critic(obs, batch.actions, features=features)  # (E, B)
         loss = F.mse_loss(q, target.unsqueeze(0).expand_as(q))
-        return loss, {"train/q_mean": q.mean().item(), "train/target_q": target.mean().item()}
+        metrics = {"train/q_mean": q.mean().item(), "train/target_q": target.mean().item()}
+        return loss, metrics, features.detach()
 
-    def actor_loss(self, batch: Batch) -> tuple[Tensor, Tensor]:
-        """E[alpha log pi(a|s) - mean_heads Q(s, a)]; gradients reach the policy only."""
-        actions, log_prob = self.policy.sample(batch.observations)
-        q = self.critic(batch.observations, actions, detach=True).mean(dim=0)
+    def actor_loss(self, batch: Batch, obs: dict[str, Tensor] | None = None,
+                   features: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """E[alpha log pi(a|s) - mean_heads Q(s, a)]; gradients reach the policy's heads only
+        (the encoder's features are detached)."""
+        obs = batch.observations if obs is None else obs
+        if features is None:
+            with torch.no_grad():
+                features = self.policy.encoder(obs)
+        actions, log_prob = self.policy.sample(obs, features)
+        q = self.critic(obs, actions, detach=True, features=features).mean(dim=0)
         loss = (self.temperature.detach() * log_prob - q).mean()
         return loss, log_prob
 
@@ -102,14 +129,15 @@ class SAC(Algorithm):
             target.lerp_(online, self.cfg.tau)
 
     def update(self, batch: Batch) -> dict[str, float]:
-        critic_loss, metrics = self.critic_loss(batch)
-        self._step(self.critic_optim, critic_loss, self.critic.parameters())
+        obs, next_obs = self.augment(batch.observations), self.augment(batch.next_observations)
+        critic_loss, metrics, features = self._critic_loss(batch, obs, next_obs)
+        self._step(self.critic_optim, critic_loss, self.critic_params)
         self._update_target()
         metrics["train/critic_loss"] = critic_loss.item()
 
         if self.grad_steps % self.cfg.critic_actor_ratio == 0:
-            actor_loss, log_prob = self.actor_loss(batch)
-            self._step(self.actor_optim, actor_loss, self.policy.parameters())
+            actor_loss, log_prob = self.actor_loss(batch, obs, features)
+            self._step(self.actor_optim, actor_loss, self.actor_params)
             temperature_loss = self.temperature_loss(log_prob)
             self._step(self.temperature_optim, temperature_loss, [self.log_temperature])
             self.actor_steps += 1

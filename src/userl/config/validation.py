@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import fields, is_dataclass
+from pathlib import Path
 from typing import Any
 
 from userl.config.schema import Config
@@ -61,6 +62,9 @@ def validate(config: Config) -> str | None:
     run = config.run
     if not (run.env_steps or run.grad_steps or run.wall_s):
         return "the run has no budget: set run.env_steps=, run.grad_steps= or run.wall_s= above 0"
+    if config.demos.path and not Path(config.demos.path).is_dir():
+        return (f"bad value for 'demos.path': {config.demos.path} is not a folder; give an "
+                "episode store written by `userl collect`, or set demos.episodes=N instead")
     if config.obs not in OBSERVATION_MODES:
         return f"bad value for 'obs': {config.obs!r}; choose one of: {', '.join(OBSERVATION_MODES)}"
     algo = config.algo

@@ -1,0 +1,61 @@
+"""HG-DAgger (arXiv 1810.02890): behaviour cloning on the aggregate of demonstrations and
+human-controlled steps.
+
+The learner routes every intervened step to the demo buffer, and the preset's
+`demo_fraction: 1.0` draws every batch from it, so the policy trains only on human labels
+(never on its own actions). The loss is the policy's imitation loss: the tanh-Gaussian
+negative log-likelihood for `mlp`/`cnn`, flow matching for `flow_g`/`flow_t`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from userl.algorithms.augment import augment_views
+from userl.algorithms.base import Algorithm
+from userl.config.schema import Config, HGDAggerConfig
+from userl.core.registry import ALGORITHMS
+from userl.core.specs import ObservationSpec
+from userl.core.types import Batch
+from userl.policies import build_policy
+
+
+@ALGORITHMS.register("hg_dagger")
+class HGDAgger(Algorithm):
+    def __init__(self, cfg: Config, obs_spec: ObservationSpec, action_dim: int,
+                 device: str = "cpu") -> None:
+        algo: HGDAggerConfig = cfg.algo  # type: ignore[assignment]
+        self.cfg = algo
+        self.device = torch.device(device)
+        self.policy = build_policy(cfg.policy, obs_spec, action_dim).to(self.device)
+        self.params = [p for p in self.policy.parameters() if p.requires_grad]
+        self.optim = torch.optim.AdamW(self.params, lr=algo.lr, weight_decay=algo.weight_decay)
+        self.grad_steps = 0
+
+    def loss(self, batch: Batch) -> torch.Tensor:
+        """The policy's imitation loss on the (DrQ-shifted) labelled batch."""
+        obs = augment_views(batch.observations, self.cfg.image_shift_pixels)
+        return self.policy.imitation_loss(obs, batch.actions)
+
+    def update(self, batch: Batch) -> dict[str, float]:
+        loss = self.loss(batch)
+        self.optim.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.cfg.grad_clip_norm > 0:
+            nn.utils.clip_grad_norm_(self.params, self.cfg.grad_clip_norm)
+        self.optim.step()
+        self.grad_steps += 1
+        return {"train/bc_loss": loss.item(),
+                "train/intervened_share": batch.intervened.mean().item()}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"policy": self.policy.state_dict(), "optim": self.optim.state_dict(),
+                "grad_steps": self.grad_steps}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.policy.load_state_dict(state["policy"])
+        self.optim.load_state_dict(state["optim"])
+        self.grad_steps = int(state["grad_steps"])

@@ -1,0 +1,65 @@
+"""A 3Dconnexion SpaceMouse through pyspacemouse (`spacemouse`): six axes become the base-frame
+motion of the action, two buttons close and open the gripper."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from userl.config.schema import SpaceMouseConfig
+from userl.core.registry import TELEOPS
+from userl.core.specs import ACTION_DIM
+from userl.hardware.teleop.base import Teleop, TeleopCommand
+from userl.hardware.vendor import HardwareUnavailable, import_vendor
+
+AXES = ("x", "y", "z", "roll", "pitch", "yaw")
+GRIPPER_CLOSED, GRIPPER_OPEN = 1.0, -1.0  # the action's gripper convention
+
+
+def shape_axes(raw: np.ndarray, config: SpaceMouseConfig) -> np.ndarray:
+    """Device axes in [-1, 1] -> base-frame motion: axis map and signs, dead zone (rescaled so
+    the output starts at 0 at its edge), scale, clip."""
+    mapped = raw[np.asarray(config.axis_map)] * np.asarray(config.axis_signs)
+    dead = config.dead_zone_fraction
+    magnitude = np.clip((np.abs(mapped) - dead) / (1.0 - dead), 0.0, None)
+    shaped = np.sign(mapped) * magnitude
+    shaped[:3] *= config.translation_scale
+    shaped[3:] *= config.rotation_scale
+    return np.clip(shaped, -1.0, 1.0)
+
+
+@TELEOPS.register("spacemouse")
+class SpaceMouseTeleop(Teleop):
+    """The gripper value holds the last button pressed (closed or open) between presses."""
+
+    def __init__(self, config: SpaceMouseConfig) -> None:
+        if len(config.axis_map) != 6 or sorted(config.axis_map) != list(range(6)):
+            raise HardwareUnavailable(f"teleop.axis_map={config.axis_map} must order the six "
+                                      "device axes 0..5, each once")
+        self.config = config
+        self.pyspacemouse = import_vendor("pyspacemouse", "teleop", "teleop 'spacemouse'")
+        self.device: Any = self.pyspacemouse.open(device=config.device or None)
+        if not self.device:
+            raise HardwareUnavailable(
+                "no SpaceMouse found; plug it in, install the udev rule from docs/real-robot.md "
+                "(hidraw access), and check `userl doctor`")
+        self.gripper = GRIPPER_OPEN
+
+    def read(self) -> TeleopCommand:
+        state = self.device.read()
+        raw = np.array([float(getattr(state, axis)) for axis in AXES])
+        buttons = tuple(bool(b) for b in getattr(state, "buttons", ()))
+        motion = shape_axes(raw, self.config)
+        pressed = False
+        for index, value in ((self.config.close_button, GRIPPER_CLOSED),
+                             (self.config.open_button, GRIPPER_OPEN)):
+            if index < len(buttons) and buttons[index]:
+                self.gripper, pressed = value, True
+        action = np.zeros(ACTION_DIM, np.float32)
+        action[:6], action[6] = motion, self.gripper
+        active = pressed or bool(np.max(np.abs(motion)) > self.config.active_threshold)
+        return TeleopCommand(action=action, active=active, buttons=buttons)
+
+    def close(self) -> None:
+        self.device.close()
