@@ -181,6 +181,46 @@ def data_command(arguments: list[str]) -> int:
     return 0
 
 
+@COMMANDS.register("doctor")
+def doctor_command(arguments: list[str]) -> int:
+    """`userl doctor [robot=... cluster=... teleop=...]`: one line per check; 1 if any fails."""
+    from userl.config.loader import load_config
+    from userl.tools.doctor import run_doctor
+
+    checks = run_doctor(load_config(arguments))
+    for check in checks:
+        print(check.line())
+    return 0 if all(check.ok for check in checks) else 1
+
+
+@COMMANDS.register("record-pose")
+def record_pose_command(arguments: list[str]) -> int:
+    """`userl record-pose out=TASK.yaml [field=NAME] [robot=...]`: the TCP pose into a file."""
+    from userl.config.loader import load_config
+    from userl.hardware.vendor import HardwareUnavailable
+    from userl.tools.record_pose import pose_value, read_tcp_pose, write_pose
+
+    arguments = list(arguments)
+    out = take(arguments, "out")
+    field = take(arguments, "field", "target_tcp_pose") or ""
+    if not out:
+        raise UsageError("record-pose needs out=FILE.yaml, the task config file to write")
+    if not field.isidentifier():
+        raise UsageError(f"field={field!r} is not a config key; write e.g. field=target_tcp_pose")
+    config = load_config(arguments)
+    try:
+        pose = read_tcp_pose(config)
+    except HardwareUnavailable as error:
+        raise RunFailed(str(error)) from None
+    value = pose_value(pose, field)
+    try:
+        write_pose(Path(out), field, value)
+    except (OSError, ValueError) as error:
+        raise UsageError(f"cannot write {out}: {error}; give a YAML file of keys") from None
+    print(json.dumps({"out": out, "field": field, "value": value, "robot": config.robot.name}))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from userl.config.loader import ConfigError
 

@@ -521,6 +521,7 @@ class HGDAggerConfig(AlgoConfig):
 @dataclass
 class PipelineConfig:
     name: str = "async"
+    weight_sync: str = "full"  # full | delta (only the tensors that changed travel)
 
 
 @PIPELINE_SCHEMAS.register("async")
@@ -530,6 +531,7 @@ class AsyncPipelineConfig(PipelineConfig):
 
     name: str = "async"
     publish_every_updates: int = 20  # learner publishes a weight snapshot this often
+    publish_every_s: float = 0.0  # and at least this often in seconds (0: by updates only)
     weight_poll_interval_s: float = 0.1  # env worker asks for new weights at most this often
     idle_wait_s: float = 0.01  # learner sleep while the update-to-data ceiling is reached
     max_unacknowledged_episodes: int = 3  # the robot holds while this many await the learner
@@ -652,4 +654,5 @@ class Config:
     demos: DemosConfig = field(default_factory=DemosConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     obs: str = "state"  # state | image
+    cluster: str = ""  # a cluster layout YAML (runtime/placement.py); empty: this machine
     resume: bool = False  # continue run.name from its checkpoint and episode store

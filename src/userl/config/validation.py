@@ -10,6 +10,7 @@ from typing import Any
 from userl.config.schema import Config
 
 OBSERVATION_MODES = ("state", "image")
+WEIGHT_SYNC_MODES = ("full", "delta")
 
 # Suffix rules: a field whose name ends like this must satisfy the check.
 _SUFFIX_RULES: list[tuple[str, Callable[[Any], bool], str]] = [
@@ -65,6 +66,9 @@ def validate(config: Config) -> str | None:
     if config.demos.path and not Path(config.demos.path).is_dir():
         return (f"bad value for 'demos.path': {config.demos.path} is not a folder; give an "
                 "episode store written by `userl collect`, or set demos.episodes=N instead")
+    if config.pipeline.weight_sync not in WEIGHT_SYNC_MODES:
+        return (f"bad value for 'pipeline.weight_sync': {config.pipeline.weight_sync!r}; "
+                f"choose one of: {', '.join(WEIGHT_SYNC_MODES)}")
     if config.obs not in OBSERVATION_MODES:
         return f"bad value for 'obs': {config.obs!r}; choose one of: {', '.join(OBSERVATION_MODES)}"
     algo = config.algo

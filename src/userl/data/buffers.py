@@ -1,4 +1,10 @@
-"""A numpy ring buffer of transitions, filled an episode at a time."""
+"""A numpy ring buffer of transitions, filled an episode at a time.
+
+Camera frames are stored once: a run of T consecutive transitions writes its T + 1 frames
+into a frame ring, and transition i refers to its frame by id; its next observation is the
+frame with the next id (a reference, not a copy). The small state vector is kept per
+transition for both observations.
+"""
 
 from __future__ import annotations
 
@@ -12,26 +18,39 @@ from userl.core.types import Episode
 STATE_KEY = "state"
 
 
+FRAME_SLACK_FRACTION = 0.01
+"""Frames kept beyond one per transition, as a share of the capacity: each run of consecutive
+transitions (an episode, or an intervention segment) needs one extra frame, its last next
+observation. 1 % fits 100-step episodes exactly; with shorter runs the oldest transitions
+leave a little before the ring is full."""
+
+
 class ReplayBuffer:
     """Fixed-capacity ring buffer; the oldest transitions are overwritten first.
 
-    Observation t and t+1 are both stored per transition (state float32, views uint8
-    HxWx3). Sampled batches are dicts with keys: observations (dict), actions, rewards,
-    next_observations (dict), terminated, intervened.
+    `observations[STATE_KEY]` and `next_observations[STATE_KEY]` hold the float32 state per
+    transition slot; camera views (uint8 HxWx3) live once each in `frames[view]`, a ring of
+    `frame_capacity` frames addressed by `frame_ids` (next observation = id + 1). Sampled
+    batches are dicts with keys: observations (dict), actions, rewards, next_observations
+    (dict), terminated, intervened.
     """
 
-    def __init__(self, capacity: int, obs_spec: ObservationSpec, action_dim: int) -> None:
+    def __init__(self, capacity: int, obs_spec: ObservationSpec, action_dim: int,
+                 frame_slack_fraction: float = FRAME_SLACK_FRACTION) -> None:
         if capacity <= 0:
             raise ValueError(f"replay capacity must be > 0, got {capacity}")
         self.capacity = capacity
         self.obs_spec = obs_spec
         self.action_dim = action_dim
-        shapes: dict[str, tuple[tuple[int, ...], type]] = {
-            STATE_KEY: ((obs_spec.state_dim,), np.float32)}
-        for view in obs_spec.images:
-            shapes[view.name] = ((view.height_px, view.width_px, 3), np.uint8)
-        self.observations = {k: np.zeros((capacity, *s), d) for k, (s, d) in shapes.items()}
-        self.next_observations = {k: np.zeros((capacity, *s), d) for k, (s, d) in shapes.items()}
+        state_shape = (capacity, obs_spec.state_dim)
+        self.observations = {STATE_KEY: np.zeros(state_shape, np.float32)}
+        self.next_observations = {STATE_KEY: np.zeros(state_shape, np.float32)}
+        self.frame_capacity = capacity + 1 + int(capacity * frame_slack_fraction)
+        self.frames = {view.name: np.zeros((self.frame_capacity if obs_spec.images else 0,
+                                            view.height_px, view.width_px, 3), np.uint8)
+                       for view in obs_spec.images}
+        self.frame_ids = np.zeros(capacity, np.int64)  # global frame id of each observation
+        self.frames_written = 0  # global ids handed out so far
         self.actions = np.zeros((capacity, action_dim), np.float32)
         self.rewards = np.zeros(capacity, np.float32)
         self.terminated = np.zeros(capacity, bool)
@@ -42,13 +61,33 @@ class ReplayBuffer:
     def __len__(self) -> int:
         return self.size
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes of every array the buffer holds (allocated, whether filled or not)."""
+        arrays = [*self.observations.values(), *self.next_observations.values(),
+                  *self.frames.values(), self.frame_ids, self.actions, self.rewards,
+                  self.terminated, self.intervened]
+        return int(sum(a.nbytes for a in arrays))
+
+    @staticmethod
+    def _frame_plan(chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For sorted step indices `chosen`: each transition's frame offset, and the episode
+        row of every frame to write (each run of consecutive steps adds its final row)."""
+        run = np.concatenate([[0], np.cumsum(np.diff(chosen) != 1)])
+        offsets = np.arange(len(chosen)) + run
+        rows = np.empty(len(chosen) + int(run[-1]) + 1, np.int64)
+        rows[offsets] = chosen
+        run_end = np.flatnonzero(np.append(np.diff(run) != 0, True))
+        rows[offsets[run_end] + 1] = chosen[run_end] + 1
+        return offsets, rows
+
     def add_episode(self, episode: Episode, only: np.ndarray | None = None) -> None:
         """Append the transitions of `episode` (T transitions from T+1 observation rows);
         with a boolean mask `only` (T,), just those steps (e.g. the human-controlled ones)."""
         steps = len(episode)
         if steps == 0:
             return
-        for key in self.observations:
+        for key in (STATE_KEY, *self.frames):
             if key not in episode.observations:
                 raise ValueError(f"episode {episode.episode_id} lacks observation {key!r}")
         if episode.actions.shape[1:] != (self.action_dim,):
@@ -56,34 +95,64 @@ class ReplayBuffer:
                              f"expected (T, {self.action_dim})")
         chosen = np.arange(steps) if only is None else np.flatnonzero(only)
         chosen = chosen[max(0, len(chosen) - self.capacity):]  # over-long: keep the end
-        count = len(chosen)
-        if count == 0:
+        if len(chosen) == 0:
             return
+        if self.frames:
+            offsets, rows = self._frame_plan(chosen)
+            while len(rows) > self.frame_capacity:  # too many frames: keep the newest
+                chosen = chosen[offsets >= len(rows) - self.frame_capacity]
+                offsets, rows = self._frame_plan(chosen)
+            frame_slots = (self.frames_written + np.arange(len(rows))) % self.frame_capacity
+            for key, frames in self.frames.items():
+                frames[frame_slots] = episode.observations[key][rows]
+        count = len(chosen)
         slots = (self.position + np.arange(count)) % self.capacity
-        for key, rows in episode.observations.items():
-            if key in self.observations:
-                self.observations[key][slots] = rows[chosen]
-                self.next_observations[key][slots] = rows[chosen + 1]
+        if self.frames:
+            self.frame_ids[slots] = self.frames_written + offsets
+            self.frames_written += len(rows)
+        states = episode.observations[STATE_KEY]
+        self.observations[STATE_KEY][slots] = states[chosen]
+        self.next_observations[STATE_KEY][slots] = states[chosen + 1]
         self.actions[slots] = episode.actions[chosen]
         self.rewards[slots] = episode.rewards[chosen]
         self.terminated[slots] = episode.terminated[chosen]
         self.intervened[slots] = episode.intervened[chosen]
         self.position = int((self.position + count) % self.capacity)
         self.size = min(self.size + count, self.capacity)
+        self._drop_overwritten_frames()
+
+    def _drop_overwritten_frames(self) -> None:
+        """Forget the oldest transitions whose frames the frame ring has overwritten."""
+        if not self.frames or self.size == 0:
+            return
+        ids = self.frame_ids[self._live_slots()]
+        self.size -= int(np.searchsorted(ids, self.frames_written - self.frame_capacity))
+
+    def _live_slots(self) -> np.ndarray:
+        """The filled slots, oldest first."""
+        return (self.position - self.size + np.arange(self.size)) % self.capacity
 
     def sample_indices(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """`n` slots drawn uniformly with replacement from the filled part."""
         if self.size == 0:
             raise ValueError("cannot sample from an empty replay buffer")
-        return rng.integers(0, self.size, size=n)
+        return (self.position - self.size + rng.integers(0, self.size, size=n)) % self.capacity
 
     def gather(self, indices: np.ndarray) -> dict:
         """The transitions at `indices`, as a batch dict of numpy arrays."""
+        observations = {STATE_KEY: self.observations[STATE_KEY][indices]}
+        next_observations = {STATE_KEY: self.next_observations[STATE_KEY][indices]}
+        if self.frames:
+            frame_slots = self.frame_ids[indices] % self.frame_capacity
+            next_slots = (frame_slots + 1) % self.frame_capacity
+            for key, frames in self.frames.items():
+                observations[key] = frames[frame_slots]
+                next_observations[key] = frames[next_slots]
         return {
-            "observations": {k: v[indices] for k, v in self.observations.items()},
+            "observations": observations,
             "actions": self.actions[indices],
             "rewards": self.rewards[indices],
-            "next_observations": {k: v[indices] for k, v in self.next_observations.items()},
+            "next_observations": next_observations,
             "terminated": self.terminated[indices],
             "intervened": self.intervened[indices],
         }
@@ -93,23 +162,39 @@ class ReplayBuffer:
 
     # ------------------------------------------------------------------ persistence
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Flat arrays of the filled part (oldest first), ready for `np.savez`."""
-        order = (np.arange(self.size) + (self.position if self.size == self.capacity else 0)) \
-            % self.capacity
-        batch = self.gather(order)
-        state = {f"observations.{k}": v for k, v in batch.pop("observations").items()}
-        state |= {f"next_observations.{k}": v for k, v in batch.pop("next_observations").items()}
-        state |= batch
+        """Flat arrays of the filled part (oldest first), ready for `np.savez`; each camera
+        frame once (`frames.<view>`), with `frame_index` into them per transition."""
+        order = self._live_slots()
+        state = {f"observations.{STATE_KEY}": self.observations[STATE_KEY][order],
+                 f"next_observations.{STATE_KEY}": self.next_observations[STATE_KEY][order]}
+        for name in ("actions", "rewards", "terminated", "intervened"):
+            state[name] = getattr(self, name)[order]
+        if self.frames:
+            ids = self.frame_ids[order]
+            first = int(ids[0]) if len(ids) else 0
+            count = int(ids[-1]) + 2 - first if len(ids) else 0
+            frame_slots = (first + np.arange(count)) % self.frame_capacity
+            state |= {f"frames.{k}": v[frame_slots] for k, v in self.frames.items()}
+            state["frame_index"] = ids - first
         return state
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         """Replace the contents with `state`; keeps the newest rows if it exceeds capacity."""
         size = int(state["actions"].shape[0])
-        keep = slice(max(0, size - self.capacity), size)
-        count = keep.stop - keep.start
-        for key in self.observations:
-            self.observations[key][:count] = state[f"observations.{key}"][keep]
-            self.next_observations[key][:count] = state[f"next_observations.{key}"][keep]
+        keep = np.arange(max(0, size - self.capacity), size)
+        if self.frames:
+            index = state["frame_index"]
+            frame_count = int(index[-1]) + 2 if size else 0
+            keep = keep[index[keep] >= frame_count - self.frame_capacity]
+            first = int(index[keep[0]]) if len(keep) else 0
+            for key, frames in self.frames.items():
+                kept = state[f"frames.{key}"][first:frame_count]
+                frames[:len(kept)] = kept
+            self.frame_ids[:len(keep)] = index[keep] - first
+            self.frames_written = max(frame_count - first, 0)
+        count = len(keep)
+        self.observations[STATE_KEY][:count] = state[f"observations.{STATE_KEY}"][keep]
+        self.next_observations[STATE_KEY][:count] = state[f"next_observations.{STATE_KEY}"][keep]
         for name in ("actions", "rewards", "terminated", "intervened"):
             getattr(self, name)[:count] = state[name][keep]
         self.size = count

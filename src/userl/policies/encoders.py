@@ -72,14 +72,15 @@ class ResNet10(nn.Module):
     """Stem (conv, GN, ReLU, max-pool) and one basic block per stage: 10 layers with weights
     at four stages (1 + 4 x 2 + the head the policy adds)."""
 
-    def __init__(self, widths: Sequence[int], strides: Sequence[int], stem_kernel_px: int,
+    def __init__(self, widths: Sequence[int], strides: Sequence[int], stem_kernel_size: int,
                  stem_stride: int, stem_pool: bool, groups: int) -> None:
         super().__init__()
         if len(widths) != len(strides):
             raise ValueError(f"encoder widths {list(widths)} and strides {list(strides)} "
                              "must have the same length")
         stem: list[nn.Module] = [
-            nn.Conv2d(3, widths[0], stem_kernel_px, stem_stride, stem_kernel_px // 2, bias=False),
+            nn.Conv2d(3, widths[0], stem_kernel_size, stem_stride, stem_kernel_size // 2,
+                      bias=False),
             group_norm(widths[0], groups), nn.ReLU()]
         if stem_pool:
             stem.append(nn.MaxPool2d(3, 2, 1))
@@ -144,7 +145,7 @@ class ViewEncoder(nn.Module):
                                                                                        width)
         self.register_buffer("mean", torch.tensor(cfg.image_mean).view(1, 3, 1, 1))
         self.register_buffer("std", torch.tensor(cfg.image_std).view(1, 3, 1, 1))
-        self.trunk = ResNet10(cfg.encoder_widths, cfg.encoder_strides, cfg.stem_kernel_px,
+        self.trunk = ResNet10(cfg.encoder_widths, cfg.encoder_strides, cfg.stem_kernel_size,
                               cfg.stem_stride, cfg.stem_pool, cfg.group_norm_groups)
         with torch.no_grad():
             _, channels, h, w = self.trunk(torch.zeros(1, 3, *self.size)).shape

@@ -20,6 +20,7 @@ from userl.policies import build_policy
 from userl.runtime.action_sources import ExpertSource, PolicySource
 from userl.runtime.intervention import with_interventions
 from userl.runtime.signals import ignore_interrupts
+from userl.runtime.weight_sync import Snapshot, WeightSubscriber
 
 T = TypeVar("T")
 UTD_FLOOR_POLL_S = 0.02  # how often a waiting simulated robot asks the learner
@@ -52,10 +53,7 @@ class EnvWorker:
         self._seed = seed
         self._episodes_run = 0
         self._stop = threading.Event()
-        self._pending_weights: Any = None
-        self._poll_interval_s = 0.0  # set by `run` from the async pipeline's config
-        self._last_poll_s = 0.0
-        self._latest_known_version = 0
+        self.weights = WeightSubscriber(self._install_weights, poll_interval_s=0.0)
         self.spool = EpisodeStore(spool_dir).create()
         self._in_flight: dict[str, tuple[Path, Any]] = {}  # episode id -> (spool file, ack|None)
         self._holding = False
@@ -72,28 +70,14 @@ class EnvWorker:
         return int(self.env.action_space.shape[0])
 
     # ------------------------------------------------------------------ weights
-    def set_weights(self, version: int, state_dict: dict[str, torch.Tensor]) -> int:
-        self._on_env_thread(self.policy.load_weights, version, state_dict)
-        self._latest_known_version = max(self._latest_known_version, version)
-        return version
+    def set_weights(self, snapshot: Snapshot) -> int:
+        """Install a snapshot now (setup, evaluation and the sync pipeline)."""
+        self._on_env_thread(self.weights.apply, snapshot)
+        return self.weights.version
 
-    def _poll_weights(self, learner: Any) -> None:
-        """Non-blocking: ask for the newest snapshot; install it when the answer is there."""
-        if self._pending_weights is None:
-            now = time.monotonic()
-            if now - self._last_poll_s >= self._poll_interval_s:
-                self._last_poll_s = now
-                self._pending_weights = learner.latest_weights.remote(self.policy.version)
-            return
-        ready, _ = ray.wait([self._pending_weights], timeout=0)
-        if not ready:
-            return
-        answer = ray.get(self._pending_weights)
-        self._pending_weights = None
-        if answer is not None:
-            version, snapshot_ref = answer
-            self._latest_known_version = max(self._latest_known_version, version)
-            self.policy.load_weights(version, ray.get(snapshot_ref))
+    def _install_weights(self, version: int, state_dict: dict[str, torch.Tensor],
+                         complete: bool) -> None:
+        self.policy.load_weights(version, state_dict)
 
     # ------------------------------------------------------------------ episodes
     def _next_seed(self) -> int:
@@ -139,7 +123,7 @@ class EnvWorker:
         from userl.runtime.rollout import run_episode
 
         pipeline: AsyncPipelineConfig = self.config.pipeline  # type: ignore[assignment]
-        self._poll_interval_s = pipeline.weight_poll_interval_s
+        self.weights.poll_interval_s = pipeline.weight_poll_interval_s
         self._stop.clear()
         self._ship_spooled(learner)
         produced = 0
@@ -149,9 +133,10 @@ class EnvWorker:
             waited_s = self._wait_for_learner(learner)
             episode = run_episode(
                 self.env, self.acting, self.robot_id, seed=self._next_seed(),
-                between_steps=lambda: self._poll_weights(learner),
-                latest_version=lambda: self._latest_known_version,
+                between_steps=lambda: self.weights.poll(learner),
+                latest_version=lambda: self.weights.latest_known_version,
             )
+            episode.info.update(self.weights.drain_metrics())
             episode.info["waited_for_learner_s"] = waited_s
             path = self.spool.write(episode)
             self._in_flight[episode.episode_id] = (path, learner.add_episode.remote(episode))

@@ -13,10 +13,8 @@ import threading
 import time
 from collections import deque
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-import ray
 import torch
 
 from userl.algorithms import build_algorithm
@@ -27,6 +25,7 @@ from userl.data.buffers import ReplayBuffer
 from userl.data.samplers import SymmetricSampler, to_torch
 from userl.data.store import EpisodeStore
 from userl.runtime.signals import ignore_interrupts
+from userl.runtime.weight_sync import Snapshot, WeightPublisher
 from userl.telemetry.tensorboard import MetricsWriter
 from userl.telemetry.timing import RateMeter
 
@@ -62,8 +61,8 @@ class Learner:
         self._recent_success: deque[float] = deque(maxlen=RECENT_EPISODES)
         self._update_rate = RateMeter()
         self._step_rate = RateMeter()
-        self.weight_version = 0
-        self._snapshot: Any = None
+        self.publisher = WeightPublisher(delta=config.pipeline.weight_sync == "delta")
+        self._last_publish_s = time.monotonic()
         self._last_metrics: dict[str, float] = {}
         self.publish_weights()
 
@@ -102,6 +101,8 @@ class Learner:
             "time/waited_for_learner_s": info.get("waited_for_learner_s", 0.0),
             "time/control_period_ms_p99": info.get("control_period_p99_ms", 0.0),
             "sync/weight_version_lag": info.get("weight_version_lag", 0.0),
+            "sync/latency_ms": info.get("sync_latency_ms", 0.0),
+            "sync/bytes": info.get("sync_bytes", 0.0),
             "data/replay_transitions": len(self.online),
         }, self.env_steps)
         return episode.episode_id
@@ -158,7 +159,9 @@ class Learner:
                 time.sleep(idle_wait_s)
                 continue
             self._last_metrics = self._one_update()
-            if self.algorithm.grad_steps % publish_every == 0:
+            due_s = pipeline.publish_every_s and \
+                time.monotonic() - self._last_publish_s >= pipeline.publish_every_s
+            if self.algorithm.grad_steps % publish_every == 0 or due_s:
                 self.publish_weights()
             if time.monotonic() - last_log > 1.0:
                 self._log_training()
@@ -191,16 +194,18 @@ class Learner:
 
     # ------------------------------------------------------------------ weights out
     def publish_weights(self) -> int:
-        """Put a new versioned snapshot of the policy's trainable tensors in the object store."""
-        state = {k: v.detach().clone() for k, v in self.algorithm.policy_state_dict().items()}
-        self.weight_version += 1
-        self._snapshot = (self.weight_version, ray.put(state))
-        return self.weight_version
+        """Publish a new versioned snapshot of the policy's trainable tensors."""
+        snapshot = self.publisher.publish(self.algorithm.policy_state_dict())
+        self._last_publish_s = time.monotonic()
+        return snapshot.version
 
-    def latest_weights(self, known_version: int) -> tuple[int, Any] | None:
+    def latest_weights(self, known_version: int, want_full: bool = False) -> Snapshot | None:
         """The newest snapshot if it is newer than `known_version` (latest wins)."""
-        version, reference = self._snapshot
-        return (version, reference) if version > known_version else None
+        return self.publisher.latest(known_version, want_full)
+
+    @property
+    def weight_version(self) -> int:
+        return self.publisher.version
 
     # ------------------------------------------------------------------ state out
     def stats(self) -> dict[str, float]:
@@ -266,7 +271,7 @@ class Learner:
             state = torch.load(checkpoint, map_location="cpu", weights_only=False)
             with self._lock:
                 self.algorithm.load_state_dict(state["algorithm"])
-                self.weight_version = int(state["weight_version"])
+                self.publisher.version = int(state["weight_version"])
                 torch.set_rng_state(state["rng"]["torch"])
                 self.rng.bit_generator.state = state["rng"]["numpy"]
                 random.setstate(state["rng"]["python"])

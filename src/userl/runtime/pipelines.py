@@ -115,5 +115,5 @@ def run_sync(config: Config, learner: Any, workers: list[Any], progress: Progres
                 steps += len(episode)
         ray.get(learner.train.remote(int(config.algo.utd_max * steps)), timeout=timeout_s)
         version = ray.get(learner.publish_weights.remote(), timeout=timeout_s)
-        snapshot = ray.get(learner.latest_weights.remote(version - 1), timeout=timeout_s)
-        ray.get([w.set_weights.remote(version, snapshot[1]) for w in workers], timeout=timeout_s)
+        snapshot = ray.get(learner.latest_weights.remote(version - 1, True), timeout=timeout_s)
+        ray.get([w.set_weights.remote(snapshot) for w in workers], timeout=timeout_s)

@@ -91,9 +91,9 @@ def start_workers(config: Config, run_dir: Path, episodes_done: int = 0) -> Clus
 def sync_weights(config: Config, cluster: Cluster) -> int:
     """Blocking push of the learner's newest snapshot to every worker (setup and evaluation)."""
     timeout_s = config.run.remote_timeout_s
-    version, reference = ray.get(cluster.learner.latest_weights.remote(0), timeout=timeout_s)
-    ray.get([w.set_weights.remote(version, reference) for w in cluster.workers], timeout=timeout_s)
-    return version
+    snapshot = ray.get(cluster.learner.latest_weights.remote(0, True), timeout=timeout_s)
+    ray.get([w.set_weights.remote(snapshot) for w in cluster.workers], timeout=timeout_s)
+    return snapshot.version
 
 
 def evaluate(config: Config, cluster: Cluster) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""Operator tools behind `userl doctor` and `userl record-pose`."""

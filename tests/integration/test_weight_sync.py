@@ -1,0 +1,77 @@
+"""Weight sync: versions, latest wins, coalesced requests, deltas with a full fallback."""
+
+import pytest
+import ray
+import torch
+
+from userl.runtime.ray_session import local_ray
+from userl.runtime.weight_sync import WeightPublisher, WeightSubscriber
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module", autouse=True)
+def ray_session():
+    with local_ray(num_cpus=1):
+        yield
+
+
+def weights(value: float) -> dict[str, torch.Tensor]:
+    return {"frozen_like": torch.zeros(4), "layer": torch.full((3,), value)}
+
+
+def test_latest_wins_and_requests_coalesce() -> None:
+    publisher = WeightPublisher(delta=False)
+    for value in (1.0, 2.0, 3.0):
+        publisher.publish(weights(value))
+    first, second = publisher.latest(0), publisher.latest(1)
+    assert first.version == second.version == 3  # intermediate versions are skipped
+    assert first.reference == second.reference  # one object serves every consumer
+    assert publisher.latest(3) is None
+    assert torch.equal(ray.get(first.reference)["layer"], torch.full((3,), 3.0))
+
+
+def test_delta_sends_only_changed_tensors_and_falls_back_to_full() -> None:
+    publisher = WeightPublisher(delta=True)
+    publisher.publish(weights(1.0))
+    publisher.publish(weights(2.0))
+    delta = publisher.latest(known_version=1)
+    assert delta.base_version == 1 and set(ray.get(delta.reference)) == {"layer"}
+    full = publisher.latest(known_version=0)  # not on the base: a complete snapshot
+    assert full.base_version is None and set(ray.get(full.reference)) == {"frozen_like", "layer"}
+    assert publisher.latest(known_version=0).reference == full.reference  # made once
+
+
+@ray.remote
+class PublisherActor:
+    def __init__(self) -> None:
+        self.publisher = WeightPublisher(delta=True)
+
+    def publish(self, value: float) -> int:
+        return self.publisher.publish(weights(value)).version
+
+    def latest_weights(self, known_version: int, want_full: bool = False):
+        return self.publisher.latest(known_version, want_full)
+
+
+def test_subscriber_installs_without_blocking_and_catches_up_after_a_missed_delta() -> None:
+    actor = PublisherActor.remote()
+    installed = {}
+
+    def install(version, state, complete):
+        installed.update(state)
+        installed["version"] = version
+
+    subscriber = WeightSubscriber(install, poll_interval_s=0.0)
+    ray.get(actor.publish.remote(1.0))
+    for _ in range(200):
+        if subscriber.poll(actor):
+            break
+    assert subscriber.version == 1 and torch.equal(installed["layer"], torch.full((3,), 1.0))
+    ray.get([actor.publish.remote(2.0), actor.publish.remote(3.0)])  # version 2 is missed
+    for _ in range(200):
+        subscriber.poll(actor)
+        if subscriber.version == 3:
+            break
+    assert subscriber.version == 3 and torch.equal(installed["layer"], torch.full((3,), 3.0))
+    assert subscriber.drain_metrics()["sync_installs"] == 2
