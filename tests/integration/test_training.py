@@ -92,3 +92,17 @@ def test_image_observations_train_through_ray_and_videos_reach_tensorboard(tmp_p
     events = EventAccumulator(str(tmp_path / "image" / "tensorboard"))
     events.Reload()
     assert "eval/video" in events.Tags()["images"]
+
+
+def test_remote_inference_serves_two_workers_in_batches(tmp_path: Path) -> None:
+    config = load_config([*SMALL, "pipeline.inference=remote", "run.num_robots=2",
+                          "pipeline.inference_batch_window_ms=20", "run.env_steps=400",
+                          "eval.at_start=false", f"run.root={tmp_path}", "run.name=remote"])
+    summary = train(config)
+    stored = EpisodeStore(tmp_path / "remote" / "episodes").stats()
+    assert set(stored["per_robot_episodes"]) == {"robot_0", "robot_1"}
+    assert summary["inference"]["max_batch"] >= 2  # both robots' requests shared a pass
+    assert summary["inference"]["weight_version"] > 1  # the server followed the learner
+    versions = [int(e.policy_versions.max()) for e in
+                EpisodeStore(tmp_path / "remote" / "episodes").iter_episodes()]
+    assert max(versions) > 1  # actions are tagged with the version that chose them

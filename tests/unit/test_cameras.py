@@ -92,7 +92,8 @@ def test_uvc_reads_bgr_as_rgb_by_index() -> None:
     frame = camera.read()
     camera.close()
     assert ("VideoCapture", 2) in fake_cv2.CALLS and ("set", (3, 64)) in fake_cv2.CALLS
-    assert frame.shape == (32, 32, 3) and np.all(frame[..., 2] == 200) and np.all(frame[..., 0] == 0)
+    assert frame.shape == (32, 32, 3)
+    assert np.all(frame[..., 2] == 200) and np.all(frame[..., 0] == 0)
 
 
 def test_uvc_device_that_does_not_open_is_one_line() -> None:

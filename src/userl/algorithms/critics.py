@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Sequence
 
@@ -89,9 +90,10 @@ class EnsembleMLP(nn.Module):
 class EnsembleCritic(nn.Module):
     """Q(s, a) for every head, on the encoder's features of s concatenated with a.
 
-    The encoder is the policy's (the same module): the critic's loss trains it, and a deep
-    copy of the critic (the target) carries a Polyak-averaged copy of it. Callers that already
-    hold the features pass them (`features=`) to skip the encoder.
+    The encoder is the policy's (the same module): the critic's loss trains it. The target
+    critic (`target_copy`) shares it too and copies only the heads (as in DrQ-v2: next
+    observations are encoded once, by the online encoder, for the next actions and the
+    target heads). Callers that already hold the features pass them (`features=`).
     """
 
     def __init__(self, num_heads: int, encoder: nn.Module, action_dim: int,
@@ -104,6 +106,13 @@ class EnsembleCritic(nn.Module):
     @property
     def num_heads(self) -> int:
         return self.net.num_heads
+
+    def target_copy(self) -> EnsembleCritic:
+        """A critic with the same (shared) encoder and a frozen deep copy of the heads."""
+        target = copy.copy(self)
+        target._modules = dict(self._modules)  # its own module table, same encoder
+        target.net = copy.deepcopy(self.net).requires_grad_(False)
+        return target
 
     def inputs(self, obs: dict[str, Tensor], actions: Tensor,
                features: Tensor | None = None) -> Tensor:

@@ -3,13 +3,14 @@
 One `update` = one critic step (+ Polyak target update); every `critic_actor_ratio`-th
 update also steps the actor and the temperature. Image batches get DrQ random shifts
 (observations and next observations independently). The policy's encoder is shared with the
-critic the SERL way: the critic's loss trains it, the actor sees detached features, and the
-target critic holds a Polyak-averaged copy of it.
+critic the SERL way: the critic's loss trains it and the actor sees detached features. Next
+observations are encoded once, without gradients, by that same encoder for both the next
+actions and the target heads (DrQ-v2's choice: no target encoder to average, one encoder
+pass fewer per update); only the critic heads have Polyak targets.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 from typing import Any
 
@@ -46,7 +47,7 @@ class SAC(Algorithm):
         self.critic = EnsembleCritic(algo.num_critics, self.policy.encoder, action_dim,
                                      algo.critic_hidden_dims, algo.critic_layer_norm,
                                      algo.critic_activation).to(self.device)
-        self.target_critic = copy.deepcopy(self.critic).requires_grad_(False)
+        self.target_critic = self.critic.target_copy()
         self.log_temperature = nn.Parameter(
             torch.tensor(math.log(algo.init_temperature), device=self.device))
 
@@ -82,11 +83,12 @@ class SAC(Algorithm):
         `obs`, detached, for the actor."""
         features = self.critic.encoder(obs)  # the critic's gradients train the encoder
         with torch.no_grad():
-            next_actions, next_log_prob = self.policy.sample(next_obs)
+            next_features = self.policy.encoder(next_obs)
+            next_actions, next_log_prob = self.policy.sample(next_obs, next_features)
             heads = torch.randperm(self.critic.num_heads, device=self.device)
             heads = heads[: self.cfg.critic_subset]
             self.last_target_heads = heads
-            next_q = self.target_critic(next_obs, next_actions, heads)
+            next_q = self.target_critic(next_obs, next_actions, heads, features=next_features)
             next_q = next_q.min(dim=0).values
             if self.cfg.backup_entropy:
                 next_q = next_q - self.temperature * next_log_prob
@@ -124,8 +126,8 @@ class SAC(Algorithm):
 
     @torch.no_grad()
     def _update_target(self) -> None:
-        for target, online in zip(self.target_critic.parameters(), self.critic.parameters(),
-                                  strict=True):
+        for target, online in zip(self.target_critic.net.parameters(),
+                                  self.critic.net.parameters(), strict=True):
             target.lerp_(online, self.cfg.tau)
 
     def update(self, batch: Batch) -> dict[str, float]:

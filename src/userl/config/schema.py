@@ -344,8 +344,8 @@ class FrankaConfig(RobotConfig):
     gripper_epsilon_outer_m: float = 0.08  # a grasp succeeds with an object up to this narrower
     gripper_deadband_fraction: float = 0.05  # smaller opening changes are not sent
     home_joints_rad: list[float] = field(default_factory=lambda: list(PANDA_HOME_JOINTS_RAD))
-    joint_reset_every_episodes: int = 10  # move to home_joints_rad before every Nth reset (0: never)
-    reset_xy_noise_m: float = 0.0  # reset pose randomised within +- this per axis, on top of the task's
+    joint_reset_every_episodes: int = 10  # joints home before every Nth reset (0: never)
+    reset_xy_noise_m: float = 0.0  # reset pose shifted within +- this per axis (on the task's)
     reset_yaw_noise_deg: float = 0.0
     reset_seed: int = 0
 
@@ -369,7 +369,7 @@ class ArxR5Config(RobotConfig):
     max_tilt_deg: float = 30.0  # roll/pitch kept within +- this of the reset orientation
     max_yaw_deg: float = 90.0  # yaw kept within +- this of the reset orientation
     home_joints_rad: list[float] = field(default_factory=lambda: [0.0] * 6)
-    joint_reset_every_episodes: int = 10  # move to home_joints_rad before every Nth reset (0: never)
+    joint_reset_every_episodes: int = 10  # joints home before every Nth reset (0: never)
     reset_tolerance_m: float = 0.005  # a reset is done once the TCP is this near the target
     reset_joint_tolerance_rad: float = 0.02  # a joint reset is done once every joint is this near
     reset_timeout_s: float = 5.0  # ... or after this long
@@ -522,6 +522,9 @@ class HGDAggerConfig(AlgoConfig):
 class PipelineConfig:
     name: str = "async"
     weight_sync: str = "full"  # full | delta (only the tensors that changed travel)
+    inference: str = "local"  # local: a policy copy in each env worker | remote: one server
+    inference_batch_window_ms: float = 2.0  # remote: requests this close share a forward pass
+    inference_max_batch: int = 16  # remote: a full batch is answered at once
 
 
 @PIPELINE_SCHEMAS.register("async")
@@ -593,7 +596,7 @@ class SpaceMouseConfig(TeleopConfig):
 @TELEOP_SCHEMAS.register("keyboard")
 @dataclass
 class KeyboardConfig(TeleopConfig):
-    """Keyboard labels and an emergency hold, without an X server (`hardware/teleop/keyboard.py`)."""
+    """Keyboard labels and an emergency hold, without X (`hardware/teleop/keyboard.py`)."""
 
     name: str = "keyboard"
     backend: str = "terminal"  # terminal (raw tty) | evdev (a /dev/input keyboard, no terminal)

@@ -11,6 +11,7 @@ from userl.config.schema import Config
 
 OBSERVATION_MODES = ("state", "image")
 WEIGHT_SYNC_MODES = ("full", "delta")
+INFERENCE_PLACEMENTS = ("local", "remote")
 
 # Suffix rules: a field whose name ends like this must satisfy the check.
 _SUFFIX_RULES: list[tuple[str, Callable[[Any], bool], str]] = [
@@ -69,6 +70,9 @@ def validate(config: Config) -> str | None:
     if config.pipeline.weight_sync not in WEIGHT_SYNC_MODES:
         return (f"bad value for 'pipeline.weight_sync': {config.pipeline.weight_sync!r}; "
                 f"choose one of: {', '.join(WEIGHT_SYNC_MODES)}")
+    if config.pipeline.inference not in INFERENCE_PLACEMENTS:
+        return (f"bad value for 'pipeline.inference': {config.pipeline.inference!r}; "
+                f"choose one of: {', '.join(INFERENCE_PLACEMENTS)}")
     if config.obs not in OBSERVATION_MODES:
         return f"bad value for 'obs': {config.obs!r}; choose one of: {', '.join(OBSERVATION_MODES)}"
     algo = config.algo

@@ -29,7 +29,9 @@ def limit_step(current: np.ndarray, target: np.ndarray, max_step_m: float,
     """`target` moved toward `current` so that it lies within the step limits of it."""
     offset = target[:3] - current[:3]
     distance = float(np.linalg.norm(offset))
-    position = target[:3] if distance <= max_step_m else current[:3] + offset * (max_step_m / distance)
+    position = target[:3]
+    if distance > max_step_m:
+        position = current[:3] + offset * (max_step_m / distance)
     r_current = quat_to_mat(current[3:])
     delta = mat_to_rotvec(quat_to_mat(target[3:]) @ r_current.T)
     angle = float(np.linalg.norm(delta))

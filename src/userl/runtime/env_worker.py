@@ -18,6 +18,7 @@ from userl.data.store import EpisodeStore, LoadReport, read_episode_file
 from userl.envs.factory import make_env
 from userl.policies import build_policy
 from userl.runtime.action_sources import ExpertSource, PolicySource
+from userl.runtime.inference import RemotePolicySource
 from userl.runtime.intervention import with_interventions
 from userl.runtime.signals import ignore_interrupts
 from userl.runtime.weight_sync import Snapshot, WeightSubscriber
@@ -58,6 +59,7 @@ class EnvWorker:
         self._in_flight: dict[str, tuple[Path, Any]] = {}  # episode id -> (spool file, ack|None)
         self._holding = False
         self._last_video_s: float | None = None
+        self._remote_inference = False
 
     def _on_env_thread(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return self._env_thread.submit(function, *args, **kwargs).result()
@@ -70,6 +72,16 @@ class EnvWorker:
         return int(self.env.action_space.shape[0])
 
     # ------------------------------------------------------------------ weights
+    def use_inference(self, server: Any) -> None:
+        """Act through a remote inference server instead of the local policy copy."""
+        def switch() -> None:
+            self.policy = RemotePolicySource(server, self.config.run.remote_timeout_s)
+            self.acting = with_interventions(self.policy, self.env, self.config.teleop,
+                                             self.env.task.control_hz, self._seed)
+            self._remote_inference = True
+
+        self._on_env_thread(switch)
+
     def set_weights(self, snapshot: Snapshot) -> int:
         """Install a snapshot now (setup, evaluation and the sync pipeline)."""
         self._on_env_thread(self.weights.apply, snapshot)
@@ -77,7 +89,7 @@ class EnvWorker:
 
     def _install_weights(self, version: int, state_dict: dict[str, torch.Tensor],
                          complete: bool) -> None:
-        self.policy.load_weights(version, state_dict)
+        self.policy.load_weights(version, state_dict)  # remote inference: the server's job
 
     # ------------------------------------------------------------------ episodes
     def _next_seed(self) -> int:
@@ -133,7 +145,7 @@ class EnvWorker:
             waited_s = self._wait_for_learner(learner)
             episode = run_episode(
                 self.env, self.acting, self.robot_id, seed=self._next_seed(),
-                between_steps=lambda: self.weights.poll(learner),
+                between_steps=None if self._remote_inference else lambda: self.weights.poll(learner),
                 latest_version=lambda: self.weights.latest_known_version,
             )
             episode.info.update(self.weights.drain_metrics())

@@ -20,6 +20,7 @@ from userl.runtime import pipelines  # noqa: F401  (registers the pipeline modes
 from userl.runtime.env_worker import EnvWorker
 from userl.runtime.errors import RunFailed
 from userl.runtime.evaluation import results_of
+from userl.runtime.inference import INFERENCE_NAME, InferenceServer
 from userl.runtime.learner import Learner
 from userl.runtime.ray_session import local_ray
 from userl.telemetry.progress import progress_line
@@ -68,6 +69,7 @@ def worker_name(robot_id: str) -> str:
 class Cluster:
     learner: Any
     workers: list[Any]
+    inference: Any = None  # the remote inference server, when pipeline.inference=remote
 
 
 def start_workers(config: Config, run_dir: Path, episodes_done: int = 0) -> Cluster:
@@ -85,14 +87,20 @@ def start_workers(config: Config, run_dir: Path, episodes_done: int = 0) -> Clus
     action_dim = ray.get(workers[0].action_dim.remote(), timeout=timeout_s)
     learner = learner_actor.options(name=LEARNER_NAME).remote(config, spec, action_dim,
                                                               str(run_dir))
-    return Cluster(learner, workers)
+    inference = None
+    if config.pipeline.inference == "remote":
+        inference = ray.remote(num_cpus=0, max_concurrency=64)(InferenceServer).options(
+            name=INFERENCE_NAME).remote(config, spec, action_dim, learner)
+        ray.get([w.use_inference.remote(inference) for w in workers], timeout=timeout_s)
+    return Cluster(learner, workers, inference)
 
 
 def sync_weights(config: Config, cluster: Cluster) -> int:
     """Blocking push of the learner's newest snapshot to every worker (setup and evaluation)."""
     timeout_s = config.run.remote_timeout_s
     snapshot = ray.get(cluster.learner.latest_weights.remote(0, True), timeout=timeout_s)
-    ray.get([w.set_weights.remote(snapshot) for w in cluster.workers], timeout=timeout_s)
+    consumers = [*cluster.workers, *([cluster.inference] if cluster.inference else [])]
+    ray.get([c.set_weights.remote(snapshot) for c in consumers], timeout=timeout_s)
     return snapshot.version
 
 
@@ -172,6 +180,8 @@ def train(config: Config) -> dict[str, Any]:
                 f"run.root={config.run.root}") from error
         train_s = time.monotonic() - train_started
         stats = ray.get(cluster.learner.stats.remote(), timeout=timeout_s)
+        if cluster.inference is not None:
+            summary["inference"] = ray.get(cluster.inference.stats.remote(), timeout=timeout_s)
         print(progress_line(stats, time.monotonic() - started), flush=True)
         ray.get(cluster.learner.save_checkpoint.remote(), timeout=timeout_s)
         if not summary.get("interrupted"):

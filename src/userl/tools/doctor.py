@@ -80,7 +80,8 @@ def check_robot(config: Config) -> list[Check]:
         robot.close()
     except Exception as error:  # every driver failure is reported, not raised
         return [Check(f"robot {name}", False, first_line(error))]
-    return [Check(f"robot {name}", True, f"reachable; TCP at {[round(float(v), 3) for v in pose[:3]]}")]
+    where = [round(float(v), 3) for v in pose[:3]]
+    return [Check(f"robot {name}", True, f"reachable; TCP at {where}")]
 
 
 def check_cameras(config: Config) -> list[Check]:

@@ -137,7 +137,8 @@ class FrankaRobot(Robot):
                 if self.recoveries >= self.config.max_error_recoveries:
                     raise HardwareUnavailable(
                         f"the Franka keeps failing ({first_line(error)}) after "
-                        f"{self.recoveries} recoveries; check the arm and Desk, then restart") from None
+                        f"{self.recoveries} recoveries; check the arm and Desk, then restart"
+                    ) from None
                 self.recoveries += 1
                 arm.recover_from_errors()
 

@@ -1,0 +1,127 @@
+"""Remote inference (`pipeline.inference=remote`): one Ray actor holds the policy and answers
+the env workers' requests in batches, for models too large for a robot's computer.
+
+Requests that arrive within `inference_batch_window_ms` of each other (up to
+`inference_max_batch`) share one forward pass; every answer carries the weight version
+that produced it. The server keeps its weights fresh from the learner on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from typing import Any
+
+import numpy as np
+import ray
+import torch
+
+from userl.config.schema import Config
+from userl.core.specs import ObservationSpec
+from userl.core.types import Observation
+from userl.policies import build_policy
+from userl.runtime.intervention import Decision
+from userl.runtime.weight_sync import Snapshot, WeightSubscriber
+
+INFERENCE_NAME = "inference"
+
+
+class InferenceServer:
+    """An asyncio Ray actor: `act` calls from many workers are batched together."""
+
+    def __init__(self, config: Config, observation_spec: ObservationSpec, action_dim: int,
+                 learner: Any = None) -> None:
+        torch.set_num_threads(config.run.torch_threads)
+        self.config = config
+        self.policy = build_policy(config.policy, observation_spec, action_dim).eval()
+        self.learner = learner
+        self.weights = WeightSubscriber(self._install, poll_interval_s=0.0)
+        self._pending: list[tuple[Observation, bool, asyncio.Future]] = []
+        self._flush_task: asyncio.Task | None = None
+        self._refresh_task: asyncio.Task | None = None
+        self.batch_sizes: deque[int] = deque(maxlen=1000)
+
+    def _install(self, version: int, state: dict[str, torch.Tensor], complete: bool) -> None:
+        self.policy.load_state_dict(state, strict=False)
+
+    async def set_weights(self, snapshot: Snapshot) -> int:
+        self.weights.apply(snapshot)
+        return self.weights.version
+
+    async def act(self, observation: Observation, deterministic: bool) -> tuple[np.ndarray, int]:
+        """One observation in; its action chunk (H, A) and the weight version out."""
+        future = asyncio.get_running_loop().create_future()
+        self._pending.append((observation, deterministic, future))
+        if len(self._pending) >= self.config.pipeline.inference_max_batch:
+            self._answer()
+        elif self._flush_task is None or self._flush_task.done():
+            self._flush_task = asyncio.create_task(self._answer_after_window())
+        if self.learner is not None and (self._refresh_task is None or self._refresh_task.done()):
+            self._refresh_task = asyncio.create_task(self._refresh_weights())
+        return await future
+
+    async def _answer_after_window(self) -> None:
+        await asyncio.sleep(self.config.pipeline.inference_batch_window_ms / 1000.0)
+        self._answer()
+
+    def _answer(self) -> None:
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
+        self.batch_sizes.append(len(batch))
+        for deterministic in (False, True):  # one forward pass per sampling mode
+            group = [item for item in batch if item[1] == deterministic]
+            if not group:
+                continue
+            with torch.inference_mode():
+                stacked = {key: torch.as_tensor(np.stack([obs[key] for obs, _, _ in group]))
+                           for key in group[0][0]}
+                chunks = self.policy.act(stacked, deterministic=deterministic).numpy()
+            for (_, _, future), chunk in zip(group, chunks, strict=True):
+                if not future.done():
+                    future.set_result((chunk.astype(np.float32), self.weights.version))
+
+    async def _refresh_weights(self) -> None:
+        """Fetch the newest snapshot from the learner (at most one request in flight)."""
+        snapshot = await self.learner.latest_weights.remote(self.weights.version)
+        if snapshot is not None:
+            self.weights.apply(snapshot)
+            if snapshot.base_version is not None and self.weights.version != snapshot.version:
+                self.weights.apply(await self.learner.latest_weights.remote(
+                    self.weights.version, True))
+
+    async def stats(self) -> dict[str, float]:
+        sizes = list(self.batch_sizes)
+        return {"mean_batch": float(np.mean(sizes)) if sizes else 0.0,
+                "max_batch": float(max(sizes)) if sizes else 0.0,
+                "weight_version": float(self.weights.version)}
+
+
+class RemotePolicySource:
+    """The env worker's side of remote inference; executes returned chunks step by step."""
+
+    source = "policy"
+
+    def __init__(self, server: Any, timeout_s: float, deterministic: bool = False) -> None:
+        self.server = server
+        self.timeout_s = timeout_s
+        self.deterministic = deterministic
+        self.version = 0
+        self._queue: deque[np.ndarray] = deque()
+
+    def load_weights(self, version: int, state_dict: dict[str, torch.Tensor]) -> None:
+        self._queue.clear()  # the server holds the weights; a new version drops old chunks
+
+    def reset(self) -> None:
+        self._queue.clear()
+
+    def decide(self, observation: Observation) -> Decision:
+        if not self._queue:
+            started = time.monotonic()
+            chunk, self.version = ray.get(
+                self.server.act.remote(observation, self.deterministic), timeout=self.timeout_s)
+            self.last_latency_s = time.monotonic() - started
+            self._queue.extend(chunk)
+        action = self._queue.popleft()
+        return Decision(action, action, self.version)
