@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from userl.core.registry import Registry, UnknownNameError
+from userl.hardware.vendor import HardwareUnavailable
 from userl.runtime.errors import RunFailed
 
 os.environ.setdefault("MUJOCO_GL", "egl")
@@ -21,7 +22,9 @@ USAGE = """usage: userl COMMAND [key=value ...]
   collect task=T teleop=expert episodes=N out=DIR [video=true]
                                                 record demonstrations (and front-camera GIFs)
   data stats PATH                               describe an episode store
-  bench NAME [key=value ...] out=F.json         run benchmarks/NAME.py, write its figures"""
+  bench NAME [key=value ...] out=F.json         run benchmarks/NAME.py, write its figures
+  doctor [robot=... cluster=...]                check the installation and the hardware
+  record-pose out=F.yaml [field=NAME]           write the robot's current TCP pose to a file"""
 
 
 class UsageError(ValueError):
@@ -59,6 +62,11 @@ def train_command(arguments: list[str]) -> int:
             raise UsageError(f"resume=true needs run.name= of an existing run; "
                              f"found no {run_dir / 'config.yaml'}")
         config = load_config_file(run_dir / "config.yaml", arguments)
+    if config.cluster:  # a lab cluster: Ray must use the routable address, not loopback
+        os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "1"
+    from userl.tools.doctor import preflight
+
+    preflight(config)  # a missing driver, SDK or robot address: one line, before Ray starts
     from userl.runtime.train import train  # heavy imports only after the config is sound
 
     summary = train(config)
@@ -101,14 +109,15 @@ def collect_command(arguments: list[str]) -> int:
     video = take(arguments, "video", "false")
     if video not in ("true", "false"):
         raise UsageError(f"video={video} must be true or false")
-    if teleop != "expert":
-        raise UsageError(f"teleop={teleop} is not available; choose one of: expert")
     if not out:
         raise UsageError("collect needs out=DIR, the episode store to write")
-    config = load_config(arguments)
+    config = load_config([*arguments, *([] if teleop == "expert" else [f"teleop={teleop}"])])
+    from userl.tools.doctor import preflight
+
+    preflight(config)
     from userl.data.store import EpisodeStore
     from userl.envs.factory import make_env
-    from userl.runtime.action_sources import ExpertSource
+    from userl.runtime.action_sources import demonstrator
     from userl.runtime.rollout import run_episode
     from userl.telemetry.video import write_gif
 
@@ -118,7 +127,7 @@ def collect_command(arguments: list[str]) -> int:
                    render_mode="rgb_array" if video == "true" else None)
     successes, videos = 0, []
     try:
-        source = ExpertSource(env)
+        source = demonstrator(env, config)
         for index in range(episodes):
             episode = run_episode(env, source, "robot_0", seed=seed_base + index,
                                   record_frames=video == "true")
@@ -231,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         command: Callable[[list[str]], int] = COMMANDS.get(arguments[0])
         return command(arguments[1:])
-    except (ConfigError, UsageError, UnknownNameError) as error:
+    except (ConfigError, UsageError, UnknownNameError, HardwareUnavailable) as error:
         print(f"userl: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

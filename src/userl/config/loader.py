@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from omegaconf import DictConfig, FloatNode, OmegaConf, StringNode
+from omegaconf import DictConfig, FloatNode, ListConfig, OmegaConf, StringNode
 from omegaconf.errors import OmegaConfBaseException
 
 from userl.config.schema import GROUP_SCHEMAS, Config
@@ -95,6 +95,9 @@ def _typed(node: Any, value: Any) -> Any:
         return value
     if isinstance(node, FloatNode) and isinstance(parsed, int) and not isinstance(parsed, bool):
         return float(parsed)
+    if isinstance(node, ListConfig) and isinstance(parsed, list) \
+            and node._metadata.element_type is float:
+        return [float(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in parsed]
     return parsed
 
 

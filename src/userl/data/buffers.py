@@ -46,8 +46,8 @@ class ReplayBuffer:
         self.observations = {STATE_KEY: np.zeros(state_shape, np.float32)}
         self.next_observations = {STATE_KEY: np.zeros(state_shape, np.float32)}
         self.frame_capacity = capacity + 1 + int(capacity * frame_slack_fraction)
-        self.frames = {view.name: np.zeros((self.frame_capacity if obs_spec.images else 0,
-                                            view.height_px, view.width_px, 3), np.uint8)
+        self.frames = {view.name: np.zeros((self.frame_capacity, view.height_px, view.width_px,
+                                            3), np.uint8)
                        for view in obs_spec.images}
         self.frame_ids = np.zeros(capacity, np.int64)  # global frame id of each observation
         self.frames_written = 0  # global ids handed out so far

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import userl.hardware.cameras  # noqa: F401  (registers RealSense and UVC cameras)
+import userl.hardware.robots  # noqa: F401  (registers the real robot drivers)
 import userl.hardware.sim.camera  # noqa: F401  (registers the simulated cameras)
 import userl.hardware.sim.franka  # noqa: F401  (registers the simulated robot)
 import userl.rewards  # noqa: F401  (registers the reward sources)
@@ -11,6 +13,7 @@ import userl.tasks  # noqa: F401  (registers the tasks)
 from userl.config.schema import Config
 from userl.core.registry import CAMERAS, ROBOTS, TASKS
 from userl.envs.robot_env import RobotEnv
+from userl.hardware.safety import with_safety
 from userl.rewards.factory import build_reward
 
 OBSERVATION_MODES: dict[str, bool] = {"state": False, "image": True}  # mode -> uses cameras
@@ -27,6 +30,7 @@ def make_env(cfg: Config, robot_id: str = "robot_0", seed: int | None = None,
         raise ValueError(f"unknown obs mode {cfg.obs!r}; choose one of: {known}")
     task = TASKS.get(cfg.task.name)(cfg.task)
     robot = ROBOTS.get(cfg.robot.name)(cfg.robot, scene=task.scene(), control_hz=task.control_hz)
+    robot = with_safety(robot, cfg.robot.safety)  # robot-side limits, whatever the policy does
     robot.connect()
     cameras = []
     if OBSERVATION_MODES[cfg.obs]:

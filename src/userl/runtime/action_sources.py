@@ -70,3 +70,28 @@ class PolicySource:
             self._queue.extend(chunk.cpu().numpy().astype(np.float32))
         action = self._queue.popleft()
         return Decision(action, action, self.version)
+
+
+class HumanSource:
+    """A person demonstrating through a device: every step's action is theirs."""
+
+    source = "human"
+
+    def __init__(self, operator: Any) -> None:
+        self.operator = operator
+
+    def reset(self) -> None:
+        self.operator.reset()
+
+    def decide(self, observation: Observation) -> Decision:
+        action, _ = self.operator.read(observation)
+        return Decision(action, action, -1)
+
+
+def demonstrator(env: Any, config: Any) -> ActionSource:
+    """Who records demonstrations: the scripted expert, or a person with `config.teleop`."""
+    from userl.runtime.intervention import OPERATORS
+
+    if config.teleop.name in ("none", "expert"):
+        return ExpertSource(env)
+    return HumanSource(OPERATORS.get(config.teleop.name)(env, config.teleop, config.run.seed))

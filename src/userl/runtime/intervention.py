@@ -134,6 +134,47 @@ class ScriptedOperator:
         return np.zeros(7, np.float32), False  # hands off the device
 
 
+# ----------------------------------------------------------------------------- a person
+class DeviceOperator:
+    """A person with a device (SpaceMouse, keyboard): its base-frame action is expressed in
+    the env's reset frame; `hold` / `release` key events latch and clear the robot's hold."""
+
+    EVENT_ACTIONS = {"hold": "latch_hold", "release": "clear_hold"}
+
+    def __init__(self, env: Any, config: TeleopConfig, seed: int) -> None:
+        import userl.hardware.teleop  # noqa: F401  (registers the devices)
+        from userl.core.registry import TELEOPS
+
+        self.env = env
+        self.device = TELEOPS.get(config.name)(config)
+
+    def reset(self) -> None:
+        pass
+
+    def read(self, observation: Observation) -> tuple[np.ndarray, bool]:
+        command = self.device.read()
+        for event in command.events:
+            method = getattr(self.env.robot, self.EVENT_ACTIONS.get(event, ""), None)
+            if method is not None:
+                method()
+        return base_to_reset_frame(command.action, self.env.reset_frame), bool(command.active)
+
+
+def base_to_reset_frame(action: np.ndarray, reset_frame: np.ndarray) -> np.ndarray:
+    """A 7-D action given in the robot base frame, re-expressed in the TCP's reset frame."""
+    from userl.geometry import quat_to_mat
+
+    rotation = quat_to_mat(np.asarray(reset_frame)[3:])
+    converted = np.asarray(action, np.float32).copy()
+    converted[:3] = np.clip(rotation.T @ converted[:3], -1.0, 1.0)
+    converted[3:6] = np.clip(rotation.T @ converted[3:6], -1.0, 1.0)
+    return converted
+
+
+for _device in ("spacemouse", "keyboard"):
+    OPERATORS.register(_device)(DeviceOperator)
+
+
 def with_interventions(policy_source: Any, env: Any, config: TeleopConfig,
                        control_hz: float, seed: int) -> Any:
     """The policy source alone (`teleop=none`), or wrapped with the configured operator."""

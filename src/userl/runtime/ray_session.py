@@ -7,6 +7,9 @@ from contextlib import contextmanager
 
 import ray
 
+from userl.config.schema import Config
+from userl.runtime.placement import ray_address
+
 LOCAL_ADDRESS = "127.0.0.1"
 
 
@@ -30,3 +33,21 @@ def local_ray(num_cpus: int, object_store_bytes: int = 256 * 1024 * 1024) -> Ite
     finally:
         if not already_running:
             ray.shutdown()
+
+
+@contextmanager
+def cluster_ray(address: str) -> Iterator[None]:
+    """Join a lab's Ray cluster by its explicit head address; disconnect on exit."""
+    ray.init(address=address, logging_level="warning", log_to_driver=True)
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
+def ray_for(config: Config):
+    """The Ray a run uses: the configured cluster's head, else a private local one."""
+    address = ray_address(config)
+    if address:
+        return cluster_ray(address)
+    return local_ray(num_cpus=config.run.num_robots + 2)

@@ -22,7 +22,8 @@ from userl.runtime.errors import RunFailed
 from userl.runtime.evaluation import results_of
 from userl.runtime.inference import INFERENCE_NAME, InferenceServer
 from userl.runtime.learner import Learner
-from userl.runtime.ray_session import local_ray
+from userl.runtime.placement import actor_options
+from userl.runtime.ray_session import ray_for
 from userl.telemetry.progress import progress_line
 
 
@@ -74,23 +75,25 @@ class Cluster:
 
 def start_workers(config: Config, run_dir: Path, episodes_done: int = 0) -> Cluster:
     """One env worker per robot (restarted by Ray when its process dies), then the learner."""
-    worker_actor = ray.remote(num_cpus=1, max_concurrency=2,
+    worker_actor = ray.remote(max_concurrency=2,
                               max_restarts=config.run.max_worker_restarts)(EnvWorker)
-    learner_actor = ray.remote(num_cpus=1, max_concurrency=8)(Learner)
+    learner_actor = ray.remote(max_concurrency=8)(Learner)
     workers = [
-        worker_actor.options(name=worker_name(f"robot_{i}")).remote(config, f"robot_{i}", robot_seed(config, i, episodes_done),
+        worker_actor.options(name=worker_name(f"robot_{i}"),
+                             **actor_options(config, "env_worker", f"robot_{i}")).remote(config, f"robot_{i}", robot_seed(config, i, episodes_done),
                             str(run_dir / "spool" / f"robot_{i}"))
         for i in range(config.run.num_robots)
     ]
     timeout_s = config.run.remote_timeout_s
     spec = ray.get(workers[0].observation_spec.remote(), timeout=timeout_s)
     action_dim = ray.get(workers[0].action_dim.remote(), timeout=timeout_s)
-    learner = learner_actor.options(name=LEARNER_NAME).remote(config, spec, action_dim,
-                                                              str(run_dir))
+    learner = learner_actor.options(name=LEARNER_NAME, **actor_options(config, "learner")).remote(
+        config, spec, action_dim, str(run_dir))
     inference = None
     if config.pipeline.inference == "remote":
-        inference = ray.remote(num_cpus=0, max_concurrency=64)(InferenceServer).options(
-            name=INFERENCE_NAME).remote(config, spec, action_dim, learner)
+        inference = ray.remote(max_concurrency=64)(InferenceServer).options(
+            name=INFERENCE_NAME, **actor_options(config, "inference")).remote(
+            config, spec, action_dim, learner)
         ray.get([w.use_inference.remote(inference) for w in workers], timeout=timeout_s)
     return Cluster(learner, workers, inference)
 
@@ -150,7 +153,7 @@ def train(config: Config) -> dict[str, Any]:
     started = time.monotonic()
     summary: dict[str, Any] = {"run": str(run_dir), "pipeline": config.pipeline.name}
     timeout_s = config.run.remote_timeout_s
-    with local_ray(num_cpus=config.run.num_robots + 2):
+    with ray_for(config):
         episodes_done = len(EpisodeStore(run_dir / "episodes").files()) if config.resume else 0
         cluster = start_workers(config, run_dir, episodes_done)
         if config.resume:
