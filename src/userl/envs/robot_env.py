@@ -21,6 +21,8 @@ from userl.hardware.base import Camera, Robot, SceneControl
 from userl.rewards.base import RewardSource
 from userl.tasks.base import Task
 
+CONTROL_OVERRUN_TOLERANCE = 0.1  # a period 10 % over 1/control_hz counts as an overrun
+
 
 class RobotEnv(gym.Env):
     """Action: `[dx dy dz drx dry drz gripper]` in [-1, 1], scaled by the task's
@@ -139,6 +141,13 @@ class RobotEnv(gym.Env):
         info = {**facts, "success": bool(success), "refused": refused,
                 "executed_action": executed, "clipped_to_workspace": clipped_to_workspace}
         return observation, float(reward), terminated, truncated, info
+
+    @property
+    def control_overrun_threshold_s(self) -> float:
+        """A control period longer than this is an overrun (robots paced to real time only)."""
+        if not self.robot.paced_to_real_time:
+            return 0.0
+        return (1.0 + CONTROL_OVERRUN_TOLERANCE) / self.task.control_hz
 
     def expert_action(self) -> np.ndarray:
         """The task's scripted expert action for the current state, float32 (7,) in [-1, 1]."""

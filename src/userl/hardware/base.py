@@ -35,6 +35,7 @@ class Robot(ABC):
     """An arm with a parallel gripper under a Cartesian impedance controller."""
 
     spec: RobotSpec
+    paced_to_real_time: bool = True  # a real arm always is; a simulation may run faster
 
     @abstractmethod
     def connect(self) -> None:

@@ -65,6 +65,10 @@ class SafeRobot(Robot):
                                               daemon=True)
             self._watchdog.start()
 
+    @property
+    def paced_to_real_time(self) -> bool:  # type: ignore[override]
+        return self.robot.paced_to_real_time
+
     def __getattr__(self, name: str) -> Any:  # e.g. a simulation's `world` for its cameras
         if name == "robot":
             raise AttributeError(name)

@@ -75,13 +75,16 @@ class GaussianPolicy(Policy):
 
     def imitation_loss(self, obs: dict[str, Tensor], actions: Tensor,
                        features: Tensor | None = None) -> Tensor:
-        """Negative log-likelihood of the labelled actions (clipped inside (-1, 1)), so the
-        mean fits them and the std shrinks where the labels agree: the novice explores
-        less where the human was consistent."""
+        """MSE between the deterministic action tanh(mean) and the labels (what evaluation
+        executes; saturated labels at +-1 do not dominate as they would in pre-tanh space),
+        plus the negative log-likelihood of the labels under the std with the mean detached,
+        so the std shrinks where the labels agree and the novice explores less there."""
         mean, log_std = self.distribution(obs, features)
         bound = self.bc_action_abs_max
         pre_tanh = torch.atanh(actions.clamp(-bound, bound))
-        return -tanh_gaussian_log_prob(pre_tanh, mean, log_std).mean()
+        mse = F.mse_loss(torch.tanh(mean), actions, reduction="none").sum(-1)
+        nll = -tanh_gaussian_log_prob(pre_tanh, mean.detach(), log_std)
+        return (mse + nll).mean()
 
 
 @POLICIES.register("mlp")

@@ -31,6 +31,7 @@ from userl.telemetry.timing import RateMeter
 
 RECENT_EPISODES = 20  # window of the console's recent success rate
 CHECKPOINT_NAME = "latest.pt"
+UPDATE_TIMES_KEPT = 100_000  # wall-clock times of recent updates, for pipeline benchmarks
 
 
 class Learner:
@@ -62,6 +63,8 @@ class Learner:
         self._update_rate = RateMeter()
         self._step_rate = RateMeter()
         self.publisher = WeightPublisher(delta=config.pipeline.weight_sync == "delta")
+        self.update_times_s: deque[float] = deque(maxlen=UPDATE_TIMES_KEPT)
+        self._episode_starts: dict[str, list[float]] = {}
         self._last_publish_s = time.monotonic()
         self._last_metrics: dict[str, float] = {}
         self.publish_weights()
@@ -89,6 +92,9 @@ class Learner:
             self._stored_ids.add(episode.episode_id)
             self._add_to_buffers(episode)
         self._step_rate.add(len(episode))
+        if "started_at_s" in episode.info:
+            self._episode_starts.setdefault(episode.robot_id, []).append(
+                float(episode.info["started_at_s"]))
         info = episode.info
         self.writer.scalars({
             "env/success": float(episode.success),
@@ -139,6 +145,7 @@ class Learner:
             numpy_batch = self.sampler.sample(self.config.algo.batch_size, self.rng)
         metrics = self.algorithm.update(to_torch(numpy_batch, "cpu"))
         self._update_rate.add()
+        self.update_times_s.append(time.time())
         return metrics
 
     def train(self, updates: int) -> dict[str, float]:
@@ -221,6 +228,15 @@ class Learner:
             "replay_transitions": len(self.online),
             "demo_transitions": len(self.demos),
         }
+
+    def pipeline_timing(self) -> dict[str, float]:
+        """The paper's pipeline figures for this run: mean wall time between consecutive
+        updates, and between consecutive episode starts on the same robot (reset included)."""
+        updates = np.diff(np.asarray(self.update_times_s))
+        gaps = [np.diff(sorted(starts)) for starts in self._episode_starts.values()]
+        gaps = np.concatenate(gaps) if gaps else np.zeros(0)
+        return {"training_s_per_update": float(updates.mean()) if len(updates) else 0.0,
+                "generation_s_per_episode": float(gaps.mean()) if len(gaps) else 0.0}
 
     def save_checkpoint(self) -> str:
         """Write everything needed to continue (fsynced, then atomically renamed).

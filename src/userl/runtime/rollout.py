@@ -26,6 +26,7 @@ def run_episode(env, source: ActionSource, robot_id: str, seed: int | None,
     (the env needs `render_mode="rgb_array"`); they are not part of the observations.
     """
     frames: list[np.ndarray] = []
+    started_at_s = time.time()  # wall clock, comparable across processes on one machine
     started = time.monotonic()
     observation, _ = env.reset(seed=seed)
     if record_frames:
@@ -58,6 +59,7 @@ def run_episode(env, source: ActionSource, robot_id: str, seed: int | None,
         if terminated or truncated:
             break
     timing = percentiles_ms(periods_s)
+    overrun_s = getattr(env, "control_overrun_threshold_s", 0.0)
     wall_s = time.monotonic() - started
     episode = builder.build(info={
         "length": len(builder),
@@ -70,6 +72,8 @@ def run_episode(env, source: ActionSource, robot_id: str, seed: int | None,
         "weight_version_lag": float(np.mean(lags)) if lags else 0.0,
         "refused_actions": refused,
         "seed": -1 if seed is None else int(seed),
+        "started_at_s": started_at_s,
+        "control_overruns": int(np.sum(np.asarray(periods_s) > overrun_s)) if overrun_s else 0,
     })
     episode.info["return"] = episode.episode_return
     episode.info["intervened_steps"] = episode.intervened_steps

@@ -183,6 +183,7 @@ def train(config: Config) -> dict[str, Any]:
                 f"run.root={config.run.root}") from error
         train_s = time.monotonic() - train_started
         stats = ray.get(cluster.learner.stats.remote(), timeout=timeout_s)
+        summary.update(ray.get(cluster.learner.pipeline_timing.remote(), timeout=timeout_s))
         if cluster.inference is not None:
             summary["inference"] = ray.get(cluster.inference.stats.remote(), timeout=timeout_s)
         print(progress_line(stats, time.monotonic() - started), flush=True)

@@ -23,6 +23,7 @@ class SimFranka(Robot):
     def __init__(self, config: SimFrankaConfig, scene: SceneFragment | None = None,
                  control_hz: float = 10.0) -> None:
         self.config = config
+        self.paced_to_real_time = config.realtime
         self.control_period_s = 1.0 / control_hz
         self.world = SimWorld(config, scene or SceneFragment(), control_hz)
         self.spec = RobotSpec(name=config.name, dof=ARM_DOFS, control_hz=control_hz,
@@ -55,7 +56,7 @@ class SimFranka(Robot):
 
     def tick(self) -> None:
         self.world.step_control_period()
-        if not self.config.realtime:
+        if not self.paced_to_real_time:
             return
         now = time.perf_counter()
         if self._deadline_s is None or now > self._deadline_s + self.control_period_s:
