@@ -27,3 +27,29 @@ def test_rlpd_learns_peg_insertion_default(tmp_path: Path) -> None:
     summary = train(load_config([f"run.root={tmp_path}", "run.name=default"]))
     assert summary["eval_episodes"] >= 20
     assert summary["eval_success_rate"] >= 0.8, summary
+
+
+# ----------------------------------------------------------------------------- HG-DAgger
+def test_hg_dagger_with_simulated_operator_short(tmp_path: Path) -> None:
+    """BC on 5 demos, then online with the scripted operator taking over when the novice
+    stalls; only human-controlled steps join the aggregate. ~25 online episodes."""
+    summary = train(load_config([
+        f"run.root={tmp_path}", "run.name=hg_dagger", "algo=hg_dagger", "teleop=expert",
+        "pipeline=sync", "demos.episodes=5", "run.env_steps=1000", "run.grad_steps=0",
+        "run.wall_s=0", "eval.episodes=10", "eval.at_start=true"]))
+    assert summary["interventions"] > 0  # the operator did take over
+    assert summary["episodes"] <= 40
+    assert summary["eval_success_rate"] >= summary["initial_eval_success_rate"] + 0.3, summary
+
+
+# ----------------------------------------------------------------------------- full versions
+@pytest.mark.slow
+def test_rlpd_state_20_demos_within_20k_env_steps(tmp_path: Path) -> None:
+    """RLPD (10 critics) with 20 expert demos: >= 0.9 eval success within 20,000 env steps.
+    `algo.utd_min=1` keeps the simulated robot from running ahead of the learner."""
+    summary = train(load_config([
+        f"run.root={tmp_path}", "run.name=rlpd_full", "demos.episodes=20",
+        "run.env_steps=20000", "run.grad_steps=8000", "run.wall_s=0", "algo.utd_min=1",
+        "eval.episodes=20"]))
+    assert summary["env_steps"] <= 20000 + 200  # the last episode may finish past the budget
+    assert summary["eval_success_rate"] >= 0.9, summary

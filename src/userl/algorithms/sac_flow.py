@@ -3,9 +3,16 @@
 The flow's noise-augmented rollout gives a reparameterised action and its log-likelihood
 (see `userl.policies.flow`), so SAC's losses apply unchanged: the same batched critic
 ensemble, random target subset, temperature tuning and critic:actor ratio.
+
+One difference: the path's log-likelihood includes log N(A_0; 0, I), whose expectation no
+parameter can change; the default entropy target is shifted by that base entropy,
+|A|/2 log(2 pi e), so the temperature aims at -|A|/2 for what the policy controls (the
+per-step noise and the squashing), as SAC does for a Gaussian.
 """
 
 from __future__ import annotations
+
+import math
 
 from userl.algorithms.sac import SAC
 from userl.config.schema import Config
@@ -22,3 +29,5 @@ class SACFlow(SAC):
         if not isinstance(self.policy, FlowPolicy):
             raise ValueError(f"algo=sac_flow needs a flow policy (policy=flow_g or flow_t), "
                              f"got policy={cfg.policy.name}")
+        if self.cfg.target_entropy is None:
+            self.target_entropy += 0.5 * action_dim * math.log(2.0 * math.pi * math.e)

@@ -148,12 +148,13 @@ class Learner:
         self.update_times_s.append(time.time())
         return metrics
 
-    def train(self, updates: int) -> dict[str, float]:
-        """Run up to `updates` gradient steps now (sync pipeline); returns the last metrics."""
-        for _ in range(min(updates, self._updates_allowed())):
+    def train(self, updates: int) -> int:
+        """Run up to `updates` gradient steps now (sync pipeline); returns how many it ran."""
+        allowed = min(updates, self._updates_allowed())
+        for _ in range(allowed):
             self._last_metrics = self._one_update()
         self._log_training()
-        return dict(self._last_metrics)
+        return allowed
 
     def run_async(self) -> int:
         """Train until `stop()`: as fast as the UTD ceiling allows, publishing snapshots."""

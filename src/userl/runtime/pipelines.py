@@ -12,6 +12,7 @@ from userl.config.schema import Config
 from userl.core.registry import PIPELINES
 
 ProgressHook = Callable[[dict[str, float]], None]
+SYNC_TRAIN_CHUNK_UPDATES = 10  # the sync pipeline asks the learner for this many at a time
 
 
 def _budget_left(config: Config, stats: dict[str, float], started: float) -> bool:
@@ -113,7 +114,13 @@ def run_sync(config: Config, learner: Any, workers: list[Any], progress: Progres
             for episode in batch:
                 ray.get(learner.add_episode.remote(episode), timeout=timeout_s)
                 steps += len(episode)
-        ray.get(learner.train.remote(int(config.algo.utd_max * steps)), timeout=timeout_s)
+        remaining = int(config.algo.utd_max * steps)
+        while remaining > 0:  # in chunks, so that every wait stays short and bounded
+            done = ray.get(learner.train.remote(min(remaining, SYNC_TRAIN_CHUNK_UPDATES)),
+                           timeout=timeout_s)
+            if done == 0:
+                break
+            remaining -= done
         version = ray.get(learner.publish_weights.remote(), timeout=timeout_s)
         snapshot = ray.get(learner.latest_weights.remote(version - 1, True), timeout=timeout_s)
         ray.get([w.set_weights.remote(snapshot) for w in workers], timeout=timeout_s)
