@@ -27,8 +27,19 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
+BENCH_OUT ?= bench-results
+TASKS := peg_insertion charger pick_place cap_tightening table_cleanup
+
+# The full-length learning checks, then every benchmark's figures as JSON in $(BENCH_OUT)/.
 bench: $(STAMP)
 	$(PY) -m pytest -m slow $(PYTEST_ARGS)
+	@mkdir -p $(BENCH_OUT)
+	for task in $(TASKS); do \
+	  $(VENV)/bin/userl bench sim task=$$task obs=image out=$(BENCH_OUT)/sim-$$task.json || exit 1; \
+	done
+	for name in learner sync control pipeline faults; do \
+	  $(VENV)/bin/userl bench $$name out=$(BENCH_OUT)/$$name.json || exit 1; \
+	done
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks

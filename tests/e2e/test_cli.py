@@ -23,6 +23,7 @@ def userl(*arguments: str, cwd: Path | None = None) -> subprocess.CompletedProce
         (["frobnicate"], "frobnicate"),
         (["train", "demos.path=/nonexistent/demos"], "demos.path"),
         (["train", "algo.utd_min=9"], "algo.utd_min"),
+        (["train", "robot=franka"], "robot.ip"),  # no robot here: what is missing, and how
     ],
 )
 def test_bad_input_exits_2_with_one_line(arguments: list[str], named: str) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import importlib
 import os
-import time
 from types import ModuleType
+
+from userl.hardware.pacing import Pacer  # noqa: F401  (the drivers' control-tick pacer)
 
 
 class HardwareUnavailable(RuntimeError):
@@ -35,28 +36,3 @@ def setting(value: str, env_var: str, key: str) -> str:
         raise HardwareUnavailable(f"{key} is not set; pass {key}=... or export {env_var}=... on "
                                   "the robot node")
     return resolved
-
-
-class Pacer:
-    """Blocks until the next control tick; deadlines advance by the period (work time is not
-    added), and a tick later than one whole period restarts the schedule."""
-
-    def __init__(self, control_hz: float) -> None:
-        self.period_s = 1.0 / control_hz
-        self._deadline_s: float | None = None
-        self.late_ticks = 0
-
-    def restart(self) -> None:
-        self._deadline_s = None
-
-    def wait(self) -> None:
-        now = time.monotonic()
-        if self._deadline_s is None or now > self._deadline_s + self.period_s:
-            if self._deadline_s is not None:
-                self.late_ticks += 1
-            self._deadline_s = now + self.period_s
-        else:
-            self._deadline_s += self.period_s
-        delay = self._deadline_s - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)

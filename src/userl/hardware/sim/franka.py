@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from userl.config.schema import SimFrankaConfig
 from userl.core.registry import ROBOTS
 from userl.core.specs import RobotSpec, RobotState
 from userl.hardware.base import Robot, SceneFragment
+from userl.hardware.pacing import Pacer
 from userl.hardware.sim.panda import PANDA_GRIPPER_MAX_WIDTH_M
 from userl.hardware.sim.world import ARM_DOFS, SimWorld
 
@@ -29,11 +28,10 @@ class SimFranka(Robot):
         self.spec = RobotSpec(name=config.name, dof=ARM_DOFS, control_hz=control_hz,
                               has_gripper=True, gripper_max_width_m=PANDA_GRIPPER_MAX_WIDTH_M)
         self._gripper = 1.0
-        self._deadline_s: float | None = None
-        self.late_ticks = 0
+        self.pacer = Pacer(control_hz)
 
     def connect(self) -> None:
-        self._deadline_s = None
+        self.pacer.restart()
 
     def state(self) -> RobotState:
         world = self.world
@@ -56,31 +54,25 @@ class SimFranka(Robot):
 
     def tick(self) -> None:
         self.world.step_control_period()
-        if not self.paced_to_real_time:
-            return
-        now = time.perf_counter()
-        if self._deadline_s is None or now > self._deadline_s + self.control_period_s:
-            if self._deadline_s is not None:
-                self.late_ticks += 1
-            self._deadline_s = now + self.control_period_s
-        else:
-            self._deadline_s += self.control_period_s
-        delay = self._deadline_s - time.perf_counter()
-        if delay > 0:
-            time.sleep(delay)
+        if self.paced_to_real_time:
+            self.pacer.wait()
+
+    @property
+    def late_ticks(self) -> int:
+        return self.pacer.late_ticks
 
     def reset(self, tcp_pose: np.ndarray, gripper: float) -> None:
         pose = np.asarray(tcp_pose, dtype=np.float64)
         self._gripper = float(np.clip(gripper, 0.0, 1.0))
         self.world.reset_joints(self.world.solve_ik(pose), self._gripper)
-        self._deadline_s = None
+        self.pacer.restart()
 
     def hold(self) -> None:
         pose = self.world.tcp_pose()
         self.world.set_target(pose[:3], pose[3:], self._gripper)
 
     def close(self) -> None:
-        self._deadline_s = None
+        self.pacer.restart()
 
     # SceneControl: the task arranges the simulated world
     def set_body_pose(self, name: str, pose: np.ndarray) -> None:
