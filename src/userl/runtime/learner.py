@@ -105,6 +105,7 @@ class Learner:
             "env/steps_per_s": info.get("env_steps_per_s", 0.0),
             "time/control_period_ms": info.get("control_period_p50_ms", 0.0),
             "time/waited_for_learner_s": info.get("waited_for_learner_s", 0.0),
+            "time/control_overruns": info.get("control_overruns", 0),
             "time/control_period_ms_p99": info.get("control_period_p99_ms", 0.0),
             "sync/weight_version_lag": info.get("weight_version_lag", 0.0),
             "sync/latency_ms": info.get("sync_latency_ms", 0.0),
