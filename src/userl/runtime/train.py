@@ -24,6 +24,7 @@ from userl.runtime.inference import INFERENCE_NAME, InferenceServer
 from userl.runtime.learner import Learner
 from userl.runtime.placement import actor_options
 from userl.runtime.ray_session import ray_for
+from userl.runtime.signals import GracefulStop, StopRequested
 from userl.telemetry.progress import progress_line
 
 
@@ -168,11 +169,12 @@ def train(config: Config) -> dict[str, Any]:
         has_demos = ray.get(cluster.learner.has_demos.remote(), timeout=timeout_s)
         demo_transitions = 0 if has_demos else load_demos(config, cluster)
         print(f"demo transitions added: {demo_transitions}", flush=True)
-        progress = ProgressReporter(config, cluster, started)
         train_started = time.monotonic()
         try:
-            summary.update(pipeline(config, cluster.learner, cluster.workers, progress) or {})
-        except KeyboardInterrupt:
+            with GracefulStop() as stop:
+                progress = ProgressReporter(config, cluster, started, stop)
+                summary.update(pipeline(config, cluster.learner, cluster.workers, progress) or {})
+        except (StopRequested, KeyboardInterrupt):
             summary["interrupted"] = True
             print("interrupted: every episode is stored; writing a final checkpoint", flush=True)
         except (ray.exceptions.RayError, RuntimeError) as error:
@@ -214,13 +216,15 @@ def train(config: Config) -> dict[str, Any]:
 class ProgressReporter:
     """Called by a pipeline between its steps: the console line and periodic checkpoints."""
 
-    def __init__(self, config: Config, cluster: Cluster, started: float) -> None:
-        self.config, self.cluster, self.started = config, cluster, started
+    def __init__(self, config: Config, cluster: Cluster, started: float,
+                 stop: GracefulStop) -> None:
+        self.config, self.cluster, self.started, self.stop = config, cluster, started, stop
         self.last_print = 0.0
         self.last_checkpoint = time.monotonic()
         self._checkpointing: Any = None
 
     def __call__(self, stats: dict[str, float]) -> None:
+        self.stop.check()  # Ctrl-C lands here, between remote calls
         now = time.monotonic()
         if now - self.last_print >= self.config.run.log_every_s:
             self.last_print = now
