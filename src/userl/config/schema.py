@@ -572,7 +572,6 @@ class ExpertOperatorConfig(TeleopConfig):
     takeover_steps: int = 10  # the operator keeps driving this many steps once it takes over
     max_takeovers_per_episode: int = 2
     budget_steps: int = 0  # intervened steps allowed over the whole run; 0: no limit
-    seed: int = 0
 
 
 @TELEOP_SCHEMAS.register("spacemouse")

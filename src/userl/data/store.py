@@ -88,6 +88,14 @@ def read_episode_file(path: Path, expected_sha256: str | None = None) -> Episode
     """Read one episode file; raises ValueError naming the damage."""
     try:
         data = path.read_bytes()
+    except OSError as err:
+        raise ValueError(f"{type(err).__name__}: {err}") from None
+    return read_episode_bytes(data, expected_sha256)
+
+
+def read_episode_bytes(data: bytes, expected_sha256: str | None = None) -> Episode:
+    """Decode one episode file's bytes; raises ValueError naming the damage."""
+    try:
         if expected_sha256 is not None and sha256_of(data) != expected_sha256:
             raise ValueError("SHA-256 differs from the index")
         with np.load(io.BytesIO(data), allow_pickle=False) as archive:
@@ -154,10 +162,11 @@ class EpisodeStore:
         rebuilt = []
         for path in self.files():
             try:
-                episode = read_episode_file(path)
-            except ValueError:
+                data = path.read_bytes()
+                episode = read_episode_bytes(data)
+            except (OSError, ValueError):
                 continue  # damaged: left out of the index, reported by load()
-            rebuilt.append(index_entry(path.name, path.read_bytes(), episode))
+            rebuilt.append(index_entry(path.name, data, episode))
         if self.root.is_dir():
             self.index.rewrite(rebuilt)
         return {entry["file"]: entry for entry in rebuilt}, True
