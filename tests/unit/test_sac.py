@@ -210,3 +210,28 @@ def test_learns_a_one_step_bandit():
                          torch.ones(BATCH), torch.zeros(BATCH)))
     chosen = sac.policy.act({"state": torch.tensor([[1.0], [-1.0]])}, deterministic=True)
     torch.testing.assert_close(chosen[:, 0, 0], torch.tensor([0.5, -0.5]), atol=0.25, rtol=0)
+
+
+def test_layer_norm_sits_between_each_hidden_linear_and_its_activation():
+    """One head equals Linear -> LayerNorm -> tanh (per hidden layer) -> Linear, built from
+    torch.nn modules with that head's weights; no LayerNorm on the output."""
+    sac = make_sac(critic_layer_norm=True)
+    net, head = sac.critic.net, 3
+    with torch.no_grad():
+        for scale, shift in zip(net.norm_scales, net.norm_shifts, strict=True):
+            scale.uniform_(0.5, 1.5)
+            shift.uniform_(-0.5, 0.5)
+    layers: list[torch.nn.Module] = []
+    for index, weight in enumerate(net.weights):
+        linear = torch.nn.Linear(*weight.shape[1:])
+        linear.weight.data = weight[head].detach().T.clone()
+        linear.bias.data = net.biases[index][head, 0].detach().clone()
+        layers.append(linear)
+        if index < len(net.norm_scales):
+            norm = torch.nn.LayerNorm(weight.shape[2])
+            norm.weight.data = net.norm_scales[index][head, 0].detach().clone()
+            norm.bias.data = net.norm_shifts[index][head, 0].detach().clone()
+            layers += [norm, torch.nn.Tanh()]
+    reference = torch.nn.Sequential(*layers)
+    x = torch.randn(16, net.weights[0].shape[1])
+    torch.testing.assert_close(net(x)[head], reference(x), rtol=1e-5, atol=1e-5)

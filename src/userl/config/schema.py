@@ -615,6 +615,7 @@ class RunConfig:
     root: str = "runs"
     env_steps: int = 0  # stop after this many online environment steps (0: no limit)
     grad_steps: int = 6000  # or after this many learner updates (0: no limit)
+    episodes: int = 0  # or after this many online episodes (0: no limit)
     wall_s: float = 600.0  # or after this many seconds of training (0: no limit)
     seed: int = 0
     num_robots: int = 1  # env workers, one simulated robot each
@@ -642,6 +643,11 @@ class EvalConfig:
     seed_offset: int = 1_000_000  # evaluation seeds never collide with training seeds
     video_every_s: float = 60.0  # during training, one evaluation episode on video this often
     video_fps: float = 10.0
+    # The learning curve: during training, the first robot evaluates `curve_episodes` fixed
+    # seeds (deterministic policy, not training data) each time the run's online env steps
+    # pass another multiple of this (0: off). TensorBoard eval/success_rate; summary.json.
+    curve_every_env_steps: int = 0
+    curve_episodes: int = 10
 
 
 @dataclass

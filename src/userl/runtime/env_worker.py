@@ -18,6 +18,7 @@ from userl.data.store import EpisodeStore, LoadReport, read_episode_file
 from userl.envs.factory import make_env
 from userl.policies import build_policy
 from userl.runtime.action_sources import ExpertSource, PolicySource
+from userl.runtime.evaluation import results_of
 from userl.runtime.inference import RemotePolicySource
 from userl.runtime.intervention import with_interventions
 from userl.runtime.signals import ignore_interrupts
@@ -59,6 +60,7 @@ class EnvWorker:
         self._in_flight: dict[str, tuple[Path, Any]] = {}  # episode id -> (spool file, ack|None)
         self._holding = False
         self._last_video_s: float | None = None
+        self._next_curve_env_steps = config.eval.curve_every_env_steps
         self._remote_inference = False
 
     def _on_env_thread(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -155,6 +157,7 @@ class EnvWorker:
             produced += 1
             self._release_acknowledged()
             self._maybe_record_evaluation_video(learner)
+            self._maybe_evaluate_for_curve(learner)
         return {"episodes": produced, "unacknowledged": len(self._in_flight)}
 
     def _maybe_record_evaluation_video(self, learner: Any) -> None:
@@ -170,6 +173,30 @@ class EnvWorker:
         (episode,) = self._collect(1, "policy", deterministic=True,
                                    seed_base=self.config.eval.seed_offset, record_first=True)
         learner.log_video.remote(episode.frames, bool(episode.success))
+
+    def evaluate_for_curve(self, learner: Any) -> bool:
+        """The sync pipeline's hook: a learning-curve evaluation if one is due."""
+        return self._on_env_thread(self._maybe_evaluate_for_curve, learner)
+
+    def _maybe_evaluate_for_curve(self, learner: Any) -> bool:
+        """Each time the run passes another `eval.curve_every_env_steps` online env steps,
+        the first robot runs `eval.curve_episodes` evaluation episodes (fixed seeds, the
+        deterministic policy as of now, not stored) and the learner logs the result."""
+        every = self.config.eval.curve_every_env_steps
+        if not every or self.robot_id != "robot_0":
+            return False
+        timeout_s = self.config.run.remote_timeout_s
+        _, env_steps = ray.get(learner.utd_state.remote(), timeout=timeout_s)
+        if env_steps < self._next_curve_env_steps:
+            return False
+        self._next_curve_env_steps = (env_steps // every + 1) * every
+        episodes = self._collect(self.config.eval.curve_episodes, "policy",
+                                 self.config.eval.deterministic, self.config.eval.seed_offset,
+                                 record_first=False)
+        results = results_of(episodes)
+        ray.get(learner.log_evaluation.remote(results["success_rate"], results["mean_return"],
+                                              results["episodes"]), timeout=timeout_s)
+        return True
 
     def _wait_for_learner(self, learner: Any) -> float:
         """The update-to-data floor: a simulated robot that is not paced to real time waits

@@ -53,5 +53,6 @@ def results_of(episodes: list[Episode]) -> dict[str, Any]:
         "success_rate": float(np.mean([r["success"] for r in results])) if results else 0.0,
         "episodes": len(results),
         "mean_length": float(np.mean([r["length"] for r in results])) if results else 0.0,
+        "mean_return": float(np.mean([r["return"] for r in results])) if results else 0.0,
         "results": results,
     }

@@ -67,6 +67,7 @@ class Learner:
         self._episode_starts: dict[str, list[float]] = {}
         self._last_publish_s = time.monotonic()
         self._last_metrics: dict[str, float] = {}
+        self.eval_curve: list[dict[str, float]] = []
         self.publish_weights()
 
     # ------------------------------------------------------------------ data in
@@ -132,6 +133,18 @@ class Learner:
         """An evaluation episode's front-camera video, at the current env step."""
         self.writer.video("eval/video", frames, self.env_steps, self.config.eval.video_fps)
         self.writer.scalars({"eval/video_episode_success": float(success)}, self.env_steps)
+
+    def log_evaluation(self, success_rate: float, mean_return: float, episodes: int) -> None:
+        """One point of the learning curve, stamped with the run's env and gradient steps."""
+        point = {"env_steps": self.env_steps, "grad_steps": self.algorithm.grad_steps,
+                 "success_rate": float(success_rate), "mean_return": float(mean_return),
+                 "episodes": int(episodes)}
+        self.eval_curve.append(point)
+        self.writer.scalars({"eval/success_rate": point["success_rate"],
+                             "eval/mean_return": point["mean_return"]}, self.env_steps)
+
+    def evaluation_curve(self) -> list[dict[str, float]]:
+        return list(self.eval_curve)
 
     # ------------------------------------------------------------------ training
     def _updates_allowed(self) -> int:
@@ -258,6 +271,7 @@ class Learner:
                 "episodes": self.episodes,
                 "grad_steps": self.algorithm.grad_steps,
                 "weight_version": self.weight_version,
+                "eval_curve": self.eval_curve,
                 "rng": {
                     "torch": torch.get_rng_state(),
                     "numpy": self.rng.bit_generator.state,
@@ -290,6 +304,7 @@ class Learner:
             with self._lock:
                 self.algorithm.load_state_dict(state["algorithm"])
                 self.publisher.version = int(state["weight_version"])
+                self.eval_curve = list(state.get("eval_curve", []))
                 torch.set_rng_state(state["rng"]["torch"])
                 self.rng.bit_generator.state = state["rng"]["numpy"]
                 random.setstate(state["rng"]["python"])

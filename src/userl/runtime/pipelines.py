@@ -20,6 +20,8 @@ def _budget_left(config: Config, stats: dict[str, float], started: float) -> boo
         return False
     if config.run.grad_steps and stats["grad_steps"] >= config.run.grad_steps:
         return False
+    if config.run.episodes and stats["episodes"] >= config.run.episodes:
+        return False
     return not (config.run.wall_s and time.monotonic() - started >= config.run.wall_s)
 
 
@@ -124,3 +126,4 @@ def run_sync(config: Config, learner: Any, workers: list[Any], progress: Progres
         version = ray.get(learner.publish_weights.remote(), timeout=timeout_s)
         snapshot = ray.get(learner.latest_weights.remote(version - 1, True), timeout=timeout_s)
         ray.get([w.set_weights.remote(snapshot) for w in workers], timeout=timeout_s)
+        ray.get(workers[0].evaluate_for_curve.remote(learner), timeout=timeout_s)

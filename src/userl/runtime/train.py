@@ -122,7 +122,11 @@ def evaluate(config: Config, cluster: Cluster) -> dict[str, Any]:
     episodes = [e for batch in ray.get(calls) for e in batch]
     if episodes and episodes[0].frames:
         cluster.learner.log_video.remote(episodes[0].frames, bool(episodes[0].success))
-    return results_of(episodes)
+    results = results_of(episodes)
+    ray.get(cluster.learner.log_evaluation.remote(results["success_rate"],
+                                                  results["mean_return"], results["episodes"]),
+            timeout=config.run.remote_timeout_s)
+    return results
 
 
 def load_demos(config: Config, cluster: Cluster) -> int:
@@ -195,6 +199,8 @@ def train(config: Config) -> dict[str, Any]:
             summary.update({"eval_success_rate": final["success_rate"],
                             "eval_episodes": final["episodes"],
                             "eval_results": final["results"]})
+        summary["eval_curve"] = ray.get(cluster.learner.evaluation_curve.remote(),
+                                        timeout=timeout_s)
         ray.get(cluster.learner.close.remote(), timeout=timeout_s)
         ray.get([w.close.remote() for w in cluster.workers], timeout=timeout_s)
     summary.update({
@@ -209,7 +215,8 @@ def train(config: Config) -> dict[str, Any]:
         "wall_s": time.monotonic() - started,
     })
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
-    print(json.dumps({k: v for k, v in summary.items() if k != "eval_results"}), flush=True)
+    print(json.dumps({k: v for k, v in summary.items() if k not in ("eval_results", "eval_curve")}),
+          flush=True)
     return summary
 
 
