@@ -151,7 +151,23 @@ def load_config(arguments: Sequence[str] = ()) -> Config:
     selections, overrides = split_arguments(arguments)
     chosen = {**DEFAULT_PRESETS, **selections}
     groups = {group: load_preset(group, name) for group, name in chosen.items()}
-    return compose(groups, overrides)
+    return compose(groups, [*views_at_policy_size(groups, overrides), *overrides])
+
+
+VIEW_SIZE_KEYS = ("robot.image_height_px", "robot.image_width_px")
+
+
+def views_at_policy_size(groups: dict[str, dict[str, Any]],
+                         overrides: Sequence[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """Cameras deliver views at the image policy's size (`policy.image_size_px`) unless the
+    robot's view size is given: no resize per step, and replay stores the smaller frames."""
+    given = {key for key, _ in overrides} | {
+        f"robot.{key}" for key in groups.get("robot", {})}
+    size = dict(overrides).get("policy.image_size_px", groups.get("policy", {}).get(
+        "image_size_px"))
+    if not size or any(key in given for key in VIEW_SIZE_KEYS):
+        return []
+    return [(key, size) for key in VIEW_SIZE_KEYS]
 
 
 def load_config_file(path: Path, arguments: Sequence[str] = ()) -> Config:

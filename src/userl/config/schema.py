@@ -465,6 +465,7 @@ class AlgoConfig:
     utd_min: float = 0.0  # floor; a simulated robot not paced to real time waits for the
     # learner to keep at least this ratio; a real-time robot never waits (the lag is logged)
     warmup_env_steps: int = 0  # online transitions collected before the first update
+    pretrain_updates: int = 0  # gradient steps on the demos alone before going online
 
 
 @ALGO_SCHEMAS.register("sac")

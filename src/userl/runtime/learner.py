@@ -68,6 +68,7 @@ class Learner:
         self._last_publish_s = time.monotonic()
         self._last_metrics: dict[str, float] = {}
         self.eval_curve: list[dict[str, float]] = []
+        self.pretrained_updates = 0  # gradient steps on the demos alone, before going online
         self.publish_weights()
 
     # ------------------------------------------------------------------ data in
@@ -152,7 +153,29 @@ class Learner:
         algo = self.config.algo
         if self.env_steps < algo.warmup_env_steps or len(self.online) + len(self.demos) == 0:
             return 0
-        return max(0, int(algo.utd_max * self.env_steps) - self.algorithm.grad_steps)
+        return max(0, int(algo.utd_max * self.env_steps) - self.online_updates)
+
+    @property
+    def online_updates(self) -> int:
+        """Gradient steps since going online (what the update-to-data ratio counts)."""
+        return self.algorithm.grad_steps - self.pretrained_updates
+
+    def pretrain(self, max_updates: int) -> int:
+        """Before the first online episode: up to `max_updates` more of the
+        `algo.pretrain_updates` gradient steps on the demo buffer alone (HG-DAgger's
+        behaviour cloning); returns how many ran now (0: done)."""
+        updates = min(max_updates, self.config.algo.pretrain_updates - self.pretrained_updates)
+        if updates <= 0 or len(self.demos) == 0:
+            return 0
+        demos_only = SymmetricSampler(self.demos, None, 0.0)
+        for _ in range(updates):
+            with self._lock:
+                numpy_batch = demos_only.sample(self.config.algo.batch_size, self.rng)
+            self._last_metrics = self.algorithm.update(to_torch(numpy_batch, "cpu"))
+        self.pretrained_updates += updates
+        self._log_training()
+        self.publish_weights()
+        return updates
 
     def _one_update(self) -> dict[str, float]:
         with self._lock:
@@ -196,7 +219,7 @@ class Learner:
 
     def utd_state(self) -> tuple[int, int]:
         """(gradient steps, stored online env steps): what the UTD floor compares."""
-        return self.algorithm.grad_steps, self.env_steps
+        return self.online_updates, self.env_steps
 
     def stall(self, seconds: float) -> None:
         """Fault injection: hang ingest and training for `seconds`, as a stuck learner would."""
@@ -208,7 +231,7 @@ class Learner:
             return
         metrics = {k if "/" in k else f"train/{k}": v for k, v in self._last_metrics.items()}
         metrics["train/updates_per_s"] = self._update_rate.rate()
-        utd = self.algorithm.grad_steps / max(self.env_steps, 1)
+        utd = self.online_updates / max(self.env_steps, 1)
         metrics["train/utd"] = utd
         metrics["train/learner_behind"] = float(utd < self.config.algo.utd_min)
         metrics["train/grad_steps"] = self.algorithm.grad_steps
@@ -272,6 +295,7 @@ class Learner:
                 "grad_steps": self.algorithm.grad_steps,
                 "weight_version": self.weight_version,
                 "eval_curve": self.eval_curve,
+                "pretrained_updates": self.pretrained_updates,
                 "rng": {
                     "torch": torch.get_rng_state(),
                     "numpy": self.rng.bit_generator.state,
@@ -305,6 +329,7 @@ class Learner:
                 self.algorithm.load_state_dict(state["algorithm"])
                 self.publisher.version = int(state["weight_version"])
                 self.eval_curve = list(state.get("eval_curve", []))
+                self.pretrained_updates = int(state.get("pretrained_updates", 0))
                 torch.set_rng_state(state["rng"]["torch"])
                 self.rng.bit_generator.state = state["rng"]["numpy"]
                 random.setstate(state["rng"]["python"])

@@ -150,6 +150,20 @@ def load_demos(config: Config, cluster: Cluster) -> int:
     return ray.get(cluster.learner.add_demos.remote(episodes), timeout=timeout_s)
 
 
+PRETRAIN_CHUNK_UPDATES = 100  # pretraining asks the learner for this many at a time
+
+
+def pretrain(config: Config, cluster: Cluster) -> int:
+    """`algo.pretrain_updates` on the demos before going online, in chunks (bounded waits)."""
+    done = 0
+    while chunk := ray.get(cluster.learner.pretrain.remote(PRETRAIN_CHUNK_UPDATES),
+                           timeout=config.run.remote_timeout_s):
+        done += chunk
+    if done:
+        print(f"pretrained on the demos: {done} updates", flush=True)
+    return done
+
+
 def train(config: Config) -> dict[str, Any]:
     """Run a whole training (or continue one with `resume=true`); return its summary."""
     pipeline = PIPELINES.get(config.pipeline.name)
@@ -165,14 +179,15 @@ def train(config: Config) -> dict[str, Any]:
             restored = ray.get(cluster.learner.restore.remote(), timeout=timeout_s)
             summary["resumed_from"] = restored
             print(f"resumed: {json.dumps(restored)}", flush=True)
+        has_demos = ray.get(cluster.learner.has_demos.remote(), timeout=timeout_s)
+        demo_transitions = 0 if has_demos else load_demos(config, cluster)
+        print(f"demo transitions added: {demo_transitions}", flush=True)
+        pretrain(config, cluster)
         sync_weights(config, cluster)
         if config.eval.at_start:
             initial = evaluate(config, cluster)
             summary["initial_eval_success_rate"] = initial["success_rate"]
             print(f"initial evaluation: success {initial['success_rate']:.2f}", flush=True)
-        has_demos = ray.get(cluster.learner.has_demos.remote(), timeout=timeout_s)
-        demo_transitions = 0 if has_demos else load_demos(config, cluster)
-        print(f"demo transitions added: {demo_transitions}", flush=True)
         train_started = time.monotonic()
         try:
             with GracefulStop() as stop:
