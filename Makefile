@@ -40,6 +40,8 @@ bench: $(STAMP)
 	for name in learner sync control pipeline faults; do \
 	  $(VENV)/bin/userl bench $$name out=$(BENCH_OUT)/$$name.json || exit 1; \
 	done
+	$(VENV)/bin/userl bench learning root=$(BENCH_OUT)/learning plot=$(BENCH_OUT)/learning.png \
+	  out=$(BENCH_OUT)/learning.json
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks

@@ -2,13 +2,14 @@
 on each task, over several seeds; JSON figures and a PNG plot.
 
 Usage: userl bench learning [settings=rlpd_state,sac_flow_g,sac_flow_t,rlpd_image,hg_dagger]
-       [tasks=peg_insertion] [seeds=3] [curve_every=2000] [curve_episodes=10] [short=false]
-       [root=runs/bench-learning] [plot=ROOT/learning_curves.png] [key=value ...] out=F.json
+       [tasks=peg_insertion|all|T1,T2] [seeds=3] [curve_every=2000] [curve_episodes=10] [short=false]
+       [stop_at_target=false] [root=runs/bench-learning] [plot=ROOT/learning_curves.png] [key=value ...] out=F.json
 
 Each run is a real `userl train` (Ray workers, the async or sync pipeline) with periodic
 evaluations on fixed seeds (`eval.curve_every_env_steps`); extra key=value overrides go to
-every run. `short=true` is the CI version: RLPD with 2 critics on peg insertion, 2 seeds,
-3,000 env steps, evaluated every 1,000; it is short, but its curves are measured, not drawn.
+every run. `stop_at_target=true` ends a run at the first evaluation that reaches its
+setting's target success (time-to-success figures; the curve stops there). `short=true` is the CI version: RLPD with 2 critics on peg insertion, 2 seeds, 6,000 env
+steps, evaluated every 1,500 on 5 episodes; it is short, but its curves are measured, not drawn.
 """
 
 from __future__ import annotations
@@ -56,11 +57,11 @@ SETTINGS: dict[str, Setting] = {
                          episodes=30, target_gain=0.3,
                          notes="HG-DAgger from BC on 5 demos, simulated operator"),
 }
-SHORT = {"settings": "rlpd_state", "seeds": "2", "curve_every": "1000", "curve_episodes": "5"}
-SHORT_OVERRIDES = ("algo.num_critics=2", "run.env_steps=3000")
+SHORT = {"settings": "rlpd_state", "seeds": "2", "curve_every": "1500", "curve_episodes": "5"}
+SHORT_OVERRIDES = ("algo.num_critics=2", "run.env_steps=6000")
 DEFAULTS = {"settings": ",".join(SETTINGS), "tasks": "peg_insertion", "seeds": "3",
             "curve_every": "2000", "curve_episodes": "10", "short": "false",
-            "root": "runs/bench-learning", "plot": ""}
+            "stop_at_target": "false", "root": "runs/bench-learning", "plot": ""}
 
 
 def _parse(arguments: list[str]) -> tuple[dict[str, str], list[str]]:
@@ -81,6 +82,11 @@ def _parse(arguments: list[str]) -> tuple[dict[str, str], list[str]]:
     if options["short"].lower() == "true":
         options = {**DEFAULTS, **SHORT, **given}
         overrides = [*SHORT_OVERRIDES, *overrides]
+    if options["tasks"] == "all":
+        import userl.tasks  # noqa: F401  (registers every task)
+        from userl.core.registry import TASKS
+
+        options["tasks"] = ",".join(TASKS.names())
     unknown = [name for name in options["settings"].split(",") if name not in SETTINGS]
     if unknown:
         raise ConfigError(f"unknown learning setting(s) {', '.join(unknown)}; choose from "
@@ -92,6 +98,8 @@ def _run_overrides(setting: Setting, task: str, seed: int, options: dict[str, st
                    root: Path, name: str) -> list[str]:
     budget = ([f"run.env_steps={setting.env_steps}"] if setting.env_steps
               else [f"run.episodes={setting.episodes}"])
+    if options["stop_at_target"].lower() == "true" and setting.target_success:
+        budget.append(f"run.stop_at_eval_success={setting.target_success}")
     return [f"task={task}", *setting.overrides, *budget, "run.grad_steps=0", "run.wall_s=0",
             f"run.seed={seed}", f"run.root={root}", f"run.name={name}", "eval.at_start=true",
             f"eval.curve_every_env_steps={options['curve_every']}",

@@ -157,8 +157,12 @@ def load_benchmark(name: str):
                          " (benchmarks run from a source checkout)")
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location(f"userl_benchmark_{name}", path)
+    module_name = f"userl_benchmark_{name}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    sys.modules[module_name] = module  # dataclasses look their module up while defined
     spec.loader.exec_module(module)  # type: ignore[union-attr]
     return module
 

@@ -617,6 +617,7 @@ class RunConfig:
     env_steps: int = 0  # stop after this many online environment steps (0: no limit)
     grad_steps: int = 6000  # or after this many learner updates (0: no limit)
     episodes: int = 0  # or after this many online episodes (0: no limit)
+    stop_at_eval_success: float = 0.0  # or once a learning-curve evaluation reaches this (0: off)
     wall_s: float = 600.0  # or after this many seconds of training (0: no limit)
     seed: int = 0
     num_robots: int = 1  # env workers, one simulated robot each

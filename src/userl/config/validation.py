@@ -62,8 +62,9 @@ def validate(config: Config) -> str | None:
         if rule is not None and not rule[0](value):
             return f"bad value for {key!r}: {value} {rule[1]}"
     run = config.run
-    if not (run.env_steps or run.grad_steps or run.wall_s):
-        return "the run has no budget: set run.env_steps=, run.grad_steps= or run.wall_s= above 0"
+    if not (run.env_steps or run.grad_steps or run.episodes or run.wall_s):
+        return ("the run has no budget: set run.env_steps=, run.grad_steps=, run.episodes= or "
+                "run.wall_s= above 0")
     if config.demos.path and not Path(config.demos.path).is_dir():
         return (f"bad value for 'demos.path': {config.demos.path} is not a folder; give an "
                 "episode store written by `userl collect`, or set demos.episodes=N instead")

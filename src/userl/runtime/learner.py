@@ -265,7 +265,13 @@ class Learner:
             "weight_version": self.weight_version,
             "replay_transitions": len(self.online),
             "demo_transitions": len(self.demos),
+            "curve_success_rate": self._latest_online_evaluation(),
         }
+
+    def _latest_online_evaluation(self) -> float:
+        """Success of the newest evaluation made after training started (-1: none yet)."""
+        online = [p["success_rate"] for p in self.eval_curve if p["env_steps"] > 0]
+        return online[-1] if online else -1.0
 
     def pipeline_timing(self) -> dict[str, float]:
         """The paper's pipeline figures for this run: mean wall time between consecutive

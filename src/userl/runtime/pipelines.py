@@ -22,6 +22,9 @@ def _budget_left(config: Config, stats: dict[str, float], started: float) -> boo
         return False
     if config.run.episodes and stats["episodes"] >= config.run.episodes:
         return False
+    target = config.run.stop_at_eval_success
+    if target and stats["curve_success_rate"] >= target:
+        return False
     return not (config.run.wall_s and time.monotonic() - started >= config.run.wall_s)
 
 
