@@ -15,6 +15,7 @@ steps, evaluated every 1,500 on 5 episodes; it is short, but its curves are meas
 from __future__ import annotations
 
 import json
+import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,7 +196,8 @@ def plot_curves(results: dict[str, Any], path: Path) -> None:
             axis.plot(steps, mean, color="black", linewidth=2, label="mean")
         if entry.get("target_success") is not None:
             axis.axhline(entry["target_success"], color="red", linestyle="--", label="target")
-        axis.set_title(f"{key}\n{entry['notes']}", fontsize=9)
+        title = "\n".join([key, entry["notes"], *textwrap.wrap(" ".join(results["overrides"]), 60)])
+        axis.set_title(title, fontsize=8)
         axis.set_xlabel("online env steps")
         axis.set_ylabel("eval success rate")
         axis.set_ylim(-0.05, 1.05)
