@@ -81,3 +81,20 @@ def test_unknown_worker_role_and_missing_file(lab: Path, tmp_path: Path) -> None
         actor_options(config, "janitor")
     with pytest.raises(ConfigError, match="no such file"):
         actor_options(load_config([f"cluster={tmp_path / 'none.yaml'}"]), "learner")
+
+
+def test_actor_computes_on_the_gpu_ray_assigned_it(monkeypatch):
+    import ray
+    import torch
+
+    from userl.runtime.placement import assigned_device
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: True)
+    monkeypatch.setattr(ray, "get_gpu_ids", lambda: [0])
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert assigned_device() == "cuda"
+    monkeypatch.setattr(ray, "get_gpu_ids", lambda: [])
+    assert assigned_device() == "cpu"  # no GPU assigned: never grab one Ray did not give
+    monkeypatch.setattr(ray, "get_gpu_ids", lambda: [0])
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert assigned_device() == "cpu"

@@ -24,6 +24,7 @@ from userl.core.types import Episode
 from userl.data.buffers import ReplayBuffer
 from userl.data.samplers import SymmetricSampler, to_torch
 from userl.data.store import EpisodeStore
+from userl.runtime.placement import assigned_device
 from userl.runtime.signals import ignore_interrupts
 from userl.runtime.weight_sync import Snapshot, WeightPublisher
 from userl.telemetry.tensorboard import MetricsWriter
@@ -42,7 +43,8 @@ class Learner:
         ignore_interrupts()
         self.config = config
         self.run_dir = Path(run_dir)
-        self.algorithm = build_algorithm(config, observation_spec, action_dim)
+        self.device = assigned_device()
+        self.algorithm = build_algorithm(config, observation_spec, action_dim, self.device)
         algo = config.algo
         self.online = ReplayBuffer(algo.replay_capacity, observation_spec, action_dim)
         self.demos = ReplayBuffer(getattr(algo, "demo_capacity", algo.replay_capacity),
@@ -171,7 +173,7 @@ class Learner:
         for _ in range(updates):
             with self._lock:
                 numpy_batch = demos_only.sample(self.config.algo.batch_size, self.rng)
-            self._last_metrics = self.algorithm.update(to_torch(numpy_batch, "cpu"))
+            self._last_metrics = self.algorithm.update(to_torch(numpy_batch, self.device))
         self.pretrained_updates += updates
         self._log_training()
         self.publish_weights()
@@ -180,7 +182,7 @@ class Learner:
     def _one_update(self) -> dict[str, float]:
         with self._lock:
             numpy_batch = self.sampler.sample(self.config.algo.batch_size, self.rng)
-        metrics = self.algorithm.update(to_torch(numpy_batch, "cpu"))
+        metrics = self.algorithm.update(to_torch(numpy_batch, self.device))
         self._update_rate.add()
         self.update_times_s.append(time.time())
         return metrics

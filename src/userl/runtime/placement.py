@@ -104,6 +104,17 @@ def local_gpus() -> float:
     return 1.0 if torch.cuda.is_available() else 0.0
 
 
+def assigned_device() -> str:
+    """Where this Ray actor computes: `cuda` when Ray gave it a GPU (Ray sets
+    CUDA_VISIBLE_DEVICES to that GPU) and torch can use it, else `cpu`."""
+    import ray
+    import torch
+
+    if not ray.is_initialized() or not ray.get_gpu_ids():
+        return "cpu"
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 def _env_worker(layout: ClusterLayout | None, robot_id: str) -> dict[str, Any]:
     if layout is None:
         return {"num_cpus": 1}
