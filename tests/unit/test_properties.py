@@ -65,3 +65,15 @@ def test_store_reader_survives_any_damage(tmp_path: Path, cut: float,
     assert read_episode_file(healthy).episode_id in survivors
     if victim.name not in names:  # read back: then it must be the very same episode
         np.testing.assert_array_equal(survivors[original.episode_id].actions, original.actions)
+
+
+@given(env_steps=st.integers(0, 1_000_000),
+       utd=st.sampled_from([0.1, 0.25, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 4.0, 20.0]))
+def test_a_utd_floor_equal_to_the_ceiling_is_reachable(env_steps, utd):
+    """The learner stops at the ceiling; a robot waiting for the same floor must go on
+    (a floor rounded differently left the robot waiting out the remote timeout)."""
+    from userl.runtime.utd import floor_met, update_ceiling
+
+    ceiling = update_ceiling(env_steps, utd)
+    assert floor_met(ceiling, env_steps, utd)
+    assert ceiling == 0 or not floor_met(ceiling - 1, env_steps, utd)

@@ -22,6 +22,7 @@ from userl.runtime.evaluation import results_of
 from userl.runtime.inference import RemotePolicySource
 from userl.runtime.intervention import with_interventions
 from userl.runtime.signals import ignore_interrupts
+from userl.runtime.utd import floor_met
 from userl.runtime.weight_sync import Snapshot, WeightSubscriber
 
 T = TypeVar("T")
@@ -208,9 +209,9 @@ class EnvWorker:
         started = time.monotonic()
         deadline = started + self.config.run.remote_timeout_s
         while not self._stop.is_set() and time.monotonic() < deadline:
-            grad_steps, env_steps = ray.get(learner.utd_state.remote(),
-                                            timeout=self.config.run.remote_timeout_s)
-            if grad_steps >= utd_min * env_steps:
+            online_updates, env_steps = ray.get(learner.utd_state.remote(),
+                                                timeout=self.config.run.remote_timeout_s)
+            if floor_met(online_updates, env_steps, utd_min):
                 break
             time.sleep(UTD_FLOOR_POLL_S)
         return time.monotonic() - started

@@ -83,13 +83,11 @@ class InferenceServer:
                     future.set_result((chunk.astype(np.float32), self.weights.version))
 
     async def _refresh_weights(self) -> None:
-        """Fetch the newest snapshot from the learner (at most one request in flight)."""
+        """Fetch the newest snapshot from the learner (at most one request in flight); the
+        learner sends a complete one when this server is not on a delta's base version."""
         snapshot = await self.learner.latest_weights.remote(self.weights.version)
         if snapshot is not None:
             self.weights.apply(snapshot)
-            if snapshot.base_version is not None and self.weights.version != snapshot.version:
-                self.weights.apply(await self.learner.latest_weights.remote(
-                    self.weights.version, True))
 
     async def stats(self) -> dict[str, float]:
         sizes = list(self.batch_sizes)

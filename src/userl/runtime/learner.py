@@ -26,6 +26,7 @@ from userl.data.samplers import SymmetricSampler, to_torch
 from userl.data.store import EpisodeStore
 from userl.runtime.placement import assigned_device
 from userl.runtime.signals import ignore_interrupts
+from userl.runtime.utd import update_ceiling
 from userl.runtime.weight_sync import Snapshot, WeightPublisher
 from userl.telemetry.tensorboard import MetricsWriter
 from userl.telemetry.timing import RateMeter
@@ -155,7 +156,7 @@ class Learner:
         algo = self.config.algo
         if self.env_steps < algo.warmup_env_steps or len(self.online) + len(self.demos) == 0:
             return 0
-        return max(0, int(algo.utd_max * self.env_steps) - self.online_updates)
+        return max(0, update_ceiling(self.env_steps, algo.utd_max) - self.online_updates)
 
     @property
     def online_updates(self) -> int:
