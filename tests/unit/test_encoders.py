@@ -189,3 +189,13 @@ def test_cnn_sac_shares_encoder_critic_trains_it_actor_does_not():
 def test_cnn_policy_needs_camera_views():
     with pytest.raises(ValueError, match="obs=image"):
         build_policy(TINY, ObservationSpec(STATE_DIM), ACTION_DIM)
+
+
+def test_trunk_sees_nchw_memory_not_a_channels_last_view():
+    """oneDNN's channels-last convolution backward corrupts the heap for few input channels on
+    some CPUs (AMD EPYC, torch 2.13), so views reach the trunk in plain NCHW memory."""
+    view = ViewEncoder(TINY, SIZE, SIZE)
+    seen = []
+    view.trunk.register_forward_pre_hook(lambda _module, args: seen.append(args[0]))
+    view(observations()["front"]).sum().backward()
+    assert seen and seen[0].is_contiguous()

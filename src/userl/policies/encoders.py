@@ -154,7 +154,10 @@ class ViewEncoder(nn.Module):
                                      nn.LayerNorm(cfg.view_latent_dim), nn.Tanh())
 
     def forward(self, image: Tensor) -> Tensor:
-        x = image.permute(0, 3, 1, 2).float().div_(255.0)
+        # NCHW in memory, not a channels-last view: oneDNN's channels-last convolution
+        # backward corrupts the heap for few input channels on some CPUs (seen on AMD EPYC
+        # with a 1x1 stride-2 shortcut, torch 2.13).
+        x = image.permute(0, 3, 1, 2).contiguous().float().div_(255.0)
         if tuple(x.shape[-2:]) != self.size:
             x = F.interpolate(x, size=self.size, mode="bilinear", antialias=True,
                               align_corners=False)
