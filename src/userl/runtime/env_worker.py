@@ -38,6 +38,7 @@ class EnvWorker:
         ignore_interrupts()
         if ray.get_runtime_context().was_current_actor_reconstructed:
             seed += time.time_ns() % 1_000_000_007  # a restarted worker draws new episodes
+        torch.manual_seed(seed)  # the policy's sampled actions are reproducible per robot
         self.config = config
         self.robot_id = robot_id
         # Every call into the robot, its cameras and the policy runs on one thread: GL

@@ -33,6 +33,7 @@ class InferenceServer:
     def __init__(self, config: Config, observation_spec: ObservationSpec, action_dim: int,
                  learner: Any = None) -> None:
         torch.set_num_threads(config.run.torch_threads)
+        torch.manual_seed(config.run.seed)
         self.config = config
         self.policy = build_policy(config.policy, observation_spec, action_dim).eval()
         self.learner = learner
