@@ -47,11 +47,12 @@ def test_rlpd_learns_peg_insertion_default(tmp_path: Path) -> None:
 def test_hg_dagger_with_simulated_operator_short(tmp_path: Path) -> None:
     """BC on 5 demos, then 30 online episodes with the scripted operator taking over when the
     novice stalls; only human-controlled steps join the aggregate. The curve is evaluated
-    along the way (the sync pipeline's hook)."""
+    along the way (the sync pipeline's hook). 20 evaluation episodes each side: with 10, the
+    BC start alone read 0.5 where 20 read 0.3."""
     summary = train(load_config([
         f"run.root={tmp_path}", "run.name=hg_dagger", "algo=hg_dagger", "teleop=expert",
         "pipeline=sync", "demos.episodes=5", "run.episodes=30", "run.grad_steps=0",
-        "run.wall_s=0", "eval.episodes=10", "eval.at_start=true",
+        "run.wall_s=0", "eval.episodes=20", "eval.at_start=true",
         "eval.curve_every_env_steps=500", "eval.curve_episodes=3"]))
     assert summary["interventions"] > 0  # the operator did take over
     assert summary["episodes"] == 30
