@@ -20,8 +20,8 @@ import torch
 from userl.config.loader import load_config
 from userl.envs.factory import make_env
 from userl.policies import build_policy
-from userl.runtime.action_sources import PolicySource
-from userl.runtime.evaluation import run_episodes
+from userl.rollout.action_sources import PolicySource
+from userl.rollout.evaluation import run_episodes
 from userl.runtime.learner import Learner
 from userl.runtime.ray_session import local_ray
 

@@ -204,7 +204,7 @@ def learner_stall(root: Path, stall_s: float = 6.0) -> dict[str, Any]:
 @SCENARIOS.register("corrupt_files")
 def corrupt_files(root: Path, episodes: int = 6) -> dict[str, Any]:
     from userl.config.loader import load_config
-    from userl.runtime.evaluation import run_episodes
+    from userl.rollout.evaluation import run_episodes
 
     store = EpisodeStore(root / "corrupt").create()
     paths = [store.write(e) for e in run_episodes(load_config([]), "expert", episodes)]

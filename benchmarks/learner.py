@@ -25,7 +25,7 @@ MIN_UPDATES = 3  # measured even when one update takes longer than `seconds`
 
 
 def _parse(arguments: list[str]) -> dict[str, str]:
-    from userl.config.loader import ConfigError
+    from userl.core.errors import ConfigError
 
     options = dict(DEFAULTS)
     for argument in arguments:

@@ -67,7 +67,7 @@ DEFAULTS = {"settings": ",".join(SETTINGS), "tasks": "peg_insertion", "seeds": "
 
 def _parse(arguments: list[str]) -> tuple[dict[str, str], list[str]]:
     """Benchmark options, and the remaining key=value config overrides for every run."""
-    from userl.config.loader import ConfigError
+    from userl.core.errors import ConfigError
 
     given, overrides = {}, []
     for argument in arguments:

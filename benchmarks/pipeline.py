@@ -28,7 +28,7 @@ from userl.data.buffers import ReplayBuffer
 from userl.data.samplers import SymmetricSampler, to_torch
 from userl.data.store import EpisodeStore
 from userl.envs.factory import make_env
-from userl.runtime.evaluation import run_episodes
+from userl.rollout.evaluation import run_episodes
 from userl.runtime.train import train
 
 PAPER_RATIOS = {"generation": 1.55, "training": 4.61}  # as the paper states them

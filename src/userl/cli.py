@@ -81,14 +81,12 @@ def eval_command(arguments: list[str]) -> int:
     run = take(arguments, "run")
     out = take(arguments, "out")
     episodes = positive_int(take(arguments, "episodes", "20"), "episodes")
-    source = "expert" if take(arguments, "policy") == "expert" else "policy"
+    source = take(arguments, "policy", "policy")  # a registered action source: policy | expert
     if run is not None:
         config = load_config_file(Path(run) / "config.yaml", arguments)
-    elif source == "expert":
-        config = load_config(arguments)
     else:
-        raise UsageError("eval needs run=runs/<name> (a trained run) or policy=expert")
-    from userl.runtime.evaluation import results_of, run_episodes
+        config = load_config(arguments)
+    from userl.rollout.evaluation import results_of, run_episodes
 
     report = results_of(run_episodes(config, source, episodes, Path(run) if run else None))
     report.update({"task": config.task.name, "policy": source, "run": run})
@@ -117,8 +115,8 @@ def collect_command(arguments: list[str]) -> int:
     preflight(config)
     from userl.data.store import EpisodeStore
     from userl.envs.factory import make_env
-    from userl.runtime.action_sources import demonstrator
-    from userl.runtime.rollout import run_episode
+    from userl.rollout.action_sources import demonstrator
+    from userl.rollout.episode import run_episode
     from userl.telemetry.video import write_gif
 
     store = EpisodeStore(out).create()
@@ -235,7 +233,7 @@ def record_pose_command(arguments: list[str]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from userl.config.loader import ConfigError
+    from userl.core.errors import ConfigError
 
     arguments = list(sys.argv[1:] if argv is None else argv)
     if not arguments or arguments[0] in ("-h", "--help", "help"):

@@ -8,9 +8,9 @@ import time
 import numpy as np
 import pytest
 
-from userl.config.schema import SafetyConfig, SimFrankaConfig
 from userl.hardware.base import SceneControl
-from userl.hardware.safety import SafeRobot, SafeSceneRobot, limit_step, with_safety
+from userl.hardware.safety import SafeRobot, SafeSceneRobot, SafetyConfig, limit_step, with_safety
+from userl.hardware.sim.config import SimFrankaConfig
 from userl.hardware.sim.franka import SimFranka
 
 pytestmark = pytest.mark.integration  # MuJoCo physics; no hardware

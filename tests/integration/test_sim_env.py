@@ -8,10 +8,11 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from gymnasium.utils.env_checker import check_env  # noqa: E402
 
-from userl.config.schema import Config, SimFrankaConfig  # noqa: E402
+from userl.config.schema import Config
 from userl.envs.factory import make_env  # noqa: E402
 from userl.geometry import quat_to_mat  # noqa: E402
 from userl.hardware.base import SceneFragment  # noqa: E402
+from userl.hardware.sim.config import SimFrankaConfig
 from userl.hardware.sim.franka import SimFranka  # noqa: E402
 from userl.hardware.sim.panda import PANDA_HOME_Q, forward_kinematics  # noqa: E402
 

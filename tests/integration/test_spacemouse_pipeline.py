@@ -10,9 +10,9 @@ from tests.fakes import pyspacemouse as fake_mouse
 from userl.config.loader import load_config
 from userl.envs.factory import make_env
 from userl.policies import build_policy
-from userl.runtime.action_sources import PolicySource, demonstrator
-from userl.runtime.intervention import base_to_reset_frame, with_interventions
-from userl.runtime.rollout import run_episode
+from userl.rollout.action_sources import PolicySource, demonstrator
+from userl.rollout.episode import run_episode
+from userl.rollout.intervention import base_to_reset_frame, with_interventions
 
 pytestmark = pytest.mark.integration
 IDENTITY = ["teleop.axis_map=[0,1,2,3,4,5]", "teleop.axis_signs=[1,1,1,1,1,1]",

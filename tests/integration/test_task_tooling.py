@@ -14,8 +14,8 @@ import pytest  # noqa: E402
 
 from userl.config.loader import load_config  # noqa: E402
 from userl.envs.factory import make_env  # noqa: E402
-from userl.runtime.action_sources import ExpertSource  # noqa: E402
-from userl.runtime.rollout import run_episode  # noqa: E402
+from userl.rollout.action_sources import ExpertSource  # noqa: E402
+from userl.rollout.episode import run_episode  # noqa: E402
 from userl.telemetry.tensorboard import MetricsWriter  # noqa: E402
 
 pytestmark = pytest.mark.integration

@@ -9,10 +9,15 @@ import pytest
 
 from tests.fakes import cv2 as fake_cv2
 from tests.fakes import pyrealsense2 as fake_rs
-from userl.config.schema import CameraDevicesConfig, FrankaConfig
 from userl.hardware.cameras.realsense import RealSenseCamera, realsense_serials
-from userl.hardware.cameras.threaded import centred_crop, crop_and_resize, resize_bilinear
+from userl.hardware.cameras.threaded import (
+    CameraDevicesConfig,
+    centred_crop,
+    crop_and_resize,
+    resize_bilinear,
+)
 from userl.hardware.cameras.uvc import UVCCamera
+from userl.hardware.robots.franka import FrankaConfig
 from userl.hardware.vendor import HardwareUnavailable
 
 

@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from userl.algorithms.sac import SACConfig
 from userl.config.loader import ConfigError, load_config, load_config_file, to_yaml
-from userl.config.schema import SACConfig, SyncPipelineConfig
+from userl.runtime.pipelines import SyncPipelineConfig
 
 
 def test_defaults_compose_from_presets() -> None:

@@ -10,11 +10,13 @@ from torch import nn
 
 from userl.algorithms import build_algorithm
 from userl.algorithms.augment import augment_views, random_shift
-from userl.config.loader import ConfigError
-from userl.config.schema import CNNPolicyConfig, Config, SACConfig
+from userl.algorithms.sac import SACConfig
+from userl.config.schema import Config
+from userl.core.errors import ConfigError
 from userl.core.specs import ImageSpec, ObservationSpec
 from userl.core.types import Batch
 from userl.policies import build_policy
+from userl.policies.cnn import CNNPolicyConfig
 from userl.policies.encoders import (
     POOLINGS,
     EncoderWeightsError,

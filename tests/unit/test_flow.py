@@ -9,18 +9,13 @@ import torch
 from torch.distributions import Normal
 
 from userl.algorithms import build_algorithm
-from userl.algorithms.sac_flow import SACFlow
-from userl.config.schema import (
-    Config,
-    FlowGPolicyConfig,
-    FlowTPolicyConfig,
-    MLPPolicyConfig,
-    SACFlowConfig,
-)
+from userl.algorithms.sac_flow import SACFlow, SACFlowConfig
+from userl.config.schema import Config
 from userl.core.specs import ObservationSpec
 from userl.core.types import Batch
 from userl.policies import build_policy
-from userl.policies.flow import FlowPolicy
+from userl.policies.flow import FlowGPolicyConfig, FlowPolicy, FlowTPolicyConfig
+from userl.policies.mlp import MLPPolicyConfig
 
 torch.set_num_threads(1)
 

@@ -8,17 +8,13 @@ import pytest
 import torch
 
 from userl.algorithms import build_algorithm
-from userl.algorithms.hg_dagger import HGDAgger
+from userl.algorithms.hg_dagger import HGDAgger, HGDAggerConfig
 from userl.config.loader import load_config
-from userl.config.schema import (
-    Config,
-    FlowGPolicyConfig,
-    FlowTPolicyConfig,
-    HGDAggerConfig,
-    MLPPolicyConfig,
-)
+from userl.config.schema import Config
 from userl.core.specs import ObservationSpec
 from userl.core.types import Batch
+from userl.policies.flow import FlowGPolicyConfig, FlowTPolicyConfig
+from userl.policies.mlp import MLPPolicyConfig
 
 torch.set_num_threads(1)
 

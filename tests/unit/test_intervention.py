@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from userl.runtime.intervention import Decision, InterventionSource
+from userl.core.types import Decision
+from userl.rollout.intervention import InterventionSource
 
 
 class FixedPolicy:

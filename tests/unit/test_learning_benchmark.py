@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from userl.cli import load_benchmark
-from userl.config.loader import ConfigError
+from userl.core.errors import ConfigError
 
 learning = load_benchmark("learning")
 

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from userl.config.schema import MLPPolicyConfig
 from userl.core.registry import UnknownNameError
 from userl.core.specs import ObservationSpec
 from userl.policies import act_numpy, build_policy, observation_to_torch
+from userl.policies.mlp import MLPPolicyConfig
 
 torch.set_num_threads(1)  # small nets: one thread is faster and never oversubscribes
 

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from userl.config.schema import PegInsertionConfig
 from userl.core.registry import REWARDS, UnknownNameError
 from userl.rewards import CompositeReward, build_reward
+from userl.tasks.peg_insertion import PegInsertionConfig
 
 OBS = {"state": np.zeros(25, np.float32)}
 

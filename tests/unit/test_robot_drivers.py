@@ -8,10 +8,9 @@ import pytest
 from tests.fakes import arx_r5_sdk as fake_arx
 from tests.fakes import franky as fake_franky
 from tests.robot_contract import check_robot_contract
-from userl.config.schema import ArxR5Config, FrankaConfig, SafetyConfig
-from userl.hardware.robots.arx_r5 import ArxR5Robot, R5Projection
-from userl.hardware.robots.franka import FrankaRobot, from_affine, to_affine
-from userl.hardware.safety import with_safety
+from userl.hardware.robots.arx_r5 import ArxR5Config, ArxR5Robot, R5Projection
+from userl.hardware.robots.franka import FrankaConfig, FrankaRobot, from_affine, to_affine
+from userl.hardware.safety import SafetyConfig, with_safety
 from userl.hardware.vendor import HardwareUnavailable
 
 TOOL_DOWN = np.array([0.0, 1.0, 0.0, 0.0])

@@ -8,10 +8,11 @@ import pytest
 import torch
 
 from userl.algorithms import build_algorithm
-from userl.algorithms.sac import SAC
-from userl.config.schema import Config, MLPPolicyConfig, SACConfig
+from userl.algorithms.sac import SAC, SACConfig
+from userl.config.schema import Config
 from userl.core.specs import ObservationSpec
 from userl.core.types import Batch
+from userl.policies.mlp import MLPPolicyConfig
 
 torch.set_num_threads(1)  # small nets: one thread is faster and never oversubscribes
 

@@ -10,10 +10,10 @@ import pytest
 
 from tests.fakes import evdev as fake_evdev
 from tests.fakes import pyspacemouse as fake_mouse
-from userl.config.schema import KeyboardConfig, SpaceMouseConfig
 from userl.core.registry import TELEOPS
 from userl.hardware.teleop import keyboard, spacemouse  # noqa: F401  (registers)
-from userl.hardware.teleop.spacemouse import shape_axes
+from userl.hardware.teleop.keyboard import KeyboardConfig
+from userl.hardware.teleop.spacemouse import SpaceMouseConfig, shape_axes
 from userl.hardware.vendor import HardwareUnavailable
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from userl.algorithms import hg_dagger, sac, sac_flow  # noqa: F401  (register them)
 from userl.algorithms.base import Algorithm
-from userl.config.schema import Config
 from userl.core.registry import ALGORITHMS
 from userl.core.specs import ObservationSpec
+
+if TYPE_CHECKING:
+    from userl.config.schema import Config
 
 
 def build_algorithm(cfg: Config, obs_spec: ObservationSpec, action_dim: int,

@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import abc
+from dataclasses import dataclass
 from typing import Any
 
 from torch import Tensor
 
+from userl.core.registry import ComponentConfig
 from userl.core.types import Batch
 from userl.policies.base import Policy
+
+
+@dataclass
+class AlgoConfig(ComponentConfig):
+    """Fields every algorithm has, and what the learner reads of any algorithm."""
+
+    batch_size: int = 256
+    utd_max: float = 1.0  # ceiling: gradient steps per new environment step (update-to-data)
+    utd_min: float = 0.0  # floor; a simulated robot not paced to real time waits for the
+    # learner to keep at least this ratio; a real-time robot never waits (the lag is logged)
+    warmup_env_steps: int = 0  # online transitions collected before the first update
+    pretrain_updates: int = 0  # gradient steps on the demos alone before going online
+
 
 
 class Algorithm(abc.ABC):

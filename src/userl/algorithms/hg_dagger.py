@@ -9,21 +9,38 @@ negative log-likelihood for `mlp`/`cnn`, flow matching for `flow_g`/`flow_t`.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 
 from userl.algorithms.augment import augment_views
-from userl.algorithms.base import Algorithm
-from userl.config.schema import Config, HGDAggerConfig
+from userl.algorithms.base import AlgoConfig, Algorithm
 from userl.core.registry import ALGORITHMS
 from userl.core.specs import ObservationSpec
 from userl.core.types import Batch
 from userl.policies import build_policy
 
+if TYPE_CHECKING:
+    from userl.config.schema import Config
 
-@ALGORITHMS.register("hg_dagger")
+
+@dataclass
+class HGDAggerConfig(AlgoConfig):
+    """HG-DAgger: behaviour cloning on the demo buffer (demos + human-controlled steps)."""
+
+    lr: float = 3e-4
+    weight_decay: float = 0.0  # AdamW decoupled weight decay
+    grad_clip_norm: float = 1.0  # 0 disables clipping
+    demo_fraction: float = 1.0  # batches come only from the demo (aggregate) buffer
+    replay_capacity: int = 200_000  # transitions (the online replay; not trained on)
+    demo_capacity: int = 200_000  # transitions
+    image_shift_pixels: int = 4  # DrQ random shift on views; 0 = off
+
+
+
+@ALGORITHMS.register("hg_dagger", config=HGDAggerConfig)
 class HGDAgger(Algorithm):
     def __init__(self, cfg: Config, obs_spec: ObservationSpec, action_dim: int,
                  device: str = "cpu") -> None:

@@ -12,23 +12,52 @@ pass fewer per update); only the critic heads have Polyak targets.
 from __future__ import annotations
 
 import math
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from userl.algorithms.augment import augment_views
-from userl.algorithms.base import Algorithm
+from userl.algorithms.base import AlgoConfig, Algorithm
 from userl.algorithms.critics import EnsembleCritic
-from userl.config.schema import Config, SACConfig
 from userl.core.registry import ALGORITHMS
 from userl.core.specs import ObservationSpec
 from userl.core.types import Batch
 from userl.policies import build_policy
 
+if TYPE_CHECKING:
+    from userl.config.schema import Config
 
-@ALGORITHMS.register("sac")
+
+@dataclass
+class SACConfig(AlgoConfig):
+    """SAC; RLPD is its options (ensemble, subset, LayerNorm, symmetric sampling, UTD)."""
+
+    gamma: float = 0.97
+    tau: float = 0.005
+    actor_lr: float = 3e-4
+    critic_lr: float = 3e-4
+    temperature_lr: float = 3e-4
+    init_temperature: float = 0.01
+    target_entropy: float | None = None  # None: -|A|/2
+    num_critics: int = 2
+    critic_subset: int = 2  # target = min over this many heads drawn without replacement
+    critic_hidden_dims: list[int] = field(default_factory=lambda: [256, 256])
+    critic_layer_norm: bool = True
+    backup_entropy: bool = False  # include the entropy term in the target backup
+    critic_actor_ratio: int = 1  # critic updates per actor update
+    demo_fraction: float = 0.0  # share of each batch drawn from the demo buffer
+    replay_capacity: int = 200_000  # transitions
+    demo_capacity: int = 50_000  # transitions
+    grad_clip_norm: float = 0.0  # 0 disables clipping
+    critic_activation: str = "tanh"  # critic hidden activation: tanh | relu | gelu | silu | elu
+    image_shift_pixels: int = 4  # DrQ: views padded (edge) by this and randomly cropped; 0 = off
+
+
+
+@ALGORITHMS.register("sac", config=SACConfig)
 class SAC(Algorithm):
     def __init__(self, cfg: Config, obs_spec: ObservationSpec, action_dim: int,
                  device: str = "cpu") -> None:

@@ -13,15 +13,25 @@ per-step noise and the squashing), as SAC does for a Gaussian.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from userl.algorithms.sac import SAC
-from userl.config.schema import Config
+from userl.algorithms.sac import SAC, SACConfig
 from userl.core.registry import ALGORITHMS
 from userl.core.specs import ObservationSpec
 from userl.policies.flow import FlowPolicy
 
+if TYPE_CHECKING:
+    from userl.config.schema import Config
 
-@ALGORITHMS.register("sac_flow")
+
+@dataclass
+class SACFlowConfig(SACConfig):
+    """SAC Flow (arXiv 2509.25756): SAC on a flow policy's noise-augmented rollout."""
+
+
+
+@ALGORITHMS.register("sac_flow", config=SACFlowConfig)
 class SACFlow(SAC):
     def __init__(self, cfg: Config, obs_spec: ObservationSpec, action_dim: int,
                  device: str = "cpu") -> None:

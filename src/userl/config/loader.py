@@ -16,9 +16,10 @@ import yaml
 from omegaconf import DictConfig, FloatNode, ListConfig, OmegaConf, StringNode
 from omegaconf.errors import OmegaConfBaseException
 
-from userl.config.schema import GROUP_SCHEMAS, Config
+from userl.config.schema import Config
 from userl.config.validation import validate
-from userl.core.registry import UnknownNameError
+from userl.core.errors import ConfigError
+from userl.core.registry import GROUPS, UnknownNameError, load_components
 
 PRESET_DIR = Path(__file__).parent / "presets"
 DEFAULT_PRESETS: dict[str, str] = {
@@ -29,10 +30,6 @@ DEFAULT_PRESETS: dict[str, str] = {
     "pipeline": "async",
     "teleop": "none",
 }
-
-
-class ConfigError(ValueError):
-    """Bad configuration input; the message is one line that names the key and the fix."""
 
 
 def preset_names(group: str) -> list[str]:
@@ -61,7 +58,7 @@ def split_arguments(arguments: Sequence[str]) -> tuple[dict[str, str], list[tupl
             raise ConfigError(
                 f"argument {argument!r} is not key=value; write e.g. run.env_steps=2000"
             )
-        if key in GROUP_SCHEMAS:
+        if key in GROUPS:
             selections[key] = value
         else:
             overrides.append((key, value))
@@ -69,8 +66,9 @@ def split_arguments(arguments: Sequence[str]) -> tuple[dict[str, str], list[tupl
 
 
 def _schema_instance(group: str, preset: dict[str, Any]) -> Any:
+    load_components()
     try:
-        return GROUP_SCHEMAS[group].get(str(preset["name"]))()
+        return GROUPS[group].config(str(preset["name"]))()
     except UnknownNameError as error:
         raise ConfigError(f"{group}.name: {error}") from None
 
@@ -176,7 +174,7 @@ def load_config_file(path: Path, arguments: Sequence[str] = ()) -> Config:
         raise ConfigError(f"no config file at {path}; pass run=runs/<name> of an existing run")
     data = yaml.safe_load(path.read_text()) or {}
     selections, overrides = split_arguments(arguments)
-    groups = {group: data.pop(group, {}) for group in GROUP_SCHEMAS}
+    groups = {group: data.pop(group, {}) for group in GROUPS}
     for group, name in selections.items():
         groups[group] = load_preset(group, name)
     return compose(groups, overrides, rest=data)

@@ -1,9 +1,21 @@
-"""Named registries: a new robot, task, policy or algorithm is one module plus one entry."""
+"""Named registries: a new robot, task, policy or algorithm is one module plus one entry.
+
+A component registers once, under its name, together with its config class:
+
+    @TASKS.register("peg_insertion", config=PegInsertionConfig)
+    class PegInsertion(Task): ...
+
+The config class then knows its name (`PegInsertionConfig().name == "peg_insertion"`), and the
+config loader finds the class a preset needs from the group's registry (`GROUPS`).
+"""
 
 from __future__ import annotations
 
+import difflib
+import importlib
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -15,30 +27,70 @@ class UnknownNameError(KeyError):
         return str(self.args[0])
 
 
+@dataclass
+class ComponentConfig:
+    """Base of every registered component's config: `name` is the name it was registered
+    under, filled in from the registration (a preset or a saved config may also set it)."""
+
+    name: str = ""  # the registered component this config builds
+    registered_name: ClassVar[str] = ""
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            self.name = self.registered_name
+
+
+def close_matches(word: str, candidates: list[str]) -> str:
+    """'; did you mean a, b?' for the closest candidates, or ''."""
+    matches = difflib.get_close_matches(word, candidates, n=3, cutoff=0.6)
+    return f"; did you mean {', '.join(matches)}?" if matches else ""
+
+
 class Registry(Generic[T]):
-    """A mapping from a name to a factory (a class or a function), filled by decorators."""
+    """A mapping from a name to a factory (a class or a function), and its config class."""
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self._entries: dict[str, T] = {}
+        self._configs: dict[str, type[ComponentConfig]] = {}
 
-    def register(self, name: str) -> Callable[[T], T]:
+    def register(self, name: str, config: type[ComponentConfig] | None = None
+                 ) -> Callable[[T], T]:
+        """Decorator: register `entry` under `name`, with the config class that builds it."""
+
         def decorate(entry: T) -> T:
             if name in self._entries and self._entries[name] is not entry:
                 raise ValueError(f"{self.kind} {name!r} is registered twice")
             self._entries[name] = entry
+            if config is not None:
+                if config.__dict__.get("registered_name", name) != name:
+                    raise ValueError(f"{config.__name__} is registered as "
+                                     f"{config.registered_name!r} already")
+                config.registered_name = name
+                self._configs[name] = config
             return entry
 
         return decorate
+
+    def _unknown(self, name: str) -> UnknownNameError:
+        known = ", ".join(self.names()) or "none"
+        return UnknownNameError(f"unknown {self.kind} {name!r}; choose one of: {known}")
 
     def get(self, name: str) -> T:
         try:
             return self._entries[name]
         except KeyError:
-            known = ", ".join(sorted(self._entries)) or "none"
-            raise UnknownNameError(
-                f"unknown {self.kind} {name!r}; choose one of: {known}"
-            ) from None
+            raise self._unknown(name) from None
+
+    def config(self, name: str) -> type[ComponentConfig]:
+        """The config class registered with `name`."""
+        if name not in self._configs:
+            raise self._unknown(name)
+        return self._configs[name]
+
+    def build(self, config: ComponentConfig, *args: Any, **kwargs: Any) -> Any:
+        """The component `config.name` names, called with `config` first."""
+        return self.get(config.name)(config, *args, **kwargs)  # type: ignore[operator]
 
     def names(self) -> list[str]:
         return sorted(self._entries)
@@ -55,3 +107,37 @@ ALGORITHMS: Registry = Registry("algorithm")
 REWARDS: Registry = Registry("reward source")
 TELEOPS: Registry = Registry("teleop")
 PIPELINES: Registry = Registry("pipeline")
+OBSERVATIONS: Registry = Registry("observation mode")
+
+# Config groups: `task=peg_insertion` on the command line picks `presets/task/peg_insertion.yaml`,
+# whose `name` picks the config class registered in the group's registry.
+GROUPS: dict[str, Registry] = {
+    "task": TASKS,
+    "robot": ROBOTS,
+    "algo": ALGORITHMS,
+    "policy": POLICIES,
+    "pipeline": PIPELINES,
+    "teleop": TELEOPS,
+}
+
+# The modules whose import registers every component. Plug-ins add theirs here.
+COMPONENT_MODULES: tuple[str, ...] = (
+    "userl.tasks",
+    "userl.hardware.sim.franka",
+    "userl.hardware.sim.camera",
+    "userl.hardware.robots",
+    "userl.hardware.cameras",
+    "userl.hardware.teleop",
+    "userl.policies",
+    "userl.algorithms",
+    "userl.rewards",
+    "userl.envs",
+    "userl.rollout",
+    "userl.runtime.pipelines",
+)
+
+
+def load_components() -> None:
+    """Import every component module once, so each registry is complete."""
+    for module in COMPONENT_MODULES:
+        importlib.import_module(module)

@@ -29,6 +29,17 @@ class Transition:
     robot_id: str
 
 
+@dataclass
+class Decision:
+    """What an action source decides at one step: the executed action, and what the policy proposed."""
+
+    action: np.ndarray
+    policy_action: np.ndarray
+    version: int
+    intervened: bool = False
+
+
+
 def new_episode_id() -> str:
     return uuid.uuid4().hex
 

@@ -6,9 +6,9 @@ import dataclasses
 
 import numpy as np
 
-from userl.config.schema import TaskConfig
 from userl.core.specs import RobotState
 from userl.geometry import quat_to_mat, relative_pose
+from userl.tasks.base import TaskConfig
 
 PROPRIOCEPTION_DIM = 20  # tcp pose 7, tcp velocity 6, gripper 1, wrench 6
 

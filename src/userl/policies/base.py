@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import Tensor, nn
+
+from userl.core.registry import ComponentConfig
+
+
+@dataclass
+class PolicyConfig(ComponentConfig):
+    """Fields of every policy (each policy's config subclasses this beside its code)."""
+
 
 STATE_KEY = "state"
 """The proprioceptive float vector in every observation dict; other keys are camera views."""

@@ -13,15 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from userl.config.loader import ConfigError
-from userl.config.schema import CNNPolicyConfig
+from userl.core.errors import ConfigError
 from userl.core.registry import Registry
 from userl.core.specs import ObservationSpec
+
+if TYPE_CHECKING:  # the config module imports this one
+    from userl.policies.cnn import CNNPolicyConfig
 
 STATE_KEY = "state"
 POOLINGS: Registry = Registry("spatial pooling")

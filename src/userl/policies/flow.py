@@ -17,17 +17,50 @@ the flow-matching loss (t = 0 noise, t = 1 action, in pre-tanh space).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from userl.config.schema import FlowGPolicyConfig, FlowPolicyConfig, FlowTPolicyConfig
 from userl.core.registry import POLICIES
 from userl.core.specs import ObservationSpec
-from userl.policies.base import Policy
+from userl.policies.base import Policy, PolicyConfig
 from userl.policies.encoders import StateEncoder
 from userl.policies.networks import mlp_trunk
+
+
+@dataclass
+class FlowPolicyConfig(PolicyConfig):
+    """SAC Flow: K Euler steps of a learned velocity from Gaussian noise, with a learned,
+    state-dependent per-step noise (log-std squashed to [log_std_min, log_std_max])."""
+
+    flow_steps: int = 4  # K Euler steps over t in [0, 1]
+    log_std_min: float = -5.0
+    log_std_max: float = 2.0
+    bc_action_abs_max: float = 0.999  # flow matching: targets clipped to this before atanh
+
+
+@dataclass
+class FlowGPolicyConfig(FlowPolicyConfig):
+    """Flow-G: v = sigmoid(gate(s, A, t)) * (cand(s, A, t) - A), gate bias initialised high."""
+
+    hidden_dims: list[int] = field(default_factory=lambda: [256, 256])
+    activation: str = "tanh"
+    layer_norm: bool = True
+    gate_bias_init: float = 5.0  # sigmoid(5) ~ 0.993: the gate starts open
+
+
+@dataclass
+class FlowTPolicyConfig(FlowPolicyConfig):
+    """Flow-T: a small transformer decoder; the action token cross-attends to state tokens."""
+
+    d_model: int = 64
+    num_heads: int = 4
+    num_layers: int = 2
+    feedforward_dim: int = 128
+    context_tokens: int = 4  # the state features are projected to this many tokens
+
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -155,14 +188,14 @@ class FlowPolicy(Policy):
         return F.mse_loss(velocity, target_actions - noise)
 
 
-@POLICIES.register("flow_g")
+@POLICIES.register("flow_g", config=FlowGPolicyConfig)
 class FlowGPolicy(FlowPolicy):
     """Flow-G: the gated velocity field."""
 
     velocity_field = GatedVelocity
 
 
-@POLICIES.register("flow_t")
+@POLICIES.register("flow_t", config=FlowTPolicyConfig)
 class FlowTPolicy(FlowPolicy):
     """Flow-T: the transformer-decoder velocity field."""
 

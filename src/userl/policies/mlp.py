@@ -1,20 +1,33 @@
-"""Tanh-squashed Gaussian policies (SAC's actor): on the state vector (`mlp`) or on camera
-views and the state (`cnn`)."""
+"""Tanh-squashed Gaussian policies (SAC's actor); `mlp` reads the state vector (`cnn`, in
+`cnn.py`, adds camera views)."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from userl.config.schema import CNNPolicyConfig, MLPPolicyConfig
 from userl.core.registry import POLICIES
 from userl.core.specs import ObservationSpec
-from userl.policies.base import Policy
-from userl.policies.encoders import ImageEncoder, StateEncoder
+from userl.policies.base import Policy, PolicyConfig
+from userl.policies.encoders import StateEncoder
 from userl.policies.networks import mlp_trunk
+
+
+@dataclass
+class MLPPolicyConfig(PolicyConfig):
+    """A tanh-squashed Gaussian MLP policy on the state vector."""
+
+    hidden_dims: list[int] = field(default_factory=lambda: [256, 256])
+    layer_norm: bool = True
+    log_std_min: float = -5.0
+    log_std_max: float = 2.0
+    activation: str = "tanh"  # hidden activation: tanh | relu | gelu | silu | elu
+    bc_action_abs_max: float = 0.999  # imitation: target actions clipped to this before atanh
+
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -87,17 +100,9 @@ class GaussianPolicy(Policy):
         return (mse + nll).mean()
 
 
-@POLICIES.register("mlp")
+@POLICIES.register("mlp", config=MLPPolicyConfig)
 class MLPPolicy(GaussianPolicy):
     """The tanh-Gaussian policy on the state vector."""
 
     def __init__(self, cfg: MLPPolicyConfig, obs_spec: ObservationSpec, action_dim: int) -> None:
         super().__init__(cfg, StateEncoder(obs_spec), action_dim)
-
-
-@POLICIES.register("cnn")
-class CNNPolicy(GaussianPolicy):
-    """The tanh-Gaussian policy on camera views (ResNet-10-style encoders) and the state."""
-
-    def __init__(self, cfg: CNNPolicyConfig, obs_spec: ObservationSpec, action_dim: int) -> None:
-        super().__init__(cfg, ImageEncoder(cfg, obs_spec), action_dim)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from userl.config.schema import TaskConfig
 from userl.core.registry import REWARDS
 from userl.rewards.base import CompositeReward, RewardSource
 from userl.rewards.task_rewards import PoseDistanceReward
+from userl.tasks.base import TaskConfig
 
 
 def build_reward(config: TaskConfig) -> RewardSource:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from userl.config.schema import TaskConfig
 from userl.core.registry import REWARDS
 from userl.core.types import Observation
+from userl.tasks.base import TaskConfig
 
 
 @REWARDS.register("success")

@@ -12,15 +12,16 @@ from typing import Any, TypeVar
 import ray
 import torch
 
-from userl.config.schema import AsyncPipelineConfig, Config
+from userl.config.schema import Config
 from userl.core.types import Episode
 from userl.data.store import EpisodeStore, LoadReport, read_episode_file
 from userl.envs.factory import make_env
 from userl.policies import build_policy
-from userl.runtime.action_sources import ExpertSource, PolicySource
-from userl.runtime.evaluation import results_of
+from userl.rollout.action_sources import ExpertSource, PolicySource
+from userl.rollout.evaluation import results_of
+from userl.rollout.intervention import with_interventions
 from userl.runtime.inference import RemotePolicySource
-from userl.runtime.intervention import with_interventions
+from userl.runtime.pipelines import AsyncPipelineConfig
 from userl.runtime.signals import ignore_interrupts
 from userl.runtime.utd import floor_met
 from userl.runtime.weight_sync import Snapshot, WeightSubscriber
@@ -109,7 +110,7 @@ class EnvWorker:
                  seed_base: int | None, record_first: bool) -> list[Episode]:
         """Run `episodes` whole episodes and return them: `expert`, `policy` (alone, as in
         evaluation) or `training` (the policy under the intervention layer)."""
-        from userl.runtime.rollout import run_episode
+        from userl.rollout.episode import run_episode
 
         actor = {"expert": self.expert, "policy": self.policy, "training": self.acting}[source]
         previous = self.policy.deterministic
@@ -136,7 +137,7 @@ class EnvWorker:
         learner drops duplicates by episode id. While too many episodes wait for an
         acknowledgement, the robot holds still instead of starting another episode.
         """
-        from userl.runtime.rollout import run_episode
+        from userl.rollout.episode import run_episode
 
         pipeline: AsyncPipelineConfig = self.config.pipeline  # type: ignore[assignment]
         self.weights.poll_interval_s = pipeline.weight_poll_interval_s

@@ -19,9 +19,8 @@ import torch
 
 from userl.config.schema import Config
 from userl.core.specs import ObservationSpec
-from userl.core.types import Observation
+from userl.core.types import Decision, Observation
 from userl.policies import build_policy
-from userl.runtime.intervention import Decision
 from userl.runtime.weight_sync import Snapshot, WeightSubscriber
 
 INFERENCE_NAME = "inference"

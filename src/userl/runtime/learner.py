@@ -18,12 +18,13 @@ import numpy as np
 import torch
 
 from userl.algorithms import build_algorithm
-from userl.config.schema import AsyncPipelineConfig, Config
+from userl.config.schema import Config
 from userl.core.specs import ObservationSpec
 from userl.core.types import Episode
 from userl.data.buffers import ReplayBuffer
 from userl.data.samplers import SymmetricSampler, to_torch
 from userl.data.store import EpisodeStore
+from userl.runtime.pipelines import AsyncPipelineConfig
 from userl.runtime.placement import assigned_device
 from userl.runtime.signals import ignore_interrupts
 from userl.runtime.utd import update_ceiling

@@ -26,8 +26,8 @@ import yaml
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from userl.config.loader import ConfigError
 from userl.config.schema import Config
+from userl.core.errors import ConfigError
 
 ROBOT_RESOURCE_PREFIX = "robot:"
 WORKER_ID_PREFIX = "robot_"  # env workers are robot_0, robot_1, ... in the layout's order

@@ -16,10 +16,10 @@ from userl.config.loader import ConfigError, to_yaml
 from userl.config.schema import Config
 from userl.core.registry import PIPELINES
 from userl.data.store import EpisodeStore
+from userl.rollout.evaluation import results_of
 from userl.runtime import pipelines  # noqa: F401  (registers the pipeline modes)
 from userl.runtime.env_worker import EnvWorker
 from userl.runtime.errors import RunFailed
-from userl.runtime.evaluation import results_of
 from userl.runtime.inference import INFERENCE_NAME, InferenceServer
 from userl.runtime.learner import Learner
 from userl.runtime.placement import actor_options

@@ -8,10 +8,33 @@ from typing import Any
 
 import numpy as np
 
-from userl.config.schema import TaskConfig
+from userl.core.registry import ComponentConfig
 from userl.core.specs import RobotState
 from userl.hardware.base import SceneControl, SceneFragment
 from userl.tasks.workspace import Workspace
+
+
+@dataclass
+class TaskConfig(ComponentConfig):
+    """Fields every task has."""
+
+    episode_steps: int = 100
+    control_hz: float = 10.0
+    action_scale_m: float = 0.02  # metres per step at action 1.0
+    action_scale_rad: float = 0.1  # radians per step at action 1.0
+    terminate_on_success: bool = True
+    reward: str = "success"  # a registered reward source: success | pose_distance
+    dense_reward_weight: float = 0.0  # weight of the optional dense shaping term
+    dense_reward_scale_per_m: float = 10.0  # pose_distance reward: -this * distance (m)
+    instruction: str = ""
+    # The state vector is given to the policy in these units, so its parts are of order 1.
+    obs_position_scale_m: float = 0.05
+    obs_linear_velocity_scale_m_per_s: float = 0.1
+    obs_angular_velocity_scale_rad_per_s: float = 0.5
+    obs_force_scale_n: float = 10.0
+    obs_torque_scale_nm: float = 1.0
+    reading_outside_box_margin_m: float = 0.05  # a TCP reading this far outside the box: hold
+
 
 
 @dataclass

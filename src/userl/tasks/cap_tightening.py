@@ -4,20 +4,61 @@ its mark reaches a target mark, regripping between strokes as a person's hand wo
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from userl.config.schema import CapTighteningConfig
 from userl.core.registry import TASKS
 from userl.core.specs import RobotState, WorkspaceBox
 from userl.geometry import make_pose, quat_to_mat, yaw_rotation
 from userl.hardware.base import SceneFragment
 from userl.hardware.sim.mjcf import OBJECT_CONTACT, SCENE_CONTACT, TABLE_TOP_Z_M, VISUAL_ONLY
-from userl.tasks.base import Task, TaskReset
+from userl.tasks.base import Task, TaskConfig, TaskReset
 from userl.tasks.grasping import FINGERTIP_BELOW_TCP_M
 from userl.tasks.motion import GRIPPER_CLOSE, GRIPPER_OPEN, move_action, tcp_yaw, tool_down
 from userl.tasks.objects import OBJECT_CONDIM, OBJECT_FRICTION, OBJECT_SOLREF
 from userl.tasks.workspace import Workspace
+
+
+@dataclass
+class CapTighteningConfig(TaskConfig):
+    """Cap tightening: turn a bottle cap (a hinge with friction and a stop) to a target angle,
+    regripping as a hand would; 5 Hz control."""
+
+    episode_steps: int = 400
+    control_hz: float = 5.0
+    action_scale_rad: float = 0.15
+    instruction: str = "Tighten the bottle cap until its mark reaches the target mark."
+    bottle_nominal_xy_m: list[float] = field(default_factory=lambda: [0.55, 0.0])
+    bottle_xy_range_m: float = 0.05  # bottle randomised uniformly within +- this, per axis
+    bottle_radius_m: float = 0.035
+    bottle_height_m: float = 0.08  # shoulder height; the cap sits on top
+    cap_radius_m: float = 0.02
+    cap_half_height_m: float = 0.012
+    cap_friction_torque_nm: float = 0.15  # dry friction of the thread (hinge frictionloss)
+    cap_damping_nm_s_per_rad: float = 0.01
+    cap_stop_angle_deg: float = 200.0  # the thread's end: the hinge cannot turn further
+    cap_initial_angle_range_deg: list[float] = field(default_factory=lambda: [0.0, 30.0])
+    cap_target_angle_range_deg: list[float] = field(default_factory=lambda: [100.0, 170.0])
+    success_tolerance_deg: float = 4.0  # cap angle within +- this of the target
+    tcp_reset_xy_range_m: float = 0.03  # TCP reset randomised within +- this around the cap
+    tcp_reset_height_above_cap_m: float = 0.06
+    tcp_reset_yaw_range_deg: float = 15.0
+    workspace_xy_margin_m: float = 0.05  # safety box: +- this around the cap, per axis
+    workspace_z_below_cap_m: float = 0.01  # safety box bottom below the cap's centre
+    workspace_z_above_cap_m: float = 0.12
+    workspace_yaw_range_deg: float = 65.0  # about the tool-down orientation at yaw 0
+    workspace_tilt_range_deg: float = 10.0
+    obs_angle_scale_rad: float = 1.0  # the remaining angle is given in this unit
+    expert_turn_yaw_deg: float = 55.0  # the expert turns the TCP between +- this, regripping
+    expert_gain: float = 0.8
+    expert_align_tolerance_m: float = 0.004  # descends once the xy error is below this
+    expert_hover_above_cap_m: float = 0.025  # fingertips this far above the cap while aligning
+    expert_grasp_height_tolerance_m: float = 0.006
+    expert_yaw_tolerance_deg: float = 3.0
+    expert_hold_width_margin_m: float = 0.006  # closed on the cap: width below its width + this
+    expert_release_width_margin_m: float = 0.015  # open: width above the cap's width + this
+
 
 BOTTLE_BODY = "bottle"
 TARGET_MARK_BODY = "cap_target_mark"
@@ -27,7 +68,7 @@ CAP_ARMATURE_KG_M2 = 1e-4  # numerical stability of the light cap
 TURN, REGRIP = "turn", "regrip"
 
 
-@TASKS.register("cap_tightening")
+@TASKS.register("cap_tightening", config=CapTighteningConfig)
 class CapTightening(Task):
     """The bottle stands at a random xy; the cap starts at a random angle and must reach a
     random target angle (positive = clockwise from above, i.e. tightening). Success: the cap

@@ -4,18 +4,53 @@ slots of a power socket lying on the table at a randomised pose."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from userl.config.schema import ChargerConfig
 from userl.core.registry import TASKS
 from userl.core.specs import RobotState, WorkspaceBox
 from userl.geometry import make_pose, quat_to_mat, yaw_rotation
 from userl.hardware.base import SceneFragment
 from userl.hardware.sim.mjcf import ROBOT_CONTACT, SCENE_CONTACT, TABLE_TOP_Z_M, fmt
-from userl.tasks.base import Task, TaskReset
+from userl.tasks.base import Task, TaskConfig, TaskReset
 from userl.tasks.motion import GRIPPER_CLOSE, move_action, tcp_yaw, tool_down, wrap_angle
 from userl.tasks.workspace import Workspace
+
+
+@dataclass
+class ChargerConfig(TaskConfig):
+    """Charger plugging: a two-prong charger held in the gripper goes into a power socket on
+    the table; tighter clearance than the peg, and the prongs' yaw must match the slots'."""
+
+    instruction: str = "Plug the charger into the socket."
+    socket_nominal_xy_m: list[float] = field(default_factory=lambda: [0.55, 0.0])
+    socket_xy_range_m: float = 0.05  # socket randomised uniformly within +- this, per axis
+    socket_yaw_range_deg: float = 30.0
+    tcp_reset_xy_range_m: float = 0.04  # TCP reset randomised within +- this around the socket
+    tcp_reset_height_above_socket_m: float = 0.07
+    tcp_reset_height_range_m: float = 0.02
+    tcp_reset_yaw_range_deg: float = 20.0  # the prongs start this far off the slots' yaw
+    prong_half_thickness_m: float = 0.0015  # flat blades: half thickness (TCP x) ...
+    prong_half_width_m: float = 0.005  # ... and half width (TCP y)
+    prong_length_m: float = 0.02  # also the depth of the slots
+    prong_spacing_m: float = 0.02  # centre to centre, along the TCP x axis
+    slot_clearance_m: float = 0.0012  # gap between a blade and its slot, per side
+    charger_half_size_m: list[float] = field(default_factory=lambda: [0.022, 0.012, 0.015])
+    socket_half_size_m: list[float] = field(default_factory=lambda: [0.04, 0.03])
+    plug_tip_below_tcp_m: float = 0.045  # the prong tips lie this far along the tool axis
+    success_threshold_m: float = 0.004  # prong tips within this of fully inserted
+    workspace_xy_margin_m: float = 0.05  # safety box: +- this around the socket, per axis
+    workspace_z_above_socket_m: float = 0.1
+    workspace_yaw_range_deg: float = 30.0  # about the socket's yaw
+    workspace_tilt_range_deg: float = 10.0
+    gripper_locked: bool = True  # the fingers stay closed on the charger
+    obs_angle_scale_rad: float = 0.2  # the yaw error is given in this unit
+    expert_align_tolerance_m: float = 0.0008  # descends once the xy error is below this ...
+    expert_yaw_tolerance_deg: float = 1.5  # ... and the yaw error below this
+    expert_hover_height_m: float = 0.008  # prong tips this far above the socket while aligning
+    expert_gain: float = 0.8
+
 
 SOCKET_BODY = "socket"
 CHARGER_MASS_KG = 0.08
@@ -26,7 +61,7 @@ def _box(pos: list[float], half: list[float], rgba: str, contact: str) -> str:
     return f'<geom type="box" pos="{fmt(pos)}" size="{fmt(half)}" rgba="{rgba}" {contact}/>'
 
 
-@TASKS.register("charger")
+@TASKS.register("charger", config=ChargerConfig)
 class Charger(Task):
     """The socket's slots are at a random xy and yaw; the TCP starts above them, turned off
     their yaw. The plug is symmetric under a half turn. Success: the prong tips within

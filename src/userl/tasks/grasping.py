@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from userl.config.schema import GraspTaskConfig
 from userl.core.specs import WorkspaceBox
 from userl.geometry import make_pose, quat_to_mat
 from userl.hardware.sim.mjcf import TABLE_TOP_Z_M
+from userl.tasks.base import TaskConfig
 from userl.tasks.motion import (
     GRIPPER_CLOSE,
     GRIPPER_OPEN,
@@ -23,6 +23,32 @@ from userl.tasks.motion import (
 )
 from userl.tasks.objects import ObjectShape
 from userl.tasks.workspace import Workspace
+
+
+@dataclass
+class GraspTaskConfig(TaskConfig):
+    """Fields of tasks whose scripted expert picks free objects with the two-finger gripper."""
+
+    tcp_reset_height_m: float = 0.2  # TCP reset height above the table
+    tcp_reset_xy_range_m: float = 0.03  # TCP reset randomised within +- this around nominal
+    tcp_reset_yaw_range_deg: float = 15.0
+    workspace_z_min_m: float = 0.005  # safety box: TCP height above the table
+    workspace_z_max_m: float = 0.3
+    workspace_yaw_range_deg: float = 95.0  # about the tool-down orientation at yaw 0
+    workspace_tilt_range_deg: float = 10.0
+    rest_speed_m_per_s: float = 0.05  # an object counts as at rest below this speed
+    release_width_margin_m: float = 0.012  # released: gripper wider than the object by this
+    obs_angle_scale_rad: float = 1.0  # angles in the task state are given in this unit
+    expert_gain: float = 0.8  # share of the remaining error the expert corrects per step
+    expert_hover_above_object_m: float = 0.03  # fingertips this far above an object's top
+    expert_align_tolerance_m: float = 0.004  # xy error below which the expert descends
+    expert_descend_tolerance_m: float = 0.012  # xy error tolerated once low
+    expert_yaw_tolerance_deg: float = 5.0
+    expert_grasp_height_tolerance_m: float = 0.006  # closes when this near the grasp height
+    expert_hold_tolerance_m: float = 0.025  # an object this near the TCP is between the fingers
+    expert_hold_width_margin_m: float = 0.006  # closed on it: width below its width + this
+    expert_release_above_floor_m: float = 0.015  # opens with the object this far above a floor
+
 
 FINGERTIP_BELOW_TCP_M = 0.005  # the finger pads end this far below the TCP
 TRAVEL_DISTANCE_M = 0.05  # farther than this from its goal in xy, the expert travels high

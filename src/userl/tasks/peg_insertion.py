@@ -3,17 +3,47 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from userl.config.schema import PegInsertionConfig
 from userl.core.registry import TASKS
 from userl.core.specs import RobotState, WorkspaceBox
 from userl.geometry import make_pose, mat_to_rotvec, quat_to_mat, yaw_rotation
 from userl.hardware.base import SceneFragment
 from userl.hardware.sim.mjcf import ROBOT_CONTACT, SCENE_CONTACT, TABLE_TOP_Z_M
-from userl.tasks.base import Task, TaskReset
+from userl.tasks.base import Task, TaskConfig, TaskReset
 from userl.tasks.workspace import Workspace
+
+
+@dataclass
+class PegInsertionConfig(TaskConfig):
+    """Peg insertion: a peg held in the gripper goes into a hole on a randomised board."""
+
+    instruction: str = "Insert the peg into the hole."
+    hole_nominal_xy_m: list[float] = field(default_factory=lambda: [0.55, 0.0])
+    hole_xy_range_m: float = 0.05  # hole randomised uniformly within +- this, per axis
+    hole_yaw_range_deg: float = 30.0  # hole yaw randomised within +- this
+    tcp_reset_xy_range_m: float = 0.05  # TCP reset randomised within +- this around the hole
+    tcp_reset_height_above_hole_m: float = 0.08
+    tcp_reset_height_range_m: float = 0.02
+    tcp_reset_yaw_range_deg: float = 30.0
+    peg_radius_m: float = 0.012
+    peg_length_m: float = 0.06
+    hole_clearance_m: float = 0.003  # radial gap between peg and hole walls
+    hole_depth_m: float = 0.03
+    success_threshold_m: float = 0.01  # peg tip within this of the fully inserted tip
+    workspace_xy_margin_m: float = 0.05  # safety box: +- this around the hole, per axis
+    workspace_z_above_hole_m: float = 0.10  # safety box top above the board's surface
+    workspace_yaw_range_deg: float = 30.0
+    workspace_tilt_range_deg: float = 10.0  # safety: roll/pitch within +- this of the reset
+    peg_tip_below_tcp_m: float = 0.045  # the held peg's tip lies this far along the tool axis
+    board_half_size_m: float = 0.08  # the square board's half side
+    gripper_locked: bool = True  # the gripper stays closed on the peg; its action is ignored
+    expert_align_tolerance_m: float = 0.0015  # expert descends once the xy error is below this
+    expert_hover_height_m: float = 0.01  # expert keeps the peg tip this far above the board
+    expert_gain: float = 0.8  # share of the remaining error the expert corrects per step
+
 
 BOARD_BODY = "hole_board"
 TOOL_DOWN = np.diag([1.0, -1.0, -1.0])  # TCP orientation with the tool axis pointing down
@@ -21,7 +51,7 @@ PEG_MASS_KG = 0.05
 INSIDE_HOLE_MARGIN_M = 0.002  # the expert counts the tip as inside below surface - this
 
 
-@TASKS.register("peg_insertion")
+@TASKS.register("peg_insertion", config=PegInsertionConfig)
 class PegInsertion(Task):
     """The board's hole is at a random xy and yaw; the TCP starts above it. Success: the peg
     tip within `success_threshold_m` of the tip's fully inserted position (hole bottom)."""

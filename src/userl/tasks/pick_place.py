@@ -4,10 +4,10 @@ can) and put it into an open container."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from userl.config.schema import PickPlaceConfig
 from userl.core.registry import TASKS
 from userl.core.specs import RobotState
 from userl.geometry import make_pose, quat_to_mat, yaw_rotation
@@ -15,6 +15,7 @@ from userl.hardware.base import SceneFragment
 from userl.hardware.sim.mjcf import TABLE_TOP_Z_M
 from userl.tasks.base import Task, TaskReset
 from userl.tasks.grasping import (
+    GraspTaskConfig,
     PickPlaceGoal,
     grasp_workspace,
     grasp_yaw_error,
@@ -32,6 +33,27 @@ from userl.tasks.objects import (
 )
 from userl.tasks.workspace import Workspace
 
+
+@dataclass
+class PickPlaceConfig(GraspTaskConfig):
+    """Pick and place: a randomly chosen, randomly placed object goes into a container."""
+
+    episode_steps: int = 200
+    instruction: str = "Pick up the object and put it in the container."
+    objects: list[str] = field(default_factory=lambda: ["duck", "block", "can"])
+    object_x_range_m: list[float] = field(default_factory=lambda: [0.45, 0.6])
+    object_y_range_m: list[float] = field(default_factory=lambda: [0.0, 0.15])
+    object_yaw_range_deg: float = 90.0  # object yaw randomised within +- this
+    container_x_range_m: list[float] = field(default_factory=lambda: [0.45, 0.6])
+    container_y_range_m: list[float] = field(default_factory=lambda: [-0.2, -0.12])
+    container_yaw_range_deg: float = 20.0
+    container_inner_half_size_m: float = 0.065
+    container_wall_height_m: float = 0.05
+    container_wall_thickness_m: float = 0.006
+    tcp_reset_nominal_xy_m: list[float] = field(default_factory=lambda: [0.5, 0.0])
+    expert_carry_height_m: float = 0.13  # TCP height while carrying
+
+
 CONTAINER_BODY = "container"
 PARK_SPACING_M = 0.15  # unused objects wait this far apart on the hidden shelf
 WORKSPACE_MARGIN_M = 0.08  # the safety box extends this far beyond objects and container
@@ -41,7 +63,7 @@ def object_body(name: str) -> str:
     return f"object_{name}"
 
 
-@TASKS.register("pick_place")
+@TASKS.register("pick_place", config=PickPlaceConfig)
 class PickPlace(Task):
     """One object of `objects` is placed at a random pose, the others wait out of sight.
     Success: the object at rest inside the container (below its rim) and the gripper open."""

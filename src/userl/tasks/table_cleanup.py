@@ -4,10 +4,10 @@ box's hinged lid, which starts open, is closed."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from userl.config.schema import TableCleanupConfig
 from userl.core.registry import TASKS
 from userl.core.specs import RobotState
 from userl.geometry import make_pose, quat_to_mat, yaw_rotation
@@ -15,6 +15,7 @@ from userl.hardware.base import SceneFragment
 from userl.hardware.sim.mjcf import OBJECT_CONTACT, TABLE_TOP_Z_M, fmt
 from userl.tasks.base import Task, TaskReset
 from userl.tasks.grasping import (
+    GraspTaskConfig,
     PickPlaceGoal,
     grasp_workspace,
     grasp_yaw_error,
@@ -25,6 +26,41 @@ from userl.tasks.grasping import (
 from userl.tasks.motion import GRIPPER_OPEN, move_action, tcp_yaw
 from userl.tasks.objects import SHAPES, inside_box, object_xml, open_box_geoms, resting_pose
 from userl.tasks.workspace import Workspace
+
+
+@dataclass
+class TableCleanupConfig(GraspTaskConfig):
+    """Table clean-up: every object on the table goes into a box, then the box's hinged lid
+    is closed."""
+
+    episode_steps: int = 400
+    action_scale_m: float = 0.03  # a wider scene: faster moves
+    workspace_yaw_range_deg: float = 110.0  # room to turn the hand along the lid's hinge
+    instruction: str = "Put all the objects into the box, then close its lid."
+    objects: list[str] = field(default_factory=lambda: ["duck", "block", "can"])
+    object_x_range_m: list[float] = field(default_factory=lambda: [0.42, 0.62])
+    object_y_range_m: list[float] = field(default_factory=lambda: [0.03, 0.21])
+    object_min_spacing_m: float = 0.085  # objects are placed at least this far apart
+    object_yaw_range_deg: float = 90.0
+    box_x_range_m: list[float] = field(default_factory=lambda: [0.48, 0.56])
+    box_y_range_m: list[float] = field(default_factory=lambda: [-0.21, -0.18])
+    box_yaw_range_deg: float = 10.0
+    box_inner_half_size_m: list[float] = field(default_factory=lambda: [0.14, 0.065])
+    box_wall_height_m: float = 0.08
+    box_wall_thickness_m: float = 0.006
+    slot_spacing_m: float = 0.08  # objects are put down this far apart along the box's x
+    lid_thickness_m: float = 0.006
+    lid_mass_kg: float = 0.15
+    lid_damping_nm_s_per_rad: float = 0.02
+    lid_open_angle_deg: float = 100.0  # the lid starts open, resting on its stop
+    lid_closed_tolerance_deg: float = 5.0  # closed: within this of shut
+    tcp_reset_nominal_xy_m: list[float] = field(default_factory=lambda: [0.5, 0.0])
+    workspace_y_margin_m: float = 0.16  # the safety box reaches this far beyond the box (y)
+    expert_carry_height_m: float = 0.14  # TCP height while carrying
+    expert_lid_push_fraction: float = 0.85  # pushes the lid this far from the hinge
+    expert_lid_lead_deg: float = 15.0  # aims this far ahead of the lid's angle
+    expert_lid_clearance_m: float = 0.04  # approaches the lid's outer face from this far
+
 
 BOX_BODY = "cleanup_box"
 LID_JOINT = "lid"
@@ -39,7 +75,7 @@ def object_body(index: int) -> str:
     return f"clutter_{index}"
 
 
-@TASKS.register("table_cleanup")
+@TASKS.register("table_cleanup", config=TableCleanupConfig)
 class TableCleanup(Task):
     """Objects at random non-overlapping poses; the box at a random pose with its lid open.
     Success: every object inside the box (below the rim) and the lid shut."""

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from userl.config.schema import RobotConfig
 from userl.core.registry import CAMERAS
 from userl.hardware.base import Robot
 from userl.hardware.cameras.threaded import ThreadedCamera, device_setting
 from userl.hardware.vendor import HardwareUnavailable, first_line, import_vendor
+
+if TYPE_CHECKING:
+    from userl.hardware.robot_config import RobotConfig
 
 
 def realsense_module() -> ModuleType:

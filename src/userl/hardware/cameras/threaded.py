@@ -6,12 +6,30 @@ from __future__ import annotations
 import os
 import threading
 from abc import abstractmethod
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from userl.config.schema import CameraDevicesConfig
 from userl.hardware.base import Camera
 from userl.hardware.vendor import HardwareUnavailable
+
+
+@dataclass
+class CameraDevicesConfig:
+    """Real cameras: which device is which view, capture size, and the crop to the policy's."""
+
+    serials: dict[str, str] = field(default_factory=dict)  # view -> RealSense serial number
+    uvc_devices: dict[str, str] = field(default_factory=dict)  # view -> OpenCV index or path
+    serial_env_prefix: str = "USERL_CAMERA_SERIAL_"  # + VIEW (upper case): serial on the node
+    device_env_prefix: str = "USERL_CAMERA_DEVICE_"  # + VIEW (upper case): UVC device on the node
+    capture_width_px: int = 640
+    capture_height_px: int = 480
+    capture_fps: int = 30
+    crops: dict[str, list[int]] = field(default_factory=dict)  # view -> [top, left, h, w] px;
+    # absent: the largest centred crop with the output's aspect ratio
+    first_frame_timeout_s: float = 5.0  # a camera that delivers nothing this long is an error
+    frame_wait_s: float = 1.0  # the capture thread waits this long for each frame
+
 
 
 def centred_crop(height: int, width: int, out_height: int, out_width: int) -> list[int]:

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from userl.config.schema import ArxR5Config
 from userl.core.registry import ROBOTS
 from userl.core.specs import RobotSpec, RobotState
 from userl.geometry import (
@@ -31,7 +31,33 @@ from userl.geometry import (
     quat_to_mat,
 )
 from userl.hardware.base import Robot, SceneFragment
+from userl.hardware.robot_config import RobotConfig
 from userl.hardware.vendor import HardwareUnavailable, Pacer, first_line, import_vendor, setting
+
+
+@dataclass
+class ArxR5Config(RobotConfig):
+    """An ARX R5 (6-DoF) through arx-r5-sdk (`hardware/robots/arx_r5.py`)."""
+
+    camera_driver: str = "realsense"
+    can_port: str = ""  # CAN interface; empty: the variable named by can_port_env_var on the node
+    can_port_env_var: str = "USERL_ARX_CAN_PORT"
+    arm_type: int = 1  # the SDK's arm type: 1 = R5
+    sdk_dt_s: float = 0.05  # the SDK's control time step
+    gripper_max_width_m: float = 0.08
+    gripper_command_closed: float = 0.0  # the SDK's catch position when closed ...
+    gripper_command_open: float = 5.0  # ... and fully open
+    min_reach_m: float = 0.1  # reachable shell: TCP distance from the base origin
+    max_reach_m: float = 0.55
+    max_tilt_deg: float = 30.0  # roll/pitch kept within +- this of the reset orientation
+    max_yaw_deg: float = 90.0  # yaw kept within +- this of the reset orientation
+    home_joints_rad: list[float] = field(default_factory=lambda: [0.0] * 6)
+    joint_reset_every_episodes: int = 10  # joints home before every Nth reset (0: never)
+    reset_tolerance_m: float = 0.005  # a reset is done once the TCP is this near the target
+    reset_joint_tolerance_rad: float = 0.02  # a joint reset is done once every joint is this near
+    reset_timeout_s: float = 5.0  # ... or after this long
+    reset_poll_s: float = 0.05
+
 
 ARX_R5_DOF = 6
 
@@ -60,7 +86,7 @@ class R5Projection:
                                                                                limits)))
 
 
-@ROBOTS.register("arx_r5")
+@ROBOTS.register("arx_r5", config=ArxR5Config)
 class ArxR5Robot(Robot):
     """The arm on CAN interface `robot.can_port` (or `$USERL_ARX_CAN_PORT`)."""
 

@@ -13,17 +13,50 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-from userl.config.schema import FrankaConfig
 from userl.core.registry import ROBOTS, Registry
 from userl.core.specs import RobotSpec, RobotState
 from userl.geometry import make_pose, quat_to_mat, yaw_rotation
 from userl.hardware.base import Robot, SceneFragment
+from userl.hardware.robot_config import RobotConfig
 from userl.hardware.vendor import HardwareUnavailable, Pacer, first_line, import_vendor, setting
+
+PANDA_HOME_JOINTS_RAD = [0.0, -0.7853981633974483, 0.0, -2.356194490192345, 0.0,
+                         1.5707963267948966, 0.7853981633974483]
+
+
+@dataclass
+class FrankaConfig(RobotConfig):
+    """A Franka Panda / FR3 through franky-control (`hardware/robots/franka.py`)."""
+
+    camera_driver: str = "realsense"
+    ip: str = ""  # FCI address; empty: the variable named by ip_env_var on the robot node
+    ip_env_var: str = "USERL_FRANKA_IP"
+    motion: str = "impedance"  # impedance (Cartesian impedance) | waypoint (Cartesian motion)
+    translational_stiffness_n_per_m: float = 2000.0
+    rotational_stiffness_nm_per_rad: float = 150.0
+    impedance_target_lifetime_s: float = 1.0  # an impedance target is held this long unless renewed
+    dynamics_fraction: float = 0.1  # share of the robot's velocity/acceleration/jerk limits
+    collision_force_threshold_n: float = 30.0
+    collision_torque_threshold_nm: float = 20.0
+    max_error_recoveries: int = 3  # consecutive automatic recoveries before giving up
+    gripper_max_width_m: float = 0.08
+    gripper_speed_m_per_s: float = 0.1
+    gripper_force_n: float = 20.0  # grasping force when closing on an object
+    gripper_grasp_below_fraction: float = 0.5  # openings below this grasp with force
+    gripper_epsilon_outer_m: float = 0.08  # a grasp succeeds with an object up to this narrower
+    gripper_deadband_fraction: float = 0.05  # smaller opening changes are not sent
+    home_joints_rad: list[float] = field(default_factory=lambda: list(PANDA_HOME_JOINTS_RAD))
+    joint_reset_every_episodes: int = 10  # joints home before every Nth reset (0: never)
+    reset_xy_noise_m: float = 0.0  # reset pose shifted within +- this per axis (on the task's)
+    reset_yaw_noise_deg: float = 0.0
+    reset_seed: int = 0
+
 
 FRANKA_DOF = 7
 
@@ -63,7 +96,7 @@ def from_affine(affine: Any) -> np.ndarray:
                            quat if quat[0] >= 0 else -quat])
 
 
-@ROBOTS.register("franka")
+@ROBOTS.register("franka", config=FrankaConfig)
 class FrankaRobot(Robot):
     """The arm and its gripper at the FCI address `robot.ip` (or `$USERL_FRANKA_IP`)."""
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import mujoco
 import numpy as np
 
-from userl.config.schema import RobotConfig
 from userl.core.registry import CAMERAS
 from userl.hardware.base import Camera, Robot
+
+if TYPE_CHECKING:
+    from userl.hardware.robot_config import RobotConfig
 
 
 class RendererPool:

@@ -7,7 +7,7 @@ import math
 import mujoco
 import numpy as np
 
-from userl.config.schema import SimFrankaConfig
+from userl.hardware.sim.config import SimFrankaConfig
 
 
 class ImpedanceController:

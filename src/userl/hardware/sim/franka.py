@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from userl.config.schema import SimFrankaConfig
 from userl.core.registry import ROBOTS
 from userl.core.specs import RobotSpec, RobotState
 from userl.hardware.base import Robot, SceneFragment
 from userl.hardware.pacing import Pacer
+from userl.hardware.sim.config import SimFrankaConfig
 from userl.hardware.sim.panda import PANDA_GRIPPER_MAX_WIDTH_M
 from userl.hardware.sim.world import ARM_DOFS, SimWorld
 
 
-@ROBOTS.register("sim_franka")
+@ROBOTS.register("sim_franka", config=SimFrankaConfig)
 class SimFranka(Robot):
     """MuJoCo Panda. `tick()` advances physics by one control period; with `realtime=true`
     it then waits for the period's wall-clock deadline (deadlines advance by the period, so

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from userl.config.schema import SimFrankaConfig
 from userl.geometry import mat_to_quat, rot_x_mat, yaw_rotation
 from userl.hardware.base import SceneFragment
+from userl.hardware.sim.config import SimFrankaConfig
 from userl.hardware.sim.panda import (
     PANDA_FINGER_MASS_KG,
     PANDA_FLANGE_D_M,

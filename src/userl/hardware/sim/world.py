@@ -5,9 +5,9 @@ from __future__ import annotations
 import mujoco
 import numpy as np
 
-from userl.config.schema import SimFrankaConfig
 from userl.geometry import mat_to_rotvec, quat_to_mat
 from userl.hardware.base import SceneFragment
+from userl.hardware.sim.config import SimFrankaConfig
 from userl.hardware.sim.controller import ImpedanceController
 from userl.hardware.sim.mjcf import build_world_xml
 from userl.hardware.sim.panda import PANDA_GRIPPER_MAX_WIDTH_M, PANDA_HOME_Q, PANDA_JOINTS

@@ -7,7 +7,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from userl.core.registry import ComponentConfig
 from userl.core.specs import ACTION_DIM
+
+
+@dataclass
+class TeleopConfig(ComponentConfig):
+    """Who may take over from the policy during training; `none`: nobody."""
+
+    hold_after_input_s: float = 0.5  # the human keeps control this long after the last input
+    budget_steps: int = 0  # intervened steps allowed over the whole run; 0: no limit
+
 
 LABELS = ("success", "failure", "start", "stop", "hold", "release")
 """Events a device may report: episode marks, start/stop, emergency hold and its release."""

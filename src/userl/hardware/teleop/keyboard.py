@@ -10,12 +10,27 @@ import select
 import termios
 import tty
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import Any
 
-from userl.config.schema import KeyboardConfig
 from userl.core.registry import TELEOPS, Registry
-from userl.hardware.teleop.base import Teleop, TeleopCommand
+from userl.hardware.teleop.base import Teleop, TeleopCommand, TeleopConfig
 from userl.hardware.vendor import HardwareUnavailable, first_line, import_vendor
+
+
+@dataclass
+class KeyboardConfig(TeleopConfig):
+    """Keyboard labels and an emergency hold, without X (`hardware/teleop/keyboard.py`)."""
+
+    backend: str = "terminal"  # terminal (raw tty) | evdev (a /dev/input keyboard, no terminal)
+    device_path: str = ""  # terminal: empty = /dev/tty; evdev: empty = the first keyboard found
+    key_success: str = "s"
+    key_failure: str = "f"
+    key_start: str = "g"
+    key_stop: str = "p"
+    key_hold: str = " "  # emergency hold: latches the robot's hold
+    key_release: str = "r"  # clears the hold latch
+
 
 KEY_READERS: Registry = Registry("keyboard backend")
 DEFAULT_TTY = "/dev/tty"
@@ -100,7 +115,7 @@ class EvdevKeys(KeyReader):
         self.device.close()
 
 
-@TELEOPS.register("keyboard")
+@TELEOPS.register("keyboard", config=KeyboardConfig)
 class KeyboardTeleop(Teleop):
     """Labels only: the action stays zero and the device never counts as active."""
 

@@ -3,15 +3,32 @@ motion of the action, two buttons close and open the gripper."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from userl.config.schema import SpaceMouseConfig
 from userl.core.registry import TELEOPS
 from userl.core.specs import ACTION_DIM
-from userl.hardware.teleop.base import Teleop, TeleopCommand
+from userl.hardware.teleop.base import Teleop, TeleopCommand, TeleopConfig
 from userl.hardware.vendor import HardwareUnavailable, import_vendor
+
+
+@dataclass
+class SpaceMouseConfig(TeleopConfig):
+    """A 3Dconnexion SpaceMouse through pyspacemouse (`hardware/teleop/spacemouse.py`)."""
+
+    device: str = ""  # pyspacemouse device name; empty: the first one found
+    dead_zone_fraction: float = 0.05  # axis deflections below this share of full scale read 0
+    translation_scale: float = 1.0  # action per full deflection, translation axes
+    rotation_scale: float = 1.0  # action per full deflection, rotation axes
+    active_threshold: float = 0.001  # |action| above this counts as human input
+    axis_map: list[int] = field(default_factory=lambda: [1, 0, 2, 4, 3, 5])  # device axis
+    # (x y z roll pitch yaw) feeding each base-frame action axis (dx dy dz drx dry drz) ...
+    axis_signs: list[float] = field(default_factory=lambda: [-1.0, 1.0, 1.0, -1.0, 1.0, 1.0])
+    close_button: int = 0  # button index that closes the gripper
+    open_button: int = 1  # button index that opens it
+
 
 AXES = ("x", "y", "z", "roll", "pitch", "yaw")
 GRIPPER_CLOSED, GRIPPER_OPEN = 1.0, -1.0  # the action's gripper convention
@@ -29,7 +46,7 @@ def shape_axes(raw: np.ndarray, config: SpaceMouseConfig) -> np.ndarray:
     return np.clip(shaped, -1.0, 1.0)
 
 
-@TELEOPS.register("spacemouse")
+@TELEOPS.register("spacemouse", config=SpaceMouseConfig)
 class SpaceMouseTeleop(Teleop):
     """The gripper value holds the last button pressed (closed or open) between presses."""
 

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections import deque
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 import torch
 
+from userl.core.errors import ConfigError
 from userl.core.registry import Registry
-from userl.core.types import Observation
+from userl.core.types import Decision, Observation
+from userl.policies import build_policy
 from userl.policies.base import Policy
-from userl.runtime.intervention import Decision
 
 ACTION_SOURCES: Registry = Registry("action source")
+"""`userl eval policy=NAME`: name -> `(config, env, run_dir) -> ActionSource`."""
 
 
 class ActionSource(Protocol):
@@ -25,7 +28,6 @@ class ActionSource(Protocol):
     def reset(self) -> None: ...
 
 
-@ACTION_SOURCES.register("expert")
 class ExpertSource:
     """The task's scripted expert, acting through the same 7-D action as a person would."""
 
@@ -42,7 +44,6 @@ class ExpertSource:
         pass
 
 
-@ACTION_SOURCES.register("policy")
 class PolicySource:
     """A local copy of the policy that executes its action chunks step by step."""
 
@@ -72,6 +73,27 @@ class PolicySource:
         return Decision(action, action, self.version)
 
 
+@ACTION_SOURCES.register("expert")
+def expert_source(config: Any, env: Any, run_dir: Path | None) -> ExpertSource:
+    """The task's scripted expert."""
+    return ExpertSource(env)
+
+
+@ACTION_SOURCES.register("policy")
+def run_policy_source(config: Any, env: Any, run_dir: Path | None) -> PolicySource:
+    """A trained run's policy, from its latest checkpoint."""
+    if run_dir is None:
+        raise ConfigError("evaluating a policy needs run=runs/<name>; or use policy=expert")
+    checkpoint = run_dir / "checkpoints" / "latest.pt"
+    if not checkpoint.is_file():
+        raise ConfigError(f"no checkpoint at {checkpoint}; train first or pass another run=")
+    policy = build_policy(config.policy, env.observation_spec, env.action_space.shape[0])
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    source = PolicySource(policy, deterministic=config.eval.deterministic)
+    source.load_weights(int(state.get("weight_version", 0)), state["policy"])
+    return source
+
+
 class HumanSource:
     """A person demonstrating through a device: every step's action is theirs."""
 
@@ -89,9 +111,11 @@ class HumanSource:
 
 
 def demonstrator(env: Any, config: Any) -> ActionSource:
-    """Who records demonstrations: the scripted expert, or a person with `config.teleop`."""
-    from userl.runtime.intervention import OPERATORS
+    """Who records demonstrations: a person with the device `config.teleop` names, or the
+    scripted expert (no operator, or a simulated one)."""
+    from userl.rollout.intervention import build_operator
 
-    if config.teleop.name in ("none", "expert"):
+    operator = build_operator(env, config.teleop, config.run.seed)
+    if operator is None or operator.simulated:
         return ExpertSource(env)
-    return HumanSource(OPERATORS.get(config.teleop.name)(env, config.teleop, config.run.seed))
+    return HumanSource(operator)

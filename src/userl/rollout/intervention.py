@@ -15,26 +15,31 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from userl.config.schema import ExpertOperatorConfig, TeleopConfig
-from userl.core.registry import Registry
-from userl.core.types import Observation
-
-OPERATORS: Registry = Registry("operator")
-TAKEOVER_RULES: Registry = Registry("takeover rule")
+from userl.core.registry import TELEOPS, Registry
+from userl.core.types import Decision, Observation
+from userl.hardware.teleop.base import Teleop, TeleopConfig
 
 
 @dataclass
-class Decision:
-    """What happens at one step: the executed action, and what the policy proposed."""
+class ExpertOperatorConfig(TeleopConfig):
+    """A simulated operator: the task's scripted expert takes over by a rule, within a budget."""
 
-    action: np.ndarray
-    policy_action: np.ndarray
-    version: int
-    intervened: bool = False
+    takeover_rule: str = "no_progress"  # no_progress | per_episode (registered rules)
+    no_progress_steps: int = 15  # no_progress: take over after this many steps without progress
+    progress_threshold_m: float = 0.005  # a step counts as progress if the target gets closer
+    per_episode_probability: float = 0.5  # per_episode: chance of one takeover per episode
+    takeover_steps: int = 10  # the operator keeps driving this many steps once it takes over
+    max_takeovers_per_episode: int = 2
+
+
+TAKEOVER_RULES: Registry = Registry("takeover rule")
 
 
 class Operator(Protocol):
-    """A person (or a stand-in) with an input device: `(action, active)` each step."""
+    """A person (or a stand-in) with an input device: `(action, active)` each step.
+    `simulated`: a stand-in, whose demonstrations are the scripted expert's."""
+
+    simulated: bool
 
     def read(self, observation: Observation) -> tuple[np.ndarray, bool]: ...
 
@@ -91,9 +96,11 @@ def per_episode(operator: ScriptedOperator) -> bool:
     return operator.step == operator.planned_takeover_step
 
 
-@OPERATORS.register("expert")
+@TELEOPS.register("expert", config=ExpertOperatorConfig)
 class ScriptedOperator:
     """The task's scripted expert as the operator, acting through the same 7-D action."""
+
+    simulated = True
 
     def __init__(self, env: Any, config: ExpertOperatorConfig, seed: int) -> None:
         self.env = env
@@ -140,13 +147,11 @@ class DeviceOperator:
     the env's reset frame; `hold` / `release` key events latch and clear the robot's hold."""
 
     EVENT_ACTIONS = {"hold": "latch_hold", "release": "clear_hold"}
+    simulated = False
 
-    def __init__(self, env: Any, config: TeleopConfig, seed: int) -> None:
-        import userl.hardware.teleop  # noqa: F401  (registers the devices)
-        from userl.core.registry import TELEOPS
-
+    def __init__(self, env: Any, device: Teleop) -> None:
         self.env = env
-        self.device = TELEOPS.get(config.name)(config)
+        self.device = device
 
     def reset(self) -> None:
         pass
@@ -171,16 +176,26 @@ def base_to_reset_frame(action: np.ndarray, reset_frame: np.ndarray) -> np.ndarr
     return converted
 
 
-for _device in ("spacemouse", "keyboard"):
-    OPERATORS.register(_device)(DeviceOperator)
+@TELEOPS.register("none", config=TeleopConfig)
+def no_operator(env: Any, config: TeleopConfig, seed: int) -> None:
+    """`teleop=none`: nobody takes over."""
+    return None
+
+
+def build_operator(env: Any, config: TeleopConfig, seed: int) -> Operator | None:
+    """The operator `config.name` registers: a stand-in from this module, or a person behind
+    a registered device (`hardware/teleop`); None for `teleop=none`."""
+    factory = TELEOPS.get(config.name)
+    if isinstance(factory, type) and issubclass(factory, Teleop):
+        return DeviceOperator(env, factory(config))
+    return factory(env, config, seed)
 
 
 def with_interventions(policy_source: Any, env: Any, config: TeleopConfig,
                        control_hz: float, seed: int) -> Any:
     """The policy source alone (`teleop=none`), or wrapped with the configured operator."""
-    if config.name == "none":
+    operator = build_operator(env, config, seed)
+    if operator is None:
         return policy_source
-    operator = OPERATORS.get(config.name)(env, config, seed)
     hold_steps = int(round(config.hold_after_input_s * control_hz))
-    budget = getattr(config, "budget_steps", 0)
-    return InterventionSource(policy_source, operator, hold_steps, budget)
+    return InterventionSource(policy_source, operator, hold_steps, config.budget_steps)

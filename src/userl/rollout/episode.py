@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 
 from userl.core.types import Episode, EpisodeBuilder
-from userl.runtime.action_sources import ActionSource
+from userl.rollout.action_sources import ActionSource
 from userl.telemetry.timing import percentiles_ms
 
 StepHook = Callable[[], None]

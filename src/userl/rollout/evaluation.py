@@ -8,38 +8,21 @@ from typing import Any
 import numpy as np
 import torch
 
-from userl.config.loader import ConfigError
 from userl.config.schema import Config
 from userl.core.types import Episode
 from userl.envs.factory import make_env
-from userl.policies import build_policy
-from userl.runtime.action_sources import ExpertSource, PolicySource
-from userl.runtime.rollout import run_episode
-
-
-def policy_source_from_run(config: Config, run_dir: Path, env: Any) -> PolicySource:
-    checkpoint = run_dir / "checkpoints" / "latest.pt"
-    if not checkpoint.is_file():
-        raise ConfigError(f"no checkpoint at {checkpoint}; train first or pass another run=")
-    policy = build_policy(config.policy, env.observation_spec, env.action_space.shape[0])
-    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
-    source = PolicySource(policy, deterministic=config.eval.deterministic)
-    source.load_weights(int(state.get("weight_version", 0)), state["policy"])
-    return source
+from userl.rollout.action_sources import ACTION_SOURCES
+from userl.rollout.episode import run_episode
 
 
 def run_episodes(config: Config, source_name: str, episodes: int, run_dir: Path | None = None,
                  seed_base: int | None = None) -> list[Episode]:
-    """Run `episodes` episodes in this process with `expert` or a run's trained policy."""
+    """Run `episodes` episodes in this process with a registered action source (`expert`, or
+    `policy`: the trained policy of `run_dir`)."""
     torch.set_num_threads(config.run.torch_threads)
     env = make_env(config, robot_id="robot_0", seed=config.run.seed)
     try:
-        if source_name == "expert":
-            source: Any = ExpertSource(env)
-        else:
-            if run_dir is None:
-                raise ConfigError("evaluating a policy needs run=runs/<name>; or use policy=expert")
-            source = policy_source_from_run(config, run_dir, env)
+        source = ACTION_SOURCES.get(source_name)(config, env, run_dir)
         base = config.eval.seed_offset if seed_base is None else seed_base
         return [run_episode(env, source, "robot_0", seed=base + i) for i in range(episodes)]
     finally:

@@ -1,0 +1,22 @@
+"""What every robot driver is configured with: views, camera devices and the safety layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from userl.core.registry import ComponentConfig
+from userl.hardware.cameras.threaded import CameraDevicesConfig
+from userl.hardware.safety import SafetyConfig
+
+
+@dataclass
+class RobotConfig(ComponentConfig):
+    realtime: bool = False  # pace the control loop to wall-clock time
+    image_height_px: int = 128
+    image_width_px: int = 128
+    camera_names: list[str] = field(default_factory=lambda: ["front", "wrist"])
+    camera_driver: str = "sim"  # a registered camera driver (CAMERAS)
+    render_height_px: int = 240  # env.render() and episode videos: the front camera's frame
+    render_width_px: int = 320
+    safety: SafetyConfig = field(default_factory=SafetyConfig)
+    cameras: CameraDevicesConfig = field(default_factory=CameraDevicesConfig)
