@@ -5,7 +5,6 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.userl-installed
 # A CPU build of torch; a plain `pip install torch` would pull a multi-GB CUDA build.
 TORCH_SPEC ?= torch==2.13.0
-export MUJOCO_GL ?= egl
 export RAY_USAGE_STATS_ENABLED := 0
 PYTEST_ARGS ?=
 

@@ -9,10 +9,7 @@ so contacts and grasps are exercised as in training.
 from __future__ import annotations
 
 import dataclasses
-import os
 import time
-
-os.environ.setdefault("MUJOCO_GL", "egl")
 
 DEFAULT_STEPS = 400
 

@@ -12,8 +12,6 @@ from userl.core.registry import Registry, UnknownNameError
 from userl.hardware.vendor import HardwareUnavailable
 from userl.runtime.errors import RunFailed
 
-os.environ.setdefault("MUJOCO_GL", "egl")
-
 COMMANDS: Registry = Registry("command")
 USAGE = """usage: userl COMMAND [key=value ...]
   train [key=value ...]                         train (see README for keys)

@@ -1,12 +1,8 @@
 """The scripted expert solves peg insertion through the normalised action alone."""
 
-import os
+import pytest
 
-os.environ.setdefault("MUJOCO_GL", "egl")
-
-import pytest  # noqa: E402
-
-from tests.integration.test_tasks import expert_success_rate  # noqa: E402
+from tests.integration.test_tasks import expert_success_rate
 
 pytestmark = pytest.mark.integration
 

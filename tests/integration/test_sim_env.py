@@ -1,20 +1,16 @@
 """The simulated RobotEnv: gymnasium contract, safety, seeding and kinematics."""
 
-import os
-
-os.environ.setdefault("MUJOCO_GL", "egl")
-
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from gymnasium.utils.env_checker import check_env  # noqa: E402
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
 
 from userl.config.schema import Config
-from userl.envs.factory import make_env  # noqa: E402
-from userl.geometry import quat_to_mat  # noqa: E402
-from userl.hardware.base import SceneFragment  # noqa: E402
+from userl.envs.factory import make_env
+from userl.geometry import quat_to_mat
+from userl.hardware.base import SceneFragment
 from userl.hardware.sim.config import SimFrankaConfig
-from userl.hardware.sim.franka import SimFranka  # noqa: E402
-from userl.hardware.sim.panda import PANDA_HOME_Q, forward_kinematics  # noqa: E402
+from userl.hardware.sim.franka import SimFranka
+from userl.hardware.sim.panda import PANDA_HOME_Q, forward_kinematics
 
 pytestmark = pytest.mark.integration
 

@@ -1,22 +1,19 @@
 """Videos of episodes (collect, TensorBoard) and the simulation benchmark."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-os.environ.setdefault("MUJOCO_GL", "egl")
+import imageio.v3 as iio
+import numpy as np
+import pytest
 
-import imageio.v3 as iio  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from userl.config.loader import load_config  # noqa: E402
-from userl.envs.factory import make_env  # noqa: E402
-from userl.rollout.action_sources import ExpertSource  # noqa: E402
-from userl.rollout.episode import run_episode  # noqa: E402
-from userl.telemetry.tensorboard import MetricsWriter  # noqa: E402
+from userl.config.loader import load_config
+from userl.envs.factory import make_env
+from userl.rollout.action_sources import ExpertSource
+from userl.rollout.episode import run_episode
+from userl.telemetry.tensorboard import MetricsWriter
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]

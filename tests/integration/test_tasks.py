@@ -1,18 +1,14 @@
 """The simulated manipulation tasks: gymnasium contract, seeded resets, scripted experts."""
 
-import os
+import math
 
-os.environ.setdefault("MUJOCO_GL", "egl")
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
 
-import math  # noqa: E402
-
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from gymnasium.utils.env_checker import check_env  # noqa: E402
-
-from userl.config.loader import load_config  # noqa: E402
-from userl.core.registry import TASKS  # noqa: E402
-from userl.envs.factory import make_env  # noqa: E402
+from userl.config.loader import load_config
+from userl.core.registry import TASKS
+from userl.envs.factory import make_env
 
 pytestmark = pytest.mark.integration
 

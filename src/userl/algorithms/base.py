@@ -23,6 +23,11 @@ class AlgoConfig(ComponentConfig):
     # learner to keep at least this ratio; a real-time robot never waits (the lag is logged)
     warmup_env_steps: int = 0  # online transitions collected before the first update
     pretrain_updates: int = 0  # gradient steps on the demos alone before going online
+    demo_fraction: float = 0.0  # share of each batch drawn from the demo buffer
+    replay_capacity: int = 200_000  # transitions (online episodes)
+    demo_capacity: int = 50_000  # transitions (demos and human-corrected steps)
+    grad_clip_norm: float = 0.0  # 0 disables clipping
+    image_shift_pixels: int = 4  # DrQ: views padded (edge) by this and randomly cropped; 0 = off
 
 
 

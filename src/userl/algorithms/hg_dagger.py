@@ -34,9 +34,7 @@ class HGDAggerConfig(AlgoConfig):
     weight_decay: float = 0.0  # AdamW decoupled weight decay
     grad_clip_norm: float = 1.0  # 0 disables clipping
     demo_fraction: float = 1.0  # batches come only from the demo (aggregate) buffer
-    replay_capacity: int = 200_000  # transitions (the online replay; not trained on)
     demo_capacity: int = 200_000  # transitions
-    image_shift_pixels: int = 4  # DrQ random shift on views; 0 = off
 
 
 

@@ -48,13 +48,13 @@ class SACConfig(AlgoConfig):
     critic_layer_norm: bool = True
     backup_entropy: bool = False  # include the entropy term in the target backup
     critic_actor_ratio: int = 1  # critic updates per actor update
-    demo_fraction: float = 0.0  # share of each batch drawn from the demo buffer
-    replay_capacity: int = 200_000  # transitions
-    demo_capacity: int = 50_000  # transitions
-    grad_clip_norm: float = 0.0  # 0 disables clipping
     critic_activation: str = "tanh"  # critic hidden activation: tanh | relu | gelu | silu | elu
-    image_shift_pixels: int = 4  # DrQ: views padded (edge) by this and randomly cropped; 0 = off
 
+    def problem(self) -> str | None:
+        if not 1 <= self.critic_subset <= self.num_critics:
+            return (f"bad value for 'algo.critic_subset': {self.critic_subset} must be within "
+                    f"[1, algo.num_critics={self.num_critics}]")
+        return None
 
 
 @ALGORITHMS.register("sac", config=SACConfig)
@@ -62,11 +62,8 @@ class SAC(Algorithm):
     def __init__(self, cfg: Config, obs_spec: ObservationSpec, action_dim: int,
                  device: str = "cpu") -> None:
         algo: SACConfig = cfg.algo  # type: ignore[assignment]
-        if not 1 <= algo.critic_subset <= algo.num_critics:
-            raise ValueError(f"algo.critic_subset={algo.critic_subset} must be within "
-                             f"[1, algo.num_critics={algo.num_critics}]")
-        if algo.critic_actor_ratio < 1:
-            raise ValueError(f"algo.critic_actor_ratio={algo.critic_actor_ratio} must be >= 1")
+        if algo.problem():
+            raise ValueError(algo.problem())
         self.cfg = algo
         self.device = torch.device(device)
         self.target_entropy = (-action_dim / 2.0 if algo.target_entropy is None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from userl.algorithms.base import AlgoConfig
 from userl.core.registry import GROUPS, ComponentConfig, load_components
@@ -21,8 +22,8 @@ from userl.tasks.base import TaskConfig
 class PipelineConfig(ComponentConfig):
     """Fields of every pipeline mode (`runtime/pipelines.py` registers the modes)."""
 
-    weight_sync: str = "full"  # full | delta (only the tensors that changed travel)
-    inference: str = "local"  # local: a policy copy in each env worker | remote: one server
+    weight_sync: Literal["full", "delta"] = "full"  # delta: only the tensors that changed travel
+    inference: Literal["local", "remote"] = "local"  # a policy copy per env worker | one server
     inference_batch_window_ms: float = 2.0  # remote: requests this close share a forward pass
     inference_max_batch: int = 16  # remote: a full batch is answered at once
 
@@ -113,6 +114,6 @@ class Config:
     run: RunConfig = field(default_factory=RunConfig)
     demos: DemosConfig = field(default_factory=DemosConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
-    obs: str = "state"  # state | image (registered observation modes)
+    obs: Literal["state", "image"] = "state"  # image: the robot's camera views too
     cluster: str = ""  # a cluster layout YAML (runtime/placement.py); empty: this machine
     resume: bool = False  # continue run.name from its checkpoint and episode store

@@ -8,10 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from userl.config.schema import Config
-
-OBSERVATION_MODES = ("state", "image")
-WEIGHT_SYNC_MODES = ("full", "delta")
-INFERENCE_PLACEMENTS = ("local", "remote")
+from userl.core.registry import GROUPS
 
 # Suffix rules: a field whose name ends like this must satisfy the check.
 _SUFFIX_RULES: list[tuple[str, Callable[[Any], bool], str]] = [
@@ -68,18 +65,11 @@ def validate(config: Config) -> str | None:
     if config.demos.path and not Path(config.demos.path).is_dir():
         return (f"bad value for 'demos.path': {config.demos.path} is not a folder; give an "
                 "episode store written by `userl collect`, or set demos.episodes=N instead")
-    if config.pipeline.weight_sync not in WEIGHT_SYNC_MODES:
-        return (f"bad value for 'pipeline.weight_sync': {config.pipeline.weight_sync!r}; "
-                f"choose one of: {', '.join(WEIGHT_SYNC_MODES)}")
-    if config.pipeline.inference not in INFERENCE_PLACEMENTS:
-        return (f"bad value for 'pipeline.inference': {config.pipeline.inference!r}; "
-                f"choose one of: {', '.join(INFERENCE_PLACEMENTS)}")
-    if config.obs not in OBSERVATION_MODES:
-        return f"bad value for 'obs': {config.obs!r}; choose one of: {', '.join(OBSERVATION_MODES)}"
     algo = config.algo
     if algo.utd_min > algo.utd_max:
         return f"bad value for 'algo.utd_min': {algo.utd_min} is above algo.utd_max={algo.utd_max}"
-    subset, heads = getattr(algo, "critic_subset", 1), getattr(algo, "num_critics", 1)
-    if not 1 <= subset <= heads:
-        return f"bad value for 'algo.critic_subset': {subset} must be within [1, algo.num_critics={heads}]"
+    for group in GROUPS:
+        problem = getattr(config, group).problem()
+        if problem:
+            return problem
     return None

@@ -39,6 +39,10 @@ class ComponentConfig:
         if not self.name:
             self.name = self.registered_name
 
+    def problem(self) -> str | None:
+        """One line on a combination of values that types and ranges cannot check, or None."""
+        return None
+
 
 def close_matches(word: str, candidates: list[str]) -> str:
     """'; did you mean a, b?' for the closest candidates, or ''."""
@@ -107,7 +111,6 @@ ALGORITHMS: Registry = Registry("algorithm")
 REWARDS: Registry = Registry("reward source")
 TELEOPS: Registry = Registry("teleop")
 PIPELINES: Registry = Registry("pipeline")
-OBSERVATIONS: Registry = Registry("observation mode")
 
 # Config groups: `task=peg_insertion` on the command line picks `presets/task/peg_insertion.yaml`,
 # whose `name` picks the config class registered in the group's registry.

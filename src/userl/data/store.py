@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import time
 import zipfile
 from collections import Counter
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from userl.core.files import atomic_write
 from userl.core.types import Episode
 from userl.data.store_index import StoreIndex, sha256_of
 
@@ -38,14 +38,6 @@ class LoadReport:
 
     episodes: list[Episode] = field(default_factory=list)
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (file name, reason)
-
-
-def _fsync_directory(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def encode_episode(episode: Episode) -> dict[str, np.ndarray]:
@@ -139,12 +131,7 @@ class EpisodeStore:
         buffer = io.BytesIO()
         np.savez(buffer, **encode_episode(episode))
         data = buffer.getvalue()
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, final)
-        _fsync_directory(self.root)
+        atomic_write(final, lambda handle: handle.write(data), temporary)
         self.index.append(index_entry(final.name, data, episode))
         return final
 

@@ -12,6 +12,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from userl.core.files import atomic_write
+
 INDEX_NAME = "index.jsonl"
 
 
@@ -43,10 +45,5 @@ class StoreIndex:
         return entries
 
     def rewrite(self, entries: list[dict[str, Any]]) -> None:
-        temporary = self.path.with_suffix(".partial")
-        with open(temporary, "w", encoding="utf-8") as handle:
-            for entry in entries:
-                handle.write(json.dumps(entry, sort_keys=True) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, self.path)
+        text = "".join(json.dumps(entry, sort_keys=True) + "\n" for entry in entries)
+        atomic_write(self.path, lambda handle: handle.write(text.encode("utf-8")))

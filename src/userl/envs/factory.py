@@ -16,7 +16,8 @@ from userl.envs.robot_env import RobotEnv
 from userl.hardware.safety import with_safety
 from userl.rewards.factory import build_reward
 
-OBSERVATION_MODES: dict[str, bool] = {"state": False, "image": True}  # mode -> uses cameras
+OBSERVATION_MODES: dict[str, bool] = {"state": False, "image": True}
+"""`obs=` (the closed set `Config.obs` types) -> whether the env reads the robot's cameras."""
 RENDER_CAMERA = "front"  # the view that env.render() and episode videos show
 
 
@@ -25,11 +26,8 @@ def make_env(cfg: Config, robot_id: str = "robot_0", seed: int | None = None,
     """The task, robot, cameras (when `cfg.obs == "image"`) and reward named by the config.
     `seed` seeds the first `reset()` that is given no seed; `render_mode="rgb_array"` adds a
     front camera of `robot.render_height_px` x `render_width_px` for `env.render()`."""
-    if cfg.obs not in OBSERVATION_MODES:
-        known = ", ".join(sorted(OBSERVATION_MODES))
-        raise ValueError(f"unknown obs mode {cfg.obs!r}; choose one of: {known}")
-    task = TASKS.get(cfg.task.name)(cfg.task)
-    robot = ROBOTS.get(cfg.robot.name)(cfg.robot, scene=task.scene(), control_hz=task.control_hz)
+    task = TASKS.build(cfg.task)
+    robot = ROBOTS.build(cfg.robot, scene=task.scene(), control_hz=task.control_hz)
     robot = with_safety(robot, cfg.robot.safety)  # robot-side limits, whatever the policy does
     robot.connect()
     cameras = []

@@ -7,7 +7,6 @@ publishes versioned weight snapshots that env workers fetch without waiting.
 
 from __future__ import annotations
 
-import os
 import random
 import threading
 import time
@@ -19,6 +18,7 @@ import torch
 
 from userl.algorithms import build_algorithm
 from userl.config.schema import Config
+from userl.core.files import atomic_write
 from userl.core.specs import ObservationSpec
 from userl.core.types import Episode
 from userl.data.buffers import ReplayBuffer
@@ -49,10 +49,8 @@ class Learner:
         self.algorithm = build_algorithm(config, observation_spec, action_dim, self.device)
         algo = config.algo
         self.online = ReplayBuffer(algo.replay_capacity, observation_spec, action_dim)
-        self.demos = ReplayBuffer(getattr(algo, "demo_capacity", algo.replay_capacity),
-                                  observation_spec, action_dim)
-        self.sampler = SymmetricSampler(self.online, self.demos,
-                                        getattr(algo, "demo_fraction", 0.0))
+        self.demos = ReplayBuffer(algo.demo_capacity, observation_spec, action_dim)
+        self.sampler = SymmetricSampler(self.online, self.demos, algo.demo_fraction)
         self.store = EpisodeStore(self.run_dir / "episodes").create()
         self.demo_store = EpisodeStore(self.run_dir / "demos").create()
         self.writer = MetricsWriter(self.run_dir / "tensorboard")
@@ -295,7 +293,6 @@ class Learner:
         directory = self.run_dir / "checkpoints"
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / CHECKPOINT_NAME
-        temporary = directory / f"{CHECKPOINT_NAME}.partial"
         with self._lock:
             state = {
                 "algorithm": self.algorithm.state_dict(),
@@ -312,11 +309,7 @@ class Learner:
                     "python": random.getstate(),
                 },
             }
-            with open(temporary, "wb") as handle:
-                torch.save(state, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, path)
+            atomic_write(path, lambda handle: torch.save(state, handle))
         return str(path)
 
     def restore(self) -> dict[str, int]:

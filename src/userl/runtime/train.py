@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -90,13 +91,29 @@ def start_workers(config: Config, run_dir: Path, episodes_done: int = 0) -> Clus
     action_dim = ray.get(workers[0].action_dim.remote(), timeout=timeout_s)
     learner = learner_actor.options(name=LEARNER_NAME, **actor_options(config, "learner")).remote(
         config, spec, action_dim, str(run_dir))
-    inference = None
-    if config.pipeline.inference == "remote":
-        inference = ray.remote(max_concurrency=64)(InferenceServer).options(
-            name=INFERENCE_NAME, **actor_options(config, "inference")).remote(
-            config, spec, action_dim, learner)
-        ray.get([w.use_inference.remote(inference) for w in workers], timeout=timeout_s)
+    inference = INFERENCE_PLACEMENTS[config.pipeline.inference](
+        config, spec, action_dim, learner, workers)
     return Cluster(learner, workers, inference)
+
+
+def local_inference(config: Config, spec: Any, action_dim: int, learner: Any,
+                    workers: list[Any]) -> None:
+    """`pipeline.inference=local`: each env worker acts with its own policy copy."""
+    return None
+
+
+def remote_inference(config: Config, spec: Any, action_dim: int, learner: Any,
+                     workers: list[Any]) -> Any:
+    """`pipeline.inference=remote`: one batching inference actor serves every env worker."""
+    server = ray.remote(max_concurrency=64)(InferenceServer).options(
+        name=INFERENCE_NAME, **actor_options(config, "inference")).remote(
+        config, spec, action_dim, learner)
+    ray.get([w.use_inference.remote(server) for w in workers], timeout=config.run.remote_timeout_s)
+    return server
+
+
+INFERENCE_PLACEMENTS: dict[str, Callable[..., Any]] = {
+    "local": local_inference, "remote": remote_inference}
 
 
 def sync_weights(config: Config, cluster: Cluster) -> int:
