@@ -19,23 +19,6 @@ def make(task: str, obs: str = "state", **kwargs):
     return make_env(load_config([f"task={task}", f"obs={obs}"]), seed=0, **kwargs)
 
 
-def expert_success_rate(task: str, episodes: int) -> float:
-    env = make(task)
-    successes = 0
-    for seed in range(episodes):
-        env.reset(seed=seed)
-        while True:
-            action = env.expert_action()
-            assert action.shape == (7,) and np.all(np.abs(action) <= 1.0)
-            _, reward, terminated, truncated, info = env.step(action)
-            if terminated or truncated:
-                break
-        successes += int(info["success"])
-        assert reward == float(info["success"])
-    env.close()
-    return successes / episodes
-
-
 def test_every_task_is_registered_with_a_preset():
     for task in NEW_TASKS:
         assert task in TASKS
@@ -72,13 +55,13 @@ def test_seeded_reset_is_reproducible(task):
 
 
 @pytest.mark.parametrize("task", NEW_TASKS)
-def test_expert_succeeds_on_5_seeded_episodes(task):
+def test_expert_succeeds_on_5_seeded_episodes(task, expert_success_rate):
     assert expert_success_rate(task, 5) == 1.0
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("task", NEW_TASKS)
-def test_expert_succeeds_on_50_seeded_episodes(task):
+def test_expert_succeeds_on_50_seeded_episodes(task, expert_success_rate):
     assert expert_success_rate(task, 50) >= 0.95
 
 

@@ -6,33 +6,21 @@ from pathlib import Path
 
 import torch
 
-from tests.unit.test_intervention_routing import (
-    ACTION_DIM,
-    STATE_DIM,
-    STEPS,
-    episode_with_takeover,
-)
 from userl.config.loader import load_config
 from userl.core.specs import ObservationSpec
 from userl.runtime.learner import Learner
 
 
-def successful_demo():
-    demo = episode_with_takeover()
-    demo.success = True
-    return demo
-
-
-def make_learner(tmp_path: Path, *overrides: str) -> Learner:
+def make_learner(tmp_path: Path, takeover, *overrides: str) -> Learner:
     config = load_config(["algo=hg_dagger", "policy=mlp", "algo.batch_size=32",
                           "algo.utd_max=2", *overrides])
-    return Learner(config, ObservationSpec(STATE_DIM), ACTION_DIM, str(tmp_path))
+    return Learner(config, ObservationSpec(takeover.state_dim), takeover.action_dim, str(tmp_path))
 
 
-def test_pretraining_runs_in_chunks_on_demos_and_is_outside_the_utd_budget(tmp_path):
-    learner = make_learner(tmp_path, "algo.pretrain_updates=30")
+def test_pretraining_runs_in_chunks_on_demos_and_is_outside_the_utd_budget(tmp_path, takeover):
+    learner = make_learner(tmp_path, takeover, "algo.pretrain_updates=30")
     assert learner.pretrain(20) == 0  # no demos yet: nothing to learn from
-    learner.add_demos([successful_demo()])
+    learner.add_demos([takeover.episode(success=True)])
     before = {k: v.clone() for k, v in learner.algorithm.policy_state_dict().items()}
     version = learner.weight_version
     assert [learner.pretrain(20), learner.pretrain(20), learner.pretrain(20)] == [20, 10, 0]
@@ -41,32 +29,32 @@ def test_pretraining_runs_in_chunks_on_demos_and_is_outside_the_utd_budget(tmp_p
     assert learner.weight_version > version  # the pretrained policy is published
     after = learner.algorithm.policy_state_dict()
     assert any(not torch.equal(before[k], after[k]) for k in before)
-    learner.add_episode(episode_with_takeover())
-    assert learner._updates_allowed() == 2 * STEPS  # the ceiling counts online updates only
+    learner.add_episode(takeover.episode())
+    assert learner._updates_allowed() == 2 * takeover.steps  # the ceiling counts online updates only
     learner.close()
 
 
-def test_pretraining_is_restored_not_repeated_on_resume(tmp_path):
-    learner = make_learner(tmp_path, "algo.pretrain_updates=10")
-    learner.add_demos([successful_demo()])
+def test_pretraining_is_restored_not_repeated_on_resume(tmp_path, takeover):
+    learner = make_learner(tmp_path, takeover, "algo.pretrain_updates=10")
+    learner.add_demos([takeover.episode(success=True)])
     learner.pretrain(100)
     learner.log_evaluation(0.5, 0.5, 4)
     learner.save_checkpoint()
     learner.close()
-    resumed = make_learner(tmp_path, "algo.pretrain_updates=10")
+    resumed = make_learner(tmp_path, takeover, "algo.pretrain_updates=10")
     resumed.restore()
     assert resumed.pretrain(100) == 0 and resumed.pretrained_updates == 10
     assert [p["success_rate"] for p in resumed.evaluation_curve()] == [0.5]
     resumed.close()
 
 
-def test_each_evaluation_is_a_curve_point_at_the_current_steps(tmp_path):
-    learner = make_learner(tmp_path)
+def test_each_evaluation_is_a_curve_point_at_the_current_steps(tmp_path, takeover):
+    learner = make_learner(tmp_path, takeover)
     learner.log_evaluation(0.0, 0.0, 5)
-    learner.add_episode(episode_with_takeover())
+    learner.add_episode(takeover.episode())
     learner.train(3)
     learner.log_evaluation(0.4, 0.4, 5)
     curve = learner.evaluation_curve()
     assert [(p["env_steps"], p["grad_steps"], p["success_rate"]) for p in curve] == [
-        (0, 0, 0.0), (STEPS, 3, 0.4)]
+        (0, 0, 0.0), (takeover.steps, 3, 0.4)]
     learner.close()

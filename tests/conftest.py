@@ -1,0 +1,74 @@
+"""Fixtures shared by the test modules."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from userl.core.types import Episode
+
+
+@dataclass(frozen=True)
+class Takeover:
+    """A state-only episode in which the operator took over for the last steps."""
+
+    state_dim: int = 4
+    action_dim: int = 7
+    steps: int = 10
+    first_human_step: int = 6
+    human_action: float = 0.5
+    policy_action: float = -0.25
+
+    @property
+    def human_steps(self) -> np.ndarray:
+        return np.arange(self.steps) >= self.first_human_step
+
+    def episode(self, success: bool = False) -> Episode:
+        executed = np.where(self.human_steps[:, None], self.human_action, self.policy_action)
+        executed = np.broadcast_to(executed, (self.steps, self.action_dim)).astype(np.float32)
+        zeros = np.zeros(self.steps, bool)
+        return Episode(
+            robot_id="robot_0", task="peg_insertion",
+            observations={"state": np.zeros((self.steps + 1, self.state_dim), np.float32)},
+            actions=executed,
+            policy_actions=np.full((self.steps, self.action_dim), self.policy_action, np.float32),
+            rewards=np.zeros(self.steps, np.float32), terminated=zeros, truncated=zeros,
+            intervened=self.human_steps.copy(), policy_versions=np.zeros(self.steps, np.int64),
+            success=success)
+
+
+@pytest.fixture
+def takeover() -> Takeover:
+    return Takeover()
+
+
+def _expert_success_rate(task: str, episodes: int) -> float:
+    """The scripted expert's success over seeds 0..episodes-1, acting through the 7-D action;
+    the reward is the success flag at every step."""
+    from userl.config.loader import load_config
+    from userl.envs.factory import make_env
+
+    env = make_env(load_config([f"task={task}"]), seed=0)
+    successes = 0
+    try:
+        for seed in range(episodes):
+            env.reset(seed=seed)
+            while True:
+                action = env.expert_action()
+                assert action.shape == (7,) and np.all(np.abs(action) <= 1.0)
+                _, reward, terminated, truncated, info = env.step(action)
+                if terminated or truncated:
+                    break
+            successes += int(info["success"])
+            assert reward == float(info["success"])
+    finally:
+        env.close()
+    return successes / episodes
+
+
+@pytest.fixture
+def expert_success_rate() -> Callable[[str, int], float]:
+    return _expert_success_rate
