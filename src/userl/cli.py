@@ -14,7 +14,8 @@ from userl.runtime.errors import RunFailed
 
 COMMANDS: Registry = Registry("command")
 USAGE = """usage: userl COMMAND [key=value ...]
-  train [key=value ...]                         train (see README for keys)
+  train [key=value ...]                         train (`userl train --help` lists every key)
+  config show [key=value ...]                   print the resolved config: type, value, help
   eval run=runs/<name> episodes=N [out=F.json]  evaluate a trained run
   eval task=T policy=expert episodes=N          evaluate the scripted expert
   collect task=T teleop=expert episodes=N out=DIR [video=true]
@@ -49,10 +50,33 @@ def positive_int(text: str | None, key: str) -> int:
     return value
 
 
+HELP_FLAGS = ("-h", "--help")
+
+
+def show_config(arguments: list[str]) -> int:
+    """Print every key of the config these arguments resolve to: type, value, default, help."""
+    from userl.config.describe import describe
+    from userl.config.loader import load_config
+
+    print(describe(load_config([a for a in arguments if a not in HELP_FLAGS])))
+    return 0
+
+
+@COMMANDS.register("config")
+def config_command(arguments: list[str]) -> int:
+    """`userl config show [key=value ...]`."""
+    if not arguments or arguments[0] != "show":
+        raise UsageError("usage: userl config show [key=value ...]")
+    return show_config(arguments[1:])
+
+
 @COMMANDS.register("train")
 def train_command(arguments: list[str]) -> int:
     from userl.config.loader import load_config, load_config_file
 
+    if any(a in HELP_FLAGS for a in arguments):
+        print("usage: userl train [group=preset ...] [key=value ...]; the resolved config:\n")
+        return show_config(arguments)
     config = load_config(arguments)
     if config.resume:  # continue with the run's own saved config, plus these overrides
         run_dir = Path(config.run.root) / config.run.name

@@ -62,3 +62,13 @@ def test_collect_then_stats_then_expert_eval(tmp_path: Path) -> None:
     assert line["success_rate"] == 1.0 and line["episodes"] == 3
     report = json.loads(report_path.read_text())
     assert [r["seed"] for r in report["results"]] == [1_000_000, 1_000_001, 1_000_002]
+
+
+def test_train_help_prints_the_resolved_config_and_starts_nothing(tmp_path: Path) -> None:
+    result = userl("train", "--help", "algo=sac", f"run.root={tmp_path}")
+    assert result.returncode == 0, result.stderr
+    assert "  algo.num_critics: int = 2" in result.stdout
+    assert f"  run.root: str = '{tmp_path}'" in result.stdout
+    assert not any(tmp_path.iterdir())
+    shown = userl("config", "show", "algo=sac", f"run.root={tmp_path}")
+    assert shown.returncode == 0 and shown.stdout in result.stdout

@@ -88,3 +88,33 @@ def test_cameras_deliver_views_at_the_image_policys_size_unless_given():
     given = load_config(["policy=cnn_small", "robot.image_height_px=96"])
     assert (given.robot.image_height_px, given.robot.image_width_px) == (96, 128)
     assert load_config(["policy=mlp"]).robot.image_height_px == 128
+
+
+def test_a_misspelt_key_suggests_the_closest_keys() -> None:
+    with pytest.raises(ConfigError, match=r"'algo.gama'; did you mean algo.gamma"):
+        load_config(["algo.gama=0.9"])
+
+
+def test_every_component_config_knows_its_registered_name() -> None:
+    from userl.core.registry import GROUPS, load_components
+
+    load_components()
+    for group, registry in GROUPS.items():
+        for name in registry.names():
+            assert registry.config(name)().name == name, (group, name)
+
+
+def test_described_config_lists_every_key_with_type_value_default_and_help() -> None:
+    from userl.config.describe import describe
+
+    text = describe(load_config(["algo=rlpd", "run.seed=3"]))
+    lines = {line.split(":")[0].strip(): line for line in text.splitlines() if ": " in line}
+    assert lines["algo.num_critics"].startswith("  algo.num_critics: int = 10  [default: 2]")
+    assert "# target = min over this many heads" in lines["algo.critic_subset"]
+    assert "[default: 0]" in lines["run.seed"]
+    assert "Literal['state', 'image']" in lines["obs"]
+    from userl.config.validation import _leaves
+
+    every_key = {key for key, _, _ in _leaves(load_config(["algo=rlpd"]))}
+    assert {line.split(":")[0].strip() for line in text.splitlines() if line.startswith("  ")} \
+        == every_key

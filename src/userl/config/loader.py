@@ -19,7 +19,7 @@ from omegaconf.errors import OmegaConfBaseException
 from userl.config.schema import Config
 from userl.config.validation import validate
 from userl.core.errors import ConfigError
-from userl.core.registry import GROUPS, UnknownNameError, load_components
+from userl.core.registry import GROUPS, UnknownNameError, close_matches, load_components
 
 PRESET_DIR = Path(__file__).parent / "presets"
 DEFAULT_PRESETS: dict[str, str] = {
@@ -73,11 +73,27 @@ def _schema_instance(group: str, preset: dict[str, Any]) -> Any:
         raise ConfigError(f"{group}.name: {error}") from None
 
 
-def _describe(error: OmegaConfBaseException, fallback_key: str) -> str:
+def _keys(node: DictConfig, prefix: str = "") -> list[str]:
+    """Every key of a config node, sections and leaves, dotted."""
+    keys = []
+    for name, value in node.items_ex(resolve=False):
+        keys.append(f"{prefix}{name}")
+        if isinstance(value, DictConfig):
+            keys.extend(_keys(value, f"{prefix}{name}."))
+    return keys
+
+
+def unknown_key(key: str, node: DictConfig) -> str:
+    """One line for a key the config does not have, with the closest ones it does have."""
+    hint = close_matches(key, _keys(node)) or "; see `userl config show` for every key"
+    return f"unknown config key {key!r}{hint}"
+
+
+def _describe(error: OmegaConfBaseException, fallback_key: str, node: DictConfig) -> str:
     key = getattr(error, "full_key", None) or fallback_key
     message = str(error).splitlines()[0] if str(error) else type(error).__name__
     if "not in struct" in message or "Key '" in message and "not in" in message:
-        return f"unknown config key {key!r}; check its spelling (see config.yaml of any run)"
+        return unknown_key(str(key), node)
     return f"bad value for {key!r}: {message}"
 
 
@@ -108,11 +124,11 @@ def compose(groups: dict[str, dict[str, Any]], overrides: Sequence[tuple[str, An
     sections = {**groups, **{k: v for k, v in (rest or {}).items() if isinstance(v, dict)}}
     for section, data in sections.items():
         if section not in node:
-            raise ConfigError(f"unknown config key {section!r}; check its spelling")
+            raise ConfigError(unknown_key(section, node))
         try:
             node[section] = OmegaConf.merge(node[section], data)
         except OmegaConfBaseException as error:
-            raise ConfigError(_describe(error, section)) from None
+            raise ConfigError(_describe(error, section, node)) from None
     for key, value in (rest or {}).items():
         if not isinstance(value, dict):
             _set(node, key, value)
@@ -121,7 +137,7 @@ def compose(groups: dict[str, dict[str, Any]], overrides: Sequence[tuple[str, An
     try:
         resolved: Config = OmegaConf.to_object(node)  # type: ignore[assignment]
     except OmegaConfBaseException as error:
-        raise ConfigError(_describe(error, "config")) from None
+        raise ConfigError(_describe(error, "config", node)) from None
     problem = validate(resolved)
     if problem:
         raise ConfigError(problem)
@@ -133,15 +149,15 @@ def _set(node: DictConfig, key: str, value: Any) -> None:
     try:
         parent = OmegaConf.select(node, parent_key, throw_on_missing=True) if parent_key else node
     except OmegaConfBaseException as error:
-        raise ConfigError(_describe(error, key)) from None
+        raise ConfigError(_describe(error, key, node)) from None
     if not isinstance(parent, DictConfig) or leaf not in parent:
-        raise ConfigError(f"unknown config key {key!r}; check its spelling (see config.yaml of any run)")
+        raise ConfigError(unknown_key(key, node))
     if isinstance(parent[leaf], DictConfig):
         raise ConfigError(f"{key!r} is a section, not a value; set one of its fields, e.g. {key}.name=...")
     try:
         parent[leaf] = _typed(parent._get_node(leaf), value)
     except OmegaConfBaseException as error:
-        raise ConfigError(_describe(error, key)) from None
+        raise ConfigError(_describe(error, key, node)) from None
 
 
 def load_config(arguments: Sequence[str] = ()) -> Config:

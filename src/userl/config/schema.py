@@ -42,6 +42,8 @@ class PipelineConfig(ComponentConfig):
 
 @dataclass
 class RunConfig:
+    """Where the run is written, when it stops, its seed, its workers and its supervision."""
+
     name: str = ""  # empty: a timestamped name
     root: str = "runs"
     env_steps: int = 0  # stop after this many online environment steps (0: no limit)
@@ -62,6 +64,8 @@ class RunConfig:
 
 @dataclass
 class DemosConfig:
+    """The demonstrations the learner starts from."""
+
     episodes: int = 20  # scripted-expert demos to collect when no path is given
     path: str = ""  # an episode store of demonstrations to load instead
     only_successful: bool = True
@@ -69,6 +73,8 @@ class DemosConfig:
 
 @dataclass
 class EvalConfig:
+    """The final (and initial) evaluation, the learning curve and evaluation videos."""
+
     episodes: int = 20
     at_start: bool = False
     deterministic: bool = True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -30,6 +31,15 @@ T = TypeVar("T")
 UTD_FLOOR_POLL_S = 0.02  # how often a waiting simulated robot asks the learner
 
 
+def was_restarted() -> bool:
+    """Whether Ray restarted this actor. (Ray's own property calls an API it deprecates,
+    which would print a warning in every env worker: that warning alone is silenced.)"""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="This API is deprecated",
+                                category=DeprecationWarning)
+        return bool(ray.get_runtime_context().was_current_actor_reconstructed)
+
+
 class EnvWorker:
     """Runs episodes on one robot with a local policy copy, ships them to the learner,
     and picks up new weights without waiting (latest wins)."""
@@ -37,7 +47,7 @@ class EnvWorker:
     def __init__(self, config: Config, robot_id: str, seed: int, spool_dir: str) -> None:
         torch.set_num_threads(config.run.torch_threads)
         ignore_interrupts()
-        if ray.get_runtime_context().was_current_actor_reconstructed:
+        if was_restarted():
             seed += time.time_ns() % 1_000_000_007  # a restarted worker draws new episodes
         torch.manual_seed(seed)  # the policy's sampled actions are reproducible per robot
         self.config = config
