@@ -38,6 +38,9 @@ SMALL_TRAINING = [
     "run.env_steps=0", "run.log_every_s=1", "run.remote_timeout_s=60",
 ]
 POLL_S = 0.2
+FAULT_AFTER_EPISODES = 5  # the fault comes once this many episodes are stored ...
+EPISODES_AFTER_FAULT = 5  # ... and the run must store this many more to have recovered
+RUN_BOUND_S = 600.0  # a generous bound on each faulted run (its budget is in episodes)
 
 
 def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> float:
@@ -89,7 +92,8 @@ def sigkill_resume(root: Path) -> dict[str, Any]:
     process = userl_train([*SMALL_TRAINING, *run, "run.wall_s=300"])
     try:
         wait_for(lambda: (root / "sigkill" / "checkpoints" / "latest.pt").is_file()
-                 and len(EpisodeStore(store).files()) >= 10, 180, "a checkpoint and 10 episodes")
+                 and len(EpisodeStore(store).files()) >= 10, RUN_BOUND_S,
+                 "a checkpoint and 10 episodes")
         time.sleep(1.0)
     finally:
         os.killpg(process.pid, signal.SIGKILL)
@@ -101,12 +105,13 @@ def sigkill_resume(root: Path) -> dict[str, Any]:
     checkpoint = torch.load(root / "sigkill" / "checkpoints" / "latest.pt", weights_only=False)
     files_at_kill = len(EpisodeStore(store).files())
     killed_at = time.monotonic()
-    resumed = userl_train([*SMALL_TRAINING, *run, "resume=true", "run.wall_s=8"])
+    resumed = userl_train([*SMALL_TRAINING, *run, "resume=true", f"run.wall_s={RUN_BOUND_S}",
+                           f"run.episodes={len(produced) + EPISODES_AFTER_FAULT}"])
     recover_s = -1.0
     try:
-        recover_s = wait_for(first_store_after(store, files_at_kill), 180,
+        recover_s = wait_for(first_store_after(store, files_at_kill), RUN_BOUND_S,
                              "the first episode after resuming")
-        output, _ = resumed.communicate(timeout=300)
+        output, _ = resumed.communicate(timeout=RUN_BOUND_S)
     finally:
         if resumed.poll() is None:
             os.killpg(resumed.pid, signal.SIGKILL)
@@ -145,26 +150,29 @@ def train_in_background(arguments: list[str]) -> tuple[threading.Thread, dict[st
     return thread, outcome
 
 
-def in_process_fault(root: Path, name: str, inject: Callable[[], None],
-                     wall_s: float) -> dict[str, Any]:
-    """Run a training in this process, inject a fault once it produces, then account."""
+def in_process_fault(root: Path, name: str, inject: Callable[[], None]) -> dict[str, Any]:
+    """Run a training in this process, inject a fault once it has stored some episodes, and
+    account. The run's budget is episodes, not time: it recovered when it stores
+    EPISODES_AFTER_FAULT more after the fault, however slowly a busy machine gets there."""
     store = root / name / "episodes"
+    budget = FAULT_AFTER_EPISODES + EPISODES_AFTER_FAULT
     thread, outcome = train_in_background(
-        [*SMALL_TRAINING, f"run.root={root}", f"run.name={name}", f"run.wall_s={wall_s}"])
-    wait_for(lambda: len(EpisodeStore(store).files()) >= 5 or not thread.is_alive(), 180,
-             "the first 5 episodes")
+        [*SMALL_TRAINING, f"run.root={root}", f"run.name={name}", f"run.episodes={budget}",
+         f"run.wall_s={RUN_BOUND_S}"])
+    wait_for(lambda: len(EpisodeStore(store).files()) >= FAULT_AFTER_EPISODES
+             or not thread.is_alive(), RUN_BOUND_S, f"the first {FAULT_AFTER_EPISODES} episodes")
     files_at_fault = len(EpisodeStore(store).files())
     inject()
     recover_s = wait_for(lambda: first_store_after(store, files_at_fault)() or
-                         not thread.is_alive(), 180, "an episode after the fault")
-    thread.join(timeout=300)
+                         not thread.is_alive(), RUN_BOUND_S, "an episode after the fault")
+    thread.join(timeout=RUN_BOUND_S)
     produced = episode_ids(store)
     produced.update(episode_ids(root / name / "spool"))  # whatever stayed unacknowledged
     result = accounting(produced, episode_ids(store))
     summary = outcome.get("summary", {})
     result.update({
         "recovered": "summary" in outcome and "eval_success_rate" in summary
-        and result["episodes_lost"] == 0,
+        and summary.get("episodes", 0) >= budget and result["episodes_lost"] == 0,
         "time_to_recover_s": recover_s,
         "worker_restarts": summary.get("worker_restarts", 0),
     })
@@ -182,7 +190,7 @@ def worker_kill(root: Path) -> dict[str, Any]:
     def inject() -> None:
         ray.kill(ray.get_actor(worker_name("robot_0")), no_restart=False)
 
-    result = in_process_fault(root, "worker_kill", inject, wall_s=25)
+    result = in_process_fault(root, "worker_kill", inject)
     result["recovered"] = result["recovered"] and result["worker_restarts"] >= 1
     return result
 
@@ -196,7 +204,7 @@ def learner_stall(root: Path, stall_s: float = 6.0) -> dict[str, Any]:
     def inject() -> None:
         ray.get_actor(LEARNER_NAME).stall.remote(stall_s)
 
-    result = in_process_fault(root, "learner_stall", inject, wall_s=25)
+    result = in_process_fault(root, "learner_stall", inject)
     result["stall_s"] = stall_s
     return result
 

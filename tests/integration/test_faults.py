@@ -34,11 +34,12 @@ def test_ctrl_c_stops_cleanly_with_a_final_checkpoint(tmp_path: Path) -> None:
     from userl.data.store import EpisodeStore
 
     process = faults.userl_train([*faults.SMALL_TRAINING, f"run.root={tmp_path}",
-                                  "run.name=interrupted", "run.wall_s=300"])
+                                  "run.name=interrupted", f"run.wall_s={faults.RUN_BOUND_S}"])
     store = tmp_path / "interrupted" / "episodes"
-    faults.wait_for(lambda: len(EpisodeStore(store).files()) >= 5, 180, "5 episodes")
+    faults.wait_for(lambda: len(EpisodeStore(store).files()) >= 5, faults.RUN_BOUND_S,
+                    "5 episodes")
     os.killpg(process.pid, signal.SIGINT)
-    output, _ = process.communicate(timeout=120)
+    output, _ = process.communicate(timeout=faults.RUN_BOUND_S)
     assert process.returncode == 130, output[-3000:]
     summary = json.loads((tmp_path / "interrupted" / "summary.json").read_text())
     assert summary["interrupted"] is True
@@ -57,11 +58,12 @@ def test_learner_death_is_reported_and_resumable(tmp_path: Path) -> None:
 
     name = ["run.root=" + str(tmp_path), "run.name=dead"]
     thread, outcome = faults.train_in_background([*faults.SMALL_TRAINING, *name,
-                                                  "run.wall_s=120"])
+                                                  f"run.wall_s={faults.RUN_BOUND_S}"])
     store = tmp_path / "dead" / "episodes"
-    faults.wait_for(lambda: len(EpisodeStore(store).files()) >= 5, 180, "5 episodes")
+    faults.wait_for(lambda: len(EpisodeStore(store).files()) >= 5, faults.RUN_BOUND_S,
+                    "5 episodes")
     ray.kill(ray.get_actor(LEARNER_NAME), no_restart=True)
-    thread.join(timeout=180)
+    thread.join(timeout=faults.RUN_BOUND_S)
     assert outcome["error"].startswith("RunFailed") and "resume=true" in outcome["error"]
     finished = faults.episode_ids(store)
     finished.update(faults.episode_ids(tmp_path / "dead" / "spool"))

@@ -32,6 +32,7 @@ class SyncPipelineConfig(PipelineConfig):
 
 ProgressHook = Callable[[dict[str, float]], None]
 SYNC_TRAIN_CHUNK_UPDATES = 10  # the sync pipeline asks the learner for this many at a time
+RESTART_POLL_S = 0.5  # how often a restarting worker is asked whether it is back
 
 
 def _budget_left(config: Config, stats: dict[str, float], started: float) -> bool:
@@ -98,6 +99,22 @@ def _restart_worker(config: Config, worker: Any, finished: Any, index: int,
     print(f"env worker robot_{index} stopped: {reason}; restart {restarts[index]} "
           f"in {backoff_s:.1f} s", flush=True)
     time.sleep(backoff_s)
+    _wait_until_alive(worker, config.run.remote_timeout_s)
+
+
+def _wait_until_alive(worker: Any, timeout_s: float) -> None:
+    """Wait (bounded) until Ray has brought a restarting worker back: a loaded machine may
+    take long to rebuild its robot and policy, and a call made meanwhile fails as
+    unavailable, which is the same restart, not another one."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            ray.get(worker.action_dim.remote(), timeout=max(deadline - time.monotonic(), 0.1))
+            return
+        except ray.exceptions.ActorUnavailableError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(RESTART_POLL_S)
 
 
 def _stop_all(config: Config, learner: Any, workers: list[Any], acting: list[Any],
