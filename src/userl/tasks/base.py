@@ -34,6 +34,10 @@ class TaskConfig(ComponentConfig):
     obs_force_scale_n: float = 10.0
     obs_torque_scale_nm: float = 1.0
     reading_outside_box_margin_m: float = 0.05  # a TCP reading this far outside the box: hold
+    # The safety box's orientation limits, about the task's reference orientation (the
+    # target's yaw, or tool-down at yaw 0); a task that turns the hand more widens the yaw.
+    workspace_yaw_range_deg: float = 30.0
+    workspace_tilt_range_deg: float = 10.0  # roll/pitch within +- this
 
 
 

@@ -48,7 +48,6 @@ class CapTighteningConfig(TaskConfig):
     workspace_z_below_cap_m: float = 0.01  # safety box bottom below the cap's centre
     workspace_z_above_cap_m: float = 0.12
     workspace_yaw_range_deg: float = 65.0  # about the tool-down orientation at yaw 0
-    workspace_tilt_range_deg: float = 10.0
     obs_angle_scale_rad: float = 1.0  # the remaining angle is given in this unit
     expert_turn_yaw_deg: float = 55.0  # the expert turns the TCP between +- this, regripping
     expert_gain: float = 0.8

@@ -42,8 +42,6 @@ class ChargerConfig(TaskConfig):
     success_threshold_m: float = 0.004  # prong tips within this of fully inserted
     workspace_xy_margin_m: float = 0.05  # safety box: +- this around the socket, per axis
     workspace_z_above_socket_m: float = 0.1
-    workspace_yaw_range_deg: float = 30.0  # about the socket's yaw
-    workspace_tilt_range_deg: float = 10.0
     gripper_locked: bool = True  # the fingers stay closed on the charger
     obs_angle_scale_rad: float = 0.2  # the yaw error is given in this unit
     expert_align_tolerance_m: float = 0.0008  # descends once the xy error is below this ...

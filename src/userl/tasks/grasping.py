@@ -35,7 +35,6 @@ class GraspTaskConfig(TaskConfig):
     workspace_z_min_m: float = 0.005  # safety box: TCP height above the table
     workspace_z_max_m: float = 0.3
     workspace_yaw_range_deg: float = 95.0  # about the tool-down orientation at yaw 0
-    workspace_tilt_range_deg: float = 10.0
     rest_speed_m_per_s: float = 0.05  # an object counts as at rest below this speed
     release_width_margin_m: float = 0.012  # released: gripper wider than the object by this
     obs_angle_scale_rad: float = 1.0  # angles in the task state are given in this unit

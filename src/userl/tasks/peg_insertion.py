@@ -35,8 +35,6 @@ class PegInsertionConfig(TaskConfig):
     success_threshold_m: float = 0.01  # peg tip within this of the fully inserted tip
     workspace_xy_margin_m: float = 0.05  # safety box: +- this around the hole, per axis
     workspace_z_above_hole_m: float = 0.10  # safety box top above the board's surface
-    workspace_yaw_range_deg: float = 30.0
-    workspace_tilt_range_deg: float = 10.0  # safety: roll/pitch within +- this of the reset
     peg_tip_below_tcp_m: float = 0.045  # the held peg's tip lies this far along the tool axis
     board_half_size_m: float = 0.08  # the square board's half side
     gripper_locked: bool = True  # the gripper stays closed on the peg; its action is ignored
