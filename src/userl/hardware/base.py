@@ -1,4 +1,4 @@
-"""The hardware interfaces: a robot arm with a gripper, and a camera (DESIGN.md section 5).
+"""The hardware interfaces: a robot arm with a gripper, and a camera (docs/design.md, section 4).
 
 Conventions: poses are `xyz (m) + quaternion (w, x, y, z)` in the robot base frame; the
 gripper command is the opening as a fraction of the maximum width (0 = closed, 1 = open).
