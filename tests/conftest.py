@@ -7,8 +7,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 from userl.core.types import Episode
+
+# Property tests check behaviour, not speed: on a busy machine one example may take seconds.
+settings.register_profile("userl", deadline=None)
+settings.load_profile("userl")
 
 
 @dataclass(frozen=True)

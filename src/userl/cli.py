@@ -103,7 +103,7 @@ def eval_command(arguments: list[str]) -> int:
     run = take(arguments, "run")
     out = take(arguments, "out")
     episodes = positive_int(take(arguments, "episodes", "20"), "episodes")
-    source = take(arguments, "policy", "policy")  # a registered action source: policy | expert
+    source = take(arguments, "policy") or "policy"  # a registered action source: policy | expert
     if run is not None:
         config = load_config_file(Path(run) / "config.yaml", arguments)
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 
 def quat_to_mat(quat: np.ndarray) -> np.ndarray:
@@ -83,7 +84,7 @@ def mat_to_euler_zyx(mat: np.ndarray) -> np.ndarray:
     return np.array([roll, pitch, yaw])
 
 
-def make_pose(position: np.ndarray, rotation: np.ndarray) -> np.ndarray:
+def make_pose(position: ArrayLike, rotation: np.ndarray) -> np.ndarray:
     """A (7,) pose from a position and a rotation matrix."""
     return np.concatenate([np.asarray(position, dtype=np.float64), mat_to_quat(rotation)])
 

@@ -10,14 +10,16 @@ import io
 import tokenize
 import typing
 from collections.abc import Iterator
-from functools import cache
 from typing import Any
 
+_COMMENTS: dict[type, dict[str, str]] = {}
 
-@cache
+
 def field_comments(cls: type) -> dict[str, str]:
     """Field name -> the comment on its line (and `#` lines right below it), over the MRO."""
-    comments: dict[str, str] = {}
+    if cls in _COMMENTS:
+        return _COMMENTS[cls]
+    comments: dict[str, str] = _COMMENTS.setdefault(cls, {})
     for klass in reversed(cls.__mro__):
         if not dataclasses.is_dataclass(klass):
             continue
@@ -45,7 +47,7 @@ def _class_comments(source: str) -> dict[str, str]:
             while parts and line in by_line and lines[line - 1].lstrip().startswith("#"):
                 parts.append(by_line[line])  # the trailing comment goes on below
                 line += 1
-            line, above = node.lineno - 1, []
+            line, above = node.lineno - 1, list[str]()
             while line in by_line and lines[line - 1].lstrip().startswith("#"):
                 above.insert(0, by_line[line])  # a comment block right above the field
                 line -= 1

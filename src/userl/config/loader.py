@@ -77,9 +77,9 @@ def _keys(node: DictConfig, prefix: str = "") -> list[str]:
     """Every key of a config node, sections and leaves, dotted."""
     keys = []
     for name, value in node.items_ex(resolve=False):
-        keys.append(f"{prefix}{name}")
+        keys.append(f"{prefix}{name!s}")
         if isinstance(value, DictConfig):
-            keys.extend(_keys(value, f"{prefix}{name}."))
+            keys.extend(_keys(value, f"{prefix}{name!s}."))
     return keys
 
 

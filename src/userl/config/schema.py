@@ -110,13 +110,13 @@ def default_of(group: str) -> Callable[[], ComponentConfig]:
 class Config:
     """One run: a config per component group, and the run-wide sections."""
 
-    task: TaskConfig = field(default_factory=default_of("task"))  # type: ignore[arg-type]
-    robot: RobotConfig = field(default_factory=default_of("robot"))  # type: ignore[arg-type]
-    algo: AlgoConfig = field(default_factory=default_of("algo"))  # type: ignore[arg-type]
-    policy: PolicyConfig = field(default_factory=default_of("policy"))  # type: ignore[arg-type]
-    pipeline: PipelineConfig = field(  # type: ignore[arg-type]
+    task: TaskConfig = field(default_factory=default_of("task"))  # type: ignore[assignment]
+    robot: RobotConfig = field(default_factory=default_of("robot"))  # type: ignore[assignment]
+    algo: AlgoConfig = field(default_factory=default_of("algo"))  # type: ignore[assignment]
+    policy: PolicyConfig = field(default_factory=default_of("policy"))  # type: ignore[assignment]
+    pipeline: PipelineConfig = field(  # type: ignore[assignment]
         default_factory=default_of("pipeline"))
-    teleop: TeleopConfig = field(default_factory=default_of("teleop"))  # type: ignore[arg-type]
+    teleop: TeleopConfig = field(default_factory=default_of("teleop"))  # type: ignore[assignment]
     run: RunConfig = field(default_factory=RunConfig)
     demos: DemosConfig = field(default_factory=DemosConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)

@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -72,7 +73,7 @@ def decode_episode(members: dict[str, np.ndarray]) -> Episode:
         episode_id=meta["episode_id"],
         source=meta.get("source", "policy"),
         info=meta.get("info", {}),
-        **{name: members[name] for name in _COLUMNS},
+        **{name: members[name] for name in _COLUMNS},  # type: ignore[arg-type]
     )
 
 
@@ -129,7 +130,7 @@ class EpisodeStore:
         final = self.root / f"{name}{SUFFIX}"
         temporary = self.root / f"{name}{TEMP_SUFFIX}"
         buffer = io.BytesIO()
-        np.savez(buffer, **encode_episode(episode))
+        np.savez(buffer, **encode_episode(episode))  # type: ignore[arg-type]
         data = buffer.getvalue()
         atomic_write(final, lambda handle: handle.write(data), temporary)
         self.index.append(index_entry(final.name, data, episode))
@@ -146,7 +147,7 @@ class EpisodeStore:
         names = {p.name for p in self.files()}
         if entries is not None and set(entries) == names:
             return entries, False
-        rebuilt = []
+        rebuilt: list[dict[str, Any]] = []
         for path in self.files():
             try:
                 data = path.read_bytes()

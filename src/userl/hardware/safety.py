@@ -64,7 +64,9 @@ class SafeRobot(Robot):
         self.robot = robot
         self.config = config
         self.spec = robot.spec
-        self.box = WorkspaceBox(tuple(config.workspace_low_m), tuple(config.workspace_high_m))
+        low_x, low_y, low_z = config.workspace_low_m
+        high_x, high_y, high_z = config.workspace_high_m
+        self.box = WorkspaceBox((low_x, low_y, low_z), (high_x, high_y, high_z))
         period_s = 1.0 / robot.spec.control_hz
         self.max_step_m = min(config.max_step_m, config.max_linear_speed_m_per_s * period_s)
         self.max_step_rad = min(config.max_step_rad, config.max_angular_speed_rad_per_s * period_s)

@@ -22,6 +22,12 @@ STATE_KEY = "state"
 """The proprioceptive float vector in every observation dict; other keys are camera views."""
 
 
+class Encoder(nn.Module):
+    """Observation dict -> features (B, feature_dim)."""
+
+    feature_dim: int
+
+
 class Policy(nn.Module, abc.ABC):
     """Maps an observation dict to actions in [-1, 1].
 
@@ -31,13 +37,13 @@ class Policy(nn.Module, abc.ABC):
 
     action_dim: int
     chunk_size: int = 1
-    encoder: nn.Module
+    encoder: Encoder
     """Observation dict -> features (B, feature_dim); shared with the critics, which train it
     (the actor's losses see detached features, as in SERL/DrQ)."""
 
     @property
     def feature_dim(self) -> int:
-        return int(self.encoder.feature_dim)
+        return self.encoder.feature_dim
 
     @abc.abstractmethod
     def act(self, obs: dict[str, Tensor], deterministic: bool = False) -> Tensor:

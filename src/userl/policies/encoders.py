@@ -22,6 +22,7 @@ from torch import Tensor, nn
 from userl.core.errors import ConfigError
 from userl.core.registry import Registry
 from userl.core.specs import ObservationSpec
+from userl.policies.base import Encoder
 
 if TYPE_CHECKING:  # the config module imports this one
     from userl.policies.cnn import CNNPolicyConfig
@@ -34,7 +35,7 @@ class EncoderWeightsError(ConfigError):
     """A pretrained-weights file that is missing or does not fit the trunk (one line)."""
 
 
-class StateEncoder(nn.Module):
+class StateEncoder(Encoder):
     """The state vector itself: no parameters."""
 
     def __init__(self, obs_spec: ObservationSpec) -> None:
@@ -105,6 +106,8 @@ class SpatialSoftmax(nn.Module):
     """Per channel, a softmax over positions (learned temperature) -> expected (x, y):
     2 C keypoint coordinates in [-1, 1]."""
 
+    grid: Tensor
+
     def __init__(self, channels: int, height: int, width: int, cfg: CNNPolicyConfig) -> None:
         super().__init__()
         ys, xs = torch.meshgrid(torch.linspace(-1, 1, height), torch.linspace(-1, 1, width),
@@ -142,6 +145,10 @@ class AttentionPooling(nn.Module):
 class ViewEncoder(nn.Module):
     """One camera view: uint8 (B, H, W, 3) -> normalised -> trunk -> pooling -> latent."""
 
+    mean: Tensor
+    std: Tensor
+    trunk: nn.Module
+
     def __init__(self, cfg: CNNPolicyConfig, height: int, width: int) -> None:
         super().__init__()
         self.size = (cfg.image_size_px, cfg.image_size_px) if cfg.image_size_px else (height,
@@ -168,7 +175,7 @@ class ViewEncoder(nn.Module):
         return self.project(self.pool(self.trunk(x)))
 
 
-class ImageEncoder(nn.Module):
+class ImageEncoder(Encoder):
     """Every camera view through its own `ViewEncoder`, concatenated with the state vector."""
 
     def __init__(self, cfg: CNNPolicyConfig, obs_spec: ObservationSpec) -> None:
@@ -180,6 +187,7 @@ class ImageEncoder(nn.Module):
         self.feature_dim = len(self.views) * cfg.view_latent_dim + obs_spec.state_dim
         if cfg.encoder_weights:
             for view in self.views.values():
+                assert isinstance(view, ViewEncoder)
                 load_trunk_weights(view.trunk, cfg.encoder_weights)
                 view.trunk.requires_grad_(not cfg.encoder_frozen)
 

@@ -12,7 +12,7 @@ from torch import Tensor, nn
 
 from userl.core.registry import POLICIES
 from userl.core.specs import ObservationSpec
-from userl.policies.base import Policy, PolicyConfig
+from userl.policies.base import Encoder, Policy, PolicyConfig
 from userl.policies.encoders import StateEncoder
 from userl.policies.networks import mlp_trunk
 
@@ -48,7 +48,7 @@ class GaussianPolicy(Policy):
 
     chunk_size = 1
 
-    def __init__(self, cfg: MLPPolicyConfig, encoder: nn.Module, action_dim: int) -> None:
+    def __init__(self, cfg: MLPPolicyConfig, encoder: Encoder, action_dim: int) -> None:
         super().__init__()
         self.action_dim = action_dim
         self.log_std_min = cfg.log_std_min

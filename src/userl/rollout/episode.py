@@ -11,7 +11,7 @@ from userl.core.types import Episode, EpisodeBuilder
 from userl.rollout.action_sources import ActionSource
 from userl.telemetry.timing import percentiles_ms
 
-StepHook = Callable[[], None]
+StepHook = Callable[[], object]  # its result is ignored
 
 
 def run_episode(env, source: ActionSource, robot_id: str, seed: int | None,

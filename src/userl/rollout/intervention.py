@@ -187,7 +187,8 @@ def build_operator(env: Any, config: TeleopConfig, seed: int) -> Operator | None
     a registered device (`hardware/teleop`); None for `teleop=none`."""
     factory = TELEOPS.get(config.name)
     if isinstance(factory, type) and issubclass(factory, Teleop):
-        return DeviceOperator(env, factory(config))
+        device: Teleop = factory(config)  # type: ignore[call-arg]
+        return DeviceOperator(env, device)
     return factory(env, config, seed)
 
 

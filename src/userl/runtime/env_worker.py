@@ -58,8 +58,8 @@ class EnvWorker:
         self._env_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="robot")
         self.env = self._on_env_thread(make_env, config, robot_id=robot_id, seed=seed,
                                        render_mode="rgb_array")
-        self.policy = PolicySource(
-            build_policy(config.policy, self.env.observation_spec, self.env.action_space.shape[0])
+        self.policy: PolicySource | RemotePolicySource = PolicySource(
+            build_policy(config.policy, self.env.observation_spec, self.action_dim())
         )
         self.expert = ExpertSource(self.env)
         # training acts through the intervention layer; evaluation uses the policy alone
@@ -84,7 +84,7 @@ class EnvWorker:
         return self.env.observation_spec
 
     def action_dim(self) -> int:
-        return int(self.env.action_space.shape[0])
+        return int(self.env.action_space.shape[0])  # type: ignore[index]
 
     # ------------------------------------------------------------------ weights
     def use_inference(self, server: Any) -> None:
@@ -254,8 +254,8 @@ class EnvWorker:
                 continue
             try:
                 episode = read_episode_file(path)
-            except ValueError as reason:
-                report.unreadable.append((path.name, str(reason)))
+            except ValueError as error:
+                report.unreadable.append((path.name, str(error)))
                 continue
             self._in_flight[episode_id] = (path, learner.add_episode.remote(episode))
         for name, reason in report.unreadable:

@@ -279,8 +279,8 @@ class Learner:
         """The paper's pipeline figures for this run: mean wall time between consecutive
         updates, and between consecutive episode starts on the same robot (reset included)."""
         updates = np.diff(np.asarray(self.update_times_s))
-        gaps = [np.diff(sorted(starts)) for starts in self._episode_starts.values()]
-        gaps = np.concatenate(gaps) if gaps else np.zeros(0)
+        per_robot = [np.diff(sorted(starts)) for starts in self._episode_starts.values()]
+        gaps = np.concatenate(per_robot) if per_robot else np.zeros(0)
         return {"training_s_per_update": float(updates.mean()) if len(updates) else 0.0,
                 "generation_s_per_episode": float(gaps.mean()) if len(gaps) else 0.0}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -25,7 +26,7 @@ def local_ray(num_cpus: int, object_store_bytes: int = 256 * 1024 * 1024) -> Ite
             _node_ip_address=LOCAL_ADDRESS,
             object_store_memory=object_store_bytes,
             log_to_driver=True,
-            logging_level="warning",
+            logging_level=logging.WARNING,
             configure_logging=True,
         )
     try:
@@ -38,7 +39,7 @@ def local_ray(num_cpus: int, object_store_bytes: int = 256 * 1024 * 1024) -> Ite
 @contextmanager
 def cluster_ray(address: str) -> Iterator[None]:
     """Join a lab's Ray cluster by its explicit head address; disconnect on exit."""
-    ray.init(address=address, logging_level="warning", log_to_driver=True)
+    ray.init(address=address, logging_level=logging.WARNING, log_to_driver=True)
     try:
         yield
     finally:

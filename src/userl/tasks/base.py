@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +52,12 @@ class TaskReset:
     gripper_width_m: float | None = None
     body_poses: dict[str, np.ndarray] = field(default_factory=dict)
     joint_positions: dict[str, float] = field(default_factory=dict)
+
+
+def uniform_in(rng: np.random.Generator, bounds: Sequence[float]) -> float:
+    """A uniform draw within `[low, high]` given as a config's two-element range."""
+    low, high = bounds
+    return float(rng.uniform(low, high))
 
 
 class Task(ABC):

@@ -13,7 +13,7 @@ from userl.core.specs import RobotState, WorkspaceBox
 from userl.geometry import make_pose, quat_to_mat, yaw_rotation
 from userl.hardware.base import SceneFragment
 from userl.hardware.sim.mjcf import OBJECT_CONTACT, SCENE_CONTACT, TABLE_TOP_Z_M, VISUAL_ONLY
-from userl.tasks.base import Task, TaskConfig, TaskReset
+from userl.tasks.base import Task, TaskConfig, TaskReset, uniform_in
 from userl.tasks.grasping import FINGERTIP_BELOW_TCP_M
 from userl.tasks.motion import GRIPPER_CLOSE, GRIPPER_OPEN, move_action, tcp_yaw, tool_down
 from userl.tasks.objects import OBJECT_CONDIM, OBJECT_FRICTION, OBJECT_SOLREF
@@ -125,8 +125,8 @@ class CapTightening(Task):
         cfg = self.config
         nominal = np.asarray(cfg.bottle_nominal_xy_m, dtype=np.float64)
         self.bottle_xy_m = nominal + rng.uniform(-cfg.bottle_xy_range_m, cfg.bottle_xy_range_m, 2)
-        initial = math.radians(rng.uniform(*cfg.cap_initial_angle_range_deg))
-        self.target_angle_rad = math.radians(rng.uniform(*cfg.cap_target_angle_range_deg))
+        initial = math.radians(uniform_in(rng, cfg.cap_initial_angle_range_deg))
+        self.target_angle_rad = math.radians(uniform_in(rng, cfg.cap_target_angle_range_deg))
         self._phase = TURN
         tcp_xy = self.bottle_xy_m + rng.uniform(-cfg.tcp_reset_xy_range_m,
                                                 cfg.tcp_reset_xy_range_m, 2)

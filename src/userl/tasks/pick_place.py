@@ -13,7 +13,7 @@ from userl.core.specs import RobotState
 from userl.geometry import make_pose, quat_to_mat, yaw_rotation
 from userl.hardware.base import SceneFragment
 from userl.hardware.sim.mjcf import TABLE_TOP_Z_M
-from userl.tasks.base import Task, TaskReset
+from userl.tasks.base import Task, TaskReset, uniform_in
 from userl.tasks.grasping import (
     GraspTaskConfig,
     PickPlaceGoal,
@@ -110,15 +110,15 @@ class PickPlace(Task):
     def begin_episode(self, rng: np.random.Generator) -> TaskReset:
         cfg = self.config
         self.object_index = int(rng.integers(len(cfg.objects)))
-        container_xy = np.array([rng.uniform(*cfg.container_x_range_m),
-                                 rng.uniform(*cfg.container_y_range_m)])
+        container_xy = np.array([uniform_in(rng, cfg.container_x_range_m),
+                                 uniform_in(rng, cfg.container_y_range_m)])
         container_yaw = math.radians(rng.uniform(-cfg.container_yaw_range_deg,
                                                  cfg.container_yaw_range_deg))
         self.container_pose = make_pose([*container_xy, TABLE_TOP_Z_M
                                          + cfg.container_wall_thickness_m],
                                         yaw_rotation(container_yaw))
-        object_xy = np.array([rng.uniform(*cfg.object_x_range_m),
-                              rng.uniform(*cfg.object_y_range_m)])
+        object_xy = np.array([uniform_in(rng, cfg.object_x_range_m),
+                              uniform_in(rng, cfg.object_y_range_m)])
         object_yaw = math.radians(rng.uniform(-cfg.object_yaw_range_deg,
                                               cfg.object_yaw_range_deg))
         tcp = reset_tcp_pose(cfg, np.asarray(cfg.tcp_reset_nominal_xy_m), rng)

@@ -13,7 +13,7 @@ from userl.core.specs import RobotState
 from userl.geometry import make_pose, quat_to_mat, yaw_rotation
 from userl.hardware.base import SceneFragment
 from userl.hardware.sim.mjcf import OBJECT_CONTACT, TABLE_TOP_Z_M, fmt
-from userl.tasks.base import Task, TaskReset
+from userl.tasks.base import Task, TaskReset, uniform_in
 from userl.tasks.grasping import (
     GraspTaskConfig,
     PickPlaceGoal,
@@ -124,8 +124,8 @@ class TableCleanup(Task):
 
     def inside(self, pose: np.ndarray) -> bool:
         cfg = self.config
-        return inside_box(pose[:3], self.box_pose, *cfg.box_inner_half_size_m,
-                          cfg.box_wall_height_m)
+        half_x_m, half_y_m = cfg.box_inner_half_size_m
+        return inside_box(pose[:3], self.box_pose, half_x_m, half_y_m, cfg.box_wall_height_m)
 
     def scene(self) -> SceneFragment:
         cfg = self.config
@@ -151,7 +151,8 @@ class TableCleanup(Task):
     # ------------------------------------------------------------------ episode
     def begin_episode(self, rng: np.random.Generator) -> TaskReset:
         cfg = self.config
-        box_xy = np.array([rng.uniform(*cfg.box_x_range_m), rng.uniform(*cfg.box_y_range_m)])
+        box_xy = np.array([uniform_in(rng, cfg.box_x_range_m),
+                           uniform_in(rng, cfg.box_y_range_m)])
         box_yaw = math.radians(rng.uniform(-cfg.box_yaw_range_deg, cfg.box_yaw_range_deg))
         self.box_pose = make_pose([*box_xy, TABLE_TOP_Z_M + cfg.box_wall_thickness_m],
                                   yaw_rotation(box_yaw))
@@ -169,7 +170,8 @@ class TableCleanup(Task):
     def _free_spot(self, rng: np.random.Generator, taken: list[np.ndarray]) -> np.ndarray:
         cfg = self.config
         for _ in range(PLACEMENT_ATTEMPTS):
-            xy = np.array([rng.uniform(*cfg.object_x_range_m), rng.uniform(*cfg.object_y_range_m)])
+            xy = np.array([uniform_in(rng, cfg.object_x_range_m),
+                           uniform_in(rng, cfg.object_y_range_m)])
             if all(np.linalg.norm(xy - other) >= cfg.object_min_spacing_m for other in taken):
                 return xy
         raise ValueError("cannot place the objects apart: widen task.object_x_range_m / "
