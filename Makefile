@@ -42,8 +42,10 @@ bench: $(STAMP)
 	$(VENV)/bin/userl bench learning root=$(BENCH_OUT)/learning plot=$(BENCH_OUT)/learning.png \
 	  out=$(BENCH_OUT)/learning.json
 
+# What CI runs before the tests: style (ruff) and types (mypy, configured in pyproject.toml).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -77,9 +77,10 @@ class Cluster:
 
 def start_workers(config: Config, run_dir: Path, episodes_done: int = 0) -> Cluster:
     """One env worker per robot (restarted by Ray when its process dies), then the learner."""
-    worker_actor = ray.remote(max_concurrency=2,
+    # Ray's stubs lack the actor options of `ray.remote(...)`; the calls are as documented.
+    worker_actor = ray.remote(max_concurrency=2,  # type: ignore[call-overload]
                               max_restarts=config.run.max_worker_restarts)(EnvWorker)
-    learner_actor = ray.remote(max_concurrency=8)(Learner)
+    learner_actor = ray.remote(max_concurrency=8)(Learner)  # type: ignore[call-overload]
     workers = [
         worker_actor.options(name=worker_name(f"robot_{i}"),
                              **actor_options(config, "env_worker", f"robot_{i}")).remote(config, f"robot_{i}", robot_seed(config, i, episodes_done),
@@ -105,7 +106,8 @@ def local_inference(config: Config, spec: Any, action_dim: int, learner: Any,
 def remote_inference(config: Config, spec: Any, action_dim: int, learner: Any,
                      workers: list[Any]) -> Any:
     """`pipeline.inference=remote`: one batching inference actor serves every env worker."""
-    server = ray.remote(max_concurrency=64)(InferenceServer).options(
+    server = ray.remote(max_concurrency=64)(  # type: ignore[call-overload]
+        InferenceServer).options(
         name=INFERENCE_NAME, **actor_options(config, "inference")).remote(
         config, spec, action_dim, learner)
     ray.get([w.use_inference.remote(server) for w in workers], timeout=config.run.remote_timeout_s)
