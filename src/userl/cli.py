@@ -131,7 +131,7 @@ def collect_command(arguments: list[str]) -> int:
         raise UsageError(f"video={video} must be true or false")
     if not out:
         raise UsageError("collect needs out=DIR, the episode store to write")
-    config = load_config([*arguments, *([] if teleop == "expert" else [f"teleop={teleop}"])])
+    config = load_config([*arguments, f"teleop={teleop}"])  # expert: the scripted demonstrator
     from userl.tools.doctor import preflight
 
     preflight(config)
