@@ -332,7 +332,9 @@ class FrankaConfig(RobotConfig):
     motion: str = "impedance"  # impedance (Cartesian impedance) | waypoint (Cartesian motion)
     translational_stiffness_n_per_m: float = 2000.0
     rotational_stiffness_nm_per_rad: float = 150.0
-    impedance_target_lifetime_s: float = 1.0  # an impedance target is held this long unless renewed
+    realtime_config: str = "enforce"  # enforce (a PREEMPT_RT robot node) | ignore (franky-sim)
+    motion_stop_timeout_s: float = 5.0  # a running motion stopped before a reset ends within this
+    gripper_reset_timeout_s: float = 10.0  # a reset waits this long for the gripper to settle
     dynamics_fraction: float = 0.1  # share of the robot's velocity/acceleration/jerk limits
     collision_force_threshold_n: float = 30.0
     collision_torque_threshold_nm: float = 20.0
