@@ -172,3 +172,35 @@ def test_close_stops_the_arm_and_the_sim_accepts_the_next_driver(make_franka,
     again = make_franka()
     again.reset(start, 1.0)
     assert np.linalg.norm(again.state().tcp_pose[:3] - start[:3]) < 0.005
+
+
+class FailingMoves:
+    """The real franky arm, whose next `move` calls raise the given franky exceptions."""
+
+    def __init__(self, arm, errors: list[Exception]) -> None:
+        self.arm, self.errors = arm, errors
+
+    def move(self, *args, **kwargs):
+        if self.errors:
+            raise self.errors.pop(0)
+        return self.arm.move(*args, **kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self.arm, name)
+
+
+def test_a_control_error_is_recovered_and_repeated_ones_give_up_in_one_line(make_franka) -> None:
+    import franky
+
+    robot = make_franka(max_error_recoveries=2)
+    start = start_pose(robot)
+    robot.reset(start, 1.0)
+    real_arm = robot._arm
+    robot._arm = FailingMoves(real_arm, [franky.ControlException("cartesian_reflex")])
+    robot.command(start, 1.0)  # recovered, then sent
+    assert robot.recoveries == 0 and robot._running is not None
+    robot._arm = FailingMoves(real_arm, [franky.ControlException("reflex")] * 3)
+    with pytest.raises(HardwareUnavailable, match="after 2 recoveries") as error:
+        robot.command(start, 1.0)
+    assert "\n" not in str(error.value)
+    robot._arm = real_arm

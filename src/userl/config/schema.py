@@ -376,6 +376,7 @@ class ArxR5Config(RobotConfig):
     reset_joint_tolerance_rad: float = 0.02  # a joint reset is done once every joint is this near
     reset_timeout_s: float = 5.0  # ... or after this long
     reset_poll_s: float = 0.05
+    first_state_timeout_s: float = 2.0  # connect waits this long for the arm's first CAN reading
 
 
 # ----------------------------------------------------------------------------- policy
