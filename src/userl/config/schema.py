@@ -273,6 +273,8 @@ class CameraDevicesConfig:
     # absent: the largest centred crop with the output's aspect ratio
     first_frame_timeout_s: float = 5.0  # a camera that delivers nothing this long is an error
     frame_wait_s: float = 1.0  # the capture thread waits this long for each frame
+    silent_fault_s: float = 2.0  # no new frame this long (timeouts retried): the camera is faulty
+    retry_wait_s: float = 0.05  # after a failed grab the capture thread waits this long
 
 
 @dataclass
@@ -589,9 +591,13 @@ class SpaceMouseConfig(TeleopConfig):
     translation_scale: float = 1.0  # action per full deflection, translation axes
     rotation_scale: float = 1.0  # action per full deflection, rotation axes
     active_threshold: float = 0.001  # |action| above this counts as human input
+    # pyspacemouse's axis convention (not its deprecated `legacy` one); hid_z_up: x right,
+    # y away from the operator, z up, rotations right-handed about those axes
+    axis_convention: str = "hid_z_up"
     axis_map: list[int] = field(default_factory=lambda: [1, 0, 2, 4, 3, 5])  # device axis
-    # (x y z roll pitch yaw) feeding each base-frame action axis (dx dy dz drx dry drz) ...
-    axis_signs: list[float] = field(default_factory=lambda: [-1.0, 1.0, 1.0, -1.0, 1.0, 1.0])
+    # (x y z roll pitch yaw) feeding each base-frame action axis (dx dy dz drx dry drz), for an
+    # operator facing the robot (base x away from them, y to their left) ...
+    axis_signs: list[float] = field(default_factory=lambda: [1.0, -1.0, 1.0, 1.0, -1.0, 1.0])
     close_button: int = 0  # button index that closes the gripper
     open_button: int = 1  # button index that opens it
 

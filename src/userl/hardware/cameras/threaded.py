@@ -1,17 +1,20 @@
 """A camera whose capture thread keeps only the latest frame, cropped and resized to the
-policy's size, so `read()` never waits on the device."""
+policy's size, so `read()` never waits on the device. A failed grab (a frame timeout, a USB
+hiccup) is counted and retried; a camera with no new frame for `silent_fault_s` is reported by
+`read()` as a fault, with its count of failed grabs and the last error."""
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 from abc import abstractmethod
 
 import numpy as np
 
 from userl.config.schema import CameraDevicesConfig
 from userl.hardware.base import Camera
-from userl.hardware.vendor import HardwareUnavailable
+from userl.hardware.vendor import HardwareUnavailable, first_line
 
 
 def centred_crop(height: int, width: int, out_height: int, out_width: int) -> list[int]:
@@ -68,7 +71,9 @@ class ThreadedCamera(Camera):
         self.devices = devices
         self.crop = devices.crops.get(name)
         self.frames = 0  # frames captured so far
+        self.failed_grabs = 0  # grabs that raised (timeouts included), each retried
         self._latest: np.ndarray | None = None
+        self._latest_s = 0.0  # monotonic time of the latest frame
         self._error: BaseException | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -90,7 +95,7 @@ class ThreadedCamera(Camera):
         self._ready.wait(self.devices.first_frame_timeout_s)
         if self._latest is None:
             self.close()
-            reason = f": {self._error}" if self._error else ""
+            reason = f": {first_line(self._error)}" if self._error else ""
             raise HardwareUnavailable(
                 f"camera {self.name!r} delivered no frame within "
                 f"{self.devices.first_frame_timeout_s} s{reason}; check its cable (USB 3 for a "
@@ -100,25 +105,35 @@ class ThreadedCamera(Camera):
         while not self._stop.is_set():
             try:
                 frame = self.grab()
-            except Exception as error:  # reported by start() / read()
+            except Exception as error:  # counted and retried; read() reports a silent camera
+                with self._lock:
+                    self._error = error
+                    self.failed_grabs += 1
+                self._stop.wait(self.devices.retry_wait_s)
+                continue
+            if frame is None:
+                continue
+            try:
+                image = crop_and_resize(frame, self.crop, self.height_px, self.width_px)
+            except HardwareUnavailable as error:  # a crop outside the frame never heals
                 self._error = error
                 self._ready.set()
                 return
-            if frame is None:
-                continue
-            image = crop_and_resize(frame, self.crop, self.height_px, self.width_px)
             with self._lock:
                 self._latest = image
+                self._latest_s = time.monotonic()
                 self.frames += 1
             self._ready.set()
 
     def read(self) -> np.ndarray:
         with self._lock:
-            latest = self._latest
-        if latest is None or (self._error is not None and self._thread is not None
-                              and not self._thread.is_alive()):
-            raise HardwareUnavailable(f"camera {self.name!r} stopped delivering frames "
-                                      f"({self._error}); check its cable and restart")
+            latest, latest_s, error = self._latest, self._latest_s, self._error
+        silent_s = time.monotonic() - latest_s
+        if latest is None or silent_s > self.devices.silent_fault_s:
+            raise HardwareUnavailable(
+                f"camera {self.name!r} delivered no frame for {silent_s:.1f} s "
+                f"({self.failed_grabs} failed grabs, last: {first_line(error) if error else '-'})"
+                "; check its cable and restart")
         return latest.copy()
 
     def close(self) -> None:
