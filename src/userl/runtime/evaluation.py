@@ -14,6 +14,7 @@ from userl.core.types import Episode
 from userl.envs.factory import make_env
 from userl.policies import build_policy
 from userl.runtime.action_sources import ExpertSource, PolicySource
+from userl.runtime.checkpoint import load_checkpoint
 from userl.runtime.rollout import run_episode
 
 
@@ -22,7 +23,7 @@ def policy_source_from_run(config: Config, run_dir: Path, env: Any) -> PolicySou
     if not checkpoint.is_file():
         raise ConfigError(f"no checkpoint at {checkpoint}; train first or pass another run=")
     policy = build_policy(config.policy, env.observation_spec, env.action_space.shape[0])
-    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    state = load_checkpoint(checkpoint)
     source = PolicySource(policy, deterministic=config.eval.deterministic)
     source.load_weights(int(state.get("weight_version", 0)), state["policy"])
     return source
