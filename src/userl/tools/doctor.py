@@ -59,7 +59,13 @@ def check_ray(config: Config) -> list[Check]:
     checks = [Check("ray", True, ray.__version__)]
     if config.cluster:
         from userl.runtime.placement import load_cluster
+        from userl.runtime.ray_session import require_token_auth
 
+        try:
+            checks.append(Check("ray token", True, f"token authentication, token from "
+                                f"{require_token_auth()}"))
+        except ValueError as error:  # ConfigError: no token, or authentication turned off
+            checks.append(Check("ray token", False, str(error)))
         head = load_cluster(config.cluster).head_address
         host, _, port = head.rpartition(":")
         try:
