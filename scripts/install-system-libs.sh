@@ -1,17 +1,33 @@
 #!/usr/bin/env bash
-# Install the system libraries MuJoCo needs to render headless (EGL, or OSMesa as a fallback).
-# Runs only as root on a Debian/Ubuntu machine; otherwise it says what to install and goes on.
+# Install the system libraries userl needs: MuJoCo's headless rendering (EGL, or OSMesa as a
+# fallback), and the USB/HID libraries the hardware packages load (pyrealsense2: libusb;
+# pyspacemouse: hidapi). Runs only as root on a Debian/Ubuntu machine; otherwise it says what to
+# install and goes on.
 set -euo pipefail
+# "shared library name:Debian package", one per library
+LIBRARIES=(
+  "libEGL.so.1:libegl1"
+  "libOSMesa.so:libosmesa6"
+  "libusb-1.0.so.0:libusb-1.0-0"
+  "libhidapi-hidraw.so.0:libhidapi-hidraw0"
+  "libhidapi-libusb.so.0:libhidapi-libusb0"
+)
 have_lib() { ldconfig -p 2>/dev/null | grep -q "$1"; }
-if have_lib libEGL.so.1 && have_lib libOSMesa.so; then
+missing=()
+for entry in "${LIBRARIES[@]}"; do
+  have_lib "${entry%%:*}" || missing+=("${entry##*:}")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
   exit 0
 fi
+# libgl1-mesa-dri comes with the rendering libraries (EGL's software driver)
+case " ${missing[*]} " in *" libegl1 "*|*" libosmesa6 "*) missing+=("libgl1-mesa-dri") ;; esac
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-  echo "installing rendering libraries for MuJoCo (libegl1 libgl1-mesa-dri libosmesa6)"
+  echo "installing system libraries (${missing[*]})"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
-  apt-get install -y -qq --no-install-recommends libegl1 libgl1-mesa-dri libosmesa6 >/dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
-  echo "note: MuJoCo rendering needs libEGL (or OSMesa); as root run:" \
-       "apt-get install libegl1 libgl1-mesa-dri libosmesa6" >&2
+  echo "note: userl needs these system libraries; as root run:" \
+       "apt-get install ${missing[*]}" >&2
 fi

@@ -1,9 +1,12 @@
-"""Fixtures shared by the test modules."""
+"""Fixtures shared by the test modules: a takeover episode, the expert's success rate, and a
+franky-sim server for the tests that drive the real franky-control."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -50,6 +53,23 @@ def takeover() -> Takeover:
     return Takeover()
 
 
+@pytest.fixture
+def make_learner(takeover: Takeover) -> Callable[..., Any]:
+    """`make_learner(run_dir, *overrides)`: an HG-DAgger learner (no Ray) on the takeover
+    episode's state and action sizes, writing into `run_dir`."""
+    from userl.config.loader import load_config
+    from userl.core.specs import ObservationSpec
+    from userl.runtime.learner import Learner
+
+    def make(run_dir: Path, *overrides: str) -> Learner:
+        config = load_config(["algo=hg_dagger", "policy=mlp", "algo.batch_size=32",
+                              "algo.utd_max=2", *overrides])
+        return Learner(config, ObservationSpec(takeover.state_dim), takeover.action_dim,
+                       str(run_dir))
+
+    return make
+
+
 def _expert_success_rate(task: str, episodes: int) -> float:
     """The scripted expert's success over seeds 0..episodes-1, acting through the 7-D action;
     the reward is the success flag at every step."""
@@ -77,3 +97,21 @@ def _expert_success_rate(task: str, episodes: int) -> float:
 @pytest.fixture
 def expert_success_rate() -> Callable[[str, int], float]:
     return _expert_success_rate
+
+
+@pytest.fixture(scope="session")
+def franky_sim() -> Iterator[str]:
+    """The loopback address of a running franky-sim (a simulated Franka speaking libfranka's
+    protocol), stopped at the end of the session."""
+    pytest.importorskip("franky", reason="franky-control is not installed (pip install "
+                        "'userl[hardware]')")
+    pytest.importorskip("franky_sim", reason="franky-sim is not installed (pip install "
+                        "'userl[hardware]')")
+    from tests.franky_sim import FrankySim
+
+    server = FrankySim()
+    try:
+        server.wait_ready()
+        yield server.address
+    finally:
+        server.stop()

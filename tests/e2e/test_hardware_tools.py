@@ -1,4 +1,6 @@
-"""`userl doctor` and `userl record-pose` with the simulated robot and fake vendor modules."""
+"""`userl doctor` and `userl record-pose` on the real vendor packages: the simulated robot,
+a Franka on franky-sim, and every device absent (as on this machine) or a SpaceMouse plugged in
+(scripted at its HID layer)."""
 
 from __future__ import annotations
 
@@ -6,25 +8,21 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
-from tests.fakes import franky as fake_franky
-from tests.fakes import pyrealsense2 as fake_rs
-from tests.fakes import pyspacemouse as fake_mouse
+from tests.devices import SPACEMOUSE_NAME, plug_in_spacemouse
 from userl.cli import main
 from userl.config.loader import load_config
 from userl.hardware.vendor import HardwareUnavailable
 from userl.tools.doctor import preflight
 
+UNREACHABLE_IP = "127.0.254.254"  # loopback, nobody serves FCI there
 
-@pytest.fixture
-def fakes(monkeypatch: pytest.MonkeyPatch) -> None:
-    for module in (fake_franky, fake_rs, fake_mouse):
-        module.reset()
-    monkeypatch.setitem(sys.modules, "franky", fake_franky)
-    monkeypatch.setitem(sys.modules, "pyrealsense2", fake_rs)
-    monkeypatch.setitem(sys.modules, "pyspacemouse", fake_mouse)
+
+def line_of(lines: list[str], name: str) -> str:
+    return next(line for line in lines if f"] {name}" in line)
 
 
 def test_doctor_with_the_simulated_robot_passes(capsys) -> None:
@@ -34,23 +32,52 @@ def test_doctor_with_the_simulated_robot_passes(capsys) -> None:
     assert any("python" in line for line in lines) and any("ray" in line for line in lines)
 
 
-def test_doctor_reports_each_franka_check_with_its_fix(fakes, capsys, monkeypatch) -> None:
-    import numpy as np
-
-    fake_rs.DEVICES["111"] = np.zeros((480, 640, 3), np.uint8)
+def test_doctor_without_any_device_reports_each_check_with_its_fix(capsys, monkeypatch) -> None:
+    for module in ("franky", "pyrealsense2", "pyspacemouse"):
+        pytest.importorskip(module)
     monkeypatch.setenv("USERL_CAMERA_SERIAL_FRONT", "111")
     monkeypatch.delenv("USERL_CAMERA_SERIAL_WRIST", raising=False)
-    fake_franky.UNREACHABLE.append("10.0.0.2")
-    code = main(["doctor", "robot=franka", "robot.ip=10.0.0.2", "teleop=spacemouse"])
+    code = main(["doctor", "robot=franka", f"robot.ip={UNREACHABLE_IP}",
+                 "robot.realtime_config=ignore", "teleop=spacemouse"])
     lines = capsys.readouterr().out.strip().splitlines()
     assert code == 1
-    robot = next(line for line in lines if "robot franka" in line)
-    assert robot.startswith("[FAIL]") and "10.0.0.2" in robot and "FCI" in robot
-    assert any(line.startswith("[  ok] camera front") for line in lines)
-    wrist = next(line for line in lines if "camera wrist" in line)
+    robot = line_of(lines, "robot franka")
+    assert robot.startswith("[FAIL]") and UNREACHABLE_IP in robot and "FCI" in robot
+    front = line_of(lines, "camera front")
+    assert front.startswith("[FAIL]") and "RealSense 111" in front and "not connected" in front
+    wrist = line_of(lines, "camera wrist")
     assert wrist.startswith("[FAIL]") and "USERL_CAMERA_SERIAL_WRIST" in wrist
-    assert "[  ok] realsense serials: 111" in lines
-    assert "[  ok] spacemouse: SpaceMouse Compact" in lines
+    assert line_of(lines, "realsense serials").startswith("[FAIL] realsense serials: none")
+    mouse = line_of(lines, "spacemouse")
+    assert mouse.startswith("[FAIL] spacemouse: none found") and "udev rule" in mouse
+
+
+def test_doctor_without_a_spacemouse_that_is_not_configured_passes_that_check(capsys) -> None:
+    pytest.importorskip("pyspacemouse")
+    main(["doctor"])
+    mouse = line_of(capsys.readouterr().out.strip().splitlines(), "spacemouse")
+    assert mouse.startswith("[  ok] spacemouse: none found") and "(not configured)" in mouse
+
+
+def test_doctor_with_a_franka_on_franky_sim_and_a_spacemouse(franky_sim: str, capsys,
+                                                            monkeypatch) -> None:
+    plug_in_spacemouse(monkeypatch)
+    main(["doctor", "robot=franka", f"robot.ip={franky_sim}", "robot.realtime_config=ignore",
+          "teleop=spacemouse"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert line_of(lines, "robot franka").startswith("[  ok] robot franka: reachable; TCP at")
+    assert f"[  ok] spacemouse: {SPACEMOUSE_NAME}" in lines
+
+
+def test_doctor_names_a_kernel_without_preempt_rt(franky_sim: str, capsys) -> None:
+    import os
+
+    if os.path.exists("/sys/kernel/realtime"):
+        pytest.skip("this kernel is real-time")
+    main(["doctor", "robot=franka", f"robot.ip={franky_sim}"])  # realtime_config=enforce
+    robot = line_of(capsys.readouterr().out.strip().splitlines(), "robot franka")
+    assert robot.startswith("[FAIL]") and "real-time kernel" in robot
+    assert "network cable" not in robot
 
 
 def test_record_pose_writes_the_sim_tcp_pose_into_a_task_file(tmp_path: Path, capsys) -> None:
@@ -66,11 +93,15 @@ def test_record_pose_writes_the_sim_tcp_pose_into_a_task_file(tmp_path: Path, ca
     assert len(yaml.safe_load(task.read_text())["hole_nominal_xy_m"]) == 2
 
 
-def test_record_pose_from_a_franka_behind_a_fake_franky(fakes, tmp_path: Path, capsys) -> None:
+def test_record_pose_from_a_franka_on_franky_sim(franky_sim: str, tmp_path: Path,
+                                                capsys) -> None:
     out = tmp_path / "task.yaml"
-    assert main(["record-pose", f"out={out}", "robot=franka", "robot.ip=1.2.3.4"]) == 0
-    assert yaml.safe_load(out.read_text())["target_tcp_pose"] == [0.4, 0.0, 0.3, 0.0, 1.0, 0.0,
-                                                                   0.0]
+    assert main(["record-pose", f"out={out}", "robot=franka", f"robot.ip={franky_sim}",
+                 "robot.realtime_config=ignore"]) == 0
+    pose = yaml.safe_load(out.read_text())["target_tcp_pose"]
+    assert len(pose) == 7 and pose == json.loads(capsys.readouterr().out)["value"]
+    assert 0.2 < pose[0] < 0.9 and 0.0 < pose[2] < 1.0  # in front of the arm, above its base
+    assert np.linalg.norm(pose[3:]) == pytest.approx(1.0, abs=1e-4)
 
 
 def test_record_pose_errors_are_one_line(tmp_path: Path, capsys, monkeypatch) -> None:

@@ -1,12 +1,10 @@
-"""A SpaceMouse (fake vendor module) drives the simulated robot: demonstrations through
+"""A SpaceMouse (the real pyspacemouse, the device scripted at its HID layer) drives the simulated robot: demonstrations through
 `userl collect teleop=spacemouse`, and interventions during training (`teleop=spacemouse`)."""
-
-import sys
 
 import numpy as np
 import pytest
 
-from tests.fakes import pyspacemouse as fake_mouse
+from tests.devices import ScriptedSpaceMouse, plug_in_spacemouse
 from userl.config.loader import load_config
 from userl.envs.factory import make_env
 from userl.policies import build_policy
@@ -19,16 +17,15 @@ IDENTITY = ["teleop.axis_map=[0,1,2,3,4,5]", "teleop.axis_signs=[1,1,1,1,1,1]",
             "teleop.dead_zone_fraction=0.0"]
 
 
-@pytest.fixture(autouse=True)
-def fake_device(monkeypatch: pytest.MonkeyPatch) -> None:
-    fake_mouse.reset()
-    monkeypatch.setitem(sys.modules, "pyspacemouse", fake_mouse)
+@pytest.fixture
+def device(monkeypatch: pytest.MonkeyPatch) -> ScriptedSpaceMouse:
+    return plug_in_spacemouse(monkeypatch)
 
 
-def test_person_demonstrates_with_the_device() -> None:
+def test_person_demonstrates_with_the_device(device: ScriptedSpaceMouse) -> None:
     config = load_config(["teleop=spacemouse", *IDENTITY, "task.episode_steps=5"])
     env = make_env(config, seed=0)
-    fake_mouse.STATE.z = -1.0  # push down, in the base frame
+    device.state.z = -1.0  # push down, in the base frame
     episode = run_episode(env, demonstrator(env, config), "robot_0", seed=0)
     env.close()
     assert episode.source == "human" and len(episode) == 5
@@ -36,13 +33,13 @@ def test_person_demonstrates_with_the_device() -> None:
     np.testing.assert_allclose(episode.actions[0, :6], expected[:6], atol=1e-5)
 
 
-def test_device_input_intervenes_during_training_steps() -> None:
+def test_device_input_intervenes_during_training_steps(device: ScriptedSpaceMouse) -> None:
     config = load_config(["teleop=spacemouse", *IDENTITY, "task.episode_steps=8",
                           "teleop.hold_after_input_s=0.1"])
     env = make_env(config, seed=0)
     policy = PolicySource(build_policy(config.policy, env.observation_spec, 7))
     acting = with_interventions(policy, env, config.teleop, env.task.control_hz, seed=0)
-    fake_mouse.STATE.x = 0.5  # the person moves the device for the whole episode
+    device.state.x = 0.5  # the person moves the device for the whole episode
     episode = run_episode(env, acting, "robot_0", seed=0)
     env.close()
     assert episode.intervened.all()

@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import torch
 
-from userl.config.loader import load_config
-from userl.core.specs import ObservationSpec
-from userl.runtime.learner import Learner
 
-
-def make_learner(tmp_path: Path, takeover, *overrides: str) -> Learner:
-    config = load_config(["algo=hg_dagger", "policy=mlp", "algo.batch_size=32",
-                          "algo.utd_max=2", *overrides])
-    return Learner(config, ObservationSpec(takeover.state_dim), takeover.action_dim, str(tmp_path))
-
-
-def test_pretraining_runs_in_chunks_on_demos_and_is_outside_the_utd_budget(tmp_path, takeover):
-    learner = make_learner(tmp_path, takeover, "algo.pretrain_updates=30")
+def test_pretraining_runs_in_chunks_on_demos_and_is_outside_the_utd_budget(tmp_path, takeover, make_learner):
+    learner = make_learner(tmp_path, "algo.pretrain_updates=30")
     assert learner.pretrain(20) == 0  # no demos yet: nothing to learn from
     learner.add_demos([takeover.episode(success=True)])
     before = {k: v.clone() for k, v in learner.algorithm.policy_state_dict().items()}
@@ -34,22 +22,22 @@ def test_pretraining_runs_in_chunks_on_demos_and_is_outside_the_utd_budget(tmp_p
     learner.close()
 
 
-def test_pretraining_is_restored_not_repeated_on_resume(tmp_path, takeover):
-    learner = make_learner(tmp_path, takeover, "algo.pretrain_updates=10")
+def test_pretraining_is_restored_not_repeated_on_resume(tmp_path, takeover, make_learner):
+    learner = make_learner(tmp_path, "algo.pretrain_updates=10")
     learner.add_demos([takeover.episode(success=True)])
     learner.pretrain(100)
     learner.log_evaluation(0.5, 0.5, 4)
     learner.save_checkpoint()
     learner.close()
-    resumed = make_learner(tmp_path, takeover, "algo.pretrain_updates=10")
+    resumed = make_learner(tmp_path, "algo.pretrain_updates=10")
     resumed.restore()
     assert resumed.pretrain(100) == 0 and resumed.pretrained_updates == 10
     assert [p["success_rate"] for p in resumed.evaluation_curve()] == [0.5]
     resumed.close()
 
 
-def test_each_evaluation_is_a_curve_point_at_the_current_steps(tmp_path, takeover):
-    learner = make_learner(tmp_path, takeover)
+def test_each_evaluation_is_a_curve_point_at_the_current_steps(tmp_path, takeover, make_learner):
+    learner = make_learner(tmp_path)
     learner.log_evaluation(0.0, 0.0, 5)
     learner.add_episode(takeover.episode())
     learner.train(3)

@@ -51,8 +51,10 @@ def test_without_a_cluster_everything_is_local(monkeypatch) -> None:
 
 def test_robot_nodes_start_commands(lab: Path) -> None:
     assert robot_start_commands(load_cluster(lab)) == [
-        "ray start --address=10.0.0.1:6379 --resources='{\"robot:franka_0\": 1}'",
-        "ray start --address=10.0.0.1:6379 --resources='{\"robot:arx_0\": 1}'",
+        "RAY_AUTH_MODE=token ray start --address=10.0.0.1:6379 "
+        "--resources='{\"robot:franka_0\": 1}'",
+        "RAY_AUTH_MODE=token ray start --address=10.0.0.1:6379 "
+        "--resources='{\"robot:arx_0\": 1}'",
     ]
 
 

@@ -13,6 +13,7 @@ import userl.tasks  # noqa: F401  (registers the tasks)
 from userl.config.schema import Config
 from userl.core.registry import CAMERAS, ROBOTS, TASKS
 from userl.envs.robot_env import RobotEnv
+from userl.hardware.cameras.threaded import ThreadedCamera
 from userl.hardware.safety import with_safety
 from userl.rewards.factory import build_reward
 
@@ -35,7 +36,10 @@ def make_env(cfg: Config, robot_id: str = "robot_0", seed: int | None = None,
         driver = CAMERAS.get(cfg.robot.camera_driver)
         cameras = [driver(name, robot, cfg.robot) for name in cfg.robot.camera_names]
     render_camera = None
-    if render_mode is not None:
+    shared = [c for c in cameras if c.name == RENDER_CAMERA and isinstance(c, ThreadedCamera)]
+    if render_mode is not None and shared:
+        render_camera = shared[0]  # a real device opens once: videos show the policy's view
+    elif render_mode is not None:
         render_config = dataclasses.replace(cfg.robot, image_height_px=cfg.robot.render_height_px,
                                             image_width_px=cfg.robot.render_width_px)
         render_camera = CAMERAS.get(cfg.robot.camera_driver)(RENDER_CAMERA, robot, render_config)

@@ -12,6 +12,7 @@ import torch
 from userl.core.errors import ConfigError
 from userl.core.registry import Registry
 from userl.core.types import Decision, Observation
+from userl.data.checkpoint import load_checkpoint
 from userl.policies import build_policy
 from userl.policies.base import Policy
 
@@ -88,7 +89,7 @@ def run_policy_source(config: Any, env: Any, run_dir: Path | None) -> PolicySour
     if not checkpoint.is_file():
         raise ConfigError(f"no checkpoint at {checkpoint}; train first or pass another run=")
     policy = build_policy(config.policy, env.observation_spec, env.action_space.shape[0])
-    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    state = load_checkpoint(checkpoint)
     source = PolicySource(policy, deterministic=config.eval.deterministic)
     source.load_weights(int(state.get("weight_version", 0)), state["policy"])
     return source

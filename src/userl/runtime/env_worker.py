@@ -56,8 +56,11 @@ class EnvWorker:
         # contexts (and some vendor SDKs) belong to the thread that created them, while
         # Ray runs this actor's methods on a pool of threads.
         self._env_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="robot")
+        # a camera for evaluation videos only when they are on (a state-only real robot may
+        # have no camera at all)
+        render_mode = "rgb_array" if config.eval.video_every_s > 0 else None
         self.env = self._on_env_thread(make_env, config, robot_id=robot_id, seed=seed,
-                                       render_mode="rgb_array")
+                                       render_mode=render_mode)
         self.policy: PolicySource | RemotePolicySource = PolicySource(
             build_policy(config.policy, self.env.observation_spec, self.action_dim())
         )

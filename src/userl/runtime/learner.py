@@ -22,6 +22,7 @@ from userl.core.files import atomic_write
 from userl.core.specs import ObservationSpec
 from userl.core.types import Episode
 from userl.data.buffers import ReplayBuffer
+from userl.data.checkpoint import load_checkpoint, plain
 from userl.data.samplers import SymmetricSampler, to_torch
 from userl.data.store import EpisodeStore
 from userl.runtime.pipelines import AsyncPipelineConfig
@@ -297,15 +298,15 @@ class Learner:
             state = {
                 "algorithm": self.algorithm.state_dict(),
                 "policy": self.algorithm.policy_state_dict(),
-                "env_steps": self.env_steps,
-                "episodes": self.episodes,
-                "grad_steps": self.algorithm.grad_steps,
-                "weight_version": self.weight_version,
-                "eval_curve": self.eval_curve,
-                "pretrained_updates": self.pretrained_updates,
+                "env_steps": int(self.env_steps),
+                "episodes": int(self.episodes),
+                "grad_steps": int(self.algorithm.grad_steps),
+                "weight_version": int(self.weight_version),
+                "eval_curve": plain(self.eval_curve),
+                "pretrained_updates": int(self.pretrained_updates),
                 "rng": {
                     "torch": torch.get_rng_state(),
-                    "numpy": self.rng.bit_generator.state,
+                    "numpy": plain(self.rng.bit_generator.state),
                     "python": random.getstate(),
                 },
             }
@@ -327,7 +328,7 @@ class Learner:
             print(f"warning: skipped unreadable episode file {name}: {reason}", flush=True)
         checkpoint = self.run_dir / "checkpoints" / CHECKPOINT_NAME
         if checkpoint.is_file():
-            state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+            state = load_checkpoint(checkpoint)
             with self._lock:
                 self.algorithm.load_state_dict(state["algorithm"])
                 self.publisher.version = int(state["weight_version"])

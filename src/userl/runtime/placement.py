@@ -156,12 +156,13 @@ def ray_address(config: Config) -> str | None:
 
 
 def robot_start_commands(layout: ClusterLayout) -> list[str]:
-    """The `ray start` line for each robot node, as the docs tell operators to run."""
+    """The `ray start` line for each robot node, as the docs tell operators to run (with token
+    authentication: the node holds the cluster's token in ~/.ray/auth_token)."""
     lines = []
     for node in layout.nodes:
         names = [name for name, robot in layout.robots.items() if robot.node == node]
         if names:
             resources = ", ".join(f'"{robot_resource(name)}": 1' for name in names)
-            lines.append(f"ray start --address={layout.head_address} "
+            lines.append(f"RAY_AUTH_MODE=token ray start --address={layout.head_address} "
                          f"--resources='{{{resources}}}'")
     return lines

@@ -16,6 +16,7 @@ import ray
 from userl.config.loader import ConfigError, to_yaml
 from userl.config.schema import Config
 from userl.core.registry import PIPELINES
+from userl.data.checkpoint import CheckpointRefused
 from userl.data.store import EpisodeStore
 from userl.rollout.evaluation import results_of
 from userl.runtime import pipelines  # noqa: F401  (registers the pipeline modes)
@@ -195,7 +196,12 @@ def train(config: Config) -> dict[str, Any]:
         episodes_done = len(EpisodeStore(run_dir / "episodes").files()) if config.resume else 0
         cluster = start_workers(config, run_dir, episodes_done)
         if config.resume:
-            restored = ray.get(cluster.learner.restore.remote(), timeout=timeout_s)
+            try:
+                restored = ray.get(cluster.learner.restore.remote(), timeout=timeout_s)
+            except ray.exceptions.RayTaskError as error:  # a refused checkpoint: one line
+                if isinstance(error.cause, CheckpointRefused):
+                    raise CheckpointRefused(str(error.cause)) from None
+                raise
             summary["resumed_from"] = restored
             print(f"resumed: {json.dumps(restored)}", flush=True)
         has_demos = ray.get(cluster.learner.has_demos.remote(), timeout=timeout_s)

@@ -12,7 +12,7 @@ from importlib import metadata
 
 from userl.config.schema import Config
 from userl.core.registry import CAMERAS, ROBOTS
-from userl.hardware.vendor import first_line
+from userl.hardware.vendor import HardwareUnavailable, first_line
 
 MIN_PYTHON = (3, 10)
 REQUIRED_PACKAGES = ("numpy", "torch", "mujoco", "ray", "gymnasium", "omegaconf", "tensorboard")
@@ -59,7 +59,13 @@ def check_ray(config: Config) -> list[Check]:
     checks = [Check("ray", True, ray.__version__)]
     if config.cluster:
         from userl.runtime.placement import load_cluster
+        from userl.runtime.ray_session import require_token_auth
 
+        try:
+            checks.append(Check("ray token", True, f"token authentication, token from "
+                                f"{require_token_auth()}"))
+        except ValueError as error:  # ConfigError: no token, or authentication turned off
+            checks.append(Check("ray token", False, str(error)))
         head = load_cluster(config.cluster).head_address
         host, _, port = head.rpartition(":")
         try:
@@ -114,20 +120,24 @@ def realsense_listing() -> Check:
 
 
 def check_spacemouse(config: Config) -> list[Check]:
+    """The connected SpaceMice (pyspacemouse 2.x); a failure only when one is configured."""
+    from userl.hardware.teleop.spacemouse import connected_spacemice
+
     needed = config.teleop.name == "spacemouse"
+    unused = "" if needed else " (not configured)"
     try:
         module = importlib.import_module("pyspacemouse")
     except ImportError:
-        detail = "pyspacemouse not installed; pip install 'userl[teleop]'"
-        return [Check("spacemouse", not needed, detail + ("" if needed else " (not configured)"))]
+        return [Check("spacemouse", not needed,
+                      "pyspacemouse not installed; pip install 'userl[teleop]'" + unused)]
     try:
-        found = list(module.list_devices())
-    except Exception as error:  # HID access problems are reported, not raised
-        return [Check("spacemouse", not needed, first_line(error))]
+        found = connected_spacemice(module)
+    except HardwareUnavailable as error:  # HID access problems are reported, not raised
+        return [Check("spacemouse", not needed, str(error) + unused)]
     if found:
         return [Check("spacemouse", True, ", ".join(found))]
     return [Check("spacemouse", not needed, "none found; plug it in and install the udev rule "
-                  "from docs/real-robot.md")]
+                  "from docs/real-robot.md" + unused)]
 
 
 CHECKS: list[Callable[[Config], list[Check]]] = [

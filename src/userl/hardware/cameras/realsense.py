@@ -1,4 +1,6 @@
-"""Intel RealSense colour stream through pyrealsense2, by serial number (`realsense`)."""
+"""Intel RealSense colour stream through pyrealsense2, by serial number (`realsense`). The
+serial is looked up with `query_devices()` (milliseconds) before `pipeline.start()` (which
+takes 15 s to fail without the device); a frame timeout is retried by the capture thread."""
 
 from __future__ import annotations
 
@@ -38,6 +40,12 @@ class RealSenseCamera(ThreadedCamera):
         self.rs = realsense_module()
         self.serial = device_setting(devices.serials, devices.serial_env_prefix, name, "serials")
         rs = self.rs
+        connected = realsense_serials()  # answers at once; a start without the device takes 15 s
+        if self.serial not in connected:
+            raise HardwareUnavailable(
+                f"RealSense {self.serial} (view {name!r}) is not connected (connected: "
+                f"{', '.join(connected) or 'none'}); check the serial (`userl doctor` lists them) "
+                "and the USB 3 cable")
         stream = rs.config()
         stream.enable_device(self.serial)
         stream.enable_stream(rs.stream.color, devices.capture_width_px,

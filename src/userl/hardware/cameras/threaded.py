@@ -1,17 +1,20 @@
 """A camera whose capture thread keeps only the latest frame, cropped and resized to the
-policy's size, so `read()` never waits on the device."""
+policy's size, so `read()` never waits on the device. A failed grab (a frame timeout, a USB
+hiccup) is counted and retried; a camera with no new frame for `silent_fault_s` is reported by
+`read()` as a fault, with its count of failed grabs and the last error."""
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 from abc import abstractmethod
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from userl.hardware.base import Camera
-from userl.hardware.vendor import HardwareUnavailable
+from userl.hardware.vendor import HardwareUnavailable, first_line
 
 
 @dataclass
@@ -29,6 +32,8 @@ class CameraDevicesConfig:
     # absent: the largest centred crop with the output's aspect ratio
     first_frame_timeout_s: float = 5.0  # a camera that delivers nothing this long is an error
     frame_wait_s: float = 1.0  # the capture thread waits this long for each frame
+    silent_fault_s: float = 2.0  # no new frame this long (timeouts retried): the camera is faulty
+    retry_wait_s: float = 0.05  # after a failed grab the capture thread waits this long
 
 
 
@@ -86,7 +91,9 @@ class ThreadedCamera(Camera):
         self.devices = devices
         self.crop = devices.crops.get(name)
         self.frames = 0  # frames captured so far
+        self.failed_grabs = 0  # grabs that raised (timeouts included), each retried
         self._latest: np.ndarray | None = None
+        self._latest_s = 0.0  # monotonic time of the latest frame
         self._error: BaseException | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -108,7 +115,7 @@ class ThreadedCamera(Camera):
         self._ready.wait(self.devices.first_frame_timeout_s)
         if self._latest is None:
             self.close()
-            reason = f": {self._error}" if self._error else ""
+            reason = f": {first_line(self._error)}" if self._error else ""
             raise HardwareUnavailable(
                 f"camera {self.name!r} delivered no frame within "
                 f"{self.devices.first_frame_timeout_s} s{reason}; check its cable (USB 3 for a "
@@ -118,25 +125,35 @@ class ThreadedCamera(Camera):
         while not self._stop.is_set():
             try:
                 frame = self.grab()
-            except Exception as error:  # reported by start() / read()
+            except Exception as error:  # counted and retried; read() reports a silent camera
+                with self._lock:
+                    self._error = error
+                    self.failed_grabs += 1
+                self._stop.wait(self.devices.retry_wait_s)
+                continue
+            if frame is None:
+                continue
+            try:
+                image = crop_and_resize(frame, self.crop, self.height_px, self.width_px)
+            except HardwareUnavailable as error:  # a crop outside the frame never heals
                 self._error = error
                 self._ready.set()
                 return
-            if frame is None:
-                continue
-            image = crop_and_resize(frame, self.crop, self.height_px, self.width_px)
             with self._lock:
                 self._latest = image
+                self._latest_s = time.monotonic()
                 self.frames += 1
             self._ready.set()
 
     def read(self) -> np.ndarray:
         with self._lock:
-            latest = self._latest
-        if latest is None or (self._error is not None and self._thread is not None
-                              and not self._thread.is_alive()):
-            raise HardwareUnavailable(f"camera {self.name!r} stopped delivering frames "
-                                      f"({self._error}); check its cable and restart")
+            latest, latest_s, error = self._latest, self._latest_s, self._error
+        silent_s = time.monotonic() - latest_s
+        if latest is None or silent_s > self.devices.silent_fault_s:
+            raise HardwareUnavailable(
+                f"camera {self.name!r} delivered no frame for {silent_s:.1f} s "
+                f"({self.failed_grabs} failed grabs, last: {first_line(error) if error else '-'})"
+                "; check its cable and restart")
         return latest.copy()
 
     def close(self) -> None:

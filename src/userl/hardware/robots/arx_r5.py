@@ -10,6 +10,12 @@ orientation, expressed as roll/pitch/yaw about the last reset's orientation, is 
 `last_projection_m` / `last_projection_rad`. The SDK reports neither a wrench (zeros are given)
 nor a calibrated gripper width (the commanded opening is given); the TCP velocity is the
 finite difference of consecutive readings.
+
+From the SDK's source (arx-r5-sdk 1.0.0, `single_arm.py`): poses are metres + quaternion
+(w, x, y, z) both ways; the joint getters return 7 values (6 joints, then the gripper); the
+setters return nothing (the native status is dropped), so a command is confirmed only by the
+readings; the native interface is closed source and, until its first CAN frame, reads zeros:
+`connect` waits for a pose with a unit quaternion and reports an arm that never sends one.
 """
 
 from __future__ import annotations
@@ -57,9 +63,11 @@ class ArxR5Config(RobotConfig):
     reset_joint_tolerance_rad: float = 0.02  # a joint reset is done once every joint is this near
     reset_timeout_s: float = 5.0  # ... or after this long
     reset_poll_s: float = 0.05
+    first_state_timeout_s: float = 2.0  # connect waits this long for the arm's first CAN reading
 
 
 ARX_R5_DOF = 6
+QUATERNION_NORM_TOLERANCE = 0.1  # a reading whose quaternion is this far from unit is no pose
 
 
 class R5Projection:
@@ -116,8 +124,22 @@ class ArxR5Robot(Robot):
                 f"cannot open the ARX R5 on {self.can_port}: {first_line(error)}; check the CAN "
                 f"adapter is up (ip link set {self.can_port} up type can bitrate 1000000) and "
                 f"robot.can_port / ${config.can_port_env_var}") from None
+        deadline = time.monotonic() + config.first_state_timeout_s
+        while not self._reading_valid():
+            if time.monotonic() > deadline:
+                self._arm = None
+                raise HardwareUnavailable(
+                    f"the ARX R5 on {self.can_port} sends no pose (it reads zeros after "
+                    f"{config.first_state_timeout_s} s); check the arm is powered, its CAN cable, "
+                    f"and that {self.can_port} is the arm's interface (ip -details link show)")
+            time.sleep(config.reset_poll_s)
         self.projection.set_reference(self._pose()[3:])
         self.pacer.restart()
+
+    def _reading_valid(self) -> bool:
+        values = np.asarray(self._connected().get_ee_pose(), dtype=np.float64).reshape(-1)
+        return (values.shape == (7,) and bool(np.all(np.isfinite(values)))
+                and abs(float(np.linalg.norm(values[3:7])) - 1.0) < QUATERNION_NORM_TOLERANCE)
 
     def _connected(self) -> Any:
         if self._arm is None:
@@ -126,6 +148,9 @@ class ArxR5Robot(Robot):
 
     def _pose(self) -> np.ndarray:
         values = np.asarray(self._connected().get_ee_pose(), dtype=np.float64).reshape(-1)
+        if values.shape != (7,) or not np.all(np.isfinite(values)) or not np.any(values[3:7]):
+            raise HardwareUnavailable(f"the ARX R5 on {self.can_port} sent no valid pose "
+                                      f"({values.tolist()}); check its power and CAN cable")
         quat = values[3:7] / np.linalg.norm(values[3:7])
         return np.concatenate([values[:3], quat if quat[0] >= 0 else -quat])
 

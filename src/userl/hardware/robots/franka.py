@@ -2,10 +2,17 @@
 
 Motion: each command preempts the running motion with a new end-effector target, either a
 Cartesian impedance motion (`motion=impedance`: compliant, for contact-rich tasks) or a
-Cartesian trajectory motion (`motion=waypoint`: time-optimal, stiff). Poses convert between
-userl's `xyz + (w, x, y, z)` and franky's `Affine(translation, (x, y, z, w))`. The gripper moves
-to a width when opening and grasps with force when closing. A control error (reflex, limit)
-is recovered automatically up to `max_error_recoveries` times in a row.
+Cartesian trajectory motion (`motion=waypoint`: time-optimal, stiff). An impedance motion never
+ends by itself, and franky refuses a motion of another type while one runs
+(`InvalidMotionTypeException`), so the driver owns each motion's lifetime: the next target of
+the same type preempts it, and a reset (or any motion of another type) first stops it
+(`robot.stop()` + `join_motion()`). Poses convert between userl's `xyz + (w, x, y, z)` and
+franky's `Affine(translation, (x, y, z, w))`. The gripper moves to a width when opening and
+grasps with force when closing, on its own thread (`GripperWorker`): a gripper call blocks
+until the fingers stop, so the control loop never waits on one. A control error (reflex, limit)
+is recovered automatically up to `max_error_recoveries` times in a row. `robot.realtime_config`
+is franky's `RealtimeConfig`: `enforce` on a robot node (libfranka refuses a kernel without
+PREEMPT_RT), `ignore` for development and franky-sim.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from userl.core.specs import RobotSpec, RobotState
 from userl.geometry import make_pose, quat_to_mat, yaw_rotation
 from userl.hardware.base import Robot, SceneFragment
 from userl.hardware.robot_config import RobotConfig
+from userl.hardware.robots.gripper_worker import GripperWorker
 from userl.hardware.vendor import HardwareUnavailable, Pacer, first_line, import_vendor, setting
 
 PANDA_HOME_JOINTS_RAD = [0.0, -0.7853981633974483, 0.0, -2.356194490192345, 0.0,
@@ -40,7 +48,9 @@ class FrankaConfig(RobotConfig):
     motion: str = "impedance"  # impedance (Cartesian impedance) | waypoint (Cartesian motion)
     translational_stiffness_n_per_m: float = 2000.0
     rotational_stiffness_nm_per_rad: float = 150.0
-    impedance_target_lifetime_s: float = 1.0  # an impedance target is held this long unless renewed
+    realtime_config: str = "enforce"  # enforce (a PREEMPT_RT robot node) | ignore (franky-sim)
+    motion_stop_timeout_s: float = 5.0  # a running motion stopped before a reset ends within this
+    gripper_reset_timeout_s: float = 10.0  # a reset waits this long for the gripper to settle
     dynamics_fraction: float = 0.1  # share of the robot's velocity/acceleration/jerk limits
     collision_force_threshold_n: float = 30.0
     collision_torque_threshold_nm: float = 20.0
@@ -59,15 +69,17 @@ class FrankaConfig(RobotConfig):
 
 
 FRANKA_DOF = 7
+# robot.realtime_config -> the member of franky.RealtimeConfig
+REALTIME_CONFIGS = {"enforce": "Enforce", "ignore": "Ignore"}
 
 MotionBuilder = Callable[[ModuleType, Any, FrankaConfig], Any]
 FRANKA_MOTIONS: Registry = Registry("franka motion")  # robot.motion -> MotionBuilder
 
 
 def impedance_motion(franky: ModuleType, target: Any, config: FrankaConfig) -> Any:
+    """Regulates toward `target` until preempted or stopped (it has no duration)."""
     return franky.CartesianImpedanceMotion(
         target=target,
-        duration=franky.Duration(int(config.impedance_target_lifetime_s * 1000)),
         target_type=franky.ReferenceType.Absolute,
         translational_stiffness=config.translational_stiffness_n_per_m,
         rotational_stiffness=config.rotational_stiffness_nm_per_rad,
@@ -104,6 +116,10 @@ class FrankaRobot(Robot):
                  control_hz: float = 10.0) -> None:
         self.config = config
         self.motion = FRANKA_MOTIONS.get(config.motion)
+        if config.realtime_config not in REALTIME_CONFIGS:
+            raise HardwareUnavailable(
+                f"robot.realtime_config={config.realtime_config!r} is not one of "
+                f"{', '.join(REALTIME_CONFIGS)}; use enforce on a robot node, ignore for franky-sim")
         self.spec = RobotSpec(name=config.name, dof=FRANKA_DOF, control_hz=control_hz,
                               has_gripper=True, gripper_max_width_m=config.gripper_max_width_m)
         self.ip = setting(config.ip, config.ip_env_var, "robot.ip")
@@ -111,26 +127,45 @@ class FrankaRobot(Robot):
         self.pacer = Pacer(control_hz)
         self.episodes = 0
         self.recoveries = 0
+        self.motions_stopped = 0  # running motions stopped before a reset or another motion type
         self._rng = np.random.default_rng(config.reset_seed)
         self._arm: Any = None
         self._hand: Any = None
+        self._gripper_worker: GripperWorker | None = None
         self._gripper_sent: float | None = None
+        self._running: type | None = None  # the type of the asynchronous motion in progress
 
     # ------------------------------------------------------------------ connection
     def connect(self) -> None:
         franky, config = self.franky, self.config
+        realtime = getattr(franky.RealtimeConfig, REALTIME_CONFIGS[config.realtime_config])
         try:
-            self._arm = franky.Robot(self.ip)
-            self._hand = franky.Gripper(self.ip)
-            self._arm.recover_from_errors()
-        except Exception as error:  # any vendor failure here means: not reachable
+            self._arm = franky.Robot(self.ip, realtime_config=realtime)
+        except franky.RealtimeException as error:
+            raise HardwareUnavailable(
+                f"the Franka at {self.ip} needs a real-time kernel on this node "
+                f"({first_line(error)}); boot a PREEMPT_RT kernel (uname -v shows PREEMPT_RT), "
+                "or set robot.realtime_config=ignore for franky-sim and development only"
+            ) from None
+        except Exception as error:  # any other vendor failure here means: not reachable
             raise HardwareUnavailable(
                 f"cannot reach the Franka at {self.ip}: {first_line(error)}; check the network "
                 "cable, that FCI is enabled in Desk and the brakes are open, and robot.ip / "
                 f"${config.ip_env_var}") from None
+        try:
+            self._hand = franky.Gripper(self.ip)
+            self._arm.recover_from_errors()
+        except Exception as error:  # the arm answered; its gripper or error state did not
+            self._arm = None
+            raise HardwareUnavailable(
+                f"the Franka at {self.ip} answered but its gripper did not: {first_line(error)}; "
+                "check the hand is attached and enabled in Desk") from None
         self._arm.relative_dynamics_factor = config.dynamics_fraction
         self._arm.set_collision_behavior(config.collision_torque_threshold_nm,
                                          config.collision_force_threshold_n)
+        self._gripper_worker = GripperWorker(f"franka-{self.ip}")
+        self._gripper_sent = None
+        self._running = None
         self.pacer.restart()
 
     def _connected(self) -> tuple[Any, Any]:
@@ -155,15 +190,37 @@ class FrankaRobot(Robot):
             timestamp_s=time.time(),
         )
 
-    # ------------------------------------------------------------------ commands
+    # ------------------------------------------------------------------ motions
+    def stop_motion(self) -> None:
+        """End the asynchronous motion in progress (an impedance motion never ends by itself):
+        `robot.stop()`, then join it; a stopped motion ends in franky's "preempted" error."""
+        if self._running is None:
+            return
+        arm, _ = self._connected()
+        self._running = None
+        self.motions_stopped += 1
+        try:
+            arm.stop()
+            finished = arm.join_motion(self.config.motion_stop_timeout_s)
+        except (self.franky.ControlException, self.franky.CommandException):
+            return  # the preemption (or the error that ended it); recovered by the next move
+        if not finished:
+            raise HardwareUnavailable(
+                f"the Franka's motion did not stop within {self.config.motion_stop_timeout_s} s; "
+                "stop the arm with the enable button and check Desk")
+
     def _move(self, motion: Any, asynchronous: bool) -> None:
-        """`arm.move`, recovering from control errors up to `max_error_recoveries` in a row."""
+        """`arm.move`, after stopping a running motion of another type (or any, before a
+        blocking move); recovers from control errors up to `max_error_recoveries` in a row."""
         arm, _ = self._connected()
         franky = self.franky
+        if not asynchronous or (self._running is not None and type(motion) is not self._running):
+            self.stop_motion()
         recoverable = (franky.ControlException, franky.CommandException)
         while True:
             try:
                 arm.move(motion, asynchronous=asynchronous)
+                self._running = type(motion) if asynchronous else None
                 self.recoveries = 0
                 return
             except recoverable as error:
@@ -173,29 +230,44 @@ class FrankaRobot(Robot):
                         f"{self.recoveries} recoveries; check the arm and Desk, then restart"
                     ) from None
                 self.recoveries += 1
+                self._running = None
                 arm.recover_from_errors()
 
-    def _gripper(self, opening: float, blocking: bool) -> None:
-        """Move to the opening, or grasp with force when it is below the grasp threshold."""
+    # ------------------------------------------------------------------ gripper
+    def _gripper(self, opening: float) -> None:
+        """Queue a move to the opening, or a grasp with force below the grasp threshold; a
+        command still pending is replaced. Never waits on the gripper."""
         config = self.config
         _, hand = self._connected()
+        worker = self._checked_gripper_worker()
         if (self._gripper_sent is not None
                 and abs(opening - self._gripper_sent) < config.gripper_deadband_fraction):
             return
         self._gripper_sent = opening
         width = opening * config.gripper_max_width_m
         speed = config.gripper_speed_m_per_s
-        suffix = "" if blocking else "_async"
         if opening < config.gripper_grasp_below_fraction:
-            getattr(hand, "grasp" + suffix)(width, speed, config.gripper_force_n,
-                                            epsilon_outer=config.gripper_epsilon_outer_m)
+            worker.submit(lambda: hand.grasp(width, speed, config.gripper_force_n,
+                                             epsilon_outer=config.gripper_epsilon_outer_m))
         else:
-            getattr(hand, "move" + suffix)(width, speed)
+            worker.submit(lambda: hand.move(width, speed))
 
+    def _checked_gripper_worker(self) -> GripperWorker:
+        """The worker, after raising the failure of its last call (one line), if any."""
+        worker = self._gripper_worker
+        if worker is None:
+            raise HardwareUnavailable("the Franka is not connected; call connect() first")
+        error = worker.take_error()
+        if error is not None:
+            raise HardwareUnavailable(f"the Franka gripper failed: {error}; check the hand in "
+                                      "Desk (homing may be needed), then restart")
+        return worker
+
+    # ------------------------------------------------------------------ commands
     def command(self, target_tcp_pose: np.ndarray, gripper: float) -> None:
         target = np.asarray(target_tcp_pose, dtype=np.float64)
         self._move(self.motion(self.franky, to_affine(self.franky, target), self.config), True)
-        self._gripper(float(np.clip(gripper, 0.0, 1.0)), blocking=False)
+        self._gripper(float(np.clip(gripper, 0.0, 1.0)))
 
     def tick(self) -> None:
         self.pacer.wait()
@@ -205,8 +277,9 @@ class FrankaRobot(Robot):
                                self.config), True)
 
     def reset(self, tcp_pose: np.ndarray, gripper: float) -> None:
-        """Every `joint_reset_every_episodes`-th reset first moves the joints home; then a
-        blocking Cartesian move to the (optionally further randomised) pose."""
+        """Stops the running motion; every `joint_reset_every_episodes`-th reset first moves
+        the joints home; then a blocking Cartesian move to the (optionally further randomised)
+        pose, and the gripper to its opening (waited for)."""
         config, franky = self.config, self.franky
         every = config.joint_reset_every_episodes
         if every and self.episodes % every == 0:
@@ -216,7 +289,12 @@ class FrankaRobot(Robot):
         self._move(franky.CartesianMotion(to_affine(franky, pose), franky.ReferenceType.Absolute),
                    False)
         self._gripper_sent = None
-        self._gripper(float(np.clip(gripper, 0.0, 1.0)), blocking=True)
+        self._gripper(float(np.clip(gripper, 0.0, 1.0)))
+        if not self._checked_gripper_worker().wait_idle(config.gripper_reset_timeout_s):
+            raise HardwareUnavailable(
+                f"the Franka gripper did not settle within {config.gripper_reset_timeout_s} s "
+                "during a reset; check the hand in Desk")
+        self._checked_gripper_worker()  # a failed reset move is reported now
         self.pacer.restart()
 
     def randomised(self, pose: np.ndarray) -> np.ndarray:
@@ -231,6 +309,13 @@ class FrankaRobot(Robot):
         return make_pose(position, yaw_rotation(yaw) @ quat_to_mat(pose[3:]))
 
     def close(self) -> None:
+        """Stop the arm's motion and the gripper worker; safe to call twice."""
         if self._arm is not None:
-            self._arm.stop()
-        self._arm = self._hand = None
+            try:
+                self.stop_motion()
+                self._arm.stop()
+            except Exception as error:  # closing goes on; the arm stops when the link drops
+                print(f"warning: stopping the Franka: {first_line(error)}", flush=True)
+        if self._gripper_worker is not None:
+            self._gripper_worker.close(self.config.gripper_reset_timeout_s)
+        self._arm = self._hand = self._gripper_worker = None

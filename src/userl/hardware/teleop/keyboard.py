@@ -85,10 +85,19 @@ class EvdevKeys(KeyReader):
         paths = [config.device_path] if config.device_path else evdev.list_devices()
         self.device: Any = None
         for path in paths:
-            device = evdev.InputDevice(path)
+            try:
+                device = evdev.InputDevice(path)
+            except OSError as error:  # missing, or not readable by this user
+                if config.device_path:
+                    raise HardwareUnavailable(
+                        f"keyboard: cannot open {path} ({first_line(error)}); check "
+                        "teleop.device_path (ls /dev/input/by-id) and that the user is in the "
+                        "input group") from None
+                continue  # scanning: an unreadable device is not the keyboard we can use
             if self.ecodes.KEY_SPACE in device.capabilities().get(self.ecodes.EV_KEY, []):
                 self.device = device
                 break
+            device.close()
         if self.device is None:
             raise HardwareUnavailable(
                 "keyboard: no readable keyboard under /dev/input; plug one in and add the user "

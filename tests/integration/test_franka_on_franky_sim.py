@@ -1,0 +1,205 @@
+"""userl's FrankaRobot on the real franky-control, against franky-sim (a MuJoCo Franka behind
+libfranka's network protocol) on loopback: connect, state, consecutive episodes at the control
+rate in both motion types (commands, gripper mid-episode, hold, reset after asynchronous
+motions), the real-time kernel error, the watchdog, and a clean close."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import pytest
+
+from tests.robot_contract import check_robot_contract
+from userl.hardware.robots.franka import FrankaConfig, FrankaRobot
+from userl.hardware.safety import SafetyConfig, with_safety
+from userl.hardware.vendor import HardwareUnavailable
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
+CONTROL_HZ = 10.0
+SETTLE_BOUND_S = 60.0  # generous bounds for waits on the simulated arm (a busy machine)
+STEPS = 12
+STEP_X_M = 0.005
+
+
+def wait_until(condition: Callable[[], bool], bound_s: float = SETTLE_BOUND_S) -> bool:
+    deadline = time.monotonic() + bound_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+@pytest.fixture
+def make_franka(franky_sim: str) -> Iterator[Callable[..., FrankaRobot]]:
+    robots: list[FrankaRobot] = []
+
+    def make(**overrides) -> FrankaRobot:
+        settings = {"ip": franky_sim, "realtime_config": "ignore", "dynamics_fraction": 0.3,
+                    **overrides}
+        robot = FrankaRobot(FrankaConfig(**settings), control_hz=CONTROL_HZ)
+        robot.connect()
+        robots.append(robot)
+        return robot
+
+    yield make
+    for robot in robots:
+        robot.close()
+
+
+def start_pose(robot: FrankaRobot) -> np.ndarray:
+    """10 cm below the simulated arm's home TCP pose, tool down."""
+    pose = robot.state().tcp_pose.copy()
+    pose[:3] = [0.55, 0.0, 0.42]
+    return pose
+
+
+def settled(robot: FrankaRobot) -> bool:
+    return float(np.linalg.norm(robot.state().tcp_velocity[:3])) < 0.002
+
+
+def test_franka_reads_its_state_and_passes_the_driver_contract(make_franka) -> None:
+    robot = make_franka()
+    state = robot.state()
+    assert state.joint_positions.shape == (7,) and np.all(np.isfinite(state.tcp_pose))
+    assert 0.0 <= state.gripper_width_m <= 0.0801
+    check_robot_contract(robot, start_pose(robot), tolerance_m=0.005)
+
+
+@pytest.mark.parametrize("motion", ["impedance", "waypoint"])
+def test_consecutive_episodes_with_gripper_commands_hold_and_reset(make_franka,
+                                                                   motion: str) -> None:
+    """Every reset follows asynchronous motions (and every other one moves the joints home
+    first): franky refuses a new motion type while one runs unless the driver stops it."""
+    robot = make_franka(motion=motion, joint_reset_every_episodes=2)
+    start = start_pose(robot)
+    for episode in range(3):
+        robot.reset(start, 1.0)
+        state = robot.state()
+        assert np.linalg.norm(state.tcp_pose[:3] - start[:3]) < 0.005, episode
+        assert state.gripper_width_m > 0.075  # open, waited for by the reset
+        for step in range(STEPS):
+            target = start.copy()
+            target[0] += STEP_X_M * (step + 1)
+            # close, open on the very next tick (while the grasp still runs), close again
+            opening = 1.0 if step < 3 or 4 <= step < 7 else 0.0
+            robot.command(target, opening)
+            if step == 3:  # the grasp runs on the gripper's thread; the loop went on
+                assert not robot._gripper_worker.wait_idle(0.0)
+            robot.tick()
+        robot.hold()
+        assert wait_until(lambda: settled(robot)), episode
+        moved = robot.state().tcp_pose[0] - start[0]
+        assert moved > 0.5 * STEP_X_M * STEPS, (episode, moved)
+        assert robot._gripper_worker.wait_idle(SETTLE_BOUND_S)
+        assert robot.state().gripper_width_m < 0.01  # the newest command (close) won
+    assert robot.episodes == 3 and robot.motions_stopped >= 2
+    assert robot._gripper_worker.completed >= 3 * 3
+
+
+def test_a_kernel_without_preempt_rt_is_named_in_one_line(franky_sim: str) -> None:
+    if os.path.exists("/sys/kernel/realtime"):
+        pytest.skip("this kernel is real-time: libfranka accepts it")
+    robot = FrankaRobot(FrankaConfig(ip=franky_sim, realtime_config="enforce"))
+    with pytest.raises(HardwareUnavailable, match="real-time kernel") as error:
+        robot.connect()
+    message = str(error.value)
+    assert "\n" not in message and "PREEMPT_RT" in message
+    assert "realtime_config=ignore" in message and "network cable" not in message
+
+
+def test_unreachable_address_is_one_line_with_the_fix() -> None:
+    pytest.importorskip("franky")
+    robot = FrankaRobot(FrankaConfig(ip="127.0.254.254", realtime_config="ignore"))
+    with pytest.raises(HardwareUnavailable, match="cannot reach the Franka .*FCI") as error:
+        robot.connect()
+    assert "\n" not in str(error.value)
+
+
+def test_watchdog_holds_the_arm_short_of_a_target_when_commands_stop(make_franka) -> None:
+    robot = make_franka(motion="waypoint", dynamics_fraction=0.1)
+    start = start_pose(robot)
+    robot.reset(start, 1.0)
+    safe = with_safety(robot, SafetyConfig(watchdog_timeout_s=0.3, max_step_m=0.15,
+                                           max_linear_speed_m_per_s=2.0))
+    try:
+        target = start.copy()
+        target[0] += 0.15
+        safe.command(target, 1.0)  # then silence: the learner vanished
+        assert wait_until(lambda: safe.watchdog_holds >= 1)
+        assert wait_until(lambda: settled(robot))
+        rest = robot.state().tcp_pose[:3]
+        assert np.linalg.norm(rest - target[:3]) > 0.03  # held, not carried on to the target
+        time.sleep(0.5)
+        assert np.linalg.norm(robot.state().tcp_pose[:3] - rest) < 0.003
+    finally:
+        safe.close()
+
+
+def test_safety_clips_an_out_of_box_target_before_franky(make_franka) -> None:
+    robot = make_franka(motion="waypoint")
+    start = start_pose(robot)
+    robot.reset(start, 1.0)
+    safe = with_safety(robot, SafetyConfig(watchdog_timeout_s=0.0, max_step_m=1.0,
+                                           max_linear_speed_m_per_s=1000.0,
+                                           workspace_high_m=[0.9, 0.5, 0.45]))
+    high = start.copy()
+    high[2] = 3.0
+    safe.command(high, 1.0)
+    assert wait_until(lambda: settled(robot) and robot.state().tcp_pose[2] > 0.44)
+    assert robot.state().tcp_pose[2] == pytest.approx(0.45, abs=0.005)
+    safe.close()
+
+
+def test_close_stops_the_arm_and_the_sim_accepts_the_next_driver(make_franka,
+                                                                 franky_sim: str) -> None:
+    robot = make_franka()
+    start = start_pose(robot)
+    robot.reset(start, 1.0)
+    target = start.copy()
+    target[1] += 0.03
+    robot.command(target, 0.0)  # an impedance motion and a grasp in flight
+    worker = robot._gripper_worker
+    robot.close()
+    robot.close()  # twice is fine
+    assert not worker._thread.is_alive()
+    with pytest.raises(HardwareUnavailable, match="not connected"):
+        robot.state()
+    again = make_franka()
+    again.reset(start, 1.0)
+    assert np.linalg.norm(again.state().tcp_pose[:3] - start[:3]) < 0.005
+
+
+class FailingMoves:
+    """The real franky arm, whose next `move` calls raise the given franky exceptions."""
+
+    def __init__(self, arm, errors: list[Exception]) -> None:
+        self.arm, self.errors = arm, errors
+
+    def move(self, *args, **kwargs):
+        if self.errors:
+            raise self.errors.pop(0)
+        return self.arm.move(*args, **kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self.arm, name)
+
+
+def test_a_control_error_is_recovered_and_repeated_ones_give_up_in_one_line(make_franka) -> None:
+    import franky
+
+    robot = make_franka(max_error_recoveries=2)
+    start = start_pose(robot)
+    robot.reset(start, 1.0)
+    real_arm = robot._arm
+    robot._arm = FailingMoves(real_arm, [franky.ControlException("cartesian_reflex")])
+    robot.command(start, 1.0)  # recovered, then sent
+    assert robot.recoveries == 0 and robot._running is not None
+    robot._arm = FailingMoves(real_arm, [franky.ControlException("reflex")] * 3)
+    with pytest.raises(HardwareUnavailable, match="after 2 recoveries") as error:
+        robot.command(start, 1.0)
+    assert "\n" not in str(error.value)
+    robot._arm = real_arm
