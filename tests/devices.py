@@ -78,3 +78,17 @@ def plug_in_keyboards(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setattr(evdev, "list_devices", lambda: list(plugged))
     monkeypatch.setattr(evdev, "InputDevice", input_device)
     return plugged
+
+
+def write_video(path: Any, frames: int = 60, bgr: tuple[int, int, int] = (200, 0, 0)) -> str:
+    """A short MJPG video of one colour that OpenCV opens as it opens /dev/videoN."""
+    cv2 = pytest.importorskip("cv2")
+    import numpy as np
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30, (64, 48))
+    frame = np.zeros((48, 64, 3), np.uint8)
+    frame[...] = bgr
+    for _ in range(frames):
+        writer.write(frame)
+    writer.release()
+    return str(path)

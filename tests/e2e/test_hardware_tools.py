@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import yaml
 
-from tests.devices import SPACEMOUSE_NAME, plug_in_spacemouse
+from tests.devices import SPACEMOUSE_NAME, plug_in_spacemouse, write_video
 from userl.cli import main
 from userl.config.loader import load_config
 from userl.hardware.vendor import HardwareUnavailable
@@ -59,14 +59,20 @@ def test_doctor_without_a_spacemouse_that_is_not_configured_passes_that_check(ca
     assert mouse.startswith("[  ok] spacemouse: none found") and "(not configured)" in mouse
 
 
-def test_doctor_with_a_franka_on_franky_sim_and_a_spacemouse(franky_sim: str, capsys,
-                                                            monkeypatch) -> None:
+def test_doctor_with_a_franka_on_franky_sim_uvc_cameras_and_a_spacemouse(
+        franky_sim: str, capsys, monkeypatch, tmp_path: Path) -> None:
     plug_in_spacemouse(monkeypatch)
-    main(["doctor", "robot=franka", f"robot.ip={franky_sim}", "robot.realtime_config=ignore",
-          "teleop=spacemouse"])
+    video = write_video(tmp_path / "camera.avi")  # OpenCV reads it as it reads /dev/videoN
+    monkeypatch.setenv("USERL_CAMERA_DEVICE_FRONT", video)  # as on the robot node
+    monkeypatch.setenv("USERL_CAMERA_DEVICE_WRIST", video)
+    code = main(["doctor", "robot=franka", f"robot.ip={franky_sim}",
+                 "robot.realtime_config=ignore", "teleop=spacemouse", "robot.camera_driver=uvc"])
     lines = capsys.readouterr().out.strip().splitlines()
     assert line_of(lines, "robot franka").startswith("[  ok] robot franka: reachable; TCP at")
+    assert line_of(lines, "camera front").startswith("[  ok] camera front: uvc, frame")
+    assert line_of(lines, "camera wrist").startswith("[  ok] camera wrist: uvc, frame")
     assert f"[  ok] spacemouse: {SPACEMOUSE_NAME}" in lines
+    assert code == 0, lines
 
 
 def test_doctor_names_a_kernel_without_preempt_rt(franky_sim: str, capsys) -> None:

@@ -49,9 +49,10 @@ class GripperWorker:
         while True:
             with self._cond:
                 self._cond.wait_for(lambda: self._pending is not None or self._closed)
-                if self._closed:
+                call = self._pending
+                if self._closed or call is None:
                     return
-                call, self._pending, self._busy = self._pending, None, True
+                self._pending, self._busy = None, True
             error = None
             try:
                 call()
