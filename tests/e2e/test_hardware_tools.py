@@ -47,7 +47,7 @@ def test_doctor_without_any_device_reports_each_check_with_its_fix(capsys, monke
     assert front.startswith("[FAIL]") and "RealSense 111" in front and "not connected" in front
     wrist = line_of(lines, "camera wrist")
     assert wrist.startswith("[FAIL]") and "USERL_CAMERA_SERIAL_WRIST" in wrist
-    assert line_of(lines, "realsense serials").startswith("[FAIL] realsense serials: none")
+    assert line_of(lines, "realsense devices").startswith("[FAIL] realsense devices: none")
     mouse = line_of(lines, "spacemouse")
     assert mouse.startswith("[FAIL] spacemouse: none found") and "udev rule" in mouse
 

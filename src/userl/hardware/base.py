@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -88,10 +88,17 @@ class Camera(ABC):
     name: str
     height_px: int
     width_px: int
+    simulated: ClassVar[bool] = False  # rendered by a simulation: no device to check
 
     @abstractmethod
     def read(self) -> np.ndarray:
         """The latest frame, uint8 (H, W, 3)."""
+
+    @classmethod
+    def connected_devices(cls) -> list[str] | None:
+        """The devices of this driver plugged into this machine, or None when the driver
+        cannot list them (each view is then checked by opening it)."""
+        return None
 
     def close(self) -> None:  # noqa: B027 - optional for drivers without resources
         """Release the device."""

@@ -9,9 +9,10 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
+from typing import Any
 
 from userl.config.schema import Config
-from userl.core.registry import CAMERAS, ROBOTS
+from userl.core.registry import CAMERAS, ROBOTS, load_components
 from userl.hardware.vendor import HardwareUnavailable, first_line
 
 MIN_PYTHON = (3, 10)
@@ -92,30 +93,31 @@ def check_robot(config: Config) -> list[Check]:
 
 def check_cameras(config: Config) -> list[Check]:
     driver = config.robot.camera_driver
-    if driver == "sim":
+    camera_class = CAMERAS.get(driver)
+    if camera_class.simulated:
         return [Check("cameras", True, "simulated")]
     checks = []
     for view in config.robot.camera_names:
         try:
-            camera = CAMERAS.get(driver)(view, None, config.robot)
+            camera = camera_class(view, None, config.robot)
             frame = camera.read()
             camera.close()
             checks.append(Check(f"camera {view}", True, f"{driver}, frame {frame.shape}"))
         except Exception as error:  # reported, not raised
             checks.append(Check(f"camera {view}", False, first_line(error)))
-    if driver == "realsense":
-        checks.append(realsense_listing())
-    return checks
+    listing = device_listing(driver, camera_class)
+    return checks if listing is None else [*checks, listing]
 
 
-def realsense_listing() -> Check:
-    from userl.hardware.cameras.realsense import realsense_serials
-
+def device_listing(driver: str, camera_class: Any) -> Check | None:
+    """The driver's connected devices, where the driver can list them."""
     try:
-        serials = realsense_serials()
+        devices = camera_class.connected_devices()
     except Exception as error:  # reported, not raised
-        return Check("realsense serials", False, first_line(error))
-    return Check("realsense serials", bool(serials), ", ".join(serials) or
+        return Check(f"{driver} devices", False, first_line(error))
+    if devices is None:
+        return None
+    return Check(f"{driver} devices", bool(devices), ", ".join(devices) or
                  "none connected; plug the cameras into USB 3 ports")
 
 
@@ -152,10 +154,7 @@ CHECKS: list[Callable[[Config], list[Check]]] = [
 
 
 def run_doctor(config: Config) -> list[Check]:
-    import userl.hardware.cameras  # noqa: F401  (registers the drivers)
-    import userl.hardware.robots  # noqa: F401
-    import userl.hardware.sim.franka  # noqa: F401
-
+    load_components()
     return [check for run in CHECKS for check in run(config)]
 
 
@@ -165,8 +164,6 @@ def preflight(config: Config) -> None:
     With `config.cluster` the robot lives on another node, so nothing is checked here."""
     if config.cluster:
         return
-    import userl.hardware.robots  # noqa: F401  (registers the drivers)
-    import userl.hardware.sim.franka  # noqa: F401
-
-    robot = ROBOTS.get(config.robot.name)(config.robot, control_hz=config.task.control_hz)
+    load_components()
+    robot = ROBOTS.build(config.robot, control_hz=config.task.control_hz)
     robot.close()

@@ -31,6 +31,11 @@ def realsense_serials() -> list[str]:
 
 @CAMERAS.register("realsense")
 class RealSenseCamera(ThreadedCamera):
+    @classmethod
+    def connected_devices(cls) -> list[str] | None:
+        """Serial numbers of the RealSense cameras on this machine."""
+        return realsense_serials()
+
     """The view's RealSense (`robot.cameras.serials.VIEW` or `$USERL_CAMERA_SERIAL_VIEW`),
     streaming RGB at the capture size; frames are cropped and resized to the policy's size."""
 

@@ -35,6 +35,7 @@ class RendererPool:
 
 @CAMERAS.register("sim")
 class SimCamera(Camera):
+    simulated = True
     """Renders the named MJCF camera of the robot's world (no shadows, no anti-aliasing)."""
 
     def __init__(self, name: str, robot: Robot, config: RobotConfig) -> None:
