@@ -22,6 +22,8 @@ USAGE = """usage: userl COMMAND [key=value ...]
   collect task=T teleop=expert episodes=N out=DIR [video=true]
                                                 record demonstrations (and front-camera GIFs)
   data stats PATH                               describe an episode store
+  data export STORE out=DIR format=lerobot      an episode store as a LeRobotDataset v3.0
+  data import DIR out=STORE [task=T]            a LeRobot dataset into an episode store
   bench NAME [key=value ...] out=F.json         run benchmarks/NAME.py, write its figures
   doctor [robot=... cluster=...]                check the installation and the hardware
   record-pose out=F.yaml [field=NAME]           write the robot's current TCP pose to a file"""
@@ -181,16 +183,56 @@ def bench_command(arguments: list[str]) -> int:
     return 0
 
 
+DATA_COMMANDS: Registry = Registry("data command")
+
+
 @COMMANDS.register("data")
 def data_command(arguments: list[str]) -> int:
+    """`userl data stats|export|import ...`: describe, export or import episode data."""
+    if not arguments:
+        raise UsageError("usage: userl data stats PATH | export STORE out=DIR format=lerobot | "
+                         "import DIR out=STORE")
+    return DATA_COMMANDS.get(arguments[0])(list(arguments[1:]))
+
+
+@DATA_COMMANDS.register("stats")
+def data_stats_command(arguments: list[str]) -> int:
     from userl.data.store import EpisodeStore
 
-    if len(arguments) != 2 or arguments[0] != "stats":
+    if len(arguments) != 1:
         raise UsageError("usage: userl data stats PATH")
-    path = Path(arguments[1])
+    path = Path(arguments[0])
     if not path.is_dir():
         raise UsageError(f"no episode store at {path}; give a folder like runs/<name>/episodes")
     print(json.dumps(EpisodeStore(path).stats()))
+    return 0
+
+
+@DATA_COMMANDS.register("export")
+def data_export_command(arguments: list[str]) -> int:
+    """`userl data export STORE out=DIR format=lerobot [fps=N] [instruction=TEXT]`."""
+    from userl.data.interop import EXPORT_FORMATS, export_store
+
+    out, fmt = take(arguments, "out"), take(arguments, "format", "lerobot") or ""
+    fps, instruction = take(arguments, "fps"), take(arguments, "instruction")
+    if len(arguments) != 1 or not out:
+        raise UsageError("usage: userl data export STORE out=DIR format=lerobot [fps=N]")
+    report = export_store(Path(arguments[0]), Path(out), EXPORT_FORMATS.get(fmt),
+                          positive_int(fps, "fps") if fps else None, instruction)
+    print(json.dumps(report))
+    return 0
+
+
+@DATA_COMMANDS.register("import")
+def data_import_command(arguments: list[str]) -> int:
+    """`userl data import DIR out=STORE [task=T obs=...] [demos.lerobot.KEY=...]`."""
+    from userl.data.interop import import_dataset
+
+    out = take(arguments, "out")
+    if not arguments or "=" in arguments[0] or not out:
+        raise UsageError("usage: userl data import DIR out=STORE [task=T] [demos.lerobot.KEY=V]")
+    source = Path(arguments.pop(0))
+    print(json.dumps(import_dataset(source, Path(out), arguments)))
     return 0
 
 
