@@ -10,6 +10,7 @@ is imported again: a call to them would still raise. Video decoding goes through
 
 from __future__ import annotations
 
+import os
 import sys
 from types import ModuleType
 from typing import Any
@@ -21,6 +22,7 @@ _TORCHVISION_SCHEMAS = (
     "nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor",
     "qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor",
 )
+SVT_LOG_LEVEL = "1"  # the AV1 encoder reports errors only, not its settings per video
 _declared: list[Any] = []  # keeps the schema library alive for the process
 
 
@@ -48,12 +50,15 @@ def _import_torchvision() -> None:
 
 def lerobot_dataset_module() -> ModuleType:
     """`ledataset.datasets.lerobot_dataset` (LeRobotDataset, LeRobotDatasetMetadata)."""
+    os.environ.setdefault("SVT_LOG", SVT_LOG_LEVEL)
     try:
         _import_torchvision()
+        import datasets
         from ledataset.datasets import lerobot_dataset
     except ImportError as error:
         raise LeRobotUnavailable(f"LeRobot's dataset library is missing ({error}); "
                                  f"{INSTALL_HINT}") from None
+    datasets.disable_progress_bars()  # one line per command, not a progress bar per table
     return lerobot_dataset
 
 

@@ -136,8 +136,14 @@ def load_demos(config: Config, cluster: Cluster) -> int:
         path = Path(config.demos.path)
         if not path.is_dir():
             raise ConfigError(f"demos.path={path} is not a folder; give an episode store "
-                              "written by `userl collect`, or set demos.episodes=N instead")
-        report = EpisodeStore(path).load()
+                              "written by `userl collect` or a LeRobot dataset, or set "
+                              "demos.episodes=N instead")
+        from userl.data.interop import read_episodes  # a store or a LeRobot dataset
+
+        worker = cluster.workers[0]
+        spec = ray.get(worker.observation_spec.remote(), timeout=timeout_s)
+        action_dim = ray.get(worker.action_dim.remote(), timeout=timeout_s)
+        report = read_episodes(path, config.demos.lerobot, spec, action_dim)
         for name, reason in report.unreadable:
             print(f"warning: skipped unreadable demo file {name}: {reason}")
         return ray.get(cluster.learner.add_demos.remote(report.episodes), timeout=timeout_s)
