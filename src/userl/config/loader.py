@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from omegaconf import DictConfig, FloatNode, ListConfig, OmegaConf, StringNode
+from omegaconf import DictConfig, FloatNode, ListConfig, OmegaConf, StringNode, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
 from userl.config.schema import GROUP_SCHEMAS, Config
@@ -40,6 +40,24 @@ def preset_names(group: str) -> list[str]:
 
 
 def load_preset(group: str, name: str) -> dict[str, Any]:
+    """`group=name` or `group=name:argument` (the schema's PRESET_ARGUMENT field)."""
+    name, colon, argument = name.partition(":")
+    data = _load_preset_file(group, name)
+    if colon:
+        schema = GROUP_SCHEMAS[group].get(str(data["name"])) if str(data["name"]) in \
+            GROUP_SCHEMAS[group] else None
+        field_name = getattr(schema, "PRESET_ARGUMENT", None)
+        if field_name is None:
+            raise ConfigError(f"{group}={name}:{argument}: the {name} preset takes no "
+                              f"':argument'; write {group}={name}")
+        if not argument:
+            raise ConfigError(f"{group}={name}: needs a value after the colon, e.g. "
+                              f"{group}={name}:Reacher-v5")
+        data[field_name] = argument
+    return data
+
+
+def _load_preset_file(group: str, name: str) -> dict[str, Any]:
     path = PRESET_DIR / group / f"{name}.yaml"
     if not path.is_file():
         known = ", ".join(preset_names(group)) or "none"
@@ -136,6 +154,10 @@ def _set(node: DictConfig, key: str, value: Any) -> None:
         parent = OmegaConf.select(node, parent_key, throw_on_missing=True) if parent_key else node
     except OmegaConfBaseException as error:
         raise ConfigError(_describe(error, key)) from None
+    if isinstance(parent, DictConfig) and leaf not in parent and _open_mapping(parent):
+        with open_dict(parent):  # a free-form mapping field (e.g. task.kwargs): new keys are fine
+            parent[leaf] = _typed(None, value)
+        return
     if not isinstance(parent, DictConfig) or leaf not in parent:
         raise ConfigError(f"unknown config key {key!r}; check its spelling (see config.yaml of any run)")
     if isinstance(parent[leaf], DictConfig):
@@ -144,6 +166,11 @@ def _set(node: DictConfig, key: str, value: Any) -> None:
         parent[leaf] = _typed(parent._get_node(leaf), value)
     except OmegaConfBaseException as error:
         raise ConfigError(_describe(error, key)) from None
+
+
+def _open_mapping(node: DictConfig) -> bool:
+    """A `dict[str, Any]` field, not a dataclass section."""
+    return node._metadata.object_type in (None, dict)
 
 
 def load_config(arguments: Sequence[str] = ()) -> Config:

@@ -5,6 +5,7 @@ fields without touching this file's callers. Every number carries its unit in it
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 from userl.core.registry import Registry
 
@@ -689,3 +690,28 @@ class LeRobotMappingConfig:
     final_observation: str = "final_observation"  # a frame holding only the last observation
     # Without userl's episode records, success is: any reward >= this (reward mapped), else true
     success_reward_min: float = 1.0
+
+
+@TASK_SCHEMAS.register("gym")
+@dataclass
+class GymTaskConfig(TaskConfig):
+    """Any registered gymnasium environment with a Box action space as a task:
+    `task=gym:<id>` (the part after the colon sets `id`)."""
+
+    PRESET_ARGUMENT: ClassVar[str] = "id"  # `task=gym:Reacher-v5` -> task.id=Reacher-v5
+    ENV_BUILDER: ClassVar[str] = "gym"  # built by userl.envs.gym_env, not as a robot task
+
+    name: str = "gym"
+    id: str = ""  # a registered gymnasium id, e.g. Reacher-v5
+    module: str = ""  # a package imported first, which registers the id
+    kwargs: dict[str, Any] = field(default_factory=dict)  # gymnasium.make keyword arguments
+    episode_steps: int = 0  # 0: the environment's own time limit
+    control_hz: float = 20.0  # steps per second: fps of exports, pacing with `realtime`
+    realtime: bool = False  # pace steps to control_hz of wall-clock time
+    terminate_on_success: bool = False  # keep the environment's own termination
+    reward: str = "env"  # the environment's reward
+    success_from: str = "info"  # info: info[success_key] >= success_min; reward: reward >= it
+    success_key: str = "is_success"
+    success_min: float = 1.0
+    state_keys: list[str] = field(default_factory=list)  # Dict observations; empty: all non-image
+    render_view: str = "front"  # obs=image without image observations: env.render() as this view

@@ -55,3 +55,4 @@ ALGORITHMS: Registry = Registry("algorithm")
 REWARDS: Registry = Registry("reward source")
 TELEOPS: Registry = Registry("teleop")
 PIPELINES: Registry = Registry("pipeline")
+ENV_BUILDERS: Registry = Registry("environment builder")  # a task config's ENV_BUILDER
