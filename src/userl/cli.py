@@ -21,6 +21,7 @@ USAGE = """usage: userl COMMAND [key=value ...]
   eval task=T policy=expert episodes=N          evaluate the scripted expert
   collect task=T teleop=expert episodes=N out=DIR [video=true]
                                                 record demonstrations (and front-camera GIFs)
+  collect run=runs/<name> episodes=N out=DIR    record a trained run's policy
   data stats PATH                               describe an episode store
   data export STORE out=DIR format=lerobot      an episode store as a LeRobotDataset v3.0
   data import DIR out=STORE [task=T]            a LeRobot dataset into an episode store
@@ -102,7 +103,7 @@ def eval_command(arguments: list[str]) -> int:
 
 @COMMANDS.register("collect")
 def collect_command(arguments: list[str]) -> int:
-    from userl.config.loader import load_config
+    from userl.config.loader import load_config, load_config_file
 
     arguments = list(arguments)
     teleop = take(arguments, "teleop", "expert")
@@ -113,13 +114,17 @@ def collect_command(arguments: list[str]) -> int:
         raise UsageError(f"video={video} must be true or false")
     if not out:
         raise UsageError("collect needs out=DIR, the episode store to write")
-    config = load_config([*arguments, *([] if teleop == "expert" else [f"teleop={teleop}"])])
+    run = take(arguments, "run")  # record a trained run's policy instead of a demonstrator
+    chosen = [*arguments, *([] if teleop == "expert" or run else [f"teleop={teleop}"])]
+    config = (load_config_file(Path(run) / "config.yaml", [*chosen, "teleop=none"]) if run
+              else load_config(chosen))
     from userl.tools.doctor import preflight
 
     preflight(config)
     from userl.data.store import EpisodeStore
     from userl.envs.factory import make_env
     from userl.runtime.action_sources import demonstrator
+    from userl.runtime.evaluation import policy_source_from_run
     from userl.runtime.rollout import run_episode
     from userl.telemetry.video import write_gif
 
@@ -129,7 +134,8 @@ def collect_command(arguments: list[str]) -> int:
                    render_mode="rgb_array" if video == "true" else None)
     successes, videos = 0, []
     try:
-        source = demonstrator(env, config)
+        source = policy_source_from_run(config, Path(run), env) if run else \
+            demonstrator(env, config)
         for index in range(episodes):
             episode = run_episode(env, source, "robot_0", seed=seed_base + index,
                                   record_frames=video == "true")
