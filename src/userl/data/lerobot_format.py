@@ -141,6 +141,9 @@ def export_episodes(episodes: list[Episode], out: Path, fps: int, instruction: s
                             "info": episode.info})
     finally:
         dataset.finalize()
+    frames_folder = out / "images"  # LeRobot's per-frame PNGs, emptied once encoded
+    if frames_folder.is_dir() and not any(p.is_file() for p in frames_folder.rglob("*")):
+        shutil.rmtree(frames_folder)
     with open(out / EPISODE_RECORDS, "w") as handle:
         for record in records:
             handle.write(json.dumps(record) + "\n")

@@ -193,6 +193,7 @@ def train(config: Config) -> dict[str, Any]:
         if config.eval.at_start:
             initial = evaluate(config, cluster)
             summary["initial_eval_success_rate"] = initial["success_rate"]
+            summary["initial_eval_mean_return"] = initial["mean_return"]
             print(f"initial evaluation: success {initial['success_rate']:.2f}", flush=True)
         train_started = time.monotonic()
         try:
@@ -218,6 +219,7 @@ def train(config: Config) -> dict[str, Any]:
         if not summary.get("interrupted"):
             final = evaluate(config, cluster)
             summary.update({"eval_success_rate": final["success_rate"],
+                            "eval_mean_return": final["mean_return"],
                             "eval_episodes": final["episodes"],
                             "eval_results": final["results"]})
         summary["eval_curve"] = ray.get(cluster.learner.evaluation_curve.remote(),
