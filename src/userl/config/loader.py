@@ -9,11 +9,12 @@ with one line that names the key.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
-from omegaconf import DictConfig, FloatNode, ListConfig, OmegaConf, StringNode, open_dict
+from omegaconf import DictConfig, FloatNode, ListConfig, OmegaConf, StringNode
 from omegaconf.errors import OmegaConfBaseException
 
 from userl.config.schema import GROUP_SCHEMAS, Config
@@ -125,6 +126,7 @@ def compose(groups: dict[str, dict[str, Any]], overrides: Sequence[tuple[str, An
     config = Config(**{group: _schema_instance(group, data) for group, data in groups.items()})
     node: DictConfig = OmegaConf.structured(config)
     OmegaConf.set_struct(node, True)
+    _unlock_free_mappings(node, config)
     sections = {**groups, **{k: v for k, v in (rest or {}).items() if isinstance(v, dict)}}
     for section, data in sections.items():
         if section not in node:
@@ -155,8 +157,7 @@ def _set(node: DictConfig, key: str, value: Any) -> None:
     except OmegaConfBaseException as error:
         raise ConfigError(_describe(error, key)) from None
     if isinstance(parent, DictConfig) and leaf not in parent and _open_mapping(parent):
-        with open_dict(parent):  # a free-form mapping field (e.g. task.kwargs): new keys are fine
-            parent[leaf] = _typed(None, value)
+        parent[leaf] = _typed(None, value)  # a free-form mapping (task.kwargs): any key
         return
     if not isinstance(parent, DictConfig) or leaf not in parent:
         raise ConfigError(f"unknown config key {key!r}; check its spelling (see config.yaml of any run)")
@@ -171,6 +172,17 @@ def _set(node: DictConfig, key: str, value: Any) -> None:
 def _open_mapping(node: DictConfig) -> bool:
     """A `dict[str, Any]` field, not a dataclass section."""
     return node._metadata.object_type in (None, dict)
+
+
+def _unlock_free_mappings(node: DictConfig, config: Config) -> None:
+    """`dict[str, Any]` fields of a section (e.g. task.kwargs) take any key; the sections
+    themselves stay strict."""
+    for section in fields(config):
+        value = getattr(config, section.name)
+        if is_dataclass(value):
+            for item in fields(value):
+                if isinstance(getattr(value, item.name), dict):
+                    OmegaConf.set_struct(node[section.name][item.name], False)
 
 
 def load_config(arguments: Sequence[str] = ()) -> Config:
