@@ -3,6 +3,7 @@ dataset or an episode store). Formats are registered by name; readers probe the 
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
@@ -56,7 +57,11 @@ def export_store(store: Path, out: Path, exporter: Exporter, fps: int | None = N
     if not fps:
         raise ConfigError(f"task {tasks[0]!r} has no whole-number control rate here; give fps=N")
     started = time.monotonic()
-    result = exporter(report.episodes, out, fps, instruction or task_instruction)
+    try:
+        result = exporter(report.episodes, out, fps, instruction or task_instruction)
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)  # a half-written export (out was new)
+        raise
     result["export_s"] = round(time.monotonic() - started, 3)
     result["skipped_unreadable"] = len(report.unreadable)
     return result

@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,31 +117,39 @@ def _folder_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
+def _write(dataset: Any, episodes: list[Episode], instruction: str) -> list[dict[str, Any]]:
+    """Every episode's frames through LeRobot's writer; returns userl's episode records."""
+    features = _features(episodes[0])
+    records = []
+    for index, episode in enumerate(episodes):
+        if _features(episode) != features:
+            raise DatasetMismatch(f"episode {episode.episode_id} has other observations or "
+                                  "actions than the first; export one task's store at a time")
+        for frame in _frames(episode, instruction or episode.task):
+            dataset.add_frame(frame)
+        dataset.save_episode()
+        records.append({"episode_index": index, "episode_id": episode.episode_id,
+                        "robot_id": episode.robot_id, "task": episode.task,
+                        "source": episode.source, "success": bool(episode.success),
+                        "info": episode.info})
+    return records
+
+
 def export_episodes(episodes: list[Episode], out: Path, fps: int, instruction: str,
                     repo_id: str = "userl/export") -> ExportReport:
     """Write `episodes` as a LeRobotDataset v3.0 at `out` (which must not exist)."""
     if not episodes:
         raise DatasetMismatch("the store has no readable episodes to export")
     module = lerobot_dataset_module()
-    features = _features(episodes[0])
     dataset = module.LeRobotDataset.create(
-        repo_id, fps=int(fps), root=out, features=_features(episodes[0]), robot_type=episodes[0].robot_id,
-        use_videos=True, vcodec=VIDEO_CODEC)
-    records = []
-    try:
-        for index, episode in enumerate(episodes):
-            if _features(episode) != features:
-                raise DatasetMismatch(f"episode {episode.episode_id} has other observations or "
-                                      "actions than the first; export one task's store at a time")
-            for frame in _frames(episode, instruction or episode.task):
-                dataset.add_frame(frame)
-            dataset.save_episode()
-            records.append({"episode_index": index, "episode_id": episode.episode_id,
-                            "robot_id": episode.robot_id, "task": episode.task,
-                            "source": episode.source, "success": bool(episode.success),
-                            "info": episode.info})
-    finally:
-        dataset.finalize()
+        repo_id, fps=int(fps), root=out, features=_features(episodes[0]),
+        robot_type=episodes[0].robot_id, use_videos=True, vcodec=VIDEO_CODEC)
+    with warnings.catch_warnings():  # LeRobot's statistics convert the bool flags to count them
+        warnings.filterwarnings("ignore", message="Converting input from bool")
+        try:
+            records = _write(dataset, episodes, instruction)
+        finally:
+            dataset.finalize()
     frames_folder = out / "images"  # LeRobot's per-frame PNGs, emptied once encoded
     if frames_folder.is_dir() and not any(p.is_file() for p in frames_folder.rglob("*")):
         shutil.rmtree(frames_folder)
@@ -307,7 +316,3 @@ def read_lerobot(path: Path, mapping: LeRobotMappingConfig = DEFAULT_MAPPING,
         episodes.append(episode)
     return episodes
 
-
-def remove_partial(out: Path) -> None:
-    """Remove a half-written export (never a folder that existed before the export)."""
-    shutil.rmtree(out, ignore_errors=True)
