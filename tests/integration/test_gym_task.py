@@ -15,7 +15,8 @@ from userl.config.loader import ConfigError, load_config
 from userl.data.store import EpisodeStore
 from userl.envs.factory import make_env
 from userl.envs.gym_env import GymTaskEnv
-from userl.runtime.action_sources import ExpertSource
+from userl.policies import build_policy
+from userl.runtime.action_sources import ExpertSource, PolicySource
 from userl.runtime.rollout import run_episode
 from userl.runtime.train import train
 
@@ -103,14 +104,16 @@ def test_dict_observation_with_images_from_a_module(tmp_path: Path) -> None:
     assert episode.observations["pixels"].std() > 0  # a rendered scene, not a blank
 
 
-def test_obs_image_renders_a_view() -> None:
-    env = make_env(load_config([REACHER, "obs=image", "robot.image_height_px=48",
-                                "robot.image_width_px=48"]), seed=0)
+def test_obs_image_renders_a_view_an_image_policy_acts_on() -> None:
+    config = load_config([REACHER, "obs=image", "policy=cnn_small", "task.episode_steps=3"])
+    env = make_env(config, seed=0)
     try:
-        observation, _ = env.reset(seed=1)
+        policy = build_policy(config.policy, env.observation_spec, env.action_space.shape[0])
+        episode = run_episode(env, PolicySource(policy), "robot_0", seed=1)
     finally:
         env.close()
-    assert observation["front"].shape == (48, 48, 3)
+    assert episode.observations["front"].shape == (4, 64, 64, 3)  # cnn_small's view size
+    assert len(episode) == 3
 
 
 @pytest.mark.parametrize("arguments, named", [
@@ -188,3 +191,18 @@ def test_trains_with_every_algorithm(tmp_path: Path, algo: str, extra: list[str]
                      f"out={tmp_path / 'collected'}"]) == 0
         collected = EpisodeStore(tmp_path / "collected").load().episodes
         assert len(collected) == 2 and all(e.source == "policy" for e in collected)
+
+
+PENDULUM_STEPS = 5000  # SAC balances gymnasium's InvertedPendulum-v5 well within this
+PENDULUM_LEARNED_RETURN = 300.0  # steps balanced, of the time limit's 1,000
+
+
+@pytest.mark.slow
+def test_sac_learns_a_gymnasium_task(tmp_path: Path) -> None:
+    config = load_config([
+        "task=gym:InvertedPendulum-v5", "algo=sac", "demos.episodes=0", "pipeline=sync",
+        f"run.env_steps={PENDULUM_STEPS}", "run.grad_steps=0", "run.wall_s=0",
+        "eval.episodes=10", "eval.at_start=true", f"run.root={tmp_path}", "run.name=pendulum"])
+    summary = train(config)
+    assert summary["eval_mean_return"] >= PENDULUM_LEARNED_RETURN, summary
+    assert summary["eval_mean_return"] >= 5 * summary["initial_eval_mean_return"], summary

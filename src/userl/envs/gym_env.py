@@ -135,11 +135,12 @@ class GymTaskEnv(gym.Env):
             state = np.concatenate([np.asarray(raw[k], np.float32).ravel()
                                     for k in self._state_keys])
             observation = {"state": state.astype(np.float32)}
-            observation.update({k: np.asarray(raw[k], np.uint8) for k in self._image_keys})
+            observation.update({k: np.ascontiguousarray(raw[k], np.uint8)
+                                for k in self._image_keys})
         else:
             observation = {"state": np.asarray(raw, np.float32).ravel()}
         if self._render_view:
-            observation[self._render_view] = np.asarray(self.inner.render(), np.uint8)
+            observation[self._render_view] = np.ascontiguousarray(self.inner.render(), np.uint8)
         return observation
 
     def env_action(self, action: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -188,7 +189,7 @@ class GymTaskEnv(gym.Env):
     def render(self) -> np.ndarray | None:
         if self.render_mode is None:
             return None
-        return np.asarray(self.inner.render(), np.uint8)
+        return np.ascontiguousarray(self.inner.render(), np.uint8)
 
     def close(self) -> None:
         self.inner.close()
