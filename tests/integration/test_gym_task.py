@@ -53,6 +53,7 @@ def test_adapters_on_pusher() -> None:
     try:
         assert isinstance(env, GymTaskEnv)
         assert env.task.name == "gym:Pusher-v5" and env.task.episode_steps == 100
+        assert env.task.control_hz == pytest.approx(20.0)  # 1 / Pusher's dt of 0.05 s
         assert env.action_space.shape == (7,) and env.observation_spec.state_dim == 23
         np.testing.assert_allclose(env.env_action(np.ones(7))[0], np.full(7, 2.0))  # Box high
         np.testing.assert_allclose(env.env_action(-np.ones(7))[0], np.full(7, -2.0))
@@ -85,7 +86,14 @@ def test_success_from_info_and_reward_kwargs_and_length() -> None:
     finally:
         env.close()
     assert reward == pytest.approx(info["reward_dist"])  # the kwarg reached the constructor
+    paced = make_env(load_config([REACHER, "task.rate_from_env=false", "task.control_hz=40",
+                                  "task.realtime=true"]))
+    try:
+        assert paced.task.control_hz == 40.0 and paced._pacer.period_s == pytest.approx(0.025)
+    finally:
+        paced.close()
     assert len(episode) == 50 and not episode.success  # Reacher's time limit; reward < 0
+    assert env.task.control_hz == pytest.approx(50.0)  # 1 / Reacher's dt
 
 
 def test_dict_observation_with_images_from_a_module(tmp_path: Path) -> None:
@@ -155,6 +163,7 @@ def random_demos(tmp_path: Path, episodes: int = 3) -> Path:
         env.close()
     out = tmp_path / "demos-lerobot"
     assert main(["data", "export", str(store.root), f"out={out}", "format=lerobot"]) == 0
+    assert json.loads((out / "meta/info.json").read_text())["fps"] == 50  # Reacher's rate
     return out
 
 

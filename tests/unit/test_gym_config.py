@@ -12,6 +12,9 @@ def test_preset_argument_sets_the_id_and_kwargs_are_free_form(tmp_path) -> None:
     assert isinstance(config.task, GymTaskConfig)
     assert (config.task.id, config.task.module) == ("Reacher-v5", "my_envs")
     assert config.task.kwargs == {"reward_dist_weight": 2, "xml_file": "arm.xml"}
+    aliased = load_config(["task=gym:Reacher-v5", "gym.kwargs.reward_dist_weight=3",
+                           "gym.module=my_envs"])  # the spelling: gym.* is task.*
+    assert aliased.task.kwargs == {"reward_dist_weight": 3} and aliased.task.module == "my_envs"
     saved = tmp_path / "config.yaml"
     saved.write_text(to_yaml(config))
     again = load_config_file(saved)  # a run's saved config reloads with its kwargs

@@ -70,12 +70,17 @@ def _load_preset_file(group: str, name: str) -> dict[str, Any]:
     return data
 
 
+KEY_PREFIX_ALIASES: dict[str, str] = {"gym.": "task."}  # gym.kwargs.x=1 is task.kwargs.x=1
+
+
 def split_arguments(arguments: Sequence[str]) -> tuple[dict[str, str], list[tuple[str, str]]]:
     """Separate group selections (`task=T`) from field overrides (`a.b=v`), in order."""
     selections: dict[str, str] = {}
     overrides: list[tuple[str, str]] = []
     for argument in arguments:
         key, sep, value = argument.partition("=")
+        for alias, prefix in KEY_PREFIX_ALIASES.items():
+            key = prefix + key[len(alias):] if key.startswith(alias) else key
         if not sep or not key:
             raise ConfigError(
                 f"argument {argument!r} is not key=value; write e.g. run.env_steps=2000"

@@ -706,7 +706,8 @@ class GymTaskConfig(TaskConfig):
     module: str = ""  # a package imported first, which registers the id
     kwargs: dict[str, Any] = field(default_factory=dict)  # gymnasium.make keyword arguments
     episode_steps: int = 0  # 0: the environment's own time limit
-    control_hz: float = 20.0  # steps per second: fps of exports, pacing with `realtime`
+    control_hz: float = 20.0  # steps per second (export fps, `realtime` pacing) ...
+    rate_from_env: bool = True  # ... unless the environment has a `dt`: then 1 / dt
     realtime: bool = False  # pace steps to control_hz of wall-clock time
     terminate_on_success: bool = False  # keep the environment's own termination
     reward: str = "env"  # the environment's reward

@@ -12,7 +12,7 @@ from typing import Any
 
 from userl.config.loader import ConfigError, load_config
 from userl.config.schema import LeRobotMappingConfig
-from userl.core.registry import Registry
+from userl.core.registry import Registry, UnknownNameError
 from userl.core.specs import ObservationSpec
 from userl.core.types import Episode
 from userl.data.store import EpisodeStore, LoadReport
@@ -30,13 +30,21 @@ def export_lerobot(episodes: list[Episode], out: Path, fps: int, instruction: st
 
 
 def task_rate_and_instruction(task: str) -> tuple[int | None, str]:
-    """The control rate (as LeRobot's integer fps) and instruction of a task preset."""
+    """The control rate (as LeRobot's integer fps) and instruction of a task, read from its
+    environment (a gymnasium task's rate is its own)."""
+    from userl.envs.factory import make_env
+
     try:
-        config = load_config([f"task={task}"]).task
-    except ConfigError:
+        config = load_config([f"task={task}"])
+        env = make_env(config)
+    except (ConfigError, UnknownNameError):
         return None, ""
-    fps = round(config.control_hz)
-    return (fps if abs(fps - config.control_hz) < 1e-9 else None), config.instruction
+    try:
+        hz, instruction = float(env.task.control_hz), str(env.task.instruction)
+    finally:
+        env.close()
+    fps = round(hz)
+    return (fps if abs(fps - hz) < 1e-6 else None), instruction
 
 
 def export_store(store: Path, out: Path, exporter: Exporter, fps: int | None = None,

@@ -7,7 +7,8 @@ concatenated) plus one uint8 view per image entry (H, W, 3), or with `obs=image`
 entries `env.render()` as the view `task.render_view`. Success is `info[task.success_key] >=
 task.success_min` (or the reward, with `task.success_from=reward`); the episode length is the
 environment's time limit unless `task.episode_steps` is set; `task.realtime` paces steps to
-`task.control_hz`.
+the environment's rate (1 / dt; `task.control_hz` without one or with
+`task.rate_from_env=false`).
 """
 
 from __future__ import annotations
@@ -41,10 +42,11 @@ def _is_image(space: gym.Space) -> bool:
 class GymTask:
     """What the pipeline reads of a task (name, rate, length, instruction)."""
 
-    def __init__(self, config: GymTaskConfig, episode_steps: int) -> None:
+    def __init__(self, config: GymTaskConfig, episode_steps: int, dt_s: float | None) -> None:
         self.config = config
         self.name = f"gym:{config.id}"
-        self.control_hz = config.control_hz
+        from_env = config.rate_from_env and dt_s is not None and dt_s > 0
+        self.control_hz = 1.0 / float(dt_s) if from_env else config.control_hz  # type: ignore[operator]
         self.episode_steps = episode_steps
         self.instruction = config.instruction or config.id
 
@@ -76,10 +78,10 @@ class GymTaskEnv(gym.Env):
         steps = config.episode_steps or limit or 0
         if steps <= 0:
             raise ConfigError(f"task=gym:{config.id} has no time limit; set task.episode_steps=")
-        self.task = GymTask(config, int(steps))
+        self.task = GymTask(config, int(steps), getattr(inner.unwrapped, "dt", None))
         self._seed = seed
         self._steps = 0
-        self._pacer = Pacer(config.control_hz) if config.realtime else None
+        self._pacer = Pacer(self.task.control_hz) if config.realtime else None
         self._state_keys, self._image_keys = self._observation_keys(inner.observation_space)
         self._render_view = (config.render_view if use_images and not self._image_keys
                              else "")
@@ -96,7 +98,7 @@ class GymTaskEnv(gym.Env):
         self._bounded = np.isfinite(low) & np.isfinite(high)
         self._low, self._high = np.where(self._bounded, low, -1), np.where(self._bounded, high, 1)
         self.action_space = gym.spaces.Box(-1.0, 1.0, inner.action_space.shape, np.float32)
-        self.metadata = {**self.metadata, "render_fps": config.control_hz}
+        self.metadata = {**self.metadata, "render_fps": self.task.control_hz}
 
     # ------------------------------------------------------------------ adapters
     def _observation_keys(self, space: gym.Space) -> tuple[list[str], list[str]]:
