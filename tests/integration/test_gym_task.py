@@ -141,6 +141,11 @@ def test_bad_gym_tasks_are_named(arguments, named) -> None:
 def test_no_expert_is_one_line(capsys, tmp_path: Path) -> None:
     assert main(["eval", "task=gym:NoSuchEnv-v0", "policy=expert", "episodes=1"]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    for bad in (["task=gym:NoSuchEnv-v0", "demos.episodes=0"], [REACHER]):  # before Ray starts
+        assert main(["train", *bad, f"run.root={tmp_path}", "run.name=bad"]) == 2
+        error = capsys.readouterr().err.strip()
+        assert len(error.splitlines()) == 1 and ("NoSuchEnv" in error or
+                                                 "demos.episodes=0" in error), error
     code = main(["collect", REACHER, "episodes=1", f"out={tmp_path / 'd'}"])
     error = capsys.readouterr().err.strip()
     assert code == 2 and len(error.splitlines()) == 1 and "no scripted expert" in error

@@ -45,8 +45,8 @@ def load_preset(group: str, name: str) -> dict[str, Any]:
     name, colon, argument = name.partition(":")
     data = _load_preset_file(group, name)
     if colon:
-        schema = GROUP_SCHEMAS[group].get(str(data["name"])) if str(data["name"]) in \
-            GROUP_SCHEMAS[group] else None
+        schemas = GROUP_SCHEMAS[group]
+        schema = schemas.get(str(data["name"])) if str(data["name"]) in schemas else None
         field_name = getattr(schema, "PRESET_ARGUMENT", None)
         if field_name is None:
             raise ConfigError(f"{group}={name}:{argument}: the {name} preset takes no "

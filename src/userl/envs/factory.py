@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import gymnasium as gym
+
 import userl.hardware.cameras  # noqa: F401  (registers RealSense and UVC cameras)
 import userl.hardware.robots  # noqa: F401  (registers the real robot drivers)
 import userl.hardware.sim.camera  # noqa: F401  (registers the simulated cameras)
@@ -21,7 +23,7 @@ RENDER_CAMERA = "front"  # the view that env.render() and episode videos show
 
 
 def make_env(cfg: Config, robot_id: str = "robot_0", seed: int | None = None,
-             render_mode: str | None = None) -> RobotEnv:
+             render_mode: str | None = None) -> gym.Env:
     """The environment of `cfg.task`, by its config's ENV_BUILDER (default: a robot task)."""
     import userl.envs.gym_env  # noqa: F401  (registers the gymnasium builder)
 
