@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "$(TORCH_SPEC)"
-	$(PY) -m pip install --quiet -e '.[test,hardware]'
+	$(PY) -m pip install --quiet -e '.[test,hardware,lerobot]' "$(TORCH_SPEC)"
 	./scripts/install-system-libs.sh
 	@touch $(STAMP)
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the system libraries userl needs: MuJoCo's headless rendering (EGL, or OSMesa as a
 # fallback), and the USB/HID libraries the hardware packages load (pyrealsense2: libusb;
-# pyspacemouse: hidapi). Runs only as root on a Debian/Ubuntu machine; otherwise it says what to
+# pyspacemouse: hidapi), and FFmpeg's shared libraries, with which torchcodec decodes LeRobot
+# dataset videos. Runs only as root on a Debian/Ubuntu machine; otherwise it says what to
 # install and goes on.
 set -euo pipefail
 # "shared library name:Debian package", one per library
@@ -11,6 +12,13 @@ LIBRARIES=(
   "libusb-1.0.so.0:libusb-1.0-0"
   "libhidapi-hidraw.so.0:libhidapi-hidraw0"
   "libhidapi-libusb.so.0:libhidapi-libusb0"
+  "libavcodec.so.59:libavcodec59"
+  "libavformat.so.59:libavformat59"
+  "libavutil.so.57:libavutil57"
+  "libswscale.so.6:libswscale6"
+  "libswresample.so.4:libswresample4"
+  "libavdevice.so.59:libavdevice59"
+  "libavfilter.so.8:libavfilter8"
 )
 have_lib() { ldconfig -p 2>/dev/null | grep -q "$1"; }
 missing=()

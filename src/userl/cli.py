@@ -20,7 +20,10 @@ USAGE = """usage: userl COMMAND [key=value ...]
   eval task=T policy=expert episodes=N          evaluate the scripted expert
   collect task=T teleop=expert episodes=N out=DIR [video=true]
                                                 record demonstrations (and front-camera GIFs)
+  collect run=runs/<name> episodes=N out=DIR    record a trained run's policy
   data stats PATH                               describe an episode store
+  data export STORE out=DIR format=lerobot      an episode store as a LeRobotDataset v3.0
+  data import DIR out=STORE [task=T]            a LeRobot dataset into an episode store
   bench NAME [key=value ...] out=F.json         run benchmarks/NAME.py, write its figures
   doctor [robot=... cluster=...]                check the installation and the hardware
   record-pose out=F.yaml [field=NAME]           write the robot's current TCP pose to a file"""
@@ -120,7 +123,7 @@ def eval_command(arguments: list[str]) -> int:
 
 @COMMANDS.register("collect")
 def collect_command(arguments: list[str]) -> int:
-    from userl.config.loader import load_config
+    from userl.config.loader import load_config, load_config_file
 
     arguments = list(arguments)
     teleop = take(arguments, "teleop", "expert")
@@ -131,13 +134,17 @@ def collect_command(arguments: list[str]) -> int:
         raise UsageError(f"video={video} must be true or false")
     if not out:
         raise UsageError("collect needs out=DIR, the episode store to write")
-    config = load_config([*arguments, f"teleop={teleop}"])  # expert: the scripted demonstrator
+    run = take(arguments, "run")  # record a trained run's policy instead of a demonstrator
+    if run:
+        config = load_config_file(Path(run) / "config.yaml", [*arguments, "teleop=none"])
+    else:
+        config = load_config([*arguments, f"teleop={teleop}"])  # expert: the scripted demonstrator
     from userl.tools.doctor import preflight
 
     preflight(config)
     from userl.data.store import EpisodeStore
     from userl.envs.factory import make_env
-    from userl.rollout.action_sources import demonstrator
+    from userl.rollout.action_sources import ACTION_SOURCES, demonstrator
     from userl.rollout.episode import run_episode
     from userl.telemetry.video import write_gif
 
@@ -147,7 +154,8 @@ def collect_command(arguments: list[str]) -> int:
                    render_mode="rgb_array" if video == "true" else None)
     successes, videos = 0, []
     try:
-        source = demonstrator(env, config)
+        source = ACTION_SOURCES.get("policy")(config, env, Path(run)) if run else \
+            demonstrator(env, config)
         for index in range(episodes):
             episode = run_episode(env, source, "robot_0", seed=seed_base + index,
                                   record_frames=video == "true")
@@ -201,16 +209,56 @@ def bench_command(arguments: list[str]) -> int:
     return 0
 
 
+DATA_COMMANDS: Registry = Registry("data command")
+
+
 @COMMANDS.register("data")
 def data_command(arguments: list[str]) -> int:
+    """`userl data stats|export|import ...`: describe, export or import episode data."""
+    if not arguments:
+        raise UsageError("usage: userl data stats PATH | export STORE out=DIR format=lerobot | "
+                         "import DIR out=STORE")
+    return DATA_COMMANDS.get(arguments[0])(list(arguments[1:]))
+
+
+@DATA_COMMANDS.register("stats")
+def data_stats_command(arguments: list[str]) -> int:
     from userl.data.store import EpisodeStore
 
-    if len(arguments) != 2 or arguments[0] != "stats":
+    if len(arguments) != 1:
         raise UsageError("usage: userl data stats PATH")
-    path = Path(arguments[1])
+    path = Path(arguments[0])
     if not path.is_dir():
         raise UsageError(f"no episode store at {path}; give a folder like runs/<name>/episodes")
     print(json.dumps(EpisodeStore(path).stats()))
+    return 0
+
+
+@DATA_COMMANDS.register("export")
+def data_export_command(arguments: list[str]) -> int:
+    """`userl data export STORE out=DIR format=lerobot [fps=N] [instruction=TEXT]`."""
+    from userl.data.interop import EXPORT_FORMATS, export_store
+
+    out, fmt = take(arguments, "out"), take(arguments, "format", "lerobot") or ""
+    fps, instruction = take(arguments, "fps"), take(arguments, "instruction")
+    if len(arguments) != 1 or not out:
+        raise UsageError("usage: userl data export STORE out=DIR format=lerobot [fps=N]")
+    report = export_store(Path(arguments[0]), Path(out), EXPORT_FORMATS.get(fmt),
+                          positive_int(fps, "fps") if fps else None, instruction)
+    print(json.dumps(report))
+    return 0
+
+
+@DATA_COMMANDS.register("import")
+def data_import_command(arguments: list[str]) -> int:
+    """`userl data import DIR out=STORE [task=T obs=...] [demos.lerobot.KEY=...]`."""
+    from userl.data.interop import import_dataset
+
+    out = take(arguments, "out")
+    if not arguments or "=" in arguments[0] or not out:
+        raise UsageError("usage: userl data import DIR out=STORE [task=T] [demos.lerobot.KEY=V]")
+    source = Path(arguments.pop(0))
+    print(json.dumps(import_dataset(source, Path(out), arguments)))
     return 0
 
 

@@ -9,6 +9,7 @@ with one line that names the key.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,23 @@ def preset_names(group: str) -> list[str]:
 
 
 def load_preset(group: str, name: str) -> dict[str, Any]:
+    """`group=name` or `group=name:argument` (the schema's PRESET_ARGUMENT field)."""
+    name, colon, argument = name.partition(":")
+    data = _load_preset_file(group, name)
+    if colon:
+        load_components()
+        field_name = GROUPS[group].config(str(data["name"])).PRESET_ARGUMENT
+        if not field_name:
+            raise ConfigError(f"{group}={name}:{argument}: the {name} preset takes no "
+                              f"':argument'; write {group}={name}")
+        if not argument:
+            raise ConfigError(f"{group}={name}: needs a value after the colon, e.g. "
+                              f"{group}={name}:Reacher-v5")
+        data[field_name] = argument
+    return data
+
+
+def _load_preset_file(group: str, name: str) -> dict[str, Any]:
     path = PRESET_DIR / group / f"{name}.yaml"
     if not path.is_file():
         known = ", ".join(preset_names(group)) or "none"
@@ -48,12 +66,17 @@ def load_preset(group: str, name: str) -> dict[str, Any]:
     return data
 
 
+KEY_PREFIX_ALIASES: dict[str, str] = {"gym.": "task."}  # gym.kwargs.x=1 is task.kwargs.x=1
+
+
 def split_arguments(arguments: Sequence[str]) -> tuple[dict[str, str], list[tuple[str, str]]]:
     """Separate group selections (`task=T`) from field overrides (`a.b=v`), in order."""
     selections: dict[str, str] = {}
     overrides: list[tuple[str, str]] = []
     for argument in arguments:
         key, sep, value = argument.partition("=")
+        for alias, prefix in KEY_PREFIX_ALIASES.items():
+            key = prefix + key[len(alias):] if key.startswith(alias) else key
         if not sep or not key:
             raise ConfigError(
                 f"argument {argument!r} is not key=value; write e.g. run.env_steps=2000"
@@ -121,6 +144,7 @@ def compose(groups: dict[str, dict[str, Any]], overrides: Sequence[tuple[str, An
     config = Config(**{group: _schema_instance(group, data) for group, data in groups.items()})
     node: DictConfig = OmegaConf.structured(config)
     OmegaConf.set_struct(node, True)
+    _unlock_free_mappings(node, config)
     sections = {**groups, **{k: v for k, v in (rest or {}).items() if isinstance(v, dict)}}
     for section, data in sections.items():
         if section not in node:
@@ -150,6 +174,9 @@ def _set(node: DictConfig, key: str, value: Any) -> None:
         parent = OmegaConf.select(node, parent_key, throw_on_missing=True) if parent_key else node
     except OmegaConfBaseException as error:
         raise ConfigError(_describe(error, key, node)) from None
+    if isinstance(parent, DictConfig) and leaf not in parent and _open_mapping(parent):
+        parent[leaf] = _typed(None, value)  # a free-form mapping (task.kwargs): any key
+        return
     if not isinstance(parent, DictConfig) or leaf not in parent:
         raise ConfigError(unknown_key(key, node))
     if isinstance(parent[leaf], DictConfig):
@@ -158,6 +185,21 @@ def _set(node: DictConfig, key: str, value: Any) -> None:
         parent[leaf] = _typed(parent._get_node(leaf), value)
     except OmegaConfBaseException as error:
         raise ConfigError(_describe(error, key, node)) from None
+
+
+def _open_mapping(node: DictConfig) -> bool:
+    """A `dict[str, Any]` field, not a dataclass section."""
+    return node._metadata.object_type in (None, dict)
+
+
+def _unlock_free_mappings(node: DictConfig, config: Config) -> None:
+    """`dict[str, Any]` fields of a section (e.g. task.kwargs) take any key; the sections
+    themselves stay strict."""
+    for section, value in vars(config).items():
+        if is_dataclass(value):
+            for key, item in vars(value).items():
+                if isinstance(item, dict):
+                    OmegaConf.set_struct(node[section][key], False)
 
 
 def load_config(arguments: Sequence[str] = ()) -> Config:

@@ -12,6 +12,7 @@ from typing import Literal
 
 from userl.algorithms.base import AlgoConfig
 from userl.core.registry import GROUPS, ComponentConfig, load_components
+from userl.data.lerobot_mapping import LeRobotMappingConfig
 from userl.hardware.robot_config import RobotConfig
 from userl.hardware.teleop.base import TeleopConfig
 from userl.policies.base import PolicyConfig
@@ -67,8 +68,9 @@ class DemosConfig:
     """The demonstrations the learner starts from."""
 
     episodes: int = 20  # scripted-expert demos to collect when no path is given
-    path: str = ""  # an episode store of demonstrations to load instead
+    path: str = ""  # an episode store (or a LeRobot dataset) of demonstrations to load instead
     only_successful: bool = True
+    lerobot: LeRobotMappingConfig = field(default_factory=LeRobotMappingConfig)
 
 
 @dataclass
@@ -123,3 +125,7 @@ class Config:
     obs: Literal["state", "image"] = "state"  # image: the robot's camera views too
     cluster: str = ""  # a cluster layout YAML (runtime/placement.py); empty: this machine
     resume: bool = False  # continue run.name from its checkpoint and episode store
+
+    def components(self) -> list[ComponentConfig]:
+        """The config of each component group (task, robot, algo, policy, pipeline, teleop)."""
+        return [self.task, self.robot, self.algo, self.policy, self.pipeline, self.teleop]

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from userl.config.schema import Config
-from userl.core.registry import GROUPS
 
 # Suffix rules: a field whose name ends like this must satisfy the check.
 _SUFFIX_RULES: list[tuple[str, Callable[[Any], bool], str]] = [
@@ -68,8 +67,8 @@ def validate(config: Config) -> str | None:
     algo = config.algo
     if algo.utd_min > algo.utd_max:
         return f"bad value for 'algo.utd_min': {algo.utd_min} is above algo.utd_max={algo.utd_max}"
-    for group in GROUPS:
-        problem = getattr(config, group).problem()
+    for component in config.components():
+        problem = component.problem()
         if problem:
             return problem
     return None

@@ -34,6 +34,8 @@ class ComponentConfig:
 
     name: str = ""  # the registered component this config builds
     registered_name: ClassVar[str] = ""
+    # `group=preset:argument` sets this field (e.g. `task=gym:Reacher-v5` sets task.id)
+    PRESET_ARGUMENT: ClassVar[str] = ""
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -111,6 +113,7 @@ ALGORITHMS: Registry = Registry("algorithm")
 REWARDS: Registry = Registry("reward source")
 TELEOPS: Registry = Registry("teleop")
 PIPELINES: Registry = Registry("pipeline")
+ENV_BUILDERS: Registry = Registry("environment builder")  # a task config's ENV_BUILDER
 
 # Config groups: `task=peg_insertion` on the command line picks `presets/task/peg_insertion.yaml`,
 # whose `name` picks the config class registered in the group's registry.
@@ -135,6 +138,7 @@ COMPONENT_MODULES: tuple[str, ...] = (
     "userl.algorithms",
     "userl.rewards",
     "userl.envs",
+    "userl.envs.gym_env",
     "userl.rollout",
     "userl.runtime.pipelines",
 )

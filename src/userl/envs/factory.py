@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import gymnasium as gym
+
 import userl.hardware.cameras  # noqa: F401  (registers RealSense and UVC cameras)
 import userl.hardware.robots  # noqa: F401  (registers the real robot drivers)
 import userl.hardware.sim.camera  # noqa: F401  (registers the simulated cameras)
@@ -11,7 +13,7 @@ import userl.hardware.sim.franka  # noqa: F401  (registers the simulated robot)
 import userl.rewards  # noqa: F401  (registers the reward sources)
 import userl.tasks  # noqa: F401  (registers the tasks)
 from userl.config.schema import Config
-from userl.core.registry import CAMERAS, ROBOTS, TASKS
+from userl.core.registry import CAMERAS, ENV_BUILDERS, ROBOTS, TASKS
 from userl.envs.robot_env import RobotEnv
 from userl.hardware.cameras.threaded import ThreadedCamera
 from userl.hardware.safety import with_safety
@@ -23,7 +25,17 @@ RENDER_CAMERA = "front"  # the view that env.render() and episode videos show
 
 
 def make_env(cfg: Config, robot_id: str = "robot_0", seed: int | None = None,
-             render_mode: str | None = None) -> RobotEnv:
+             render_mode: str | None = None) -> gym.Env:
+    """The environment of `cfg.task`, by its config's ENV_BUILDER (default: a robot task)."""
+    import userl.envs.gym_env  # noqa: F401  (registers the gymnasium builder)
+
+    builder = ENV_BUILDERS.get(cfg.task.ENV_BUILDER)
+    return builder(cfg, robot_id=robot_id, seed=seed, render_mode=render_mode)
+
+
+@ENV_BUILDERS.register("robot")
+def make_robot_env(cfg: Config, robot_id: str = "robot_0", seed: int | None = None,
+                   render_mode: str | None = None) -> RobotEnv:
     """The task, robot, cameras (when `cfg.obs == "image"`) and reward named by the config.
     `seed` seeds the first `reset()` that is given no seed; `render_mode="rgb_array"` adds a
     front camera of `robot.render_height_px` x `render_width_px` for `env.render()`."""

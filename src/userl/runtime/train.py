@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 import ray
 
-from userl.config.loader import ConfigError, to_yaml
+from userl.config.loader import to_yaml
 from userl.config.schema import Config
+from userl.core.errors import ConfigError
 from userl.core.registry import PIPELINES
 from userl.data.checkpoint import CheckpointRefused
 from userl.data.store import EpisodeStore
@@ -156,8 +157,14 @@ def load_demos(config: Config, cluster: Cluster) -> int:
         path = Path(config.demos.path)
         if not path.is_dir():
             raise ConfigError(f"demos.path={path} is not a folder; give an episode store "
-                              "written by `userl collect`, or set demos.episodes=N instead")
-        report = EpisodeStore(path).load()
+                              "written by `userl collect` or a LeRobot dataset, or set "
+                              "demos.episodes=N instead")
+        from userl.data.interop import read_episodes  # a store or a LeRobot dataset
+
+        worker = cluster.workers[0]
+        spec = ray.get(worker.observation_spec.remote(), timeout=timeout_s)
+        action_dim = ray.get(worker.action_dim.remote(), timeout=timeout_s)
+        report = read_episodes(path, config.demos.lerobot, spec, action_dim)
         for name, reason in report.unreadable:
             print(f"warning: skipped unreadable demo file {name}: {reason}")
         return ray.get(cluster.learner.add_demos.remote(report.episodes), timeout=timeout_s)
@@ -212,6 +219,7 @@ def train(config: Config) -> dict[str, Any]:
         if config.eval.at_start:
             initial = evaluate(config, cluster)
             summary["initial_eval_success_rate"] = initial["success_rate"]
+            summary["initial_eval_mean_return"] = initial["mean_return"]
             print(f"initial evaluation: success {initial['success_rate']:.2f}", flush=True)
         train_started = time.monotonic()
         try:
@@ -237,6 +245,7 @@ def train(config: Config) -> dict[str, Any]:
         if not summary.get("interrupted"):
             final = evaluate(config, cluster)
             summary.update({"eval_success_rate": final["success_rate"],
+                            "eval_mean_return": final["mean_return"],
                             "eval_episodes": final["episodes"],
                             "eval_results": final["results"]})
         summary["eval_curve"] = ray.get(cluster.learner.evaluation_curve.remote(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -18,6 +18,8 @@ from userl.tasks.workspace import Workspace
 @dataclass
 class TaskConfig(ComponentConfig):
     """Fields every task has."""
+
+    ENV_BUILDER: ClassVar[str] = "robot"  # the registered environment builder (ENV_BUILDERS)
 
     episode_steps: int = 100
     control_hz: float = 10.0

@@ -12,7 +12,8 @@ from importlib import metadata
 from typing import Any
 
 from userl.config.schema import Config
-from userl.core.registry import CAMERAS, ROBOTS, load_components
+from userl.core.errors import ConfigError
+from userl.core.registry import CAMERAS, ROBOTS, Registry, load_components
 from userl.hardware.vendor import HardwareUnavailable, first_line
 
 MIN_PYTHON = (3, 10)
@@ -158,12 +159,35 @@ def run_doctor(config: Config) -> list[Check]:
     return [check for run in CHECKS for check in run(config)]
 
 
+PREFLIGHTS: Registry = Registry("preflight")  # by the task config's ENV_BUILDER
+
+
 def preflight(config: Config) -> None:
-    """Before a run on this machine alone: the configured robot's driver can be built here (its
-    vendor module is installed and its address is set), else a one-line `HardwareUnavailable`.
-    With `config.cluster` the robot lives on another node, so nothing is checked here."""
+    """Before a run on this machine alone: what the task's environment needs can be built here
+    (a robot's driver, a gymnasium environment), else one line naming the problem. With
+    `config.cluster` the robot lives on another node, so nothing is checked here."""
     if config.cluster:
         return
     load_components()
+    PREFLIGHTS.get(config.task.ENV_BUILDER)(config)
+
+
+@PREFLIGHTS.register("robot")
+def robot_preflight(config: Config) -> None:
+    """The configured robot's driver can be built (its vendor module is installed and its
+    address is set), else a one-line `HardwareUnavailable`."""
     robot = ROBOTS.build(config.robot, control_hz=config.task.control_hz)
     robot.close()
+
+
+@PREFLIGHTS.register("gym")
+def gym_preflight(config: Config) -> None:
+    """The gymnasium environment can be made with its kwargs, and nothing asks for its
+    (absent) scripted expert; else a one-line ConfigError."""
+    from userl.envs.gym_env import make_gym_env
+
+    if config.demos.episodes > 0 and not config.demos.path:
+        raise ConfigError(f"task=gym:{config.task.id} has no scripted expert to record "  # type: ignore[attr-defined]
+                          f"demos.episodes={config.demos.episodes}; set demos.episodes=0 or "
+                          "give demos.path= (an episode store or a LeRobot dataset)")
+    make_gym_env(config).close()

@@ -70,7 +70,10 @@ class FrankaConfig(RobotConfig):
 
 FRANKA_DOF = 7
 # robot.realtime_config -> the member of franky.RealtimeConfig
-REALTIME_CONFIGS = {"enforce": "Enforce", "ignore": "Ignore"}
+REALTIME_CONFIGS: dict[str, Callable[[ModuleType], Any]] = {
+    "enforce": lambda franky: franky.RealtimeConfig.Enforce,
+    "ignore": lambda franky: franky.RealtimeConfig.Ignore,
+}
 
 MotionBuilder = Callable[[ModuleType, Any, FrankaConfig], Any]
 FRANKA_MOTIONS: Registry = Registry("franka motion")  # robot.motion -> MotionBuilder
@@ -138,7 +141,7 @@ class FrankaRobot(Robot):
     # ------------------------------------------------------------------ connection
     def connect(self) -> None:
         franky, config = self.franky, self.config
-        realtime = getattr(franky.RealtimeConfig, REALTIME_CONFIGS[config.realtime_config])
+        realtime = REALTIME_CONFIGS[config.realtime_config](franky)
         try:
             self._arm = franky.Robot(self.ip, realtime_config=realtime)
         except franky.RealtimeException as error:

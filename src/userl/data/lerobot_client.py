@@ -1,0 +1,70 @@
+"""Import LeRobot's dataset library (the `lerobot-dataset` package, module `ledataset`).
+
+`ledataset` imports torchvision, whose PyPI wheels are CUDA builds: beside a CPU-only torch
+its compiled ops (`torchvision/_C.so`) cannot load, and torchvision's import then fails while
+registering fake kernels for `torchvision::nms` and `torchvision::qnms`. The dataset code
+never calls those ops, so when (and only when) that import fails, their schemas (as
+torchvision's `csrc/ops/nms.cpp` defines them) are declared without kernels and torchvision
+is imported again: a call to them would still raise. Video decoding goes through torchcodec.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from types import ModuleType
+from typing import Any
+
+from userl.core.errors import ConfigError
+
+INSTALL_HINT = "install it with: pip install -e '.[lerobot]'"
+_TORCHVISION_SCHEMAS = (
+    "nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor",
+    "qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor",
+)
+SVT_LOG_LEVEL = "1"  # the AV1 encoder reports errors only, not its settings per video
+_declared: list[Any] = []  # keeps the schema library alive for the process
+
+
+class LeRobotUnavailable(ConfigError):
+    """LeRobot's dataset library is not installed (or cannot load); one line with the fix."""
+
+
+def _import_torchvision() -> None:
+    try:
+        import torchvision  # noqa: F401
+        return
+    except RuntimeError as error:
+        if "torchvision::" not in str(error):
+            raise
+    import torch
+
+    for name in [n for n in sys.modules if n == "torchvision" or n.startswith("torchvision.")]:
+        del sys.modules[name]
+    library = torch.library.Library("torchvision", "DEF")
+    for schema in _TORCHVISION_SCHEMAS:
+        library.define(schema)
+    _declared.append(library)
+    import torchvision  # noqa: F401,F811
+
+
+def lerobot_dataset_module() -> ModuleType:
+    """`ledataset.datasets.lerobot_dataset` (LeRobotDataset, LeRobotDatasetMetadata)."""
+    os.environ.setdefault("SVT_LOG", SVT_LOG_LEVEL)
+    try:
+        _import_torchvision()
+        import datasets
+        from ledataset.datasets import lerobot_dataset
+    except ImportError as error:
+        raise LeRobotUnavailable(f"LeRobot's dataset library is missing ({error}); "
+                                 f"{INSTALL_HINT}") from None
+    datasets.disable_progress_bars()  # one line per command, not a progress bar per table
+    return lerobot_dataset
+
+
+def video_utils_module() -> ModuleType:
+    """`ledataset.datasets.video_utils` (decode_video_frames)."""
+    lerobot_dataset_module()
+    from ledataset.datasets import video_utils
+
+    return video_utils
