@@ -44,7 +44,7 @@ bench: $(STAMP)
 	  out=$(BENCH_OUT)/learning.json
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff check src tests
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

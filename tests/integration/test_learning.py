@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from userl.cli import load_benchmark
+from userl.benchmarks import load_benchmark
 from userl.config.loader import load_config
 from userl.runtime.train import train
 

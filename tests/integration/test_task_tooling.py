@@ -1,4 +1,4 @@
-"""Videos of episodes (collect, TensorBoard) and the simulation benchmark."""
+"""Videos of episodes (collect, TensorBoard)."""
 
 import json
 import os
@@ -9,7 +9,6 @@ from pathlib import Path
 os.environ.setdefault("MUJOCO_GL", "egl")
 
 import imageio.v3 as iio  # noqa: E402
-import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from userl.config.loader import load_config  # noqa: E402
@@ -58,15 +57,3 @@ def test_run_episode_records_frames_outside_the_observations(tmp_path: Path) -> 
     assert "eval/video" in events.Tags()["images"]
     image = events.Images("eval/video")[0]
     assert image.step == 3 and image.encoded_image_string[:3] == b"GIF"
-
-
-def test_bench_sim_reports_its_figures(tmp_path: Path) -> None:
-    out = tmp_path / "sim.json"
-    result = userl("bench", "sim", "task=pick_place", "obs=image", "steps=5", f"out={out}",
-                   cwd=REPO)
-    assert result.returncode == 0, result.stderr
-    figures = json.loads(out.read_text())
-    for key in ("env_steps_per_s_state", "observations_per_s_image", "real_time_factor"):
-        assert figures[key] > 0
-    assert figures["task"] == "pick_place" and figures["views"] == 2
-    assert np.isfinite(figures["renders_per_s_image"])

@@ -63,7 +63,7 @@ def learner_alone_s_per_update(arguments: list[str], updates: int) -> float:
 
 
 def measure_mode(mode: str, arguments: list[str], root: Path, wall_s: float) -> dict[str, Any]:
-    config = load_config([*SHARED, *arguments, *MODE_SETTINGS[mode], f"run.wall_s={wall_s}",
+    config = load_config([*SHARED, *arguments, f"run.wall_s={wall_s}",
                           f"run.root={root}", f"run.name={mode}"])
     summary = train(config)
     run_dir = root / mode
@@ -91,8 +91,9 @@ def run(arguments: list[str]) -> dict[str, Any]:
     root = Path(options.pop("root", "") or tempfile.mkdtemp(prefix="userl-pipeline-"))
     overrides = [f"policy={policy}", *(f"{k}={v}" for k, v in options.items())]
     steps = load_config(overrides).task.episode_steps
-    MODE_SETTINGS["sync"].append(f"algo.utd_max={sync_updates / steps}")
-    modes = {mode: measure_mode(mode, overrides, root, wall_s) for mode in ("sync", "async")}
+    sync_settings = [*MODE_SETTINGS["sync"], f"algo.utd_max={sync_updates / steps}"]
+    modes = {mode: measure_mode(mode, [*overrides, *settings], root, wall_s)
+             for mode, settings in (("sync", sync_settings), ("async", MODE_SETTINGS["async"]))}
     alone = learner_alone_s_per_update(overrides, updates=20)
     sync, asynchronous = modes["sync"], modes["async"]
     return {
