@@ -18,8 +18,9 @@ class Algorithm(abc.ABC):
     grad_steps: int = 0
 
     @abc.abstractmethod
-    def update(self, batch: Batch) -> dict[str, float]:
-        """Take one gradient step on `batch`; return metrics named `train/...`."""
+    def update(self, batch: Batch, metrics: bool = True) -> dict[str, float]:
+        """Take one gradient step on `batch`; return metrics named `train/...` (with
+        `metrics=False`, {}: the losses are not read back, which would wait for a GPU)."""
 
     def policy_state_dict(self) -> dict[str, Tensor]:
         """The policy's trainable tensors, detached on the CPU: what is synced to robots."""
