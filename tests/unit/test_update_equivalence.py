@@ -165,3 +165,20 @@ def test_fused_adam_agrees_to_rounding(setting: str) -> None:
         assert got_metrics.keys() == expected_metrics.keys()
         for name, value in expected_metrics.items():
             assert got_metrics[name] == pytest.approx(value, rel=1e-4, abs=1e-5), name
+
+
+def test_compiled_ensemble_matches_eager() -> None:
+    """`algo.compile=default`: the same updates to float32 rounding (fused element-wise
+    kernels); a bad mode is one line naming the key."""
+    eager, compiled = build("state_10_heads"), build("state_10_heads", compile="default")
+    for index, batch in enumerate(batches("state_10_heads")[:2]):
+        torch.manual_seed(100 + index)
+        expected = eager.update(batch)
+        torch.manual_seed(100 + index)
+        got = compiled.update(batch)
+        for name, value in expected.items():
+            assert got[name] == pytest.approx(value, rel=1e-4, abs=1e-5), name
+    for name, value in tensors(eager).items():
+        torch.testing.assert_close(tensors(compiled)[name], value, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="algo.compile='fast'"):
+        build("state_10_heads", compile="fast")

@@ -22,6 +22,7 @@ from userl.algorithms.augment import augment_views
 from userl.algorithms.base import Algorithm
 from userl.algorithms.critics import EnsembleCritic
 from userl.config.schema import Config, SACConfig
+from userl.config.validation import COMPILE_MODES
 from userl.core.registry import ALGORITHMS
 from userl.core.specs import ObservationSpec
 from userl.core.types import Batch
@@ -65,6 +66,9 @@ class SAC(Algorithm):
         self.actor_optim = adam(self.actor_params, algo.actor_lr, fused)
         self.critic_optim = adam(self.critic_params, algo.critic_lr, fused)
         self.temperature_optim = adam([self.log_temperature], algo.temperature_lr, fused)
+        self._compile(algo.compile)
+        self._encoder_bf16 = (algo.image_encoder_bf16 and self.device.type == "cuda"
+                              and bool(obs_spec.images))
         # Polyak pairs, listed once: one foreach lerp per update over every target tensor.
         self._target_tensors = list(self.target_critic.net.parameters())
         self._online_tensors = [p.detach() for p in self.critic.net.parameters()]
@@ -72,6 +76,26 @@ class SAC(Algorithm):
         self.grad_steps = 0
         self.actor_steps = 0
         self.last_target_heads: Tensor | None = None  # the subset drawn by the last update
+
+    def _compile(self, mode: str) -> None:
+        """`torch.compile` the critic ensemble's forward (online and target: its
+        element-wise layer work fuses into one kernel per layer, forward and backward);
+        "reduce-overhead" replays it as CUDA graphs on a GPU."""
+        if mode not in COMPILE_MODES:
+            raise ValueError(f"algo.compile={mode!r}; choose one of: {', '.join(COMPILE_MODES)}")
+        if mode == "off":
+            return
+        for net in (self.critic.net, self.target_critic.net):
+            net.forward = torch.compile(net.forward, mode=mode, dynamic=False)
+
+    def _features(self, obs: dict[str, Tensor]) -> Tensor:
+        """The shared encoder's features; with `algo.image_encoder_bf16` on a GPU its
+        convolutions run in bfloat16 autocast and the features come back as float32."""
+        if not self._encoder_bf16:
+            return self.policy.encoder(obs)
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            features = self.policy.encoder(obs)
+        return features.float()
 
     @property
     def temperature(self) -> Tensor:
@@ -93,9 +117,9 @@ class SAC(Algorithm):
         tensors, and the encoder's features of `obs`, detached, for the actor. The target
         (the next actions and the drawn subset of target heads, only those evaluated) is
         computed in one pass without gradients."""
-        features = self.critic.encoder(obs)  # the critic's gradients train the encoder
+        features = self._features(obs)  # the critic's gradients train the encoder
         with torch.no_grad():
-            next_features = self.policy.encoder(next_obs)
+            next_features = self._features(next_obs)
             next_actions, next_log_prob = self.policy.sample(next_obs, next_features)
             heads = torch.randperm(self.critic.num_heads, device=self.device)
             heads = heads[: self.cfg.critic_subset]
@@ -117,7 +141,7 @@ class SAC(Algorithm):
         obs = batch.observations if obs is None else obs
         if features is None:
             with torch.no_grad():
-                features = self.policy.encoder(obs)
+                features = self._features(obs)
         actions, log_prob = self.policy.sample(obs, features)
         q = self.critic(obs, actions, detach=True, features=features).mean(dim=0)
         loss = (self.temperature.detach() * log_prob - q).mean()

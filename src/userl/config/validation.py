@@ -12,6 +12,7 @@ from userl.config.schema import Config
 OBSERVATION_MODES = ("state", "image")
 WEIGHT_SYNC_MODES = ("full", "delta")
 INFERENCE_PLACEMENTS = ("local", "remote")
+COMPILE_MODES = ("off", "default", "reduce-overhead")  # algo.compile
 
 # Suffix rules: a field whose name ends like this must satisfy the check.
 _SUFFIX_RULES: list[tuple[str, Callable[[Any], bool], str]] = [
@@ -77,6 +78,9 @@ def validate(config: Config) -> str | None:
     if config.obs not in OBSERVATION_MODES:
         return f"bad value for 'obs': {config.obs!r}; choose one of: {', '.join(OBSERVATION_MODES)}"
     algo = config.algo
+    if algo.compile not in COMPILE_MODES:
+        return (f"bad value for 'algo.compile': {algo.compile!r}; choose one of: "
+                f"{', '.join(COMPILE_MODES)}")
     if algo.utd_min > algo.utd_max:
         return f"bad value for 'algo.utd_min': {algo.utd_min} is above algo.utd_max={algo.utd_max}"
     subset, heads = getattr(algo, "critic_subset", 1), getattr(algo, "num_critics", 1)
