@@ -56,12 +56,33 @@ def test_bench_sim(tmp_path: Path) -> None:
 
 
 def test_bench_learner(tmp_path: Path) -> None:
+    """Every preset with 2 and 10 heads on the CPU (`device=cuda` runs the same code), and
+    the ratio table against LeRobot's JSON lines (`compare=`)."""
+    lerobot = tmp_path / "lerobot.jsonl"
+    lerobot.write_text("\n".join(json.dumps(row) for row in [
+        {"setting": "state20", "num_critics": 2, "threads": 1, "compile": False,
+         "loop_per_s": 0.5},
+        {"setting": "state20", "num_critics": 2, "threads": 1, "compile": False,
+         "loop_per_s": 0.25},
+        {"setting": "state20", "num_critics": 2, "threads": 2, "compile": False,
+         "loop_per_s": 9.0},  # another thread count: not compared
+        {"setting": "img64x2", "num_critics": 10, "threads": 1, "compile": False,
+         "loop_per_s": 0.125}]) + "\n")
     figures = bench(tmp_path, "learner", "policies=mlp,cnn_small,flow_g,flow_t", "heads=2,10",
-                    "seconds=0", "batch_size=8", "device=cpu")
+                    "seconds=0", "batch_size=8", "device=cpu", f"compare={lerobot}")
+    assert figures["state_dim"] == 20  # LeRobot's state setting
+    compared = {(row["setting"], row["heads"]): row for row in figures["lerobot"]["rows"]}
+    assert set(compared) == {("state20", 2), ("img64x2", 10)}
+    state = compared["state20", 2]
+    assert state["lerobot_loop_per_s"] == [0.25, 0.5]
+    ours = state["userl_updates_per_s"]
+    assert state["ratio_min"] == pytest.approx(ours / 0.5, abs=0.01)
+    assert state["ratio_max"] == pytest.approx(ours / 0.25, abs=0.01)
     rows = {(row["policy"], row["heads"]): row for row in figures["updates"]}
     assert set(rows) == {(p, h) for p in ("mlp", "cnn_small", "flow_g", "flow_t")
                          for h in (2, 10)}
-    assert all(row["updates_per_s"] > 0 for row in rows.values())
+    assert all(row["updates_per_s"] > 0 and row["updates_per_s_median"] > 0
+               for row in rows.values())
     assert rows["cnn_small", 2]["views"] == 2 and rows["cnn_small", 2]["view_px"] == 64
     assert set(figures["time_ratio_10_vs_2_heads"]) == {"mlp", "cnn_small", "flow_g", "flow_t"}
     memory = {row["view_px"]: row for row in figures["replay_memory"]}

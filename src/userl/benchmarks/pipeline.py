@@ -24,8 +24,9 @@ import torch
 
 from userl.algorithms import build_algorithm
 from userl.config.loader import load_config
+from userl.core.heap import keep_freed_memory
 from userl.data.buffers import ReplayBuffer
-from userl.data.samplers import SymmetricSampler, to_torch
+from userl.data.samplers import BatchBuffers, SymmetricSampler
 from userl.data.store import EpisodeStore
 from userl.envs.factory import make_env
 from userl.runtime.evaluation import run_episodes
@@ -54,11 +55,13 @@ def learner_alone_s_per_update(arguments: list[str], updates: int) -> float:
     for episode in episodes:
         buffer.add_episode(episode)
     sampler = SymmetricSampler(buffer, None, 0.0)
+    batches = BatchBuffers(spec, 7, config.algo.batch_size)
+    keep_freed_memory(config.algo.host_memory_kept_mb * 1024 * 1024)  # as the learner does
     rng = np.random.default_rng(0)
-    algorithm.update(to_torch(sampler.sample(config.algo.batch_size, rng)))  # warm-up
+    algorithm.update(batches.fill(sampler, rng))  # warm-up
     started = time.perf_counter()
     for _ in range(updates):
-        algorithm.update(to_torch(sampler.sample(config.algo.batch_size, rng)))
+        algorithm.update(batches.fill(sampler, rng), metrics=False)
     return (time.perf_counter() - started) / updates
 
 
