@@ -38,5 +38,5 @@ def test_kept_memory_is_reused_without_page_faults() -> None:
     _, without = faults(0)
     assert kept
     pages_per_tensor = 8_000_000 // 4096
-    assert without > 10 * pages_per_tensor  # each fresh 8 MB block faults its pages in
-    assert with_keep < without / 4, (with_keep, without)
+    assert without > 3 * pages_per_tensor  # freed blocks went back to the OS: faulted in again
+    assert with_keep < without / 3, (with_keep, without)
