@@ -38,5 +38,7 @@ def test_kept_memory_is_reused_without_page_faults() -> None:
     _, without = faults(0)
     assert kept
     pages_per_tensor = 8_000_000 // 4096
-    assert without > 3 * pages_per_tensor  # freed blocks went back to the OS: faulted in again
-    assert with_keep < without / 3, (with_keep, without)
+    # kept: at most one block's pages are new; without: freed blocks went back to the OS and
+    # were faulted in again (glibc's adaptive threshold still returns several of the 20)
+    assert with_keep <= 1.2 * pages_per_tensor, with_keep
+    assert without >= with_keep + 2 * pages_per_tensor, (with_keep, without)
