@@ -63,13 +63,18 @@ def test_bench_learner(tmp_path: Path) -> None:
         {"setting": "state20", "num_critics": 2, "threads": 1, "compile": False,
          "loop_per_s": 0.5},
         {"setting": "state20", "num_critics": 2, "threads": 1, "compile": False,
-         "loop_per_s": 0.25},
+         "loop_per_s": 0.25, "update_min_ms": 1500.0, "sample_med_ms": 500.0},
         {"setting": "state20", "num_critics": 2, "threads": 2, "compile": False,
          "loop_per_s": 9.0},  # another thread count: not compared
         {"setting": "img64x2", "num_critics": 10, "threads": 1, "compile": False,
          "loop_per_s": 0.125}]) + "\n")
     figures = bench(tmp_path, "learner", "policies=mlp,cnn_small,flow_g,flow_t", "heads=2,10",
-                    "seconds=0", "batch_size=8", "device=cpu", f"compare={lerobot}")
+                    "seconds=0", "batch_size=8", "device=cpu", f"compare={lerobot}", "profile=1")
+    for row in figures["updates"]:  # where one update's time went
+        profile = row["profile_ms_per_update"]
+        assert profile["matrix_products"] > 0 and profile["optimizer"] > 0
+        assert profile["polyak"] > 0 and profile["sampling"] > 0
+        assert profile["wall_ms"] >= profile["matrix_products"]
     assert figures["state_dim"] == 20  # LeRobot's state setting
     compared = {(row["setting"], row["heads"]): row for row in figures["lerobot"]["rows"]}
     assert set(compared) == {("state20", 2), ("img64x2", 10)}
@@ -78,6 +83,9 @@ def test_bench_learner(tmp_path: Path) -> None:
     ours = state["userl_updates_per_s"]
     assert state["ratio_min"] == pytest.approx(ours / 0.5, abs=0.01)
     assert state["ratio_max"] == pytest.approx(ours / 0.25, abs=0.01)
+    assert state["lerobot_best_loop_per_s"] == 0.5  # 1 / (1.5 s + 0.5 s)
+    assert state["ratio_best"] == pytest.approx(state["userl_best_updates_per_s"] / 0.5, abs=0.01)
+    assert "ratio_best" not in compared["img64x2", 10]  # that line has no fastest update
     rows = {(row["policy"], row["heads"]): row for row in figures["updates"]}
     assert set(rows) == {(p, h) for p in ("mlp", "cnn_small", "flow_g", "flow_t")
                          for h in (2, 10)}
