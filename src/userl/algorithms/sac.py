@@ -78,15 +78,20 @@ class SAC(Algorithm):
         self.last_target_heads: Tensor | None = None  # the subset drawn by the last update
 
     def _compile(self, mode: str) -> None:
-        """`torch.compile` the critic ensemble's forward (online and target: its
-        element-wise layer work fuses into one kernel per layer, forward and backward);
-        "reduce-overhead" replays it as CUDA graphs on a GPU."""
+        """`torch.compile` the critic ensemble (online and target) and the actor's MLP trunk:
+        their element-wise layer work (LayerNorm, affine, activation) fuses into one kernel
+        per layer, forward and backward; "reduce-overhead" replays them as CUDA graphs on a
+        GPU. The policy module itself is unchanged (its weights sync as before)."""
         if mode not in COMPILE_MODES:
             raise ValueError(f"algo.compile={mode!r}; choose one of: {', '.join(COMPILE_MODES)}")
         if mode == "off":
             return
-        for net in (self.critic.net, self.target_critic.net):
-            net.forward = torch.compile(net.forward, mode=mode, dynamic=False)
+        modules = [self.critic.net, self.target_critic.net]
+        trunk = getattr(self.policy, "trunk", None)
+        if isinstance(trunk, nn.Sequential) and len(trunk) > 0:
+            modules.append(trunk)
+        for module in modules:
+            module.forward = torch.compile(module.forward, mode=mode, dynamic=False)
 
     def _features(self, obs: dict[str, Tensor]) -> Tensor:
         """The shared encoder's features; with `algo.image_encoder_bf16` on a GPU its
