@@ -12,6 +12,7 @@ pass fewer per update); only the critic heads have Polyak targets.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -29,7 +30,7 @@ from userl.core.types import Batch
 from userl.policies import build_policy
 
 
-def adam(params: list[Tensor], lr: float, fused: bool) -> torch.optim.Adam:
+def adam(params: Sequence[Tensor], lr: float, fused: bool) -> torch.optim.Adam:
     """Adam as one fused kernel over every tensor (`fused`), or PyTorch's per-tensor loop."""
     return torch.optim.Adam(params, lr=lr, fused=True) if fused else \
         torch.optim.Adam(params, lr=lr, foreach=False)
@@ -70,8 +71,8 @@ class SAC(Algorithm):
         self._encoder_bf16 = (algo.image_encoder_bf16 and self.device.type == "cuda"
                               and bool(obs_spec.images))
         # Polyak pairs, listed once: one foreach lerp per update over every target tensor.
-        self._target_tensors = list(self.target_critic.net.parameters())
-        self._online_tensors = [p.detach() for p in self.critic.net.parameters()]
+        self._target_tensors: list[Tensor] = list(self.target_critic.net.parameters())
+        self._online_tensors: list[Tensor] = [p.detach() for p in self.critic.net.parameters()]
 
         self.grad_steps = 0
         self.actor_steps = 0
@@ -86,12 +87,13 @@ class SAC(Algorithm):
             raise ValueError(f"algo.compile={mode!r}; choose one of: {', '.join(COMPILE_MODES)}")
         if mode == "off":
             return
-        modules = [self.critic.net, self.target_critic.net]
+        modules: list[nn.Module] = [self.critic.net, self.target_critic.net]
         trunk = getattr(self.policy, "trunk", None)
         if isinstance(trunk, nn.Sequential) and len(trunk) > 0:
             modules.append(trunk)
-        for module in modules:
-            module.forward = torch.compile(module.forward, mode=mode, dynamic=False)
+        for module in modules:  # an instance attribute: state_dict and weights unchanged
+            module.forward = torch.compile(  # type: ignore[method-assign]
+                module.forward, mode=mode, dynamic=False)
 
     def _features(self, obs: dict[str, Tensor]) -> Tensor:
         """The shared encoder's features; with `algo.image_encoder_bf16` on a GPU its

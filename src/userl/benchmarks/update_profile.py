@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 MATRIX_OPS = ("aten::bmm", "aten::baddbmm", "aten::mm", "aten::addmm", "aten::addbmm")
 SAMPLE_LABEL = "sample"
@@ -25,7 +26,7 @@ def category(name: str) -> str:
     return "element_wise_and_other_ops"
 
 
-def profile_updates(sample: Callable[[], object], update: Callable[[object], object],
+def profile_updates(sample: Callable[[], Any], update: Callable[[Any], object],
                     updates: int) -> dict[str, float]:
     """Milliseconds per update in each category; `wall_ms` is the profiled update's time."""
     import torch

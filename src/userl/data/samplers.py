@@ -109,7 +109,8 @@ class BatchBuffers:
         self._device = ([self._allocate(obs_spec, action_dim, self.device, False)
                          for _ in range(slots)] if on_gpu else self._host)
         self._arrays = [self._numpy(host) for host in self._host]
-        self._copied = [None] * slots  # CUDA events: the slot's host-to-device copy is done
+        # CUDA events: the slot's host-to-device copy is done
+        self._copied: list[torch.cuda.Event | None] = [None] * slots
         self._slot = 0
 
     def _allocate(self, spec: ObservationSpec, action_dim: int, device: str | torch.device,
@@ -138,8 +139,9 @@ class BatchBuffers:
         """Draw a batch with `sampler` into the next slot; the `Batch` on the device."""
         slot = self._slot
         self._slot = (slot + 1) % len(self._host)
-        if self._copied[slot] is not None:
-            self._copied[slot].synchronize()  # the copy from this host slot has finished
+        copied = self._copied[slot]
+        if copied is not None:
+            copied.synchronize()  # the copy from this host slot has finished
         sampler.sample_into(self._arrays[slot], self.batch_size, rng)
         tensors = self._device[slot]
         if self._device is not self._host:
