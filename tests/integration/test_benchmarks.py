@@ -1,6 +1,7 @@
 """Every benchmark, once, at its smallest settings, through `userl bench` as a user runs it
 (from outside the checkout: the benchmarks are a package): its JSON holds the figures the
-README quotes. `learning` is covered by `test_learning.py`'s short version, run the same way."""
+README quotes. `learning` (real training runs, minutes) is covered by `test_learning.py`'s
+short version through its entry function, `run`."""
 
 import json
 import os
