@@ -24,7 +24,7 @@ USAGE = """usage: userl COMMAND [key=value ...]
   data stats PATH                               describe an episode store
   data export STORE out=DIR format=lerobot      an episode store as a LeRobotDataset v3.0
   data import DIR out=STORE [task=T]            a LeRobot dataset into an episode store
-  bench NAME [key=value ...] out=F.json         run benchmarks/NAME.py, write its figures
+  bench NAME [key=value ...] out=F.json         run benchmark NAME, write its figures
   doctor [robot=... cluster=...]                check the installation and the hardware
   record-pose out=F.yaml [field=NAME]           write the robot's current TCP pose to a file"""
 
@@ -173,33 +173,13 @@ def collect_command(arguments: list[str]) -> int:
     return 0
 
 
-BENCHMARK_DIR = Path(__file__).resolve().parents[2] / "benchmarks"
-
-
-def load_benchmark(name: str):
-    """A benchmark is `benchmarks/<name>.py` with `run(arguments) -> dict` and `table(dict)`."""
-    path = BENCHMARK_DIR / f"{name}.py"
-    if not path.is_file():
-        known = sorted(p.stem for p in BENCHMARK_DIR.glob("*.py") if not p.stem.startswith("_"))
-        raise UsageError(f"unknown benchmark {name!r}; choose one of: {', '.join(known) or 'none'}"
-                         " (benchmarks run from a source checkout)")
-    import importlib.util
-
-    module_name = f"userl_benchmark_{name}"
-    if module_name in sys.modules:
-        return sys.modules[module_name]
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    sys.modules[module_name] = module  # dataclasses look their module up while defined
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
-
-
 @COMMANDS.register("bench")
 def bench_command(arguments: list[str]) -> int:
     arguments = list(arguments)
     if not arguments or "=" in arguments[0]:
         raise UsageError("usage: userl bench NAME [key=value ...] out=FILE.json")
+    from userl.benchmarks import load_benchmark
+
     benchmark = load_benchmark(arguments.pop(0))
     out = take(arguments, "out")
     result = benchmark.run(arguments)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from userl.cli import load_benchmark
+from userl.benchmarks import load_benchmark
 
 pytestmark = pytest.mark.integration
 faults = load_benchmark("faults")

@@ -1,4 +1,4 @@
-"""Videos of episodes (collect, TensorBoard) and the simulation benchmark."""
+"""Videos of episodes (collect, TensorBoard)."""
 
 import json
 import subprocess
@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import imageio.v3 as iio
-import numpy as np
 import pytest
 
 from userl.config.loader import load_config
@@ -55,15 +54,3 @@ def test_run_episode_records_frames_outside_the_observations(tmp_path: Path) -> 
     assert "eval/video" in events.Tags()["images"]
     image = events.Images("eval/video")[0]
     assert image.step == 3 and image.encoded_image_string[:3] == b"GIF"
-
-
-def test_bench_sim_reports_its_figures(tmp_path: Path) -> None:
-    out = tmp_path / "sim.json"
-    result = userl("bench", "sim", "task=pick_place", "obs=image", "steps=5", f"out={out}",
-                   cwd=REPO)
-    assert result.returncode == 0, result.stderr
-    figures = json.loads(out.read_text())
-    for key in ("env_steps_per_s_state", "observations_per_s_image", "real_time_factor"):
-        assert figures[key] > 0
-    assert figures["task"] == "pick_place" and figures["views"] == 2
-    assert np.isfinite(figures["renders_per_s_image"])

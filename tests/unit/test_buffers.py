@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from userl.core.specs import ImageSpec, ObservationSpec
 from userl.core.types import Episode
 from userl.data.buffers import ReplayBuffer
-from userl.data.samplers import SymmetricSampler, to_torch
+from userl.data.samplers import BatchBuffers, SymmetricSampler, to_torch
 
 torch.set_num_threads(1)  # small nets: one thread is faster and never oversubscribes
 
@@ -156,3 +156,31 @@ def test_to_torch_dtypes_and_shapes():
     assert batch.actions.dtype == torch.float32 and batch.rewards.shape == (16,)
     assert batch.terminated.dtype == torch.float32
     assert set(batch.terminated.unique().tolist()) <= {0.0, 1.0}
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.25, 1.0])
+@pytest.mark.parametrize("views", [0, 2])
+def test_batch_buffers_hold_what_sample_and_to_torch_give(fraction, views):
+    """Gathering in place draws the same rows as `sample` + `to_torch`, value for value, in
+    the same tensors every time (no per-update allocation)."""
+    spec = ObservationSpec(STATE_DIM, tuple(ImageSpec(f"v{i}", 4, 5) for i in range(views)))
+    online, demos = ReplayBuffer(500, spec, ACTION_DIM), ReplayBuffer(200, spec, ACTION_DIM)
+    for start in range(0, 400, 40):
+        online.add_episode(make_episode(30, start, spec=spec))
+    demos.add_episode(make_episode(50, 10_000, spec=spec))
+    sampler = SymmetricSampler(online, demos, fraction)
+    buffers = BatchBuffers(spec, ACTION_DIM, 64)
+    rng_old, rng_new = np.random.default_rng(3), np.random.default_rng(3)
+    first = None
+    for _ in range(3):
+        expected = to_torch(sampler.sample(64, rng_old))
+        got = buffers.fill(sampler, rng_new)
+        for name in ("actions", "rewards", "terminated", "intervened"):
+            assert torch.equal(getattr(got, name), getattr(expected, name)), name
+        for group in ("observations", "next_observations"):
+            assert getattr(got, group).keys() == getattr(expected, group).keys()
+            for key, value in getattr(expected, group).items():
+                assert getattr(got, group)[key].dtype == value.dtype
+                assert torch.equal(getattr(got, group)[key], value), (group, key)
+        first = first or got.observations["state"].data_ptr()
+        assert got.observations["state"].data_ptr() == first

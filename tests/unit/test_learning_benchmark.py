@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from userl.cli import load_benchmark
+from userl.benchmarks import load_benchmark
 from userl.core.errors import ConfigError
 
 learning = load_benchmark("learning")

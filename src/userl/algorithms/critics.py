@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from userl.policies.base import Encoder
 from userl.policies.networks import activation
 
 
@@ -68,7 +69,7 @@ class EnsembleMLP(nn.Module):
             weight, bias, scale, shift = self._layer(index, heads, detach)
             h = torch.baddbmm(bias, h, weight)
             if index < num_layers - 1:
-                if scale is not None:
+                if scale is not None and shift is not None:
                     h = torch.addcmul(shift, F.layer_norm(h, h.shape[-1:]), scale)
                 h = self.act(h)
         return h
@@ -96,11 +97,11 @@ class EnsembleCritic(nn.Module):
     target heads). Callers that already hold the features pass them (`features=`).
     """
 
-    def __init__(self, num_heads: int, encoder: nn.Module, action_dim: int,
+    def __init__(self, num_heads: int, encoder: Encoder, action_dim: int,
                  hidden_dims: Sequence[int], layer_norm: bool, activation_name: str) -> None:
         super().__init__()
         self.encoder = encoder
-        self.net = EnsembleMLP(num_heads, int(encoder.feature_dim) + action_dim, hidden_dims, 1,
+        self.net = EnsembleMLP(num_heads, encoder.feature_dim + action_dim, hidden_dims, 1,
                                layer_norm, activation_name)
 
     @property

@@ -55,7 +55,7 @@ class HGDAgger(Algorithm):
         obs = augment_views(batch.observations, self.cfg.image_shift_pixels)
         return self.policy.imitation_loss(obs, batch.actions)
 
-    def update(self, batch: Batch) -> dict[str, float]:
+    def update(self, batch: Batch, metrics: bool = True) -> dict[str, float]:
         loss = self.loss(batch)
         self.optim.zero_grad(set_to_none=True)
         loss.backward()
@@ -63,6 +63,8 @@ class HGDAgger(Algorithm):
             nn.utils.clip_grad_norm_(self.params, self.cfg.grad_clip_norm)
         self.optim.step()
         self.grad_steps += 1
+        if not metrics:
+            return {}
         return {"train/bc_loss": loss.item(),
                 "train/intervened_share": batch.intervened.mean().item()}
 

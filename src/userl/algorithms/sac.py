@@ -12,6 +12,7 @@ pass fewer per update); only the critic heads have Polyak targets.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +58,12 @@ class SACConfig(AlgoConfig):
         return None
 
 
+def adam(params: Sequence[Tensor], lr: float, fused: bool) -> torch.optim.Adam:
+    """Adam as one fused kernel over every tensor (`fused`), or PyTorch's per-tensor loop."""
+    return torch.optim.Adam(params, lr=lr, fused=True) if fused else \
+        torch.optim.Adam(params, lr=lr, foreach=False)
+
+
 @ALGORITHMS.register("sac", config=SACConfig)
 class SAC(Algorithm):
     def __init__(self, cfg: Config, obs_spec: ObservationSpec, action_dim: int,
@@ -81,13 +88,44 @@ class SAC(Algorithm):
         self.actor_params = [p for p in self.policy.parameters()
                              if p.requires_grad and id(p) not in encoder_ids]
         self.critic_params = [p for p in self.critic.parameters() if p.requires_grad]
-        self.actor_optim = torch.optim.Adam(self.actor_params, lr=algo.actor_lr)
-        self.critic_optim = torch.optim.Adam(self.critic_params, lr=algo.critic_lr)
-        self.temperature_optim = torch.optim.Adam([self.log_temperature], lr=algo.temperature_lr)
+        fused = algo.fused_optimizer
+        self.actor_optim = adam(self.actor_params, algo.actor_lr, fused)
+        self.critic_optim = adam(self.critic_params, algo.critic_lr, fused)
+        self.temperature_optim = adam([self.log_temperature], algo.temperature_lr, fused)
+        self._compile(algo.compile)
+        self._encoder_bf16 = (algo.image_encoder_bf16 and self.device.type == "cuda"
+                              and bool(obs_spec.images))
+        # Polyak pairs, listed once: one foreach lerp per update over every target tensor.
+        self._target_tensors: list[Tensor] = list(self.target_critic.net.parameters())
+        self._online_tensors: list[Tensor] = [p.detach() for p in self.critic.net.parameters()]
 
         self.grad_steps = 0
         self.actor_steps = 0
         self.last_target_heads: Tensor | None = None  # the subset drawn by the last update
+
+    def _compile(self, mode: str) -> None:
+        """`torch.compile` the critic ensemble (online and target) and the actor's MLP trunk:
+        their element-wise layer work (LayerNorm, affine, activation) fuses into one kernel
+        per layer, forward and backward; "reduce-overhead" replays them as CUDA graphs on a
+        GPU. The policy module itself is unchanged (its weights sync as before)."""
+        if mode == "off":
+            return
+        modules: list[nn.Module] = [self.critic.net, self.target_critic.net]
+        trunk = getattr(self.policy, "trunk", None)
+        if isinstance(trunk, nn.Sequential) and len(trunk) > 0:
+            modules.append(trunk)
+        for module in modules:  # an instance attribute: state_dict and weights unchanged
+            module.forward = torch.compile(
+                module.forward, mode=mode, dynamic=False)
+
+    def _features(self, obs: dict[str, Tensor]) -> Tensor:
+        """The shared encoder's features; with `algo.image_encoder_bf16` on a GPU its
+        convolutions run in bfloat16 autocast and the features come back as float32."""
+        if not self._encoder_bf16:
+            return self.policy.encoder(obs)
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            features = self.policy.encoder(obs)
+        return features.float()
 
     @property
     def temperature(self) -> Tensor:
@@ -100,16 +138,18 @@ class SAC(Algorithm):
 
     def critic_loss(self, batch: Batch) -> tuple[Tensor, dict[str, float]]:
         """Mean over heads of the TD error against min over a random subset of target heads."""
-        loss, metrics, _ = self._critic_loss(batch, batch.observations, batch.next_observations)
-        return loss, metrics
+        loss, values, _ = self._critic_terms(batch, batch.observations, batch.next_observations)
+        return loss, {name: value.item() for name, value in values.items()}
 
-    def _critic_loss(self, batch: Batch, obs: dict[str, Tensor],
-                     next_obs: dict[str, Tensor]) -> tuple[Tensor, dict[str, float], Tensor]:
-        """The critic loss on (augmented) `obs`/`next_obs`, and the encoder's features of
-        `obs`, detached, for the actor."""
-        features = self.critic.encoder(obs)  # the critic's gradients train the encoder
+    def _critic_terms(self, batch: Batch, obs: dict[str, Tensor],
+                      next_obs: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor], Tensor]:
+        """The critic loss on (augmented) `obs`/`next_obs`, its metrics as detached scalar
+        tensors, and the encoder's features of `obs`, detached, for the actor. The target
+        (the next actions and the drawn subset of target heads, only those evaluated) is
+        computed in one pass without gradients."""
+        features = self._features(obs)  # the critic's gradients train the encoder
         with torch.no_grad():
-            next_features = self.policy.encoder(next_obs)
+            next_features = self._features(next_obs)
             next_actions, next_log_prob = self.policy.sample(next_obs, next_features)
             heads = torch.randperm(self.critic.num_heads, device=self.device)
             heads = heads[: self.cfg.critic_subset]
@@ -121,8 +161,8 @@ class SAC(Algorithm):
             target = batch.rewards + self.cfg.gamma * (1.0 - batch.terminated) * next_q
         q = self.critic(obs, batch.actions, features=features)  # (E, B)
         loss = F.mse_loss(q, target.unsqueeze(0).expand_as(q))
-        metrics = {"train/q_mean": q.mean().item(), "train/target_q": target.mean().item()}
-        return loss, metrics, features.detach()
+        values = {"train/q_mean": q.detach().mean(), "train/target_q": target.mean()}
+        return loss, values, features.detach()
 
     def actor_loss(self, batch: Batch, obs: dict[str, Tensor] | None = None,
                    features: Tensor | None = None) -> tuple[Tensor, Tensor]:
@@ -131,7 +171,7 @@ class SAC(Algorithm):
         obs = batch.observations if obs is None else obs
         if features is None:
             with torch.no_grad():
-                features = self.policy.encoder(obs)
+                features = self._features(obs)
         actions, log_prob = self.policy.sample(obs, features)
         q = self.critic(obs, actions, detach=True, features=features).mean(dim=0)
         loss = (self.temperature.detach() * log_prob - q).mean()
@@ -152,16 +192,16 @@ class SAC(Algorithm):
 
     @torch.no_grad()
     def _update_target(self) -> None:
-        for target, online in zip(self.target_critic.net.parameters(),
-                                  self.critic.net.parameters(), strict=True):
-            target.lerp_(online, self.cfg.tau)
+        torch._foreach_lerp_(self._target_tensors, self._online_tensors, self.cfg.tau)
 
-    def update(self, batch: Batch) -> dict[str, float]:
+    def update(self, batch: Batch, metrics: bool = True) -> dict[str, float]:
+        """One gradient step. `metrics=False` skips reading the losses back (each read is a
+        host synchronisation on a GPU) and returns {}."""
         obs, next_obs = self.augment(batch.observations), self.augment(batch.next_observations)
-        critic_loss, metrics, features = self._critic_loss(batch, obs, next_obs)
+        critic_loss, values, features = self._critic_terms(batch, obs, next_obs)
         self._step(self.critic_optim, critic_loss, self.critic_params)
         self._update_target()
-        metrics["train/critic_loss"] = critic_loss.item()
+        values["train/critic_loss"] = critic_loss.detach()
 
         if self.grad_steps % self.cfg.critic_actor_ratio == 0:
             actor_loss, log_prob = self.actor_loss(batch, obs, features)
@@ -169,11 +209,13 @@ class SAC(Algorithm):
             temperature_loss = self.temperature_loss(log_prob)
             self._step(self.temperature_optim, temperature_loss, [self.log_temperature])
             self.actor_steps += 1
-            metrics["train/actor_loss"] = actor_loss.item()
-            metrics["train/entropy"] = -log_prob.mean().item()
-        metrics["train/temperature"] = self.temperature.item()
+            values["train/actor_loss"] = actor_loss.detach()
+            values["train/entropy"] = -log_prob.detach().mean()
         self.grad_steps += 1
-        return metrics
+        if not metrics:
+            return {}
+        values["train/temperature"] = self.temperature.detach()
+        return {name: value.item() for name, value in values.items()}
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict[str, Any]:

@@ -67,7 +67,7 @@ class ReplayBuffer:
         arrays = [*self.observations.values(), *self.next_observations.values(),
                   *self.frames.values(), self.frame_ids, self.actions, self.rewards,
                   self.terminated, self.intervened]
-        return int(sum(a.nbytes for a in arrays))
+        return int(sum(np.asarray(a).nbytes for a in arrays))
 
     @staticmethod
     def _frame_plan(chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -160,6 +160,28 @@ class ReplayBuffer:
     def sample(self, n: int, rng: np.random.Generator) -> dict:
         return self.gather(self.sample_indices(n, rng))
 
+    def gather_into(self, indices: np.ndarray, out: dict, start: int = 0) -> None:
+        """`gather(indices)` written in place into rows [start, start + len(indices)) of the
+        preallocated arrays `out` (the batch dict's layout; flags as float32 0/1)."""
+        rows = slice(start, start + len(indices))
+        take = {"actions": self.actions, "rewards": self.rewards}
+        for key, source in take.items():
+            np.take(source, indices, axis=0, out=out[key][rows], mode="clip")
+        for key in ("terminated", "intervened"):
+            out[key][rows] = getattr(self, key)[indices]
+        for group, states in (("observations", self.observations),
+                              ("next_observations", self.next_observations)):
+            np.take(states[STATE_KEY], indices, axis=0, out=out[group][STATE_KEY][rows],
+                    mode="clip")
+        if self.frames:
+            frame_slots = self.frame_ids[indices] % self.frame_capacity
+            next_slots = (frame_slots + 1) % self.frame_capacity
+            for key, frames in self.frames.items():
+                np.take(frames, frame_slots, axis=0, out=out["observations"][key][rows],
+                        mode="clip")
+                np.take(frames, next_slots, axis=0, out=out["next_observations"][key][rows],
+                        mode="clip")
+
     # ------------------------------------------------------------------ persistence
     def state_dict(self) -> dict[str, np.ndarray]:
         """Flat arrays of the filled part (oldest first), ready for `np.savez`; each camera
@@ -202,7 +224,7 @@ class ReplayBuffer:
 
     def save(self, path: str | Path) -> None:
         """Write the buffer to an .npz file (uncompressed, so large buffers save fast)."""
-        np.savez(path, **self.state_dict())
+        np.savez(path, **self.state_dict())  # type: ignore[arg-type]
 
     def load(self, path: str | Path) -> None:
         with np.load(path) as data:

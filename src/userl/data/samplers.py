@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from userl.core.specs import ObservationSpec
 from userl.core.types import Batch
-from userl.data.buffers import ReplayBuffer
+from userl.data.buffers import STATE_KEY, ReplayBuffer
 
 
 def _concat(parts: list[dict]) -> dict:
@@ -45,6 +46,17 @@ class SymmetricSampler:
             return batch_size
         return int(round(self.demo_fraction * batch_size))
 
+    def sample_into(self, out: dict, batch_size: int, rng: np.random.Generator) -> None:
+        """`sample` gathered straight into the preallocated arrays `out` (same rows, same
+        random draws)."""
+        n_demo = self.demo_rows(batch_size)
+        if n_demo > 0:
+            assert self.demo is not None
+            self.demo.gather_into(self.demo.sample_indices(n_demo, rng), out, 0)
+        if batch_size - n_demo > 0:
+            self.online.gather_into(self.online.sample_indices(batch_size - n_demo, rng), out,
+                                    n_demo)
+
     def sample(self, batch_size: int, rng: np.random.Generator) -> dict:
         n_demo = self.demo_rows(batch_size)
         parts = []
@@ -75,3 +87,74 @@ def to_torch(batch: dict, device: str | torch.device = "cpu") -> Batch:
         terminated=tensor(batch["terminated"], torch.float32),
         intervened=tensor(batch["intervened"], torch.float32),
     )
+
+
+class BatchBuffers:
+    """Preallocated batch tensors that each sample is gathered into in place: no per-update
+    allocation, and on a CPU the batch *is* these tensors (no copy at all).
+
+    On a GPU the host tensors are pinned and double-buffered: a batch is gathered on the
+    host, copied to its device slot asynchronously, and the host slot is refilled only once
+    that copy has finished; the update on the device never waits for the host. A returned
+    `Batch` stays valid until the next-but-one `fill` (the next `fill` on a CPU).
+    """
+
+    def __init__(self, obs_spec: ObservationSpec, action_dim: int, batch_size: int,
+                 device: str | torch.device = "cpu") -> None:
+        self.device = torch.device(device)
+        self.batch_size = batch_size
+        on_gpu = self.device.type == "cuda"
+        slots = 2 if on_gpu else 1
+        self._host = [self._allocate(obs_spec, action_dim, "cpu", on_gpu) for _ in range(slots)]
+        self._device = ([self._allocate(obs_spec, action_dim, self.device, False)
+                         for _ in range(slots)] if on_gpu else self._host)
+        self._arrays = [self._numpy(host) for host in self._host]
+        # CUDA events: the slot's host-to-device copy is done
+        self._copied: list[torch.cuda.Event | None] = [None] * slots
+        self._slot = 0
+
+    def _allocate(self, spec: ObservationSpec, action_dim: int, device: str | torch.device,
+                  pin: bool) -> dict:
+        size = self.batch_size
+
+        def empty(*shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+            return torch.empty(shape, dtype=dtype, device=device, pin_memory=pin)
+
+        def observation() -> dict:
+            obs = {STATE_KEY: empty(size, spec.state_dim)}
+            for view in spec.images:
+                obs[view.name] = empty(size, view.height_px, view.width_px, 3, dtype=torch.uint8)
+            return obs
+
+        return {"observations": observation(), "next_observations": observation(),
+                "actions": empty(size, action_dim), "rewards": empty(size),
+                "terminated": empty(size), "intervened": empty(size)}
+
+    @staticmethod
+    def _numpy(tensors: dict) -> dict:
+        return {key: BatchBuffers._numpy(value) if isinstance(value, dict) else value.numpy()
+                for key, value in tensors.items()}
+
+    def fill(self, sampler: SymmetricSampler, rng: np.random.Generator) -> Batch:
+        """Draw a batch with `sampler` into the next slot; the `Batch` on the device."""
+        slot = self._slot
+        self._slot = (slot + 1) % len(self._host)
+        copied = self._copied[slot]
+        if copied is not None:
+            copied.synchronize()  # the copy from this host slot has finished
+        sampler.sample_into(self._arrays[slot], self.batch_size, rng)
+        tensors = self._device[slot]
+        if self._device is not self._host:
+            self._copy(self._host[slot], tensors)
+            event = torch.cuda.Event()
+            event.record()
+            self._copied[slot] = event
+        return Batch(**tensors)
+
+    @staticmethod
+    def _copy(source: dict, target: dict) -> None:
+        for key, value in source.items():
+            if isinstance(value, dict):
+                BatchBuffers._copy(value, target[key])
+            else:
+                target[key].copy_(value, non_blocking=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any, Protocol
 
 import gymnasium as gym
 
@@ -14,6 +15,7 @@ import userl.rewards  # noqa: F401  (registers the reward sources)
 import userl.tasks  # noqa: F401  (registers the tasks)
 from userl.config.schema import Config
 from userl.core.registry import CAMERAS, ENV_BUILDERS, ROBOTS, TASKS
+from userl.core.specs import ObservationSpec
 from userl.envs.robot_env import RobotEnv
 from userl.hardware.cameras.threaded import ThreadedCamera
 from userl.hardware.safety import with_safety
@@ -24,8 +26,30 @@ OBSERVATION_MODES: dict[str, bool] = {"state": False, "image": True}
 RENDER_CAMERA = "front"  # the view that env.render() and episode videos show
 
 
+class TaskEnv(Protocol):
+    """What the rollout and runtime layers use of any environment `make_env` builds (a
+    `RobotEnv`, or a gymnasium task's adapter): a gymnasium Env with its task, its robot (or
+    a stand-in that holds), its observation spec and the task's scripted expert."""
+
+    task: Any
+    robot: Any
+    observation_spec: ObservationSpec
+    action_space: gym.spaces.Box
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
+              ) -> tuple[Any, dict[str, Any]]: ...
+
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]: ...
+
+    def render(self) -> Any: ...
+
+    def close(self) -> None: ...
+
+    def expert_action(self) -> Any: ...
+
+
 def make_env(cfg: Config, robot_id: str = "robot_0", seed: int | None = None,
-             render_mode: str | None = None) -> gym.Env:
+             render_mode: str | None = None) -> TaskEnv:
     """The environment of `cfg.task`, by its config's ENV_BUILDER (default: a robot task)."""
     import userl.envs.gym_env  # noqa: F401  (registers the gymnasium builder)
 

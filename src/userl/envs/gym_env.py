@@ -14,6 +14,7 @@ the environment's rate (1 / dt; `task.control_hz` without one or with
 from __future__ import annotations
 
 import importlib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -73,8 +74,8 @@ class GymTask:
     def __init__(self, config: GymTaskConfig, episode_steps: int, dt_s: float | None) -> None:
         self.config = config
         self.name = f"gym:{config.id}"
-        from_env = config.rate_from_env and dt_s is not None and dt_s > 0
-        self.control_hz = 1.0 / float(dt_s) if from_env else config.control_hz  # type: ignore[operator]
+        use_env_rate = config.rate_from_env and dt_s is not None and dt_s > 0
+        self.control_hz = 1.0 / dt_s if use_env_rate and dt_s else config.control_hz
         self.episode_steps = episode_steps
         self.instruction = config.instruction or config.id
 
@@ -146,11 +147,13 @@ class GymTaskEnv(gym.Env):
     def _state_dim(self, space: gym.Space) -> int:
         if isinstance(space, gym.spaces.Box):
             return int(np.prod(space.shape))
-        return int(sum(np.prod(space.spaces[k].shape) for k in self._state_keys))
+        assert isinstance(space, gym.spaces.Dict)
+        return sum(math.prod(space.spaces[k].shape or ()) for k in self._state_keys)
 
     def _views(self) -> tuple[ImageSpec, ...]:
         space = self.inner.observation_space
-        views = [ImageSpec(k, *space.spaces[k].shape[:2]) for k in self._image_keys]
+        views = [ImageSpec(k, *space[k].shape[:2])  # type: ignore[index]
+                 for k in self._image_keys]
         if self._render_view:  # the rendered frame's size: render once after a reset
             if self.inner.render_mode != "rgb_array":
                 raise ConfigError(f"task=gym:{self.config.id}: obs=image renders its view; "

@@ -87,7 +87,7 @@ class EnvWorker:
         return self.env.observation_spec
 
     def action_dim(self) -> int:
-        return int(self.env.action_space.shape[0])  # type: ignore[index]
+        return int(self.env.action_space.shape[0])
 
     # ------------------------------------------------------------------ weights
     def use_inference(self, server: Any) -> None:

@@ -19,11 +19,12 @@ import torch
 from userl.algorithms import build_algorithm
 from userl.config.schema import Config
 from userl.core.files import atomic_write
+from userl.core.heap import keep_freed_memory
 from userl.core.specs import ObservationSpec
 from userl.core.types import Episode
 from userl.data.buffers import ReplayBuffer
 from userl.data.checkpoint import load_checkpoint, plain
-from userl.data.samplers import SymmetricSampler, to_torch
+from userl.data.samplers import BatchBuffers, SymmetricSampler
 from userl.data.store import EpisodeStore
 from userl.runtime.pipelines import AsyncPipelineConfig
 from userl.runtime.placement import assigned_device
@@ -36,12 +37,14 @@ from userl.telemetry.timing import RateMeter
 RECENT_EPISODES = 20  # window of the console's recent success rate
 CHECKPOINT_NAME = "latest.pt"
 UPDATE_TIMES_KEPT = 100_000  # wall-clock times of recent updates, for pipeline benchmarks
+METRICS_EVERY_S = 1.0  # losses are read back (a GPU synchronisation) at most this often
 
 
 class Learner:
     def __init__(self, config: Config, observation_spec: ObservationSpec, action_dim: int,
                  run_dir: str) -> None:
         torch.set_num_threads(config.run.torch_threads)
+        keep_freed_memory(config.algo.host_memory_kept_mb * 1024 * 1024)
         torch.manual_seed(config.run.seed)
         ignore_interrupts()
         self.config = config
@@ -56,6 +59,8 @@ class Learner:
         self.demo_store = EpisodeStore(self.run_dir / "demos").create()
         self.writer = MetricsWriter(self.run_dir / "tensorboard")
         self.rng = np.random.default_rng(config.run.seed)
+        self.batches = BatchBuffers(observation_spec, action_dim, algo.batch_size, self.device)
+        self._metrics_due_s = 0.0  # monotonic time from which the next update reports losses
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._stored_ids: set[str] = set()
@@ -171,28 +176,35 @@ class Learner:
         if updates <= 0 or len(self.demos) == 0:
             return 0
         demos_only = SymmetricSampler(self.demos, None, 0.0)
-        for _ in range(updates):
+        for index in range(updates):
             with self._lock:
-                numpy_batch = demos_only.sample(self.config.algo.batch_size, self.rng)
-            self._last_metrics = self.algorithm.update(to_torch(numpy_batch, self.device))
+                batch = self.batches.fill(demos_only, self.rng)
+            metrics = self.algorithm.update(batch, metrics=index == updates - 1)
+            self._last_metrics = metrics or self._last_metrics
         self.pretrained_updates += updates
         self._log_training()
         self.publish_weights()
         return updates
 
-    def _one_update(self) -> dict[str, float]:
+    def _one_update(self, metrics: bool = False) -> None:
+        """One gradient step on a fresh batch; the losses are kept when `metrics` is asked
+        for or `METRICS_EVERY_S` has passed since they were last read."""
         with self._lock:
-            numpy_batch = self.sampler.sample(self.config.algo.batch_size, self.rng)
-        metrics = self.algorithm.update(to_torch(numpy_batch, self.device))
+            batch = self.batches.fill(self.sampler, self.rng)
+        now = time.monotonic()
+        due = metrics or now >= self._metrics_due_s
+        values = self.algorithm.update(batch, metrics=due)
+        if due:
+            self._last_metrics = values
+            self._metrics_due_s = now + METRICS_EVERY_S
         self._update_rate.add()
         self.update_times_s.append(time.time())
-        return metrics
 
     def train(self, updates: int) -> int:
         """Run up to `updates` gradient steps now (sync pipeline); returns how many it ran."""
         allowed = min(updates, self._updates_allowed())
-        for _ in range(allowed):
-            self._last_metrics = self._one_update()
+        for index in range(allowed):
+            self._one_update(metrics=index == allowed - 1)
         self._log_training()
         return allowed
 
@@ -206,7 +218,7 @@ class Learner:
             if self._updates_allowed() <= 0:
                 time.sleep(idle_wait_s)
                 continue
-            self._last_metrics = self._one_update()
+            self._one_update()
             due_s = pipeline.publish_every_s and \
                 time.monotonic() - self._last_publish_s >= pipeline.publish_every_s
             if self.algorithm.grad_steps % publish_every == 0 or due_s:

@@ -37,7 +37,7 @@ def control_periods(config: Any, steps: int) -> np.ndarray:
             observation, _ = env.reset(seed=seed)
             seed += 1
             done = False
-            marks_this_episode = []
+            marks_this_episode: list[float] = []
             while not done and len(marks) + len(marks_this_episode) < steps + 1:
                 observation, _, terminated, truncated, _ = env.step(
                     source.decide(observation).action)
@@ -78,7 +78,8 @@ def run(arguments: list[str]) -> dict[str, Any]:
         probe = make_env(config, seed=0)
         spec = probe.observation_spec
         probe.close()
-        learner = ray.remote(max_concurrency=4)(Learner).remote(config, spec, 7, run_dir)
+        learner = ray.remote(max_concurrency=4)(  # type: ignore[call-overload]
+            Learner).remote(config, spec, 7, run_dir)
         demos = run_episodes(load_config([]), "expert", 10)
         ray.get(learner.add_demos.remote(demos))
         for episode in demos:  # online data, so the learner's UTD ceiling opens

@@ -24,8 +24,9 @@ import torch
 
 from userl.algorithms import build_algorithm
 from userl.config.loader import load_config
+from userl.core.heap import keep_freed_memory
 from userl.data.buffers import ReplayBuffer
-from userl.data.samplers import SymmetricSampler, to_torch
+from userl.data.samplers import BatchBuffers, SymmetricSampler
 from userl.data.store import EpisodeStore
 from userl.envs.factory import make_env
 from userl.rollout.evaluation import run_episodes
@@ -54,16 +55,18 @@ def learner_alone_s_per_update(arguments: list[str], updates: int) -> float:
     for episode in episodes:
         buffer.add_episode(episode)
     sampler = SymmetricSampler(buffer, None, 0.0)
+    batches = BatchBuffers(spec, 7, config.algo.batch_size)
+    keep_freed_memory(config.algo.host_memory_kept_mb * 1024 * 1024)  # as the learner does
     rng = np.random.default_rng(0)
-    algorithm.update(to_torch(sampler.sample(config.algo.batch_size, rng)))  # warm-up
+    algorithm.update(batches.fill(sampler, rng))  # warm-up
     started = time.perf_counter()
     for _ in range(updates):
-        algorithm.update(to_torch(sampler.sample(config.algo.batch_size, rng)))
+        algorithm.update(batches.fill(sampler, rng), metrics=False)
     return (time.perf_counter() - started) / updates
 
 
 def measure_mode(mode: str, arguments: list[str], root: Path, wall_s: float) -> dict[str, Any]:
-    config = load_config([*SHARED, *arguments, *MODE_SETTINGS[mode], f"run.wall_s={wall_s}",
+    config = load_config([*SHARED, *arguments, f"run.wall_s={wall_s}",
                           f"run.root={root}", f"run.name={mode}"])
     summary = train(config)
     run_dir = root / mode
@@ -91,8 +94,9 @@ def run(arguments: list[str]) -> dict[str, Any]:
     root = Path(options.pop("root", "") or tempfile.mkdtemp(prefix="userl-pipeline-"))
     overrides = [f"policy={policy}", *(f"{k}={v}" for k, v in options.items())]
     steps = load_config(overrides).task.episode_steps
-    MODE_SETTINGS["sync"].append(f"algo.utd_max={sync_updates / steps}")
-    modes = {mode: measure_mode(mode, overrides, root, wall_s) for mode in ("sync", "async")}
+    sync_settings = [*MODE_SETTINGS["sync"], f"algo.utd_max={sync_updates / steps}"]
+    modes = {mode: measure_mode(mode, [*overrides, *settings], root, wall_s)
+             for mode, settings in (("sync", sync_settings), ("async", MODE_SETTINGS["async"]))}
     alone = learner_alone_s_per_update(overrides, updates=20)
     sync, asynchronous = modes["sync"], modes["async"]
     return {

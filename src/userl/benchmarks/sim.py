@@ -39,7 +39,7 @@ def _render_per_s(config, frames: int) -> float:
         env.reset(seed=config.run.seed)
         started = time.perf_counter()
         for _ in range(frames):
-            for camera in env.cameras:
+            for camera in env.cameras:  # type: ignore[attr-defined]
                 camera.read()
         return frames / (time.perf_counter() - started)
     finally:
@@ -47,7 +47,8 @@ def _render_per_s(config, frames: int) -> float:
 
 
 def run(arguments: list[str]) -> dict:
-    from userl.config.loader import ConfigError, load_config
+    from userl.config.loader import load_config
+    from userl.core.errors import ConfigError
 
     arguments = list(arguments)
     steps_text = next((a.partition("=")[2] for a in arguments if a.startswith("steps=")), None)

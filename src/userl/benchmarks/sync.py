@@ -65,8 +65,8 @@ class Subscriber:
 
 
 def measure(millions: int, repeats: int, delta: bool, changed_share: float) -> dict[str, Any]:
-    publisher = Publisher.remote(millions, delta)
-    subscriber = Subscriber.remote(millions)
+    publisher = Publisher.remote(millions, delta)  # type: ignore[attr-defined]
+    subscriber = Subscriber.remote(millions)  # type: ignore[attr-defined]
     first = ray.get(publisher.publish.remote(1.0))
     ray.get(subscriber.wait_for.remote(publisher, first, 300.0))  # warm-up: a full snapshot
     latencies = []

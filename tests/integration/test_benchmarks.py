@@ -1,0 +1,135 @@
+"""Every benchmark, once, at its smallest settings, through `userl bench` as a user runs it
+(from outside the checkout: the benchmarks are a package): its JSON holds the figures the
+README quotes. `learning` (real training runs, minutes) is covered by `test_learning.py`'s
+short version through its entry function, `run`."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from userl.benchmarks import BENCHMARKS
+
+pytestmark = pytest.mark.integration
+CLI_TIMEOUT_S = 600
+
+
+def bench(tmp_path: Path, name: str, *arguments: str) -> dict[str, Any]:
+    """`userl bench NAME ... out=F.json` in a fresh process, run from `tmp_path`."""
+    out = tmp_path / f"{name}.json"
+    result = subprocess.run([sys.executable, "-m", "userl.cli", "bench", name, *arguments,
+                             f"out={out}"], capture_output=True, text=True, cwd=tmp_path,
+                            timeout=CLI_TIMEOUT_S, env={**os.environ, "MUJOCO_GL": "egl"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip(), "the benchmark prints its table"
+    return json.loads(out.read_text())
+
+
+def test_every_benchmark_is_registered_and_importable() -> None:
+    from userl.benchmarks import load_benchmark
+
+    assert set(BENCHMARKS.names()) == {"control", "faults", "learner", "learning", "pipeline",
+                                       "sim", "sync"}
+    for name in BENCHMARKS.names():
+        module = load_benchmark(name)
+        assert module.__name__ == f"userl.benchmarks.{name}"
+        assert callable(module.run) and callable(module.table)
+
+
+def test_unknown_benchmark_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "userl.cli", "bench", "nope"],
+                            capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert result.returncode == 2
+    assert "unknown benchmark 'nope'" in result.stderr and "learner" in result.stderr
+
+
+def test_bench_sim(tmp_path: Path) -> None:
+    figures = bench(tmp_path, "sim", "task=pick_place", "obs=image", "steps=5")
+    for key in ("env_steps_per_s_state", "observations_per_s_image", "real_time_factor"):
+        assert figures[key] > 0
+    assert figures["task"] == "pick_place" and figures["views"] == 2
+    assert np.isfinite(figures["renders_per_s_image"])
+
+
+def test_bench_learner(tmp_path: Path) -> None:
+    """Every preset with 2 and 10 heads on the CPU (`device=cuda` runs the same code), and
+    the ratio table against LeRobot's JSON lines (`compare=`)."""
+    lerobot = tmp_path / "lerobot.jsonl"
+    lerobot.write_text("\n".join(json.dumps(row) for row in [
+        {"setting": "state20", "num_critics": 2, "threads": 1, "compile": False,
+         "loop_per_s": 0.5},
+        {"setting": "state20", "num_critics": 2, "threads": 1, "compile": False,
+         "loop_per_s": 0.25, "update_min_ms": 1500.0, "sample_med_ms": 500.0},
+        {"setting": "state20", "num_critics": 2, "threads": 2, "compile": False,
+         "loop_per_s": 9.0},  # another thread count: not compared
+        {"setting": "img64x2", "num_critics": 10, "threads": 1, "compile": False,
+         "loop_per_s": 0.125}]) + "\n")
+    figures = bench(tmp_path, "learner", "policies=mlp,cnn_small,flow_g,flow_t", "heads=2,10",
+                    "seconds=0", "batch_size=8", "device=cpu", f"compare={lerobot}", "profile=1")
+    for row in figures["updates"]:  # where one update's time went
+        profile = row["profile_ms_per_update"]
+        assert profile["matrix_products"] > 0 and profile["optimizer"] > 0
+        assert profile["polyak"] > 0 and profile["sampling"] > 0
+        assert profile["wall_ms"] >= profile["matrix_products"]
+    assert figures["state_dim"] == 20  # LeRobot's state setting
+    compared = {(row["setting"], row["heads"]): row for row in figures["lerobot"]["rows"]}
+    assert set(compared) == {("state20", 2), ("img64x2", 10)}
+    state = compared["state20", 2]
+    assert state["lerobot_loop_per_s"] == [0.25, 0.5]
+    ours = state["userl_updates_per_s"]
+    assert state["ratio_min"] == pytest.approx(ours / 0.5, abs=0.01)
+    assert state["ratio_max"] == pytest.approx(ours / 0.25, abs=0.01)
+    assert state["lerobot_best_loop_per_s"] == 0.5  # 1 / (1.5 s + 0.5 s)
+    assert state["ratio_best"] == pytest.approx(state["userl_best_updates_per_s"] / 0.5, abs=0.01)
+    assert "ratio_best" not in compared["img64x2", 10]  # that line has no fastest update
+    rows = {(row["policy"], row["heads"]): row for row in figures["updates"]}
+    assert set(rows) == {(p, h) for p in ("mlp", "cnn_small", "flow_g", "flow_t")
+                         for h in (2, 10)}
+    assert all(row["updates_per_s"] > 0 and row["updates_per_s_median"] > 0
+               for row in rows.values())
+    assert rows["cnn_small", 2]["views"] == 2 and rows["cnn_small", 2]["view_px"] == 64
+    assert set(figures["time_ratio_10_vs_2_heads"]) == {"mlp", "cnn_small", "flow_g", "flow_t"}
+    memory = {row["view_px"]: row for row in figures["replay_memory"]}
+    assert memory[128]["bytes_per_transition"] < memory[128]["naive_copy_bytes_per_transition"]
+
+
+def test_bench_sync(tmp_path: Path) -> None:
+    """The publisher and subscriber are Ray actors defined in the benchmark module: their
+    processes import it by name."""
+    figures = bench(tmp_path, "sync", "sizes=1", "repeats=3")
+    (row,) = figures["rows"]
+    assert row["parameters"] == 1_000_000 and row["mode"] == "full"
+    assert 0 < row["latency_ms_p50"] <= row["latency_ms_p99"]
+
+
+def test_bench_control(tmp_path: Path) -> None:
+    figures = bench(tmp_path, "control", "steps=20", "learner_threads=1")
+    for name in ("alone", "under_learner_load"):
+        for key in ("deviation_ms_p50", "deviation_ms_p99", "deviation_ms_max"):
+            assert figures[name][key] >= 0
+        assert figures[name]["overruns"] >= 0
+    assert figures["under_learner_load"]["learner_updates_per_s"] > 0
+
+
+def test_bench_pipeline(tmp_path: Path) -> None:
+    figures = bench(tmp_path, "pipeline", "wall_s=4", "task.episode_steps=10",
+                    "algo.batch_size=16", "sync_updates_per_episode=2", f"root={tmp_path}/runs")
+    for mode in ("sync", "async"):
+        assert figures["modes"][mode]["generation_s_per_episode"] > 0
+        assert figures["modes"][mode]["training_s_per_update"] > 0
+    for key in ("generation_ratio_sync_to_async", "training_ratio_sync_to_async",
+                "async_generation_vs_physical_limit", "async_training_vs_learner_alone"):
+        assert np.isfinite(figures[key]) and figures[key] > 0
+
+
+def test_bench_faults(tmp_path: Path) -> None:
+    """The quickest scenario through the CLI; `test_faults.py` runs every scenario."""
+    figures = bench(tmp_path, "faults", "scenarios=corrupt_files", f"root={tmp_path}/runs")
+    row = figures["scenarios"]["corrupt_files"]
+    assert row["episodes_lost"] == 0 and row["recovered"]
+    assert row["damaged_reported_and_skipped"] == 2 and row["time_to_recover_s"] >= 0
