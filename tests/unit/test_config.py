@@ -118,3 +118,9 @@ def test_described_config_lists_every_key_with_type_value_default_and_help() -> 
     every_key = {key for key, _, _ in _leaves(load_config(["algo=rlpd"]))}
     assert {line.split(":")[0].strip() for line in text.splitlines() if line.startswith("  ")} \
         == every_key
+
+
+def test_closed_set_values_stay_text() -> None:
+    """YAML would read `off` as false; a Literal field keeps the word it was given."""
+    assert load_config(["algo.compile=off"]).algo.compile == "off"
+    assert load_config(["obs=image"]).obs == "image"

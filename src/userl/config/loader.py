@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from omegaconf import DictConfig, FloatNode, ListConfig, OmegaConf, StringNode
 from omegaconf.errors import OmegaConfBaseException
+from omegaconf.nodes import LiteralNode
 
 from userl.config.schema import Config
 from userl.config.validation import validate
@@ -124,7 +125,7 @@ def _typed(node: Any, value: Any) -> Any:
     """Interpret command-line text by the field's declared type (`run.name=0123` stays text)."""
     if not isinstance(value, str):
         return float(value) if isinstance(node, FloatNode) and isinstance(value, int) else value
-    if isinstance(node, StringNode):
+    if isinstance(node, StringNode | LiteralNode):  # text stays text (`algo.compile=off`)
         return value
     try:
         parsed = yaml.safe_load(value) if value != "" else ""
