@@ -40,7 +40,6 @@ class AlgoConfig(ComponentConfig):
     image_encoder_bf16: bool = False
 
 
-
 class Algorithm(abc.ABC):
     """Owns a policy, its critics and optimisers; knows nothing of Ray or robots."""
 

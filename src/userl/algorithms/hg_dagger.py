@@ -37,7 +37,6 @@ class HGDAggerConfig(AlgoConfig):
     demo_capacity: int = 200_000  # transitions
 
 
-
 @ALGORITHMS.register("hg_dagger", config=HGDAggerConfig)
 class HGDAgger(Algorithm):
     def __init__(self, cfg: Config, obs_spec: ObservationSpec, action_dim: int,

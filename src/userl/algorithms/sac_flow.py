@@ -30,7 +30,6 @@ class SACFlowConfig(SACConfig):
     """SAC Flow (arXiv 2509.25756): SAC on a flow policy's noise-augmented rollout."""
 
 
-
 @ALGORITHMS.register("sac_flow", config=SACFlowConfig)
 class SACFlow(SAC):
     def __init__(self, cfg: Config, obs_spec: ObservationSpec, action_dim: int,

@@ -29,18 +29,6 @@ class PipelineConfig(ComponentConfig):
     inference_max_batch: int = 16  # remote: a full batch is answered at once
 
 
-
-
-
-
-
-
-
-
-
-
-
-
 @dataclass
 class RunConfig:
     """Where the run is written, when it stops, its seed, its workers and its supervision."""

@@ -39,7 +39,6 @@ class Decision:
     intervened: bool = False
 
 
-
 def new_episode_id() -> str:
     return uuid.uuid4().hex
 

@@ -40,7 +40,6 @@ class SafetyConfig:
     latch_poll_s: float = 0.05  # a reset waits for the hold latch to clear, looking this often
 
 
-
 def limit_step(current: np.ndarray, target: np.ndarray, max_step_m: float,
                max_step_rad: float) -> np.ndarray:
     """`target` moved toward `current` so that it lies within the step limits of it."""

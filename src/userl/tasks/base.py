@@ -43,7 +43,6 @@ class TaskConfig(ComponentConfig):
     workspace_tilt_range_deg: float = 10.0  # roll/pitch within +- this
 
 
-
 @dataclass
 class TaskReset:
     """One episode's start: the TCP pose, the gripper width (m; None = fully open), the

@@ -36,7 +36,6 @@ class CameraDevicesConfig:
     retry_wait_s: float = 0.05  # after a failed grab the capture thread waits this long
 
 
-
 def centred_crop(height: int, width: int, out_height: int, out_width: int) -> list[int]:
     """`[top, left, h, w]`: the largest centred window with the output's aspect ratio."""
     scale = min(height / out_height, width / out_width)
