@@ -9,7 +9,7 @@ import numpy as np
 import yaml
 
 from userl.config.schema import Config
-from userl.core.registry import ROBOTS
+from userl.core.registry import ROBOTS, load_components
 
 POSE_DECIMALS = 5  # 10 um and 1e-5 of a quaternion: below any robot's repeatability
 # A field's suffix says which part of the pose it takes: xy, xyz, or the whole xyz + wxyz.
@@ -18,10 +18,8 @@ FIELD_PARTS: dict[str, slice] = {"_xy_m": slice(0, 2), "_xyz_m": slice(0, 3)}
 
 def read_tcp_pose(config: Config) -> np.ndarray:
     """Connect to the configured robot, read its TCP pose (xyz + wxyz), release it."""
-    import userl.hardware.robots  # noqa: F401  (registers the drivers)
-    import userl.hardware.sim.franka  # noqa: F401
-
-    robot = ROBOTS.get(config.robot.name)(config.robot, control_hz=config.task.control_hz)
+    load_components()
+    robot = ROBOTS.build(config.robot, control_hz=config.task.control_hz)
     robot.connect()
     try:
         return robot.state().tcp_pose.copy()
