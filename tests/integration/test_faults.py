@@ -1,5 +1,6 @@
 """Fault injection (the scenarios of `userl bench faults`): nothing lost, every run recovers."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ faults = load_benchmark("faults")
 def test_fault_is_survived(tmp_path: Path, scenario: str) -> None:
     result = faults.SCENARIOS.get(scenario)(tmp_path)
     assert result["episodes_lost"] == 0, result
-    assert result["recovered"], result
+    assert result["recovered"], json.dumps(result)
     if scenario == "sigkill_resume":
         assert result["resumed_grad_steps"] >= result["checkpoint_grad_steps"] > 0
         assert result["episodes_stored"] == result["episodes_produced"] >= 10

@@ -82,3 +82,48 @@ def test_a_real_checkpoint_loads_with_weights_only_and_restores_the_rng_streams(
     assert np.array_equal(resumed.rng.random(3), expected[1])
     assert random.random() == expected[2]
     resumed.close()
+
+
+def test_a_checkpoint_taken_while_training_holds_the_weights_of_its_own_grad_step(
+        tmp_path: Path, make_learner, takeover) -> None:
+    """The learner checkpoints from another thread than it trains in; a checkpoint must
+    never catch a half-done gradient step (weights of step k+1 filed under k)."""
+    import threading
+    import time
+
+    learner = make_learner(tmp_path, "algo.utd_max=1000")
+    for _ in range(5):
+        learner.add_episode(takeover.episode(success=True))
+    weights_after: dict[int, dict[str, torch.Tensor]] = {}
+    update = learner.algorithm.update
+
+    def recorded_update(batch, metrics=False):
+        values = update(batch, metrics=metrics)
+        state = learner.algorithm.policy_state_dict()
+        weights_after[learner.algorithm.grad_steps] = {k: v.clone() for k, v in state.items()}
+        time.sleep(0.005)
+        return values
+
+    learner.algorithm.update = recorded_update
+    done = threading.Event()
+
+    def train() -> None:
+        while not done.is_set():
+            learner.train(5)
+
+    trainer = threading.Thread(target=train)
+    trainer.start()
+    try:
+        checkpoints = []
+        while len(checkpoints) < 30:
+            state = torch.load(learner.save_checkpoint(), weights_only=True)
+            if state["grad_steps"] > 0:
+                checkpoints.append(state)
+    finally:
+        done.set()
+        trainer.join(timeout=60)
+    learner.close()
+    for state in checkpoints:
+        assert state["algorithm"]["grad_steps"] == state["grad_steps"]
+        expected = weights_after[state["grad_steps"]]
+        assert all(torch.equal(state["policy"][k], expected[k]) for k in expected)

@@ -1,12 +1,14 @@
 """The learner: owns the episode store, the replay and demo buffers and the algorithm.
 
 It trains continuously in `run_async` while env workers ship episodes through
-`add_episode` (a threaded Ray actor: both run at once, guarded by one lock), and
-publishes versioned weight snapshots that env workers fetch without waiting.
+`add_episode` (a threaded Ray actor: both run at once; the buffers are guarded by one
+lock, each gradient step by another, so a checkpoint never catches a half-done update),
+and publishes versioned weight snapshots that env workers fetch without waiting.
 """
 
 from __future__ import annotations
 
+import copy
 import random
 import threading
 import time
@@ -61,7 +63,9 @@ class Learner:
         self.rng = np.random.default_rng(config.run.seed)
         self.batches = BatchBuffers(observation_spec, action_dim, algo.batch_size, self.device)
         self._metrics_due_s = 0.0  # monotonic time from which the next update reports losses
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the buffers, the stores and the counters
+        self._update_lock = threading.Lock()  # one gradient step; taken before `_lock`
+        self._checkpoint_lock = threading.Lock()  # one checkpoint written at a time
         self._stop = threading.Event()
         self._stored_ids: set[str] = set()
         self.env_steps = 0
@@ -179,7 +183,8 @@ class Learner:
         for index in range(updates):
             with self._lock:
                 batch = self.batches.fill(demos_only, self.rng)
-            metrics = self.algorithm.update(batch, metrics=index == updates - 1)
+            with self._update_lock:
+                metrics = self.algorithm.update(batch, metrics=index == updates - 1)
             self._last_metrics = metrics or self._last_metrics
         self.pretrained_updates += updates
         self._log_training()
@@ -193,7 +198,8 @@ class Learner:
             batch = self.batches.fill(self.sampler, self.rng)
         now = time.monotonic()
         due = metrics or now >= self._metrics_due_s
-        values = self.algorithm.update(batch, metrics=due)
+        with self._update_lock:
+            values = self.algorithm.update(batch, metrics=due)
         if due:
             self._last_metrics = values
             self._metrics_due_s = now + METRICS_EVERY_S
@@ -306,22 +312,23 @@ class Learner:
         directory = self.run_dir / "checkpoints"
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / CHECKPOINT_NAME
-        with self._lock:
-            state = {
-                "algorithm": self.algorithm.state_dict(),
-                "policy": self.algorithm.policy_state_dict(),
-                "env_steps": int(self.env_steps),
-                "episodes": int(self.episodes),
-                "grad_steps": int(self.algorithm.grad_steps),
-                "weight_version": int(self.weight_version),
-                "eval_curve": plain(self.eval_curve),
-                "pretrained_updates": int(self.pretrained_updates),
-                "rng": {
-                    "torch": torch.get_rng_state(),
-                    "numpy": plain(self.rng.bit_generator.state),
-                    "python": random.getstate(),
-                },
-            }
+        with self._checkpoint_lock:
+            with self._update_lock, self._lock:  # between two updates: weights match counters
+                state = copy.deepcopy({
+                    "algorithm": self.algorithm.state_dict(),
+                    "policy": self.algorithm.policy_state_dict(),
+                    "env_steps": int(self.env_steps),
+                    "episodes": int(self.episodes),
+                    "grad_steps": int(self.algorithm.grad_steps),
+                    "weight_version": int(self.weight_version),
+                    "eval_curve": plain(self.eval_curve),
+                    "pretrained_updates": int(self.pretrained_updates),
+                    "rng": {
+                        "torch": torch.get_rng_state(),
+                        "numpy": plain(self.rng.bit_generator.state),
+                        "python": random.getstate(),
+                    },
+                })
             atomic_write(path, lambda handle: torch.save(state, handle))
         return str(path)
 
