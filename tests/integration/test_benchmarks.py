@@ -116,6 +116,7 @@ def test_bench_control(tmp_path: Path) -> None:
     assert figures["under_learner_load"]["learner_updates_per_s"] > 0
 
 
+@pytest.mark.usefixtures("shared_ray")
 def test_bench_pipeline(tmp_path: Path) -> None:
     figures = bench(tmp_path, "pipeline", "wall_s=4", "task.episode_steps=10",
                     "algo.batch_size=16", "sync_updates_per_episode=2", f"root={tmp_path}/runs")

@@ -7,7 +7,7 @@ import pytest
 
 from userl.benchmarks import load_benchmark
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("shared_ray")]
 faults = load_benchmark("faults")
 
 

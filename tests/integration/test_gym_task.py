@@ -20,7 +20,7 @@ from userl.rollout.action_sources import ExpertSource, PolicySource
 from userl.rollout.episode import run_episode
 from userl.runtime.train import train
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("shared_ray")]
 
 REACHER = "task=gym:Reacher-v5"
 SMALL = [

@@ -12,7 +12,7 @@ from userl.benchmarks import load_benchmark
 from userl.config.loader import load_config
 from userl.runtime.train import train
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("shared_ray")]
 
 
 def test_learning_benchmark_short_version(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from userl.config.loader import load_config
 from userl.data.store import EpisodeStore
 from userl.runtime.train import train
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("shared_ray")]
 
 SMALL = [
     "run.env_steps=300", "demos.episodes=2", "eval.episodes=2", "eval.at_start=true",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -75,6 +76,14 @@ class Cluster:
     learner: Any
     workers: list[Any]
     inference: Any = None  # the remote inference server, when pipeline.inference=remote
+
+    def stop(self) -> None:
+        """Kill this run's actors (they are named: a Ray that outlives the run, a lab cluster
+        or a shared test cluster, must be free for the next run's names)."""
+        for actor in [*self.workers, self.learner, self.inference]:
+            if actor is not None:
+                with contextlib.suppress(ray.exceptions.RayError):  # already dead is fine
+                    ray.kill(actor, no_restart=True)
 
 
 def start_workers(config: Config, run_dir: Path, episodes_done: int = 0) -> Cluster:
@@ -191,76 +200,87 @@ def pretrain(config: Config, cluster: Cluster) -> int:
     return done
 
 
+def run_on(config: Config, cluster: Cluster, run_dir: Path, summary: dict[str, Any],
+           started: float) -> dict[str, float]:
+    """Resume or load demos, pretrain, evaluate, run the pipeline, evaluate again; fills
+    `summary` and returns the learner's final stats."""
+    timeout_s = config.run.remote_timeout_s
+    pipeline = PIPELINES.get(config.pipeline.name)
+    if config.resume:
+        try:
+            restored = ray.get(cluster.learner.restore.remote(), timeout=timeout_s)
+        except ray.exceptions.RayTaskError as error:  # a refused checkpoint: one line
+            if isinstance(error.cause, CheckpointRefused):
+                raise CheckpointRefused(str(error.cause)) from None
+            raise
+        summary["resumed_from"] = restored
+        print(f"resumed: {json.dumps(restored)}", flush=True)
+    has_demos = ray.get(cluster.learner.has_demos.remote(), timeout=timeout_s)
+    demo_transitions = 0 if has_demos else load_demos(config, cluster)
+    print(f"demo transitions added: {demo_transitions}", flush=True)
+    pretrain(config, cluster)
+    sync_weights(config, cluster)
+    if config.eval.at_start:
+        initial = evaluate(config, cluster)
+        summary["initial_eval_success_rate"] = initial["success_rate"]
+        summary["initial_eval_mean_return"] = initial["mean_return"]
+        print(f"initial evaluation: success {initial['success_rate']:.2f}", flush=True)
+    train_started = time.monotonic()
+    try:
+        with GracefulStop() as stop:
+            progress = ProgressReporter(config, cluster, started, stop)
+            summary.update(pipeline(config, cluster.learner, cluster.workers, progress) or {})
+    except (StopRequested, KeyboardInterrupt):
+        summary["interrupted"] = True
+        print("interrupted: every episode is stored; writing a final checkpoint", flush=True)
+    except (ray.exceptions.RayError, RuntimeError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        raise RunFailed(
+            f"{reason} -- every finished episode is in {run_dir}/episodes or a robot's "
+            f"spool; continue with: userl train resume=true run.name={config.run.name} "
+            f"run.root={config.run.root}") from error
+    train_s = time.monotonic() - train_started
+    stats = ray.get(cluster.learner.stats.remote(), timeout=timeout_s)
+    summary.update(ray.get(cluster.learner.pipeline_timing.remote(), timeout=timeout_s))
+    if cluster.inference is not None:
+        summary["inference"] = ray.get(cluster.inference.stats.remote(), timeout=timeout_s)
+    print(progress_line(stats, time.monotonic() - started), flush=True)
+    ray.get(cluster.learner.save_checkpoint.remote(), timeout=timeout_s)
+    if not summary.get("interrupted"):
+        final = evaluate(config, cluster)
+        summary.update({"eval_success_rate": final["success_rate"],
+                        "eval_mean_return": final["mean_return"],
+                        "eval_episodes": final["episodes"],
+                        "eval_results": final["results"]})
+    summary["eval_curve"] = ray.get(cluster.learner.evaluation_curve.remote(),
+                                    timeout=timeout_s)
+    ray.get(cluster.learner.close.remote(), timeout=timeout_s)
+    ray.get([w.close.remote() for w in cluster.workers], timeout=timeout_s)
+    summary["train_wall_s"] = train_s
+    return stats
+
+
 def train(config: Config) -> dict[str, Any]:
     """Run a whole training (or continue one with `resume=true`); return its summary."""
-    pipeline = PIPELINES.get(config.pipeline.name)
     run_dir = existing_run_dir(config) if config.resume else prepare_run_dir(config)
     print(f"run: {run_dir}  (tensorboard --logdir {run_dir.parent})", flush=True)
     started = time.monotonic()
     summary: dict[str, Any] = {"run": str(run_dir), "pipeline": config.pipeline.name}
-    timeout_s = config.run.remote_timeout_s
     with ray_for(config):
         episodes_done = len(EpisodeStore(run_dir / "episodes").files()) if config.resume else 0
         cluster = start_workers(config, run_dir, episodes_done)
-        if config.resume:
-            try:
-                restored = ray.get(cluster.learner.restore.remote(), timeout=timeout_s)
-            except ray.exceptions.RayTaskError as error:  # a refused checkpoint: one line
-                if isinstance(error.cause, CheckpointRefused):
-                    raise CheckpointRefused(str(error.cause)) from None
-                raise
-            summary["resumed_from"] = restored
-            print(f"resumed: {json.dumps(restored)}", flush=True)
-        has_demos = ray.get(cluster.learner.has_demos.remote(), timeout=timeout_s)
-        demo_transitions = 0 if has_demos else load_demos(config, cluster)
-        print(f"demo transitions added: {demo_transitions}", flush=True)
-        pretrain(config, cluster)
-        sync_weights(config, cluster)
-        if config.eval.at_start:
-            initial = evaluate(config, cluster)
-            summary["initial_eval_success_rate"] = initial["success_rate"]
-            summary["initial_eval_mean_return"] = initial["mean_return"]
-            print(f"initial evaluation: success {initial['success_rate']:.2f}", flush=True)
-        train_started = time.monotonic()
         try:
-            with GracefulStop() as stop:
-                progress = ProgressReporter(config, cluster, started, stop)
-                summary.update(pipeline(config, cluster.learner, cluster.workers, progress) or {})
-        except (StopRequested, KeyboardInterrupt):
-            summary["interrupted"] = True
-            print("interrupted: every episode is stored; writing a final checkpoint", flush=True)
-        except (ray.exceptions.RayError, RuntimeError) as error:
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-            raise RunFailed(
-                f"{reason} -- every finished episode is in {run_dir}/episodes or a robot's "
-                f"spool; continue with: userl train resume=true run.name={config.run.name} "
-                f"run.root={config.run.root}") from error
-        train_s = time.monotonic() - train_started
-        stats = ray.get(cluster.learner.stats.remote(), timeout=timeout_s)
-        summary.update(ray.get(cluster.learner.pipeline_timing.remote(), timeout=timeout_s))
-        if cluster.inference is not None:
-            summary["inference"] = ray.get(cluster.inference.stats.remote(), timeout=timeout_s)
-        print(progress_line(stats, time.monotonic() - started), flush=True)
-        ray.get(cluster.learner.save_checkpoint.remote(), timeout=timeout_s)
-        if not summary.get("interrupted"):
-            final = evaluate(config, cluster)
-            summary.update({"eval_success_rate": final["success_rate"],
-                            "eval_mean_return": final["mean_return"],
-                            "eval_episodes": final["episodes"],
-                            "eval_results": final["results"]})
-        summary["eval_curve"] = ray.get(cluster.learner.evaluation_curve.remote(),
-                                        timeout=timeout_s)
-        ray.get(cluster.learner.close.remote(), timeout=timeout_s)
-        ray.get([w.close.remote() for w in cluster.workers], timeout=timeout_s)
+            stats = run_on(config, cluster, run_dir, summary, started)
+        finally:
+            cluster.stop()
     summary.update({
         "env_steps": int(stats["env_steps"]),
         "grad_steps": int(stats["grad_steps"]),
         "episodes": int(stats["episodes"]),
         "interventions": int(stats["interventions"]),
         "demo_transitions": int(stats["demo_transitions"]),
-        "train_wall_s": train_s,
-        "env_steps_per_s": stats["env_steps"] / max(train_s, 1e-9),
-        "updates_per_s": stats["grad_steps"] / max(train_s, 1e-9),
+        "env_steps_per_s": stats["env_steps"] / max(summary["train_wall_s"], 1e-9),
+        "updates_per_s": stats["grad_steps"] / max(summary["train_wall_s"], 1e-9),
         "wall_s": time.monotonic() - started,
     })
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
