@@ -1,10 +1,16 @@
-"""The command line contract: bad input exits 2 with one line naming the problem."""
+"""The command line contract: bad input exits 2 with one line naming the problem.
+
+Most cases call `userl.cli.main` in this process (a new interpreter costs seconds of imports
+each); the exit status of a real process, and the commands that run, are checked through
+`python -m userl.cli`."""
 
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from userl.cli import main
 
 
 def userl(*arguments: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -26,19 +32,25 @@ def userl(*arguments: str, cwd: Path | None = None) -> subprocess.CompletedProce
         (["train", "robot=franka"], "robot.ip"),  # no robot here: what is missing, and how
     ],
 )
-def test_bad_input_exits_2_with_one_line(arguments: list[str], named: str) -> None:
-    result = userl(*arguments)
+def test_bad_input_exits_2_with_one_line(arguments: list[str], named: str, capsys) -> None:
+    assert main(arguments) == 2
+    error = capsys.readouterr().err
+    lines = error.strip().splitlines()
+    assert len(lines) == 1 and named in lines[0], error
+
+
+def test_a_bad_key_exits_the_process_with_status_2_and_one_line() -> None:
+    result = userl("train", "algo.bogus=1")
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and named in lines[0], result.stderr
+    assert len(lines) == 1 and "algo.bogus" in lines[0], result.stderr
 
 
-def test_existing_run_is_not_overwritten(tmp_path: Path) -> None:
+def test_existing_run_is_not_overwritten(tmp_path: Path, capsys) -> None:
     (tmp_path / "taken").mkdir()
     (tmp_path / "taken" / "summary.json").write_text("{}")
-    result = userl("train", f"run.root={tmp_path}", "run.name=taken")
-    assert result.returncode == 2
-    assert "already exists" in result.stderr
+    assert main(["train", f"run.root={tmp_path}", "run.name=taken"]) == 2
+    assert "already exists" in capsys.readouterr().err
     assert (tmp_path / "taken" / "summary.json").read_text() == "{}"
 
 
@@ -64,11 +76,12 @@ def test_collect_then_stats_then_expert_eval(tmp_path: Path) -> None:
     assert [r["seed"] for r in report["results"]] == [1_000_000, 1_000_001, 1_000_002]
 
 
-def test_train_help_prints_the_resolved_config_and_starts_nothing(tmp_path: Path) -> None:
-    result = userl("train", "--help", "algo=sac", f"run.root={tmp_path}")
-    assert result.returncode == 0, result.stderr
-    assert "  algo.num_critics: int = 2" in result.stdout
-    assert f"  run.root: str = '{tmp_path}'" in result.stdout
+def test_train_help_prints_the_resolved_config_and_starts_nothing(tmp_path: Path,
+                                                                 capsys) -> None:
+    assert main(["train", "--help", "algo=sac", f"run.root={tmp_path}"]) == 0
+    helped = capsys.readouterr().out
+    assert "  algo.num_critics: int = 2" in helped
+    assert f"  run.root: str = '{tmp_path}'" in helped
     assert not any(tmp_path.iterdir())
-    shown = userl("config", "show", "algo=sac", f"run.root={tmp_path}")
-    assert shown.returncode == 0 and shown.stdout in result.stdout
+    assert main(["config", "show", "algo=sac", f"run.root={tmp_path}"]) == 0
+    assert capsys.readouterr().out in helped
