@@ -217,7 +217,8 @@ def data_stats_command(arguments: list[str]) -> int:
 @DATA_COMMANDS.register("export")
 def data_export_command(arguments: list[str]) -> int:
     """`userl data export STORE out=DIR format=lerobot [fps=N] [instruction=TEXT]`."""
-    from userl.data.interop import EXPORT_FORMATS, export_store
+    from userl.data.interop import EXPORT_FORMATS
+    from userl.tools.data_transfer import export_store
 
     out, fmt = take(arguments, "out"), take(arguments, "format", "lerobot") or ""
     fps, instruction = take(arguments, "fps"), take(arguments, "instruction")
@@ -232,7 +233,7 @@ def data_export_command(arguments: list[str]) -> int:
 @DATA_COMMANDS.register("import")
 def data_import_command(arguments: list[str]) -> int:
     """`userl data import DIR out=STORE [task=T obs=...] [demos.lerobot.KEY=...]`."""
-    from userl.data.interop import import_dataset
+    from userl.tools.data_transfer import import_dataset
 
     out = take(arguments, "out")
     if not arguments or "=" in arguments[0] or not out:

@@ -61,3 +61,11 @@ def test_importing_every_component_but_the_runtime_leaves_ray_unloaded():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_data_knows_nothing_of_the_layers_above_it():
+    """Stores, buffers and formats sit below environments and runs: the command glue that
+    builds a task's config or environment lives in `tools/`."""
+    above = ["userl.config.loader", "userl.envs", "userl.rollout", "userl.runtime",
+             "userl.tools", "userl.cli"]
+    assert offending(imports_of("data"), above) == []

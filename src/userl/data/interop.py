@@ -1,18 +1,16 @@
-"""Episode data in other formats: `userl data export|import` and `demos.path=` (a LeRobot
-dataset or an episode store). Formats are registered by name; readers probe the folder."""
+"""Episode data in other formats, for `userl data export|import` and `demos.path=` (a LeRobot
+dataset or an episode store). Formats are registered by name; readers probe the folder. The
+commands' glue (building a task's config and environment) is in `userl.tools.data_transfer`."""
 
 from __future__ import annotations
 
-import shutil
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from userl.config.loader import load_config
 from userl.core.errors import ConfigError
-from userl.core.registry import Registry, UnknownNameError
+from userl.core.registry import Registry
 from userl.core.specs import ObservationSpec
 from userl.core.types import Episode
 from userl.data.lerobot_mapping import LeRobotMappingConfig
@@ -28,52 +26,6 @@ def export_lerobot(episodes: list[Episode], out: Path, fps: int, instruction: st
 
     return asdict(export_episodes(episodes, out, fps, instruction,
                                   repo_id=f"userl/{episodes[0].task.replace(':', '-')}"))
-
-
-def task_rate_and_instruction(task: str) -> tuple[int | None, str]:
-    """The control rate (as LeRobot's integer fps) and instruction of a task, read from its
-    environment (a gymnasium task's rate is its own)."""
-    from userl.envs.factory import make_env
-
-    try:
-        config = load_config([f"task={task}"])
-        env = make_env(config)
-    except (ConfigError, UnknownNameError):
-        return None, ""
-    try:
-        hz, instruction = float(env.task.control_hz), str(env.task.instruction)
-    finally:
-        env.close()
-    fps = round(hz)
-    return (fps if abs(fps - hz) < 1e-6 else None), instruction
-
-
-def export_store(store: Path, out: Path, exporter: Exporter, fps: int | None = None,
-                 instruction: str | None = None) -> dict[str, Any]:
-    """Every readable episode of `store` written by `exporter` to the new folder `out`."""
-    if not store.is_dir():
-        raise ConfigError(f"no episode store at {store}; give a folder written by userl")
-    if out.exists():
-        raise ConfigError(f"out={out} exists; give a new folder (nothing was overwritten)")
-    report = EpisodeStore(store).load()
-    if not report.episodes:
-        raise ConfigError(f"{store} holds no readable episodes to export")
-    tasks = sorted({e.task for e in report.episodes})
-    if len(tasks) > 1:
-        raise ConfigError(f"{store} mixes tasks {tasks}; export one task's episodes at a time")
-    task_fps, task_instruction = task_rate_and_instruction(tasks[0])
-    fps = fps or task_fps
-    if not fps:
-        raise ConfigError(f"task {tasks[0]!r} has no whole-number control rate here; give fps=N")
-    started = time.monotonic()
-    try:
-        result = exporter(report.episodes, out, fps, instruction or task_instruction)
-    except BaseException:
-        shutil.rmtree(out, ignore_errors=True)  # a half-written export (out was new)
-        raise
-    result["export_s"] = round(time.monotonic() - started, 3)
-    result["skipped_unreadable"] = len(report.unreadable)
-    return result
 
 
 # ----------------------------------------------------------------------------- reading
@@ -116,28 +68,3 @@ def read_episodes(path: Path, mapping: LeRobotMappingConfig,
         if _PROBES[name](path):
             return EPISODE_FORMATS.get(name)(path, mapping, spec, action_dim)
     raise ConfigError(f"{path} is not a folder; give an episode store or a LeRobot dataset")
-
-
-def import_dataset(source: Path, out: Path, arguments: Sequence[str]) -> dict[str, Any]:
-    """A LeRobot dataset into the episode store `out`; with `task=` checked against the
-    task's observation and action spaces (building its environment once)."""
-    from userl.data.lerobot_format import is_lerobot_dataset
-
-    if not is_lerobot_dataset(source):
-        raise ConfigError(f"{source} is not a LeRobot dataset (no meta/info.json)")
-    config = load_config(arguments)
-    spec, action_dim = None, None
-    if any(a.startswith("task=") for a in arguments):
-        from userl.envs.factory import make_env
-
-        env = make_env(config)
-        try:
-            spec, action_dim = env.observation_spec, int(env.action_space.shape[0])
-        finally:
-            env.close()
-    report = read_episodes(source, config.demos.lerobot, spec, action_dim)
-    store = EpisodeStore(out).create()
-    for episode in report.episodes:
-        store.write(episode)
-    return {"out": str(out), "episodes": len(report.episodes),
-            "transitions": sum(len(e) for e in report.episodes)}
