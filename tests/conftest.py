@@ -99,10 +99,11 @@ def expert_success_rate() -> Callable[[str, int], float]:
     return _expert_success_rate
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def franky_sim() -> Iterator[str]:
     """The loopback address of a running franky-sim (a simulated Franka speaking libfranka's
-    protocol), stopped at the end of the session."""
+    protocol), stopped after the module's last test: the server steps its physics in real
+    time, about a third of a core, so it runs only while a module needs it."""
     pytest.importorskip("franky", reason="franky-control is not installed (pip install "
                         "'userl[hardware]')")
     pytest.importorskip("franky_sim", reason="franky-sim is not installed (pip install "

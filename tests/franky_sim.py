@@ -1,7 +1,7 @@
 """franky-sim (PyPI): a MuJoCo Franka behind the libfranka network protocol, so userl's
-FrankaRobot runs on the real franky-control against it. Each test session starts its own
-server on a loopback address of its own (127.x.y.z; libfranka's ports are fixed), waits for
-it to say it is ready, and stops it by its own PID."""
+FrankaRobot runs on the real franky-control against it. Each test module that needs it starts
+its own server on a loopback address of its own (127.x.y.z; libfranka's ports are fixed),
+waits for it to say it is ready, and stops it by its own PID."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""Every benchmark, once, at its smallest settings, through `userl bench` as a user runs it
-(from outside the checkout: the benchmarks are a package): its JSON holds the figures the
-README quotes. `learning` (real training runs, minutes) is covered by `test_learning.py`'s
+"""Every benchmark, once, at its smallest settings, through `userl bench` as a user runs it:
+its JSON holds the figures the README quotes. `sim` runs as a new process from outside the
+checkout (the benchmarks are a package); the others call the same `main` in this process,
+from a scratch folder, which saves an interpreter start each. `learning` (real training runs, minutes) is covered by `test_learning.py`'s
 short version through its entry function, `run`."""
 
 import json
@@ -14,12 +15,13 @@ import numpy as np
 import pytest
 
 from userl.benchmarks import BENCHMARKS
+from userl.cli import main
 
 pytestmark = pytest.mark.integration
 CLI_TIMEOUT_S = 600
 
 
-def bench(tmp_path: Path, name: str, *arguments: str) -> dict[str, Any]:
+def bench_process(tmp_path: Path, name: str, *arguments: str) -> dict[str, Any]:
     """`userl bench NAME ... out=F.json` in a fresh process, run from `tmp_path`."""
     out = tmp_path / f"{name}.json"
     result = subprocess.run([sys.executable, "-m", "userl.cli", "bench", name, *arguments,
@@ -28,6 +30,21 @@ def bench(tmp_path: Path, name: str, *arguments: str) -> dict[str, Any]:
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip(), "the benchmark prints its table"
     return json.loads(out.read_text())
+
+
+@pytest.fixture
+def bench(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    """`bench(name, *arguments)`: `userl bench NAME ... out=F.json` through `main`, run from
+    `tmp_path`; the figures from the JSON it writes."""
+    monkeypatch.chdir(tmp_path)
+
+    def run(name: str, *arguments: str) -> dict[str, Any]:
+        out = tmp_path / f"{name}.json"
+        assert main(["bench", name, *arguments, f"out={out}"]) == 0, capsys.readouterr().err
+        assert capsys.readouterr().out.strip(), "the benchmark prints its table"
+        return json.loads(out.read_text())
+
+    return run
 
 
 def test_every_benchmark_is_registered_and_importable() -> None:
@@ -49,14 +66,14 @@ def test_unknown_benchmark_is_one_line_and_exit_2(tmp_path: Path) -> None:
 
 
 def test_bench_sim(tmp_path: Path) -> None:
-    figures = bench(tmp_path, "sim", "task=pick_place", "obs=image", "steps=5")
+    figures = bench_process(tmp_path, "sim", "task=pick_place", "obs=image", "steps=5")
     for key in ("env_steps_per_s_state", "observations_per_s_image", "real_time_factor"):
         assert figures[key] > 0
     assert figures["task"] == "pick_place" and figures["views"] == 2
     assert np.isfinite(figures["renders_per_s_image"])
 
 
-def test_bench_learner(tmp_path: Path) -> None:
+def test_bench_learner(tmp_path: Path, bench) -> None:
     """Every preset with 2 and 10 heads on the CPU (`device=cuda` runs the same code), and
     the ratio table against LeRobot's JSON lines (`compare=`)."""
     lerobot = tmp_path / "lerobot.jsonl"
@@ -69,7 +86,7 @@ def test_bench_learner(tmp_path: Path) -> None:
          "loop_per_s": 9.0},  # another thread count: not compared
         {"setting": "img64x2", "num_critics": 10, "threads": 1, "compile": False,
          "loop_per_s": 0.125}]) + "\n")
-    figures = bench(tmp_path, "learner", "policies=mlp,cnn_small,flow_g,flow_t", "heads=2,10",
+    figures = bench("learner", "policies=mlp,cnn_small,flow_g,flow_t", "heads=2,10",
                     "seconds=0", "batch_size=8", "device=cpu", f"compare={lerobot}", "profile=1")
     for row in figures["updates"]:  # where one update's time went
         profile = row["profile_ms_per_update"]
@@ -98,17 +115,17 @@ def test_bench_learner(tmp_path: Path) -> None:
     assert memory[128]["bytes_per_transition"] < memory[128]["naive_copy_bytes_per_transition"]
 
 
-def test_bench_sync(tmp_path: Path) -> None:
+def test_bench_sync(tmp_path: Path, bench) -> None:
     """The publisher and subscriber are Ray actors defined in the benchmark module: their
     processes import it by name."""
-    figures = bench(tmp_path, "sync", "sizes=1", "repeats=3")
+    figures = bench("sync", "sizes=1", "repeats=3")
     (row,) = figures["rows"]
     assert row["parameters"] == 1_000_000 and row["mode"] == "full"
     assert 0 < row["latency_ms_p50"] <= row["latency_ms_p99"]
 
 
-def test_bench_control(tmp_path: Path) -> None:
-    figures = bench(tmp_path, "control", "steps=20", "learner_threads=1")
+def test_bench_control(tmp_path: Path, bench) -> None:
+    figures = bench("control", "steps=20", "learner_threads=1")
     for name in ("alone", "under_learner_load"):
         for key in ("deviation_ms_p50", "deviation_ms_p99", "deviation_ms_max"):
             assert figures[name][key] >= 0
@@ -116,9 +133,8 @@ def test_bench_control(tmp_path: Path) -> None:
     assert figures["under_learner_load"]["learner_updates_per_s"] > 0
 
 
-@pytest.mark.usefixtures("shared_ray")
-def test_bench_pipeline(tmp_path: Path) -> None:
-    figures = bench(tmp_path, "pipeline", "wall_s=4", "task.episode_steps=10",
+def test_bench_pipeline(tmp_path: Path, bench) -> None:
+    figures = bench("pipeline", "wall_s=4", "task.episode_steps=10",
                     "algo.batch_size=16", "sync_updates_per_episode=2", f"root={tmp_path}/runs")
     for mode in ("sync", "async"):
         assert figures["modes"][mode]["generation_s_per_episode"] > 0
@@ -128,9 +144,9 @@ def test_bench_pipeline(tmp_path: Path) -> None:
         assert np.isfinite(figures[key]) and figures[key] > 0
 
 
-def test_bench_faults(tmp_path: Path) -> None:
+def test_bench_faults(tmp_path: Path, bench) -> None:
     """The quickest scenario through the CLI; `test_faults.py` runs every scenario."""
-    figures = bench(tmp_path, "faults", "scenarios=corrupt_files", f"root={tmp_path}/runs")
+    figures = bench("faults", "scenarios=corrupt_files", f"root={tmp_path}/runs")
     row = figures["scenarios"]["corrupt_files"]
     assert row["episodes_lost"] == 0 and row["recovered"]
     assert row["damaged_reported_and_skipped"] == 2 and row["time_to_recover_s"] >= 0
