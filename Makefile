@@ -7,6 +7,9 @@ STAMP := $(VENV)/.userl-installed
 TORCH_SPEC ?= torch==2.13.0
 export RAY_USAGE_STATS_ENABLED := 0
 PYTEST_ARGS ?=
+# Test processes: many tests wait (robots paced to real time, process and Ray starts), so two
+# share the two cores well; each test module stays in one process (its shared fixtures).
+TEST_WORKERS ?= 2
 
 .PHONY: setup run test bench lint clean
 
@@ -24,7 +27,7 @@ run: $(STAMP)
 	$(VENV)/bin/userl train
 
 test: $(STAMP)
-	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not slow" -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 BENCH_OUT ?= bench-results
 TASKS := peg_insertion charger pick_place cap_tightening table_cleanup
