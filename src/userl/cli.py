@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -87,8 +86,6 @@ def train_command(arguments: list[str]) -> int:
             raise UsageError(f"resume=true needs run.name= of an existing run; "
                              f"found no {run_dir / 'config.yaml'}")
         config = load_config_file(run_dir / "config.yaml", arguments)
-    if config.cluster:  # a lab cluster: Ray must use the routable address, not loopback
-        os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "1"
     from userl.tools.doctor import preflight
 
     preflight(config)  # a missing driver, SDK or robot address: one line, before Ray starts

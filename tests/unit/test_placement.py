@@ -35,8 +35,16 @@ def test_env_workers_ask_for_their_robots_resource(lab: Path) -> None:
     assert actor_options(config, "env_worker", "robot_0") == {
         "num_cpus": 1.0, "resources": {"robot:franka_0": 1}}
     assert actor_options(config, "env_worker", "arx_0")["resources"] == {"robot:arx_0": 1}
-    assert actor_options(config, "learner") == {"num_cpus": 1.0, "num_gpus": 1.0}
+    assert actor_options(config, "learner") == {  # on the head, by Ray's own head resource
+        "num_cpus": 1.0, "num_gpus": 1.0, "resources": {"node:__internal_head__": 0.001}}
     assert ray_address(config) == "10.0.0.1:6379"
+
+
+def test_the_learner_may_leave_the_head(lab: Path) -> None:
+    lab.write_text(LAYOUT + "learner_on_head: false\n")
+    config = load_config([f"cluster={lab}"])
+    assert actor_options(config, "learner") == {"num_cpus": 1.0, "num_gpus": 1.0}
+    assert "resources" not in actor_options(config, "inference")
 
 
 def test_without_a_cluster_everything_is_local(monkeypatch) -> None:

@@ -23,6 +23,7 @@ from userl.rollout.evaluation import results_of
 from userl.rollout.intervention import with_interventions
 from userl.runtime.inference import RemotePolicySource
 from userl.runtime.pipelines import AsyncPipelineConfig
+from userl.runtime.placement import current_node_id
 from userl.runtime.signals import ignore_interrupts
 from userl.runtime.utd import floor_met
 from userl.runtime.weight_sync import Snapshot, WeightSubscriber
@@ -83,6 +84,10 @@ class EnvWorker:
         return self._env_thread.submit(function, *args, **kwargs).result()
 
     # ------------------------------------------------------------------ introspection
+    def node_id(self) -> str:
+        """The Ray node this worker runs on (the robot's node in a cluster)."""
+        return current_node_id()
+
     def observation_spec(self):
         return self.env.observation_spec
 

@@ -29,7 +29,7 @@ from userl.data.checkpoint import load_checkpoint, plain
 from userl.data.samplers import BatchBuffers, SymmetricSampler
 from userl.data.store import EpisodeStore
 from userl.runtime.pipelines import AsyncPipelineConfig
-from userl.runtime.placement import assigned_device
+from userl.runtime.placement import assigned_device, current_node_id
 from userl.runtime.signals import ignore_interrupts
 from userl.runtime.utd import update_ceiling
 from userl.runtime.weight_sync import Snapshot, WeightPublisher
@@ -274,6 +274,10 @@ class Learner:
         return self.publisher.version
 
     # ------------------------------------------------------------------ state out
+    def node_id(self) -> str:
+        """The Ray node the learner runs on (the head in a cluster)."""
+        return current_node_id()
+
     def stats(self) -> dict[str, float]:
         return {
             "env_steps": self.env_steps,

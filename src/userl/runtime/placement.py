@@ -1,13 +1,15 @@
 """Where each Ray actor runs: a cluster layout (`cluster=lab.yaml`) names the Ray head, the
 nodes and the robots; each env worker asks for its robot's custom resource `robot:NAME`, which
 only the robot's node offers (`ray start --address=HEAD --resources='{"robot:NAME": 1}'`), and
-the learner (and inference) ask for a GPU when there is one.
+the learner (and inference) ask for a GPU when there is one, and run on the head node
+(`learner_on_head`, through Ray's own head-node resource).
 
 Layout file:
 
     head_address: 10.0.0.1:6379      # the GPU box runs `ray start --head`
     learner_gpus: 1                  # GPUs the learner asks for (0: CPU)
     inference_gpus: 0
+    learner_on_head: true            # the learner and inference run on the head node
     nodes:
       gpu_box: {address: 10.0.0.1}
       nuc_a: {address: 10.0.0.11}
@@ -30,6 +32,10 @@ from userl.config.schema import Config
 from userl.core.errors import ConfigError
 
 ROBOT_RESOURCE_PREFIX = "robot:"
+# Ray's own resource, offered by the head node alone (Ray Serve places its controller with it);
+# asking for a sliver of it pins an actor to the head without using up anything.
+HEAD_NODE_RESOURCE = "node:__internal_head__"
+HEAD_NODE_SHARE = 0.001
 WORKER_ID_PREFIX = "robot_"  # env workers are robot_0, robot_1, ... in the layout's order
 
 
@@ -50,6 +56,7 @@ class ClusterLayout:
     inference_gpus: float = 0.0
     env_worker_cpus: float = 1.0
     learner_cpus: float = 1.0
+    learner_on_head: bool = True
     nodes: dict[str, NodeLayout] = field(default_factory=dict)
     robots: dict[str, RobotLayout] = field(default_factory=dict)
 
@@ -122,16 +129,27 @@ def _env_worker(layout: ClusterLayout | None, robot_id: str) -> dict[str, Any]:
             "resources": {robot_resource(robot_name(layout, robot_id)): 1}}
 
 
+def _on_head(layout: ClusterLayout) -> dict[str, Any]:
+    return {"resources": {HEAD_NODE_RESOURCE: HEAD_NODE_SHARE}} if layout.learner_on_head else {}
+
+
 def _learner(layout: ClusterLayout | None, robot_id: str) -> dict[str, Any]:
     if layout is None:
         return {"num_cpus": 1, "num_gpus": local_gpus()}
-    return {"num_cpus": layout.learner_cpus, "num_gpus": layout.learner_gpus}
+    return {"num_cpus": layout.learner_cpus, "num_gpus": layout.learner_gpus, **_on_head(layout)}
 
 
 def _inference(layout: ClusterLayout | None, robot_id: str) -> dict[str, Any]:
     if layout is None:
         return {"num_cpus": 1, "num_gpus": local_gpus()}
-    return {"num_cpus": 1, "num_gpus": layout.inference_gpus}
+    return {"num_cpus": 1, "num_gpus": layout.inference_gpus, **_on_head(layout)}
+
+
+def current_node_id() -> str:
+    """The Ray node this process runs on (an actor reports where it was placed)."""
+    import ray
+
+    return ray.get_runtime_context().get_node_id()
 
 
 ROLES: dict[str, Callable[[ClusterLayout | None, str], dict[str, Any]]] = {

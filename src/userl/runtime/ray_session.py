@@ -5,11 +5,15 @@ node."""
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
+import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 import ray
 
@@ -21,7 +25,10 @@ LOCAL_ADDRESS = "127.0.0.1"
 AUTH_MODE_ENV = "RAY_AUTH_MODE"
 TOKEN_ENV = "RAY_AUTH_TOKEN"
 TOKEN_PATH_ENV = "RAY_AUTH_TOKEN_PATH"
-DEFAULT_TOKEN_PATH = "~/.ray/auth_token"  # where `ray get-auth-token --generate` writes it
+DEFAULT_TOKEN_PATH = "~/.ray/auth_token"
+CLUSTER_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"  # "0": Ray stays on 127.0.0.1
+AUTH_REFUSED_MARKERS = ("AuthenticationError", "InvalidAuthToken")  # in Ray's join errors
+BACKEND_LOG_LEVEL_ENV = "RAY_BACKEND_LOG_LEVEL"  # the level of Ray's C++ core in this process  # where `ray get-auth-token --generate` writes it
 
 
 def ray_token_source() -> str | None:
@@ -51,11 +58,32 @@ def require_token_auth() -> str:
     return source
 
 
+def stay_on_loopback(loopback: bool) -> None:
+    """Whether the Ray started or joined next keeps to 127.0.0.1 (a private Ray, a cluster
+    on this machine) or uses the routable address (a lab cluster). Ray reads this twice: in
+    each process it starts (the environment) and once on import in this one (its constant),
+    so both are set, right before `ray.init`."""
+    from ray._private import ray_constants
+
+    os.environ[CLUSTER_ENV] = "0" if loopback else "1"
+    ray_constants.ENABLE_RAY_CLUSTER = not loopback
+
+
+def is_loopback(address: str) -> bool:
+    """Whether `host:port` names this machine's loopback interface."""
+    host = address.rsplit(":", 1)[0].strip("[]")
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
 @contextmanager
 def local_ray(num_cpus: int, object_store_bytes: int = 256 * 1024 * 1024) -> Iterator[None]:
     """A private single-machine Ray for one command; shut down on exit, even on errors."""
     already_running = ray.is_initialized()
     if not already_running:
+        stay_on_loopback(True)
         ray.init(
             address="local",
             num_cpus=num_cpus,
@@ -77,12 +105,64 @@ def local_ray(num_cpus: int, object_store_bytes: int = 256 * 1024 * 1024) -> Ite
 def cluster_ray(address: str) -> Iterator[None]:
     """Join a lab's Ray cluster by its explicit head address, with its token; disconnect on
     exit."""
-    require_token_auth()
-    ray.init(address=address, logging_level=logging.WARNING, log_to_driver=True)
+    source = require_token_auth()
+    stay_on_loopback(is_loopback(address))  # a layout tried on one machine stays private
+    with stderr_held() as held:
+        try:
+            ray.init(address=address, logging_level=logging.WARNING, log_to_driver=True)
+        except ConnectionError as error:
+            held.drop()  # Ray's core logged each refused retry; one line says why
+            raise ConfigError(join_failure(address, source, error)) from None
     try:
         yield
     finally:
         ray.shutdown()
+
+
+class HeldStream:
+    """What was written to file descriptor 2 while held; replayed unless dropped."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self.file = file
+        self.dropped = False
+
+    def drop(self) -> None:
+        self.dropped = True
+
+
+@contextmanager
+def stderr_held() -> Iterator[HeldStream]:
+    """Hold back everything written to stderr (Python's and Ray's C++ core's, at the file
+    descriptor), then write it out on exit unless `drop()` was called."""
+    with tempfile.TemporaryFile() as file:
+        held = HeldStream(file)
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(file.fileno(), 2)
+        try:
+            yield held
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            if not held.dropped:
+                file.seek(0)
+                sys.stderr.write(file.read().decode(errors="replace"))
+                sys.stderr.flush()
+
+
+def join_failure(address: str, token_source: str, error: BaseException) -> str:
+    """One line on why joining the cluster at `address` failed, and the fix."""
+    cause: BaseException | None = error
+    while cause is not None:  # Ray chains the refusal, or quotes it in the message
+        if isinstance(cause, ray.exceptions.AuthenticationError) or any(
+                marker in str(cause) for marker in AUTH_REFUSED_MARKERS):
+            return (f"the Ray cluster at {address} refused this machine's token (from "
+                    f"{token_source}); copy the head's {DEFAULT_TOKEN_PATH} here "
+                    "(docs/real-robot.md, Security)")
+        cause = cause.__cause__
+    return (f"no Ray cluster answers at {address}; start the head there (ray start --head) "
+            "or correct head_address in the cluster layout")
 
 
 def ray_for(config: Config):

@@ -32,8 +32,9 @@ from userl.runtime.signals import GracefulStop, StopRequested
 from userl.telemetry.progress import progress_line
 
 
-def prepare_run_dir(config: Config) -> Path:
-    """Create `runs/<name>/`; an existing run is never overwritten."""
+def new_run_dir(config: Config) -> Path:
+    """`runs/<name>/` for a new run (named by the time if unnamed); an existing run is never
+    overwritten. Nothing is created yet."""
     if not config.run.name:
         config.run.name = datetime.now().strftime("%Y%m%d-%H%M%S") + f"-{config.task.name}"
     run_dir = Path(config.run.root) / config.run.name
@@ -42,9 +43,13 @@ def prepare_run_dir(config: Config) -> Path:
             f"run {run_dir} already exists; continue it with resume=true or choose another "
             "run.name= (nothing was overwritten)"
         )
+    return run_dir
+
+
+def create_run_dir(run_dir: Path, config: Config) -> None:
+    """The run's folder with its config, once Ray is up (a failed start leaves nothing)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.yaml").write_text(to_yaml(config))
-    return run_dir
 
 
 def existing_run_dir(config: Config) -> Path:
@@ -106,6 +111,18 @@ def start_workers(config: Config, run_dir: Path, episodes_done: int = 0) -> Clus
     inference = INFERENCE_PLACEMENTS[config.pipeline.inference](
         config, spec, action_dim, learner, workers)
     return Cluster(learner, workers, inference)
+
+
+def placement_of(config: Config, cluster: Cluster) -> dict[str, str]:
+    """Which Ray node each actor runs on (by node id), as the actors themselves report it."""
+    actors = {f"robot_{i}": w for i, w in enumerate(cluster.workers)}
+    actors["learner"] = cluster.learner
+    ids = ray.get([a.node_id.remote() for a in actors.values()],
+                  timeout=config.run.remote_timeout_s)
+    placement = dict(zip(actors, ids, strict=True))
+    print("placement: " + ", ".join(f"{actor} on node {node[:12]}"
+                                    for actor, node in placement.items()), flush=True)
+    return placement
 
 
 def local_inference(config: Config, spec: Any, action_dim: int, learner: Any,
@@ -262,14 +279,17 @@ def run_on(config: Config, cluster: Cluster, run_dir: Path, summary: dict[str, A
 
 def train(config: Config) -> dict[str, Any]:
     """Run a whole training (or continue one with `resume=true`); return its summary."""
-    run_dir = existing_run_dir(config) if config.resume else prepare_run_dir(config)
-    print(f"run: {run_dir}  (tensorboard --logdir {run_dir.parent})", flush=True)
+    run_dir = existing_run_dir(config) if config.resume else new_run_dir(config)
     started = time.monotonic()
     summary: dict[str, Any] = {"run": str(run_dir), "pipeline": config.pipeline.name}
     with ray_for(config):
+        if not config.resume:
+            create_run_dir(run_dir, config)
+        print(f"run: {run_dir}  (tensorboard --logdir {run_dir.parent})", flush=True)
         episodes_done = len(EpisodeStore(run_dir / "episodes").files()) if config.resume else 0
         cluster = start_workers(config, run_dir, episodes_done)
         try:
+            summary["placement"] = placement_of(config, cluster)
             stats = run_on(config, cluster, run_dir, summary, started)
         finally:
             cluster.stop()
