@@ -11,8 +11,7 @@ is the policy boundary around it:
 - state and actions zero-padded to the model's width and masked back, inputs cast to the
   model's dtype, actions clipped to [-1, 1];
 - `policy.train` picks the trainable part; everything else is frozen (no gradient, not
-  synced). The expert's token embedding is always frozen: the expert reads action
-  embeddings, never token ids;
+  synced). What never reaches the actions is always frozen (`unused_prefixes`);
 - `policy.weights=DIR` loads a local checkpoint through the library's own key mapping for
   the LeRobot / openpi layout (`model.paligemma_with_expert....`); any missing or unexpected
   key is an error naming it.
@@ -40,7 +39,16 @@ TrainSet = Literal["expert", "expert_and_projections", "all"]
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 EXPERT_PREFIX = "model.dit."
 PROJECTION_PREFIXES = ("embed_action_time.", "action_out_proj.")
-ALWAYS_FROZEN = ("model.dit.embed_tokens.",)  # never read: the expert gets action embeddings
+
+
+def unused_prefixes(text_layers: int) -> tuple[str, ...]:
+    """Parameters that never reach the actions, so never train (nor travel): the expert's
+    token embedding (it reads action embeddings) and, of the prefix's last layer, all but
+    the keys and values the expert attends to (its queries, output, MLP, the final norm)."""
+    last = f"model.vlm.language_model.layers.{text_layers - 1}."
+    return ("model.dit.embed_tokens.", "model.vlm.language_model.norm.",
+            *(last + part for part in ("self_attn.q_proj.", "self_attn.o_proj.", "mlp.",
+                                       "post_attention_layernorm.")))
 
 
 @dataclass
@@ -141,6 +149,7 @@ def load_weights(model_cls: Any, config: Any, folder: str, dtype: torch.dtype) -
         raise ConfigError(f"policy.weights={folder}: no *.safetensors in that folder; give the "
                           "local folder of a pi0 checkpoint (e.g. lerobot/pi0_base downloaded "
                           "on a machine with network access)")
+    import_transformers().utils.logging.disable_progress_bar()
     model, info = model_cls.from_pretrained(str(path), config=config, dtype=dtype,
                                             local_files_only=True, output_loading_info=True)
     for kind, fix in (("missing_keys", "the checkpoint lacks it: check the preset's sizes"),
@@ -154,14 +163,23 @@ def load_weights(model_cls: Any, config: Any, folder: str, dtype: torch.dtype) -
     return model
 
 
-def trainable(name: str, train: TrainSet) -> bool:
+def trainable(name: str, train: TrainSet, unused: tuple[str, ...]) -> bool:
     """Whether parameter `name` of PI0ForConditionalGeneration trains under `train`."""
-    if name.startswith(ALWAYS_FROZEN):
+    if name.startswith(unused):
         return False
     if train == "all":
         return True
     expert = name.startswith(EXPERT_PREFIX)
     return expert or (train == "expert_and_projections" and name.startswith(PROJECTION_PREFIXES))
+
+
+def hold_last_labelled(actions: Tensor, mask: Tensor) -> Tensor:
+    """Each unlabelled step (mask 0) of the chunks (B, H, A) takes the last labelled action
+    before it (as LeRobot pads past the episode end): the chunk's tokens attend to each
+    other, so what stands there must not be arbitrary even where the loss ignores it."""
+    steps = torch.arange(mask.shape[1], device=mask.device).expand_as(mask)
+    last = torch.where(mask > 0, steps, torch.zeros_like(steps)).cummax(dim=1).values
+    return actions.gather(1, last.unsqueeze(-1).expand_as(actions))
 
 
 @POLICIES.register("pi0", config=PI0PolicyConfig)
@@ -195,8 +213,9 @@ class PI0Policy(Policy):
             self.model = load_weights(model_cls, config, cfg.weights, self.dtype)
         else:
             self.model = model_cls(config).to(self.dtype)
+        unused = unused_prefixes(cfg.text_layers)
         for name, parameter in self.model.named_parameters():
-            parameter.requires_grad_(trainable(name, cfg.train))
+            parameter.requires_grad_(trainable(name, cfg.train, unused))
         self.tokens_per_view = (cfg.image_size_px // cfg.patch_px) ** 2
         self._prompts: dict[str, tuple[Tensor, Tensor]] = {}
         self.instruction = obs_spec.instruction
@@ -281,7 +300,8 @@ class PI0Policy(Policy):
     def imitation_loss(self, obs: dict[str, Tensor], actions: Tensor,
                        features: Tensor | None = None, mask: Tensor | None = None) -> Tensor:
         """Flow matching on action chunks (B, H, A) (or single actions (B, A), a chunk of
-        one step), over the steps where `mask` (B, H) is 1 and the env's action dims."""
+        one step), over the steps where `mask` (B, H) is 1 and the env's action dims; the
+        unlabelled steps hold the last labelled action."""
         if actions.dim() == 2:
             actions = actions.unsqueeze(1)
         if mask is None:
@@ -290,6 +310,7 @@ class PI0Policy(Policy):
         if steps < self.chunk_size:  # pad the chunk; the padded steps are masked out
             actions = F.pad(actions, (0, 0, 0, self.chunk_size - steps))
             mask = F.pad(mask, (0, self.chunk_size - steps))
+        actions = hold_last_labelled(actions, mask)
         inputs = self.inputs(obs)
         padded = F.pad(actions.float(), (0, self.cfg.max_action_dim - actions.shape[-1]))
         cache = self.prefix_cache(inputs)
