@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
@@ -55,6 +55,8 @@ def unused_prefixes(text_layers: int) -> tuple[str, ...]:
 class PI0PolicyConfig(PolicyConfig):
     """pi0 on transformers' PI0ForConditionalGeneration; sizes default to the published
     pi0 (PaliGemma 3B prefix: SigLIP So400m/14 at 224 px, Gemma 2B; Gemma 300M expert)."""
+
+    NEEDS_VIEWS: ClassVar[bool] = True  # the config loader picks obs=image
 
     # language and vision prefix (PaliGemma)
     text_width: int = 2048
