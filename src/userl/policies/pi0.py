@@ -27,7 +27,7 @@ from typing import Any, ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from userl.core.errors import ConfigError
 from userl.core.registry import POLICIES
@@ -143,7 +143,7 @@ def model_config(cfg: PI0PolicyConfig, vocab_size: int, image_token_id: int) -> 
     )
 
 
-def load_weights(model_cls: Any, config: Any, folder: str, dtype: torch.dtype) -> nn.Module:
+def load_weights(model_cls: Any, config: Any, folder: str, dtype: torch.dtype) -> Any:
     """The checkpoint in `folder` through the library's key mapping; every missing or
     unexpected key (or shape mismatch) is a ConfigError naming it."""
     path = Path(folder).expanduser()
@@ -211,6 +211,7 @@ class PI0Policy(Policy):
         config = model_config(cfg, cfg.vocab_size or len(self.tokenizer), image_id)
         self.dtype = DTYPES[cfg.dtype]
         model_cls = transformers.PI0ForConditionalGeneration
+        self.model: Any  # PI0ForConditionalGeneration (an nn.Module; transformers is optional)
         if cfg.weights:
             self.model = load_weights(model_cls, config, cfg.weights, self.dtype)
         else:
