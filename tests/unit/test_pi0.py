@@ -191,13 +191,19 @@ def test_frozen_parameters_get_no_gradient_and_are_not_synced(train):
 
 def test_bf16_model_accepts_the_pipelines_inputs():
     policy = make(dtype="bfloat16")
-    assert next(policy.model.parameters()).dtype == torch.bfloat16
+    vlm = policy.model.model.vlm
+    assert vlm.language_model.embed_tokens.weight.dtype == torch.bfloat16
+    assert policy.model.model.dit.layers[0].mlp.up_proj.weight.dtype == torch.bfloat16
+    assert next(vlm.vision_tower.parameters()).dtype == torch.float32  # SigLIP kept in fp32
     obs = observation(2)
     chunk = policy.act(obs)
     assert chunk.dtype == torch.float32 and torch.isfinite(chunk).all()
     loss = policy.imitation_loss(obs, torch.zeros(2, 10, ACTION_DIM))
     loss.backward()
     assert torch.isfinite(loss)
+    all_bf16 = make(dtype="bfloat16", vision_fp32=False)
+    assert next(all_bf16.model.model.vlm.vision_tower.parameters()).dtype == torch.bfloat16
+    assert torch.isfinite(all_bf16.act(obs)).all()
 
 
 # ----------------------------------------------------------------------------- local weights

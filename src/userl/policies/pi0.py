@@ -9,7 +9,8 @@ is the policy boundary around it:
   `<image> x tokens_per_view x views, <bos>, instruction, "\\n"`, right-padded; pixels in
   [-1, 1]); the instruction is the task's, tokenised once by the preset's tokenizer;
 - state and actions zero-padded to the model's width and masked back, inputs cast to the
-  model's dtype, actions clipped to [-1, 1];
+  model's dtype (pixels to the vision tower's: float32 by default, as SigLIP is fragile in
+  bf16), actions clipped to [-1, 1];
 - `policy.train` picks the trainable part; everything else is frozen (no gradient, not
   synced). What never reaches the actions is always frozen (`unused_prefixes`);
 - `policy.weights=DIR` loads a local checkpoint through the library's own key mapping for
@@ -88,6 +89,7 @@ class PI0PolicyConfig(PolicyConfig):
     weights: str = ""  # local checkpoint folder (LeRobot/openpi layout); "" = random init
     tokenizer: str = ""  # local tokenizer folder; "" = the built-in byte tokenizer
     dtype: Literal["float32", "bfloat16"] = "float32"
+    vision_fp32: bool = True  # keep SigLIP and its projector in float32 (fragile in bf16)
     init_std: float = 0.02  # random init: std of the library's normal init
 
     def problem(self) -> str | None:
@@ -216,6 +218,11 @@ class PI0Policy(Policy):
             self.model = load_weights(model_cls, config, cfg.weights, self.dtype)
         else:
             self.model = model_cls(config).to(self.dtype)
+        vlm = self.model.model.vlm
+        if cfg.vision_fp32:
+            vlm.vision_tower.float()
+            vlm.multi_modal_projector.float()  # the library casts its output to the text's
+        self.pixel_dtype = next(vlm.vision_tower.parameters()).dtype
         unused = unused_prefixes(cfg.text_layers)
         for name, parameter in self.model.named_parameters():
             parameter.requires_grad_(trainable(name, cfg.train, unused))
@@ -240,7 +247,8 @@ class PI0Policy(Policy):
         return self._prompts[instruction]
 
     def pixels(self, obs: dict[str, Tensor]) -> Tensor:
-        """uint8 views (B, H, W, 3) each -> (B, views, 3, S, S) in [-1, 1], model dtype."""
+        """uint8 views (B, H, W, 3) each -> (B, views, 3, S, S) in [-1, 1], in the vision
+        tower's dtype."""
         size = (self.cfg.image_size_px, self.cfg.image_size_px)
         stacked = []
         for name in self.views:
@@ -249,7 +257,7 @@ class PI0Policy(Policy):
                 x = F.interpolate(x, size=size, mode="bilinear", antialias=True,
                                   align_corners=False)
             stacked.append(x * 2.0 - 1.0)  # PI0ImageProcessor: mean 0.5, std 0.5
-        return torch.stack(stacked, dim=1).to(self.dtype)
+        return torch.stack(stacked, dim=1).to(self.pixel_dtype)
 
     def inputs(self, obs: dict[str, Tensor]) -> dict[str, Tensor]:
         """The library model's inputs for a batch of observations (all on its device)."""
