@@ -3,7 +3,9 @@
 README quotes. `learning` (real training runs, minutes) is covered by `test_learning.py`'s
 short version through its entry function, `run`."""
 
+import importlib.util
 import json
+import math
 import os
 import subprocess
 import sys
@@ -101,10 +103,20 @@ def test_bench_learner(tmp_path: Path) -> None:
 def test_bench_sync(tmp_path: Path) -> None:
     """The publisher and subscriber are Ray actors defined in the benchmark module: their
     processes import it by name."""
-    figures = bench(tmp_path, "sync", "sizes=1", "repeats=3")
-    (row,) = figures["rows"]
+    vla = importlib.util.find_spec("transformers") is not None
+    figures = bench(tmp_path, "sync", "sizes=1", "repeats=3",
+                    "pi0=pi0_tiny" if vla else "pi0=none")
+    row, *pi0 = figures["rows"]
     assert row["parameters"] == 1_000_000 and row["mode"] == "full"
     assert 0 < row["latency_ms_p50"] <= row["latency_ms_p99"]
+    if vla:  # the tiny preset trains everything that reaches the actions, in float32
+        from userl.benchmarks.sync import pi0_spec
+
+        (tiny,) = pi0
+        assert tiny["model"] == "pi0_tiny trainable"
+        assert tiny["parameters"] == sum(math.prod(s) for s, _ in pi0_spec("pi0_tiny").values())
+        assert tiny["bytes_per_sync"] == 4 * tiny["parameters"]
+        assert 0 < tiny["latency_ms_p50"] <= tiny["latency_ms_p99"]
 
 
 def test_bench_control(tmp_path: Path) -> None:

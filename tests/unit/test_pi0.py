@@ -277,3 +277,15 @@ def test_instruction_goes_through_the_tokenizer():
     with pytest.raises(ConfigError, match="prompt_tokens"):
         policy.prompt("x" * 200)
     assert np.all(mask.numpy()[0, :policy.tokens_per_view * len(VIEWS)] == 1)
+
+
+@pytest.mark.parametrize("train", ["expert", "all"])
+def test_trainable_shapes_name_exactly_what_the_policy_trains(train):
+    """The sync benchmark's pi0 row sizes the trainable set from a meta-device model; it is
+    the real policy's (whose names carry the policy's `model.` prefix)."""
+    from userl.policies.pi0 import trainable_shapes
+
+    policy = make(train=train)
+    real = {name.removeprefix("model."): (tuple(p.shape), p.dtype)
+            for name, p in policy.named_parameters() if p.requires_grad}
+    assert trainable_shapes(tiny_config(train=train)) == real

@@ -186,6 +186,23 @@ def hold_last_labelled(actions: Tensor, mask: Tensor) -> Tensor:
     return actions.gather(1, last.unsqueeze(-1).expand_as(actions))
 
 
+def trainable_shapes(cfg: PI0PolicyConfig, vocab_size: int = 260, image_token_id: int = 3
+                     ) -> dict[str, tuple[tuple[int, ...], torch.dtype]]:
+    """Name -> (shape, dtype) of what trains (and syncs) under `cfg`, from a model built on
+    the meta device: no memory, any size (vocab/image id are the byte tokenizer's unless
+    the preset sets them)."""
+    transformers = import_transformers()
+    config = model_config(cfg, cfg.vocab_size or vocab_size,
+                          cfg.image_token_id if cfg.image_token_id >= 0 else image_token_id)
+    with torch.device("meta"):
+        model = transformers.PI0ForConditionalGeneration(config)
+    unused = unused_prefixes(cfg.text_layers)
+    vision = ("model.vlm.vision_tower.", "model.vlm.multi_modal_projector.")
+    return {name: (tuple(p.shape), torch.float32 if cfg.vision_fp32 and name.startswith(vision)
+                   else DTYPES[cfg.dtype])
+            for name, p in model.named_parameters() if trainable(name, cfg.train, unused)}
+
+
 @POLICIES.register("pi0", config=PI0PolicyConfig)
 class PI0Policy(Policy):
     """The policy boundary around the library's pi0; see the module docstring."""
