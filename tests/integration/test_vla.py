@@ -24,10 +24,13 @@ TINY_BUDGET = ["task.episode_steps=20", "demos.episodes=1", "run.episodes=2",
                "eval.at_start=false"]
 
 
-def test_pi0_tiny_hg_dagger_on_pick_place(tmp_path: Path) -> None:
+@pytest.mark.parametrize("inference", ["local", "remote"])
+def test_pi0_tiny_hg_dagger_on_pick_place(tmp_path: Path, inference: str) -> None:
+    """Local: each robot's own copy; remote: one server batches the chunks and the robot
+    asks for the next one early (`pipeline.chunk_prefetch_steps`)."""
     config = load_config(["policy=pi0_tiny", "algo=hg_dagger", "teleop=expert",
                           "task=pick_place", *TINY_BUDGET, f"run.root={tmp_path}",
-                          "run.name=vla"])
+                          "run.name=vla", f"pipeline.inference={inference}"])
     assert config.obs == "image"  # pi0 picks camera views by itself
     summary = train(config)
     run_dir = tmp_path / "vla"
@@ -37,6 +40,8 @@ def test_pi0_tiny_hg_dagger_on_pick_place(tmp_path: Path) -> None:
     assert summary["demo_transitions"] == demo_only + summary["interventions"]
     stored = EpisodeStore(run_dir / "episodes").stats()
     assert stored["intervened_steps"] == summary["interventions"]
+    for episode in EpisodeStore(run_dir / "episodes").iter_episodes():
+        assert episode.info["action_wait_ms"] >= 0.0 and episode.info["action_wait_ms_p99"] >= 0.0
     report = tmp_path / "eval.json"
     assert main(["eval", f"run={run_dir}", "episodes=1", f"out={report}"]) == 0
     assert json.loads(report.read_text())["episodes"] == 1
