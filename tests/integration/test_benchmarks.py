@@ -36,7 +36,7 @@ def test_every_benchmark_is_registered_and_importable() -> None:
     from userl.benchmarks import load_benchmark
 
     assert set(BENCHMARKS.names()) == {"control", "faults", "learner", "learning", "pipeline",
-                                       "sim", "sync"}
+                                       "sim", "sync", "vla"}
     for name in BENCHMARKS.names():
         module = load_benchmark(name)
         assert module.__name__ == f"userl.benchmarks.{name}"
@@ -145,3 +145,20 @@ def test_bench_faults(tmp_path: Path) -> None:
     row = figures["scenarios"]["corrupt_files"]
     assert row["episodes_lost"] == 0 and row["recovered"]
     assert row["damaged_reported_and_skipped"] == 2 and row["time_to_recover_s"] >= 0
+
+
+def test_bench_vla_short(tmp_path: Path) -> None:
+    """The CI version of the VLA table: a real pi0_tiny HG-DAgger run at a budget of a
+    minute (its success figures say nothing of learning at this size), on table_cleanup
+    (tests/integration/test_vla.py trains pick_place)."""
+    pytest.importorskip("transformers", reason="policy=pi0 needs the vla extra")
+    figures = bench(tmp_path, "vla", "short=true", "tasks=table_cleanup", "pipelines=sync",
+                    f"root={tmp_path}/runs")
+    rows = {row["task"]: row for row in figures["rows"]}
+    assert set(rows) == {"table_cleanup"}
+    for row in rows.values():
+        assert row["pipeline"] == "sync" and row["episodes"] == 2 and row["eval_episodes"] == 2
+        assert 0.0 <= row["bc_success"] <= 1.0 and 0.0 <= row["online_success"] <= 1.0
+        assert row["gain"] == row["online_success"] - row["bc_success"]
+        assert row["interventions_per_episode"] > 0  # the operator took over
+        assert row["generation_s_per_episode"] > 0 and row["training_s_per_update"] > 0

@@ -55,7 +55,8 @@ def library_inputs(policy: PI0Policy, obs: dict[str, torch.Tensor]) -> dict:
                                             pad_size={"height": 32, "width": 32})
     images.image_seq_length = policy.tokens_per_view
     processor = transformers.PI0Processor(
-        image_processor=images, tokenizer=byte_tokenizer(), max_state_dim=32, chunk_size=10,
+        image_processor=images, tokenizer=byte_tokenizer(),
+        max_state_dim=policy.cfg.max_state_dim, chunk_size=10,
         state_mean=[0.0] * STATE_DIM, state_std=[1.0] * STATE_DIM)
     batch = obs["state"].shape[0]
     return processor(
