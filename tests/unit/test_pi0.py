@@ -35,7 +35,7 @@ def tiny_config(**overrides) -> PI0PolicyConfig:
 
 def make(seed: int = 0, **overrides) -> PI0Policy:
     torch.manual_seed(seed)
-    policy = build_policy(tiny_config(**overrides), SPEC, ACTION_DIM)
+    policy = build_policy(tiny_config(init_seed=seed, **overrides), SPEC, ACTION_DIM)
     assert isinstance(policy, PI0Policy)
     return policy
 
@@ -290,3 +290,16 @@ def test_trainable_shapes_name_exactly_what_the_policy_trains(train):
     real = {name.removeprefix("model."): (tuple(p.shape), p.dtype)
             for name, p in policy.named_parameters() if p.requires_grad}
     assert trainable_shapes(tiny_config(train=train)) == real
+
+
+def test_random_init_is_the_same_in_every_process():
+    """Frozen parameters never travel in weight sync, so the learner, every robot and the
+    inference server must build them alike, whatever each process's own seed."""
+    torch.manual_seed(1)
+    first = build_policy(tiny_config(train="expert"), SPEC, ACTION_DIM)
+    torch.manual_seed(2)
+    second = build_policy(tiny_config(train="expert"), SPEC, ACTION_DIM)
+    assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(),
+                                                 second.state_dict().values(), strict=True))
+    assert not torch.equal(make(seed=3).model.action_out_proj.weight,
+                           make(seed=4).model.action_out_proj.weight)  # policy.init_seed

@@ -91,6 +91,7 @@ class PI0PolicyConfig(PolicyConfig):
     dtype: Literal["float32", "bfloat16"] = "float32"
     vision_fp32: bool = True  # keep SigLIP and its projector in float32 (fragile in bf16)
     init_std: float = 0.02  # random init: std of the library's normal init
+    init_seed: int = 0  # random init: every process (learner, robots, server) builds the same
 
     def problem(self) -> str | None:
         if self.text_width % self.attention_heads or self.expert_width % 2:
@@ -234,7 +235,9 @@ class PI0Policy(Policy):
         if cfg.weights:
             self.model = load_weights(model_cls, config, cfg.weights, self.dtype)
         else:
-            self.model = model_cls(config).to(self.dtype)
+            with torch.random.fork_rng(devices=[]):  # frozen parts never sync: same init
+                torch.manual_seed(cfg.init_seed)  # everywhere, whatever the process's seed
+                self.model = model_cls(config).to(self.dtype)
         vlm = self.model.model.vlm
         if cfg.vision_fp32:
             vlm.vision_tower.float()
