@@ -59,8 +59,7 @@ class PI0PolicyConfig(PolicyConfig):
 
     NEEDS_VIEWS: ClassVar[bool] = True  # the config loader picks obs=image
 
-    # language and vision prefix (PaliGemma)
-    text_width: int = 2048
+    text_width: int = 2048  # the prefix: PaliGemma's Gemma
     text_layers: int = 18  # the expert has as many: it attends to each layer's cache
     text_mlp_width: int = 16384
     attention_heads: int = 8
@@ -68,24 +67,21 @@ class PI0PolicyConfig(PolicyConfig):
     head_width: int = 256  # shared by prefix and expert (one KV cache)
     vocab_size: int = 257152  # 0: the tokenizer's length
     image_token_id: int = 257152  # -1: the tokenizer's <image> id
-    vision_width: int = 1152
+    vision_width: int = 1152  # the prefix's SigLIP
     vision_layers: int = 27
     vision_mlp_width: int = 4304
     vision_heads: int = 16
     patch_px: int = 14
     image_size_px: int = 224  # views are resized to this square size (cameras deliver it)
-    # action expert (Gemma)
-    expert_width: int = 1024
+    expert_width: int = 1024  # the action expert (a Gemma)
     expert_mlp_width: int = 4096
     expert_heads: int = 8
-    # flow matching and chunks
     chunk_size: int = 50  # H: actions per chunk, executed at the control rate
     max_state_dim: int = 32  # the model's state / action width; shorter vectors are padded
     max_action_dim: int = 32
     flow_steps: int = 10  # Euler steps when sampling a chunk
     prompt_tokens: int = 48  # instruction tokens after padding (longer ones are an error)
-    # what trains, where it comes from, how it runs
-    train: TrainSet = "expert"
+    train: TrainSet = "expert"  # what trains: the expert; + state/action projections; all
     weights: str = ""  # local checkpoint folder (LeRobot/openpi layout); "" = random init
     tokenizer: str = ""  # local tokenizer folder; "" = the built-in byte tokenizer
     dtype: Literal["float32", "bfloat16"] = "float32"
