@@ -45,6 +45,7 @@ bench: $(STAMP)
 	done
 	$(VENV)/bin/userl bench learning root=$(BENCH_OUT)/learning plot=$(BENCH_OUT)/learning.png \
 	  out=$(BENCH_OUT)/learning.json
+	$(VENV)/bin/userl bench vla root=$(BENCH_OUT)/vla out=$(BENCH_OUT)/vla.json
 
 # What CI runs before the tests: style (ruff) and types (mypy, configured in pyproject.toml).
 lint: $(STAMP)
