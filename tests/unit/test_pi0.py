@@ -303,3 +303,21 @@ def test_random_init_is_the_same_in_every_process():
                                                  second.state_dict().values(), strict=True))
     assert not torch.equal(make(seed=3).model.action_out_proj.weight,
                            make(seed=4).model.action_out_proj.weight)  # policy.init_seed
+
+
+def test_a_saved_tokenizer_folder_is_used_offline(tmp_path):
+    from transformers import PreTrainedTokenizerFast
+
+    from userl.policies.vla_tokenizer import load_tokenizer
+
+    byte_tokenizer().save_pretrained(str(tmp_path / "tok"))
+    policy = make(tokenizer=str(tmp_path / "tok"))
+    assert torch.equal(policy.prompt(INSTRUCTION)[0], make().prompt(INSTRUCTION)[0])
+    from tokenizers import Tokenizer, models
+
+    bare = Tokenizer(models.WordLevel({"<pad>": 0, "<bos>": 1, "a": 2}, unk_token="<pad>"))
+    PreTrainedTokenizerFast(tokenizer_object=bare, bos_token="<bos>").save_pretrained(
+        str(tmp_path / "bare"))  # a tokenizer without <image>: it gains one, as in PI0Processor
+    assert load_tokenizer(str(tmp_path / "bare")).convert_tokens_to_ids("<image>") == 3
+    with pytest.raises(ConfigError, match="policy.tokenizer="):
+        load_tokenizer(str(tmp_path / "nowhere"))

@@ -43,8 +43,11 @@ def load_tokenizer(source: str) -> Any:
     from transformers import AutoTokenizer
 
     try:
-        return AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+        tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
     except (OSError, ValueError) as error:
         raise ConfigError(f"policy.tokenizer={source}: no tokenizer could be loaded from it "
                           f"({type(error).__name__}); save one there with "
                           "tokenizer.save_pretrained(DIR)") from None
+    if IMAGE not in tokenizer.get_vocab():  # as PI0Processor does for a tokenizer without it
+        tokenizer.add_special_tokens({"additional_special_tokens": [IMAGE]})
+    return tokenizer
