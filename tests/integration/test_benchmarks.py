@@ -1,10 +1,12 @@
 """Every benchmark, once, at its smallest settings, through `userl bench` as a user runs it:
 its JSON holds the figures the README quotes. `sim` runs as a new process from outside the
 checkout (the benchmarks are a package); the others call the same `main` in this process,
-from a scratch folder, which saves an interpreter start each. `learning` (real training runs, minutes) is covered by `test_learning.py`'s
-short version through its entry function, `run`."""
+from a scratch folder, which saves an interpreter start each. `learning` (real training runs,
+minutes) is covered by `test_learning.py`'s short version through its entry function, `run`."""
 
+import importlib.util
 import json
+import math
 import os
 import subprocess
 import sys
@@ -51,7 +53,7 @@ def test_every_benchmark_is_registered_and_importable() -> None:
     from userl.benchmarks import load_benchmark
 
     assert set(BENCHMARKS.names()) == {"control", "faults", "learner", "learning", "pipeline",
-                                       "sim", "sync"}
+                                       "sim", "sync", "vla"}
     for name in BENCHMARKS.names():
         module = load_benchmark(name)
         assert module.__name__ == f"userl.benchmarks.{name}"
@@ -118,10 +120,19 @@ def test_bench_learner(tmp_path: Path, bench) -> None:
 def test_bench_sync(tmp_path: Path, bench) -> None:
     """The publisher and subscriber are Ray actors defined in the benchmark module: their
     processes import it by name."""
-    figures = bench("sync", "sizes=1", "repeats=3")
-    (row,) = figures["rows"]
+    vla = importlib.util.find_spec("transformers") is not None
+    figures = bench("sync", "sizes=1", "repeats=3", "pi0=pi0_tiny" if vla else "pi0=none")
+    row, *pi0 = figures["rows"]
     assert row["parameters"] == 1_000_000 and row["mode"] == "full"
     assert 0 < row["latency_ms_p50"] <= row["latency_ms_p99"]
+    if vla:  # the tiny preset trains everything that reaches the actions, in float32
+        from userl.benchmarks.sync import pi0_spec
+
+        (tiny,) = pi0
+        assert tiny["model"] == "pi0_tiny trainable"
+        assert tiny["parameters"] == sum(math.prod(s) for s, _ in pi0_spec("pi0_tiny").values())
+        assert tiny["bytes_per_sync"] == 4 * tiny["parameters"]
+        assert 0 < tiny["latency_ms_p50"] <= tiny["latency_ms_p99"]
 
 
 def test_bench_control(tmp_path: Path, bench) -> None:
@@ -150,3 +161,20 @@ def test_bench_faults(tmp_path: Path, bench) -> None:
     row = figures["scenarios"]["corrupt_files"]
     assert row["episodes_lost"] == 0 and row["recovered"]
     assert row["damaged_reported_and_skipped"] == 2 and row["time_to_recover_s"] >= 0
+
+
+def test_bench_vla_short(tmp_path: Path, bench) -> None:
+    """The CI version of the VLA table: a real pi0_tiny HG-DAgger run at a budget of a
+    minute (its success figures say nothing of learning at this size), on table_cleanup
+    (tests/integration/test_vla.py trains pick_place)."""
+    pytest.importorskip("transformers", reason="policy=pi0 needs the vla extra")
+    figures = bench("vla", "short=true", "tasks=table_cleanup", "pipelines=sync",
+                    f"root={tmp_path}/runs")
+    rows = {row["task"]: row for row in figures["rows"]}
+    assert set(rows) == {"table_cleanup"}
+    for row in rows.values():
+        assert row["pipeline"] == "sync" and row["episodes"] == 2 and row["eval_episodes"] == 2
+        assert 0.0 <= row["bc_success"] <= 1.0 and 0.0 <= row["online_success"] <= 1.0
+        assert row["gain"] == row["online_success"] - row["bc_success"]
+        assert row["interventions_per_episode"] > 0  # the operator took over
+        assert row["generation_s_per_episode"] > 0 and row["training_s_per_update"] > 0

@@ -45,6 +45,8 @@ class Algorithm(abc.ABC):
 
     policy: Policy
     grad_steps: int = 0
+    label_chunk_steps: int = 1
+    """Steps of action-chunk labels each training row needs (1: single actions)."""
 
     @abc.abstractmethod
     def update(self, batch: Batch, metrics: bool = True) -> dict[str, float]:

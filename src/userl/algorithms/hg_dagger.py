@@ -4,7 +4,9 @@ human-controlled steps.
 The learner routes every intervened step to the demo buffer, and the preset's
 `demo_fraction: 1.0` draws every batch from it, so the policy trains only on human labels
 (never on its own actions). The loss is the policy's imitation loss: the tanh-Gaussian
-negative log-likelihood for `mlp`/`cnn`, flow matching for `flow_g`/`flow_t`.
+negative log-likelihood for `mlp`/`cnn`, flow matching for `flow_g`/`flow_t`, and for a
+policy acting in H-step chunks (`pi0`) flow matching on chunk labels: each human-controlled
+step's next H executed actions, masked where no human chose them or past the episode end.
 """
 
 from __future__ import annotations
@@ -46,12 +48,16 @@ class HGDAgger(Algorithm):
         self.device = torch.device(device)
         self.policy = build_policy(cfg.policy, obs_spec, action_dim).to(self.device)
         self.params = [p for p in self.policy.parameters() if p.requires_grad]
+        self.label_chunk_steps = self.policy.chunk_size
         self.optim = torch.optim.AdamW(self.params, lr=algo.lr, weight_decay=algo.weight_decay)
         self.grad_steps = 0
 
     def loss(self, batch: Batch) -> torch.Tensor:
         """The policy's imitation loss on the (DrQ-shifted) labelled batch."""
         obs = augment_views(batch.observations, self.cfg.image_shift_pixels)
+        if batch.action_chunks is not None:
+            return self.policy.imitation_loss(obs, batch.action_chunks,
+                                              mask=batch.action_chunk_mask)
         return self.policy.imitation_loss(obs, batch.actions)
 
     def update(self, batch: Batch, metrics: bool = True) -> dict[str, float]:

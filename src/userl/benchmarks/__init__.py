@@ -15,7 +15,7 @@ from types import ModuleType
 from userl.core.registry import Registry
 
 BENCHMARKS: Registry = Registry("benchmark")
-for _name in ("control", "faults", "learner", "learning", "pipeline", "sim", "sync"):
+for _name in ("control", "faults", "learner", "learning", "pipeline", "sim", "sync", "vla"):
     BENCHMARKS.register(_name)(f"{__name__}.{_name}")
 
 

@@ -208,7 +208,8 @@ def load_config(arguments: Sequence[str] = ()) -> Config:
     selections, overrides = split_arguments(arguments)
     chosen = {**DEFAULT_PRESETS, **selections}
     groups = {group: load_preset(group, name) for group, name in chosen.items()}
-    return compose(groups, [*views_at_policy_size(groups, overrides), *overrides])
+    return compose(groups, [*views_at_policy_size(groups, overrides),
+                            *views_for_policy(groups, overrides), *overrides])
 
 
 VIEW_SIZE_KEYS = ("robot.image_height_px", "robot.image_width_px")
@@ -225,6 +226,16 @@ def views_at_policy_size(groups: dict[str, dict[str, Any]],
     if not size or any(key in given for key in VIEW_SIZE_KEYS):
         return []
     return [(key, size) for key in VIEW_SIZE_KEYS]
+
+
+def views_for_policy(groups: dict[str, dict[str, Any]],
+                     overrides: Sequence[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """A policy that cannot act without camera views (`NEEDS_VIEWS`, e.g. pi0) gets
+    `obs=image` unless `obs` is given."""
+    if any(key == "obs" for key, _ in overrides):
+        return []
+    policy = _schema_instance("policy", groups["policy"])
+    return [("obs", "image")] if getattr(policy, "NEEDS_VIEWS", False) else []
 
 
 def load_config_file(path: Path, arguments: Sequence[str] = ()) -> Config:

@@ -27,6 +27,7 @@ class PipelineConfig(ComponentConfig):
     inference: Literal["local", "remote"] = "local"  # a policy copy per env worker | one server
     inference_batch_window_ms: float = 2.0  # remote: requests this close share a forward pass
     inference_max_batch: int = 16  # remote: a full batch is answered at once
+    chunk_prefetch_steps: int = 2  # remote: ask for the next chunk when this many actions remain
 
 
 @dataclass

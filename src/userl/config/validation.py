@@ -64,6 +64,9 @@ def validate(config: Config) -> str | None:
     if config.demos.path and not Path(config.demos.path).is_dir():
         return (f"bad value for 'demos.path': {config.demos.path} is not a folder; give an "
                 "episode store written by `userl collect`, or set demos.episodes=N instead")
+    if getattr(config.policy, "NEEDS_VIEWS", False) and config.obs != "image":
+        return (f"policy={config.policy.name} needs camera views; set obs=image (obs="
+                f"{config.obs})")
     algo = config.algo
     if algo.utd_min > algo.utd_max:
         return f"bad value for 'algo.utd_min': {algo.utd_min} is above algo.utd_max={algo.utd_max}"

@@ -78,6 +78,7 @@ class ObservationSpec:
 
     state_dim: int
     images: tuple[ImageSpec, ...] = field(default_factory=tuple)
+    instruction: str = ""  # the task in words, for language-conditioned policies
 
     @property
     def image_names(self) -> tuple[str, ...]:

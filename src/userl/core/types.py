@@ -157,3 +157,5 @@ class Batch:
     next_observations: dict[str, Any]
     terminated: Any  # float 1.0 where the episode ended in a terminal state (no bootstrap)
     intervened: Any
+    action_chunks: Any = None  # (B, H, A) chunk labels, for policies acting in chunks
+    action_chunk_mask: Any = None  # (B, H) 1.0 where the chunk label is a real (human) action

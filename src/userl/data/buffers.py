@@ -4,6 +4,11 @@ Camera frames are stored once: a run of T consecutive transitions writes its T +
 into a frame ring, and transition i refers to its frame by id; its next observation is the
 frame with the next id (a reference, not a copy). The small state vector is kept per
 transition for both observations.
+
+For a policy that acts in H-step chunks (`label_chunk_steps=H > 1`), each transition also
+keeps its chunk label: the H executed actions from its step on (`action_chunks`), with a mask
+(`action_chunk_mask`) that is 0 past the episode end and, for human-controlled steps added
+with `only`, from the first step nobody labelled (HG-DAgger learns only human actions).
 """
 
 from __future__ import annotations
@@ -36,7 +41,8 @@ class ReplayBuffer:
     """
 
     def __init__(self, capacity: int, obs_spec: ObservationSpec, action_dim: int,
-                 frame_slack_fraction: float = FRAME_SLACK_FRACTION) -> None:
+                 frame_slack_fraction: float = FRAME_SLACK_FRACTION,
+                 label_chunk_steps: int = 1) -> None:
         if capacity <= 0:
             raise ValueError(f"replay capacity must be > 0, got {capacity}")
         self.capacity = capacity
@@ -55,6 +61,10 @@ class ReplayBuffer:
         self.rewards = np.zeros(capacity, np.float32)
         self.terminated = np.zeros(capacity, bool)
         self.intervened = np.zeros(capacity, bool)
+        self.label_chunk_steps = label_chunk_steps
+        self.chunk_arrays: dict[str, np.ndarray] = {} if label_chunk_steps <= 1 else {
+            "action_chunks": np.zeros((capacity, label_chunk_steps, action_dim), np.float32),
+            "action_chunk_mask": np.zeros((capacity, label_chunk_steps), np.float32)}
         self.position = 0  # the next slot to write
         self.size = 0
 
@@ -66,7 +76,7 @@ class ReplayBuffer:
         """Bytes of every array the buffer holds (allocated, whether filled or not)."""
         arrays = [*self.observations.values(), *self.next_observations.values(),
                   *self.frames.values(), self.frame_ids, self.actions, self.rewards,
-                  self.terminated, self.intervened]
+                  self.terminated, self.intervened, *self.chunk_arrays.values()]
         return int(sum(np.asarray(a).nbytes for a in arrays))
 
     @staticmethod
@@ -117,6 +127,10 @@ class ReplayBuffer:
         self.rewards[slots] = episode.rewards[chosen]
         self.terminated[slots] = episode.terminated[chosen]
         self.intervened[slots] = episode.intervened[chosen]
+        if self.chunk_arrays:
+            chunks, mask = chunk_labels(episode.actions, chosen, self.label_chunk_steps, only)
+            self.chunk_arrays["action_chunks"][slots] = chunks
+            self.chunk_arrays["action_chunk_mask"][slots] = mask
         self.position = int((self.position + count) % self.capacity)
         self.size = min(self.size + count, self.capacity)
         self._drop_overwritten_frames()
@@ -155,6 +169,7 @@ class ReplayBuffer:
             "next_observations": next_observations,
             "terminated": self.terminated[indices],
             "intervened": self.intervened[indices],
+            **{key: array[indices] for key, array in self.chunk_arrays.items()},
         }
 
     def sample(self, n: int, rng: np.random.Generator) -> dict:
@@ -164,7 +179,7 @@ class ReplayBuffer:
         """`gather(indices)` written in place into rows [start, start + len(indices)) of the
         preallocated arrays `out` (the batch dict's layout; flags as float32 0/1)."""
         rows = slice(start, start + len(indices))
-        take = {"actions": self.actions, "rewards": self.rewards}
+        take = {"actions": self.actions, "rewards": self.rewards, **self.chunk_arrays}
         for key, source in take.items():
             np.take(source, indices, axis=0, out=out[key][rows], mode="clip")
         for key in ("terminated", "intervened"):
@@ -191,6 +206,7 @@ class ReplayBuffer:
                  f"next_observations.{STATE_KEY}": self.next_observations[STATE_KEY][order]}
         for name in ("actions", "rewards", "terminated", "intervened"):
             state[name] = getattr(self, name)[order]
+        state |= {name: array[order] for name, array in self.chunk_arrays.items()}
         if self.frames:
             ids = self.frame_ids[order]
             first = int(ids[0]) if len(ids) else 0
@@ -219,6 +235,11 @@ class ReplayBuffer:
         self.next_observations[STATE_KEY][:count] = state[f"next_observations.{STATE_KEY}"][keep]
         for name in ("actions", "rewards", "terminated", "intervened"):
             getattr(self, name)[:count] = state[name][keep]
+        for name, array in self.chunk_arrays.items():
+            if name not in state:
+                raise ValueError(f"the saved buffer has no {name!r}: it was written without "
+                                 f"chunk labels (label_chunk_steps={self.label_chunk_steps})")
+            array[:count] = state[name][keep]
         self.size = count
         self.position = count % self.capacity
 
@@ -229,3 +250,18 @@ class ReplayBuffer:
     def load(self, path: str | Path) -> None:
         with np.load(path) as data:
             self.load_state_dict({key: data[key] for key in data.files})
+
+
+def chunk_labels(actions: np.ndarray, chosen: np.ndarray, steps: int,
+                 only: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """For each chosen step i of an episode's actions (T, A): actions[i:i+steps] and a 0/1
+    mask, 0 (and the action zeroed) from the first step past the end or, with `only`, the
+    first step `only` leaves out: a label is one uninterrupted run of chosen actions."""
+    length = len(actions)
+    index = chosen[:, None] + np.arange(steps)[None, :]
+    inside = index < length
+    clipped = np.minimum(index, length - 1)
+    labelled = inside & (np.asarray(only, bool)[clipped] if only is not None else True)
+    mask = np.cumprod(labelled, axis=1).astype(bool)  # up to the first unlabelled step
+    chunks = np.where(mask[..., None], actions[clipped], 0.0).astype(np.float32)
+    return chunks, mask.astype(np.float32)

@@ -30,9 +30,13 @@ class LeRobotUnavailable(ConfigError):
     """LeRobot's dataset library is not installed (or cannot load); one line with the fix."""
 
 
-def _import_torchvision() -> None:
+def import_torchvision() -> None:
+    """Import torchvision, declaring its two CPU-less ops first if their kernels cannot load
+    (see the module docstring); a no-op when torchvision is not installed."""
     try:
         import torchvision  # noqa: F401
+        return
+    except ImportError:
         return
     except RuntimeError as error:
         if "torchvision::" not in str(error):
@@ -52,7 +56,7 @@ def lerobot_dataset_module() -> ModuleType:
     """`ledataset.datasets.lerobot_dataset` (LeRobotDataset, LeRobotDatasetMetadata)."""
     os.environ.setdefault("SVT_LOG", SVT_LOG_LEVEL)
     try:
-        _import_torchvision()
+        import_torchvision()
         import datasets
         from ledataset.datasets import lerobot_dataset
     except ImportError as error:

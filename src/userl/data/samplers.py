@@ -68,6 +68,9 @@ class SymmetricSampler:
         return _concat(parts)
 
 
+CHUNK_KEYS = ("action_chunks", "action_chunk_mask")
+
+
 def to_torch(batch: dict, device: str | torch.device = "cpu") -> Batch:
     """A numpy batch dict -> `Batch`. States, actions and rewards become float32; views stay
     uint8; `terminated` and `intervened` become float32 0/1 (masks or weights)."""
@@ -86,6 +89,7 @@ def to_torch(batch: dict, device: str | torch.device = "cpu") -> Batch:
         next_observations=obs(batch["next_observations"]),
         terminated=tensor(batch["terminated"], torch.float32),
         intervened=tensor(batch["intervened"], torch.float32),
+        **{key: tensor(batch[key], torch.float32) for key in CHUNK_KEYS if key in batch},
     )
 
 
@@ -100,8 +104,9 @@ class BatchBuffers:
     """
 
     def __init__(self, obs_spec: ObservationSpec, action_dim: int, batch_size: int,
-                 device: str | torch.device = "cpu") -> None:
+                 device: str | torch.device = "cpu", label_chunk_steps: int = 1) -> None:
         self.device = torch.device(device)
+        self.label_chunk_steps = label_chunk_steps
         self.batch_size = batch_size
         on_gpu = self.device.type == "cuda"
         slots = 2 if on_gpu else 1
@@ -126,9 +131,12 @@ class BatchBuffers:
                 obs[view.name] = empty(size, view.height_px, view.width_px, 3, dtype=torch.uint8)
             return obs
 
+        chunks = self.label_chunk_steps
         return {"observations": observation(), "next_observations": observation(),
                 "actions": empty(size, action_dim), "rewards": empty(size),
-                "terminated": empty(size), "intervened": empty(size)}
+                "terminated": empty(size), "intervened": empty(size),
+                **({"action_chunks": empty(size, chunks, action_dim),
+                    "action_chunk_mask": empty(size, chunks)} if chunks > 1 else {})}
 
     @staticmethod
     def _numpy(tensors: dict) -> dict:

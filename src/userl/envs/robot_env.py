@@ -55,6 +55,7 @@ class RobotEnv(gym.Env):
         self.observation_spec = ObservationSpec(
             state_dim=PROPRIOCEPTION_DIM + task.task_state_dim,
             images=tuple(ImageSpec(c.name, c.height_px, c.width_px) for c in self.cameras),
+            instruction=task.instruction,
         )
         spaces: dict[str, gym.Space] = {
             "state": gym.spaces.Box(-np.inf, np.inf, (self.observation_spec.state_dim,),

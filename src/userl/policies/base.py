@@ -57,8 +57,9 @@ class Policy(nn.Module, abc.ABC):
         `features`, when given, replaces `encoder(obs)` (e.g. detached, computed once)."""
 
     def imitation_loss(self, obs: dict[str, Tensor], actions: Tensor,
-                       features: Tensor | None = None) -> Tensor:
-        """Behaviour-cloning loss of the labelled `actions` (B, action_dim), a scalar."""
+                       features: Tensor | None = None, mask: Tensor | None = None) -> Tensor:
+        """Behaviour-cloning loss of the labelled `actions` (B, action_dim), a scalar; a policy
+        acting in chunks takes chunk labels (B, H, action_dim) with a 0/1 `mask` (B, H)."""
         raise NotImplementedError(f"policy {type(self).__name__} has no imitation loss")
 
 

@@ -175,7 +175,7 @@ class FlowPolicy(Policy):
         return torch.tanh(pre_tanh).unsqueeze(1)
 
     def imitation_loss(self, obs: dict[str, Tensor], actions: Tensor,
-                       features: Tensor | None = None) -> Tensor:
+                       features: Tensor | None = None, mask: Tensor | None = None) -> Tensor:
         """Flow matching: x_t = (1 - t) x_0 + t x_1 with x_0 ~ N(0, I), x_1 = atanh(action),
         t ~ U(0, 1); regress the velocity onto x_1 - x_0."""
         features = self.encoder(obs) if features is None else features

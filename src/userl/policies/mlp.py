@@ -87,7 +87,7 @@ class GaussianPolicy(Policy):
         return actions.unsqueeze(1)
 
     def imitation_loss(self, obs: dict[str, Tensor], actions: Tensor,
-                       features: Tensor | None = None) -> Tensor:
+                       features: Tensor | None = None, mask: Tensor | None = None) -> Tensor:
         """MSE between the deterministic action tanh(mean) and the labels (what evaluation
         executes; saturated labels at +-1 do not dominate as they would in pre-tanh space),
         plus the negative log-likelihood of the labels under the std with the mean detached,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -15,6 +14,7 @@ from userl.core.types import Decision, Observation
 from userl.data.checkpoint import load_checkpoint
 from userl.policies import build_policy
 from userl.policies.base import Policy
+from userl.rollout.chunks import ChunkQueue
 
 ACTION_SOURCES: Registry = Registry("action source")
 """`userl eval policy=NAME`: name -> `(config, env, run_dir) -> ActionSource`."""
@@ -46,7 +46,8 @@ class ExpertSource:
 
 
 class PolicySource:
-    """A local copy of the policy that executes its action chunks step by step."""
+    """A local copy of the policy that executes its action chunks step by step (the robot
+    waits while the next chunk is computed: `chunks.waits_ms`)."""
 
     source = "policy"
 
@@ -54,23 +55,29 @@ class PolicySource:
         self.policy = policy.eval()
         self.deterministic = deterministic
         self.version = 0
-        self._queue: deque[np.ndarray] = deque()
+        self.chunks = ChunkQueue()
 
     def load_weights(self, version: int, state_dict: dict[str, torch.Tensor]) -> None:
         self.policy.load_state_dict(state_dict, strict=False)
         self.version = version
-        self._queue.clear()
+        self.chunks.cut()
 
     def reset(self) -> None:
-        self._queue.clear()
+        self.chunks.cut()
+
+    def cut(self) -> None:
+        """Drop the rest of the chunk (an intervention took over)."""
+        self.chunks.cut()
 
     @torch.inference_mode()
     def decide(self, observation: Observation) -> Decision:
-        if not self._queue:
+        if not len(self.chunks):
+            self.chunks.requested()
+            self.chunks.start_wait()
             batch = {k: torch.as_tensor(v).unsqueeze(0) for k, v in observation.items()}
             chunk = self.policy.act(batch, deterministic=self.deterministic)[0]
-            self._queue.extend(chunk.cpu().numpy().astype(np.float32))
-        action = self._queue.popleft()
+            self.chunks.receive(chunk.cpu().numpy())
+        action = self.chunks.pop()
         return Decision(action, action, self.version)
 
 

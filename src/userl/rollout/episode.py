@@ -9,6 +9,7 @@ import numpy as np
 
 from userl.core.types import Episode, EpisodeBuilder
 from userl.rollout.action_sources import ActionSource
+from userl.rollout.chunks import wait_metrics
 from userl.telemetry.timing import percentiles_ms
 
 StepHook = Callable[[], object]  # its result is ignored
@@ -75,6 +76,8 @@ def run_episode(env, source: ActionSource, robot_id: str, seed: int | None,
         "started_at_s": started_at_s,
         "control_overruns": int(np.sum(np.asarray(periods_s) > overrun_s)) if overrun_s else 0,
     })
+    chunks = getattr(source, "chunks", None)
+    episode.info.update(wait_metrics(chunks.drain_waits_ms() if chunks is not None else []))
     episode.info["return"] = episode.episode_return
     episode.info["intervened_steps"] = episode.intervened_steps
     episode.info["intervention_rate"] = episode.intervened_steps / max(len(episode), 1)

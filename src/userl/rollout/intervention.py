@@ -63,6 +63,11 @@ class InterventionSource:
     def version(self) -> int:
         return self.policy_source.version
 
+    @property
+    def chunks(self) -> Any:
+        """The policy source's chunk queue (its waits), when it has one."""
+        return getattr(self.policy_source, "chunks", None)
+
     def reset(self) -> None:
         self.policy_source.reset()
         self.operator.reset()
@@ -75,6 +80,9 @@ class InterventionSource:
         self._steps_since_input = 0 if active and not exhausted else self._steps_since_input + 1
         if self._steps_since_input > self.hold_after_input_steps:
             return proposed
+        cut = getattr(self.policy_source, "cut", None)
+        if cut is not None:  # the policy replans from where the person leaves off
+            cut()
         self.spent_steps += 1
         return Decision(np.asarray(human_action, np.float32), proposed.action,
                         proposed.version, intervened=True)

@@ -98,7 +98,9 @@ class EnvWorker:
     def use_inference(self, server: Any) -> None:
         """Act through a remote inference server instead of the local policy copy."""
         def switch() -> None:
-            self.policy = RemotePolicySource(server, self.config.run.remote_timeout_s)
+            self.policy = RemotePolicySource(
+                server, self.config.run.remote_timeout_s,
+                prefetch_steps=self.config.pipeline.chunk_prefetch_steps)
             self.acting = with_interventions(self.policy, self.env, self.config.teleop,
                                              self.env.task.control_hz, self._seed)
             self._remote_inference = True

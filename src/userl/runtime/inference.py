@@ -21,6 +21,7 @@ from userl.config.schema import Config
 from userl.core.specs import ObservationSpec
 from userl.core.types import Decision, Observation
 from userl.policies import build_policy
+from userl.rollout.chunks import ChunkQueue
 from userl.runtime.weight_sync import Snapshot, WeightSubscriber
 
 INFERENCE_NAME = "inference"
@@ -97,29 +98,51 @@ class InferenceServer:
 
 
 class RemotePolicySource:
-    """The env worker's side of remote inference; executes returned chunks step by step."""
+    """The env worker's side of remote inference: executes returned chunks step by step and
+    asks for the next one when `prefetch_steps` actions remain (see `rollout/chunks.py`)."""
 
     source = "policy"
 
-    def __init__(self, server: Any, timeout_s: float, deterministic: bool = False) -> None:
+    def __init__(self, server: Any, timeout_s: float, deterministic: bool = False,
+                 prefetch_steps: int = 0) -> None:
         self.server = server
         self.timeout_s = timeout_s
         self.deterministic = deterministic
+        self.prefetch_steps = prefetch_steps
         self.version = 0
-        self._queue: deque[np.ndarray] = deque()
+        self.chunks = ChunkQueue()
+        self._pending: Any = None  # the request for the next chunk, while in flight
+        self._asked_at_s = 0.0
 
     def load_weights(self, version: int, state_dict: dict[str, torch.Tensor]) -> None:
-        self._queue.clear()  # the server holds the weights; a new version drops old chunks
+        self.cut()  # the server holds the weights; a new version drops old chunks
 
     def reset(self) -> None:
-        self._queue.clear()
+        self.cut()
+
+    def cut(self) -> None:
+        """Drop the rest of the chunk and forget a request in flight (stale: made before)."""
+        self.chunks.cut()
+        self._pending = None
 
     def decide(self, observation: Observation) -> Decision:
-        if not self._queue:
-            started = time.monotonic()
-            chunk, self.version = ray.get(
-                self.server.act.remote(observation, self.deterministic), timeout=self.timeout_s)
-            self.last_latency_s = time.monotonic() - started
-            self._queue.extend(chunk)
-        action = self._queue.popleft()
+        if self._pending is None and len(self.chunks) <= self.prefetch_steps:
+            self._pending = self.server.act.remote(observation, self.deterministic)
+            self._asked_at_s = time.monotonic()
+            self.chunks.requested()
+        if self._pending is not None:
+            if not len(self.chunks):
+                self.chunks.start_wait()
+            ready, _ = ray.wait([self._pending], timeout=self.timeout_s if not len(
+                self.chunks) else 0)
+            if not ready and not len(self.chunks):
+                raise ray.exceptions.GetTimeoutError(
+                    f"no action chunk from the inference server within {self.timeout_s} s "
+                    "(run.remote_timeout_s)")
+            if ready:
+                chunk, self.version = ray.get(self._pending)
+                self._pending = None
+                self.last_latency_s = time.monotonic() - self._asked_at_s
+                self.chunks.receive(chunk)
+        action = self.chunks.pop()
         return Decision(action, action, self.version)

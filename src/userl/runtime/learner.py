@@ -54,14 +54,18 @@ class Learner:
         self.device = assigned_device()
         self.algorithm = build_algorithm(config, observation_spec, action_dim, self.device)
         algo = config.algo
-        self.online = ReplayBuffer(algo.replay_capacity, observation_spec, action_dim)
-        self.demos = ReplayBuffer(algo.demo_capacity, observation_spec, action_dim)
+        chunk = self.algorithm.label_chunk_steps  # > 1: the buffers keep chunk labels
+        self.online = ReplayBuffer(algo.replay_capacity, observation_spec, action_dim,
+                                   label_chunk_steps=chunk)
+        self.demos = ReplayBuffer(algo.demo_capacity, observation_spec, action_dim,
+                                  label_chunk_steps=chunk)
         self.sampler = SymmetricSampler(self.online, self.demos, algo.demo_fraction)
         self.store = EpisodeStore(self.run_dir / "episodes").create()
         self.demo_store = EpisodeStore(self.run_dir / "demos").create()
         self.writer = MetricsWriter(self.run_dir / "tensorboard")
         self.rng = np.random.default_rng(config.run.seed)
-        self.batches = BatchBuffers(observation_spec, action_dim, algo.batch_size, self.device)
+        self.batches = BatchBuffers(observation_spec, action_dim, algo.batch_size, self.device,
+                                    label_chunk_steps=chunk)
         self._metrics_due_s = 0.0  # monotonic time from which the next update reports losses
         self._lock = threading.Lock()  # the buffers, the stores and the counters
         self._update_lock = threading.Lock()  # one gradient step; taken before `_lock`
@@ -121,6 +125,8 @@ class Learner:
             "time/waited_for_learner_s": info.get("waited_for_learner_s", 0.0),
             "time/control_overruns": info.get("control_overruns", 0),
             "time/control_period_ms_p99": info.get("control_period_p99_ms", 0.0),
+            "time/action_wait_ms": info.get("action_wait_ms", 0.0),
+            "time/action_wait_ms_p99": info.get("action_wait_ms_p99", 0.0),
             "sync/weight_version_lag": info.get("weight_version_lag", 0.0),
             "sync/latency_ms": info.get("sync_latency_ms", 0.0),
             "sync/bytes": info.get("sync_bytes", 0.0),

@@ -1,0 +1,112 @@
+"""The USER paper's VLA table in simulation: online HG-DAgger of pi0 (`pi0_tiny`, CPU) on
+pick_place and table_cleanup — success of the behaviour-cloned start and after the online
+episodes, interventions per episode, generation s/episode and training s/update, for the
+sync and async pipelines.
+
+    userl bench vla [tasks=pick_place,table_cleanup] [pipelines=sync,async] [seed=0]
+                    [demos=10] [pretrain=300] [episodes=40] [eval_episodes=20]
+                    [short=true] [root=bench-vla] [key=value ...] out=F.json
+
+Each row is a real `userl train policy=pi0_tiny algo=hg_dagger teleop=expert` run with fixed
+seeds and deterministic evaluation on fixed seeds before (`eval.at_start`) and after.
+`short=true` is the CI version: the same runs at a budget of minutes (2 demos, 2 online
+episodes of 30 steps, 2 evaluation episodes; its success figures say nothing of learning).
+Other `key=value` arguments override the runs' config (e.g. `policy=pi0` on a GPU cluster).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+DEFAULTS = {"tasks": "pick_place,table_cleanup", "pipelines": "sync,async", "seed": "0",
+            "demos": "10", "pretrain": "300", "episodes": "40", "eval_episodes": "20",
+            "short": "false", "root": "bench-vla"}
+SHORT = {"demos": "2", "pretrain": "10", "episodes": "2", "eval_episodes": "2"}
+SHORT_OVERRIDES = ["task.episode_steps=30", "algo.batch_size=8", "algo.utd_max=0.5"]
+BASE = ["policy=pi0_tiny", "algo=hg_dagger", "teleop=expert", "eval.at_start=true",
+        "eval.video_every_s=0", "run.grad_steps=0", "run.wall_s=0", "run.log_every_s=30",
+        "algo.batch_size=32"]
+
+
+def parse(arguments: list[str]) -> tuple[dict[str, str], list[str]]:
+    """The benchmark's options (with defaults; `short=true` shrinks them) and the rest,
+    which are config overrides for every run."""
+    options = dict(DEFAULTS)
+    overrides = []
+    for argument in arguments:
+        key, sep, value = argument.partition("=")
+        if not sep:
+            raise ValueError(f"argument {argument!r} is not key=value")
+        if key in DEFAULTS:
+            options[key] = value
+        else:
+            overrides.append(argument)
+    if options["short"].lower() == "true":
+        given = {a.partition("=")[0] for a in arguments}
+        options |= {k: v for k, v in SHORT.items() if k not in given}
+        overrides = [*SHORT_OVERRIDES, *overrides]
+    return options, overrides
+
+
+def run_overrides(options: dict[str, str], task: str, pipeline: str, root: Path) -> list[str]:
+    return [*BASE, f"task={task}", f"pipeline={pipeline}", f"run.seed={options['seed']}",
+            f"demos.episodes={options['demos']}",
+            f"algo.pretrain_updates={options['pretrain']}",
+            f"run.episodes={options['episodes']}", f"eval.episodes={options['eval_episodes']}",
+            f"run.root={root}", f"run.name={task}-{pipeline}"]
+
+
+def one_run(overrides: list[str]) -> dict[str, Any]:
+    from userl.config.loader import load_config
+    from userl.runtime.train import train
+
+    started = time.monotonic()
+    summary = train(load_config(overrides))
+    episodes = max(int(summary["episodes"]), 1)
+    return {
+        "bc_success": summary["initial_eval_success_rate"],
+        "online_success": summary["eval_success_rate"],
+        "gain": summary["eval_success_rate"] - summary["initial_eval_success_rate"],
+        "eval_episodes": summary["eval_episodes"],
+        "episodes": summary["episodes"], "grad_steps": summary["grad_steps"],
+        "interventions_per_episode": summary["interventions"] / episodes,
+        "generation_s_per_episode": summary.get("generation_s_per_episode", 0.0),
+        "training_s_per_update": summary.get("training_s_per_update", 0.0),
+        "wall_s": time.monotonic() - started, "run": summary["run"],
+    }
+
+
+def run(arguments: list[str]) -> dict[str, Any]:
+    options, overrides = parse(arguments)
+    root = Path(options["root"]) / time.strftime("%Y%m%d-%H%M%S")
+    root.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for task in options["tasks"].split(","):
+        for pipeline in options["pipelines"].split(","):
+            figures = one_run([*run_overrides(options, task, pipeline, root), *overrides])
+            rows.append({"task": task, "pipeline": pipeline, **figures})
+    result: dict[str, Any] = {"options": options, "overrides": overrides, "root": str(root),
+                              "rows": rows}
+    by = {(r["task"], r["pipeline"]): r for r in rows}
+    result["sync_to_async"] = {
+        task: {"generation": by[task, "sync"]["generation_s_per_episode"]
+               / max(by[task, "async"]["generation_s_per_episode"], 1e-9),
+               "training": by[task, "sync"]["training_s_per_update"]
+               / max(by[task, "async"]["training_s_per_update"], 1e-9)}
+        for task in options["tasks"].split(",")
+        if (task, "sync") in by and (task, "async") in by}
+    return result
+
+
+def table(result: dict[str, Any]) -> str:
+    lines = [f"{'task':>14} {'pipeline':>8} {'BC':>5} {'online':>6} {'gain':>6} "
+             f"{'interv/ep':>9} {'gen s/ep':>8} {'train s/upd':>11}"]
+    for row in result["rows"]:
+        lines.append(f"{row['task']:>14} {row['pipeline']:>8} {row['bc_success']:5.2f} "
+                     f"{row['online_success']:6.2f} {row['gain']:+6.2f} "
+                     f"{row['interventions_per_episode']:9.1f} "
+                     f"{row['generation_s_per_episode']:8.2f} "
+                     f"{row['training_s_per_update']:11.4f}")
+    return "\n".join(lines)
