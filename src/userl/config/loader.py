@@ -31,6 +31,7 @@ DEFAULT_PRESETS: dict[str, str] = {
     "policy": "mlp",
     "pipeline": "async",
     "teleop": "none",
+    "reward": "success",
 }
 
 
