@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import gymnasium as gym
 import numpy as np
@@ -21,6 +21,7 @@ from userl.hardware.base import Camera, Robot, SceneControl
 from userl.rewards.base import RewardFailed, RewardInput, RewardSource, RewardStep
 from userl.tasks.base import Task
 
+T = TypeVar("T")
 CONTROL_OVERRUN_TOLERANCE = 0.1  # a period 10 % over 1/control_hz counts as an overrun
 
 
@@ -110,9 +111,9 @@ class RobotEnv(gym.Env):
         self._gripper_action = 0.0
         self._steps = 0
         observation = self._observe(state)
-        self.reward_source.reset()
+        self._judge(self.reward_source.reset)
         facts = self._facts(state)
-        verdict = self._judge(RewardInput(observation, state, facts, None))
+        verdict = self._judge(self.reward_source, RewardInput(observation, state, facts, None))
         return observation, {**self._reward_info(facts, verdict), "refused": False}
 
     def step(self, action: np.ndarray) -> tuple[Observation, float, bool, bool, dict[str, Any]]:
@@ -139,7 +140,8 @@ class RobotEnv(gym.Env):
         state = self._trusted_state()
         observation = self._observe(state)
         facts = self._facts(state)
-        verdict = self._judge(RewardInput(observation, state, facts, executed))
+        verdict = self._judge(self.reward_source, RewardInput(observation, state, facts,
+                                                              executed))
         terminated = bool(verdict.success and self.task.config.terminate_on_success
                           or verdict.failure)
         truncated = self._steps >= self.task.episode_steps
@@ -189,11 +191,11 @@ class RobotEnv(gym.Env):
     def _facts(self, state: RobotState) -> dict[str, Any]:
         return self.task.evaluate(state) if self._ground_truth else {}
 
-    def _judge(self, step: RewardInput) -> RewardStep:
-        """The reward source's verdict; a source that fails holds the robot first and
+    def _judge(self, call: Callable[..., T], *args: Any) -> T:
+        """A call into the reward source; a source that fails holds the robot first and
         raises `RewardFailed` (the run stops; finished episodes are already stored)."""
         try:
-            return self.reward_source(step)
+            return call(*args)
         except Exception as error:  # noqa: BLE001 (any fault of a source: hold, then stop)
             self.robot.hold()
             reason = str(error).strip().splitlines()[0] if str(error).strip() else ""

@@ -53,9 +53,15 @@ def part_configs(config: CompositeRewardConfig) -> list[tuple[RewardConfig, floa
         raise ConfigError("reward=composite needs reward.parts, e.g. "
                           "parts: {success: {weight: 1.0}, pose: {weight: 0.1}}")
     built = []
-    for name, values in config.parts.items():
-        values = dict(values or {})
-        weight = float(values.pop(WEIGHT_KEY, 1.0))
+    for name, given in config.parts.items():
+        if not isinstance(given, dict | None):
+            raise ConfigError(f"bad value for 'reward.parts.{name}': {given!r}; give a mapping "
+                              "of its fields and weight, e.g. {weight: 0.5}")
+        values = dict(given or {})
+        weight = values.pop(WEIGHT_KEY, 1.0)
+        if isinstance(weight, bool) or not isinstance(weight, int | float):
+            raise ConfigError(f"bad value for 'reward.parts.{name}.weight': {weight!r} is not "
+                              "a number")
         if name == config.registered_name:
             raise ConfigError("reward.parts: a composite cannot contain a composite")
         try:
@@ -67,7 +73,7 @@ def part_configs(config: CompositeRewardConfig) -> list[tuple[RewardConfig, floa
         if unknown:
             raise ConfigError(f"unknown config key 'reward.parts.{name}.{unknown[0]}'; "
                               f"{name} has: {', '.join(sorted(known - {'name'}))}, weight")
-        built.append((schema(**values), weight))
+        built.append((schema(**values), float(weight)))
     return built
 
 

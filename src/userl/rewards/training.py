@@ -30,6 +30,7 @@ class RewardTrainingConfig:
     seed: int = 0
     cameras: list[str] = field(default_factory=list)  # empty: every view in the data
     encoder: str = "cnn_small"  # the policy preset whose image encoder (trunk) is reused
+    image_size_px: int = 64  # views are resized to this square size (0: as recorded)
     hidden_dim: int = 64
     threshold_probability: float = 0.5  # the metrics' decision threshold
     calibration_bins: int = 10

@@ -127,6 +127,7 @@ def run_train_reward(arguments: list[str], stores: list[Path], out: Path) -> dic
     train_frames = frames_of(train_episodes, cameras)
     test_frames = frames_of(held_out, cameras)
     encoder = encoder_config(train_config.encoder)
+    encoder.image_size_px = train_config.image_size_px
     model = build_classifier(encoder, train_frames, train_config.hidden_dim)
     started = time.monotonic()
     losses = train_classifier(model, train_frames, train_config)
