@@ -52,7 +52,7 @@ def part_configs(config: CompositeRewardConfig) -> list[tuple[RewardConfig, floa
     if not config.parts:
         raise ConfigError("reward=composite needs reward.parts, e.g. "
                           "parts: {success: {weight: 1.0}, pose: {weight: 0.1}}")
-    built = []
+    built: list[tuple[RewardConfig, float]] = []
     for name, given in config.parts.items():
         if not isinstance(given, dict | None):
             raise ConfigError(f"bad value for 'reward.parts.{name}': {given!r}; give a mapping "
@@ -73,7 +73,12 @@ def part_configs(config: CompositeRewardConfig) -> list[tuple[RewardConfig, floa
         if unknown:
             raise ConfigError(f"unknown config key 'reward.parts.{name}.{unknown[0]}'; "
                               f"{name} has: {', '.join(sorted(known - {'name'}))}, weight")
-        built.append((schema(**values), float(weight)))
+        part = schema(**values)
+        assert isinstance(part, RewardConfig)
+        problem = part.problem()
+        if problem:
+            raise ConfigError(f"reward.parts.{name}: {problem}")
+        built.append((part, float(weight)))
     return built
 
 
