@@ -223,3 +223,35 @@ def test_train_reward_refuses_unlabelled_or_one_sided_data(labelled, tmp_path, c
     code = main(["train-reward", "task=peg_insertion", f"data={labelled / 'expert'}",
                  f"out={tmp_path / 'x.pt'}", "train.epoch=3"])
     assert code == 2 and "train.epochs" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_reward_source_failing_in_training_stops_the_run_with_every_episode_kept(tmp_path):
+    """Under Ray: the operator's terminal hangs up mid-run; the env worker holds the robot,
+    the run stops at once (no worker restart) with one line, and nothing finished is lost."""
+    from userl.benchmarks import load_benchmark
+
+    faults = load_benchmark("faults")
+    master, slave = os.openpty()
+    name = [f"run.root={tmp_path}", "run.name=unplugged"]
+    try:
+        thread, outcome = faults.train_in_background([
+            *faults.SMALL_TRAINING, *name, "reward=keyboard",
+            f"reward.device_path={os.ttyname(slave)}", f"task.episode_steps={STEPS}",
+            f"run.wall_s={faults.RUN_BOUND_S}"])
+        store = tmp_path / "unplugged" / "episodes"
+        faults.wait_for(lambda: len(EpisodeStore(store).files()) >= 3, faults.RUN_BOUND_S,
+                        "3 episodes")
+        os.close(master)
+        master = -1
+        thread.join(timeout=faults.RUN_BOUND_S)
+    finally:
+        for fd in (master, slave):
+            if fd >= 0:
+                os.close(fd)
+    error = outcome.get("error", "")
+    assert error.startswith("RunFailed") and "hung up" in error and "resume=true" in error
+    assert "times" not in error  # stopped at the first failure, not after restarts
+    kept = set(faults.episode_ids(store)) | set(faults.episode_ids(
+        tmp_path / "unplugged" / "spool"))
+    assert len(kept) >= 3 and not EpisodeStore(store).load().unreadable
