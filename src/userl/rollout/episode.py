@@ -27,6 +27,7 @@ class RewardTelemetry:
     def __init__(self) -> None:
         self.probabilities: list[float] = []
         self.counts = dict.fromkeys(CONFUSION_KEYS, 0)
+        self.true_success = False
 
     def add(self, info: dict[str, Any]) -> None:
         if "reward/probability" in info:
@@ -34,6 +35,7 @@ class RewardTelemetry:
         if "true_success" in info:
             said, truth = bool(info.get("success")), bool(info["true_success"])
             self.counts[CONFUSION[(said, truth)]] += 1
+            self.true_success = self.true_success or truth
 
     def summary(self) -> dict[str, float]:
         out: dict[str, float] = {}
@@ -43,6 +45,7 @@ class RewardTelemetry:
         if judged:
             agreed = self.counts[CONFUSION_KEYS[0]] + self.counts[CONFUSION_KEYS[3]]
             out["reward/agreement"] = agreed / judged
+            out["true_success"] = float(self.true_success)  # the task's own, any step
             out.update({key: float(value) for key, value in self.counts.items()})
         return out
 

@@ -42,7 +42,9 @@ UPDATE_TIMES_KEPT = 100_000  # wall-clock times of recent updates, for pipeline 
 METRICS_EVERY_S = 1.0  # losses are read back (a GPU synchronisation) at most this often
 
 
-REWARD_TELEMETRY = ("reward/probability", "reward/agreement")  # per episode, if known
+# episode info -> TensorBoard tag, logged when the episode has it (a reward model, ground truth)
+REWARD_TELEMETRY = {"reward/probability": "reward/probability",
+                    "reward/agreement": "reward/agreement", "true_success": "env/true_success"}
 
 
 class Learner:
@@ -128,7 +130,7 @@ class Learner:
             "sync/latency_ms": info.get("sync_latency_ms", 0.0),
             "sync/bytes": info.get("sync_bytes", 0.0),
             "data/replay_transitions": len(self.online),
-            **{key: info[key] for key in REWARD_TELEMETRY if key in info},
+            **{tag: info[key] for key, tag in REWARD_TELEMETRY.items() if key in info},
         }, self.env_steps)
         return episode.episode_id
 

@@ -149,3 +149,24 @@ def run_train_reward(arguments: list[str], stores: list[Path], out: Path) -> dic
                     "final_loss": report["losses"][-1] if losses else None})
     return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in summary.items()
             if not isinstance(v, np.ndarray)}
+
+
+def prepare_classifier(task: str, folder: Path, views: tuple[str, ...], episodes: int,
+                       epochs: int, noisy_seed: int = 1) -> Path:
+    """A classifier for `task` from `episodes` expert and as many noisy-expert episodes
+    (`collect label=auto`, then train-reward); reused when `folder` already holds one."""
+    from userl.cli import main
+
+    out = folder / "classifier.pt"
+    if out.is_file():
+        return out
+    common = [f"task={task}", *views, f"episodes={episodes}", "label=auto"]
+    for name, extra in (("expert", []), ("failed", ["policy=noisy_expert",
+                                                    f"run.seed={noisy_seed}"])):
+        if main(["collect", *common, *extra, f"out={folder / name}"]) != 0:
+            raise RuntimeError(f"collecting labelled {name} episodes for {task} failed")
+    data = f"{folder / 'expert'},{folder / 'failed'}"
+    if main(["train-reward", f"task={task}", f"data={data}", f"out={out}",
+             f"train.epochs={epochs}"]) != 0:
+        raise RuntimeError(f"training the reward classifier for {task} failed")
+    return out
