@@ -20,6 +20,7 @@ from userl.data.store import EpisodeStore
 from userl.envs.factory import make_env
 from userl.rollout.action_sources import ExpertSource
 from userl.rollout.episode import run_episode
+from userl.rollout.evaluation import results_of
 
 pytestmark = pytest.mark.integration
 STEPS = 8
@@ -92,6 +93,10 @@ def test_keyboard_marks_drive_episode_ends_and_rewards(operator, tmp_path):
     # the simulator's truth beside the operator's marks: the early mark is a false positive
     assert marked.info["reward_false_positives"] == 1
     assert marked.info["reward/agreement"] == pytest.approx(3 / 4)
+    # an evaluation counts the task's own success where it is known, the mark beside it
+    report = results_of([marked, failed, unmarked])
+    assert report["success_rate"] == 0.0 and report["reward_success_rate"] == pytest.approx(1 / 3)
+    assert report["reward_false_positives"] == 1 and report["reward_true_negatives"] == 3 + 3 + 8
 
 
 def test_a_failing_reward_source_holds_the_robot_and_loses_nothing_stored(
