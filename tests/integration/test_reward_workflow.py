@@ -99,6 +99,38 @@ def test_keyboard_marks_drive_episode_ends_and_rewards(operator, tmp_path):
     assert report["reward_false_positives"] == 1 and report["reward_true_negatives"] == 3 + 3 + 8
 
 
+def test_headless_keyboard_marks_while_a_spacemouse_drives(monkeypatch, tmp_path):
+    """No terminal: the operator's marks come from an evdev keyboard while the hands are on
+    a SpaceMouse (the real evdev and pyspacemouse, their devices scripted)."""
+    import evdev
+
+    from tests.devices import plug_in_keyboards, plug_in_spacemouse
+    from userl.rollout.action_sources import demonstrator
+
+    mouse = plug_in_spacemouse(monkeypatch)
+    mouse.state.y = 0.6  # push away from the operator: +x in the base frame
+    board = plug_in_keyboards(monkeypatch, {"/dev/input/event3": [
+        evdev.ecodes.KEY_SPACE, evdev.ecodes.KEY_S, evdev.ecodes.KEY_F]})["/dev/input/event3"]
+    config = load_config(["task=peg_insertion", "teleop=spacemouse", "reward=keyboard",
+                          "reward.backend=evdev", f"task.episode_steps={STEPS}"])
+    env = make_env(config, seed=0)
+    person = demonstrator(env, config)
+    steps = []
+
+    def mark_after_three() -> None:
+        steps.append(1)
+        if len(steps) == 3:
+            board.press(evdev.ecodes.KEY_S, 1)
+
+    try:
+        episode = run_episode(env, person, "robot_0", seed=0, between_steps=mark_after_three)
+    finally:
+        env.close()
+    assert episode.source == "human" and np.all(episode.actions[:, 0] > 0.3)
+    assert len(episode) == 4 and episode.success and episode.rewards.tolist() == [0, 0, 0, 1]
+    assert board.closed
+
+
 def test_a_failing_reward_source_holds_the_robot_and_loses_nothing_stored(
         operator, tmp_path, monkeypatch):
     env = keyboard_env(operator.path)
