@@ -182,3 +182,27 @@ def test_views_of_a_context_come_from_the_config():
     spec = expected_observation_spec(config, PegInsertion(config.task))
     assert spec.images == (ImageSpec("front", 32, 24), ImageSpec("wrist", 32, 24))
     assert expected_observation_spec(load_config([]), PegInsertion(config.task)).images == ()
+
+
+class ExpertStandIn:
+    """What the failure sources use of an env: its scripted expert's action."""
+
+    action_space = type("Box", (), {"shape": (7,)})()
+
+    def expert_action(self) -> np.ndarray:
+        return np.array([0.5, -0.5, 0.0, 0.0, 0.0, 0.0, 1.0], np.float32)
+
+
+def test_failure_sources_for_classifier_data():
+    from userl.rollout.action_sources import NoisyExpertSource, RandomSource
+
+    env = ExpertStandIn()
+    exact = NoisyExpertSource(env, std=0.0, seed=0).decide(OBS)
+    np.testing.assert_array_equal(exact.action, env.expert_action())
+    noisy = [NoisyExpertSource(env, std=1.0, seed=0).decide(OBS).action for _ in range(2)]
+    np.testing.assert_array_equal(noisy[0], noisy[1])  # seeded
+    assert not np.allclose(noisy[0], env.expert_action()) and np.all(np.abs(noisy[0]) <= 1)
+    actions = np.stack([RandomSource(7, seed=0).decide(OBS).action,
+                        RandomSource(7, seed=1).decide(OBS).action])
+    assert actions.shape == (2, 7) and np.all(np.abs(actions) <= 1)
+    assert not np.allclose(actions[0], actions[1])
