@@ -228,6 +228,28 @@ def test_a_classifier_that_does_not_fit_the_views_stops_before_the_robot_moves(
     assert code == 2 and says in error and len(error.splitlines()) == 1
 
 
+def test_train_refuses_a_mismatched_classifier_before_ray_starts(classifier, capsys):
+    import ray
+
+    capsys.readouterr()
+    code = main(["train", *TINY, "robot.image_height_px=24", "reward=classifier",
+                 f"reward.checkpoint={classifier}", "run.episodes=1"])
+    error = capsys.readouterr().err.strip()
+    assert code == 2 and "trained on front, wrist at 16x16 px" in error
+    assert not ray.is_initialized()
+
+
+def test_collect_labels_pick_the_labelling_source():
+    from userl.cli import UsageError, labelled_collection
+
+    assert labelled_collection(["task=pick_place"], "keyboard") == [
+        "task=pick_place", "reward=keyboard", "task.terminate_on_success=false"]
+    kept = labelled_collection(["task.terminate_on_success=true"], "auto")
+    assert kept == ["task.terminate_on_success=true", "reward=success"]
+    with pytest.raises(UsageError, match="label=human is not a labeller"):
+        labelled_collection([], "human")
+
+
 def test_a_foreign_or_unsafe_classifier_file_is_refused(tmp_path, capsys):
     foreign = tmp_path / "foreign.pt"
     torch.save({"state_dict": {}}, foreign)
