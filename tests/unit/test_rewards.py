@@ -206,3 +206,26 @@ def test_failure_sources_for_classifier_data():
                         RandomSource(7, seed=1).decide(OBS).action])
     assert actions.shape == (2, 7) and np.all(np.abs(actions) <= 1)
     assert not np.allclose(actions[0], actions[1])
+
+
+@pytest.mark.parametrize("task_keys, reward", [
+    ({}, {"name": "success"}),
+    ({"reward": "success", "dense_reward_weight": 0.0}, {"name": "success"}),
+    ({"reward": "pose_distance", "dense_reward_scale_per_m": 5.0},
+     {"name": "pose", "dense_weight": 1.0, "dense_scale_per_m": 5.0}),
+    ({"reward": "success", "dense_reward_weight": 0.2}, {"name": "composite"}),
+])
+def test_a_run_saved_before_the_reward_group_still_loads(tmp_path, task_keys, reward):
+    import yaml
+
+    from userl.config.loader import load_config_file, to_yaml
+
+    saved = yaml.safe_load(to_yaml(load_config([])))
+    del saved["reward"]
+    saved["task"].update(task_keys)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(saved))
+    config = load_config_file(path)
+    assert all(getattr(config.reward, key) == value for key, value in reward.items())
+    if reward["name"] == "composite":
+        assert config.reward.parts["pose"]["weight"] == 0.2
