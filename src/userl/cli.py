@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from userl.core.errors import RewardFailed
 from userl.core.registry import Registry, UnknownNameError
 from userl.hardware.vendor import HardwareUnavailable
 from userl.runtime.errors import RunFailed
@@ -20,6 +21,9 @@ USAGE = """usage: userl COMMAND [key=value ...]
   collect task=T teleop=expert episodes=N out=DIR [video=true]
                                                 record demonstrations (and front-camera GIFs)
   collect run=runs/<name> episodes=N out=DIR    record a trained run's policy
+  collect task=T policy=random|noisy_expert episodes=N out=DIR [label=auto|keyboard]
+                                                record failures; label: per-frame success
+  train-reward task=T data=DIR[,DIR] out=F.pt   train a success classifier (reward=classifier)
   data stats PATH                               describe an episode store
   data export STORE out=DIR format=lerobot      an episode store as a LeRobotDataset v3.0
   data import DIR out=STORE [task=T]            a LeRobot dataset into an episode store
@@ -132,6 +136,10 @@ def collect_command(arguments: list[str]) -> int:
     if not out:
         raise UsageError("collect needs out=DIR, the episode store to write")
     run = take(arguments, "run")  # record a trained run's policy instead of a demonstrator
+    actor = take(arguments, "policy")  # a registered action source: random | noisy_expert
+    label = take(arguments, "label")
+    if label is not None:
+        arguments = labelled_collection(arguments, label)
     if run:
         config = load_config_file(Path(run) / "config.yaml", [*arguments, "teleop=none"])
     else:
@@ -149,23 +157,65 @@ def collect_command(arguments: list[str]) -> int:
     seed_base = config.run.seed * 100_000
     env = make_env(config, seed=config.run.seed,
                    render_mode="rgb_array" if video == "true" else None)
-    successes, videos = 0, []
+    successes, positive_frames, frames, videos = 0, 0, 0, []
     try:
-        source = ACTION_SOURCES.get("policy")(config, env, Path(run)) if run else \
-            demonstrator(env, config)
+        if run:
+            source = ACTION_SOURCES.get("policy")(config, env, Path(run))
+        elif actor:
+            source = ACTION_SOURCES.get(actor)(config, env, None)
+        else:
+            source = demonstrator(env, config)
         for index in range(episodes):
             episode = run_episode(env, source, "robot_0", seed=seed_base + index,
                                   record_frames=video == "true")
             store.write(episode)
             successes += int(episode.success)
+            positive_frames += int(episode.step_success.sum()) if episode.step_success is not None \
+                else 0
+            frames += len(episode)
             if episode.frames:
                 path = Path(out) / "videos" / f"episode_{index:04d}.gif"
                 videos.append(str(write_gif(path, episode.frames, env.task.control_hz)))
     finally:
         env.close()
-    report = {"out": out, "episodes": episodes, "successes": successes}
+    report: dict[str, object] = {"out": out, "episodes": episodes, "successes": successes}
+    if label is not None:
+        report.update({"label": label, "frames": frames, "success_frames": positive_frames})
     if videos:
         report["videos"] = videos
+    print(json.dumps(report))
+    return 0
+
+
+LABEL_REWARDS: dict[str, str] = {"auto": "success", "keyboard": "keyboard"}
+"""`collect label=L`: the reward source whose per-step success labels the frames."""
+
+
+def labelled_collection(arguments: list[str], label: str) -> list[str]:
+    """`label=auto` (the simulator's success) or `label=keyboard` (the operator's marks):
+    that reward source, and episodes that go on after a success (more success frames to
+    learn from) unless `task.terminate_on_success=` is given."""
+    if label not in LABEL_REWARDS:
+        raise UsageError(f"label={label} is not a labeller; choose one of: "
+                         f"{', '.join(LABEL_REWARDS)}")
+    extra = [f"reward={LABEL_REWARDS[label]}"]
+    if not any(a.startswith("task.terminate_on_success=") for a in arguments):
+        extra.append("task.terminate_on_success=false")
+    return [*arguments, *extra]
+
+
+@COMMANDS.register("train-reward")
+def train_reward_command(arguments: list[str]) -> int:
+    """`userl train-reward task=T data=DIR[,DIR...] out=FILE.pt [train.KEY=VALUE ...]`."""
+    from userl.tools.train_reward import run_train_reward
+
+    arguments = list(arguments)
+    data = take(arguments, "data")
+    out = take(arguments, "out")
+    if not data or not out:
+        raise UsageError("usage: userl train-reward task=T data=DIR[,DIR] out=FILE.pt "
+                         "[train.epochs=N ...]")
+    report = run_train_reward(arguments, [Path(p) for p in data.split(",")], Path(out))
     print(json.dumps(report))
     return 0
 
@@ -296,7 +346,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("userl: interrupted", file=sys.stderr)
         return 130
-    except RunFailed as error:  # a run-level failure: one line, not a traceback
+    except (RunFailed, RewardFailed) as error:  # a run-level failure: one line, no traceback
         print(f"userl: error: {error}", file=sys.stderr)
         return 1
 

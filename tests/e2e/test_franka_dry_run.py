@@ -28,7 +28,8 @@ def franka(address: str) -> list[str]:
 def task(hole_xy: list[float]) -> list[str]:
     """Peg insertion at the recorded hole, which a real cell does not move between episodes."""
     return ["task=peg_insertion", f"task.hole_nominal_xy_m=[{hole_xy[0]},{hole_xy[1]}]",
-            "task.hole_xy_range_m=0", "task.hole_yaw_range_deg=0", "task.reward=pose_distance",
+            "task.hole_xy_range_m=0", "task.hole_yaw_range_deg=0", "reward=pose",
+            "reward.sparse_weight=0", "reward.dense_weight=1",
             f"task.episode_steps={STEPS}", "obs=state"]
 
 

@@ -43,3 +43,18 @@ def test_target_reached_at_the_first_evaluation_at_or_above_it(tmp_path):
         "notes": "n", "runs": runs, **result}}}
     learning.plot_curves(results, tmp_path / "curves.png")
     assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_classifier_setting_is_compared_with_ground_truth():
+    setting = learning.SETTINGS["rlpd_image_classifier"]
+    ground = learning.SETTINGS["rlpd_image"]
+    assert setting.prepare in learning.PREPARATIONS and setting.compare_to == "rlpd_image"
+    assert set(ground.overrides) <= set(setting.overrides)  # the same run but the reward
+    runs = [{"final_success": 0.5}, {"final_success": 0.3}]
+    done = {"rlpd_image/peg_insertion": {"final_success_mean": 0.55}}
+    compared = learning._compared(setting, "peg_insertion", runs, done)
+    assert compared["gap_to_ground_truth"] == pytest.approx(-0.15)
+    assert not compared["within_target_gap"]
+    done["rlpd_image/peg_insertion"]["final_success_mean"] = 0.45
+    assert learning._compared(setting, "peg_insertion", runs, done)["within_target_gap"]
+    assert learning._compared(setting, "pick_place", runs, done) == {}  # not run: no claim

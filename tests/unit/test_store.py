@@ -35,7 +35,23 @@ def test_round_trip(tmp_path: Path) -> None:
     np.testing.assert_array_equal(loaded.actions, original.actions)
     np.testing.assert_array_equal(loaded.intervened, original.intervened)
     np.testing.assert_array_equal(loaded.policy_versions, original.policy_versions)
+    assert loaded.step_success.tolist() == [False] * 4 + [True]  # the per-step labels
     assert not list((tmp_path / "episodes").glob("*.partial"))
+
+
+def test_labels_are_optional_and_checked(tmp_path: Path) -> None:
+    import pytest
+
+    from userl.data.store import decode_episode, encode_episode
+
+    store = EpisodeStore(tmp_path).create()
+    unlabelled = make_episode()
+    unlabelled.step_success = None  # written before labels existed, or imported
+    assert read_episode_file(store.write(unlabelled)).step_success is None
+    members = encode_episode(make_episode())
+    members["step_success"] = members["step_success"][:-1]
+    with pytest.raises(ValueError, match="step_success has 4 rows, not 5"):
+        decode_episode(members)
 
 
 def test_damaged_and_truncated_files_are_skipped(tmp_path: Path) -> None:

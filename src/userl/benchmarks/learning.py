@@ -1,15 +1,22 @@
 """Learning curves: evaluation success against online env steps, for each learning setting
 on each task, over several seeds; JSON figures and a PNG plot.
 
-Usage: userl bench learning [settings=rlpd_state,sac_flow_g,sac_flow_t,rlpd_image,hg_dagger]
+Usage: userl bench learning [settings=rlpd_state,sac_flow_g,sac_flow_t,rlpd_image,rlpd_image_classifier,hg_dagger]
        [tasks=peg_insertion|all|T1,T2] [seeds=3] [curve_every=2000] [curve_episodes=10] [short=false]
-       [stop_at_target=false] [root=runs/bench-learning] [plot=ROOT/learning_curves.png] [key=value ...] out=F.json
+       [stop_at_target=false] [root=runs/bench-learning] [plot=ROOT/learning_curves.png]
+       [classifier_episodes=20] [classifier_epochs=12] [key=value ...] out=F.json
 
 Each run is a real `userl train` (Ray workers, the async or sync pipeline) with periodic
 evaluations on fixed seeds (`eval.curve_every_env_steps`); extra key=value overrides go to
 every run. `stop_at_target=true` ends a run at the first evaluation that reaches its
 setting's target success (time-to-success figures; the curve stops there). `short=true` is the CI version: RLPD with 2 critics (64-wide networks, batch 128) on
 peg insertion, 2 seeds, 6,000 env steps, evaluated every 1,500 on 5 episodes; it is short, but its curves are measured, not drawn.
+
+`rlpd_image_classifier` is `rlpd_image` rewarded by a learned success classifier instead of
+the simulator: before its runs, each task gets one (`classifier_episodes` expert and as many
+noisy-expert episodes labelled with `collect label=auto`, `train-reward`, written under
+ROOT/reward-<task>/); its evaluations still count the simulator's success, and its final
+success is compared with `rlpd_image`'s (`gap_to_ground_truth`, the target within 0.1).
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from userl.core.registry import Registry
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -34,6 +43,24 @@ class Setting:
     target_success: float | None = None  # the success the setting should reach in budget
     target_gain: float | None = None  # or the rise over the initial evaluation
     notes: str = ""
+    prepare: str = ""  # a registered preparation (PREPARATIONS), run once per task first
+    compare_to: str = ""  # a setting whose final success this one should come close to
+    target_gap: float | None = None  # ... within this many points (0.1 = 10 points)
+
+
+PREPARATIONS: Registry = Registry("learning-setting preparation")
+"""name -> (task, root, options) -> extra config overrides for the setting's runs."""
+
+
+@PREPARATIONS.register("reward_classifier")
+def reward_classifier(task: str, root: Path, options: dict[str, str]) -> list[str]:
+    """A success classifier for `task` at the image preset's views; its reward overrides."""
+    from userl.tools.train_reward import prepare_classifier
+
+    path = prepare_classifier(task, root / f"reward-{task}", CLASSIFIER_VIEWS,
+                              int(options["classifier_episodes"]),
+                              int(options["classifier_epochs"]))
+    return ["reward=classifier", f"reward.checkpoint={path}"]
 
 
 # Each simulated robot waits for the learner (utd_min) and the learner never runs far
@@ -53,11 +80,17 @@ SETTINGS: dict[str, Setting] = {
                            "algo.batch_size=128", "algo.utd_min=0.5", "algo.utd_max=0.5"),
                           env_steps=8_000, target_gain=0.0,
                           notes="RLPD, CNN on two 64x64 views + state (CPU preset, batch 128)"),
+    "rlpd_image_classifier": Setting(
+        ("algo=rlpd", "obs=image", "policy=cnn_small", "demos.episodes=20",
+         "algo.batch_size=128", "algo.utd_min=0.5", "algo.utd_max=0.5"),
+        env_steps=8_000, target_gain=0.0, prepare="reward_classifier", compare_to="rlpd_image",
+        target_gap=0.1, notes="rlpd_image rewarded by a success classifier (no ground truth)"),
     "hg_dagger": Setting(("algo=hg_dagger", "policy=mlp", "teleop=expert", "pipeline=sync",
                           "demos.episodes=5"),
                          episodes=30, target_gain=0.3,
                          notes="HG-DAgger from BC on 5 demos, simulated operator"),
 }
+CLASSIFIER_VIEWS = ("obs=image", "robot.image_height_px=64", "robot.image_width_px=64")  # cnn_small
 SHORT = {"settings": "rlpd_state", "seeds": "2", "curve_every": "1500", "curve_episodes": "5"}
 # The CI version learns with narrower networks (64 wide, batch 128): the same RLPD, demos,
 # pipeline and UTD pacing, about a third of the compute (2 seeds reached 0.4 and 0.6 final
@@ -66,7 +99,8 @@ SHORT_OVERRIDES = ("algo.num_critics=2", "run.env_steps=6000", "policy.hidden_di
                    "algo.critic_hidden_dims=[64,64]", "algo.batch_size=128")
 DEFAULTS = {"settings": ",".join(SETTINGS), "tasks": "peg_insertion", "seeds": "3",
             "curve_every": "2000", "curve_episodes": "10", "short": "false",
-            "stop_at_target": "false", "root": "runs/bench-learning", "plot": ""}
+            "stop_at_target": "false", "root": "runs/bench-learning", "plot": "",
+            "classifier_episodes": "20", "classifier_epochs": "12"}
 
 
 def _parse(arguments: list[str]) -> tuple[dict[str, str], list[str]]:
@@ -151,6 +185,18 @@ def _aggregate(setting: Setting, runs: list[dict[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def _compared(setting: Setting, task: str, runs: list[dict[str, Any]],
+              done: dict[str, Any]) -> dict[str, Any]:
+    """The final-success gap to the setting it is compared with, when that one ran first."""
+    other = done.get(f"{setting.compare_to}/{task}") if setting.compare_to else None
+    if other is None:
+        return {}
+    gap = float(np.mean([r["final_success"] for r in runs])) - other["final_success_mean"]
+    return {"compared_to": setting.compare_to, "gap_to_ground_truth": gap,
+            "target_gap": setting.target_gap,
+            "within_target_gap": setting.target_gap is None or gap >= -setting.target_gap}
+
+
 def run(arguments: list[str]) -> dict[str, Any]:
     options, overrides = _parse(arguments)
     root = Path(options["root"]) / time.strftime("%Y%m%d-%H%M%S")
@@ -161,13 +207,17 @@ def run(arguments: list[str]) -> dict[str, Any]:
     for name in options["settings"].split(","):
         setting = SETTINGS[name]
         for task in options["tasks"].split(","):
+            prepared = PREPARATIONS.get(setting.prepare)(task, root, options) \
+                if setting.prepare else []
             runs = [_one_run([*_run_overrides(setting, task, seed, options, root,
-                                              f"{name}-{task}-seed{seed}"), *overrides])
+                                              f"{name}-{task}-seed{seed}"), *prepared,
+                              *overrides])
                     for seed in seeds]
             results["results"][f"{name}/{task}"] = {
                 "setting": name, "task": task, "notes": setting.notes,
-                "overrides": [*setting.overrides, *overrides], "runs": runs,
-                **_aggregate(setting, runs)}
+                "overrides": [*setting.overrides, *prepared, *overrides], "runs": runs,
+                **_aggregate(setting, runs),
+                **_compared(setting, task, runs, results["results"])}
             (root / "learning_curves.json").write_text(json.dumps(results, indent=2))
     plot_path = Path(options["plot"]) if options["plot"] else root / "learning_curves.png"
     plot_curves(results, plot_path)
@@ -223,5 +273,9 @@ def table(result: dict[str, Any]) -> str:
         lines.append(f"{key:32s} {len(entry['runs']):5d} {entry['final_success_mean']:6.2f} "
                      f"{entry['final_success_min']:5.2f} {entry['gain_mean']:+6.2f} "
                      f"{'' if target is None else target:>8} {str(reached):>22s}")
+        if "gap_to_ground_truth" in entry:
+            lines.append(f"{'':32s} gap to {entry['compared_to']}: "
+                         f"{entry['gap_to_ground_truth']:+.2f} (target within "
+                         f"{entry['target_gap']})")
     lines.append(f"curves: {result['plot']}")
     return "\n".join(lines)

@@ -31,6 +31,7 @@ DEFAULT_PRESETS: dict[str, str] = {
     "policy": "mlp",
     "pipeline": "async",
     "teleop": "none",
+    "reward": "success",
 }
 
 
@@ -242,12 +243,35 @@ def load_config_file(path: Path, arguments: Sequence[str] = ()) -> Config:
     """Reload a saved `config.yaml` (its groups keep their schema), then apply overrides."""
     if not path.is_file():
         raise ConfigError(f"no config file at {path}; pass run=runs/<name> of an existing run")
-    data = yaml.safe_load(path.read_text()) or {}
+    data = with_reward_group(yaml.safe_load(path.read_text()) or {})
     selections, overrides = split_arguments(arguments)
     groups = {group: data.pop(group, {}) for group in GROUPS}
     for group, name in selections.items():
         groups[group] = load_preset(group, name)
     return compose(groups, overrides, rest=data)
+
+
+LEGACY_TASK_REWARD_KEYS = ("reward", "dense_reward_weight", "dense_reward_scale_per_m")
+
+
+def with_reward_group(data: dict[str, Any]) -> dict[str, Any]:
+    """A config saved before the `reward` group (its reward keys in `task`) in today's form,
+    so an older run still resumes and evaluates: `task.reward=pose_distance` becomes the
+    dense `pose` term; a `dense_reward_weight` adds it to the success reward."""
+    if "reward" in data:
+        return data
+    task = data.get("task") or {}
+    name, weight, scale = (task.pop(key, default) for key, default in
+                           zip(LEGACY_TASK_REWARD_KEYS, ("success", 0.0, 10.0), strict=True))
+    dense = {"sparse_weight": 0.0, "dense_weight": 1.0, "dense_scale_per_m": scale}
+    if name == "pose_distance":
+        data["reward"] = {"name": "pose", **dense}
+    elif weight:
+        data["reward"] = {"name": "composite", "parts": {
+            "success": {"weight": 1.0}, "pose": {"weight": weight, **dense}}}
+    else:
+        data["reward"] = {"name": "success"}
+    return data
 
 
 def to_yaml(config: Config) -> str:

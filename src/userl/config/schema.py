@@ -16,6 +16,7 @@ from userl.data.lerobot_mapping import LeRobotMappingConfig
 from userl.hardware.robot_config import RobotConfig
 from userl.hardware.teleop.base import TeleopConfig
 from userl.policies.base import PolicyConfig
+from userl.rewards.base import RewardConfig
 from userl.tasks.base import TaskConfig
 
 
@@ -59,6 +60,7 @@ class DemosConfig:
     episodes: int = 20  # scripted-expert demos to collect when no path is given
     path: str = ""  # an episode store (or a LeRobot dataset) of demonstrations to load instead
     only_successful: bool = True
+    noisy_expert_std: float = 0.7  # `collect policy=noisy_expert`: noise per action component
     lerobot: LeRobotMappingConfig = field(default_factory=LeRobotMappingConfig)
 
 
@@ -83,7 +85,7 @@ class EvalConfig:
 # command line starts from the presets in `config/loader.py` instead.
 DEFAULT_COMPONENTS: dict[str, str] = {
     "task": "peg_insertion", "robot": "sim_franka", "algo": "sac", "policy": "mlp",
-    "pipeline": "async", "teleop": "none",
+    "pipeline": "async", "teleop": "none", "reward": "success",
 }
 
 
@@ -108,6 +110,7 @@ class Config:
     pipeline: PipelineConfig = field(  # type: ignore[assignment]
         default_factory=default_of("pipeline"))
     teleop: TeleopConfig = field(default_factory=default_of("teleop"))  # type: ignore[assignment]
+    reward: RewardConfig = field(default_factory=default_of("reward"))  # type: ignore[assignment]
     run: RunConfig = field(default_factory=RunConfig)
     demos: DemosConfig = field(default_factory=DemosConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
@@ -116,5 +119,7 @@ class Config:
     resume: bool = False  # continue run.name from its checkpoint and episode store
 
     def components(self) -> list[ComponentConfig]:
-        """The config of each component group (task, robot, algo, policy, pipeline, teleop)."""
-        return [self.task, self.robot, self.algo, self.policy, self.pipeline, self.teleop]
+        """The config of each component group (task, robot, algo, policy, pipeline, teleop,
+        reward)."""
+        return [self.task, self.robot, self.algo, self.policy, self.pipeline, self.teleop,
+                self.reward]

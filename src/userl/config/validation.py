@@ -74,4 +74,18 @@ def validate(config: Config) -> str | None:
         problem = component.problem()
         if problem:
             return problem
+    return reward_problem(config)
+
+
+def reward_problem(config: Config) -> str | None:
+    """A reward source the task cannot use, or a keyboard both teleop and reward read."""
+    if config.task.ENV_BUILDER != "robot" and config.reward.name != "success":
+        return (f"reward={config.reward.name}: task={config.task.name} keeps its environment's "
+                "own reward; remove reward= (or use a robot task)")
+    shared = ("backend", "device_path")
+    if config.reward.name == "keyboard" and config.teleop.name == "keyboard" and all(
+            getattr(config.reward, key) == getattr(config.teleop, key) for key in shared):
+        return ("reward=keyboard and teleop=keyboard would read the same keyboard and split "
+                "its keys; give reward.device_path= another keyboard (evdev), or use "
+                "teleop=spacemouse")
     return None

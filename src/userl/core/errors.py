@@ -3,3 +3,8 @@
 
 class ConfigError(ValueError):
     """Bad configuration input; the message is one line that names the key and the fix."""
+
+
+class RewardFailed(RuntimeError):
+    """A reward source failed while the robot ran; the env holds the robot first. The run
+    stops (no restart): every finished episode is already stored."""

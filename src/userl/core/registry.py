@@ -124,6 +124,7 @@ GROUPS: dict[str, Registry] = {
     "policy": POLICIES,
     "pipeline": PIPELINES,
     "teleop": TELEOPS,
+    "reward": REWARDS,
 }
 
 # The modules whose import registers every component. Plug-ins add theirs here.

@@ -61,6 +61,9 @@ class Episode:
     episode_id: str = field(default_factory=new_episode_id)
     source: str = "policy"  # policy | expert | human
     info: dict[str, Any] = field(default_factory=dict)  # episode statistics (floats, strings)
+    # (T,) bool: the reward source's success after each step, the per-frame labels of the
+    # next observations (`userl collect label=...`, `userl train-reward`); None if not recorded
+    step_success: np.ndarray | None = None
     # rendered frames (uint8 H x W x 3) when recorded for a video; never stored or trained on
     frames: list[np.ndarray] = field(default_factory=list, repr=False, compare=False)
 
@@ -110,6 +113,7 @@ class EpisodeBuilder:
         self._truncated: list[bool] = []
         self._intervened: list[bool] = []
         self._versions: list[int] = []
+        self._step_success: list[bool] = []
         self.success = False
 
     def __len__(self) -> int:
@@ -126,6 +130,7 @@ class EpisodeBuilder:
         self._truncated.append(bool(truncated))
         self._intervened.append(bool(intervened))
         self._versions.append(int(policy_version))
+        self._step_success.append(bool(success))
         self.success = self.success or bool(success)
 
     def build(self, info: dict[str, Any] | None = None) -> Episode:
@@ -144,6 +149,7 @@ class EpisodeBuilder:
             success=self.success,
             source=self.source,
             info=dict(info or {}),
+            step_success=np.asarray(self._step_success, dtype=bool),
         )
 
 

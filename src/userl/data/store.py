@@ -3,7 +3,8 @@
 Format (documented in README "Episode store"): `episodes/<ms-timestamp>_<robot>_<id>.npz`,
 an uncompressed NumPy zip whose members are `obs.<key>` (T+1 rows), `actions`,
 `policy_actions`, `rewards`, `terminated`, `truncated`, `intervened`, `policy_versions`
-(T rows) and `meta` (a JSON string: episode id, robot id, task, source, success, info).
+(T rows), optionally `step_success` (T rows: the reward source's success after each step,
+the labels of a reward classifier) and `meta` (a JSON string: episode id, robot id, task, source, success, info).
 A file is written under a temporary name, fsynced, then atomically renamed, so after a
 crash an episode is either whole or absent. Zip CRC-32 checksums catch damaged files;
 damaged or truncated files are reported and skipped, and the rest loads.
@@ -31,6 +32,7 @@ SUFFIX = ".npz"
 TEMP_SUFFIX = ".partial"
 _COLUMNS = ("actions", "policy_actions", "rewards", "terminated", "truncated", "intervened",
             "policy_versions")
+STEP_SUCCESS = "step_success"  # optional column
 
 
 @dataclass
@@ -44,6 +46,8 @@ class LoadReport:
 def encode_episode(episode: Episode) -> dict[str, np.ndarray]:
     members = {f"obs.{key}": value for key, value in episode.observations.items()}
     members.update({name: getattr(episode, name) for name in _COLUMNS})
+    if episode.step_success is not None:
+        members[STEP_SUCCESS] = np.asarray(episode.step_success, bool)
     meta = {
         "episode_id": episode.episode_id,
         "robot_id": episode.robot_id,
@@ -63,6 +67,9 @@ def decode_episode(members: dict[str, np.ndarray]) -> Episode:
     if len(lengths) != 1:
         raise ValueError(f"columns of different lengths {sorted(lengths)}")
     steps = lengths.pop()
+    step_success = members.get(STEP_SUCCESS)
+    if step_success is not None and len(step_success) != steps:
+        raise ValueError(f"{STEP_SUCCESS} has {len(step_success)} rows, not {steps}")
     if not observations or any(len(v) != steps + 1 for v in observations.values()):
         raise ValueError(f"observations must have {steps + 1} rows")
     return Episode(
@@ -73,6 +80,7 @@ def decode_episode(members: dict[str, np.ndarray]) -> Episode:
         episode_id=meta["episode_id"],
         source=meta.get("source", "policy"),
         info=meta.get("info", {}),
+        step_success=None if step_success is None else step_success.astype(bool),
         **{name: members[name] for name in _COLUMNS},  # type: ignore[arg-type]
     )
 

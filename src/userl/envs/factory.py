@@ -15,10 +15,12 @@ import userl.rewards  # noqa: F401  (registers the reward sources)
 import userl.tasks  # noqa: F401  (registers the tasks)
 from userl.config.schema import Config
 from userl.core.registry import CAMERAS, ENV_BUILDERS, ROBOTS, TASKS
-from userl.core.specs import ObservationSpec
+from userl.core.specs import ImageSpec, ObservationSpec
+from userl.envs.relative_frame import PROPRIOCEPTION_DIM
 from userl.envs.robot_env import RobotEnv
 from userl.hardware.cameras.threaded import ThreadedCamera
 from userl.hardware.safety import with_safety
+from userl.rewards.base import RewardContext, RewardSource
 from userl.rewards.factory import build_reward
 
 OBSERVATION_MODES: dict[str, bool] = {"state": False, "image": True}
@@ -64,9 +66,14 @@ def make_robot_env(cfg: Config, robot_id: str = "robot_0", seed: int | None = No
     `seed` seeds the first `reset()` that is given no seed; `render_mode="rgb_array"` adds a
     front camera of `robot.render_height_px` x `render_width_px` for `env.render()`."""
     task = TASKS.build(cfg.task)
-    robot = ROBOTS.build(cfg.robot, scene=task.scene(), control_hz=task.control_hz)
-    robot = with_safety(robot, cfg.robot.safety)  # robot-side limits, whatever the policy does
-    robot.connect()
+    reward = make_reward(cfg, task)  # a mismatched reward model: an error before any motion
+    try:
+        robot = ROBOTS.build(cfg.robot, scene=task.scene(), control_hz=task.control_hz)
+        robot = with_safety(robot, cfg.robot.safety)  # robot-side limits, whatever the policy does
+        robot.connect()
+    except BaseException:
+        reward.close()
+        raise
     cameras = []
     if OBSERVATION_MODES[cfg.obs]:
         driver = CAMERAS.get(cfg.robot.camera_driver)
@@ -79,5 +86,18 @@ def make_robot_env(cfg: Config, robot_id: str = "robot_0", seed: int | None = No
         render_config = dataclasses.replace(cfg.robot, image_height_px=cfg.robot.render_height_px,
                                             image_width_px=cfg.robot.render_width_px)
         render_camera = CAMERAS.get(cfg.robot.camera_driver)(RENDER_CAMERA, robot, render_config)
-    return RobotEnv(robot, task, build_reward(cfg.task), cameras, robot_id=robot_id, seed=seed,
+    return RobotEnv(robot, task, reward, cameras, robot_id=robot_id, seed=seed,
                     render_mode=render_mode, render_camera=render_camera)
+
+
+def expected_observation_spec(cfg: Config, task: Any) -> ObservationSpec:
+    """The observation a robot task's env will give, known from the config alone."""
+    images = tuple(ImageSpec(name, cfg.robot.image_height_px, cfg.robot.image_width_px)
+                   for name in cfg.robot.camera_names) if OBSERVATION_MODES[cfg.obs] else ()
+    return ObservationSpec(state_dim=PROPRIOCEPTION_DIM + task.task_state_dim, images=images)
+
+
+def make_reward(cfg: Config, task: Any | None = None) -> RewardSource:
+    """The configured reward source for a robot task, checked against its views."""
+    task = task if task is not None else TASKS.build(cfg.task)
+    return build_reward(cfg.reward, RewardContext(cfg.task, expected_observation_spec(cfg, task)))

@@ -47,7 +47,6 @@ class GymTaskConfig(TaskConfig):
     rate_from_env: bool = True  # ... unless the environment has a `dt`: then 1 / dt
     realtime: bool = False  # pace steps to control_hz of wall-clock time
     terminate_on_success: bool = False  # keep the environment's own termination
-    reward: str = "env"  # the environment's reward
     success_from: str = "info"  # info: info[success_key] >= success_min; reward: reward >= it
     success_key: str = "is_success"
     success_min: float = 1.0

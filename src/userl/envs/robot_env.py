@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import gymnasium as gym
 import numpy as np
@@ -18,9 +18,10 @@ from userl.envs.relative_frame import (
     state_in_frame,
 )
 from userl.hardware.base import Camera, Robot, SceneControl
-from userl.rewards.base import RewardSource
+from userl.rewards.base import RewardFailed, RewardInput, RewardSource, RewardStep
 from userl.tasks.base import Task
 
+T = TypeVar("T")
 CONTROL_OVERRUN_TOLERANCE = 0.1  # a period 10 % over 1/control_hz counts as an overrun
 
 
@@ -44,6 +45,9 @@ class RobotEnv(gym.Env):
         if render_mode is not None and render_camera is None:
             raise ValueError("render_mode='rgb_array' needs a render_camera")
         self.robot, self.task, self.reward_source = robot, task, reward
+        # the task's facts (simulator ground truth, or a state-only task's own distance) are
+        # read in a simulation, or when the reward source needs them
+        self._ground_truth = isinstance(robot, SceneControl) or reward.needs_ground_truth
         self.render_mode = render_mode
         self.render_camera = render_camera
         self.metadata = {**self.metadata, "render_fps": task.control_hz}
@@ -108,9 +112,10 @@ class RobotEnv(gym.Env):
         self._gripper_action = 0.0
         self._steps = 0
         observation = self._observe(state)
-        facts = self.task.evaluate(state)
-        _, success = self.reward_source(observation, facts)
-        return observation, {**facts, "success": bool(success), "refused": False}
+        self._judge(self.reward_source.reset)
+        facts = self._facts(state)
+        verdict = self._judge(self.reward_source, RewardInput(observation, state, facts, None))
+        return observation, {**self._reward_info(facts, verdict), "refused": False}
 
     def step(self, action: np.ndarray) -> tuple[Observation, float, bool, bool, dict[str, Any]]:
         clipped, refused = sanitise_action(action)
@@ -135,13 +140,15 @@ class RobotEnv(gym.Env):
         self._steps += 1
         state = self._trusted_state()
         observation = self._observe(state)
-        facts = self.task.evaluate(state)
-        reward, success = self.reward_source(observation, facts)
-        terminated = bool(success and self.task.config.terminate_on_success)
+        facts = self._facts(state)
+        verdict = self._judge(self.reward_source, RewardInput(observation, state, facts,
+                                                              executed))
+        terminated = bool(verdict.success and self.task.config.terminate_on_success
+                          or verdict.failure)
         truncated = self._steps >= self.task.episode_steps
-        info = {**facts, "success": bool(success), "refused": refused,
+        info = {**self._reward_info(facts, verdict), "refused": refused,
                 "executed_action": executed, "clipped_to_workspace": clipped_to_workspace}
-        return observation, float(reward), terminated, truncated, info
+        return observation, float(verdict.reward), terminated, truncated, info
 
     @property
     def control_overrun_threshold_s(self) -> float:
@@ -162,6 +169,7 @@ class RobotEnv(gym.Env):
         return self.render_camera.read()
 
     def close(self) -> None:
+        self.reward_source.close()
         for camera in self.cameras:
             camera.close()
         if self.render_camera is not None:
@@ -179,6 +187,34 @@ class RobotEnv(gym.Env):
             self.robot.hold()
             raise
         return state
+
+    # ------------------------------------------------------------------ reward
+    def _facts(self, state: RobotState) -> dict[str, Any]:
+        return self.task.evaluate(state) if self._ground_truth else {}
+
+    def _judge(self, call: Callable[..., T], *args: Any) -> T:
+        """A call into the reward source; a source that fails holds the robot first and
+        raises `RewardFailed` (the run stops; finished episodes are already stored)."""
+        try:
+            return call(*args)
+        except Exception as error:  # noqa: BLE001 (any fault of a source: hold, then stop)
+            self.robot.hold()
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            raise RewardFailed(
+                f"{self.robot_id}: the reward source failed ({type(error).__name__}: "
+                f"{reason}); the robot holds") from error
+
+    @staticmethod
+    def _reward_info(facts: dict[str, Any], verdict: RewardStep) -> dict[str, Any]:
+        """The task's facts and the source's verdict; with ground truth, `true_success`
+        (the task's own) and `reward/agreement` beside it; `reward/probability` of a model."""
+        info = {**facts, "success": bool(verdict.success), "reward_failure": verdict.failure}
+        if verdict.probability is not None:
+            info["reward/probability"] = float(verdict.probability)
+        if "success" in facts:
+            info["true_success"] = bool(facts["success"])
+            info["reward/agreement"] = float(bool(facts["success"]) == verdict.success)
+        return info
 
     # ------------------------------------------------------------------ observation
     def _observe(self, state: RobotState) -> Observation:

@@ -1,16 +1,15 @@
-"""Builds a task's reward: its registered source plus the optional dense term."""
+"""Builds the configured reward source (with the optional gripper-toggle penalty)."""
 
 from __future__ import annotations
 
 from userl.core.registry import REWARDS
-from userl.rewards.base import CompositeReward, RewardSource
-from userl.rewards.task_rewards import PoseDistanceReward
-from userl.tasks.base import TaskConfig
+from userl.rewards.base import RewardConfig, RewardContext, RewardSource
+from userl.rewards.gripper_penalty import GripperTogglePenalty
 
 
-def build_reward(config: TaskConfig) -> RewardSource:
-    """`REWARDS[config.reward]`, plus `dense_reward_weight` x pose distance when that is > 0."""
-    main = REWARDS.get(config.reward)(config)
-    if config.dense_reward_weight <= 0.0:
-        return main
-    return CompositeReward([(main, 1.0), (PoseDistanceReward(config), config.dense_reward_weight)])
+def build_reward(config: RewardConfig, context: RewardContext) -> RewardSource:
+    """`REWARDS[config.name]`, wrapped in the gripper-toggle penalty when that is set."""
+    source: RewardSource = REWARDS.build(config, context)
+    if config.gripper_toggle_penalty:
+        source = GripperTogglePenalty(source, config.gripper_toggle_penalty)
+    return source

@@ -102,6 +102,53 @@ def run_policy_source(config: Any, env: Any, run_dir: Path | None) -> PolicySour
     return source
 
 
+class RandomSource:
+    """Uniform random actions in [-1, 1] (failures for a reward classifier to learn from)."""
+
+    source = "random"
+
+    def __init__(self, action_dim: int, seed: int) -> None:
+        self.action_dim = action_dim
+        self.rng = np.random.default_rng(seed)
+
+    def decide(self, observation: Observation) -> Decision:
+        action = self.rng.uniform(-1.0, 1.0, self.action_dim).astype(np.float32)
+        return Decision(action, action, -1)
+
+    def reset(self) -> None:
+        pass
+
+
+class NoisyExpertSource(ExpertSource):
+    """The scripted expert plus Gaussian noise of `std` per normalised action component:
+    near misses, the hardest failures for a reward classifier."""
+
+    source = "noisy_expert"
+
+    def __init__(self, env: Any, std: float, seed: int) -> None:
+        super().__init__(env)
+        self.std = std
+        self.rng = np.random.default_rng(seed)
+
+    def decide(self, observation: Observation) -> Decision:
+        expert = super().decide(observation).action
+        noise = self.rng.normal(0.0, self.std, expert.shape)
+        action = np.clip(expert + noise, -1.0, 1.0).astype(np.float32)
+        return Decision(action, action, -1)
+
+
+@ACTION_SOURCES.register("random")
+def random_source(config: Any, env: Any, run_dir: Path | None) -> RandomSource:
+    """Uniform random actions."""
+    return RandomSource(int(env.action_space.shape[0]), config.run.seed)
+
+
+@ACTION_SOURCES.register("noisy_expert")
+def noisy_expert_source(config: Any, env: Any, run_dir: Path | None) -> NoisyExpertSource:
+    """The scripted expert with `demos.noisy_expert_std` Gaussian action noise."""
+    return NoisyExpertSource(env, config.demos.noisy_expert_std, config.run.seed)
+
+
 class HumanSource:
     """A person demonstrating through a device: every step's action is theirs."""
 

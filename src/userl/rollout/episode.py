@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -13,6 +14,41 @@ from userl.rollout.chunks import wait_metrics
 from userl.telemetry.timing import percentiles_ms
 
 StepHook = Callable[[], object]  # its result is ignored
+CONFUSION_KEYS = ("reward_true_positives", "reward_false_positives", "reward_false_negatives",
+                  "reward_true_negatives")
+CONFUSION = dict(zip([(True, True), (True, False), (False, True), (False, False)],
+                     CONFUSION_KEYS, strict=True))  # (source says success, truth) -> count
+
+
+class RewardTelemetry:
+    """Per episode: the reward model's mean probability (`reward/probability`) and, where the
+    task's ground truth is known (simulation), the share of steps where the reward source
+    agrees with it (`reward/agreement`) and the confusion counts (source vs truth)."""
+
+    def __init__(self) -> None:
+        self.probabilities: list[float] = []
+        self.counts = dict.fromkeys(CONFUSION_KEYS, 0)
+        self.true_success = False
+
+    def add(self, info: dict[str, Any]) -> None:
+        if "reward/probability" in info:
+            self.probabilities.append(float(info["reward/probability"]))
+        if "true_success" in info:
+            said, truth = bool(info.get("success")), bool(info["true_success"])
+            self.counts[CONFUSION[(said, truth)]] += 1
+            self.true_success = self.true_success or truth
+
+    def summary(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        if self.probabilities:
+            out["reward/probability"] = float(np.mean(self.probabilities))
+        judged = sum(self.counts.values())
+        if judged:
+            agreed = self.counts[CONFUSION_KEYS[0]] + self.counts[CONFUSION_KEYS[3]]
+            out["reward/agreement"] = agreed / judged
+            out["true_success"] = float(self.true_success)  # the task's own, any step
+            out.update({key: float(value) for key, value in self.counts.items()})
+        return out
 
 
 def run_episode(env, source: ActionSource, robot_id: str, seed: int | None,
@@ -38,6 +74,7 @@ def run_episode(env, source: ActionSource, robot_id: str, seed: int | None,
     periods_s: list[float] = []
     lags: list[int] = []
     refused = 0
+    reward_telemetry = RewardTelemetry()
     step_started = time.monotonic()
     while True:
         decision = source.decide(observation)
@@ -45,6 +82,7 @@ def run_episode(env, source: ActionSource, robot_id: str, seed: int | None,
             lags.append(max(0, latest_version() - decision.version))
         observation, reward, terminated, truncated, info = env.step(decision.action)
         refused += int(info.get("refused", False))
+        reward_telemetry.add(info)
         if record_frames:
             frames.append(env.render())
         executed = info.get("executed_action", decision.action)
@@ -78,6 +116,7 @@ def run_episode(env, source: ActionSource, robot_id: str, seed: int | None,
     })
     chunks = getattr(source, "chunks", None)
     episode.info.update(wait_metrics(chunks.drain_waits_ms() if chunks is not None else []))
+    episode.info.update(reward_telemetry.summary())
     episode.info["return"] = episode.episode_return
     episode.info["intervened_steps"] = episode.intervened_steps
     episode.info["intervention_rate"] = episode.intervened_steps / max(len(episode), 1)

@@ -12,7 +12,7 @@ from userl.config.schema import Config
 from userl.core.types import Episode
 from userl.envs.factory import make_env
 from userl.rollout.action_sources import ACTION_SOURCES
-from userl.rollout.episode import run_episode
+from userl.rollout.episode import CONFUSION_KEYS, run_episode
 
 
 def run_episodes(config: Config, source_name: str, episodes: int, run_dir: Path | None = None,
@@ -30,12 +30,27 @@ def run_episodes(config: Config, source_name: str, episodes: int, run_dir: Path 
 
 
 def results_of(episodes: list[Episode]) -> dict[str, Any]:
-    results = [{"seed": int(e.info["seed"]), "success": bool(e.success),
+    """Success rate, mean length and return. Where the task's ground truth is known (a
+    simulation), an episode's success is the task's own, whatever the reward source said;
+    the source's verdict is `reward_success_rate` then."""
+    results = [{"seed": int(e.info["seed"]), "success": bool(e.info.get("true_success",
+                                                                         e.success)),
                 "return": e.episode_return, "length": len(e)} for e in episodes]
+    judged = {"reward_success_rate": float(np.mean([e.success for e in episodes]))} \
+        if episodes and all("true_success" in e.info for e in episodes) else {}
     return {
         "success_rate": float(np.mean([r["success"] for r in results])) if results else 0.0,
+        **judged,
         "episodes": len(results),
         "mean_length": float(np.mean([r["length"] for r in results])) if results else 0.0,
         "mean_return": float(np.mean([r["return"] for r in results])) if results else 0.0,
         "results": results,
+        **reward_confusion(episodes),
     }
+
+
+def reward_confusion(episodes: list[Episode]) -> dict[str, int]:
+    """The reward source's steps against the ground truth, summed (empty without truth)."""
+    if not any(CONFUSION_KEYS[0] in e.info for e in episodes):
+        return {}
+    return {key: int(sum(e.info.get(key, 0) for e in episodes)) for key in CONFUSION_KEYS}

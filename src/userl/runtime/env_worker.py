@@ -19,7 +19,7 @@ from userl.data.store import EpisodeStore, LoadReport, read_episode_file
 from userl.envs.factory import make_env
 from userl.policies import build_policy
 from userl.rollout.action_sources import ExpertSource, PolicySource
-from userl.rollout.evaluation import results_of
+from userl.rollout.evaluation import results_of, reward_confusion
 from userl.rollout.intervention import with_interventions
 from userl.runtime.inference import RemotePolicySource
 from userl.runtime.pipelines import AsyncPipelineConfig
@@ -218,7 +218,8 @@ class EnvWorker:
                                  record_first=False)
         results = results_of(episodes)
         ray.get(learner.log_evaluation.remote(results["success_rate"], results["mean_return"],
-                                              results["episodes"]), timeout=timeout_s)
+                                              results["episodes"], reward_confusion(episodes)),
+                timeout=timeout_s)
         return True
 
     def _wait_for_learner(self, learner: Any) -> float:

@@ -42,6 +42,11 @@ UPDATE_TIMES_KEPT = 100_000  # wall-clock times of recent updates, for pipeline 
 METRICS_EVERY_S = 1.0  # losses are read back (a GPU synchronisation) at most this often
 
 
+# episode info -> TensorBoard tag, logged when the episode has it (a reward model, ground truth)
+REWARD_TELEMETRY = {"reward/probability": "reward/probability",
+                    "reward/agreement": "reward/agreement", "true_success": "env/true_success"}
+
+
 class Learner:
     def __init__(self, config: Config, observation_spec: ObservationSpec, action_dim: int,
                  run_dir: str) -> None:
@@ -131,6 +136,7 @@ class Learner:
             "sync/latency_ms": info.get("sync_latency_ms", 0.0),
             "sync/bytes": info.get("sync_bytes", 0.0),
             "data/replay_transitions": len(self.online),
+            **{tag: info[key] for key, tag in REWARD_TELEMETRY.items() if key in info},
         }, self.env_steps)
         return episode.episode_id
 
@@ -153,14 +159,18 @@ class Learner:
         self.writer.video("eval/video", frames, self.env_steps, self.config.eval.video_fps)
         self.writer.scalars({"eval/video_episode_success": float(success)}, self.env_steps)
 
-    def log_evaluation(self, success_rate: float, mean_return: float, episodes: int) -> None:
-        """One point of the learning curve, stamped with the run's env and gradient steps."""
+    def log_evaluation(self, success_rate: float, mean_return: float, episodes: int,
+                       confusion: dict[str, int] | None = None) -> None:
+        """One point of the learning curve, stamped with the run's env and gradient steps;
+        with ground truth, the reward source's confusion counts (`eval/reward_*`)."""
         point = {"env_steps": self.env_steps, "grad_steps": self.algorithm.grad_steps,
                  "success_rate": float(success_rate), "mean_return": float(mean_return),
-                 "episodes": int(episodes)}
+                 "episodes": int(episodes), **(confusion or {})}
         self.eval_curve.append(point)
         self.writer.scalars({"eval/success_rate": point["success_rate"],
-                             "eval/mean_return": point["mean_return"]}, self.env_steps)
+                             "eval/mean_return": point["mean_return"],
+                             **{f"eval/{k}": v for k, v in (confusion or {}).items()}},
+                            self.env_steps)
 
     def evaluation_curve(self) -> list[dict[str, float]]:
         return list(self.eval_curve)

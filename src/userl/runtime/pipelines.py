@@ -11,6 +11,7 @@ import ray
 
 from userl.config.schema import Config, PipelineConfig
 from userl.core.registry import PIPELINES
+from userl.rewards.base import RewardFailed
 
 
 @dataclass
@@ -89,6 +90,8 @@ def _restart_worker(config: Config, worker: Any, finished: Any, index: int,
         reason = f"its process died ({type(error).__name__})"
     except ray.exceptions.RayTaskError as error:
         reason = f"{type(error.cause).__name__}: {error.cause}".splitlines()[0]
+        if isinstance(error.cause, RewardFailed):  # a restart would not fix the reward source
+            raise RuntimeError(str(error.cause).splitlines()[0]) from None
         ray.kill(worker, no_restart=False)  # a fresh process: a fresh robot connection
     restarts[index] += 1
     if restarts[index] > config.run.max_worker_restarts:

@@ -20,7 +20,8 @@ from userl.core.errors import ConfigError
 from userl.core.registry import PIPELINES
 from userl.data.checkpoint import CheckpointRefused
 from userl.data.store import EpisodeStore
-from userl.rollout.evaluation import results_of
+from userl.rollout.episode import CONFUSION_KEYS
+from userl.rollout.evaluation import results_of, reward_confusion
 from userl.runtime import pipelines  # noqa: F401  (registers the pipeline modes)
 from userl.runtime.env_worker import EnvWorker
 from userl.runtime.errors import RunFailed
@@ -171,7 +172,8 @@ def evaluate(config: Config, cluster: Cluster) -> dict[str, Any]:
         cluster.learner.log_video.remote(episodes[0].frames, bool(episodes[0].success))
     results = results_of(episodes)
     ray.get(cluster.learner.log_evaluation.remote(results["success_rate"],
-                                                  results["mean_return"], results["episodes"]),
+                                                  results["mean_return"], results["episodes"],
+                                                  reward_confusion(episodes)),
             timeout=config.run.remote_timeout_s)
     return results
 
@@ -268,7 +270,8 @@ def run_on(config: Config, cluster: Cluster, run_dir: Path, summary: dict[str, A
         summary.update({"eval_success_rate": final["success_rate"],
                         "eval_mean_return": final["mean_return"],
                         "eval_episodes": final["episodes"],
-                        "eval_results": final["results"]})
+                        "eval_results": final["results"],
+                        **{k: final[k] for k in CONFUSION_KEYS if k in final}})
     summary["eval_curve"] = ray.get(cluster.learner.evaluation_curve.remote(),
                                     timeout=timeout_s)
     ray.get(cluster.learner.close.remote(), timeout=timeout_s)

@@ -26,9 +26,6 @@ class TaskConfig(ComponentConfig):
     action_scale_m: float = 0.02  # metres per step at action 1.0
     action_scale_rad: float = 0.1  # radians per step at action 1.0
     terminate_on_success: bool = True
-    reward: str = "success"  # a registered reward source: success | pose_distance
-    dense_reward_weight: float = 0.0  # weight of the optional dense shaping term
-    dense_reward_scale_per_m: float = 10.0  # pose_distance reward: -this * distance (m)
     instruction: str = ""
     # The state vector is given to the policy in these units, so its parts are of order 1.
     obs_position_scale_m: float = 0.05
@@ -99,10 +96,6 @@ class Task(ABC):
     @property
     def episode_steps(self) -> int:
         return self.config.episode_steps
-
-    @property
-    def default_reward(self) -> str:
-        return self.config.reward
 
     @abstractmethod
     def scene(self) -> SceneFragment:

@@ -175,9 +175,13 @@ def preflight(config: Config) -> None:
 @PREFLIGHTS.register("robot")
 def robot_preflight(config: Config) -> None:
     """The configured robot's driver can be built (its vendor module is installed and its
-    address is set), else a one-line `HardwareUnavailable`."""
+    address is set), else a one-line `HardwareUnavailable`; the reward source can be built
+    for the task's views (a classifier's cameras and image size), else a `ConfigError`."""
     robot = ROBOTS.build(config.robot, control_hz=config.task.control_hz)
     robot.close()
+    from userl.envs.factory import make_reward
+
+    make_reward(config).close()  # a reward model that does not fit the views: one line
 
 
 @PREFLIGHTS.register("gym")

@@ -52,6 +52,7 @@ class TerminalKeys(KeyReader):
 
     def __init__(self, config: KeyboardConfig) -> None:
         path = config.device_path or DEFAULT_TTY
+        self.path = path
         try:
             self.fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
             self.saved = termios.tcgetattr(self.fd)
@@ -65,14 +66,19 @@ class TerminalKeys(KeyReader):
         keys: list[str] = []
         while select.select([self.fd], [], [], 0)[0]:
             data = os.read(self.fd, 64)
-            if not data:
-                break
+            if not data:  # readable but empty: the terminal hung up; no key can come now
+                raise HardwareUnavailable(f"keyboard: the terminal {self.path} hung up; the "
+                                          "operator's keys can no longer be read")
             keys.extend(data.decode(errors="ignore"))
         return keys
 
     def close(self) -> None:
-        termios.tcsetattr(self.fd, termios.TCSADRAIN, self.saved)
-        os.close(self.fd)
+        try:
+            termios.tcsetattr(self.fd, termios.TCSADRAIN, self.saved)
+        except termios.error:
+            pass  # the terminal hung up: there is no mode left to restore
+        finally:
+            os.close(self.fd)
 
 
 @KEY_READERS.register("evdev")
