@@ -1,5 +1,7 @@
 """Weight sync: versions, latest wins, coalesced requests, deltas with a full fallback."""
 
+import time
+
 import pytest
 import ray
 import torch
@@ -54,6 +56,18 @@ class PublisherActor:
         return self.publisher.latest(known_version, want_full)
 
 
+POLL_BOUND_S = 120.0  # generous: a fetch in the background may wait for a busy machine
+POLL_PAUSE_S = 0.01
+
+
+def polled_until(condition) -> None:
+    """Poll (as an env worker does between control steps) until `condition()` holds."""
+    deadline = time.monotonic() + POLL_BOUND_S
+    while not condition():
+        assert time.monotonic() < deadline, f"not installed within {POLL_BOUND_S:.0f} s"
+        time.sleep(POLL_PAUSE_S)
+
+
 def test_subscriber_installs_without_blocking_and_catches_up_after_a_missed_delta() -> None:
     actor = PublisherActor.remote()
     installed = {}
@@ -64,14 +78,14 @@ def test_subscriber_installs_without_blocking_and_catches_up_after_a_missed_delt
 
     subscriber = WeightSubscriber(install, poll_interval_s=0.0)
     ray.get(actor.publish.remote(1.0))
-    for _ in range(200):
-        if subscriber.poll(actor):
-            break
+
+    def reached(version: int) -> bool:
+        subscriber.poll(actor)
+        return subscriber.version == version
+
+    polled_until(lambda: reached(1))
     assert subscriber.version == 1 and torch.equal(installed["layer"], torch.full((3,), 1.0))
     ray.get([actor.publish.remote(2.0), actor.publish.remote(3.0)])  # version 2 is missed
-    for _ in range(200):
-        subscriber.poll(actor)
-        if subscriber.version == 3:
-            break
+    polled_until(lambda: reached(3))
     assert subscriber.version == 3 and torch.equal(installed["layer"], torch.full((3,), 3.0))
     assert subscriber.drain_metrics()["sync_installs"] == 2

@@ -46,5 +46,7 @@ def test_kept_memory_is_reused_without_page_faults() -> None:
     kept, with_keep = faults(1 << 30)
     _, without = faults(0)
     assert kept
-    assert with_keep <= 2 * TENSOR_PAGES, with_keep  # reused: next to no fresh pages
     assert without >= 5 * TENSOR_PAGES, without  # returned to the OS and faulted back in
+    # reused: a tensor or two of fresh pages while the heap settles (more when another
+    # process shares the cores), against every temporary of every update without it
+    assert with_keep * 10 <= without, (with_keep, without)
