@@ -55,7 +55,7 @@ def _parse(arguments: list[str]) -> dict[str, str]:
 def _spec(policy_config, state_dim: int):
     from userl.core.specs import ImageSpec, ObservationSpec
 
-    size = getattr(policy_config, "image_size_px", 0)
+    size = policy_config.view_size_px()
     views = tuple(ImageSpec(name, size, size) for name in VIEWS) if size else ()
     return ObservationSpec(state_dim, views)
 

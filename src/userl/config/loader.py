@@ -236,7 +236,7 @@ def views_for_policy(groups: dict[str, dict[str, Any]],
     if any(key == "obs" for key, _ in overrides):
         return []
     policy = _schema_instance("policy", groups["policy"])
-    return [("obs", "image")] if getattr(policy, "NEEDS_VIEWS", False) else []
+    return [("obs", "image")] if policy.NEEDS_VIEWS else []
 
 
 def load_config_file(path: Path, arguments: Sequence[str] = ()) -> Config:

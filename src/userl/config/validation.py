@@ -64,7 +64,7 @@ def validate(config: Config) -> str | None:
     if config.demos.path and not Path(config.demos.path).is_dir():
         return (f"bad value for 'demos.path': {config.demos.path} is not a folder; give an "
                 "episode store written by `userl collect`, or set demos.episodes=N instead")
-    if getattr(config.policy, "NEEDS_VIEWS", False) and config.obs != "image":
+    if config.policy.NEEDS_VIEWS and config.obs != "image":
         return (f"policy={config.policy.name} needs camera views; set obs=image (obs="
                 f"{config.obs})")
     algo = config.algo
@@ -82,9 +82,12 @@ def reward_problem(config: Config) -> str | None:
     if config.task.ENV_BUILDER != "robot" and config.reward.name != "success":
         return (f"reward={config.reward.name}: task={config.task.name} keeps its environment's "
                 "own reward; remove reward= (or use a robot task)")
-    shared = ("backend", "device_path")
-    if config.reward.name == "keyboard" and config.teleop.name == "keyboard" and all(
-            getattr(config.reward, key) == getattr(config.teleop, key) for key in shared):
+    from userl.hardware.teleop.keyboard import KeyboardConfig
+    from userl.rewards.keyboard import KeyboardRewardConfig
+
+    reward, teleop = config.reward, config.teleop
+    if (isinstance(reward, KeyboardRewardConfig) and isinstance(teleop, KeyboardConfig)
+            and (reward.backend, reward.device_path) == (teleop.backend, teleop.device_path)):
         return ("reward=keyboard and teleop=keyboard would read the same keyboard and split "
                 "its keys; give reward.device_path= another keyboard (evdev), or use "
                 "teleop=spacemouse")

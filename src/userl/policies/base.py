@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -16,6 +17,12 @@ from userl.core.registry import ComponentConfig
 @dataclass
 class PolicyConfig(ComponentConfig):
     """Fields of every policy (each policy's config subclasses this beside its code)."""
+
+    NEEDS_VIEWS: ClassVar[bool] = False  # True: cannot act without camera views (obs=image)
+
+    def view_size_px(self) -> int:
+        """The square size the policy wants its camera views at; 0: it takes what comes."""
+        return 0
 
 
 STATE_KEY = "state"

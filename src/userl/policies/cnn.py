@@ -31,6 +31,9 @@ class CNNPolicyConfig(MLPPolicyConfig):
     encoder_weights: str = ""  # local file with a pretrained trunk state_dict; "" = random init
     encoder_frozen: bool = True  # with encoder_weights: keep the loaded trunk fixed
 
+    def view_size_px(self) -> int:
+        return self.image_size_px
+
 
 @POLICIES.register("cnn", config=CNNPolicyConfig)
 class CNNPolicy(GaussianPolicy):

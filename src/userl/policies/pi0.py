@@ -98,6 +98,9 @@ class PI0PolicyConfig(PolicyConfig):
                     f"policy.patch_px={self.patch_px}")
         return None
 
+    def view_size_px(self) -> int:
+        return self.image_size_px
+
 
 def import_transformers() -> Any:
     """transformers (the `vla` extra); torchvision first, which it imports when installed."""

@@ -50,7 +50,7 @@ def training_config(arguments: list[str]) -> tuple[RewardTrainingConfig, list[st
                               f"{close_matches(name, list(known))}; train-reward takes: "
                               f"{', '.join(TRAIN_PREFIX + k for k in known)}")
         parsed = yaml.safe_load(value) if value else ""
-        default = getattr(config, name)
+        default = vars(config)[name]  # the field's current value: its type checks the text
         if isinstance(default, float) and isinstance(parsed, int):
             parsed = float(parsed)
         if type(parsed) is not type(default):
