@@ -22,6 +22,7 @@ from userl.core.specs import ObservationSpec
 from userl.core.types import Decision, Observation
 from userl.policies import build_policy
 from userl.rollout.chunks import ChunkQueue
+from userl.runtime.placement import current_node_id
 from userl.runtime.weight_sync import Snapshot, WeightSubscriber
 
 INFERENCE_NAME = "inference"
@@ -42,6 +43,10 @@ class InferenceServer:
         self._flush_task: asyncio.Task | None = None
         self._refresh_task: asyncio.Task | None = None
         self.batch_sizes: deque[int] = deque(maxlen=1000)
+
+    def node_id(self) -> str:
+        """The Ray node the server runs on (the head in a cluster)."""
+        return current_node_id()
 
     def _install(self, version: int, state: dict[str, torch.Tensor], complete: bool) -> None:
         self.policy.load_state_dict(state, strict=False)

@@ -102,7 +102,7 @@ def _restart_worker(config: Config, worker: Any, finished: Any, index: int,
     print(f"env worker robot_{index} stopped: {reason}; restart {restarts[index]} "
           f"in {backoff_s:.1f} s", flush=True)
     time.sleep(backoff_s)
-    _wait_until_alive(worker, config.run.remote_timeout_s)
+    _wait_until_alive(worker, config.run.start_timeout_s)  # it rebuilds robot and policy
 
 
 def _wait_until_alive(worker: Any, timeout_s: float) -> None:

@@ -104,9 +104,9 @@ def start_workers(config: Config, run_dir: Path, episodes_done: int = 0) -> Clus
                             str(run_dir / "spool" / f"robot_{i}"))
         for i in range(config.run.num_robots)
     ]
-    timeout_s = config.run.remote_timeout_s
-    spec = ray.get(workers[0].observation_spec.remote(), timeout=timeout_s)
-    action_dim = ray.get(workers[0].action_dim.remote(), timeout=timeout_s)
+    start_s = config.run.start_timeout_s  # the first calls wait for the workers to be built
+    spec = ray.get(workers[0].observation_spec.remote(), timeout=start_s)
+    action_dim = ray.get(workers[0].action_dim.remote(), timeout=start_s)
     learner = learner_actor.options(name=LEARNER_NAME, **actor_options(config, "learner")).remote(
         config, spec, action_dim, str(run_dir))
     inference = INFERENCE_PLACEMENTS[config.pipeline.inference](
@@ -115,11 +115,14 @@ def start_workers(config: Config, run_dir: Path, episodes_done: int = 0) -> Clus
 
 
 def placement_of(config: Config, cluster: Cluster) -> dict[str, str]:
-    """Which Ray node each actor runs on (by node id), as the actors themselves report it."""
+    """Which Ray node each actor runs on (by node id), as the actors themselves report it;
+    the first call to each, so it waits for all of them to be built."""
     actors = {f"robot_{i}": w for i, w in enumerate(cluster.workers)}
     actors["learner"] = cluster.learner
+    if cluster.inference is not None:
+        actors["inference"] = cluster.inference
     ids = ray.get([a.node_id.remote() for a in actors.values()],
-                  timeout=config.run.remote_timeout_s)
+                  timeout=config.run.start_timeout_s)
     placement = dict(zip(actors, ids, strict=True))
     print("placement: " + ", ".join(f"{actor} on node {node[:12]}"
                                     for actor, node in placement.items()), flush=True)
