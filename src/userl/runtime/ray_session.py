@@ -25,10 +25,9 @@ LOCAL_ADDRESS = "127.0.0.1"
 AUTH_MODE_ENV = "RAY_AUTH_MODE"
 TOKEN_ENV = "RAY_AUTH_TOKEN"
 TOKEN_PATH_ENV = "RAY_AUTH_TOKEN_PATH"
-DEFAULT_TOKEN_PATH = "~/.ray/auth_token"
+DEFAULT_TOKEN_PATH = "~/.ray/auth_token"  # where `ray get-auth-token --generate` writes it
 CLUSTER_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"  # "0": Ray stays on 127.0.0.1
 AUTH_REFUSED_MARKERS = ("AuthenticationError", "InvalidAuthToken")  # in Ray's join errors
-BACKEND_LOG_LEVEL_ENV = "RAY_BACKEND_LOG_LEVEL"  # the level of Ray's C++ core in this process  # where `ray get-auth-token --generate` writes it
 
 
 def ray_token_source() -> str | None:
