@@ -45,6 +45,7 @@ def loopback_cluster(robots: list[str]) -> Iterator[LoopbackCluster]:
     """Start the cluster with a fresh token; stop it on exit."""
     env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32),
            "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0",
+           "RAY_worker_niceness": "0",
            "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])}
     process = subprocess.Popen([sys.executable, "-m", "tests.ray_cluster", *robots],
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,

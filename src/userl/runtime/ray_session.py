@@ -28,6 +28,12 @@ TOKEN_PATH_ENV = "RAY_AUTH_TOKEN_PATH"
 DEFAULT_TOKEN_PATH = "~/.ray/auth_token"  # where `ray get-auth-token --generate` writes it
 CLUSTER_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"  # "0": Ray stays on 127.0.0.1
 AUTH_REFUSED_MARKERS = ("AuthenticationError", "InvalidAuthToken")  # in Ray's join errors
+# Ray starts its workers 15 nice steps below the process that started it, so any busy
+# process on the machine starves the control loop, the learner and the weight sync. userl's
+# workers run at the driver's own priority; a lab cluster's nodes need the same variable on
+# `ray start` (docs/real-robot.md).
+WORKER_NICENESS_ENV = "RAY_worker_niceness"
+WORKER_NICENESS = 0  # nice steps added to a local Ray's workers (Unix nice increment)
 
 
 def ray_token_source() -> str | None:
@@ -83,6 +89,7 @@ def local_ray(num_cpus: int, object_store_bytes: int = 256 * 1024 * 1024) -> Ite
     already_running = ray.is_initialized()
     if not already_running:
         stay_on_loopback(True)
+        os.environ.setdefault(WORKER_NICENESS_ENV, str(WORKER_NICENESS))  # a user's value wins
         ray.init(
             address="local",
             num_cpus=num_cpus,
