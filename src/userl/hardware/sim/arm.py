@@ -7,7 +7,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from userl.geometry import mat_to_quat
 from userl.hardware.sim.config import SimArmConfig
+
+
+def quat_of(rotation: np.ndarray) -> tuple[float, float, float, float]:
+    """The (w, x, y, z) quaternion of a rotation matrix, as a plain tuple."""
+    w, x, y, z = (float(v) for v in mat_to_quat(rotation))
+    return w, x, y, z
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from userl.geometry import mat_to_quat, rot_x_mat, yaw_rotation
-from userl.hardware.sim.arm import GripperGeometry, SimArm
+from userl.hardware.sim.arm import GripperGeometry, SimArm, quat_of
 from userl.hardware.sim.config import SimArmConfig
 from userl.hardware.sim.mjcf import ARM_RGBA, VISUAL_ONLY, fmt, joint_xml, link_geom
 
@@ -94,7 +94,7 @@ class PandaArm(SimArm):
     torque_limits_nm = np.array([j.torque_limit_nm for j in PANDA_JOINTS])
     gripper = GripperGeometry(
         mount_pos_m=(0.0, 0.0, PANDA_FLANGE_D_M),
-        mount_quat=tuple(float(v) for v in mat_to_quat(yaw_rotation(PANDA_HAND_YAW_RAD))),
+        mount_quat=quat_of(yaw_rotation(PANDA_HAND_YAW_RAD)),
         tcp_offset_m=PANDA_TCP_OFFSET_M, max_width_m=PANDA_GRIPPER_MAX_WIDTH_M,
         hand_mass_kg=PANDA_HAND_MASS_KG, hand_com_z_m=0.04, finger_mass_kg=PANDA_FINGER_MASS_KG,
         hand_half_size_m=(0.025, 0.1, 0.028), hand_center_z_m=0.03)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from userl.geometry import mat_to_quat
-from userl.hardware.sim.arm import GripperGeometry, SimArm
+from userl.hardware.sim.arm import GripperGeometry, SimArm, quat_of
 from userl.hardware.sim.config import SimArmConfig
 from userl.hardware.sim.mjcf import (
     ARM_RGBA,
@@ -87,7 +87,7 @@ R5_HOME_Q = np.array([0.0, 1.5304, 0.9859, -1.0263, 0.0, 0.0])
 TOOL_IN_LINK6 = np.array([[0.0, 0.0, 1.0], [0.0, -1.0, 0.0], [1.0, 0.0, 0.0]])
 R5_GRIPPER = GripperGeometry(
     mount_pos_m=(0.0, 0.0, 0.0),
-    mount_quat=tuple(float(v) for v in mat_to_quat(TOOL_IN_LINK6)),  # type: ignore[arg-type]
+    mount_quat=quat_of(TOOL_IN_LINK6),
     tcp_offset_m=R5_TCP_OFFSET_M, max_width_m=R5_GRIPPER_MAX_WIDTH_M,
     hand_mass_kg=0.15, hand_com_z_m=0.05, finger_mass_kg=0.065,
     hand_half_size_m=(0.03, 0.05, 0.035), hand_center_z_m=0.05)
