@@ -1,23 +1,24 @@
-"""The ARX R5 as data: joint origins, axes and link inertias from the vendor's URDF, joint
-limits and the gripper from ARX's published description; the sim builds its MJCF from them.
+"""The ARX R5 as data: joint origins, axes and link inertias from the vendor's URDF; the sim
+builds its MJCF from them.
 
 Sources (nothing is downloaded at run time; the numbers are copied here):
 
-| quantity | value(s) here | source |
+| quantity | here | source |
 |---|---|---|
-| joint origins (xyz, rpy), axes | `R5_JOINTS[i].origin_xyz_m / origin_rpy_rad / axis` | arx-r5-sdk 1.0.0 sdist (PyPI), `arx_r5_sdk/R5_master.urdf`, `<joint name="jointN"><origin>`, `<axis>` |
-| link masses, centres of mass, inertia tensors | `R5_JOINTS[i].mass_kg / com_m / inertia` | same file, `<link name="linkN"><inertial>` |
-| joint limits | `R5_JOINTS[i].lower_rad / upper_rad` | the SDK's URDF says +-10 rad (a placeholder): ARX's arx5 description, R5 variant (`arx5_r5.urdf`, `<limit>`; ARX_Model as republished in wei-hsuan-cheng/robot_descriptions) |
-| finger stroke 0..0.044 m each (width 0.088 m), fingertip pads 0.145 m along link6 x | `R5_GRIPPER` | same ARX description: `gripper_joint` `<limit upper>`, `left_pad_joint` origin + `gripper_joint` origin (0.05843 + 0.08657 m) |
-| finger mass 0.065 kg | `R5_GRIPPER.finger_mass_kg` | same ARX description, `<link name="link7"><inertial><mass>` |
+| joint origins (xyz, rpy), axes | `R5_JOINTS[i].origin_xyz_m`, `.origin_rpy_rad`, `.axis` | arx-r5-sdk 1.0.0 sdist (PyPI), `arx_r5_sdk/R5_master.urdf`, `<joint name="jointN">` `<origin>`, `<axis>` |
+| link masses, centres of mass, inertia tensors | `R5_JOINTS[i].mass_kg`, `.com_m`, `.inertia` | same file, `<link name="linkN"><inertial>` |
+| joint limits | `R5_JOINTS[i].lower_rad`, `.upper_rad` | that URDF's `<limit>` is a +-10 rad placeholder; the SDK builds the X5lite (`X5liteaa0.urdf`) and the R5 from the same joints (the files differ only in link6's mass), so the X5's limits of arx5-sdk (`include/app/config.h`, `RobotConfigFactory`, "X5": `joint_pos_min` / `joint_pos_max`) |
+| motor torque limits | `R5_TORQUE_LIMITS_NM` | arx5-sdk, same entry, `joint_torque_max` |
+| gripper width 0.088 m | `R5_GRIPPER_MAX_WIDTH_M` | arx5-sdk, same entry, `gripper_width` |
+| TCP 0.145 m along link6's x axis | `R5_TCP_OFFSET_M` | ARX's arx5 description, R5 variant (`arx5_r5.urdf` as republished in wei-hsuan-cheng/robot_descriptions): `gripper_joint` origin x + `left_pad_joint` origin x (0.08657 + 0.05843 m) |
+| finger mass 0.065 kg | `R5_GRIPPER.finger_mass_kg` | same description, `<link name="link7"><inertial><mass>` |
 
-Approximated (not in either file): link collision/visual shapes (capsules between joint
-origins instead of the STL meshes; only the hand and fingers collide, as for the Panda), the
-hand's box and its mass, the finger pads (boxes), the motor torque limits (`R5_TORQUE_LIMITS_NM`,
-above the arm's gravity load with a margin, not the motors' ratings), and every controller
-gain, damping and armature (the config, `SimArxR5Config`). The URDF's base link is fixed, so
-its inertia is not used. `R5_HOME_Q` is chosen here: the TCP tool-down at yaw 0, 0.25 m in
-front of the base and 0.05 m above it (the pick-and-place reset with the default mount).
+Approximated (in neither file): link collision/visual shapes (capsules between joint origins
+instead of the STL meshes; only the hand and fingers collide, as for the Panda), the hand's box
+and mass, the finger pads (boxes), and every controller gain, damping and armature (the
+config, `SimArxR5Config`). The URDF's base link is fixed, so its inertia is not used.
+`R5_HOME_Q` is chosen here: the TCP tool-down at yaw 0, 0.25 m in front of the base and
+0.05 m above it (the pick-and-place reset with the default mount).
 """
 
 from __future__ import annotations
