@@ -32,7 +32,11 @@ class SimArxR5Config(SimArmConfig):
     base_position_m: list[float] = field(default_factory=lambda: [0.25, 0.0, 0.15])
     joint_armature_kg_m2: float = 0.02  # reflected rotor inertia per joint (approximated)
     joint_damping_nms_per_rad: float = 0.2
-    min_reach_m: float = 0.12  # reach shell: TCP distance from the mount (the real driver's)
+    # The real driver's adapter, with limits of this arm model: the reach shell is the TCP's
+    # distance from the mount (tool-down, the TCP reaches ~0.5 m); the yaw limit is wider than
+    # the real driver's default (90) because the tasks' own workspaces allow +-95 degrees
+    # about tool-down and their resets start up to 15 degrees off it.
+    min_reach_m: float = 0.12
     max_reach_m: float = 0.5
     max_tilt_deg: float = 30.0  # roll/pitch kept within +- this of the reset orientation
     max_yaw_deg: float = 120.0  # yaw kept within +- this of the reset orientation
