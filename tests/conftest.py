@@ -70,13 +70,14 @@ def make_learner(takeover: Takeover) -> Callable[..., Any]:
     return make
 
 
-def _expert_success_rate(task: str, episodes: int) -> float:
-    """The scripted expert's success over seeds 0..episodes-1, acting through the 7-D action;
-    the reward is the success flag at every step."""
+def _expert_success_rate(task: str, episodes: int, *overrides: str) -> float:
+    """The scripted expert's success over seeds 0..episodes-1, acting through the 7-D action
+    (on the default simulated Franka unless `overrides` say e.g. robot=sim_arx_r5); the reward
+    is the success flag at every step."""
     from userl.config.loader import load_config
     from userl.envs.factory import make_env
 
-    env = make_env(load_config([f"task={task}"]), seed=0)
+    env = make_env(load_config([f"task={task}", *overrides]), seed=0)
     successes = 0
     try:
         for seed in range(episodes):
@@ -95,7 +96,7 @@ def _expert_success_rate(task: str, episodes: int) -> float:
 
 
 @pytest.fixture
-def expert_success_rate() -> Callable[[str, int], float]:
+def expert_success_rate() -> Callable[..., float]:
     return _expert_success_rate
 
 

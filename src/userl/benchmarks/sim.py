@@ -1,7 +1,8 @@
 """Simulation speed of one task: env steps/s without cameras, observations/s with the two
 camera views, and the real-time factor.
 
-Usage: userl bench sim task=T [obs=image] [steps=N] [key=value ...] out=F.json
+Usage: userl bench sim task=T [robot=sim_franka|sim_arx_r5] [obs=image] [steps=N] [key=value ...]
+out=F.json
 `steps` is the number of env steps per measurement (default 400); the scripted expert acts,
 so contacts and grasps are exercised as in training.
 """
@@ -64,6 +65,7 @@ def run(arguments: list[str]) -> dict:
     state_rate = _steps_per_s(state_config, steps)
     result = {
         "task": config.task.name,
+        "robot": config.robot.name,
         "control_hz": config.task.control_hz,
         "steps": steps,
         "env_steps_per_s_state": round(state_rate, 1),

@@ -131,6 +131,7 @@ GROUPS: dict[str, Registry] = {
 COMPONENT_MODULES: tuple[str, ...] = (
     "userl.tasks",
     "userl.hardware.sim.franka",
+    "userl.hardware.sim.arx_r5",
     "userl.hardware.sim.camera",
     "userl.hardware.robots",
     "userl.hardware.cameras",

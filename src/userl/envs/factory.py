@@ -9,8 +9,9 @@ import gymnasium as gym
 
 import userl.hardware.cameras  # noqa: F401  (registers RealSense and UVC cameras)
 import userl.hardware.robots  # noqa: F401  (registers the real robot drivers)
+import userl.hardware.sim.arx_r5  # noqa: F401  (registers the simulated ARX R5)
 import userl.hardware.sim.camera  # noqa: F401  (registers the simulated cameras)
-import userl.hardware.sim.franka  # noqa: F401  (registers the simulated robot)
+import userl.hardware.sim.franka  # noqa: F401  (registers the simulated Franka)
 import userl.rewards  # noqa: F401  (registers the reward sources)
 import userl.tasks  # noqa: F401  (registers the tasks)
 from userl.config.schema import Config

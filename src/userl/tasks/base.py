@@ -78,7 +78,8 @@ class Task(ABC):
         """The attached simulated world; tasks with movable objects judge success from it."""
         if self._scene is None:
             raise RuntimeError(f"task {self.name!r} needs a simulated world to observe its "
-                               "objects; use robot=sim_franka or a learned reward")
+                               "objects; use robot=sim_franka or sim_arx_r5, or a learned "
+                               "reward")
         return self._scene
 
     @property

@@ -3,11 +3,12 @@
 The common 7-D end-effector action becomes a TCP target in RobotEnv, exactly as for the
 Franka. A 6-DoF arm cannot follow every such target: it has no redundant joint, so its
 dexterous workspace is a thin shell of reach with a limited cone of orientations. The driver's
-adapter, `R5Projection`, maps each target onto the nearest pose the R5 follows reliably: the
-position is pulled into the shell `min_reach_m .. max_reach_m` around the base origin, and the
-orientation, expressed as roll/pitch/yaw about the last reset's orientation, is clipped to
-`max_tilt_deg` (roll, pitch) and `max_yaw_deg`. How far each command was moved is kept in
-`last_projection_m` / `last_projection_rad`. The SDK reports neither a wrench (zeros are given)
+adapter, `R5Projection` (`hardware/r5_projection.py`, shared with the simulated R5), maps each
+target onto the nearest pose the R5 follows reliably: the position is pulled into the shell
+`min_reach_m .. max_reach_m` around the base origin, and the orientation, expressed as
+roll/pitch/yaw about the last reset's orientation, is clipped to `max_tilt_deg` (roll, pitch)
+and `max_yaw_deg`. How far each command was moved is kept in `last_projection_m` /
+`last_projection_rad`. The SDK reports neither a wrench (zeros are given)
 nor a calibrated gripper width (the commanded opening is given); the TCP velocity is the
 finite difference of consecutive readings.
 
@@ -20,7 +21,6 @@ readings; the native interface is closed source and, until its first CAN frame, 
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,13 +30,11 @@ import numpy as np
 from userl.core.registry import ROBOTS
 from userl.core.specs import RobotSpec, RobotState
 from userl.geometry import (
-    euler_zyx_to_mat,
-    make_pose,
-    mat_to_euler_zyx,
     mat_to_rotvec,
     quat_to_mat,
 )
 from userl.hardware.base import Robot, SceneFragment
+from userl.hardware.r5_projection import R5Projection
 from userl.hardware.robot_config import RobotConfig
 from userl.hardware.vendor import HardwareUnavailable, Pacer, first_line, import_vendor, setting
 
@@ -68,30 +66,6 @@ class ArxR5Config(RobotConfig):
 
 ARX_R5_DOF = 6
 QUATERNION_NORM_TOLERANCE = 0.1  # a reading whose quaternion is this far from unit is no pose
-
-
-class R5Projection:
-    """The nearest pose to a target that the 6-DoF R5 can follow (see the module docstring)."""
-
-    def __init__(self, config: ArxR5Config) -> None:
-        self.config = config
-        self.reference = np.eye(3)  # orientation about which tilt and yaw are limited
-
-    def set_reference(self, quat: np.ndarray) -> None:
-        self.reference = quat_to_mat(quat)
-
-    def __call__(self, pose: np.ndarray) -> np.ndarray:
-        config = self.config
-        position = np.asarray(pose[:3], dtype=np.float64)
-        reach = float(np.linalg.norm(position))
-        clipped_reach = float(np.clip(reach, config.min_reach_m, config.max_reach_m))
-        if reach > 0.0 and clipped_reach != reach:
-            position = position * (clipped_reach / reach)
-        relative = mat_to_euler_zyx(self.reference.T @ quat_to_mat(pose[3:]))
-        tilt, yaw = math.radians(config.max_tilt_deg), math.radians(config.max_yaw_deg)
-        limits = np.array([tilt, tilt, yaw])
-        return make_pose(position, self.reference @ euler_zyx_to_mat(*np.clip(relative, -limits,
-                                                                               limits)))
 
 
 @ROBOTS.register("arx_r5", config=ArxR5Config)
@@ -184,9 +158,8 @@ class ArxR5Robot(Robot):
     def command(self, target_tcp_pose: np.ndarray, gripper: float) -> None:
         target = np.asarray(target_tcp_pose, dtype=np.float64)
         projected = self.projection(target)
-        self.last_projection_m = float(np.linalg.norm(projected[:3] - target[:3]))
-        self.last_projection_rad = float(np.linalg.norm(mat_to_rotvec(
-            quat_to_mat(projected[3:]) @ quat_to_mat(target[3:]).T)))
+        self.last_projection_m, self.last_projection_rad = R5Projection.distance(projected,
+                                                                                 target)
         self._send(projected, gripper)
 
     def tick(self) -> None:

@@ -1,4 +1,4 @@
-"""The simulated Panda's config: physics, controller gains and camera placement."""
+"""The simulated arms' configs: physics, controller gains and camera placement."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from userl.hardware.robot_config import RobotConfig
 
 
 @dataclass
-class SimFrankaConfig(RobotConfig):
-    """MuJoCo Panda with a Cartesian impedance-style controller."""
+class SimArmConfig(RobotConfig):
+    """What every simulated arm is configured with (a MuJoCo arm under a Cartesian
+    impedance-style controller); each arm's config sets its own defaults."""
 
     physics_dt_s: float = 0.002
     translational_stiffness_n_per_m: float = 600.0
@@ -25,8 +26,14 @@ class SimFrankaConfig(RobotConfig):
     joint_damping_nms_per_rad: float = 0.5  # viscous friction per joint
     ik_tolerance_m: float = 1e-5  # reset: inverse kinematics stops below this pose error
     ik_max_iterations: int = 200
+    base_position_m: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])  # arm mount
     front_camera_pos_m: list[float] = field(default_factory=lambda: [1.0, 0.0, 0.35])
     front_camera_lookat_m: list[float] = field(default_factory=lambda: [0.55, 0.0, 0.05])
     wrist_camera_pos_m: list[float] = field(default_factory=lambda: [0.07, 0.0, -0.1])  # TCP frame
     wrist_camera_lookat_m: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.05])  # TCP
     camera_fovy_deg: float = 50.0
+
+
+@dataclass
+class SimFrankaConfig(SimArmConfig):
+    """MuJoCo Panda with a Cartesian impedance-style controller, its base at the origin."""

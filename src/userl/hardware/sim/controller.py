@@ -7,7 +7,7 @@ import math
 import mujoco
 import numpy as np
 
-from userl.hardware.sim.config import SimFrankaConfig
+from userl.hardware.sim.config import SimArmConfig
 
 
 class ImpedanceController:
@@ -20,7 +20,7 @@ class ImpedanceController:
     """
 
     def __init__(self, model: mujoco.MjModel, data: mujoco.MjData, site_id: int, arm_dofs: int,
-                 home_q: np.ndarray, cfg: SimFrankaConfig) -> None:
+                 home_q: np.ndarray, cfg: SimArmConfig) -> None:
         self.model, self.data, self.site_id, self.n = model, data, site_id, arm_dofs
         self.home_q = np.asarray(home_q, dtype=np.float64)
         self.stiffness = np.array([cfg.translational_stiffness_n_per_m] * 3

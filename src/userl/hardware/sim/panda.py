@@ -10,6 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from userl.geometry import mat_to_quat, rot_x_mat, yaw_rotation
+from userl.hardware.sim.arm import GripperGeometry, SimArm, quat_of
+from userl.hardware.sim.config import SimArmConfig
+from userl.hardware.sim.mjcf import ARM_RGBA, VISUAL_ONLY, fmt, joint_xml, link_geom
+
 
 @dataclass(frozen=True)
 class DHJoint:
@@ -72,3 +77,51 @@ def forward_kinematics(q: np.ndarray) -> np.ndarray:
     tool[:3, :3] = rot_z(PANDA_HAND_YAW_RAD)
     tool[:3, 3] = [0.0, 0.0, PANDA_FLANGE_D_M + PANDA_TCP_OFFSET_M]
     return pose @ tool
+
+
+LINK_RADII_M = (0.06, 0.06, 0.06, 0.055, 0.055, 0.05, 0.045)  # visual capsules
+
+
+class PandaArm(SimArm):
+    """The Panda as MuJoCo bodies: one per DH row, body i at RotX(alpha) TransX(a) TransZ(d)
+    in body i-1, turning about its own z axis; link inertias are uniform rods of the DH
+    length (an approximation), the hand mounted at the flange."""
+
+    name = "panda"
+    home_q = PANDA_HOME_Q
+    lower_rad = np.array([j.lower_rad for j in PANDA_JOINTS])
+    upper_rad = np.array([j.upper_rad for j in PANDA_JOINTS])
+    torque_limits_nm = np.array([j.torque_limit_nm for j in PANDA_JOINTS])
+    gripper = GripperGeometry(
+        mount_pos_m=(0.0, 0.0, PANDA_FLANGE_D_M),
+        mount_quat=quat_of(yaw_rotation(PANDA_HAND_YAW_RAD)),
+        tcp_offset_m=PANDA_TCP_OFFSET_M, max_width_m=PANDA_GRIPPER_MAX_WIDTH_M,
+        hand_mass_kg=PANDA_HAND_MASS_KG, hand_com_z_m=0.04, finger_mass_kg=PANDA_FINGER_MASS_KG,
+        hand_half_size_m=(0.025, 0.1, 0.028), hand_center_z_m=0.03)
+
+    def links_xml(self, cfg: SimArmConfig, hand_xml: str) -> str:
+        positions, quats = [], []
+        for joint in PANDA_JOINTS:
+            rot = rot_x_mat(joint.alpha_rad)
+            positions.append(np.array([joint.a_m, 0.0, 0.0])
+                             + rot @ np.array([0.0, 0.0, joint.d_m]))
+            quats.append(mat_to_quat(rot))
+        child_positions = positions[1:] + [np.array([0.0, 0.0, PANDA_FLANGE_D_M])]
+        xml = hand_xml
+        for index in reversed(range(len(PANDA_JOINTS))):
+            joint = PANDA_JOINTS[index]
+            child = child_positions[index]
+            length = float(np.linalg.norm(child))
+            radius = LINK_RADII_M[index]
+            inertia = joint.mass_kg * (length**2 / 12 + radius**2 / 2) + 1e-4
+            xml = (
+                f'<body name="link{index + 1}" pos="{fmt(positions[index])}" '
+                f'quat="{fmt(quats[index])}">'
+                f"{joint_xml(cfg, index, (0.0, 0.0, 1.0), joint.lower_rad, joint.upper_rad)}"
+                f'<inertial pos="{fmt(child / 2)}" mass="{joint.mass_kg}" '
+                f'diaginertia="{inertia:.6g} {inertia:.6g} {inertia:.6g}"/>'
+                f"{link_geom(child, radius)}{xml}</body>"
+            )
+        base = (f'<geom type="cylinder" fromto="0 0 0 0 0 {PANDA_JOINTS[0].d_m - 0.05}" '
+                f'size="0.07" rgba="{ARM_RGBA}" {VISUAL_ONLY}/>')
+        return f'<body name="link0" pos="{fmt(cfg.base_position_m)}">{base}{xml}</body>'

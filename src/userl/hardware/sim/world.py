@@ -1,4 +1,4 @@
-"""The MuJoCo world of the simulated Franka: model, data, stepping, IK reset, readouts."""
+"""The MuJoCo world of a simulated arm: model, data, stepping, IK reset, readouts."""
 
 from __future__ import annotations
 
@@ -7,32 +7,31 @@ import numpy as np
 
 from userl.geometry import mat_to_rotvec, quat_to_mat
 from userl.hardware.base import SceneFragment
-from userl.hardware.sim.config import SimFrankaConfig
+from userl.hardware.sim.arm import SimArm
+from userl.hardware.sim.config import SimArmConfig
 from userl.hardware.sim.controller import ImpedanceController
 from userl.hardware.sim.mjcf import build_world_xml
-from userl.hardware.sim.panda import PANDA_GRIPPER_MAX_WIDTH_M, PANDA_HOME_Q, PANDA_JOINTS
-
-ARM_DOFS = len(PANDA_JOINTS)
-FINGER_ACTUATORS = (ARM_DOFS, ARM_DOFS + 1)
 
 
 class SimWorld:
     """Owns the MuJoCo model and data; advances physics by control periods."""
 
-    def __init__(self, cfg: SimFrankaConfig, scene: SceneFragment, control_hz: float) -> None:
-        self.cfg = cfg
-        self.model = mujoco.MjModel.from_xml_string(build_world_xml(cfg, scene))
+    def __init__(self, cfg: SimArmConfig, scene: SceneFragment, control_hz: float,
+                 arm: SimArm) -> None:
+        self.cfg, self.arm, self.dofs = cfg, arm, arm.dofs
+        self.finger_actuators = [arm.dofs, arm.dofs + 1]
+        self.model = mujoco.MjModel.from_xml_string(build_world_xml(cfg, scene, arm))
         self.data = mujoco.MjData(self.model)
         self.substeps = max(1, round(1.0 / (control_hz * cfg.physics_dt_s)))
         self.tcp_site = self.model.site("tcp").id
         self.finger_qpos = [self.model.joint(f"{s}_finger").qposadr[0] for s in ("left", "right")]
         self.hand_bodies = self._subtree_bodies(self.model.body("hand").id)
-        self.controller = ImpedanceController(self.model, self.data, self.tcp_site, ARM_DOFS,
-                                              PANDA_HOME_Q, cfg)
+        self.controller = ImpedanceController(self.model, self.data, self.tcp_site, arm.dofs,
+                                              arm.home_q, cfg)
         self._mocap = {name: self.model.body(name).mocapid[0] for name in scene.mocap_bodies}
         self._force = np.zeros(6)
         self.renderers = None  # a camera driver keeps its renderers here
-        self.reset_joints(PANDA_HOME_Q, 1.0)
+        self.reset_joints(arm.home_q, 1.0)
 
     def _subtree_bodies(self, root: int) -> set[int]:
         bodies = {root}
@@ -44,8 +43,8 @@ class SimWorld:
     # ------------------------------------------------------------------ commands
     def set_target(self, position: np.ndarray, quat: np.ndarray, gripper: float) -> None:
         self.controller.set_target(position, quat_to_mat(quat))
-        finger = float(np.clip(gripper, 0.0, 1.0)) * PANDA_GRIPPER_MAX_WIDTH_M / 2
-        self.data.ctrl[list(FINGER_ACTUATORS)] = finger
+        finger = float(np.clip(gripper, 0.0, 1.0)) * self.arm.gripper.max_width_m / 2
+        self.data.ctrl[self.finger_actuators] = finger
 
     def step_control_period(self) -> None:
         """Advance one control period: physics sub-steps with the controller in the loop."""
@@ -104,8 +103,8 @@ class SimWorld:
         mocap_pos, mocap_quat = self.data.mocap_pos.copy(), self.data.mocap_quat.copy()
         mujoco.mj_resetData(self.model, self.data)
         self.data.mocap_pos[:], self.data.mocap_quat[:] = mocap_pos, mocap_quat
-        self.data.qpos[:ARM_DOFS] = q
-        finger = float(np.clip(gripper, 0.0, 1.0)) * PANDA_GRIPPER_MAX_WIDTH_M / 2
+        self.data.qpos[:self.dofs] = q
+        finger = float(np.clip(gripper, 0.0, 1.0)) * self.arm.gripper.max_width_m / 2
         self.data.qpos[self.finger_qpos] = finger
         mujoco.mj_forward(self.model, self.data)
         pose = self.tcp_pose()
@@ -113,13 +112,11 @@ class SimWorld:
 
     def solve_ik(self, tcp_pose: np.ndarray) -> np.ndarray:
         """Joint angles that put the TCP at `tcp_pose` (damped least squares from home)."""
-        model = self.model
+        model, arm, dofs = self.model, self.arm, self.dofs
         scratch = mujoco.MjData(model)
-        scratch.qpos[:ARM_DOFS] = PANDA_HOME_Q
+        scratch.qpos[:dofs] = arm.home_q
         target_rot = quat_to_mat(tcp_pose[3:])
         jac = np.zeros((6, model.nv))
-        lower = np.array([j.lower_rad for j in PANDA_JOINTS])
-        upper = np.array([j.upper_rad for j in PANDA_JOINTS])
         for _ in range(self.cfg.ik_max_iterations):
             mujoco.mj_kinematics(model, scratch)
             mujoco.mj_comPos(model, scratch)
@@ -130,13 +127,13 @@ class SimWorld:
             if np.linalg.norm(error) < self.cfg.ik_tolerance_m:
                 break
             mujoco.mj_jacSite(model, scratch, jac[:3], jac[3:], self.tcp_site)
-            arm_jac = jac[:, :ARM_DOFS]
+            arm_jac = jac[:, :dofs]
             step = arm_jac.T @ np.linalg.solve(arm_jac @ arm_jac.T + 1e-4 * np.eye(6), error)
             pinv = np.linalg.pinv(arm_jac)
-            q = scratch.qpos[:ARM_DOFS]
-            step += (np.eye(ARM_DOFS) - pinv @ arm_jac) @ (0.1 * (PANDA_HOME_Q - q))
-            scratch.qpos[:ARM_DOFS] = np.clip(q + step, lower, upper)
-        return scratch.qpos[:ARM_DOFS].copy()
+            q = scratch.qpos[:dofs]
+            step += (np.eye(dofs) - pinv @ arm_jac) @ (0.1 * (arm.home_q - q))
+            scratch.qpos[:dofs] = np.clip(q + step, arm.lower_rad, arm.upper_rad)
+        return scratch.qpos[:dofs].copy()
 
     # ------------------------------------------------------------------ readouts
     def tcp_pose(self) -> np.ndarray:
