@@ -264,6 +264,13 @@ def _with_cells(first: tuple[Config, CellConfig], cells: list[tuple[Config, Cell
     if config.run.num_robots != 1:
         raise ConfigError(f"run.num_robots={config.run.num_robots} with cells: each cell is "
                           "one robot; list a cell per robot instead (cells=[a,b,...])")
+    if config.demos.path:
+        raise ConfigError(f"demos.path={config.demos.path} with cells: give each cell its own "
+                          "demonstrations with demos_path: in the cells file")
+    for cell in config.cells:
+        if cell.demos_path and not Path(cell.demos_path).is_dir():
+            raise ConfigError(f"cell {cell.name!r}: demos_path {cell.demos_path} is not a "
+                              "folder; give an episode store written by `userl collect`")
     return config
 
 

@@ -16,6 +16,7 @@ import torch
 from userl.config.schema import Config
 from userl.core.types import Episode
 from userl.data.store import EpisodeStore, LoadReport, read_episode_file
+from userl.envs.cells import CellBinding, CellEnv
 from userl.envs.factory import make_env
 from userl.policies import build_policy
 from userl.rollout.action_sources import ExpertSource, PolicySource
@@ -45,7 +46,8 @@ class EnvWorker:
     """Runs episodes on one robot with a local policy copy, ships them to the learner,
     and picks up new weights without waiting (latest wins)."""
 
-    def __init__(self, config: Config, robot_id: str, seed: int, spool_dir: str) -> None:
+    def __init__(self, config: Config, robot_id: str, seed: int, spool_dir: str,
+                 cell: CellBinding | None = None) -> None:
         torch.set_num_threads(config.run.torch_threads)
         ignore_interrupts()
         if was_restarted():
@@ -62,6 +64,8 @@ class EnvWorker:
         render_mode = "rgb_array" if config.eval.video_every_s > 0 else None
         self.env = self._on_env_thread(make_env, config, robot_id=robot_id, seed=seed,
                                        render_mode=render_mode)
+        if cell is not None:  # one cell of several: observations in the run's layout
+            self.env = CellEnv(self.env, cell.layout, cell.task_id, cell.embodiment_id)
         self.policy: PolicySource | RemotePolicySource = PolicySource(
             build_policy(config.policy, self.env.observation_spec, self.action_dim())
         )
@@ -90,6 +94,7 @@ class EnvWorker:
 
     def observation_spec(self):
         return self.env.observation_spec
+
 
     def action_dim(self) -> int:
         return int(self.env.action_space.shape[0])
