@@ -114,8 +114,15 @@ def eval_command(arguments: list[str]) -> int:
         config = load_config(arguments)
     from userl.rollout.evaluation import results_of, run_episodes
 
-    report = results_of(run_episodes(config, source, episodes, Path(run) if run else None))
+    run_dir = Path(run) if run else None
+    per_cell = {cell.name: run_episodes(config, source, episodes, run_dir, cell=index)
+                for index, cell in enumerate(config.cells)}  # several cells: each evaluated
+    report = results_of([e for cell in per_cell.values() for e in cell] if per_cell
+                        else run_episodes(config, source, episodes, run_dir))
     report.update({"task": config.task.name, "policy": source, "run": run})
+    if per_cell:
+        report["cells"] = {name: {k: v for k, v in results_of(cell).items() if k != "results"}
+                           for name, cell in per_cell.items()}
     print(json.dumps({k: v for k, v in report.items() if k != "results"}))
     if out:
         Path(out).write_text(json.dumps(report, indent=2))

@@ -75,6 +75,20 @@ def cell_bindings(config: Config) -> list[CellBinding] | None:
             for task, robot in zip(tasks, robots, strict=True)]
 
 
+def make_cell_env(config: Config, cell: int, **kwargs: Any) -> Any:
+    """Cell `cell`'s environment in its run's layout (`make_env` for a run of one cell)."""
+    from userl.envs.factory import make_env
+
+    bindings = cell_bindings(config)
+    if bindings is None:
+        return make_env(config, **kwargs)
+    if not 0 <= cell < len(bindings):
+        raise ConfigError(f"cell {cell} is not among the run's {len(bindings)} cells")
+    env = make_env(cell_config(config, config.cells[cell]), **kwargs)
+    binding = bindings[cell]
+    return CellEnv(env, binding.layout, binding.task_id, binding.embodiment_id)
+
+
 def laid_out_spec(spec: ObservationSpec, layout: CellLayout) -> ObservationSpec:
     """A cell's observation spec once its state is in `layout`."""
     return replace(spec, state_dim=layout.vector_dim, cells=layout)
