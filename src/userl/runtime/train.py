@@ -102,17 +102,11 @@ def start_workers(config: Config, run_dir: Path, episodes_done: int = 0) -> Clus
                               max_restarts=config.run.max_worker_restarts)(EnvWorker)
     learner_actor = ray.remote(max_concurrency=8)(Learner)  # type: ignore[call-overload]
     bindings = cell_bindings(config)  # several cells: one worker each, in the run's layout
-    robots = len(config.cells) if config.cells else config.run.num_robots
-    workers = []
-    for i in range(robots):
-        robot_id = f"robot_{i}"
-        cell = config.cells[i] if config.cells else None
-        worker_config = cell_config(config, cell) if cell is not None else config
-        placed_as = cell.ray_robot if cell is not None and cell.ray_robot else robot_id
-        workers.append(worker_actor.options(
-            name=worker_name(robot_id), **actor_options(config, "env_worker", placed_as)).remote(
+    workers = [
+        worker_actor.options(name=worker_name(robot_id), **options).remote(
             worker_config, robot_id, robot_seed(config, i, episodes_done),
-            str(run_dir / "spool" / robot_id), bindings[i] if bindings else None))
+            str(run_dir / "spool" / robot_id), bindings[i] if bindings else None)
+        for i, (robot_id, worker_config, options) in enumerate(worker_plan(config))]
     start_s = config.run.start_timeout_s  # the first calls wait for the workers to be built
     spec = ray.get(workers[0].observation_spec.remote(), timeout=start_s)
     action_dim = ray.get(workers[0].action_dim.remote(), timeout=start_s)
@@ -121,6 +115,17 @@ def start_workers(config: Config, run_dir: Path, episodes_done: int = 0) -> Clus
     inference = INFERENCE_PLACEMENTS[config.pipeline.inference](
         config, spec, action_dim, learner, workers)
     return Cluster(learner, workers, inference, [cell.name for cell in config.cells])
+
+
+def worker_plan(config: Config) -> list[tuple[str, Config, dict[str, Any]]]:
+    """Each env worker's id, config and Ray options: one per cell (its robot's resource,
+    `robot:<ray_robot>` or the layout's i-th robot), or `run.num_robots` copies of one cell."""
+    if not config.cells:
+        return [(f"robot_{i}", config, actor_options(config, "env_worker", f"robot_{i}"))
+                for i in range(config.run.num_robots)]
+    return [(f"robot_{i}", cell_config(config, cell),
+             actor_options(config, "env_worker", cell.ray_robot or f"robot_{i}"))
+            for i, cell in enumerate(config.cells)]
 
 
 def placement_of(config: Config, cluster: Cluster) -> dict[str, str]:
