@@ -91,3 +91,23 @@ def test_cli_exits_2_on_an_unknown_cell(capsys: pytest.CaptureFixture[str]) -> N
 
     assert main(["config", "show", "cells=[franka_pegg]"]) == 2
     assert "franka_peg" in capsys.readouterr().err
+
+
+def test_one_cell_is_overridden_on_the_command_line_by_its_name() -> None:
+    config = load_config(["cells=[franka_peg,franka_charger]",
+                          "cells.franka_charger.task.episode_steps=20",
+                          "cells.franka_charger.weight=2.5"])
+    peg, charger = config.cells
+    assert (peg.task.episode_steps, charger.task.episode_steps) == (100, 20)
+    assert (peg.weight, charger.weight) == (1.0, 2.5)
+
+
+@pytest.mark.parametrize(("argument", "named"), [
+    ("cells.franka_pegg.task.episode_steps=3", "franka_pegg"),
+    ("cells.franka_peg.tsak.episode_steps=3", "tsak"),
+    ("cells.franka_peg.task.bogus=3", "bogus"),
+])
+def test_bad_per_cell_overrides_name_the_key(argument: str, named: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(["cells=[franka_peg,franka_charger]", argument])
+    assert named in str(caught.value)

@@ -19,6 +19,7 @@ from omegaconf.errors import OmegaConfBaseException
 from omegaconf.nodes import LiteralNode
 
 from userl.config.cells import (
+    CELL_FIELDS,
     cell_fields,
     cell_group_selection,
     check_cell_keys,
@@ -218,22 +219,50 @@ def load_config(arguments: Sequence[str] = ()) -> Config:
     `cells=`, one config per cell (`config/cells.py`), the first cell's groups at the top."""
     selections, overrides = split_arguments(arguments)
     cells_values = [value for key, value in overrides if key == CELLS_KEY]
-    overrides = [(key, value) for key, value in overrides if key != CELLS_KEY]
+    per_cell = [(key, value) for key, value in overrides if key.startswith(CELLS_KEY + ".")]
+    overrides = [(key, value) for key, value in overrides
+                 if key != CELLS_KEY and not key.startswith(CELLS_KEY + ".")]
     chosen = {**DEFAULT_PRESETS, **selections}
     groups = {group: load_preset(group, name) for group, name in chosen.items()}
     if not cells_values:
+        if per_cell:
+            raise ConfigError(f"{per_cell[0][0]}: the run has no cells; give cells=[...] first")
         return _compose_command_line(groups, overrides)
+    raw = read_cells_argument(cells_values[-1])
+    cell_overrides = _per_cell_overrides(per_cell, raw)
     cells = []
-    for name, body in read_cells_argument(cells_values[-1]).items():
+    for name, body in raw.items():
         check_cell_keys(name, body)
         cell_groups = dict(groups)
         for group in CELL_GROUPS:
             preset, fields = cell_group_selection(body, group)
             if preset is not None:
                 cell_groups[group] = {**load_preset(group, preset), **fields}
-        cells.append(_cell(name, _in_cell(name, _compose_command_line, cell_groups, overrides),
-                           cell_fields(name, body)))
+        own = cell_overrides[name]
+        fields = {**body, **{key: _typed(None, value) for key, value in own
+                             if "." not in key}}
+        group_overrides = [*overrides, *((key, value) for key, value in own if "." in key)]
+        cells.append(_cell(name, _in_cell(name, _compose_command_line, cell_groups,
+                                          group_overrides), cell_fields(name, fields)))
     return _with_cells(cells[0], cells)
+
+
+def _per_cell_overrides(per_cell: Sequence[tuple[str, Any]], raw: dict[str, Any]
+                        ) -> dict[str, list[tuple[str, Any]]]:
+    """`cells.<name>.<key>=value` arguments by cell: a group field (`task.episode_steps`)
+    or a cell field (`weight`)."""
+    found: dict[str, list[tuple[str, Any]]] = {name: [] for name in raw}
+    for key, value in per_cell:
+        name, _, rest = key.removeprefix(CELLS_KEY + ".").partition(".")
+        if name not in raw:
+            raise ConfigError(f"{key}: the run has no cell {name!r}; its cells are "
+                              f"{', '.join(raw)}")
+        if rest.partition(".")[0] not in CELL_GROUPS and rest not in CELL_FIELDS:
+            raise ConfigError(f"{key}: a cell has no key {rest!r}; set cells.{name}.<group>."
+                              f"<field> (groups {', '.join(CELL_GROUPS)}) or one of "
+                              f"{', '.join(CELL_FIELDS)}")
+        found[name].append((rest, value))
+    return found
 
 
 def _compose_command_line(groups: dict[str, dict[str, Any]],

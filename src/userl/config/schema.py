@@ -151,9 +151,7 @@ class Config:
     obs: Literal["state", "image"] = "state"  # image: the robot's camera views too
     cluster: str = ""  # a cluster layout YAML (runtime/placement.py); empty: this machine
     resume: bool = False  # continue run.name from its checkpoint and episode store
-    # several robot cells (empty: one cell, the task/robot/teleop/reward above); the groups
-    # above are then the first cell's
-    cells: list[CellConfig] = field(default_factory=list)
+    cells: list[CellConfig] = field(default_factory=list)  # `cells=`; empty: one cell
     conditioning: ConditioningConfig = field(default_factory=ConditioningConfig)
 
     def components(self) -> list[ComponentConfig]:
