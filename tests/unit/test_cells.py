@@ -195,3 +195,21 @@ def test_the_critic_loss_trains_the_task_embedding():
                   terminated=torch.zeros(16), intervened=torch.zeros(16))
     algorithm.update(batch)
     assert not torch.allclose(before, embedding)
+
+
+def test_demos_recorded_on_a_cells_own_task_are_laid_out_for_the_run():
+    """`userl collect task=charger` records the charger's own state; as a cell's demos_path
+    in a multi-cell run it is padded into the run's layout with the cell's ids."""
+    from userl.core.errors import ConfigError
+    from userl.envs.cells import lay_out_episode
+
+    config = load_config(["cells=[franka_peg,franka_pick_place]"])
+    binding = cell_bindings(config)[1]  # type: ignore[index]
+    raw = episode(0.5, state_dim=24)
+    laid = lay_out_episode(raw, binding)
+    assert laid.observations["state"].shape == (11, binding.layout.vector_dim)
+    np.testing.assert_array_equal(laid.observations["state"][:, 0], 0.5)
+    assert np.all(laid.observations["state"][:, binding.layout.task_id_index] == 1)
+    assert lay_out_episode(laid, binding) is laid
+    with pytest.raises(ConfigError, match="another task"):
+        lay_out_episode(episode(0.5, state_dim=31), binding)

@@ -18,7 +18,7 @@ from userl.config.schema import Config
 from userl.core.errors import ConfigError
 from userl.core.registry import TASKS
 from userl.core.specs import CellLayout, ObservationSpec
-from userl.core.types import Observation
+from userl.core.types import Episode, Observation
 
 STATE_KEY = "state"
 
@@ -106,6 +106,20 @@ def pad_state(state: np.ndarray, layout: CellLayout, task_id: int,
     out[..., layout.task_id_index] = task_id
     out[..., layout.embodiment_id_index] = embodiment_id
     return out
+
+
+def lay_out_episode(episode: Episode, binding: CellBinding) -> Episode:
+    """An episode recorded on the cell's own environment (e.g. `userl collect task=T`) with
+    its states in the run's layout; one already laid out is returned as it is."""
+    states = episode.observations[STATE_KEY]
+    if states.shape[-1] == binding.layout.vector_dim:
+        return episode
+    if states.shape[-1] > binding.layout.state_dim:
+        raise ConfigError(f"episode {episode.episode_id} (task {episode.task}) has a state of "
+                          f"{states.shape[-1]} values, more than any cell's "
+                          f"{binding.layout.state_dim}: it was recorded on another task")
+    padded = pad_state(states, binding.layout, binding.task_id, binding.embodiment_id)
+    return replace(episode, observations={**episode.observations, STATE_KEY: padded})
 
 
 class CellEnv:

@@ -21,7 +21,7 @@ from userl.core.errors import ConfigError
 from userl.core.registry import PIPELINES
 from userl.data.checkpoint import CheckpointRefused
 from userl.data.store import EpisodeStore
-from userl.envs.cells import cell_bindings
+from userl.envs.cells import cell_bindings, lay_out_episode
 from userl.rollout.episode import CONFUSION_KEYS
 from userl.rollout.evaluation import results_of, reward_confusion
 from userl.runtime import pipelines  # noqa: F401  (registers the pipeline modes)
@@ -247,8 +247,10 @@ def load_cell_demos(config: Config, cluster: Cluster, demos_path: str, workers: 
         report = read_episodes(path, config.demos.lerobot, spec, action_dim)
         for name, reason in report.unreadable:
             print(f"warning: skipped unreadable demo file {name}: {reason}")
-        return ray.get(cluster.learner.add_demos.remote(report.episodes, cell),
-                       timeout=timeout_s)
+        bindings = cell_bindings(config)
+        episodes = report.episodes if bindings is None or cell is None else [
+            lay_out_episode(episode, bindings[cell]) for episode in report.episodes]
+        return ray.get(cluster.learner.add_demos.remote(episodes, cell), timeout=timeout_s)
     if config.demos.episodes <= 0:
         return 0
     shares = np.array_split(np.arange(config.demos.episodes), len(workers))
