@@ -52,8 +52,8 @@ def bench(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captur
 def test_every_benchmark_is_registered_and_importable() -> None:
     from userl.benchmarks import load_benchmark
 
-    assert set(BENCHMARKS.names()) == {"control", "faults", "learner", "learning", "pipeline",
-                                       "sim", "sync", "vla"}
+    assert set(BENCHMARKS.names()) == {"control", "faults", "learner", "learning",
+                                       "multirobot", "pipeline", "sim", "sync", "vla"}
     for name in BENCHMARKS.names():
         module = load_benchmark(name)
         assert module.__name__ == f"userl.benchmarks.{name}"
