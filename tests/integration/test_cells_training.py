@@ -53,6 +53,14 @@ def test_two_cells_train_one_policy_with_per_cell_data_metrics_and_evaluation(
     for name in ("peg", "charger"):
         assert {f"env/{name}/success", f"env/{name}/env_steps_per_s",
                 f"eval/{name}/success_rate"} <= tags
+    # resumed, every cell's stored episodes go back to that cell's buffers
+    assert main(["train", "resume=true", "run.name=cells", f"run.root={tmp_path}",
+                 "run.env_steps=240", "eval.episodes=1"]) == 0
+    resumed = json.loads((run_dir / "summary.json").read_text())
+    assert resumed["resumed_from"]["episodes"] == summary["episodes"]
+    for name, cell in resumed["cells"].items():
+        assert cell["env_steps"] >= summary["cells"][name]["env_steps"], name
+        assert cell["demo_transitions"] == summary["cells"][name]["demo_transitions"], name
     report = tmp_path / "eval.json"
     assert main(["eval", f"run={run_dir}", "episodes=1", f"out={report}"]) == 0
     evaluated = json.loads(report.read_text())
