@@ -22,7 +22,8 @@ charger:
 """
 SMALL = ["run.env_steps=180", "demos.episodes=2", "eval.episodes=2", "eval.video_every_s=0",
          "algo.batch_size=32", "algo.num_critics=2", "algo.critic_hidden_dims=[32,32]",
-         "policy.hidden_dims=[32,32]", "algo.utd_max=1"]
+         "policy.hidden_dims=[32,32]", "algo.utd_max=1", "eval.curve_every_env_steps=60",
+         "eval.curve_episodes=1"]
 
 
 def test_two_cells_train_one_policy_with_per_cell_data_metrics_and_evaluation(
@@ -44,6 +45,10 @@ def test_two_cells_train_one_policy_with_per_cell_data_metrics_and_evaluation(
         assert cell["demo_transitions"] > 0, name  # its own expert's demos
         assert cell["eval_episodes"] == 2 and 0.0 <= cell["eval_success_rate"] <= 1.0, name
     assert sum(c["env_steps"] for c in summary["cells"].values()) == summary["env_steps"]
+    # each cell's learning curve (its own evaluations), pooled into the run's curve
+    assert all(len(cell["eval_curve"]) >= 2 for cell in summary["cells"].values())
+    assert summary["eval_curve"][-1]["episodes"] == 4  # the final evaluations, pooled
+    assert summary["eval_curve"][-1]["success_rate"] == summary["eval_success_rate"]
     assert summary["eval_episodes"] == 4  # each cell on the same 2 seeds
     tasks = {e.robot_id: e.task for e in EpisodeStore(run_dir / "episodes").load().episodes}
     assert tasks == {"robot_0": "peg_insertion", "robot_1": "charger"}
@@ -66,3 +71,18 @@ def test_two_cells_train_one_policy_with_per_cell_data_metrics_and_evaluation(
     evaluated = json.loads(report.read_text())
     assert {name: cell["episodes"] for name, cell in evaluated["cells"].items()} == {
         "peg": 1, "charger": 1}
+
+
+@pytest.mark.slow
+def test_rlpd_state_policy_learns_peg_and_charger_on_two_frankas(tmp_path: Path) -> None:
+    """The issue's first bar at reduced scale: 2 simulated Frankas, peg insertion and charger,
+    one RLPD state policy (20 expert demos per cell, one update per env step), 8,000 env
+    steps per cell; each cell's final evaluation (20 episodes) >= 0.9."""
+    assert main(["train", "cells=[franka_peg,franka_charger]", "algo=rlpd", "algo.utd_min=1",
+                 "algo.utd_max=1", "run.env_steps=16000", "run.grad_steps=0", "run.wall_s=0",
+                 "eval.episodes=20", "eval.video_every_s=0", f"run.root={tmp_path}",
+                 "run.name=multitask"]) == 0
+    summary = json.loads((tmp_path / "multitask" / "summary.json").read_text())
+    for name, cell in summary["cells"].items():
+        assert cell["eval_episodes"] == 20, name
+        assert cell["eval_success_rate"] >= 0.9, (name, summary["cells"])

@@ -213,3 +213,23 @@ def test_demos_recorded_on_a_cells_own_task_are_laid_out_for_the_run():
     assert lay_out_episode(laid, binding) is laid
     with pytest.raises(ConfigError, match="another task"):
         lay_out_episode(episode(0.5, state_dim=31), binding)
+
+
+def test_the_runs_curve_pools_every_cells_latest_evaluation(tmp_path):
+    from userl.runtime.learner import Learner
+
+    config = load_config(["cells=[franka_peg,franka_charger]", "policy.hidden_dims=[16]",
+                          "algo.critic_hidden_dims=[16]", "algo.num_critics=2"])
+    learner = Learner(config, ObservationSpec(8), ACTION_DIM, str(tmp_path))
+    learner.log_evaluation(1.0, 2.0, 4, {"reward_true_positives": 3}, "franka_peg")
+    learner.log_evaluation(0.5, 1.0, 4, {"reward_true_positives": 1}, "franka_peg")
+    assert learner.evaluation_curve() == []  # the charger has not evaluated yet
+    learner.log_evaluation(0.0, 0.0, 12, {"reward_true_positives": 2}, "franka_charger")
+    (point,) = learner.evaluation_curve()
+    assert point["success_rate"] == pytest.approx(0.125)  # 2 of 16 episodes
+    assert point["mean_return"] == pytest.approx(0.25) and point["episodes"] == 16
+    assert point["reward_true_positives"] == 3
+    learner.log_evaluation(1.0, 1.0, 4, None, "franka_peg")
+    assert learner.evaluation_curve()[-1]["success_rate"] == pytest.approx(0.25)
+    assert [len(c) for c in learner.cell_evaluation_curves().values()] == [3, 1]
+    learner.close()

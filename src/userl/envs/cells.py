@@ -50,6 +50,7 @@ class CellBinding:
     layout: CellLayout
     task_id: int
     embodiment_id: int
+    name: str = ""  # the cell's name (its metrics' and evaluations')
 
 
 def cell_bindings(config: Config) -> list[CellBinding] | None:
@@ -71,8 +72,8 @@ def cell_bindings(config: Config) -> list[CellBinding] | None:
     layout = cell_layout(specs, tasks, robots, config.conditioning.task_embedding_dim,
                          config.conditioning.embodiment_embedding_dim)
     return [CellBinding(layout, layout.task_names.index(task),
-                        layout.embodiment_names.index(robot))
-            for task, robot in zip(tasks, robots, strict=True)]
+                        layout.embodiment_names.index(robot), cell.name)
+            for task, robot, cell in zip(tasks, robots, config.cells, strict=True)]
 
 
 def make_cell_env(config: Config, cell: int, **kwargs: Any) -> Any:

@@ -48,6 +48,22 @@ REWARD_TELEMETRY = {"reward/probability": "reward/probability",
                     "reward/agreement": "reward/agreement", "true_success": "env/true_success"}
 
 
+def pooled(points: list[dict[str, float]], env_steps: int, grad_steps: int
+           ) -> dict[str, float]:
+    """Several cells' evaluation points as one: success and return over all their episodes,
+    the confusion counts summed."""
+    episodes = sum(int(p["episodes"]) for p in points)
+    weights = [int(p["episodes"]) / max(episodes, 1) for p in points]
+    confusion = {key: sum(int(p.get(key, 0)) for p in points)
+                 for key in {k for p in points for k in p if k.startswith("reward_")}}
+    return {"env_steps": env_steps, "grad_steps": grad_steps,
+            "success_rate": sum(w * p["success_rate"] for w, p in zip(weights, points,
+                                                                       strict=True)),
+            "mean_return": sum(w * p["mean_return"] for w, p in zip(weights, points,
+                                                                     strict=True)),
+            "episodes": episodes, **confusion}
+
+
 class Learner:
     def __init__(self, config: Config, observation_spec: ObservationSpec, action_dim: int,
                  run_dir: str) -> None:
@@ -104,6 +120,8 @@ class Learner:
         self._last_publish_s = time.monotonic()
         self._last_metrics: dict[str, float] = {}
         self.eval_curve: list[dict[str, float]] = []
+        self._cell_curves: dict[str, list[dict[str, float]]] = {
+            name: [] for name in self.cell_names} if self._multi_cell else {}
         self.pretrained_updates = 0  # gradient steps on the demos alone, before going online
         self.publish_weights()
 
@@ -219,20 +237,32 @@ class Learner:
                        confusion: dict[str, int] | None = None, cell: str = "") -> None:
         """One point of the learning curve, stamped with the run's env and gradient steps;
         with ground truth, the reward source's confusion counts (`eval/reward_*`). With
-        `cell`, one cell's share of an evaluation (`eval/<cell>/...`), not a curve point."""
-        if cell:
-            self.writer.scalars({f"eval/{cell}/success_rate": float(success_rate),
-                                 f"eval/{cell}/mean_return": float(mean_return)},
-                                self.env_steps)
-            return
+        `cell`, one cell's evaluation (`eval/<cell>/...`); once every cell has evaluated, each
+        cell's point adds the pool of every cell's latest to the run's curve."""
         point = {"env_steps": self.env_steps, "grad_steps": self.algorithm.grad_steps,
                  "success_rate": float(success_rate), "mean_return": float(mean_return),
                  "episodes": int(episodes), **(confusion or {})}
+        if not cell:
+            self._add_curve_point(point)
+            return
+        self._cell_curves[cell].append(point)
+        self.writer.scalars({f"eval/{cell}/success_rate": point["success_rate"],
+                             f"eval/{cell}/mean_return": point["mean_return"]}, self.env_steps)
+        if all(self._cell_curves.values()):
+            self._add_curve_point(pooled([curve[-1] for curve in self._cell_curves.values()],
+                                         self.env_steps, self.algorithm.grad_steps))
+
+    def _add_curve_point(self, point: dict[str, float]) -> None:
         self.eval_curve.append(point)
+        confusion = {k: v for k, v in point.items() if k.startswith("reward_")}
         self.writer.scalars({"eval/success_rate": point["success_rate"],
                              "eval/mean_return": point["mean_return"],
-                             **{f"eval/{k}": v for k, v in (confusion or {}).items()}},
+                             **{f"eval/{k}": v for k, v in confusion.items()}},
                             self.env_steps)
+
+    def cell_evaluation_curves(self) -> dict[str, list[dict[str, float]]]:
+        """Each cell's own learning curve (several cells)."""
+        return {cell: list(curve) for cell, curve in self._cell_curves.items()}
 
     def evaluation_curve(self) -> list[dict[str, float]]:
         return list(self.eval_curve)
@@ -404,6 +434,7 @@ class Learner:
                     "grad_steps": int(self.algorithm.grad_steps),
                     "weight_version": int(self.weight_version),
                     "eval_curve": plain(self.eval_curve),
+                    "cell_curves": plain(self._cell_curves),
                     "pretrained_updates": int(self.pretrained_updates),
                     "rng": {
                         "torch": torch.get_rng_state(),
@@ -434,6 +465,7 @@ class Learner:
                 self.algorithm.load_state_dict(state["algorithm"])
                 self.publisher.version = int(state["weight_version"])
                 self.eval_curve = list(state.get("eval_curve", []))
+                self._cell_curves.update(state.get("cell_curves", {}))
                 self.pretrained_updates = int(state.get("pretrained_updates", 0))
                 torch.set_rng_state(state["rng"]["torch"])
                 self.rng.bit_generator.state = state["rng"]["numpy"]

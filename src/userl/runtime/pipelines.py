@@ -172,4 +172,4 @@ def run_sync(config: Config, learner: Any, workers: list[Any], progress: Progres
         version = ray.get(learner.publish_weights.remote(), timeout=timeout_s)
         snapshot = ray.get(learner.latest_weights.remote(version - 1, True), timeout=timeout_s)
         ray.get([w.set_weights.remote(snapshot) for w in workers], timeout=timeout_s)
-        ray.get(workers[0].evaluate_for_curve.remote(learner), timeout=timeout_s)
+        ray.get([w.evaluate_for_curve.remote(learner) for w in workers], timeout=timeout_s)

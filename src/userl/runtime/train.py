@@ -202,15 +202,17 @@ def evaluate(config: Config, cluster: Cluster) -> dict[str, Any]:
     if episodes and episodes[0].frames:
         cluster.learner.log_video.remote(episodes[0].frames, bool(episodes[0].success))
     results = results_of(episodes)
-    if cluster.cells:
+    if cluster.cells:  # each cell's point; the learner pools them into the run's curve
         results["cells"] = {}
         for cell, cell_episodes in per_cell.items():
             cell_results = results_of(cell_episodes)
             results["cells"][cell] = {key: cell_results[key] for key in
                                       ("success_rate", "mean_return", "episodes")}
-            cluster.learner.log_evaluation.remote(cell_results["success_rate"],
-                                                  cell_results["mean_return"],
-                                                  cell_results["episodes"], None, cell)
+            ray.get(cluster.learner.log_evaluation.remote(
+                cell_results["success_rate"], cell_results["mean_return"],
+                cell_results["episodes"], reward_confusion(cell_episodes), cell),
+                timeout=config.run.remote_timeout_s)
+        return results
     ray.get(cluster.learner.log_evaluation.remote(results["success_rate"],
                                                   results["mean_return"], results["episodes"],
                                                   reward_confusion(episodes)),
@@ -334,6 +336,9 @@ def run_on(config: Config, cluster: Cluster, run_dir: Path, summary: dict[str, A
         summary["cells"] = cell_summary(
             ray.get(cluster.learner.cell_stats.remote(), timeout=timeout_s),
             summary.get("eval_results_by_cell", {}), train_s)
+        curves = ray.get(cluster.learner.cell_evaluation_curves.remote(), timeout=timeout_s)
+        for name, curve in curves.items():
+            summary["cells"][name]["eval_curve"] = curve
     ray.get(cluster.learner.close.remote(), timeout=timeout_s)
     ray.get([w.close.remote() for w in cluster.workers], timeout=timeout_s)
     summary["train_wall_s"] = train_s
