@@ -71,6 +71,16 @@ def test_two_cells_train_one_policy_with_per_cell_data_metrics_and_evaluation(
     evaluated = json.loads(report.read_text())
     assert {name: cell["episodes"] for name, cell in evaluated["cells"].items()} == {
         "peg": 1, "charger": 1}
+    # one cell's policy recorded from the run (laid out), and its expert on its own task
+    assert main(["collect", f"run={run_dir}", "cell=charger", "episodes=1",
+                 f"out={tmp_path / 'policy'}"]) == 0
+    (recorded,) = EpisodeStore(tmp_path / "policy").load().episodes
+    assert recorded.task == "charger"
+    assert main(["collect", f"cells={cells}", "cell=charger", "episodes=1",
+                 f"out={tmp_path / 'expert'}"]) == 0
+    (demo,) = EpisodeStore(tmp_path / "expert").load().episodes
+    assert demo.task == "charger"
+    assert demo.observations["state"].shape[1] < recorded.observations["state"].shape[1]
 
 
 @pytest.mark.slow
