@@ -226,9 +226,15 @@ def load_demos(config: Config, cluster: Cluster) -> int:
     expert)."""
     if not config.cells:
         return load_cell_demos(config, cluster, config.demos.path, cluster.workers, None)
-    return sum(load_cell_demos(config, cluster, cell.demos_path, [worker], index)
-               for index, (cell, worker) in enumerate(zip(config.cells, cluster.workers,
-                                                          strict=True)))
+    cells = list(zip(config.cells, cluster.workers, strict=True))
+    collecting = [worker.collect.remote(config.demos.episodes, "expert")  # all cells at once
+                  for cell, worker in cells if not cell.demos_path and config.demos.episodes]
+    added = sum(load_cell_demos(config, cluster, cell.demos_path, [worker], index)
+                for index, (cell, worker) in enumerate(cells) if cell.demos_path)
+    for episodes in ray.get(collecting):  # each worker's episodes carry its cell
+        added += ray.get(cluster.learner.add_demos.remote(episodes),
+                         timeout=config.run.remote_timeout_s)
+    return added
 
 
 def load_cell_demos(config: Config, cluster: Cluster, demos_path: str, workers: list[Any],
