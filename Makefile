@@ -43,7 +43,7 @@ bench: $(STAMP)
 	for task in $(TASKS); do \
 	  $(VENV)/bin/userl bench sim task=$$task obs=image out=$(BENCH_OUT)/sim-$$task.json || exit 1; \
 	done
-	for name in learner sync control pipeline faults; do \
+	for name in learner sync control pipeline faults multirobot; do \
 	  $(VENV)/bin/userl bench $$name out=$(BENCH_OUT)/$$name.json || exit 1; \
 	done
 	$(VENV)/bin/userl bench learning root=$(BENCH_OUT)/learning plot=$(BENCH_OUT)/learning.png \

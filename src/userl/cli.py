@@ -6,11 +6,15 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from userl.core.errors import RewardFailed
 from userl.core.registry import Registry, UnknownNameError
 from userl.hardware.vendor import HardwareUnavailable
 from userl.runtime.errors import RunFailed
+
+if TYPE_CHECKING:
+    from userl.config.schema import Config
 
 COMMANDS: Registry = Registry("command")
 USAGE = """usage: userl COMMAND [key=value ...]
@@ -114,8 +118,15 @@ def eval_command(arguments: list[str]) -> int:
         config = load_config(arguments)
     from userl.rollout.evaluation import results_of, run_episodes
 
-    report = results_of(run_episodes(config, source, episodes, Path(run) if run else None))
+    run_dir = Path(run) if run else None
+    per_cell = {cell.name: run_episodes(config, source, episodes, run_dir, cell=index)
+                for index, cell in enumerate(config.cells)}  # several cells: each evaluated
+    report = results_of([e for cell in per_cell.values() for e in cell] if per_cell
+                        else run_episodes(config, source, episodes, run_dir))
     report.update({"task": config.task.name, "policy": source, "run": run})
+    if per_cell:
+        report["cells"] = {name: {k: v for k, v in results_of(cell).items() if k != "results"}
+                           for name, cell in per_cell.items()}
     print(json.dumps({k: v for k, v in report.items() if k != "results"}))
     if out:
         Path(out).write_text(json.dumps(report, indent=2))
@@ -138,6 +149,7 @@ def collect_command(arguments: list[str]) -> int:
     run = take(arguments, "run")  # record a trained run's policy instead of a demonstrator
     actor = take(arguments, "policy")  # a registered action source: random | noisy_expert
     label = take(arguments, "label")
+    cell = take(arguments, "cell")  # a multi-cell run's cell (default: its first)
     if label is not None:
         arguments = labelled_collection(arguments, label)
     if run:
@@ -155,8 +167,19 @@ def collect_command(arguments: list[str]) -> int:
 
     store = EpisodeStore(out).create()
     seed_base = config.run.seed * 100_000
-    env = make_env(config, seed=config.run.seed,
-                   render_mode="rgb_array" if video == "true" else None)
+    render_mode = "rgb_array" if video == "true" else None
+    index = cell_index(config, cell)
+    if run and config.cells:  # a multi-cell run's policy acts on its cell's laid-out state
+        from userl.envs.cells import make_cell_env
+
+        env = make_cell_env(config, index, seed=config.run.seed, render_mode=render_mode)
+    elif config.cells:  # a cell's own environment (a cells run lays its demos out)
+        from userl.config.cells import cell_config
+
+        config = cell_config(config, config.cells[index])
+        env = make_env(config, seed=config.run.seed, render_mode=render_mode)
+    else:
+        env = make_env(config, seed=config.run.seed, render_mode=render_mode)
     successes, positive_frames, frames, videos = 0, 0, 0, []
     try:
         if run:
@@ -185,6 +208,19 @@ def collect_command(arguments: list[str]) -> int:
         report["videos"] = videos
     print(json.dumps(report))
     return 0
+
+
+def cell_index(config: Config, name: str | None) -> int:
+    """The index of the cell `name` of a multi-cell run (None: the first)."""
+    names = [cell.name for cell in config.cells]
+    if name is None:
+        return 0
+    if not names:
+        raise UsageError(f"cell={name}: the run has no cells; leave cell= out")
+    if name not in names:
+        raise UsageError(f"cell={name}: the run has no such cell; its cells are "
+                         f"{', '.join(names)}")
+    return names.index(name)
 
 
 LABEL_REWARDS: dict[str, str] = {"auto": "success", "keyboard": "keyboard"}

@@ -52,8 +52,8 @@ def bench(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captur
 def test_every_benchmark_is_registered_and_importable() -> None:
     from userl.benchmarks import load_benchmark
 
-    assert set(BENCHMARKS.names()) == {"control", "faults", "learner", "learning", "pipeline",
-                                       "sim", "sync", "vla"}
+    assert set(BENCHMARKS.names()) == {"control", "faults", "learner", "learning",
+                                       "multirobot", "pipeline", "sim", "sync", "vla"}
     for name in BENCHMARKS.names():
         module = load_benchmark(name)
         assert module.__name__ == f"userl.benchmarks.{name}"
@@ -155,6 +155,26 @@ def test_bench_pipeline(tmp_path: Path, bench) -> None:
     for key in ("generation_ratio_sync_to_async", "training_ratio_sync_to_async",
                 "async_generation_vs_physical_limit", "async_training_vs_learner_alone"):
         assert np.isfinite(figures[key]) and figures[key] > 0
+
+
+def test_bench_multirobot(tmp_path: Path, bench) -> None:
+    """1 and 2 real-time robots for a few seconds each: the figures exist and are sane (the
+    README's speedup comes from a longer run; a few episodes say little of it)."""
+    figures = bench("multirobot", "robots=1,2", "wall_s=3", "task.episode_steps=10",
+                    "demos.episodes=1", "algo.batch_size=16", "algo.num_critics=2",
+                    "policy.hidden_dims=[32,32]", "algo.critic_hidden_dims=[32,32]",
+                    f"root={tmp_path}/runs")
+    rows = {row["robots"]: row for row in figures["rows"]}
+    assert set(rows) == {1, 2} and rows[1]["speedup"] == 1.0
+    for row in rows.values():
+        assert row["episodes"] >= row["robots"] and row["env_steps"] > 0
+        # paced to real time: never faster than the robots' control rate allows
+        assert 0 < row["env_steps_per_s"] <= row["robots"] * row["control_hz"] * 1.1
+        assert row["utd"] >= 0 and 0.0 <= row["online_success_rate"] <= 1.0
+    assert figures["speedup_2"] == rows[2]["speedup"] > 0
+    from userl.benchmarks.multirobot import table
+
+    assert table(figures).splitlines()[3].startswith("| 2 |")  # the README's table
 
 
 def test_bench_faults(tmp_path: Path, bench) -> None:

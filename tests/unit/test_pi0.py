@@ -321,3 +321,25 @@ def test_a_saved_tokenizer_folder_is_used_offline(tmp_path):
     assert load_tokenizer(str(tmp_path / "bare")).convert_tokens_to_ids("<image>") == 3
     with pytest.raises(ConfigError, match="policy.tokenizer="):
         load_tokenizer(str(tmp_path / "nowhere"))
+
+
+def test_each_row_gets_its_own_cells_instruction():
+    """In a multi-cell run the prompt of each row is its task's instruction (its task id)."""
+    from userl.core.specs import CellLayout
+    from userl.envs.cells import pad_state
+
+    layout = CellLayout(state_dim=STATE_DIM - 2, task_names=("pick", "peg"),
+                        instructions=(INSTRUCTION, "Insert the peg into the hole."),
+                        embodiment_names=("franka",))
+    spec = ObservationSpec(layout.vector_dim, SPEC.images, INSTRUCTION, cells=layout)
+    torch.manual_seed(0)
+    policy = build_policy(tiny_config(max_state_dim=64), spec, ACTION_DIM)
+    assert isinstance(policy, PI0Policy)
+    obs = observation(batch=3)
+    obs["state"] = torch.as_tensor(np.stack([
+        pad_state(np.zeros(STATE_DIM - 2, np.float32), layout, task, 0) for task in (1, 0, 1)]))
+    ids = policy.inputs(obs)["input_ids"]
+    assert torch.equal(ids[0], policy.prompt("Insert the peg into the hole.")[0][0])
+    assert torch.equal(ids[1], policy.prompt(INSTRUCTION)[0][0])
+    assert torch.equal(ids[2], ids[0]) and not torch.equal(ids[0], ids[1])
+    assert policy.act(obs, deterministic=True).shape == (3, policy.chunk_size, ACTION_DIM)

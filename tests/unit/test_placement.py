@@ -108,3 +108,21 @@ def test_actor_computes_on_the_gpu_ray_assigned_it(monkeypatch):
     monkeypatch.setattr(ray, "get_gpu_ids", lambda: [0])
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert assigned_device() == "cpu"
+
+
+
+def test_each_cell_runs_on_its_robots_node(lab: Path, tmp_path: Path) -> None:
+    """A cell takes the layout's i-th robot, or the one it names (`ray_robot`)."""
+    from userl.runtime.train import worker_plan
+
+    cells = tmp_path / "cells.yaml"
+    cells.write_text("peg: {task: peg_insertion}\n"
+                     "charger: {task: charger, ray_robot: franka_0}\n")
+    config = load_config([f"cluster={lab}", f"cells={cells}"])
+    plan = [(robot_id, worker.task.name, options["resources"])
+            for robot_id, worker, options in worker_plan(config)]
+    assert plan == [("robot_0", "peg_insertion", {"robot:franka_0": 1}),
+                    ("robot_1", "charger", {"robot:franka_0": 1})]
+    config = load_config([f"cluster={lab}", "cells=[franka_peg,franka_charger]"])
+    assert [options["resources"] for _, _, options in worker_plan(config)] == [
+        {"robot:franka_0": 1}, {"robot:arx_0": 1}]

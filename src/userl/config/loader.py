@@ -18,7 +18,14 @@ from omegaconf import DictConfig, FloatNode, ListConfig, OmegaConf, StringNode
 from omegaconf.errors import OmegaConfBaseException
 from omegaconf.nodes import LiteralNode
 
-from userl.config.schema import Config
+from userl.config.cells import (
+    CELL_FIELDS,
+    cell_fields,
+    cell_group_selection,
+    check_cell_keys,
+    read_cells_argument,
+)
+from userl.config.schema import CELL_GROUPS, CellConfig, Config
 from userl.config.validation import validate
 from userl.core.errors import ConfigError
 from userl.core.registry import GROUPS, UnknownNameError, close_matches, load_components
@@ -204,13 +211,96 @@ def _unlock_free_mappings(node: DictConfig, config: Config) -> None:
                     OmegaConf.set_struct(node[section][key], False)
 
 
+CELLS_KEY = "cells"
+
+
 def load_config(arguments: Sequence[str] = ()) -> Config:
-    """The config of a command line: defaults, then chosen presets, then overrides."""
+    """The config of a command line: defaults, then chosen presets, then overrides; with
+    `cells=`, one config per cell (`config/cells.py`), the first cell's groups at the top."""
     selections, overrides = split_arguments(arguments)
+    cells_values = [value for key, value in overrides if key == CELLS_KEY]
+    per_cell = [(key, value) for key, value in overrides if key.startswith(CELLS_KEY + ".")]
+    overrides = [(key, value) for key, value in overrides
+                 if key != CELLS_KEY and not key.startswith(CELLS_KEY + ".")]
     chosen = {**DEFAULT_PRESETS, **selections}
     groups = {group: load_preset(group, name) for group, name in chosen.items()}
+    if not cells_values:
+        if per_cell:
+            raise ConfigError(f"{per_cell[0][0]}: the run has no cells; give cells=[...] first")
+        return _compose_command_line(groups, overrides)
+    raw = read_cells_argument(cells_values[-1])
+    cell_overrides = _per_cell_overrides(per_cell, raw)
+    cells = []
+    for name, body in raw.items():
+        check_cell_keys(name, body)
+        cell_groups = dict(groups)
+        for group in CELL_GROUPS:
+            preset, fields = cell_group_selection(body, group)
+            if preset is not None:
+                cell_groups[group] = {**load_preset(group, preset), **fields}
+        own = cell_overrides[name]
+        fields = {**body, **{key: _typed(None, value) for key, value in own
+                             if "." not in key}}
+        group_overrides = [*overrides, *((key, value) for key, value in own if "." in key)]
+        cells.append(_cell(name, _in_cell(name, _compose_command_line, cell_groups,
+                                          group_overrides), cell_fields(name, fields)))
+    return _with_cells(cells[0], cells)
+
+
+def _per_cell_overrides(per_cell: Sequence[tuple[str, Any]], raw: dict[str, Any]
+                        ) -> dict[str, list[tuple[str, Any]]]:
+    """`cells.<name>.<key>=value` arguments by cell: a group field (`task.episode_steps`)
+    or a cell field (`weight`)."""
+    found: dict[str, list[tuple[str, Any]]] = {name: [] for name in raw}
+    for key, value in per_cell:
+        name, _, rest = key.removeprefix(CELLS_KEY + ".").partition(".")
+        if name not in raw:
+            raise ConfigError(f"{key}: the run has no cell {name!r}; its cells are "
+                              f"{', '.join(raw)}")
+        if rest.partition(".")[0] not in CELL_GROUPS and rest not in CELL_FIELDS:
+            raise ConfigError(f"{key}: a cell has no key {rest!r}; set cells.{name}.<group>."
+                              f"<field> (groups {', '.join(CELL_GROUPS)}) or one of "
+                              f"{', '.join(CELL_FIELDS)}")
+        found[name].append((rest, value))
+    return found
+
+
+def _compose_command_line(groups: dict[str, dict[str, Any]],
+                          overrides: Sequence[tuple[str, Any]]) -> Config:
     return compose(groups, [*views_at_policy_size(groups, overrides),
                             *views_for_policy(groups, overrides), *overrides])
+
+
+def _in_cell(name: str, build: Any, *args: Any, **kwargs: Any) -> Config:
+    """`build(...)`; a `ConfigError` names the cell it is about."""
+    try:
+        config: Config = build(*args, **kwargs)
+    except ConfigError as error:
+        raise ConfigError(f"cell {name!r}: {error}") from None
+    return config
+
+
+def _cell(name: str, config: Config, fields: dict[str, Any]) -> tuple[Config, CellConfig]:
+    return config, CellConfig(name=name, task=config.task, robot=config.robot,
+                              teleop=config.teleop, reward=config.reward, **fields)
+
+
+def _with_cells(first: tuple[Config, CellConfig], cells: list[tuple[Config, CellConfig]]
+                ) -> Config:
+    """The run's config: the first cell's, holding every cell."""
+    config = first[0]
+    config.cells = [cell for _, cell in cells]
+    if config.run.num_robots != 1:
+        raise ConfigError(f"run.num_robots={config.run.num_robots} with cells: each cell is "
+                          "one robot; list a cell per robot instead (cells=[a,b,...])")
+    if config.demos.path:
+        raise ConfigError(f"demos.path={config.demos.path} with cells: give each cell its own "
+                          "demonstrations with demos_path: in the cells file")
+    for cell in config.cells:
+        if cell.demos_path and not Path(cell.demos_path).is_dir():
+            raise ConfigError(f"cell {cell.name!r}: demos_path {cell.demos_path} is not a "
+                              "folder; give an episode store written by `userl collect`")
+    return config
 
 
 VIEW_SIZE_KEYS = ("robot.image_height_px", "robot.image_width_px")
@@ -244,11 +334,22 @@ def load_config_file(path: Path, arguments: Sequence[str] = ()) -> Config:
     if not path.is_file():
         raise ConfigError(f"no config file at {path}; pass run=runs/<name> of an existing run")
     data = with_reward_group(yaml.safe_load(path.read_text()) or {})
+    saved_cells = data.pop(CELLS_KEY, None) or []
     selections, overrides = split_arguments(arguments)
     groups = {group: data.pop(group, {}) for group in GROUPS}
     for group, name in selections.items():
         groups[group] = load_preset(group, name)
-    return compose(groups, overrides, rest=data)
+    if not saved_cells:
+        return compose(groups, overrides, rest=data)
+    cells = []
+    for saved in saved_cells:
+        name = str(saved.get("name", ""))
+        cell_groups = {**groups, **{group: saved[group] for group in CELL_GROUPS
+                                    if group in saved and group not in selections}}
+        fields = {key: saved[key] for key in saved if key not in (*CELL_GROUPS, "name")}
+        cells.append(_cell(name, _in_cell(name, compose, cell_groups, overrides, rest=data),
+                           fields))
+    return _with_cells(cells[0], cells)
 
 
 LEGACY_TASK_REWARD_KEYS = ("reward", "dense_reward_weight", "dense_reward_scale_per_m")

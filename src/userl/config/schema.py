@@ -100,6 +100,39 @@ def default_of(group: str) -> Callable[[], ComponentConfig]:
     return make
 
 
+CELL_GROUPS: tuple[str, ...] = ("task", "robot", "teleop", "reward")
+"""The component groups each robot cell has of its own; the rest (algo, policy, pipeline)
+are the run's, shared by every cell."""
+
+
+@dataclass
+class CellConfig:
+    """One robot cell of a multi-cell run (`cells=[franka_peg,franka_charger]`): its own
+    robot, task, teleop and reward; one env worker runs it (`config/cells.py`)."""
+
+    name: str = ""  # the cell's name: its metrics are env/<name>/..., summary.json cells.<name>
+    task: TaskConfig = field(default_factory=default_of("task"))  # type: ignore[assignment]
+    robot: RobotConfig = field(default_factory=default_of("robot"))  # type: ignore[assignment]
+    teleop: TeleopConfig = field(default_factory=default_of("teleop"))  # type: ignore[assignment]
+    reward: RewardConfig = field(default_factory=default_of("reward"))  # type: ignore[assignment]
+    weight: float = 1.0  # its share of each training batch, relative to the other cells'
+    demos_path: str = ""  # this cell's demonstrations (empty: demos.episodes by its expert)
+    ray_robot: str = ""  # the cluster layout's robot it runs on (empty: the i-th listed)
+
+    def components(self) -> list[ComponentConfig]:
+        return [self.task, self.robot, self.teleop, self.reward]
+
+
+@dataclass
+class ConditioningConfig:
+    """How one policy tells several cells apart (`docs/design.md`, task conditioning): with
+    two or more cells the state is padded to the largest cell's, with a mask, a task id and
+    an embodiment id, which the state encoder embeds."""
+
+    task_embedding_dim: int = 16  # width of the learned task embedding
+    embodiment_embedding_dim: int = 8  # width of the learned embodiment (arm) embedding
+
+
 @dataclass
 class Config:
     """One run: a config per component group, and the run-wide sections."""
@@ -118,6 +151,8 @@ class Config:
     obs: Literal["state", "image"] = "state"  # image: the robot's camera views too
     cluster: str = ""  # a cluster layout YAML (runtime/placement.py); empty: this machine
     resume: bool = False  # continue run.name from its checkpoint and episode store
+    cells: list[CellConfig] = field(default_factory=list)  # `cells=`; empty: one cell
+    conditioning: ConditioningConfig = field(default_factory=ConditioningConfig)
 
     def components(self) -> list[ComponentConfig]:
         """The config of each component group (task, robot, algo, policy, pipeline, teleop,

@@ -73,12 +73,44 @@ class ImageSpec:
 
 
 @dataclass(frozen=True)
+class CellLayout:
+    """How the states of several robot cells (tasks of different task-state sizes, arms of
+    different proprioception) share one vector, so one policy trains on every cell's data:
+
+        [state padded with zeros to `state_dim` | mask (1 where the cell has a value) |
+         task id | embodiment id]
+
+    The state encoder embeds the two ids (`policies/conditioning.py`)."""
+
+    state_dim: int  # the largest cell's state
+    task_names: tuple[str, ...]  # task id -> task
+    instructions: tuple[str, ...]  # task id -> the task in words (language policies)
+    embodiment_names: tuple[str, ...]  # embodiment id -> robot
+    task_embedding_dim: int = 16
+    embodiment_embedding_dim: int = 8
+
+    @property
+    def vector_dim(self) -> int:
+        """The length of the padded state vector: values, mask and the two ids."""
+        return 2 * self.state_dim + 2
+
+    @property
+    def task_id_index(self) -> int:
+        return 2 * self.state_dim
+
+    @property
+    def embodiment_id_index(self) -> int:
+        return 2 * self.state_dim + 1
+
+
+@dataclass(frozen=True)
 class ObservationSpec:
     """The observation dict: `state` (float32 vector) and one uint8 HxWx3 array per view."""
 
     state_dim: int
     images: tuple[ImageSpec, ...] = field(default_factory=tuple)
     instruction: str = ""  # the task in words, for language-conditioned policies
+    cells: CellLayout | None = None  # several cells: `state` is laid out as this says
 
     @property
     def image_names(self) -> tuple[str, ...]:

@@ -46,16 +46,21 @@ class SymmetricSampler:
             return batch_size
         return int(round(self.demo_fraction * batch_size))
 
-    def sample_into(self, out: dict, batch_size: int, rng: np.random.Generator) -> None:
-        """`sample` gathered straight into the preallocated arrays `out` (same rows, same
-        random draws)."""
+    def __len__(self) -> int:
+        """Transitions it can draw from."""
+        return len(self.online) + (len(self.demo) if self.demo is not None else 0)
+
+    def sample_into(self, out: dict, batch_size: int, rng: np.random.Generator,
+                    start: int = 0) -> None:
+        """`sample` gathered straight into rows [start, start + batch_size) of the
+        preallocated arrays `out` (same rows, same random draws)."""
         n_demo = self.demo_rows(batch_size)
         if n_demo > 0:
             assert self.demo is not None
-            self.demo.gather_into(self.demo.sample_indices(n_demo, rng), out, 0)
+            self.demo.gather_into(self.demo.sample_indices(n_demo, rng), out, start)
         if batch_size - n_demo > 0:
             self.online.gather_into(self.online.sample_indices(batch_size - n_demo, rng), out,
-                                    n_demo)
+                                    start + n_demo)
 
     def sample(self, batch_size: int, rng: np.random.Generator) -> dict:
         n_demo = self.demo_rows(batch_size)
@@ -66,6 +71,51 @@ class SymmetricSampler:
         if batch_size - n_demo > 0:
             parts.append(self.online.sample(batch_size - n_demo, rng))
         return _concat(parts)
+
+
+def apportion(total: int, weights: np.ndarray) -> np.ndarray:
+    """`total` split into integer shares proportional to `weights` (largest remainders;
+    ties to the earlier entry): deterministic, and each share within 1 of its exact value."""
+    exact = total * weights / weights.sum()
+    shares = np.floor(exact).astype(np.int64)
+    order = np.argsort(-(exact - shares), kind="stable")
+    shares[order[:total - int(shares.sum())]] += 1
+    return shares
+
+
+class CellSampler:
+    """Fair sampling across robot cells: each batch gives every cell that has data its
+    share of the rows by the cells' weights (`apportion`), drawn by that cell's own
+    `SymmetricSampler` (its demos and its online data). One cell: exactly its sampler."""
+
+    def __init__(self, samplers: list[SymmetricSampler], weights: list[float]) -> None:
+        if len(samplers) != len(weights) or not samplers:
+            raise ValueError(f"{len(samplers)} samplers with {len(weights)} weights")
+        if any(w <= 0 for w in weights):
+            raise ValueError(f"cell weights must be > 0, got {weights}")
+        self.samplers = samplers
+        self.weights = np.asarray(weights, np.float64)
+
+    def __len__(self) -> int:
+        return sum(len(sampler) for sampler in self.samplers)
+
+    def rows(self, batch_size: int) -> np.ndarray:
+        """How many of `batch_size` rows each cell gives now (0 for a cell with no data)."""
+        ready = np.asarray([len(sampler) > 0 for sampler in self.samplers])
+        if not ready.any():
+            raise ValueError("cannot sample: no cell has any data yet")
+        return apportion(batch_size, np.where(ready, self.weights, 0.0))
+
+    def sample_into(self, out: dict, batch_size: int, rng: np.random.Generator,
+                    start: int = 0) -> None:
+        for sampler, rows in zip(self.samplers, self.rows(batch_size), strict=True):
+            if rows:
+                sampler.sample_into(out, int(rows), rng, start)
+                start += int(rows)
+
+    def sample(self, batch_size: int, rng: np.random.Generator) -> dict:
+        return _concat([sampler.sample(int(rows), rng) for sampler, rows in
+                        zip(self.samplers, self.rows(batch_size), strict=True) if rows])
 
 
 CHUNK_KEYS = ("action_chunks", "action_chunk_mask")
@@ -143,7 +193,7 @@ class BatchBuffers:
         return {key: BatchBuffers._numpy(value) if isinstance(value, dict) else value.numpy()
                 for key, value in tensors.items()}
 
-    def fill(self, sampler: SymmetricSampler, rng: np.random.Generator) -> Batch:
+    def fill(self, sampler: SymmetricSampler | CellSampler, rng: np.random.Generator) -> Batch:
         """Draw a batch with `sampler` into the next slot; the `Batch` on the device."""
         slot = self._slot
         self._slot = (slot + 1) % len(self._host)

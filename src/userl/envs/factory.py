@@ -95,7 +95,8 @@ def expected_observation_spec(cfg: Config, task: Any) -> ObservationSpec:
     """The observation a robot task's env will give, known from the config alone."""
     images = tuple(ImageSpec(name, cfg.robot.image_height_px, cfg.robot.image_width_px)
                    for name in cfg.robot.camera_names) if OBSERVATION_MODES[cfg.obs] else ()
-    return ObservationSpec(state_dim=PROPRIOCEPTION_DIM + task.task_state_dim, images=images)
+    return ObservationSpec(state_dim=PROPRIOCEPTION_DIM + task.task_state_dim, images=images,
+                           instruction=task.instruction)
 
 
 def make_reward(cfg: Config, task: Any | None = None) -> RewardSource:

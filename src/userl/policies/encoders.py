@@ -23,6 +23,7 @@ from userl.core.errors import ConfigError
 from userl.core.registry import Registry
 from userl.core.specs import ObservationSpec
 from userl.policies.base import Encoder
+from userl.policies.conditioning import StateFeatures
 
 if TYPE_CHECKING:  # the config module imports this one
     from userl.policies.cnn import CNNPolicyConfig
@@ -36,14 +37,16 @@ class EncoderWeightsError(ConfigError):
 
 
 class StateEncoder(Encoder):
-    """The state vector itself: no parameters."""
+    """The state vector itself (no parameters), or with several cells its task-conditioned
+    features (`conditioning.py`)."""
 
     def __init__(self, obs_spec: ObservationSpec) -> None:
         super().__init__()
-        self.feature_dim = obs_spec.state_dim
+        self.state = StateFeatures(obs_spec)
+        self.feature_dim = self.state.feature_dim
 
     def forward(self, obs: dict[str, Tensor]) -> Tensor:
-        return obs[STATE_KEY]
+        return self.state(obs[STATE_KEY])
 
 
 def group_norm(channels: int, groups: int) -> nn.GroupNorm:
@@ -184,7 +187,8 @@ class ImageEncoder(Encoder):
             raise ValueError(f"policy {cfg.name!r} needs camera views; train with obs=image")
         self.views = nn.ModuleDict({view.name: ViewEncoder(cfg, view.height_px, view.width_px)
                                     for view in obs_spec.images})
-        self.feature_dim = len(self.views) * cfg.view_latent_dim + obs_spec.state_dim
+        self.state = StateFeatures(obs_spec)
+        self.feature_dim = len(self.views) * cfg.view_latent_dim + self.state.feature_dim
         if cfg.encoder_weights:
             for view in self.views.values():
                 assert isinstance(view, ViewEncoder)
@@ -193,7 +197,7 @@ class ImageEncoder(Encoder):
 
     def forward(self, obs: dict[str, Tensor]) -> Tensor:
         latents = [encoder(obs[name]) for name, encoder in self.views.items()]
-        return torch.cat([*latents, obs[STATE_KEY]], dim=-1)
+        return torch.cat([*latents, self.state(obs[STATE_KEY])], dim=-1)
 
 
 def load_trunk_weights(trunk: nn.Module, path: str) -> None:

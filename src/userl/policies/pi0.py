@@ -34,6 +34,7 @@ from userl.core.errors import ConfigError
 from userl.core.registry import POLICIES
 from userl.core.specs import ObservationSpec
 from userl.policies.base import STATE_KEY, Policy, PolicyConfig
+from userl.policies.conditioning import cell_ids
 from userl.policies.vla_tokenizer import IMAGE, load_tokenizer
 
 TrainSet = Literal["expert", "expert_and_projections", "all"]
@@ -248,6 +249,7 @@ class PI0Policy(Policy):
         self.tokens_per_view = (cfg.image_size_px // cfg.patch_px) ** 2
         self._prompts: dict[str, tuple[Tensor, Tensor]] = {}
         self.instruction = obs_spec.instruction
+        self.layout = obs_spec.cells  # several cells: each row's task id picks its instruction
 
     # ------------------------------------------------------------------ inputs
     def prompt(self, instruction: str) -> tuple[Tensor, Tensor]:
@@ -264,6 +266,15 @@ class PI0Policy(Policy):
                                   f"policy.prompt_tokens={self.cfg.prompt_tokens} tokens")
             self._prompts[instruction] = (encoded["input_ids"], encoded["attention_mask"])
         return self._prompts[instruction]
+
+    def prompts(self, state: Tensor) -> tuple[Tensor, Tensor]:
+        """The prompt of each row: the task's own instruction ((1, L) for a single task,
+        (B, L) with several cells, from each row's task id)."""
+        if self.layout is None:
+            return self.prompt(self.instruction)
+        task_ids, _ = cell_ids(state, self.layout.task_id_index)
+        rows = [self.prompt(self.layout.instructions[int(t)]) for t in task_ids.tolist()]
+        return torch.cat([r[0] for r in rows]), torch.cat([r[1] for r in rows])
 
     def pixels(self, obs: dict[str, Tensor]) -> Tensor:
         """uint8 views (B, H, W, 3) each -> (B, views, 3, S, S) in [-1, 1], in the vision
@@ -282,12 +293,12 @@ class PI0Policy(Policy):
         """The library model's inputs for a batch of observations (all on its device)."""
         state = obs[STATE_KEY]
         batch, device = state.shape[0], state.device
-        ids, mask = self.prompt(self.instruction)
+        ids, mask = self.prompts(state)
         return {
             "state": F.pad(state.float(), (0, self.cfg.max_state_dim - state.shape[-1])
                            ).to(self.dtype),
             "input_ids": ids.to(device).expand(batch, -1),
-            "attention_mask": mask.to(device).expand(batch, -1),
+            "attention_mask": mask.to(device).expand(batch, -1),  # (1, L) or (B, L) each
             "pixel_values": self.pixels(obs),
             "pixel_attention_mask": torch.ones(batch, len(self.views), dtype=torch.bool,
                                                device=device),

@@ -10,17 +10,17 @@ import torch
 
 from userl.config.schema import Config
 from userl.core.types import Episode
-from userl.envs.factory import make_env
+from userl.envs.cells import make_cell_env
 from userl.rollout.action_sources import ACTION_SOURCES
 from userl.rollout.episode import CONFUSION_KEYS, run_episode
 
 
 def run_episodes(config: Config, source_name: str, episodes: int, run_dir: Path | None = None,
-                 seed_base: int | None = None) -> list[Episode]:
+                 seed_base: int | None = None, cell: int = 0) -> list[Episode]:
     """Run `episodes` episodes in this process with a registered action source (`expert`, or
-    `policy`: the trained policy of `run_dir`)."""
+    `policy`: the trained policy of `run_dir`); in a multi-cell run, on cell `cell`."""
     torch.set_num_threads(config.run.torch_threads)
-    env = make_env(config, robot_id="robot_0", seed=config.run.seed)
+    env = make_cell_env(config, cell, robot_id="robot_0", seed=config.run.seed)
     try:
         source = ACTION_SOURCES.get(source_name)(config, env, run_dir)
         base = config.eval.seed_offset if seed_base is None else seed_base

@@ -16,6 +16,7 @@ import torch
 from userl.config.schema import Config
 from userl.core.types import Episode
 from userl.data.store import EpisodeStore, LoadReport, read_episode_file
+from userl.envs.cells import CellBinding, CellEnv
 from userl.envs.factory import make_env
 from userl.policies import build_policy
 from userl.rollout.action_sources import ExpertSource, PolicySource
@@ -45,7 +46,8 @@ class EnvWorker:
     """Runs episodes on one robot with a local policy copy, ships them to the learner,
     and picks up new weights without waiting (latest wins)."""
 
-    def __init__(self, config: Config, robot_id: str, seed: int, spool_dir: str) -> None:
+    def __init__(self, config: Config, robot_id: str, seed: int, spool_dir: str,
+                 cell: CellBinding | None = None) -> None:
         torch.set_num_threads(config.run.torch_threads)
         ignore_interrupts()
         if was_restarted():
@@ -62,6 +64,9 @@ class EnvWorker:
         render_mode = "rgb_array" if config.eval.video_every_s > 0 else None
         self.env = self._on_env_thread(make_env, config, robot_id=robot_id, seed=seed,
                                        render_mode=render_mode)
+        self.cell = cell
+        if cell is not None:  # one cell of several: observations in the run's layout
+            self.env = CellEnv(self.env, cell.layout, cell.task_id, cell.embodiment_id)
         self.policy: PolicySource | RemotePolicySource = PolicySource(
             build_policy(config.policy, self.env.observation_spec, self.action_dim())
         )
@@ -90,6 +95,7 @@ class EnvWorker:
 
     def observation_spec(self):
         return self.env.observation_spec
+
 
     def action_dim(self) -> int:
         return int(self.env.action_space.shape[0])
@@ -206,8 +212,8 @@ class EnvWorker:
         the first robot runs `eval.curve_episodes` evaluation episodes (fixed seeds, the
         deterministic policy as of now, not stored) and the learner logs the result."""
         every = self.config.eval.curve_every_env_steps
-        if not every or self.robot_id != "robot_0":
-            return False
+        if not every or (self.robot_id != "robot_0" and self.cell is None):
+            return False  # one robot of one cell evaluates, or each cell of several
         timeout_s = self.config.run.remote_timeout_s
         _, env_steps = ray.get(learner.utd_state.remote(), timeout=timeout_s)
         if env_steps < self._next_curve_env_steps:
@@ -218,7 +224,8 @@ class EnvWorker:
                                  record_first=False)
         results = results_of(episodes)
         ray.get(learner.log_evaluation.remote(results["success_rate"], results["mean_return"],
-                                              results["episodes"], reward_confusion(episodes)),
+                                              results["episodes"], reward_confusion(episodes),
+                                              self.cell.name if self.cell else ""),
                 timeout=timeout_s)
         return True
 

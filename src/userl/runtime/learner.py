@@ -19,14 +19,15 @@ import numpy as np
 import torch
 
 from userl.algorithms import build_algorithm
+from userl.config.cells import cells_of
 from userl.config.schema import Config
 from userl.core.files import atomic_write
 from userl.core.heap import keep_freed_memory
 from userl.core.specs import ObservationSpec
 from userl.core.types import Episode
-from userl.data.buffers import ReplayBuffer
+from userl.data.cell_replay import CellBuffers
 from userl.data.checkpoint import load_checkpoint, plain
-from userl.data.samplers import BatchBuffers, SymmetricSampler
+from userl.data.samplers import BatchBuffers, CellSampler, SymmetricSampler
 from userl.data.store import EpisodeStore
 from userl.runtime.pipelines import AsyncPipelineConfig
 from userl.runtime.placement import assigned_device, current_node_id
@@ -47,6 +48,22 @@ REWARD_TELEMETRY = {"reward/probability": "reward/probability",
                     "reward/agreement": "reward/agreement", "true_success": "env/true_success"}
 
 
+def pooled(points: list[dict[str, float]], env_steps: int, grad_steps: int
+           ) -> dict[str, float]:
+    """Several cells' evaluation points as one: success and return over all their episodes,
+    the confusion counts summed."""
+    episodes = sum(int(p["episodes"]) for p in points)
+    weights = [int(p["episodes"]) / max(episodes, 1) for p in points]
+    confusion = {key: sum(int(p.get(key, 0)) for p in points)
+                 for key in {k for p in points for k in p if k.startswith("reward_")}}
+    return {"env_steps": env_steps, "grad_steps": grad_steps,
+            "success_rate": sum(w * p["success_rate"] for w, p in zip(weights, points,
+                                                                       strict=True)),
+            "mean_return": sum(w * p["mean_return"] for w, p in zip(weights, points,
+                                                                     strict=True)),
+            "episodes": episodes, **confusion}
+
+
 class Learner:
     def __init__(self, config: Config, observation_spec: ObservationSpec, action_dim: int,
                  run_dir: str) -> None:
@@ -60,11 +77,25 @@ class Learner:
         self.algorithm = build_algorithm(config, observation_spec, action_dim, self.device)
         algo = config.algo
         chunk = self.algorithm.label_chunk_steps  # > 1: the buffers keep chunk labels
-        self.online = ReplayBuffer(algo.replay_capacity, observation_spec, action_dim,
-                                   label_chunk_steps=chunk)
-        self.demos = ReplayBuffer(algo.demo_capacity, observation_spec, action_dim,
-                                  label_chunk_steps=chunk)
-        self.sampler = SymmetricSampler(self.online, self.demos, algo.demo_fraction)
+        # the replay is keyed by cell (each its robot and task), sampled fairly across cells
+        cells = cells_of(config)
+        self.cell_names = [cell.name for cell in cells]
+        self._multi_cell = bool(config.cells)
+        self.online = CellBuffers(len(cells), algo.replay_capacity, observation_spec,
+                                  action_dim, label_chunk_steps=chunk)
+        self.demos = CellBuffers(len(cells), algo.demo_capacity, observation_spec, action_dim,
+                                 label_chunk_steps=chunk)
+        weights = [cell.weight for cell in cells]
+        self.sampler = CellSampler([SymmetricSampler(online, demos, algo.demo_fraction)
+                                    for online, demos in zip(self.online.buffers,
+                                                             self.demos.buffers, strict=True)],
+                                   weights)
+        self._demo_sampler = CellSampler([SymmetricSampler(demos, None, 0.0)
+                                          for demos in self.demos.buffers], weights)
+        self._cell_steps = [0] * len(cells)
+        self._cell_episodes = [0] * len(cells)
+        self._cell_successes = [0] * len(cells)
+        self._cell_rates = [RateMeter() for _ in cells]
         self.store = EpisodeStore(self.run_dir / "episodes").create()
         self.demo_store = EpisodeStore(self.run_dir / "demos").create()
         self.writer = MetricsWriter(self.run_dir / "tensorboard")
@@ -89,19 +120,35 @@ class Learner:
         self._last_publish_s = time.monotonic()
         self._last_metrics: dict[str, float] = {}
         self.eval_curve: list[dict[str, float]] = []
+        self._cell_curves: dict[str, list[dict[str, float]]] = {
+            name: [] for name in self.cell_names} if self._multi_cell else {}
         self.pretrained_updates = 0  # gradient steps on the demos alone, before going online
         self.publish_weights()
 
     # ------------------------------------------------------------------ data in
-    def add_demos(self, episodes: list[Episode]) -> int:
-        """Store demonstrations and put them in the demo buffer; returns transitions added."""
+    def cell_of(self, robot_id: str) -> int:
+        """The cell an env worker's episodes belong to: worker `robot_<i>` runs cell i of a
+        multi-cell run; every robot of a single-cell run is cell 0."""
+        if not self._multi_cell:
+            return 0
+        index = robot_id.rpartition("_")[2]
+        if not index.isdigit() or int(index) >= len(self.cell_names):
+            raise ValueError(f"episode from {robot_id!r}, which runs none of the cells "
+                             f"{', '.join(self.cell_names)}")
+        return int(index)
+
+    def add_demos(self, episodes: list[Episode], cell: int | None = None) -> int:
+        """Store demonstrations and put them in their cell's demo buffer (`cell`, else the
+        cell of the robot that recorded each); returns transitions added."""
         added = 0
         with self._lock:
             for episode in episodes:
                 if self.config.demos.only_successful and not episode.success:
                     continue
+                if cell is not None:
+                    episode.robot_id = f"robot_{cell}"  # restored into the same cell
                 self.demo_store.write(episode)
-                self.demos.add_episode(episode)
+                self.demos.add_episode(episode, self.cell_of(episode.robot_id))
                 added += len(episode)
         self.writer.scalars({"data/demo_transitions": len(self.demos)}, 0)
         return added
@@ -137,15 +184,42 @@ class Learner:
             "sync/bytes": info.get("sync_bytes", 0.0),
             "data/replay_transitions": len(self.online),
             **{tag: info[key] for key, tag in REWARD_TELEMETRY.items() if key in info},
+            **self._cell_metrics(episode),
         }, self.env_steps)
         return episode.episode_id
+
+    def _cell_metrics(self, episode: Episode) -> dict[str, float]:
+        """With several cells: `env/<cell>/...` of the cell the episode belongs to."""
+        if not self._multi_cell:
+            return {}
+        cell = self.cell_of(episode.robot_id)
+        tag = f"env/{self.cell_names[cell]}"
+        return {f"{tag}/success": float(episode.success),
+                f"{tag}/return": episode.episode_return,
+                f"{tag}/env_steps_per_s": self._cell_rates[cell].rate(),
+                f"{tag}/env_steps": self._cell_steps[cell]}
+
+    def cell_stats(self) -> dict[str, dict[str, float]]:
+        """Per cell: online env steps and episodes, the share of them that succeeded, the
+        data rate now, and its replay and demo transitions."""
+        return {name: {"env_steps": self._cell_steps[i], "episodes": self._cell_episodes[i],
+                       "success_rate": self._cell_successes[i] / max(self._cell_episodes[i], 1),
+                       "env_steps_per_s": self._cell_rates[i].rate(),
+                       "replay_transitions": len(self.online[i]),
+                       "demo_transitions": len(self.demos[i])}
+                for i, name in enumerate(self.cell_names)}
 
     def _add_to_buffers(self, episode: Episode) -> None:
         """Replay gets every online step; the demo buffer also gets the human-controlled ones
         (HIL-SERL's routing of interventions for RL)."""
-        self.online.add_episode(episode)
+        cell = self.cell_of(episode.robot_id)
+        self.online.add_episode(episode, cell)
         if episode.intervened_steps:
-            self.demos.add_episode(episode, only=episode.intervened)
+            self.demos.add_episode(episode, cell, only=episode.intervened)
+        self._cell_steps[cell] += len(episode)
+        self._cell_episodes[cell] += 1
+        self._cell_successes[cell] += int(episode.success)
+        self._cell_rates[cell].add(len(episode))
         self.env_steps += len(episode)
         self.episodes += 1
         self.interventions += episode.intervened_steps
@@ -160,17 +234,35 @@ class Learner:
         self.writer.scalars({"eval/video_episode_success": float(success)}, self.env_steps)
 
     def log_evaluation(self, success_rate: float, mean_return: float, episodes: int,
-                       confusion: dict[str, int] | None = None) -> None:
+                       confusion: dict[str, int] | None = None, cell: str = "") -> None:
         """One point of the learning curve, stamped with the run's env and gradient steps;
-        with ground truth, the reward source's confusion counts (`eval/reward_*`)."""
+        with ground truth, the reward source's confusion counts (`eval/reward_*`). With
+        `cell`, one cell's evaluation (`eval/<cell>/...`); once every cell has evaluated, each
+        cell's point adds the pool of every cell's latest to the run's curve."""
         point = {"env_steps": self.env_steps, "grad_steps": self.algorithm.grad_steps,
                  "success_rate": float(success_rate), "mean_return": float(mean_return),
                  "episodes": int(episodes), **(confusion or {})}
+        if not cell:
+            self._add_curve_point(point)
+            return
+        self._cell_curves[cell].append(point)
+        self.writer.scalars({f"eval/{cell}/success_rate": point["success_rate"],
+                             f"eval/{cell}/mean_return": point["mean_return"]}, self.env_steps)
+        if all(self._cell_curves.values()):
+            self._add_curve_point(pooled([curve[-1] for curve in self._cell_curves.values()],
+                                         self.env_steps, self.algorithm.grad_steps))
+
+    def _add_curve_point(self, point: dict[str, float]) -> None:
         self.eval_curve.append(point)
+        confusion = {k: v for k, v in point.items() if k.startswith("reward_")}
         self.writer.scalars({"eval/success_rate": point["success_rate"],
                              "eval/mean_return": point["mean_return"],
-                             **{f"eval/{k}": v for k, v in (confusion or {}).items()}},
+                             **{f"eval/{k}": v for k, v in confusion.items()}},
                             self.env_steps)
+
+    def cell_evaluation_curves(self) -> dict[str, list[dict[str, float]]]:
+        """Each cell's own learning curve (several cells)."""
+        return {cell: list(curve) for cell, curve in self._cell_curves.items()}
 
     def evaluation_curve(self) -> list[dict[str, float]]:
         return list(self.eval_curve)
@@ -195,7 +287,7 @@ class Learner:
         updates = min(max_updates, self.config.algo.pretrain_updates - self.pretrained_updates)
         if updates <= 0 or len(self.demos) == 0:
             return 0
-        demos_only = SymmetricSampler(self.demos, None, 0.0)
+        demos_only = self._demo_sampler
         for index in range(updates):
             with self._lock:
                 batch = self.batches.fill(demos_only, self.rng)
@@ -342,6 +434,7 @@ class Learner:
                     "grad_steps": int(self.algorithm.grad_steps),
                     "weight_version": int(self.weight_version),
                     "eval_curve": plain(self.eval_curve),
+                    "cell_curves": plain(self._cell_curves),
                     "pretrained_updates": int(self.pretrained_updates),
                     "rng": {
                         "torch": torch.get_rng_state(),
@@ -358,7 +451,7 @@ class Learner:
         online_report = self.store.load()
         with self._lock:
             for episode in demo_report.episodes:
-                self.demos.add_episode(episode)
+                self.demos.add_episode(episode, self.cell_of(episode.robot_id))
             for episode in online_report.episodes:
                 self._stored_ids.add(episode.episode_id)
                 self._add_to_buffers(episode)
@@ -372,6 +465,7 @@ class Learner:
                 self.algorithm.load_state_dict(state["algorithm"])
                 self.publisher.version = int(state["weight_version"])
                 self.eval_curve = list(state.get("eval_curve", []))
+                self._cell_curves.update(state.get("cell_curves", {}))
                 self.pretrained_updates = int(state.get("pretrained_updates", 0))
                 torch.set_rng_state(state["rng"]["torch"])
                 self.rng.bit_generator.state = state["rng"]["numpy"]

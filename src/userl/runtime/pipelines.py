@@ -58,6 +58,10 @@ def run_async(config: Config, learner: Any, workers: list[Any],
     back-off and reconnects; training goes on meanwhile."""
     timeout_s = config.run.remote_timeout_s
     started = time.monotonic()
+    stats = ray.get(learner.stats.remote(), timeout=timeout_s)
+    if not _budget_left(config, stats, started):  # e.g. resumed with its budget spent: a
+        progress(stats)  # stop sent right after a loop's start could reach it before the
+        return {"worker_restarts": 0}  # loop clears its stop flag, so start nothing
     training = learner.run_async.remote()
     acting = {worker.run.remote(learner): index for index, worker in enumerate(workers)}
     restarts = [0] * len(workers)
@@ -168,4 +172,4 @@ def run_sync(config: Config, learner: Any, workers: list[Any], progress: Progres
         version = ray.get(learner.publish_weights.remote(), timeout=timeout_s)
         snapshot = ray.get(learner.latest_weights.remote(version - 1, True), timeout=timeout_s)
         ray.get([w.set_weights.remote(snapshot) for w in workers], timeout=timeout_s)
-        ray.get(workers[0].evaluate_for_curve.remote(learner), timeout=timeout_s)
+        ray.get([w.evaluate_for_curve.remote(learner) for w in workers], timeout=timeout_s)

@@ -6,7 +6,7 @@ import contextlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,12 +14,14 @@ from typing import Any
 import numpy as np
 import ray
 
+from userl.config.cells import cell_config
 from userl.config.loader import to_yaml
 from userl.config.schema import Config
 from userl.core.errors import ConfigError
 from userl.core.registry import PIPELINES
 from userl.data.checkpoint import CheckpointRefused
 from userl.data.store import EpisodeStore
+from userl.envs.cells import cell_bindings, lay_out_episode
 from userl.rollout.episode import CONFUSION_KEYS
 from userl.rollout.evaluation import results_of, reward_confusion
 from userl.runtime import pipelines  # noqa: F401  (registers the pipeline modes)
@@ -82,6 +84,7 @@ class Cluster:
     learner: Any
     workers: list[Any]
     inference: Any = None  # the remote inference server, when pipeline.inference=remote
+    cells: list[str] = field(default_factory=list)  # several cells: worker i runs cells[i]
 
     def stop(self) -> None:
         """Kill this run's actors (they are named: a Ray that outlives the run, a lab cluster
@@ -98,12 +101,12 @@ def start_workers(config: Config, run_dir: Path, episodes_done: int = 0) -> Clus
     worker_actor = ray.remote(max_concurrency=2,  # type: ignore[call-overload]
                               max_restarts=config.run.max_worker_restarts)(EnvWorker)
     learner_actor = ray.remote(max_concurrency=8)(Learner)  # type: ignore[call-overload]
+    bindings = cell_bindings(config)  # several cells: one worker each, in the run's layout
     workers = [
-        worker_actor.options(name=worker_name(f"robot_{i}"),
-                             **actor_options(config, "env_worker", f"robot_{i}")).remote(config, f"robot_{i}", robot_seed(config, i, episodes_done),
-                            str(run_dir / "spool" / f"robot_{i}"))
-        for i in range(config.run.num_robots)
-    ]
+        worker_actor.options(name=worker_name(robot_id), **options).remote(
+            worker_config, robot_id, robot_seed(config, i, episodes_done),
+            str(run_dir / "spool" / robot_id), bindings[i] if bindings else None)
+        for i, (robot_id, worker_config, options) in enumerate(worker_plan(config))]
     start_s = config.run.start_timeout_s  # the first calls wait for the workers to be built
     spec = ray.get(workers[0].observation_spec.remote(), timeout=start_s)
     action_dim = ray.get(workers[0].action_dim.remote(), timeout=start_s)
@@ -111,7 +114,18 @@ def start_workers(config: Config, run_dir: Path, episodes_done: int = 0) -> Clus
         config, spec, action_dim, str(run_dir))
     inference = INFERENCE_PLACEMENTS[config.pipeline.inference](
         config, spec, action_dim, learner, workers)
-    return Cluster(learner, workers, inference)
+    return Cluster(learner, workers, inference, [cell.name for cell in config.cells])
+
+
+def worker_plan(config: Config) -> list[tuple[str, Config, dict[str, Any]]]:
+    """Each env worker's id, config and Ray options: one per cell (its robot's resource,
+    `robot:<ray_robot>` or the layout's i-th robot), or `run.num_robots` copies of one cell."""
+    if not config.cells:
+        return [(f"robot_{i}", config, actor_options(config, "env_worker", f"robot_{i}"))
+                for i in range(config.run.num_robots)]
+    return [(f"robot_{i}", cell_config(config, cell),
+             actor_options(config, "env_worker", cell.ray_robot or f"robot_{i}"))
+            for i, cell in enumerate(config.cells)]
 
 
 def placement_of(config: Config, cluster: Cluster) -> dict[str, str]:
@@ -159,21 +173,46 @@ def sync_weights(config: Config, cluster: Cluster) -> int:
     return snapshot.version
 
 
+def evaluation_groups(cluster: Cluster) -> list[tuple[str, list[Any]]]:
+    """Who evaluates: each cell on its own worker (several cells), or every worker of the
+    one cell sharing the seeds."""
+    if cluster.cells:
+        return [(name, [worker]) for name, worker in zip(cluster.cells, cluster.workers,
+                                                         strict=True)]
+    return [("", cluster.workers)]
+
+
 def evaluate(config: Config, cluster: Cluster) -> dict[str, Any]:
-    """Deterministic policy on fixed evaluation seeds, spread over the workers."""
+    """Deterministic policy on fixed evaluation seeds, spread over the workers; with several
+    cells, every cell evaluates on the same seeds (`cells` in the results, one per cell)."""
     sync_weights(config, cluster)
     seeds = [config.eval.seed_offset + i for i in range(config.eval.episodes)]
-    shares = np.array_split(np.asarray(seeds), len(cluster.workers))
-    calls = [
-        worker.collect.remote(len(share), "policy", config.eval.deterministic, int(share[0]),
-                              record_first=index == 0 and bool(config.eval.video_every_s))
-        for index, (worker, share) in enumerate(zip(cluster.workers, shares, strict=True))
-        if len(share)
-    ]
-    episodes = [e for batch in ray.get(calls) for e in batch]
+    calls: dict[str, list[Any]] = {}
+    for cell, workers in evaluation_groups(cluster):
+        shares = np.array_split(np.asarray(seeds), len(workers))
+        calls[cell] = [
+            worker.collect.remote(len(share), "policy", config.eval.deterministic,
+                                  int(share[0]), record_first=not calls and index == 0
+                                  and bool(config.eval.video_every_s))
+            for index, (worker, share) in enumerate(zip(workers, shares, strict=True))
+            if len(share)]
+    per_cell = {cell: [e for batch in ray.get(batches) for e in batch]
+                for cell, batches in calls.items()}
+    episodes = [e for cell_episodes in per_cell.values() for e in cell_episodes]
     if episodes and episodes[0].frames:
         cluster.learner.log_video.remote(episodes[0].frames, bool(episodes[0].success))
     results = results_of(episodes)
+    if cluster.cells:  # each cell's point; the learner pools them into the run's curve
+        results["cells"] = {}
+        for cell, cell_episodes in per_cell.items():
+            cell_results = results_of(cell_episodes)
+            results["cells"][cell] = {key: cell_results[key] for key in
+                                      ("success_rate", "mean_return", "episodes")}
+            ray.get(cluster.learner.log_evaluation.remote(
+                cell_results["success_rate"], cell_results["mean_return"],
+                cell_results["episodes"], reward_confusion(cell_episodes), cell),
+                timeout=config.run.remote_timeout_s)
+        return results
     ray.get(cluster.learner.log_evaluation.remote(results["success_rate"],
                                                   results["mean_return"], results["episodes"],
                                                   reward_confusion(episodes)),
@@ -182,27 +221,48 @@ def evaluate(config: Config, cluster: Cluster) -> dict[str, Any]:
 
 
 def load_demos(config: Config, cluster: Cluster) -> int:
-    """Demonstrations from `demos.path`, else `demos.episodes` scripted-expert episodes."""
+    """Demonstrations from `demos.path`, else `demos.episodes` scripted-expert episodes;
+    with several cells, each cell's own (its `demos_path`, else `demos.episodes` by its own
+    expert)."""
+    if not config.cells:
+        return load_cell_demos(config, cluster, config.demos.path, cluster.workers, None)
+    cells = list(zip(config.cells, cluster.workers, strict=True))
+    collecting = [worker.collect.remote(config.demos.episodes, "expert")  # all cells at once
+                  for cell, worker in cells if not cell.demos_path and config.demos.episodes]
+    added = sum(load_cell_demos(config, cluster, cell.demos_path, [worker], index)
+                for index, (cell, worker) in enumerate(cells) if cell.demos_path)
+    for episodes in ray.get(collecting):  # each worker's episodes carry its cell
+        added += ray.get(cluster.learner.add_demos.remote(episodes),
+                         timeout=config.run.remote_timeout_s)
+    return added
+
+
+def load_cell_demos(config: Config, cluster: Cluster, demos_path: str, workers: list[Any],
+                    cell: int | None) -> int:
+    """One cell's demonstrations: from `demos_path`, or collected by its workers' expert."""
     timeout_s = config.run.remote_timeout_s
-    if config.demos.path:
-        path = Path(config.demos.path)
+    if demos_path:
+        path = Path(demos_path)
         if not path.is_dir():
-            raise ConfigError(f"demos.path={path} is not a folder; give an episode store "
+            raise ConfigError(f"demos path {path} is not a folder; give an episode store "
                               "written by `userl collect` or a LeRobot dataset, or set "
                               "demos.episodes=N instead")
         from userl.data.interop import read_episodes  # a store or a LeRobot dataset
 
-        worker = cluster.workers[0]
+        worker = workers[0]
         spec = ray.get(worker.observation_spec.remote(), timeout=timeout_s)
         action_dim = ray.get(worker.action_dim.remote(), timeout=timeout_s)
         report = read_episodes(path, config.demos.lerobot, spec, action_dim)
         for name, reason in report.unreadable:
             print(f"warning: skipped unreadable demo file {name}: {reason}")
-        return ray.get(cluster.learner.add_demos.remote(report.episodes), timeout=timeout_s)
+        bindings = cell_bindings(config)
+        episodes = report.episodes if bindings is None or cell is None else [
+            lay_out_episode(episode, bindings[cell]) for episode in report.episodes]
+        return ray.get(cluster.learner.add_demos.remote(episodes, cell), timeout=timeout_s)
     if config.demos.episodes <= 0:
         return 0
-    shares = np.array_split(np.arange(config.demos.episodes), len(cluster.workers))
-    calls = [w.collect.remote(len(s), "expert") for w, s in zip(cluster.workers, shares, strict=True)
+    shares = np.array_split(np.arange(config.demos.episodes), len(workers))
+    calls = [w.collect.remote(len(s), "expert") for w, s in zip(workers, shares, strict=True)
              if len(s)]
     episodes = [e for batch in ray.get(calls) for e in batch]
     return ray.get(cluster.learner.add_demos.remote(episodes), timeout=timeout_s)
@@ -274,9 +334,17 @@ def run_on(config: Config, cluster: Cluster, run_dir: Path, summary: dict[str, A
                         "eval_mean_return": final["mean_return"],
                         "eval_episodes": final["episodes"],
                         "eval_results": final["results"],
+                        **({"eval_results_by_cell": final["cells"]} if "cells" in final else {}),
                         **{k: final[k] for k in CONFUSION_KEYS if k in final}})
     summary["eval_curve"] = ray.get(cluster.learner.evaluation_curve.remote(),
                                     timeout=timeout_s)
+    if cluster.cells:
+        summary["cells"] = cell_summary(
+            ray.get(cluster.learner.cell_stats.remote(), timeout=timeout_s),
+            summary.get("eval_results_by_cell", {}), train_s)
+        curves = ray.get(cluster.learner.cell_evaluation_curves.remote(), timeout=timeout_s)
+        for name, curve in curves.items():
+            summary["cells"][name]["eval_curve"] = curve
     ray.get(cluster.learner.close.remote(), timeout=timeout_s)
     ray.get([w.close.remote() for w in cluster.workers], timeout=timeout_s)
     summary["train_wall_s"] = train_s
@@ -313,6 +381,23 @@ def train(config: Config) -> dict[str, Any]:
     print(json.dumps({k: v for k, v in summary.items() if k not in ("eval_results", "eval_curve")}),
           flush=True)
     return summary
+
+
+def cell_summary(stats: dict[str, dict[str, float]], evaluation: dict[str, dict[str, Any]],
+                 train_s: float) -> dict[str, dict[str, Any]]:
+    """summary.json `cells`: per cell its online env steps, episodes and success rate, its
+    mean data rate over the training, and its final evaluation."""
+    cells: dict[str, dict[str, Any]] = {}
+    for name, cell in stats.items():
+        result = evaluation.get(name, {})
+        cells[name] = {"env_steps": int(cell["env_steps"]), "episodes": int(cell["episodes"]),
+                       "success_rate": cell["success_rate"],
+                       "env_steps_per_s": cell["env_steps"] / max(train_s, 1e-9),
+                       "demo_transitions": int(cell["demo_transitions"]),
+                       **({"eval_success_rate": result["success_rate"],
+                           "eval_mean_return": result["mean_return"],
+                           "eval_episodes": result["episodes"]} if result else {})}
+    return cells
 
 
 class ProgressReporter:
