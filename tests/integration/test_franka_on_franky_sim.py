@@ -6,6 +6,7 @@ motions), the real-time kernel error, the watchdog, and a clean close."""
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -15,7 +16,7 @@ import pytest
 from tests.robot_contract import check_robot_contract
 from userl.hardware.robots.franka import FrankaConfig, FrankaRobot
 from userl.hardware.safety import SafetyConfig, with_safety
-from userl.hardware.vendor import HardwareUnavailable
+from userl.hardware.vendor import HardwareUnavailable, answered_within
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 CONTROL_HZ = 10.0
@@ -203,3 +204,22 @@ def test_a_control_error_is_recovered_and_repeated_ones_give_up_in_one_line(make
         robot.command(start, 1.0)
     assert "\n" not in str(error.value)
     robot._arm = real_arm
+
+
+def test_a_gripper_that_never_answers_is_one_line_not_a_hang(make_franka, monkeypatch) -> None:
+    """The vendor's connect is blocking C++ (once seen hanging on a busy machine): its bound
+    turns silence into the driver's one-line error."""
+    import franky
+
+    never = threading.Event()
+    monkeypatch.setattr(franky, "Gripper", lambda ip: never.wait())
+    with pytest.raises(HardwareUnavailable, match="gripper did not: the gripper connect did "
+                                                  "not answer within 0.5 s"):
+        make_franka(connect_timeout_s=0.5)
+    never.set()
+
+
+def test_a_vendor_call_within_its_bound_returns_or_raises_its_own_error() -> None:
+    assert answered_within(lambda: 7, 60.0, "a call") == 7
+    with pytest.raises(ValueError, match="bad"):
+        answered_within(lambda: (_ for _ in ()).throw(ValueError("bad")), 60.0, "a call")

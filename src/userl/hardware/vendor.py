@@ -5,13 +5,45 @@ from __future__ import annotations
 
 import importlib
 import os
+import threading
+from collections.abc import Callable
 from types import ModuleType
+from typing import TypeVar
 
 from userl.hardware.pacing import Pacer  # noqa: F401  (the drivers' control-tick pacer)
+
+T = TypeVar("T")
 
 
 class HardwareUnavailable(RuntimeError):
     """A robot, camera or input device that cannot be used; the message is one line with the fix."""
+
+
+class NoAnswer(TimeoutError):
+    """A vendor call that did not return within its bound."""
+
+
+def answered_within(call: Callable[[], T], timeout_s: float, what: str) -> T:
+    """`call()`'s result, or `NoAnswer` once `timeout_s` passes. A vendor's blocking C++ call
+    (a connect to a device that never answers) cannot be interrupted: it runs on a daemon
+    thread, which is left behind if it never returns."""
+    outcome: dict[str, object] = {}
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            outcome["value"] = call()
+        except BaseException as error:  # handed to the caller
+            outcome["error"] = error
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name=f"vendor-{what}", daemon=True).start()
+    if not done.wait(timeout_s):
+        raise NoAnswer(f"{what} did not answer within {timeout_s} s")
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["value"]  # type: ignore[return-value]
 
 
 def first_line(error: BaseException) -> str:

@@ -32,7 +32,14 @@ from userl.geometry import make_pose, quat_to_mat, yaw_rotation
 from userl.hardware.base import Robot, SceneFragment
 from userl.hardware.robot_config import RobotConfig
 from userl.hardware.robots.gripper_worker import GripperWorker
-from userl.hardware.vendor import HardwareUnavailable, Pacer, first_line, import_vendor, setting
+from userl.hardware.vendor import (
+    HardwareUnavailable,
+    Pacer,
+    answered_within,
+    first_line,
+    import_vendor,
+    setting,
+)
 
 PANDA_HOME_JOINTS_RAD = [0.0, -0.7853981633974483, 0.0, -2.356194490192345, 0.0,
                          1.5707963267948966, 0.7853981633974483]
@@ -49,6 +56,7 @@ class FrankaConfig(RobotConfig):
     translational_stiffness_n_per_m: float = 2000.0
     rotational_stiffness_nm_per_rad: float = 150.0
     realtime_config: str = "enforce"  # enforce (a PREEMPT_RT robot node) | ignore (franky-sim)
+    connect_timeout_s: float = 60.0  # the arm's and the gripper's connect answer within this
     motion_stop_timeout_s: float = 5.0  # a running motion stopped before a reset ends within this
     gripper_reset_timeout_s: float = 10.0  # a reset waits this long for the gripper to settle
     dynamics_fraction: float = 0.1  # share of the robot's velocity/acceleration/jerk limits
@@ -143,7 +151,9 @@ class FrankaRobot(Robot):
         franky, config = self.franky, self.config
         realtime = REALTIME_CONFIGS[config.realtime_config](franky)
         try:
-            self._arm = franky.Robot(self.ip, realtime_config=realtime)
+            self._arm = answered_within(
+                lambda: franky.Robot(self.ip, realtime_config=realtime),
+                config.connect_timeout_s, "the connect")
         except franky.RealtimeException as error:
             raise HardwareUnavailable(
                 f"the Franka at {self.ip} needs a real-time kernel on this node "
@@ -156,7 +166,8 @@ class FrankaRobot(Robot):
                 "cable, that FCI is enabled in Desk and the brakes are open, and robot.ip / "
                 f"${config.ip_env_var}") from None
         try:
-            self._hand = franky.Gripper(self.ip)
+            self._hand = answered_within(lambda: franky.Gripper(self.ip),
+                                         config.connect_timeout_s, "the gripper connect")
             self._arm.recover_from_errors()
         except Exception as error:  # the arm answered; its gripper or error state did not
             self._arm = None
