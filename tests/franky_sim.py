@@ -66,9 +66,11 @@ class FrankySim:
             raise RuntimeError(f"franky-sim on {self.address} did not become ready: {tail}")
 
     def stop(self) -> None:
-        """Ctrl+C to the server's own PID, then SIGKILL to that PID if it lingers."""
+        """SIGTERM to the server's own PID, then SIGKILL to that PID if it lingers. Not Ctrl+C:
+        a suite started in the background of a non-interactive shell ignores SIGINT, and so do
+        the servers it starts (each waited out its 30 s before the SIGKILL)."""
         if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGINT)
+            os.kill(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(STOP_TIMEOUT_S)
             except subprocess.TimeoutExpired:

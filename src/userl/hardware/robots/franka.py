@@ -34,6 +34,7 @@ from userl.hardware.robot_config import RobotConfig
 from userl.hardware.robots.gripper_worker import GripperWorker
 from userl.hardware.vendor import (
     HardwareUnavailable,
+    NoAnswer,
     Pacer,
     answered_within,
     first_line,
@@ -160,6 +161,11 @@ class FrankaRobot(Robot):
                 f"({first_line(error)}); boot a PREEMPT_RT kernel (uname -v shows PREEMPT_RT), "
                 "or set robot.realtime_config=ignore for franky-sim and development only"
             ) from None
+        except NoAnswer as error:  # libfranka waits on a robot that serves one client at a time
+            raise HardwareUnavailable(
+                f"the Franka at {self.ip} took the connection but {error}: another program "
+                "(a second userl, a franky or libfranka script) may hold it; stop that program, "
+                f"or raise robot.connect_timeout_s on a slow link") from None
         except Exception as error:  # any other vendor failure here means: not reachable
             raise HardwareUnavailable(
                 f"cannot reach the Franka at {self.ip}: {first_line(error)}; check the network "
@@ -323,7 +329,9 @@ class FrankaRobot(Robot):
         return make_pose(position, yaw_rotation(yaw) @ quat_to_mat(pose[3:]))
 
     def close(self) -> None:
-        """Stop the arm's motion and the gripper worker; safe to call twice."""
+        """Stop the arm's motion and the gripper worker; safe to call twice. franky drops its
+        connections when its objects are freed, so the driver lets go of them here (a caller
+        holding one keeps the robot from the next connect)."""
         if self._arm is not None:
             try:
                 self.stop_motion()
