@@ -26,7 +26,7 @@ class ExpertOperatorConfig(TeleopConfig):
 
     takeover_rule: str = "no_progress"  # no_progress | per_episode (registered rules)
     no_progress_steps: int = 15  # no_progress: take over after this many steps without progress
-    progress_threshold_m: float = 0.005  # a step counts as progress if the target gets closer
+    progress_threshold_m: float = 0.005  # progress: the task's distance to go shrinks by this
     per_episode_probability: float = 0.5  # per_episode: chance of one takeover per episode
     takeover_steps: int = 10  # the operator keeps driving this many steps once it takes over
     max_takeovers_per_episode: int = 2
@@ -128,7 +128,8 @@ class ScriptedOperator:
         self.planned_takeover_step = int(self.rng.integers(0, horizon)) if wants else -1
 
     def _observe_progress(self) -> None:
-        distance = float(self.env.task.evaluate(self.env.robot.state())["target_distance_m"])
+        facts = self.env.task.evaluate(self.env.robot.state())
+        distance = float(facts.get("distance_to_go_m", facts["target_distance_m"]))
         if distance < self.best_distance_m - self.config.progress_threshold_m:
             self.best_distance_m = distance
             self.steps_without_progress = 0
@@ -142,11 +143,14 @@ class ScriptedOperator:
             self.driving_steps_left = self.config.takeover_steps
             self.takeovers += 1
         self.step += 1
+        action = np.asarray(self.env.expert_action(), np.float32)
         if self.driving_steps_left > 0:
             self.driving_steps_left -= 1
             self.steps_without_progress = 0
-            return np.asarray(self.env.expert_action(), np.float32), True
-        return np.zeros(7, np.float32), False  # hands off the device
+            return action, True
+        # hands resting on the device: within the hold window the operator still steers, and
+        # the gripper stays as the expert holds it (a zero action would open it half way)
+        return action, False
 
 
 # ----------------------------------------------------------------------------- a person

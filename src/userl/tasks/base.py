@@ -120,7 +120,10 @@ class Task(ABC):
 
     @abstractmethod
     def evaluate(self, state: RobotState) -> dict[str, Any]:
-        """Facts for rewards and logs; at least `success` (bool) and `target_distance_m`."""
+        """Facts for rewards and logs; at least `success` (bool) and `target_distance_m` (how
+        far the task's object is from its goal). A task of several stages may add
+        `distance_to_go_m`, what remains over every stage (reaching an object included): the
+        simulated operator measures the policy's progress by it."""
 
     def success(self, state: RobotState) -> bool:
         return bool(self.evaluate(state)["success"])

@@ -83,6 +83,16 @@ def is_held(tcp_pose: np.ndarray, gripper_width_m: float, pose: np.ndarray,
                 and gripper_width_m < shape.grasp_width_m + cfg.expert_hold_width_margin_m)
 
 
+def distance_to_go(tcp_pose: np.ndarray, gripper_width_m: float, pose: np.ndarray,
+                   shape: ObjectShape, release_xyz_m: np.ndarray, cfg: GraspTaskConfig) -> float:
+    """What remains of picking the object and carrying it to its release point (m): the
+    reach from the TCP to the object's grasp point, unless held, plus the carry."""
+    carry = float(np.linalg.norm(release_xyz_m - pose[:3]))
+    if is_held(tcp_pose, gripper_width_m, pose, shape, cfg):
+        return carry
+    return float(np.linalg.norm(pose[:3] - tcp_pose[:3])) + carry
+
+
 def is_released(gripper_width_m: float, shape: ObjectShape, cfg: GraspTaskConfig) -> bool:
     return gripper_width_m > shape.grasp_width_m + cfg.release_width_margin_m
 

@@ -17,6 +17,7 @@ from userl.tasks.base import Task, TaskReset, uniform_in
 from userl.tasks.grasping import (
     GraspTaskConfig,
     PickPlaceGoal,
+    distance_to_go,
     grasp_workspace,
     grasp_yaw_error,
     is_released,
@@ -168,8 +169,10 @@ class PickPlace(Task):
         speed = float(np.linalg.norm(self.world.body_velocity(object_body(self.object_name))[:3]))
         released = is_released(state.gripper_width_m, self.shape, self.config)
         distance = float(np.linalg.norm(self.release_point()[:2] - pose[:2]))
+        to_go = 0.0 if inside else distance_to_go(state.tcp_pose, state.gripper_width_m, pose,
+                                                  self.shape, self.release_point(), self.config)
         return {"success": inside and released and speed < self.config.rest_speed_m_per_s,
-                "target_distance_m": distance, "object_inside": inside}
+                "target_distance_m": distance, "distance_to_go_m": to_go, "object_inside": inside}
 
     # ------------------------------------------------------------------ scripted expert
     def expert_action(self, state: RobotState, frame: np.ndarray) -> np.ndarray:
