@@ -29,6 +29,7 @@ from userl.data.cell_replay import CellBuffers
 from userl.data.checkpoint import load_checkpoint, plain
 from userl.data.samplers import BatchBuffers, CellSampler, SymmetricSampler
 from userl.data.store import EpisodeStore
+from userl.runtime.cell_counters import CellCounters, total
 from userl.runtime.pipelines import AsyncPipelineConfig
 from userl.runtime.placement import assigned_device, current_node_id
 from userl.runtime.signals import ignore_interrupts
@@ -92,10 +93,7 @@ class Learner:
                                    weights)
         self._demo_sampler = CellSampler([SymmetricSampler(demos, None, 0.0)
                                           for demos in self.demos.buffers], weights)
-        self._cell_steps = [0] * len(cells)
-        self._cell_episodes = [0] * len(cells)
-        self._cell_successes = [0] * len(cells)
-        self._cell_rates = [RateMeter() for _ in cells]
+        self._cells = [CellCounters() for _ in cells]
         self.store = EpisodeStore(self.run_dir / "episodes").create()
         self.demo_store = EpisodeStore(self.run_dir / "demos").create()
         self.writer = MetricsWriter(self.run_dir / "tensorboard")
@@ -108,12 +106,8 @@ class Learner:
         self._checkpoint_lock = threading.Lock()  # one checkpoint written at a time
         self._stop = threading.Event()
         self._stored_ids: set[str] = set()
-        self.env_steps = 0
-        self.episodes = 0
-        self.interventions = 0
         self._recent_success: deque[float] = deque(maxlen=RECENT_EPISODES)
         self._update_rate = RateMeter()
-        self._step_rate = RateMeter()
         self.publisher = WeightPublisher(delta=config.pipeline.weight_sync == "delta")
         self.update_times_s: deque[float] = deque(maxlen=UPDATE_TIMES_KEPT)
         self._episode_starts: dict[str, list[float]] = {}
@@ -161,7 +155,7 @@ class Learner:
             self.store.write(episode)
             self._stored_ids.add(episode.episode_id)
             self._add_to_buffers(episode)
-        self._step_rate.add(len(episode))
+            self._cells[self.cell_of(episode.robot_id)].rate.add(len(episode))
         if "started_at_s" in episode.info:
             self._episode_starts.setdefault(episode.robot_id, []).append(
                 float(episode.info["started_at_s"]))
@@ -192,22 +186,22 @@ class Learner:
         """With several cells: `env/<cell>/...` of the cell the episode belongs to."""
         if not self._multi_cell:
             return {}
-        cell = self.cell_of(episode.robot_id)
-        tag = f"env/{self.cell_names[cell]}"
+        index = self.cell_of(episode.robot_id)
+        cell, tag = self._cells[index], f"env/{self.cell_names[index]}"
         return {f"{tag}/success": float(episode.success),
                 f"{tag}/return": episode.episode_return,
-                f"{tag}/env_steps_per_s": self._cell_rates[cell].rate(),
-                f"{tag}/env_steps": self._cell_steps[cell]}
+                f"{tag}/env_steps_per_s": cell.rate.rate(),
+                f"{tag}/env_steps": cell.env_steps}
 
     def cell_stats(self) -> dict[str, dict[str, float]]:
         """Per cell: online env steps and episodes, the share of them that succeeded, the
         data rate now, and its replay and demo transitions."""
-        return {name: {"env_steps": self._cell_steps[i], "episodes": self._cell_episodes[i],
-                       "success_rate": self._cell_successes[i] / max(self._cell_episodes[i], 1),
-                       "env_steps_per_s": self._cell_rates[i].rate(),
+        return {name: {"env_steps": cell.env_steps, "episodes": cell.episodes,
+                       "success_rate": cell.success_rate,
+                       "env_steps_per_s": cell.rate.rate(),
                        "replay_transitions": len(self.online[i]),
                        "demo_transitions": len(self.demos[i])}
-                for i, name in enumerate(self.cell_names)}
+                for i, (name, cell) in enumerate(zip(self.cell_names, self._cells, strict=True))}
 
     def _add_to_buffers(self, episode: Episode) -> None:
         """Replay gets every online step; the demo buffer also gets the human-controlled ones
@@ -216,13 +210,7 @@ class Learner:
         self.online.add_episode(episode, cell)
         if episode.intervened_steps:
             self.demos.add_episode(episode, cell, only=episode.intervened)
-        self._cell_steps[cell] += len(episode)
-        self._cell_episodes[cell] += 1
-        self._cell_successes[cell] += int(episode.success)
-        self._cell_rates[cell].add(len(episode))
-        self.env_steps += len(episode)
-        self.episodes += 1
-        self.interventions += episode.intervened_steps
+        self._cells[cell].count(episode)
         self._recent_success.append(float(episode.success))
 
     def has_demos(self) -> bool:
@@ -378,6 +366,20 @@ class Learner:
         return self.publisher.latest(known_version, want_full)
 
     @property
+    def env_steps(self) -> int:
+        """Online env steps delivered by every cell."""
+        return total(self._cells, "env_steps")
+
+    @property
+    def episodes(self) -> int:
+        return total(self._cells, "episodes")
+
+    @property
+    def interventions(self) -> int:
+        """Intervened (human-controlled) steps over every cell."""
+        return total(self._cells, "interventions")
+
+    @property
     def weight_version(self) -> int:
         return self.publisher.version
 
@@ -394,7 +396,7 @@ class Learner:
             "recent_success_rate": float(np.mean(self._recent_success)) if self._recent_success else 0.0,
             "grad_steps": self.algorithm.grad_steps,
             "updates_per_s": self._update_rate.rate(),
-            "env_steps_per_s": self._step_rate.rate(),
+            "env_steps_per_s": sum(cell.rate.rate() for cell in self._cells),
             "weight_version": self.weight_version,
             "replay_transitions": len(self.online),
             "demo_transitions": len(self.demos),
