@@ -50,8 +50,14 @@ class SACConfig(AlgoConfig):
     backup_entropy: bool = False  # include the entropy term in the target backup
     critic_actor_ratio: int = 1  # critic updates per actor update
     critic_activation: str = "tanh"  # critic hidden activation: tanh | relu | gelu | silu | elu
+    # weight of a Q-filtered behaviour-cloning term on the batch's demo rows in the actor
+    # loss (Nair et al. 2018): a demo action is imitated only where the critic values it
+    # above the policy's own; 0: RLPD as published
+    demo_bc_weight: float = 0.0
 
     def problem(self) -> str | None:
+        if self.demo_bc_weight < 0:
+            return f"bad value for 'algo.demo_bc_weight': {self.demo_bc_weight} must be >= 0"
         if not 1 <= self.critic_subset <= self.num_critics:
             return (f"bad value for 'algo.critic_subset': {self.critic_subset} must be within "
                     f"[1, algo.num_critics={self.num_critics}]")
@@ -102,6 +108,7 @@ class SAC(Algorithm):
         self.grad_steps = 0
         self.actor_steps = 0
         self.last_target_heads: Tensor | None = None  # the subset drawn by the last update
+        self.demo_bc_kept: Tensor | float = 0.0  # share of demo rows the Q filter last kept
 
     def _compile(self, mode: str) -> None:
         """`torch.compile` the critic ensemble (online and target) and the actor's MLP trunk:
@@ -175,7 +182,25 @@ class SAC(Algorithm):
         actions, log_prob = self.policy.sample(obs, features)
         q = self.critic(obs, actions, detach=True, features=features).mean(dim=0)
         loss = (self.temperature.detach() * log_prob - q).mean()
+        if self.cfg.demo_bc_weight > 0 and batch.from_demos is not None:
+            loss = loss + self.cfg.demo_bc_weight * self.demo_bc_loss(batch, obs, features,
+                                                                      actions, q.detach())
         return loss, log_prob
+
+    def demo_bc_loss(self, batch: Batch, obs: dict[str, Tensor], features: Tensor,
+                     actions: Tensor, policy_q: Tensor) -> Tensor:
+        """The squared error between the policy's sampled `actions` and the demo actions, on
+        the demo rows whose action the critic values above the policy's (the Q filter),
+        summed and divided by the demo rows: it fades as the policy overtakes the demos.
+        (The sampled action's error is the mean's plus the variance: a kept demo action
+        is imitated precisely, whatever the policy's family.)"""
+        demos = batch.from_demos > 0.5
+        with torch.no_grad():
+            demo_q = self.critic(obs, batch.actions, detach=True, features=features).mean(0)
+            kept = (demos & (demo_q > policy_q)).float()
+        self.demo_bc_kept = kept.sum() / demos.sum().clamp(min=1)
+        error = (actions - batch.actions).pow(2).sum(-1)
+        return (error * kept).sum() / demos.sum().clamp(min=1)
 
     def temperature_loss(self, log_prob: Tensor) -> Tensor:
         """Raises the temperature while the entropy is below target, lowers it above."""
@@ -211,6 +236,8 @@ class SAC(Algorithm):
             self.actor_steps += 1
             values["train/actor_loss"] = actor_loss.detach()
             values["train/entropy"] = -log_prob.detach().mean()
+            if self.cfg.demo_bc_weight > 0:
+                values["train/demo_bc_kept"] = torch.as_tensor(self.demo_bc_kept)
         self.grad_steps += 1
         if not metrics:
             return {}

@@ -165,3 +165,4 @@ class Batch:
     intervened: Any
     action_chunks: Any = None  # (B, H, A) chunk labels, for policies acting in chunks
     action_chunk_mask: Any = None  # (B, H) 1.0 where the chunk label is a real (human) action
+    from_demos: Any = None  # (B,) 1.0 where the row was drawn from the demo buffer

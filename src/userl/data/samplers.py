@@ -27,16 +27,18 @@ class SymmetricSampler:
     buffer and the rest from the online buffer (demo rows first).
 
     When the demo buffer is missing or empty every row is online; when the online buffer is
-    empty every row is a demo.
+    empty every row is a demo. `only_demos`: the "online" buffer holds demos too (a sampler
+    of the demo buffer alone), so every row counts as a demo in `from_demos`.
     """
 
     def __init__(self, online: ReplayBuffer, demo: ReplayBuffer | None,
-                 demo_fraction: float) -> None:
+                 demo_fraction: float, only_demos: bool = False) -> None:
         if not 0.0 <= demo_fraction <= 1.0:
             raise ValueError(f"demo_fraction must be within [0, 1], got {demo_fraction}")
         self.online = online
         self.demo = demo
         self.demo_fraction = demo_fraction
+        self.only_demos = only_demos
 
     def demo_rows(self, batch_size: int) -> int:
         """How many of `batch_size` rows come from the demo buffer right now."""
@@ -55,6 +57,10 @@ class SymmetricSampler:
         """`sample` gathered straight into rows [start, start + batch_size) of the
         preallocated arrays `out` (same rows, same random draws)."""
         n_demo = self.demo_rows(batch_size)
+        if "from_demos" in out:
+            labelled = batch_size if self.only_demos else n_demo
+            out["from_demos"][start:start + labelled] = 1.0
+            out["from_demos"][start + labelled:start + batch_size] = 0.0
         if n_demo > 0:
             assert self.demo is not None
             self.demo.gather_into(self.demo.sample_indices(n_demo, rng), out, start)
@@ -67,9 +73,12 @@ class SymmetricSampler:
         parts = []
         if n_demo > 0:
             assert self.demo is not None
-            parts.append(self.demo.sample(n_demo, rng))
+            parts.append({**self.demo.sample(n_demo, rng),
+                          "from_demos": np.ones(n_demo, np.float32)})
         if batch_size - n_demo > 0:
-            parts.append(self.online.sample(batch_size - n_demo, rng))
+            parts.append({**self.online.sample(batch_size - n_demo, rng),
+                          "from_demos": np.full(batch_size - n_demo, float(self.only_demos),
+                                                np.float32)})
         return _concat(parts)
 
 
@@ -118,12 +127,12 @@ class CellSampler:
                         zip(self.samplers, self.rows(batch_size), strict=True) if rows])
 
 
-CHUNK_KEYS = ("action_chunks", "action_chunk_mask")
+OPTIONAL_KEYS = ("action_chunks", "action_chunk_mask", "from_demos")
 
 
 def to_torch(batch: dict, device: str | torch.device = "cpu") -> Batch:
     """A numpy batch dict -> `Batch`. States, actions and rewards become float32; views stay
-    uint8; `terminated` and `intervened` become float32 0/1 (masks or weights)."""
+    uint8; `terminated`, `intervened` and `from_demos` become float32 0/1 (masks)."""
 
     def tensor(array: np.ndarray, dtype: torch.dtype | None = None) -> torch.Tensor:
         return torch.as_tensor(array, device=device, dtype=dtype)
@@ -139,7 +148,7 @@ def to_torch(batch: dict, device: str | torch.device = "cpu") -> Batch:
         next_observations=obs(batch["next_observations"]),
         terminated=tensor(batch["terminated"], torch.float32),
         intervened=tensor(batch["intervened"], torch.float32),
-        **{key: tensor(batch[key], torch.float32) for key in CHUNK_KEYS if key in batch},
+        **{key: tensor(batch[key], torch.float32) for key in OPTIONAL_KEYS if key in batch},
     )
 
 
@@ -185,6 +194,7 @@ class BatchBuffers:
         return {"observations": observation(), "next_observations": observation(),
                 "actions": empty(size, action_dim), "rewards": empty(size),
                 "terminated": empty(size), "intervened": empty(size),
+                "from_demos": empty(size),
                 **({"action_chunks": empty(size, chunks, action_dim),
                     "action_chunk_mask": empty(size, chunks)} if chunks > 1 else {})}
 

@@ -91,7 +91,7 @@ class Learner:
                                     for online, demos in zip(self.online.buffers,
                                                              self.demos.buffers, strict=True)],
                                    weights)
-        self._demo_sampler = CellSampler([SymmetricSampler(demos, None, 0.0)
+        self._demo_sampler = CellSampler([SymmetricSampler(demos, None, 0.0, only_demos=True)
                                           for demos in self.demos.buffers], weights)
         self._cells = [CellCounters() for _ in cells]
         self.store = EpisodeStore(self.run_dir / "episodes").create()
