@@ -96,3 +96,19 @@ def test_rlpd_state_policy_learns_peg_and_charger_on_two_frankas(tmp_path: Path)
     for name, cell in summary["cells"].items():
         assert cell["eval_episodes"] == 20, name
         assert cell["eval_success_rate"] >= 0.9, (name, summary["cells"])
+
+
+@pytest.mark.slow
+def test_one_hg_dagger_policy_picks_and_places_on_a_franka_and_an_arx(tmp_path: Path) -> None:
+    """The heterogeneous bar: a simulated Panda and a simulated ARX R5 on pick_place, one
+    MLP policy (HG-DAgger, 20 expert demos per arm, the simulated operator), 12,000 env
+    steps; each arm's final evaluation (20 episodes) >= 0.8."""
+    assert main(["train", "cells=[franka_pick_place,arx_pick_place]", "algo=hg_dagger",
+                 "policy=mlp", "teleop=expert", "demos.episodes=20", "algo.utd_max=1",
+                 "run.env_steps=12000", "run.grad_steps=0", "run.wall_s=0", "eval.episodes=20",
+                 "eval.video_every_s=0", f"run.root={tmp_path}", "run.name=two_arms"]) == 0
+    summary = json.loads((tmp_path / "two_arms" / "summary.json").read_text())
+    assert set(summary["cells"]) == {"franka_pick_place", "arx_pick_place"}
+    for name, cell in summary["cells"].items():
+        assert cell["eval_episodes"] == 20, name
+        assert cell["eval_success_rate"] >= 0.8, (name, summary["cells"])
