@@ -1,7 +1,7 @@
 """Learning curves: evaluation success against online env steps, for each learning setting
 on each task, over several seeds; JSON figures and a PNG plot.
 
-Usage: userl bench learning [settings=rlpd_state,sac_flow_g,sac_flow_t,rlpd_image,rlpd_image_classifier,hg_dagger]
+Usage: userl bench learning [settings=rlpd_state,rlpd_bc_operator,sac_flow_g,sac_flow_t,rlpd_image,rlpd_image_classifier,hg_dagger]
        [tasks=peg_insertion|all|T1,T2] [seeds=3] [curve_every=2000] [curve_episodes=10] [short=false]
        [stop_at_target=false] [root=runs/bench-learning] [plot=ROOT/learning_curves.png]
        [classifier_episodes=20] [classifier_epochs=12] [key=value ...] out=F.json
@@ -70,6 +70,11 @@ SETTINGS: dict[str, Setting] = {
     "rlpd_state": Setting(("algo=rlpd", "policy=mlp", "demos.episodes=20", *PACED),
                           env_steps=20_000, target_success=0.9,
                           notes="RLPD, 10 critics, state, 20 expert demos"),
+    "rlpd_bc_operator": Setting(("algo=rlpd", "policy=mlp", "demos.episodes=20",
+                                 "algo.demo_bc_weight=1", "teleop=expert", *PACED),
+                                env_steps=12_000, target_success=0.9,
+                                notes="RLPD + Q-filtered demo BC, state, 20 expert demos, "
+                                      "simulated operator"),
     "sac_flow_g": Setting(("algo=sac_flow", "policy=flow_g", "demos.episodes=20", *PACED),
                           env_steps=20_000, target_success=0.8,
                           notes="SAC Flow, Flow-G, state, 20 expert demos"),
