@@ -37,6 +37,8 @@ BENCH_OUT ?= bench-results
 TASKS := peg_insertion charger pick_place cap_tightening table_cleanup
 
 # The full-length learning checks, then every benchmark's figures as JSON in $(BENCH_OUT)/.
+# The learning matrices take many hours; run `make bench` again and finished runs are read
+# back, a run cut short continues from its checkpoint.
 bench: $(STAMP)
 	$(PY) -m pytest -m slow $(PYTEST_ARGS)
 	@mkdir -p $(BENCH_OUT)
@@ -46,8 +48,10 @@ bench: $(STAMP)
 	for name in learner sync control pipeline faults multirobot; do \
 	  $(VENV)/bin/userl bench $$name out=$(BENCH_OUT)/$$name.json || exit 1; \
 	done
-	$(VENV)/bin/userl bench learning root=$(BENCH_OUT)/learning plot=$(BENCH_OUT)/learning.png \
+	$(VENV)/bin/userl bench learning matrix=paper seeds=2 root=$(BENCH_OUT)/learning \
 	  out=$(BENCH_OUT)/learning.json
+	$(VENV)/bin/userl bench learning matrix=rewards seeds=2 root=$(BENCH_OUT)/learning-rewards \
+	  out=$(BENCH_OUT)/learning-rewards.json
 	$(VENV)/bin/userl bench vla root=$(BENCH_OUT)/vla out=$(BENCH_OUT)/vla.json
 
 # What CI runs before the tests: style (ruff) and types (mypy, configured in pyproject.toml).

@@ -38,7 +38,13 @@ def test_learning_benchmark_short_version(tmp_path: Path) -> None:
     root = Path(result["root"])
     assert json.loads((root / "learning_curves.json").read_text())["results"].keys() == {
         "rlpd_state/peg_insertion"}
-    assert Path(result["plot"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [Path(path).name for path in result["plots"]] == ["learning_peg_insertion.png"]
+    assert Path(result["plots"][0]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    (row,) = json.loads((root / "learning_table.json").read_text())
+    assert row["budget_robot_minutes"] == 10.0 and row["takeovers_per_episode"] == 0.0
+    assert all("online_episodes" in point for point in entry["runs"][0]["curve"])
+    again = load_benchmark("learning").run(["short=true", f"root={tmp_path}"])  # read back
+    assert again["results"]["rlpd_state/peg_insertion"]["runs"] == entry["runs"]
 
 
 @pytest.mark.slow

@@ -36,7 +36,7 @@ def test_pretraining_is_restored_not_repeated_on_resume(tmp_path, takeover, make
     resumed.close()
 
 
-def test_each_evaluation_is_a_curve_point_at_the_current_steps(tmp_path, takeover, make_learner):
+def test_each_evaluation_is_a_curve_point_at_the_current_steps_and_effort(tmp_path, takeover, make_learner):
     learner = make_learner(tmp_path)
     learner.log_evaluation(0.0, 0.0, 5)
     learner.add_episode(takeover.episode())
@@ -45,4 +45,8 @@ def test_each_evaluation_is_a_curve_point_at_the_current_steps(tmp_path, takeove
     curve = learner.evaluation_curve()
     assert [(p["env_steps"], p["grad_steps"], p["success_rate"]) for p in curve] == [
         (0, 0, 0.0), (takeover.steps, 3, 0.4)]
+    episode = takeover.episode()
+    assert episode.takeovers > 0  # each point carries the human effort so far
+    assert [(p["online_episodes"], p["intervened_steps"], p["takeovers"]) for p in curve] == [
+        (0, 0, 0), (1, episode.intervened_steps, episode.takeovers)]
     learner.close()

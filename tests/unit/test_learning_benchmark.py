@@ -1,6 +1,10 @@
-"""`userl bench learning`: option parsing, target bookkeeping and the plot, on made-up runs."""
+"""`userl bench learning`: options, the matrix, resuming, targets, thresholds, human effort,
+the table and the plots, on made-up runs."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import pytest
 
@@ -23,26 +27,127 @@ def test_unknown_setting_is_a_one_line_error():
         learning._parse(["settings=rlpd_state,ppo"])
 
 
-def curve(*points):
+def curve(*points, effort=None):
+    """Curve points (env steps, success); `effort` adds cumulative (episodes, takeovers)."""
     return [{"env_steps": s, "grad_steps": s, "success_rate": r, "mean_return": r,
-             "episodes": 10} for s, r in points]
+             "episodes": 10,
+             **({"online_episodes": effort[i][0], "takeovers": effort[i][1],
+                 "intervened_steps": 10 * effort[i][1]} if effort else {})}
+            for i, (s, r) in enumerate(points)]
 
 
-def test_target_reached_at_the_first_evaluation_at_or_above_it(tmp_path):
-    runs = [{"curve": curve((0, 0.0), (2000, 0.5), (4000, 0.9), (6000, 0.8)),
-             "initial_success": 0.0, "final_success": 0.8},
-            {"curve": curve((0, 0.0), (2000, 0.3)), "initial_success": 0.0,
-             "final_success": 0.3}]
-    result = learning._aggregate(learning.SETTINGS["rlpd_state"], runs)
+def made_up_runs(control_hz=10.0):
+    return [{"curve": curve((0, 0.0), (2000, 0.5), (4000, 0.9), (6000, 0.8),
+                            effort=[(0, 0), (20, 30), (40, 40), (60, 42)]),
+             "initial_success": 0.0, "final_success": 0.8, "control_hz": control_hz},
+            {"curve": curve((0, 0.0), (2000, 0.3), (4000, 0.8), (6000, 0.3),
+                            effort=[(0, 0), (20, 20), (40, 30), (60, 30)]),
+             "initial_success": 0.0, "final_success": 0.3, "control_hz": control_hz}]
+
+
+def test_targets_thresholds_and_effort_over_seeds():
+    runs = made_up_runs()
+    result = learning.report.aggregate(runs, target_success=0.9, target_gain=None)
     assert result["reached_target_at_env_steps"] == [4000, None]
     assert result["seeds_reaching_target"] == 1
     assert result["final_success_mean"] == pytest.approx(0.55)
-    gains = learning._aggregate(learning.SETTINGS["hg_dagger"], runs)
+    # 0.8: both seeds at 4,000 steps = 6.67 robot-minutes at 10 Hz; 0.9: one seed only
+    assert result["to_success"]["0.8"]["env_steps"] == [4000, 4000]
+    assert result["to_success"]["0.8"]["slowest_robot_minutes"] == pytest.approx(4000 / 600)
+    assert result["to_success"]["0.9"]["seeds_reaching"] == 1
+    assert result["to_success"]["0.9"]["slowest_robot_minutes"] is None
+    assert result["takeovers_per_episode"] == pytest.approx((42 / 60 + 30 / 60) / 2)
+    gains = learning.report.aggregate(runs, target_success=None, target_gain=0.3)
     assert gains["seeds_above_gain"] == 1  # +0.8 counts, +0.3 is not above 0.3
-    results = {"overrides": [], "results": {"rlpd_state/peg_insertion": {
-        "notes": "n", "runs": runs, **result}}}
-    learning.plot_curves(results, tmp_path / "curves.png")
-    assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"
+    at_5_hz = learning.report.aggregate(made_up_runs(5.0), None, None)
+    assert at_5_hz["to_success"]["0.8"]["slowest_robot_minutes"] == pytest.approx(4000 / 300)
+
+
+def test_takeovers_per_episode_between_evaluations():
+    intervals = learning.report.effort_per_episode(made_up_runs()[0]["curve"])
+    assert [i["env_steps"] for i in intervals] == [2000, 4000, 6000]
+    assert [i["takeovers_per_episode"] for i in intervals] == pytest.approx([1.5, 0.5, 0.1])
+    assert intervals[0]["intervened_steps_per_episode"] == pytest.approx(15.0)
+    assert learning.report.effort_per_episode(curve((0, 0.0), (2000, 0.5))) == []
+
+
+def test_summary_table_and_one_plot_per_task(tmp_path):
+    runs = made_up_runs()
+    results = {"overrides": [], "results": {}}
+    for setting, task in (("rlpd_operator", "peg_insertion"), ("sac_state", "peg_insertion"),
+                          ("rlpd_operator", "charger")):
+        planned = learning.Planned(setting, task, 20.0)
+        results["results"][f"{setting}/{task}"] = learning._entry(
+            setting, planned, runs, 12_000, ["run.seed=1"], results["results"])
+    rows = learning.report.summary_rows(results)
+    assert [(r["setting"], r["task"]) for r in rows] == [
+        ("rlpd_operator", "peg_insertion"), ("sac_state", "peg_insertion"),
+        ("rlpd_operator", "charger")]
+    assert rows[0]["budget_robot_minutes"] == pytest.approx(20.0)
+    assert rows[0]["robot_minutes_to_0.8"] == pytest.approx(4000 / 600)
+    assert rows[0]["robot_minutes_to_0.9"] is None and rows[0]["env_steps_to_0.9"] == [4000, None]
+    paths = learning.report.plot_tasks(results, tmp_path)
+    assert sorted(Path(p).name for p in paths) == ["learning_charger.png",
+                                                    "learning_peg_insertion.png"]
+    for path in paths:
+        assert Path(path).read_bytes()[:4] == b"\x89PNG"
+    results["plots"] = paths
+    text = learning.report.table(results)
+    assert "| rlpd_operator | peg_insertion | 2 | 20.0 | 6.7 | — | 0.55 / 0.30 |" in text
+
+
+def test_the_paper_matrix_budgets_in_robot_minutes():
+    options, _ = learning._parse(["matrix=paper"])
+    plan = learning._plan(options)
+    rlpd = {p.task: p for p in plan if p.setting == "rlpd_operator"}
+    assert set(rlpd) == {"peg_insertion", "charger", "pick_place", "cap_tightening",
+                         "table_cleanup"}
+    setting = learning.SETTINGS["rlpd_operator"]
+    assert learning._budget_env_steps(setting, rlpd["peg_insertion"], 10.0) == 12_000
+    assert learning._budget_env_steps(setting, rlpd["cap_tightening"], 5.0) == 6_000
+    assert learning._budget_env_steps(setting, rlpd["table_cleanup"], 10.0) == 24_000
+    assert learning._budget_env_steps(setting, rlpd["peg_insertion"], 10.0,
+                                      ["run.env_steps=3000"]) == 3000  # an override wins
+    assert learning.control_hz("cap_tightening") == 5.0
+    assert {p.setting for p in plan if p.task == "table_cleanup"} >= {"hg_dagger", "sac_state",
+                                                                      "sac_flow_g"}
+    assert [p.task for p in plan if p.setting == "rlpd_image"] == ["pick_place"]
+    rewards = learning._plan(learning._parse(["matrix=rewards"])[0])
+    assert {(p.setting, p.task) for p in rewards} == {
+        (s, t) for s in ("rlpd_image", "rlpd_image_classifier")
+        for t in ("peg_insertion", "pick_place")}
+    assert {learning._budget_env_steps(learning.SETTINGS[p.setting], p, 10.0)
+            for p in rewards} == {8_000}  # the settings' own budget, the same for both
+    with pytest.raises(ConfigError, match="drop settings= and tasks="):
+        learning._parse(["matrix=paper", "tasks=charger"])
+    with pytest.raises(ConfigError, match="unknown learning matrix 'nope'"):
+        learning._parse(["matrix=nope"])
+
+
+def test_runs_are_resumable_and_never_mixed(tmp_path, monkeypatch):
+    """A finished run is read back, a run cut short continues (resume), and a name used with
+    other overrides is refused."""
+    calls = []
+
+    def fake_train(overrides, root, name, resume):
+        calls.append(resume)
+        (root / name).mkdir(exist_ok=True)
+        (root / name / "config.yaml").write_text("{}")
+        return {"eval_curve": curve((0, 0.0), (2000, 1.0)), "env_steps": 2000, "episodes": 20,
+                "grad_steps": 2000, "initial_eval_success_rate": 0.0, "eval_success_rate": 1.0,
+                "run": str(root / name)}
+
+    monkeypatch.setattr(learning, "_train", fake_train)
+    overrides = ["task=peg_insertion", "run.seed=0"]
+    first = learning._one_run(overrides, tmp_path, "r", 10.0)
+    again = learning._one_run(overrides, tmp_path, "r", 10.0)
+    assert calls == [False] and again == first and first["final_success"] == 1.0
+    with pytest.raises(ConfigError, match="was run with other overrides"):
+        learning._one_run(["task=charger", "run.seed=0"], tmp_path, "r", 10.0)
+    # cut short: the record has no result, the run folder has its config -> resume
+    (tmp_path / "r.bench.json").write_text(json.dumps({"overrides": overrides, "result": None}))
+    assert learning._one_run(overrides, tmp_path, "r", 10.0)["resumed"] is True
+    assert calls == [False, True]
 
 
 def test_the_classifier_setting_is_compared_with_ground_truth():
@@ -50,11 +155,10 @@ def test_the_classifier_setting_is_compared_with_ground_truth():
     ground = learning.SETTINGS["rlpd_image"]
     assert setting.prepare in learning.PREPARATIONS and setting.compare_to == "rlpd_image"
     assert set(ground.overrides) <= set(setting.overrides)  # the same run but the reward
-    runs = [{"final_success": 0.5}, {"final_success": 0.3}]
-    done = {"rlpd_image/peg_insertion": {"final_success_mean": 0.55}}
-    compared = learning._compared(setting, "peg_insertion", runs, done)
+    entry = {"final_success_mean": 0.4}
+    compared = learning.report.compared(entry, {"final_success_mean": 0.55}, 0.1, "rlpd_image")
     assert compared["gap_to_ground_truth"] == pytest.approx(-0.15)
     assert not compared["within_target_gap"]
-    done["rlpd_image/peg_insertion"]["final_success_mean"] = 0.45
-    assert learning._compared(setting, "peg_insertion", runs, done)["within_target_gap"]
-    assert learning._compared(setting, "pick_place", runs, done) == {}  # not run: no claim
+    assert learning.report.compared(entry, {"final_success_mean": 0.45}, 0.1,
+                                    "rlpd_image")["within_target_gap"]
+    assert learning.report.compared(entry, None, 0.1, "rlpd_image") == {}  # not run: no claim

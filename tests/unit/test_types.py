@@ -1,5 +1,7 @@
 """Episode records: per-step robot id, policy version, executed vs proposed action, intervened."""
 
+import dataclasses
+
 import numpy as np
 
 from userl.core.types import EpisodeBuilder
@@ -24,3 +26,17 @@ def test_transitions_carry_everything_per_step() -> None:
         np.testing.assert_array_equal(step.observation["state"], np.full(3, t))
         np.testing.assert_array_equal(step.next_observation["state"], np.full(3, t + 1))
     assert [s.terminated for s in steps] == [False, False, True]
+
+
+def test_takeovers_count_each_run_of_intervened_steps() -> None:
+    builder = EpisodeBuilder("robot_0", "peg_insertion", {"state": np.zeros(3, np.float32)})
+    pattern = [True, True, False, True, False, False, True, True]
+    for t, intervened in enumerate(pattern):
+        builder.add(action=np.zeros(7, np.float32), policy_action=np.zeros(7, np.float32),
+                    reward=0.0, next_observation={"state": np.full(3, t, np.float32)},
+                    terminated=False, truncated=t == len(pattern) - 1, intervened=intervened,
+                    policy_version=0, success=False)
+    episode = builder.build()
+    assert episode.takeovers == 3 and episode.intervened_steps == 5
+    untouched = dataclasses.replace(episode, intervened=np.zeros(len(pattern), bool))
+    assert untouched.takeovers == 0

@@ -1,35 +1,50 @@
-"""Learning curves: evaluation success against online env steps, for each learning setting
-on each task, over several seeds; JSON figures and a PNG plot.
+"""Learning curves: evaluation success against online env steps and robot-minutes, for each
+learning setting on each task, over several seeds; a summary table (JSON) and a plot per task.
 
-Usage: userl bench learning [settings=rlpd_state,rlpd_bc_operator,sac_flow_g,sac_flow_t,rlpd_image,rlpd_image_classifier,hg_dagger]
-       [tasks=peg_insertion|all|T1,T2] [seeds=3] [curve_every=2000] [curve_episodes=10] [short=false]
-       [stop_at_target=false] [root=runs/bench-learning] [plot=ROOT/learning_curves.png]
-       [classifier_episodes=20] [classifier_epochs=12] [key=value ...] out=F.json
+Usage: userl bench learning [settings=rlpd_state,...|matrix=paper] [tasks=peg_insertion|all|T1,T2]
+       [seeds=3] [curve_every=2000] [curve_episodes=10] [short=false] [stop_at_target=false]
+       [root=runs/bench-learning] [plots=ROOT] [classifier_episodes=20]
+       [classifier_epochs=12] [key=value ...] out=F.json
 
 Each run is a real `userl train` (Ray workers, the async or sync pipeline) with periodic
 evaluations on fixed seeds (`eval.curve_every_env_steps`); extra key=value overrides go to
-every run. `stop_at_target=true` ends a run at the first evaluation that reaches its
-setting's target success (time-to-success figures; the curve stops there). `short=true` is the CI version: RLPD with 2 critics (64-wide networks, batch 128) on
-peg insertion, 2 seeds, 6,000 env steps, evaluated every 1,500 on 5 episodes; it is short, but its curves are measured, not drawn.
+every run. `settings=` x `tasks=` runs every setting on every task at the setting's own
+budget; `matrix=NAME` runs a named plan instead (MATRICES: each setting on its tasks at a
+budget in robot-minutes, converted to env steps at each task's control rate). `matrix=paper` is
+the paper's figure: RLPD with the simulated operator (with and without the demo BC term), SAC
+and SAC Flow-G on all five tasks, RLPD on images on pick_place, HG-DAgger on table_cleanup;
+`matrix=rewards` compares RLPD on images rewarded by the simulator and by a classifier.
 
-`rlpd_image_classifier` is `rlpd_image` rewarded by a learned success classifier instead of
-the simulator: before its runs, each task gets one (`classifier_episodes` expert and as many
-noisy-expert episodes labelled with `collect label=auto`, `train-reward`, written under
-ROOT/reward-<task>/); its evaluations still count the simulator's success, and its final
-success is compared with `rlpd_image`'s (`gap_to_ground_truth`, the target within 0.1).
+Resumable: every run is `ROOT/<setting>-<task>-seed<k>`, and `ROOT/<that name>.bench.json`
+records its overrides and, once it ends, its result. Run the same command again and finished
+runs are read back, not rerun; a run cut short continues from its checkpoint
+(`resume=true`); a name already used with other overrides is a one-line error (use another
+root=). `stop_at_target=true` ends a run at the first evaluation that reaches its setting's
+target success (time-to-success figures; the curve stops there). `short=true` is the CI
+version: RLPD with 2 critics (64-wide networks, batch 128) on peg insertion, 2 seeds, 6,000
+env steps, evaluated every 1,500 on 5 episodes; it is short, but its curves are measured, not
+drawn.
+
+Every curve point carries the human effort so far (online episodes, intervened steps,
+takeovers), so the table reports takeovers per episode and each task's plot shows them over
+time. `rlpd_image_classifier` is `rlpd_image` rewarded by a learned success classifier
+instead of the simulator: before its runs, each task gets one (`classifier_episodes` expert
+and as many noisy-expert episodes labelled with `collect label=auto`, `train-reward`, written
+under ROOT/reward-<task>/); its evaluations still count the simulator's success, and its
+final success is compared with `rlpd_image`'s (`gap_to_ground_truth`, the target within 0.1).
 """
 
 from __future__ import annotations
 
 import json
-import textwrap
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from userl.benchmarks import learning_report as report
+from userl.core.errors import ConfigError
 from userl.core.registry import Registry
 
 
@@ -66,15 +81,19 @@ def reward_classifier(task: str, root: Path, options: dict[str, str]) -> list[st
 # Each simulated robot waits for the learner (utd_min) and the learner never runs far
 # ahead (utd_max), so env steps on the x axis mean the same amount of training everywhere.
 PACED = ("algo.utd_min=1", "algo.utd_max=1")
+RLPD_OPERATOR = ("algo=rlpd", "policy=mlp", "demos.episodes=20", "teleop=expert", *PACED)
 SETTINGS: dict[str, Setting] = {
     "rlpd_state": Setting(("algo=rlpd", "policy=mlp", "demos.episodes=20", *PACED),
                           env_steps=20_000, target_success=0.9,
                           notes="RLPD, 10 critics, state, 20 expert demos"),
-    "rlpd_bc_operator": Setting(("algo=rlpd", "policy=mlp", "demos.episodes=20",
-                                 "algo.demo_bc_weight=1", "teleop=expert", *PACED),
+    "rlpd_operator": Setting(RLPD_OPERATOR, env_steps=12_000, target_success=0.9,
+                             notes="RLPD, state, 20 expert demos, simulated operator"),
+    "rlpd_bc_operator": Setting((*RLPD_OPERATOR, "algo.demo_bc_weight=1"),
                                 env_steps=12_000, target_success=0.9,
                                 notes="RLPD + Q-filtered demo BC, state, 20 expert demos, "
                                       "simulated operator"),
+    "sac_state": Setting(("algo=sac", "policy=mlp", "demos.episodes=0", *PACED),
+                         env_steps=12_000, notes="SAC, 2 critics, state, online data only"),
     "sac_flow_g": Setting(("algo=sac_flow", "policy=flow_g", "demos.episodes=20", *PACED),
                           env_steps=20_000, target_success=0.8,
                           notes="SAC Flow, Flow-G, state, 20 expert demos"),
@@ -95,6 +114,38 @@ SETTINGS: dict[str, Setting] = {
                          episodes=30, target_gain=0.3,
                          notes="HG-DAgger from BC on 5 demos, simulated operator"),
 }
+
+
+@dataclass(frozen=True)
+class MatrixEntry:
+    """A setting on some tasks, at an online budget in robot-minutes (env steps at each
+    task's control rate; 0: the setting's own budget)."""
+
+    setting: str
+    tasks: tuple[str, ...]
+    robot_minutes: float = 0.0
+
+
+SHORT_HORIZON_TASKS = ("peg_insertion", "charger", "pick_place", "cap_tightening")
+EVERY_TASK = (*SHORT_HORIZON_TASKS, "table_cleanup")
+# The issue's budgets: 20 robot-minutes (12,000 env steps at 10 Hz, 6,000 at 5 Hz); 40 for
+# table_cleanup and for a CNN on images.
+MATRICES: dict[str, tuple[MatrixEntry, ...]] = {
+    "paper": (
+        MatrixEntry("rlpd_operator", SHORT_HORIZON_TASKS, 20.0),
+        MatrixEntry("rlpd_operator", ("table_cleanup",), 40.0),
+        MatrixEntry("rlpd_bc_operator", SHORT_HORIZON_TASKS, 20.0),
+        MatrixEntry("rlpd_bc_operator", ("table_cleanup",), 40.0),
+        MatrixEntry("sac_state", EVERY_TASK, 20.0),
+        MatrixEntry("sac_flow_g", EVERY_TASK, 20.0),
+        MatrixEntry("rlpd_image", ("pick_place",), 40.0),
+        MatrixEntry("hg_dagger", ("table_cleanup",), 40.0),
+    ),
+    # rewards without ground truth: RLPD on images rewarded by the simulator, then by a
+    # learned classifier, at the same budget
+    "rewards": (MatrixEntry("rlpd_image", ("peg_insertion", "pick_place")),
+                MatrixEntry("rlpd_image_classifier", ("peg_insertion", "pick_place"))),
+}
 CLASSIFIER_VIEWS = ("obs=image", "robot.image_height_px=64", "robot.image_width_px=64")  # cnn_small
 SHORT = {"settings": "rlpd_state", "seeds": "2", "curve_every": "1500", "curve_episodes": "5"}
 # The CI version learns with narrower networks (64 wide, batch 128): the same RLPD, demos,
@@ -102,16 +153,23 @@ SHORT = {"settings": "rlpd_state", "seeds": "2", "curve_every": "1500", "curve_e
 # success, one of them 1.0 on its curve, in 85 s each on a loaded 2-core machine).
 SHORT_OVERRIDES = ("algo.num_critics=2", "run.env_steps=6000", "policy.hidden_dims=[64,64]",
                    "algo.critic_hidden_dims=[64,64]", "algo.batch_size=128")
-DEFAULTS = {"settings": ",".join(SETTINGS), "tasks": "peg_insertion", "seeds": "3",
-            "curve_every": "2000", "curve_episodes": "10", "short": "false",
-            "stop_at_target": "false", "root": "runs/bench-learning", "plot": "",
+DEFAULTS = {"settings": ",".join(SETTINGS), "matrix": "", "tasks": "peg_insertion",
+            "seeds": "3", "curve_every": "2000", "curve_episodes": "10", "short": "false",
+            "stop_at_target": "false", "root": "runs/bench-learning", "plots": "",
             "classifier_episodes": "20", "classifier_epochs": "12"}
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One setting on one task, with its budget in robot-minutes (0: the setting's own)."""
+
+    setting: str
+    task: str
+    robot_minutes: float = 0.0
 
 
 def _parse(arguments: list[str]) -> tuple[dict[str, str], list[str]]:
     """Benchmark options, and the remaining key=value config overrides for every run."""
-    from userl.core.errors import ConfigError
-
     given, overrides = {}, []
     for argument in arguments:
         key, sep, value = argument.partition("=")
@@ -122,6 +180,11 @@ def _parse(arguments: list[str]) -> tuple[dict[str, str], list[str]]:
             given[key] = value
         else:
             overrides.append(argument)
+    if given.get("matrix") and {"settings", "tasks"} & given.keys():
+        raise ConfigError("matrix= names its own settings and tasks; drop settings= and tasks=")
+    if given.get("matrix", "") not in ("", *MATRICES):
+        raise ConfigError(f"unknown learning matrix {given['matrix']!r}; choose from "
+                          f"{', '.join(MATRICES)}")
     options = {**DEFAULTS, **given}
     if options["short"].lower() == "true":
         options = {**DEFAULTS, **SHORT, **given}
@@ -138,149 +201,130 @@ def _parse(arguments: list[str]) -> tuple[dict[str, str], list[str]]:
     return options, overrides
 
 
-def _run_overrides(setting: Setting, task: str, seed: int, options: dict[str, str],
-                   root: Path, name: str) -> list[str]:
-    budget = ([f"run.env_steps={setting.env_steps}"] if setting.env_steps
+def _plan(options: dict[str, str]) -> list[Planned]:
+    """What to run, in order: a named matrix, or every setting on every task."""
+    if options["matrix"]:
+        return [Planned(entry.setting, task, entry.robot_minutes)
+                for entry in MATRICES[options["matrix"]] for task in entry.tasks]
+    return [Planned(setting, task) for setting in options["settings"].split(",")
+            for task in options["tasks"].split(",")]
+
+
+def control_hz(task: str) -> float:
+    """The task's control rate, from its config preset."""
+    from userl.config.loader import load_config
+
+    return load_config([f"task={task}"]).task.control_hz
+
+
+def _budget_env_steps(setting: Setting, planned: Planned, hz: float,
+                      overrides: Sequence[str] = ()) -> int:
+    """The online budget in env steps (0 when the setting counts episodes): a `run.env_steps=`
+    among the benchmark's overrides, else the plan's robot-minutes, else the setting's own."""
+    given = [o.partition("=")[2] for o in overrides if o.startswith("run.env_steps=")]
+    if given:
+        return int(given[-1])
+    if planned.robot_minutes:
+        return round(planned.robot_minutes * report.SECONDS_PER_MINUTE * hz)
+    return setting.env_steps
+
+
+def _run_overrides(setting: Setting, planned: Planned, seed: int, budget_env_steps: int,
+                   options: dict[str, str], root: Path) -> list[str]:
+    budget = ([f"run.env_steps={budget_env_steps}"] if budget_env_steps
               else [f"run.episodes={setting.episodes}"])
     if options["stop_at_target"].lower() == "true" and setting.target_success:
         budget.append(f"run.stop_at_eval_success={setting.target_success}")
-    return [f"task={task}", *setting.overrides, *budget, "run.grad_steps=0", "run.wall_s=0",
-            f"run.seed={seed}", f"run.root={root}", f"run.name={name}", "eval.at_start=true",
+    return [f"task={planned.task}", *setting.overrides, *budget, "run.grad_steps=0",
+            "run.wall_s=0", f"run.seed={seed}", f"run.root={root}",
+            f"run.name={_run_name(planned, seed)}", "eval.at_start=true",
             f"eval.curve_every_env_steps={options['curve_every']}",
             f"eval.curve_episodes={options['curve_episodes']}",
             f"eval.episodes={options['curve_episodes']}", "eval.video_every_s=0",
             "run.log_every_s=30"]
 
 
-def _one_run(overrides: list[str]) -> dict[str, Any]:
-    from userl.config.loader import load_config
+def _run_name(planned: Planned, seed: int) -> str:
+    return f"{planned.setting}-{planned.task}-seed{seed}"
+
+
+def _train(overrides: list[str], root: Path, name: str, resume: bool) -> dict[str, Any]:
+    from userl.config.loader import load_config, load_config_file
     from userl.runtime.train import train
 
+    config = (load_config_file(root / name / "config.yaml",
+                               ["resume=true", f"run.root={root}", f"run.name={name}"])
+              if resume else load_config(overrides))
+    return train(config)
+
+
+def _one_run(overrides: list[str], root: Path, name: str, hz: float) -> dict[str, Any]:
+    """One seed's run, or its recorded result: a finished run is read back, a run cut short
+    continues from its checkpoint; a name used with other overrides is refused."""
+    record_path = root / f"{name}.bench.json"
+    record = json.loads(record_path.read_text()) if record_path.is_file() else None
+    if record is not None and record["overrides"] != overrides:
+        raise ConfigError(f"{root / name} was run with other overrides "
+                          f"({' '.join(record['overrides'])}); use another root= to keep both")
+    if record is not None and record.get("result") is not None:
+        return record["result"]
+    record_path.parent.mkdir(parents=True, exist_ok=True)
+    record_path.write_text(json.dumps({"overrides": overrides, "result": None}, indent=2))
     started = time.monotonic()
-    summary = train(load_config(overrides))
-    return {"curve": summary["eval_curve"], "env_steps": summary["env_steps"],
-            "episodes": summary["episodes"], "grad_steps": summary["grad_steps"],
-            "initial_success": summary["initial_eval_success_rate"],
-            "final_success": summary["eval_success_rate"],
-            "wall_s": time.monotonic() - started, "run": summary["run"]}
-
-
-def _reached_at(curve: list[dict[str, float]], target: float) -> int | None:
-    """The first evaluated env step at which success reached `target`."""
-    return next((int(p["env_steps"]) for p in curve if p["success_rate"] >= target), None)
-
-
-def _aggregate(setting: Setting, runs: list[dict[str, Any]]) -> dict[str, Any]:
-    finals = [r["final_success"] for r in runs]
-    gains = [r["final_success"] - r["initial_success"] for r in runs]
-    result: dict[str, Any] = {
-        "final_success_mean": float(np.mean(finals)), "final_success_min": float(np.min(finals)),
-        "gain_mean": float(np.mean(gains)),
-        "best_success_mean": float(np.mean([max(p["success_rate"] for p in r["curve"])
-                                            for r in runs])),
-    }
-    if setting.target_success is not None:
-        reached = [_reached_at(r["curve"], setting.target_success) for r in runs]
-        result["target_success"] = setting.target_success
-        result["seeds_reaching_target"] = sum(x is not None for x in reached)
-        result["reached_target_at_env_steps"] = reached
-    if setting.target_gain is not None:
-        result["target_gain"] = setting.target_gain
-        result["seeds_above_gain"] = sum(g > setting.target_gain for g in gains)
+    resume = record is not None and (root / name / "config.yaml").is_file()
+    summary = _train(overrides, root, name, resume)
+    result = {"curve": summary["eval_curve"], "env_steps": summary["env_steps"],
+              "episodes": summary["episodes"], "grad_steps": summary["grad_steps"],
+              "initial_success": summary["initial_eval_success_rate"],
+              "final_success": summary["eval_success_rate"],
+              "wall_s": time.monotonic() - started, "run": summary["run"], "control_hz": hz,
+              "resumed": resume}
+    if summary.get("interrupted"):  # stopped by the user: the same command continues it
+        raise KeyboardInterrupt(f"{root / name} stopped; run the benchmark again to continue")
+    record_path.write_text(json.dumps({"overrides": overrides, "result": result}, indent=2))
     return result
 
 
-def _compared(setting: Setting, task: str, runs: list[dict[str, Any]],
-              done: dict[str, Any]) -> dict[str, Any]:
-    """The final-success gap to the setting it is compared with, when that one ran first."""
-    other = done.get(f"{setting.compare_to}/{task}") if setting.compare_to else None
-    if other is None:
-        return {}
-    gap = float(np.mean([r["final_success"] for r in runs])) - other["final_success_mean"]
-    return {"compared_to": setting.compare_to, "gap_to_ground_truth": gap,
-            "target_gap": setting.target_gap,
-            "within_target_gap": setting.target_gap is None or gap >= -setting.target_gap}
+def _entry(setting_name: str, planned: Planned, runs: list[dict[str, Any]],
+           budget_env_steps: int, extra: list[str], done: dict[str, Any]) -> dict[str, Any]:
+    setting = SETTINGS[setting_name]
+    entry = {"setting": setting_name, "task": planned.task, "notes": setting.notes,
+             "overrides": [*setting.overrides, *extra], "extra_overrides": extra,
+             "budget_env_steps": budget_env_steps, "runs": runs,
+             **report.aggregate(runs, setting.target_success, setting.target_gain)}
+    if setting.compare_to:
+        entry.update(report.compared(entry, done.get(f"{setting.compare_to}/{planned.task}"),
+                                     setting.target_gap, setting.compare_to))
+    return entry
 
 
 def run(arguments: list[str]) -> dict[str, Any]:
     options, overrides = _parse(arguments)
-    root = Path(options["root"]) / time.strftime("%Y%m%d-%H%M%S")
+    root = Path(options["root"])
     root.mkdir(parents=True, exist_ok=True)
     seeds = range(int(options["seeds"]))
     results: dict[str, Any] = {"options": options, "overrides": overrides, "root": str(root),
                                "results": {}}
-    for name in options["settings"].split(","):
-        setting = SETTINGS[name]
-        for task in options["tasks"].split(","):
-            prepared = PREPARATIONS.get(setting.prepare)(task, root, options) \
-                if setting.prepare else []
-            runs = [_one_run([*_run_overrides(setting, task, seed, options, root,
-                                              f"{name}-{task}-seed{seed}"), *prepared,
-                              *overrides])
-                    for seed in seeds]
-            results["results"][f"{name}/{task}"] = {
-                "setting": name, "task": task, "notes": setting.notes,
-                "overrides": [*setting.overrides, *prepared, *overrides], "runs": runs,
-                **_aggregate(setting, runs),
-                **_compared(setting, task, runs, results["results"])}
-            (root / "learning_curves.json").write_text(json.dumps(results, indent=2))
-    plot_path = Path(options["plot"]) if options["plot"] else root / "learning_curves.png"
-    plot_curves(results, plot_path)
-    results["plot"] = str(plot_path)
+    for planned in _plan(options):
+        setting = SETTINGS[planned.setting]
+        hz = control_hz(planned.task)
+        budget = _budget_env_steps(setting, planned, hz, overrides)
+        prepared = PREPARATIONS.get(setting.prepare)(planned.task, root, options) \
+            if setting.prepare else []
+        extra = [*prepared, *overrides]
+        runs = [_one_run([*_run_overrides(setting, planned, seed, budget, options, root),
+                          *extra], root, _run_name(planned, seed), hz)
+                for seed in seeds]
+        key = f"{planned.setting}/{planned.task}"
+        results["results"][key] = _entry(planned.setting, planned, runs, budget, extra,
+                                         results["results"])
+        (root / "learning_curves.json").write_text(json.dumps(results, indent=2))
+    results["plots"] = report.plot_tasks(results, Path(options["plots"] or root))
+    results["table"] = report.summary_rows(results)
+    (root / "learning_table.json").write_text(json.dumps(results["table"], indent=2))
     (root / "learning_curves.json").write_text(json.dumps(results, indent=2))
     return results
 
 
-def plot_curves(results: dict[str, Any], path: Path) -> None:
-    """One panel per setting and task: each seed's curve, their mean, and the target."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    entries = list(results["results"].items())
-    columns = min(3, len(entries))
-    rows = -(-len(entries) // columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(5 * columns, 3.6 * rows),
-                                squeeze=False)
-    for axis, (key, entry) in zip(axes.flat, entries, strict=False):
-        curves = [r["curve"] for r in entry["runs"]]
-        for seed, curve in enumerate(curves):
-            axis.plot([p["env_steps"] for p in curve], [p["success_rate"] for p in curve],
-                      alpha=0.35, marker=".", label=f"seed {seed}")
-        length = min(len(c) for c in curves)
-        if length and len(curves) > 1:
-            steps = np.mean([[p["env_steps"] for p in c[:length]] for c in curves], axis=0)
-            mean = np.mean([[p["success_rate"] for p in c[:length]] for c in curves], axis=0)
-            axis.plot(steps, mean, color="black", linewidth=2, label="mean")
-        if entry.get("target_success") is not None:
-            axis.axhline(entry["target_success"], color="red", linestyle="--", label="target")
-        title = "\n".join([key, entry["notes"], *textwrap.wrap(" ".join(results["overrides"]), 60)])
-        axis.set_title(title, fontsize=8)
-        axis.set_xlabel("online env steps")
-        axis.set_ylabel("eval success rate")
-        axis.set_ylim(-0.05, 1.05)
-        axis.legend(fontsize=7)
-    for axis in list(axes.flat)[len(entries):]:
-        axis.axis("off")
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-
-
 def table(result: dict[str, Any]) -> str:
-    lines = [f"{'setting/task':32s} {'seeds':>5s} {'final':>6s} {'min':>5s} {'gain':>6s} "
-             f"{'target':>8s} {'reached at env steps':>22s}"]
-    for key, entry in result["results"].items():
-        target = entry.get("target_success", entry.get("target_gain"))
-        reached = entry.get("reached_target_at_env_steps", "")
-        lines.append(f"{key:32s} {len(entry['runs']):5d} {entry['final_success_mean']:6.2f} "
-                     f"{entry['final_success_min']:5.2f} {entry['gain_mean']:+6.2f} "
-                     f"{'' if target is None else target:>8} {str(reached):>22s}")
-        if "gap_to_ground_truth" in entry:
-            lines.append(f"{'':32s} gap to {entry['compared_to']}: "
-                         f"{entry['gap_to_ground_truth']:+.2f} (target within "
-                         f"{entry['target_gap']})")
-    lines.append(f"curves: {result['plot']}")
-    return "\n".join(lines)
+    return report.table(result)

@@ -78,6 +78,13 @@ class Episode:
     def intervened_steps(self) -> int:
         return int(np.sum(self.intervened))
 
+    @property
+    def takeovers(self) -> int:
+        """How many times a human took the robot over (runs of intervened steps)."""
+        flags = np.asarray(self.intervened, dtype=bool)
+        before = np.concatenate(([False], flags[:-1]))
+        return int(np.count_nonzero(flags & ~before))
+
     def observation_at(self, index: int) -> dict[str, np.ndarray]:
         return {key: value[index] for key, value in self.observations.items()}
 

@@ -29,7 +29,7 @@ from userl.data.cell_replay import CellBuffers
 from userl.data.checkpoint import load_checkpoint, plain
 from userl.data.samplers import BatchBuffers, CellSampler, SymmetricSampler
 from userl.data.store import EpisodeStore
-from userl.runtime.cell_counters import CellCounters, total
+from userl.runtime.cell_counters import CellCounters, total, total_effort
 from userl.runtime.pipelines import AsyncPipelineConfig
 from userl.runtime.placement import assigned_device, current_node_id
 from userl.runtime.signals import ignore_interrupts
@@ -226,19 +226,23 @@ class Learner:
         """One point of the learning curve, stamped with the run's env and gradient steps;
         with ground truth, the reward source's confusion counts (`eval/reward_*`). With
         `cell`, one cell's evaluation (`eval/<cell>/...`); once every cell has evaluated, each
-        cell's point adds the pool of every cell's latest to the run's curve."""
+        cell's point adds the pool of every cell's latest to the run's curve. Every point
+        carries the human effort so far (`CellCounters.effort`: online episodes, intervened
+        steps, takeovers)."""
         point = {"env_steps": self.env_steps, "grad_steps": self.algorithm.grad_steps,
                  "success_rate": float(success_rate), "mean_return": float(mean_return),
                  "episodes": int(episodes), **(confusion or {})}
         if not cell:
-            self._add_curve_point(point)
+            self._add_curve_point({**point, **total_effort(self._cells)})
             return
-        self._cell_curves[cell].append(point)
+        self._cell_curves[cell].append(
+            {**point, **self._cells[self.cell_names.index(cell)].effort()})
         self.writer.scalars({f"eval/{cell}/success_rate": point["success_rate"],
                              f"eval/{cell}/mean_return": point["mean_return"]}, self.env_steps)
         if all(self._cell_curves.values()):
-            self._add_curve_point(pooled([curve[-1] for curve in self._cell_curves.values()],
-                                         self.env_steps, self.algorithm.grad_steps))
+            self._add_curve_point({**pooled([curve[-1] for curve in self._cell_curves.values()],
+                                            self.env_steps, self.algorithm.grad_steps),
+                                   **total_effort(self._cells)})
 
     def _add_curve_point(self, point: dict[str, float]) -> None:
         self.eval_curve.append(point)
