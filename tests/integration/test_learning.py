@@ -67,6 +67,8 @@ def test_hg_dagger_with_simulated_operator_short(tmp_path: Path) -> None:
         "eval.curve_every_env_steps=500", "eval.curve_episodes=3"]))
     assert summary["interventions"] > 0  # the operator did take over
     assert summary["episodes"] == 30
+    online = [point for point in summary["eval_curve"] if point["online_episodes"]]
+    assert online and 0 < online[-1]["takeovers"] <= online[-1]["intervened_steps"]
     assert summary["eval_success_rate"] >= summary["initial_eval_success_rate"] + 0.3, summary
     curve = summary["eval_curve"]
     assert curve[0]["env_steps"] == 0 and curve[-1]["env_steps"] == summary["env_steps"]

@@ -166,6 +166,7 @@ class Learner:
             "env/episode_len": len(episode),
             "env/intervened_steps": episode.intervened_steps,
             "env/intervention_rate": episode.intervened_steps / max(len(episode), 1),
+            "env/takeovers": episode.takeovers,
             "env/steps_per_s": info.get("env_steps_per_s", 0.0),
             "time/control_period_ms": info.get("control_period_p50_ms", 0.0),
             "time/waited_for_learner_s": info.get("waited_for_learner_s", 0.0),
