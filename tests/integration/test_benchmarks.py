@@ -53,7 +53,8 @@ def test_every_benchmark_is_registered_and_importable() -> None:
     from userl.benchmarks import load_benchmark
 
     assert set(BENCHMARKS.names()) == {"control", "faults", "learner", "learning",
-                                       "multirobot", "pipeline", "sim", "sync", "vla"}
+                                       "multirobot", "multitask", "pipeline", "sim", "sync",
+                                       "vla"}
     for name in BENCHMARKS.names():
         module = load_benchmark(name)
         assert module.__name__ == f"userl.benchmarks.{name}"
@@ -155,6 +156,28 @@ def test_bench_pipeline(tmp_path: Path, bench) -> None:
     for key in ("generation_ratio_sync_to_async", "training_ratio_sync_to_async",
                 "async_generation_vs_physical_limit", "async_training_vs_learner_alone"):
         assert np.isfinite(figures[key]) and figures[key] > 0
+
+
+def test_bench_multitask(tmp_path: Path, bench) -> None:
+    """Two tasks alone, then together, with real-time robots and 10-step episodes, a few
+    episodes each: every figure exists (threshold 0: reached at the first evaluation; the
+    README's ratio comes from the full-length run)."""
+    figures = bench("multitask", "threshold=0.0", "env_steps_per_cell=40",
+                    "curve_every_per_cell=20", "curve_episodes=1", "eval_episodes=1",
+                    "threads=1", "task.episode_steps=10", "demos.episodes=1",
+                    "algo.batch_size=16", "algo.num_critics=2", "policy.hidden_dims=[32,32]",
+                    "algo.critic_hidden_dims=[32,32]", f"root={tmp_path}/runs")
+    assert figures["cells"] == ["franka_peg", "franka_charger"]
+    for cell in figures["cells"]:
+        alone, together = figures["alone"][cell], figures["together"][cell]
+        assert alone["env_steps"] >= 40 and together["env_steps"] >= 40
+        assert 0 < alone["time_to_threshold_s"] and 0 < together["time_to_threshold_s"]
+        assert 0 < together["env_steps_to_threshold"] <= together["env_steps"]
+        assert figures["ratio"][cell] == pytest.approx(
+            together["time_to_threshold_s"] / alone["time_to_threshold_s"])
+    assert figures["together_all_s"] > 0 and figures["ratio_all"] > 0
+    assert 0 < figures["utd_together"] <= 1.05
+    assert (tmp_path / "runs" / "together" / "summary.json").is_file()
 
 
 def test_bench_multirobot(tmp_path: Path, bench) -> None:

@@ -233,3 +233,25 @@ def test_the_runs_curve_pools_every_cells_latest_evaluation(tmp_path):
     assert learner.evaluation_curve()[-1]["success_rate"] == pytest.approx(0.25)
     assert [len(c) for c in learner.cell_evaluation_curves().values()] == [3, 1]
     learner.close()
+
+
+def test_a_run_of_several_cells_reaches_a_target_only_when_every_cell_does(tmp_path):
+    """`run.stop_at_eval_success` reads the lowest of the cells' newest evaluations."""
+    from userl.runtime.learner import Learner
+
+    config = load_config(["cells=[franka_peg,franka_charger]", "policy.hidden_dims=[16]",
+                          "algo.critic_hidden_dims=[16]", "algo.num_critics=2"])
+    learner = Learner(config, ObservationSpec(8), ACTION_DIM, str(tmp_path))
+    learner._cells[0].env_steps = 100  # evaluations after training started count
+    learner.log_evaluation(1.0, 1.0, 4, None, "franka_peg")
+    assert learner.stats()["curve_success_rate"] == -1.0  # the charger has not evaluated
+    learner.log_evaluation(0.5, 0.5, 4, None, "franka_charger")
+    assert learner.stats()["curve_success_rate"] == 0.5
+    learner.log_evaluation(0.9, 0.9, 4, None, "franka_charger")
+    learner.log_evaluation(0.8, 0.8, 4, None, "franka_peg")
+    assert learner.stats()["curve_success_rate"] == 0.8
+    times = [p["time_s"] for curve in learner.cell_evaluation_curves().values() for p in curve]
+    assert all(t >= 0.0 for t in times)
+    assert [p["time_s"] for p in learner.evaluation_curve()] == sorted(
+        p["time_s"] for p in learner.evaluation_curve())
+    learner.close()

@@ -112,6 +112,7 @@ class Learner:
         self.update_times_s: deque[float] = deque(maxlen=UPDATE_TIMES_KEPT)
         self._episode_starts: dict[str, list[float]] = {}
         self._last_publish_s = time.monotonic()
+        self._started_s = time.monotonic()  # curve points' `time_s` count from here
         self._last_metrics: dict[str, float] = {}
         self.eval_curve: list[dict[str, float]] = []
         self._cell_curves: dict[str, list[dict[str, float]]] = {
@@ -224,26 +225,30 @@ class Learner:
 
     def log_evaluation(self, success_rate: float, mean_return: float, episodes: int,
                        confusion: dict[str, int] | None = None, cell: str = "") -> None:
-        """One point of the learning curve, stamped with the run's env and gradient steps;
+        """One point of the learning curve, stamped with the run's env and gradient steps and
+        the seconds since this learner started (`time_s`);
         with ground truth, the reward source's confusion counts (`eval/reward_*`). With
         `cell`, one cell's evaluation (`eval/<cell>/...`); once every cell has evaluated, each
         cell's point adds the pool of every cell's latest to the run's curve. Every point
         carries the human effort so far (`CellCounters.effort`: online episodes, intervened
         steps, takeovers)."""
         point = {"env_steps": self.env_steps, "grad_steps": self.algorithm.grad_steps,
+                 "time_s": time.monotonic() - self._started_s,
                  "success_rate": float(success_rate), "mean_return": float(mean_return),
                  "episodes": int(episodes), **(confusion or {})}
         if not cell:
             self._add_curve_point({**point, **total_effort(self._cells)})
             return
-        self._cell_curves[cell].append(
-            {**point, **self._cells[self.cell_names.index(cell)].effort()})
+        counters = self._cells[self.cell_names.index(cell)]
+        self._cell_curves[cell].append({**point, **counters.effort(),
+                                        "cell_env_steps": counters.env_steps})
         self.writer.scalars({f"eval/{cell}/success_rate": point["success_rate"],
                              f"eval/{cell}/mean_return": point["mean_return"]}, self.env_steps)
         if all(self._cell_curves.values()):
             self._add_curve_point({**pooled([curve[-1] for curve in self._cell_curves.values()],
                                             self.env_steps, self.algorithm.grad_steps),
-                                   **total_effort(self._cells)})
+                                   **total_effort(self._cells),
+                                   "time_s": time.monotonic() - self._started_s})
 
     def _add_curve_point(self, point: dict[str, float]) -> None:
         self.eval_curve.append(point)
@@ -409,9 +414,16 @@ class Learner:
         }
 
     def _latest_online_evaluation(self) -> float:
-        """Success of the newest evaluation made after training started (-1: none yet)."""
-        online = [p["success_rate"] for p in self.eval_curve if p["env_steps"] > 0]
-        return online[-1] if online else -1.0
+        """Success of the newest evaluation made after training started (-1: none yet); with
+        several cells, the lowest of the cells' newest (every task must reach a target)."""
+        curves = list(self._cell_curves.values()) if self._multi_cell else [self.eval_curve]
+        latest = []
+        for curve in curves:
+            online = [p["success_rate"] for p in curve if p["env_steps"] > 0]
+            if not online:
+                return -1.0
+            latest.append(online[-1])
+        return min(latest)
 
     def pipeline_timing(self) -> dict[str, float]:
         """The paper's pipeline figures for this run: mean wall time between consecutive
