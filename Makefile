@@ -45,7 +45,7 @@ bench: $(STAMP)
 	for task in $(TASKS); do \
 	  $(VENV)/bin/userl bench sim task=$$task obs=image out=$(BENCH_OUT)/sim-$$task.json || exit 1; \
 	done
-	for name in learner sync control pipeline faults multirobot; do \
+	for name in learner sync control pipeline faults multirobot multitask; do \
 	  $(VENV)/bin/userl bench $$name out=$(BENCH_OUT)/$$name.json || exit 1; \
 	done
 	$(VENV)/bin/userl bench learning matrix=paper seeds=2 root=$(BENCH_OUT)/learning \
