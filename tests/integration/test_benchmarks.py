@@ -171,7 +171,7 @@ def test_bench_multitask(tmp_path: Path, bench) -> None:
     for cell in figures["cells"]:
         alone, together = figures["alone"][cell], figures["together"][cell]
         assert alone["env_steps"] >= 40 and together["env_steps"] >= 40
-        assert 0 < alone["time_to_threshold_s"] and 0 < together["time_to_threshold_s"]
+        assert alone["time_to_threshold_s"] > 0 and together["time_to_threshold_s"] > 0
         assert 0 < together["env_steps_to_threshold"] <= together["env_steps"]
         assert figures["ratio"][cell] == pytest.approx(
             together["time_to_threshold_s"] / alone["time_to_threshold_s"])
