@@ -196,7 +196,7 @@ class FailingMoves:
         return getattr(self.arm, name)
 
 
-def test_a_control_error_or_planner_failure_is_recovered_and_repeated_ones_give_up(make_franka) -> None:
+def test_a_control_error_is_recovered_and_repeated_ones_give_up_in_one_line(make_franka) -> None:
     import franky
 
     robot = make_franka(max_error_recoveries=2)
@@ -210,17 +210,6 @@ def test_a_control_error_or_planner_failure_is_recovered_and_repeated_ones_give_
     with pytest.raises(HardwareUnavailable, match="after 2 recoveries") as error:
         robot.command(start, 1.0)
     assert "\n" not in str(error.value)
-    # libfranky's own message when Ruckig fails (seen on franky-sim under a heavy load); it
-    # ends the motion, so a reset retries it; any other RuntimeError is not swallowed
-    robot._arm = FailingMoves(real_arm, [RuntimeError(
-        "Motion planner failed with error code -111")])
-    robot.reset(start, 1.0)
-    assert robot.recoveries == 0
-    assert np.linalg.norm(robot.state().tcp_pose[:3] - start[:3]) < 0.005
-    robot._arm = FailingMoves(real_arm, [RuntimeError("something else")])
-    with pytest.raises(RuntimeError, match="something else"):
-        robot.command(start, 1.0)
-    del error
     robot._arm = real_arm
 
 
