@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from userl.benchmarks import learning_report as report
+from userl.benchmarks.options import split_options
 from userl.core.errors import ConfigError
 from userl.core.registry import Registry
 
@@ -170,16 +171,7 @@ class Planned:
 
 def _parse(arguments: list[str]) -> tuple[dict[str, str], list[str]]:
     """Benchmark options, and the remaining key=value config overrides for every run."""
-    given, overrides = {}, []
-    for argument in arguments:
-        key, sep, value = argument.partition("=")
-        if not sep:
-            raise ConfigError(f"benchmark option {argument!r} needs key=value; known: "
-                              f"{', '.join(f'{k}=' for k in DEFAULTS)} or config overrides")
-        if key in DEFAULTS:
-            given[key] = value
-        else:
-            overrides.append(argument)
+    given, overrides = split_options(arguments, DEFAULTS, "learning")
     if given.get("matrix") and {"settings", "tasks"} & given.keys():
         raise ConfigError("matrix= names its own settings and tasks; drop settings= and tasks=")
     if given.get("matrix", "") not in ("", *MATRICES):

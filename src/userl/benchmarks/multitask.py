@@ -38,18 +38,11 @@ DEFAULTS = {"cells": "franka_peg,franka_charger", "threshold": "0.9",
 
 
 def _options(arguments: list[str]) -> tuple[dict[str, str], list[str]]:
+    from userl.benchmarks.options import split_options
     from userl.core.errors import ConfigError
 
-    options, overrides = dict(DEFAULTS), []
-    for argument in arguments:
-        key, sep, value = argument.partition("=")
-        if not sep:
-            raise ConfigError(f"bench multitask: {argument!r} needs key=value; known: "
-                              f"{', '.join(f'{k}=' for k in DEFAULTS)} or config overrides")
-        if key in DEFAULTS:
-            options[key] = value
-        else:
-            overrides.append(argument)
+    given, overrides = split_options(arguments, DEFAULTS, "multitask")
+    options = {**DEFAULTS, **given}
     if len(options["cells"].split(",")) < 2:
         raise ConfigError("bench multitask: give two or more cells, e.g. "
                           "cells=franka_peg,franka_charger")
