@@ -10,7 +10,9 @@ the same type preempts it, and a reset (or any motion of another type) first sto
 franky's `Affine(translation, (x, y, z, w))`. The gripper moves to a width when opening and
 grasps with force when closing, on its own thread (`GripperWorker`): a gripper call blocks
 until the fingers stop, so the control loop never waits on one. A control error (reflex, limit)
-is recovered automatically up to `max_error_recoveries` times in a row. `robot.realtime_config`
+or a failure of franky's trajectory planner (a plain `RuntimeError` "Motion planner failed
+with error code N" from Ruckig; it ends the motion) is recovered automatically up to
+`max_error_recoveries` times in a row. `robot.realtime_config`
 is franky's `RealtimeConfig`: `enforce` on a robot node (libfranka refuses a kernel without
 PREEMPT_RT), `ignore` for development and franky-sim.
 """
@@ -78,6 +80,9 @@ class FrankaConfig(RobotConfig):
 
 
 FRANKA_DOF = 7
+# The start of libfranky's std::runtime_error when Ruckig cannot plan a motion's trajectory
+# (e.g. "-111", ErrorSynchronizationCalculation); the motion ends and the arm can move again.
+PLANNER_FAILURE = "Motion planner failed"
 # robot.realtime_config -> the member of franky.RealtimeConfig
 REALTIME_CONFIGS: dict[str, Callable[[ModuleType], Any]] = {
     "enforce": lambda franky: franky.RealtimeConfig.Enforce,
@@ -222,35 +227,46 @@ class FrankaRobot(Robot):
         try:
             arm.stop()
             finished = arm.join_motion(self.config.motion_stop_timeout_s)
-        except (self.franky.ControlException, self.franky.CommandException):
-            return  # the preemption (or the error that ended it); recovered by the next move
+        except Exception as error:
+            if self._recoverable(error):
+                return  # the preemption (or the error that ended it); recovered by the next move
+            raise
         if not finished:
             raise HardwareUnavailable(
                 f"the Franka's motion did not stop within {self.config.motion_stop_timeout_s} s; "
                 "stop the arm with the enable button and check Desk")
 
+    def _recoverable(self, error: BaseException) -> bool:
+        """A control or command error, or franky's planner failure: the motion ended and the
+        arm takes the next one after `recover_from_errors()`."""
+        franky = self.franky
+        return (isinstance(error, (franky.ControlException, franky.CommandException))
+                or (type(error) is RuntimeError and str(error).startswith(PLANNER_FAILURE)))
+
     def _move(self, motion: Any, asynchronous: bool) -> None:
         """`arm.move`, after stopping a running motion of another type (or any, before a
-        blocking move); recovers from control errors up to `max_error_recoveries` in a row."""
+        blocking move); recovers from control errors and planner failures up to
+        `max_error_recoveries` in a row."""
         arm, _ = self._connected()
-        franky = self.franky
         if not asynchronous or (self._running is not None and type(motion) is not self._running):
             self.stop_motion()
-        recoverable = (franky.ControlException, franky.CommandException)
         while True:
             try:
                 arm.move(motion, asynchronous=asynchronous)
                 self._running = type(motion) if asynchronous else None
                 self.recoveries = 0
                 return
-            except recoverable as error:
+            except Exception as error:
+                if not self._recoverable(error):
+                    raise
                 if self.recoveries >= self.config.max_error_recoveries:
+                    given_up_after, self.recoveries = self.recoveries, 0  # next call starts over
                     raise HardwareUnavailable(
                         f"the Franka keeps failing ({first_line(error)}) after "
-                        f"{self.recoveries} recoveries; check the arm and Desk, then restart"
+                        f"{given_up_after} recoveries; check the arm and Desk, then restart"
                     ) from None
                 self.recoveries += 1
-                self._running = None
+                self._running = None  # a control error or a planner failure ends the motion
                 arm.recover_from_errors()
 
     # ------------------------------------------------------------------ gripper
