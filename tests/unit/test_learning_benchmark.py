@@ -78,7 +78,7 @@ def test_summary_table_and_one_plot_per_task(tmp_path):
                           ("rlpd_operator", "charger")):
         planned = learning.Planned(setting, task, 20.0)
         results["results"][f"{setting}/{task}"] = learning._entry(
-            setting, planned, runs, 12_000, ["run.seed=1"], results["results"])
+            planned, runs, 12_000, ["run.seed=1"], results["results"])
     rows = learning.report.summary_rows(results)
     assert [(r["setting"], r["task"]) for r in rows] == [
         ("rlpd_operator", "peg_insertion"), ("sac_state", "peg_insertion"),

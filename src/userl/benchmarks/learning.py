@@ -277,10 +277,10 @@ def _one_run(overrides: list[str], root: Path, name: str, hz: float) -> dict[str
     return result
 
 
-def _entry(setting_name: str, planned: Planned, runs: list[dict[str, Any]],
-           budget_env_steps: int, extra: list[str], done: dict[str, Any]) -> dict[str, Any]:
-    setting = SETTINGS[setting_name]
-    entry = {"setting": setting_name, "task": planned.task, "notes": setting.notes,
+def _entry(planned: Planned, runs: list[dict[str, Any]], budget_env_steps: int,
+           extra: list[str], done: dict[str, Any]) -> dict[str, Any]:
+    setting = SETTINGS[planned.setting]
+    entry = {"setting": planned.setting, "task": planned.task, "notes": setting.notes,
              "overrides": [*setting.overrides, *extra], "extra_overrides": extra,
              "budget_env_steps": budget_env_steps, "runs": runs,
              **report.aggregate(runs, setting.target_success, setting.target_gain)}
@@ -308,8 +308,7 @@ def run(arguments: list[str]) -> dict[str, Any]:
                           *extra], root, _run_name(planned, seed), hz)
                 for seed in seeds]
         key = f"{planned.setting}/{planned.task}"
-        results["results"][key] = _entry(planned.setting, planned, runs, budget, extra,
-                                         results["results"])
+        results["results"][key] = _entry(planned, runs, budget, extra, results["results"])
         (root / "learning_curves.json").write_text(json.dumps(results, indent=2))
     results["plots"] = report.plot_tasks(results, Path(options["plots"] or root))
     results["table"] = report.summary_rows(results)

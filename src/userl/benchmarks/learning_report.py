@@ -14,9 +14,15 @@ THRESHOLDS = (0.8, 0.9)  # success rates whose time to reach the table reports
 SECONDS_PER_MINUTE = 60.0
 
 
+def first_reaching(curve: list[dict[str, float]], target: float) -> dict[str, float] | None:
+    """The first curve point whose success reached `target`."""
+    return next((p for p in curve if p["success_rate"] >= target), None)
+
+
 def reached_at(curve: list[dict[str, float]], target: float) -> int | None:
     """The first evaluated env step at which success reached `target`."""
-    return next((int(p["env_steps"]) for p in curve if p["success_rate"] >= target), None)
+    point = first_reaching(curve, target)
+    return None if point is None else int(point["env_steps"])
 
 
 def robot_minutes(env_steps: float, control_hz: float) -> float:

@@ -28,6 +28,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from userl.benchmarks.learning_report import first_reaching
+
 TARGET_RATIO = 1.2  # the issue's bar: together within 1.2x the time each task takes alone
 SHARED = ("algo=rlpd", "policy=mlp", "obs=state", "algo.utd_min=1", "algo.utd_max=1",
           "robot.realtime=true", "teleop=expert", "run.grad_steps=0", "run.wall_s=0",
@@ -70,7 +72,7 @@ def alone_overrides(cell: str) -> list[str]:
 def task_figures(curve: list[dict[str, float]], threshold: float) -> dict[str, Any]:
     """Seconds and env steps of this task (a cell's own steps in a joint run) to
     `threshold`, and the curve."""
-    point = next((p for p in curve if p["success_rate"] >= threshold), None)
+    point = first_reaching(curve, threshold)
     return {"time_to_threshold_s": None if point is None else float(point["time_s"]),
             "env_steps_to_threshold": None if point is None else int(
                 point.get("cell_env_steps", point["env_steps"])),

@@ -10,8 +10,9 @@ from userl.telemetry.timing import RateMeter
 
 @dataclass
 class CellCounters:
-    """One cell's online env steps, episodes, successes, intervened steps and takeovers, and the rate
-    at which its steps arrive (episodes reloaded on resume count, but not toward the rate)."""
+    """One cell's online env steps, episodes, successes, intervened steps and takeovers, and
+    the rate at which its steps arrive (episodes reloaded on resume count, but not toward the
+    rate)."""
 
     env_steps: int = 0
     episodes: int = 0

@@ -247,8 +247,7 @@ class Learner:
         if all(self._cell_curves.values()):
             self._add_curve_point({**pooled([curve[-1] for curve in self._cell_curves.values()],
                                             self.env_steps, self.algorithm.grad_steps),
-                                   **total_effort(self._cells),
-                                   "time_s": time.monotonic() - self._started_s})
+                                   **total_effort(self._cells), "time_s": point["time_s"]})
 
     def _add_curve_point(self, point: dict[str, float]) -> None:
         self.eval_curve.append(point)
