@@ -86,6 +86,7 @@ SETTINGS = {
 def build(setting: str, **algo) -> SAC:
     policy, views = SETTINGS[setting]
     heads = 10 if setting.startswith("state") else 2
+    algo = {"bf16_matmuls": "off"} | algo  # the reference is float32 arithmetic
     cfg = Config(algo=SACConfig(num_critics=heads, critic_subset=2, critic_hidden_dims=[32, 32],
                                 grad_clip_norm=10.0, **algo), policy=policy)
     torch.manual_seed(0)

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from userl.policies.base import Encoder
-from userl.policies.networks import activation
+from userl.policies.networks import activation, full_precision
 
 
 class EnsembleMLP(nn.Module):
@@ -65,14 +65,15 @@ class EnsembleMLP(nn.Module):
         num_layers = len(self.weights)
         num = self.num_heads if heads is None else heads.numel()
         h = x.unsqueeze(0).expand(num, *x.shape)
-        for index in range(num_layers):
+        for index in range(num_layers - 1):
             weight, bias, scale, shift = self._layer(index, heads, detach)
             h = torch.baddbmm(bias, h, weight)
-            if index < num_layers - 1:
-                if scale is not None and shift is not None:
-                    h = torch.addcmul(shift, F.layer_norm(h, h.shape[-1:]), scale)
-                h = self.act(h)
-        return h
+            if scale is not None and shift is not None:
+                h = torch.addcmul(shift, F.layer_norm(h, h.shape[-1:]), scale)
+            h = self.act(h)
+        weight, bias, _, _ = self._layer(num_layers - 1, heads, detach)
+        # the Q-values in float32, under bf16 autocast too
+        return full_precision(torch.baddbmm, bias, h, weight)
 
     def forward_head(self, head: int, x: Tensor) -> Tensor:
         """One head on its own, with plain per-layer ops: (B, in_dim) -> (B, out_dim)."""

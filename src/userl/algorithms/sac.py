@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -23,6 +23,7 @@ from torch import Tensor, nn
 from userl.algorithms.augment import augment_views
 from userl.algorithms.base import AlgoConfig, Algorithm
 from userl.algorithms.critics import EnsembleCritic
+from userl.algorithms.precision import bf16_matmuls_enabled
 from userl.core.registry import ALGORITHMS
 from userl.core.specs import ObservationSpec
 from userl.core.types import Batch
@@ -54,6 +55,11 @@ class SACConfig(AlgoConfig):
     # loss (Nair et al. 2018): a demo action is imitated only where the critic values it
     # above the policy's own; 0: RLPD as published
     demo_bc_weight: float = 0.0
+    # the hidden layers' matrix products (critic heads, actor trunk, encoder) in bfloat16
+    # autocast during updates; weights, optimiser state, output layers and losses stay
+    # float32. auto: on where the device multiplies bfloat16 natively (a CPU with AVX512-BF16
+    # or AMX: ~5x the float32 rate per core), off elsewhere; acting is always float32
+    bf16_matmuls: Literal["auto", "on", "off"] = "auto"
 
     def problem(self) -> str | None:
         if self.demo_bc_weight < 0:
@@ -99,6 +105,7 @@ class SAC(Algorithm):
         self.critic_optim = adam(self.critic_params, algo.critic_lr, fused)
         self.temperature_optim = adam([self.log_temperature], algo.temperature_lr, fused)
         self._compile(algo.compile)
+        self.bf16_matmuls = bf16_matmuls_enabled(algo.bf16_matmuls, self.device)
         self._encoder_bf16 = (algo.image_encoder_bf16 and self.device.type == "cuda"
                               and bool(obs_spec.images))
         # Polyak pairs, listed once: one foreach lerp per update over every target tensor.
@@ -133,6 +140,11 @@ class SAC(Algorithm):
         with torch.autocast("cuda", dtype=torch.bfloat16):
             features = self.policy.encoder(obs)
         return features.float()
+
+    def _low_precision(self) -> torch.autocast:
+        """The update's forward passes: bfloat16 matrix products where `bf16_matmuls`."""
+        return torch.autocast(self.device.type, dtype=torch.bfloat16,
+                              enabled=self.bf16_matmuls)
 
     @property
     def temperature(self) -> Tensor:
@@ -223,13 +235,15 @@ class SAC(Algorithm):
         """One gradient step. `metrics=False` skips reading the losses back (each read is a
         host synchronisation on a GPU) and returns {}."""
         obs, next_obs = self.augment(batch.observations), self.augment(batch.next_observations)
-        critic_loss, values, features = self._critic_terms(batch, obs, next_obs)
+        with self._low_precision():
+            critic_loss, values, features = self._critic_terms(batch, obs, next_obs)
         self._step(self.critic_optim, critic_loss, self.critic_params)
         self._update_target()
         values["train/critic_loss"] = critic_loss.detach()
 
         if self.grad_steps % self.cfg.critic_actor_ratio == 0:
-            actor_loss, log_prob = self.actor_loss(batch, obs, features)
+            with self._low_precision():
+                actor_loss, log_prob = self.actor_loss(batch, obs, features)
             self._step(self.actor_optim, actor_loss, self.actor_params)
             temperature_loss = self.temperature_loss(log_prob)
             self._step(self.temperature_optim, temperature_loss, [self.log_temperature])

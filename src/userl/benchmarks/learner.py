@@ -4,7 +4,8 @@ does), and the bytes one stored transition costs.
 
 Usage: userl bench learner [policies=mlp,cnn_small,flow_g,flow_t] [heads=2,10] [seconds=3]
        [batch_size=256] [threads=1] [device=cpu|cuda] [state_dim=25] [compile=off]
-       [image_encoder_bf16=false] [compare=LEROBOT.jsonl] [profile=N] out=F.json
+       [image_encoder_bf16=false] [bf16_matmuls=auto|on|off] [compare=LEROBOT.jsonl]
+       [profile=N] out=F.json
 `cnn` (two 128x128 views, the GPU preset) is measured when named in `policies=`; on a CPU it
 takes seconds per update. Each update samples its batch as the learner does (gathered in
 place into preallocated, on a GPU pinned, batch tensors). `updates_per_s` counts updates
@@ -15,7 +16,9 @@ the LeRobot side-by-side script reports: robust to other processes on a shared m
 loop_per_s) and adds the userl / LeRobot ratios; its state setting has 20 dimensions, so
 `state_dim` defaults to 20 then. `profile=N` profiles N more updates per row and reports
 milliseconds per update by category (matrix products, element-wise, optimiser, Polyak,
-sampling, and the Python/autograd overhead no operator accounts for).
+sampling, and the Python/autograd overhead no operator accounts for). `bf16_matmuls` is the
+learner's `algo.bf16_matmuls` (auto: bfloat16 hidden-layer products on a CPU that has them
+natively); the result records what it resolved to.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ import numpy as np
 
 DEFAULTS = {"policies": "mlp,cnn_small,flow_g,flow_t", "heads": "2,10", "seconds": "3",
             "batch_size": "256", "threads": "1", "device": "cpu", "state_dim": "",
-            "compile": "off", "image_encoder_bf16": "false", "compare": "", "profile": "0"}
+            "compile": "off", "image_encoder_bf16": "false", "bf16_matmuls": "auto",
+            "compare": "", "profile": "0"}
 STATE_DIM = 25  # the simulated cell's state vector
 LEROBOT_STATE_DIM = 20  # the side-by-side script's state setting
 LEROBOT_SETTING_OF_POLICY = {"mlp": "state20", "cnn_small": "img64x2", "cnn": "img128x2"}
@@ -90,7 +94,8 @@ def _updates_per_s(policy: str, heads: int, options: dict[str, str]) -> dict:
                           f"algo.critic_subset={min(2, heads)}",
                           f"algo.batch_size={options['batch_size']}",
                           f"algo.compile={options['compile']}",
-                          f"algo.image_encoder_bf16={options['image_encoder_bf16']}"])
+                          f"algo.image_encoder_bf16={options['image_encoder_bf16']}",
+                          f"algo.bf16_matmuls={options['bf16_matmuls']}"])
     keep_freed_memory(config.algo.host_memory_kept_mb * 1024 * 1024)  # as the learner does
     spec = _spec(config.policy, int(options["state_dim"]))
     device = options["device"]
@@ -123,7 +128,9 @@ def _updates_per_s(policy: str, heads: int, options: dict[str, str]) -> dict:
     if on_gpu:
         torch.cuda.synchronize()
     rate = count / (time.perf_counter() - started)
-    row = {"policy": policy, "algo": algo, "heads": heads, "views": len(spec.images),
+    row = {"policy": policy, "algo": algo, "heads": heads,
+           "bf16_matmuls": bool(getattr(learner, "bf16_matmuls", False)),
+           "views": len(spec.images),
            "view_px": spec.images[0].height_px if spec.images else 0,
            "updates_per_s": round(rate, 2), "updates": count, "warmup_s": round(warmup_s, 2)}
     if not on_gpu:
@@ -171,7 +178,7 @@ def run(arguments: list[str]) -> dict:
     result = {
         "device": options["device"], "threads": int(options["threads"]),
         "batch_size": int(options["batch_size"]), "state_dim": int(options["state_dim"]),
-        "compile": options["compile"], "updates": rows,
+        "compile": options["compile"], "bf16_matmuls": options["bf16_matmuls"], "updates": rows,
         "time_ratio_10_vs_2_heads": ratios,
         "replay_memory": [_replay_memory(64), _replay_memory(128)],
     }
@@ -233,7 +240,7 @@ def _ratios(rows: list[dict], lerobot: list[dict], threads: int) -> list[dict]:
 def table(result: dict) -> str:
     lines = [f"device={result['device']} threads={result['threads']} "
              f"batch_size={result['batch_size']} state_dim={result['state_dim']} "
-             f"compile={result['compile']}",
+             f"compile={result['compile']} bf16_matmuls={result['bf16_matmuls']}",
              f"{'policy':<10} {'algo':<9} {'heads':>5} {'views':>5} {'px':>4} {'updates/s':>10} "
              f"{'median':>8}"]
     for row in result["updates"]:

@@ -27,7 +27,7 @@ from userl.core.registry import POLICIES
 from userl.core.specs import ObservationSpec
 from userl.policies.base import Policy, PolicyConfig
 from userl.policies.encoders import StateEncoder
-from userl.policies.networks import mlp_trunk
+from userl.policies.networks import full_precision, mlp_trunk
 
 
 @dataclass
@@ -87,8 +87,9 @@ class GatedVelocity(nn.Module):
     def forward(self, features: Tensor, actions: Tensor, t: Tensor) -> tuple[Tensor, Tensor]:
         """(velocity, unsquashed log-std), each (B, A)."""
         hidden = self.trunk(torch.cat([features, actions, t], dim=-1))
-        velocity = torch.sigmoid(self.gate(hidden)) * (self.candidate(hidden) - actions)
-        return velocity, self.log_std(hidden)
+        gate = torch.sigmoid(full_precision(self.gate, hidden))
+        velocity = gate * (full_precision(self.candidate, hidden) - actions)
+        return velocity, full_precision(self.log_std, hidden)
 
 
 class TransformerVelocity(nn.Module):
@@ -114,7 +115,7 @@ class TransformerVelocity(nn.Module):
         memory = self.context(features).view(-1, self.context_tokens, self.d_model)
         token = (self.action_in(actions) + self.time_in(t)).unsqueeze(1)
         out = self.decoder(token, memory + self.context_position).squeeze(1)
-        return self.velocity(out), self.log_std(out)
+        return full_precision(self.velocity, out), full_precision(self.log_std, out)
 
 
 class FlowPolicy(Policy):

@@ -14,7 +14,7 @@ from userl.core.registry import POLICIES
 from userl.core.specs import ObservationSpec
 from userl.policies.base import Encoder, Policy, PolicyConfig
 from userl.policies.encoders import StateEncoder
-from userl.policies.networks import mlp_trunk
+from userl.policies.networks import full_precision, mlp_trunk
 
 
 @dataclass
@@ -68,9 +68,9 @@ class GaussianPolicy(Policy):
         so its gradient never dies at the bounds).
         """
         hidden = self.trunk(self.encoder(obs) if features is None else features)
-        unit = torch.tanh(self.log_std(hidden))
+        unit = torch.tanh(full_precision(self.log_std, hidden))
         log_std = self.log_std_min + 0.5 * (self.log_std_max - self.log_std_min) * (unit + 1.0)
-        return self.mean(hidden), log_std
+        return full_precision(self.mean, hidden), log_std
 
     def sample(self, obs: dict[str, Tensor], features: Tensor | None = None
                ) -> tuple[Tensor, Tensor]:

@@ -31,6 +31,18 @@ class FastTanh(nn.Module):
         return _SigmoidTanh.apply(x)
 
 
+def full_precision(function: Callable[..., Tensor], *tensors: Tensor) -> Tensor:
+    """`function(*tensors)` in float32 even inside a bfloat16 autocast region: output layers
+    (Q-values, action means, log-stds, velocities) keep full precision while the hidden
+    layers' matrix products run in bfloat16 (`algo.bf16_matmuls`). Outside autocast it is a
+    plain call."""
+    device_type = tensors[0].device.type
+    if not torch.is_autocast_enabled(device_type):
+        return function(*tensors)
+    with torch.autocast(device_type, enabled=False):
+        return function(*(t.float() for t in tensors))
+
+
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "tanh": FastTanh,
     "relu": nn.ReLU,
