@@ -35,24 +35,40 @@ test: $(STAMP)
 
 BENCH_OUT ?= bench-results
 TASKS := peg_insertion charger pick_place cap_tightening table_cleanup
+BENCHMARKS := learner sync control pipeline faults multirobot multitask
+BENCH_STEPS := $(BENCH_OUT)/slow-tests.passed $(TASKS:%=$(BENCH_OUT)/sim-%.json) \
+  $(BENCHMARKS:%=$(BENCH_OUT)/%.json) $(BENCH_OUT)/learning.json \
+  $(BENCH_OUT)/learning-rewards.json $(BENCH_OUT)/vla.json
 
 # The full-length learning checks, then every benchmark's figures as JSON in $(BENCH_OUT)/.
-# The learning matrices take many hours; run `make bench` again and finished runs are read
-# back, a run cut short continues from its checkpoint.
-bench: $(STAMP)
-	$(PY) -m pytest -m slow $(PYTEST_ARGS)
+# Each step is a file, written only when the step succeeds: `make bench` again runs only the
+# steps not yet done (delete a file to measure it again). The learning matrices take many
+# hours; inside them finished runs are read back and a run cut short continues from its
+# checkpoint.
+bench: $(BENCH_STEPS)
+
+$(BENCH_OUT)/slow-tests.passed: | $(STAMP)
 	@mkdir -p $(BENCH_OUT)
-	for task in $(TASKS); do \
-	  $(VENV)/bin/userl bench sim task=$$task obs=image out=$(BENCH_OUT)/sim-$$task.json || exit 1; \
-	done
-	for name in learner sync control pipeline faults multirobot multitask; do \
-	  $(VENV)/bin/userl bench $$name out=$(BENCH_OUT)/$$name.json || exit 1; \
-	done
-	$(VENV)/bin/userl bench learning matrix=paper seeds=2 root=$(BENCH_OUT)/learning \
-	  out=$(BENCH_OUT)/learning.json
+	$(PY) -m pytest -m slow $(PYTEST_ARGS)
+	@touch $@
+
+$(BENCH_OUT)/sim-%.json: | $(STAMP)
+	@mkdir -p $(BENCH_OUT)
+	$(VENV)/bin/userl bench sim task=$* obs=image out=$@
+
+$(BENCHMARKS:%=$(BENCH_OUT)/%.json): $(BENCH_OUT)/%.json: | $(STAMP)
+	@mkdir -p $(BENCH_OUT)
+	$(VENV)/bin/userl bench $* out=$@
+
+$(BENCH_OUT)/learning.json: | $(STAMP)
+	$(VENV)/bin/userl bench learning matrix=paper seeds=2 root=$(BENCH_OUT)/learning out=$@
+
+$(BENCH_OUT)/learning-rewards.json: | $(STAMP)
 	$(VENV)/bin/userl bench learning matrix=rewards seeds=2 root=$(BENCH_OUT)/learning-rewards \
-	  out=$(BENCH_OUT)/learning-rewards.json
-	$(VENV)/bin/userl bench vla root=$(BENCH_OUT)/vla out=$(BENCH_OUT)/vla.json
+	  out=$@
+
+$(BENCH_OUT)/vla.json: | $(STAMP)
+	$(VENV)/bin/userl bench vla root=$(BENCH_OUT)/vla out=$@
 
 # What CI runs before the tests: style (ruff) and types (mypy, configured in pyproject.toml).
 lint: $(STAMP)

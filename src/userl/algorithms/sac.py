@@ -133,10 +133,12 @@ class SAC(Algorithm):
                 module.forward, mode=mode, dynamic=False)
 
     def _features(self, obs: dict[str, Tensor]) -> Tensor:
-        """The shared encoder's features; with `algo.image_encoder_bf16` on a GPU its
-        convolutions run in bfloat16 autocast and the features come back as float32."""
+        """The shared encoder's features, in float32 also inside `bf16_matmuls` regions (on
+        a CPU bfloat16 convolutions measured no faster); with `algo.image_encoder_bf16` on a
+        GPU its convolutions run in bfloat16 autocast and the features come back as float32."""
         if not self._encoder_bf16:
-            return self.policy.encoder(obs)
+            with torch.autocast(self.device.type, enabled=False):
+                return self.policy.encoder(obs)
         with torch.autocast("cuda", dtype=torch.bfloat16):
             features = self.policy.encoder(obs)
         return features.float()
