@@ -108,3 +108,19 @@ def test_an_expert_policy_is_never_taken_over_on_pick_place(pick_place) -> None:
     decisions = run_episode(pick_place, source, steps=200)
     assert not any(d.intervened for d in decisions)
     assert len(decisions) < 200  # it finished the task
+
+
+def test_an_expert_policy_is_never_taken_over_on_table_cleanup() -> None:
+    """Table clean-up's distance to go runs over every object's reach and carry and the lid's
+    approach and push, so the expert's whole episode is progress; the objects' own distance
+    stood still for 60+ steps while the hand reached and went to the lid, and the operator
+    stepped in on a perfect policy."""
+    env = make_env(load_config(["task=table_cleanup"]), seed=0)
+    try:
+        operator = ScriptedOperator(env, ExpertOperatorConfig(), seed=0)
+        source = InterventionSource(ExpertPolicy(env), operator, hold_after_input_steps=5)
+        decisions = run_episode(env, source, steps=env.task.config.episode_steps)
+        assert not any(d.intervened for d in decisions)
+        assert len(decisions) < env.task.config.episode_steps  # it finished the task
+    finally:
+        env.close()

@@ -211,7 +211,30 @@ class TableCleanup(Task):
         closed = lid < math.radians(self.config.lid_closed_tolerance_deg)
         return {"success": all(inside) and closed,
                 "target_distance_m": outside_m + lid * self.lid_length_m,
+                "distance_to_go_m": self.distance_to_go(state, poses, inside),
                 "objects_inside": int(sum(inside)), "lid_angle_rad": lid}
+
+    def distance_to_go(self, state: RobotState, poses: list[np.ndarray],
+                       inside: list[bool]) -> float:
+        """The length of what remains along the expert's way (m): from the TCP to each pending
+        object in turn (the held one first, no reach to it) and on to its slot, then to the
+        lid's push point, then the arc that point still travels until the lid is shut. It
+        shrinks in every stage, so the simulated operator's no-progress rule sees reaching
+        and the lid's approach as progress (the objects' distance alone stands still then)."""
+        held = [is_held(state.tcp_pose, state.gripper_width_m, pose, shape, self.config)
+                for pose, shape in zip(poses, self.shapes, strict=True)]
+        pending = sorted((i for i in range(len(poses)) if held[i] or not inside[i]),
+                         key=lambda i: (not held[i], i))
+        position, total = state.tcp_pose[:3], 0.0
+        for index in pending:
+            if not held[index]:
+                total += float(np.linalg.norm(poses[index][:3] - position))
+            total += float(np.linalg.norm(self.slot(index) - poses[index][:3]))
+            position = self.slot(index)
+        lid = self.lid_angle()
+        push_point, _ = self._lid_point(lid)
+        total += float(np.linalg.norm(push_point - position))
+        return total + lid * self.lid_length_m * self.config.expert_lid_push_fraction
 
     # ------------------------------------------------------------------ scripted expert
     def expert_action(self, state: RobotState, frame: np.ndarray) -> np.ndarray:
