@@ -1,5 +1,13 @@
 """Table clean-up: several objects lie scattered on the table; each goes into a box, then the
-box's hinged lid, which starts open, is closed."""
+box's hinged lid, which starts open, is closed.
+
+Hardest part: the sequence. The expert takes 310-330 of the 400 steps for three objects and
+the lid, and which object comes next is implicit in the state (the ones already in the
+box). Behaviour cloning of an MLP on 50 expert demos (16,000 transitions, 8,000 updates)
+put no object in the box in 10 episodes: the hand heads between the objects instead of to
+the first one (the same on pick_place, one object: 0.9). Progress is measured along the
+expert's whole way (`distance_to_go_m`), so the simulated operator steps in when a policy
+stalls in any stage, not only while objects move."""
 
 from __future__ import annotations
 
