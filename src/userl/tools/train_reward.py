@@ -32,6 +32,7 @@ from userl.rewards.training import (
 )
 
 TRAIN_PREFIX = "train."
+NEAR_MISS_NOISE_STD = 0.35  # `prepare_classifier`: the near misses' noise per action component
 
 
 def training_config(arguments: list[str]) -> tuple[RewardTrainingConfig, list[str]]:
@@ -153,19 +154,25 @@ def run_train_reward(arguments: list[str], stores: list[Path], out: Path) -> dic
 
 def prepare_classifier(task: str, folder: Path, views: tuple[str, ...], episodes: int,
                        epochs: int, noisy_seed: int = 1) -> Path:
-    """A classifier for `task` from `episodes` expert and as many noisy-expert episodes
-    (`collect label=auto`, then train-reward); reused when `folder` already holds one."""
+    """A classifier for `task` from `episodes` expert episodes, as many noisy-expert ones
+    (mostly failures) and as many near misses (the expert with a little noise: it comes
+    close and often stops short, the frames a learning policy fools a classifier with),
+    every frame labelled by the simulator (`collect label=auto`), then train-reward;
+    reused when `folder` already holds one."""
     from userl.cli import main
 
     out = folder / "classifier.pt"
     if out.is_file():
         return out
     common = [f"task={task}", *views, f"episodes={episodes}", "label=auto"]
-    for name, extra in (("expert", []), ("failed", ["policy=noisy_expert",
-                                                    f"run.seed={noisy_seed}"])):
+    sets = {"expert": [],
+            "failed": ["policy=noisy_expert", f"run.seed={noisy_seed}"],
+            "near_miss": ["policy=noisy_expert", f"run.seed={noisy_seed + 1}",
+                          f"demos.noisy_expert_std={NEAR_MISS_NOISE_STD}"]}
+    for name, extra in sets.items():
         if main(["collect", *common, *extra, f"out={folder / name}"]) != 0:
             raise RuntimeError(f"collecting labelled {name} episodes for {task} failed")
-    data = f"{folder / 'expert'},{folder / 'failed'}"
+    data = ",".join(str(folder / name) for name in sets)
     if main(["train-reward", f"task={task}", f"data={data}", f"out={out}",
              f"train.epochs={epochs}"]) != 0:
         raise RuntimeError(f"training the reward classifier for {task} failed")
