@@ -55,9 +55,9 @@ class SACConfig(AlgoConfig):
     # loss (Nair et al. 2018): a demo action is imitated only where the critic values it
     # above the policy's own; 0: RLPD as published
     demo_bc_weight: float = 0.0
-    # the hidden layers' matrix products (critic heads, actor trunk, encoder) in bfloat16
-    # autocast during updates; weights, optimiser state, output layers and losses stay
-    # float32. auto: on where the device multiplies bfloat16 natively (a CPU with AVX512-BF16
+    # the hidden layers' matrix products (critic heads, actor trunk) in bfloat16 autocast
+    # during updates; weights, optimiser state, output layers, losses and the image encoder
+    # stay float32. auto: on where the device multiplies bfloat16 natively (a CPU with AVX512-BF16
     # or AMX: ~5x the float32 rate per core), off elsewhere; acting is always float32
     bf16_matmuls: Literal["auto", "on", "off"] = "auto"
 

@@ -222,6 +222,18 @@ class TableCleanup(Task):
                 "distance_to_go_m": self.distance_to_go(state, poses, inside),
                 "objects_inside": int(sum(inside)), "lid_angle_rad": lid}
 
+    def held(self, state: RobotState, poses: list[np.ndarray]) -> list[bool]:
+        """Per object: is it between the closed fingers?"""
+        return [is_held(state.tcp_pose, state.gripper_width_m, pose, shape, self.config)
+                for pose, shape in zip(poses, self.shapes, strict=True)]
+
+    @staticmethod
+    def pending_in_order(held: list[bool], inside: list[bool]) -> list[int]:
+        """The objects still to put away, in the expert's order: the held one first, then by
+        index."""
+        pending = [i for i in range(len(held)) if held[i] or not inside[i]]
+        return sorted(pending, key=lambda i: (not held[i], i))
+
     def distance_to_go(self, state: RobotState, poses: list[np.ndarray],
                        inside: list[bool]) -> float:
         """The length of what remains along the expert's way (m): from the TCP to each pending
@@ -229,12 +241,9 @@ class TableCleanup(Task):
         lid's push point, then the arc that point still travels until the lid is shut. It
         shrinks in every stage, so the simulated operator's no-progress rule sees reaching
         and the lid's approach as progress (the objects' distance alone stands still then)."""
-        held = [is_held(state.tcp_pose, state.gripper_width_m, pose, shape, self.config)
-                for pose, shape in zip(poses, self.shapes, strict=True)]
-        pending = sorted((i for i in range(len(poses)) if held[i] or not inside[i]),
-                         key=lambda i: (not held[i], i))
+        held = self.held(state, poses)
         position, total = state.tcp_pose[:3], 0.0
-        for index in pending:
+        for index in self.pending_in_order(held, inside):
             if not held[index]:
                 total += float(np.linalg.norm(poses[index][:3] - position))
             total += float(np.linalg.norm(self.slot(index) - poses[index][:3]))
@@ -250,11 +259,10 @@ class TableCleanup(Task):
         the lid shut from its outer face."""
         cfg = self.config
         poses = self.object_poses()
-        held = [is_held(state.tcp_pose, state.gripper_width_m, pose, shape, cfg)
-                for pose, shape in zip(poses, self.shapes, strict=True)]
-        pending = [i for i, pose in enumerate(poses) if held[i] or not self.inside(pose)]
+        pending = self.pending_in_order(self.held(state, poses),
+                                        [self.inside(pose) for pose in poses])
         if pending:
-            index = held.index(True) if any(held) else pending[0]
+            index = pending[0]
             goal = PickPlaceGoal(release_xyz_m=self.slot(index),
                                  release_yaw_rad=self.across_box_yaw(),
                                  carry_height_m=TABLE_TOP_Z_M + cfg.expert_carry_height_m,
