@@ -103,3 +103,33 @@ def test_render_returns_the_front_view_in_state_mode():
     assert "front" not in env.reset(seed=0)[0]
     assert config.name == "pick_place"
     env.close()
+
+
+def test_table_cleanup_state_names_the_next_object_then_the_lid():
+    """The stage block repeats the next object's block (the expert's order) with a one-hot
+    of which it is, and is all zeros once every object lies in the box."""
+    from userl.tasks.table_cleanup import PER_OBJECT_STATE, object_body
+
+    env = make("table_cleanup")
+    env.reset(seed=3)
+    task = env.task
+    count = len(task.shapes)
+
+    def stage() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        values = task.task_state(env.robot.state(), env.reset_frame)
+        blocks = values[:PER_OBJECT_STATE * count].reshape(count, PER_OBJECT_STATE)
+        start = PER_OBJECT_STATE * count
+        block = values[start:start + PER_OBJECT_STATE]
+        return blocks, block, values[start + PER_OBJECT_STATE:start + PER_OBJECT_STATE + count]
+
+    blocks, block, which = stage()
+    assert which.tolist() == [1.0, 0.0, 0.0] and np.allclose(block, blocks[0])
+    for index in range(count):  # put each object down inside the box, in its slot
+        slot = task.slot(index)
+        env.robot.set_body_pose(object_body(index), np.array([*slot, 1.0, 0.0, 0.0, 0.0]))
+        blocks, block, which = stage()
+        if index + 1 < count:
+            assert np.argmax(which) == index + 1 and np.allclose(block, blocks[index + 1])
+    assert not which.any() and not block.any()
+    assert task.evaluate(env.robot.state())["objects_inside"] == count
+    env.close()

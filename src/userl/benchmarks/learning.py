@@ -122,6 +122,13 @@ SETTINGS: dict[str, Setting] = {
                           "demos.episodes=5"),
                          episodes=30, target_gain=0.3,
                          notes="HG-DAgger from BC on 5 demos, simulated operator"),
+    # a flow policy imitates the expert's switching (grasp yaw, gripper, stage) where an MLP's
+    # single Gaussian averages it: table_cleanup's BC start from 50 demos read 0.4 against 0.0
+    "hg_dagger_flow": Setting(("algo=hg_dagger", "policy=flow_g", "teleop=expert",
+                               "pipeline=sync", "demos.episodes=20",
+                               "algo.pretrain_updates=8000"),
+                              episodes=60, target_success=0.8,
+                              notes="HG-DAgger, Flow-G, BC on 20 demos, simulated operator"),
 }
 
 
@@ -149,6 +156,7 @@ MATRICES: dict[str, tuple[MatrixEntry, ...]] = {
         MatrixEntry("sac_flow_g", EVERY_TASK, 20.0),
         MatrixEntry("rlpd_image", ("pick_place",), 40.0),
         MatrixEntry("hg_dagger", ("table_cleanup",), 40.0),
+        MatrixEntry("hg_dagger_flow", ("table_cleanup",), 40.0),
     ),
     # rewards without ground truth: RLPD on images rewarded by the simulator, then by a
     # learned classifier, at the same budget
