@@ -379,8 +379,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, UsageError, UnknownNameError, HardwareUnavailable) as error:
         print(f"userl: error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("userl: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as stop:  # its message, when it has one, says how to continue
+        print(f"userl: interrupted{f': {stop}' if str(stop) else ''}", file=sys.stderr)
         return 130
     except (RunFailed, RewardFailed) as error:  # a run-level failure: one line, no traceback
         print(f"userl: error: {error}", file=sys.stderr)

@@ -150,6 +150,21 @@ def test_runs_are_resumable_and_never_mixed(tmp_path, monkeypatch):
     assert calls == [False, True]
 
 
+def test_a_run_stopped_by_the_user_is_left_to_continue(tmp_path, monkeypatch):
+    """Ctrl-C during a run: its summary has no final evaluation; the benchmark says how to
+    continue and keeps the record open (no result), so the same command resumes it."""
+
+    def interrupted(overrides, root, name, resume):
+        (root / name).mkdir(exist_ok=True)
+        (root / name / "config.yaml").write_text("{}")
+        return {"run": str(root / name), "interrupted": True, "env_steps": 2036}
+
+    monkeypatch.setattr(learning, "_train", interrupted)
+    with pytest.raises(KeyboardInterrupt, match="run the benchmark again to continue"):
+        learning._one_run(["task=charger"], tmp_path, "r", 10.0)
+    assert json.loads((tmp_path / "r.bench.json").read_text())["result"] is None
+
+
 def test_the_classifier_setting_is_compared_with_ground_truth():
     setting = learning.SETTINGS["rlpd_image_classifier"]
     ground = learning.SETTINGS["rlpd_image"]

@@ -281,14 +281,14 @@ def _one_run(overrides: list[str], root: Path, name: str, hz: float) -> dict[str
     started = time.monotonic()
     resume = record is not None and (root / name / "config.yaml").is_file()
     summary = _train(overrides, root, name, resume)
+    if summary.get("interrupted"):  # stopped by the user (no final evaluation): resumable
+        raise KeyboardInterrupt(f"{root / name} stopped; run the benchmark again to continue")
     result = {"curve": summary["eval_curve"], "env_steps": summary["env_steps"],
               "episodes": summary["episodes"], "grad_steps": summary["grad_steps"],
               "initial_success": summary["initial_eval_success_rate"],
               "final_success": summary["eval_success_rate"],
               "wall_s": time.monotonic() - started, "run": summary["run"], "control_hz": hz,
               "resumed": resume}
-    if summary.get("interrupted"):  # stopped by the user: the same command continues it
-        raise KeyboardInterrupt(f"{root / name} stopped; run the benchmark again to continue")
     record_path.write_text(json.dumps({"overrides": overrides, "result": result}, indent=2))
     return result
 
