@@ -50,3 +50,35 @@ def test_each_evaluation_is_a_curve_point_at_the_current_steps_and_effort(tmp_pa
     assert [(p["online_episodes"], p["intervened_steps"], p["takeovers"]) for p in curve] == [
         (0, 0, 0), (1, episode.intervened_steps, episode.takeovers)]
     learner.close()
+
+
+def test_a_resumed_run_keeps_its_first_initial_evaluation(tmp_path, takeover, make_learner,
+                                                          monkeypatch):
+    """`eval.at_start` on resume: the restored curve's point at env step 0 is the initial
+    evaluation; the policy as trained so far is not evaluated again as if it were."""
+    from types import SimpleNamespace
+
+    from userl.config.loader import load_config
+    from userl.runtime import train
+
+    learner = make_learner(tmp_path)
+    learner.log_evaluation(0.1, 0.1, 4)
+    learner.add_episode(takeover.episode())
+    learner.log_evaluation(0.7, 0.7, 4)
+    learner.save_checkpoint()
+    learner.close()
+    resumed = make_learner(tmp_path)
+    resumed.restore()
+    evaluated = []
+    monkeypatch.setattr(train.ray, "get", lambda value, timeout=None: value)
+    monkeypatch.setattr(train, "evaluate", lambda config, cluster: evaluated.append(1) or
+                        {"success_rate": 0.9, "mean_return": 0.9})
+    cluster = SimpleNamespace(learner=SimpleNamespace(evaluation_curve=SimpleNamespace(
+        remote=resumed.evaluation_curve)))
+    initial = train.initial_evaluation(load_config(["resume=true"]), cluster)
+    assert initial["success_rate"] == 0.1 and evaluated == []
+    assert train.initial_evaluation(load_config([]), cluster)["success_rate"] == 0.9
+    resumed.eval_curve = [p for p in resumed.eval_curve if p["env_steps"] > 0]
+    assert train.initial_evaluation(load_config(["resume=true"]), cluster)["success_rate"] == 0.9
+    assert evaluated == [1, 1]
+    resumed.close()

@@ -220,6 +220,23 @@ def evaluate(config: Config, cluster: Cluster) -> dict[str, Any]:
     return results
 
 
+def point_before_training(curve: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """A learning curve's evaluation at env step 0 (the initial one), if it has one."""
+    return next((point for point in curve if point["env_steps"] == 0), None)
+
+
+def initial_evaluation(config: Config, cluster: Cluster) -> dict[str, Any]:
+    """The evaluation before training. A resumed run keeps its first start's (the restored
+    curve's point at env step 0) rather than evaluating the policy as trained so far."""
+    if config.resume:
+        curve = ray.get(cluster.learner.evaluation_curve.remote(),
+                        timeout=config.run.remote_timeout_s)
+        before = point_before_training(curve)
+        if before is not None:
+            return before
+    return evaluate(config, cluster)
+
+
 def load_demos(config: Config, cluster: Cluster) -> int:
     """Demonstrations from `demos.path`, else `demos.episodes` scripted-expert episodes;
     with several cells, each cell's own (its `demos_path`, else `demos.episodes` by its own
@@ -303,7 +320,7 @@ def run_on(config: Config, cluster: Cluster, run_dir: Path, summary: dict[str, A
     pretrain(config, cluster)
     sync_weights(config, cluster)
     if config.eval.at_start:
-        initial = evaluate(config, cluster)
+        initial = initial_evaluation(config, cluster)
         summary["initial_eval_success_rate"] = initial["success_rate"]
         summary["initial_eval_mean_return"] = initial["mean_return"]
         print(f"initial evaluation: success {initial['success_rate']:.2f}", flush=True)
