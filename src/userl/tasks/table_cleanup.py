@@ -213,8 +213,7 @@ class TableCleanup(Task):
         poses = self.object_poses()
         blocks = [self._object_block(index, pose, state, frame_rot)
                   for index, pose in enumerate(poses)]
-        pending = self.pending_in_order(self.held(state, poses),
-                                        [self.inside(pose) for pose in poses])
+        pending = self.pending(state, poses)
         which = np.zeros(len(self.shapes))
         stage = np.zeros(PER_OBJECT_STATE)
         if pending:
@@ -263,6 +262,11 @@ class TableCleanup(Task):
         pending = [i for i in range(len(held)) if held[i] or not inside[i]]
         return sorted(pending, key=lambda i: (not held[i], i))
 
+    def pending(self, state: RobotState, poses: list[np.ndarray]) -> list[int]:
+        """The objects still to put away now, in the expert's order."""
+        return self.pending_in_order(self.held(state, poses),
+                                     [self.inside(pose) for pose in poses])
+
     def distance_to_go(self, state: RobotState, poses: list[np.ndarray],
                        inside: list[bool]) -> float:
         """The length of what remains along the expert's way (m): from the TCP to each pending
@@ -288,8 +292,7 @@ class TableCleanup(Task):
         the lid shut from its outer face."""
         cfg = self.config
         poses = self.object_poses()
-        pending = self.pending_in_order(self.held(state, poses),
-                                        [self.inside(pose) for pose in poses])
+        pending = self.pending(state, poses)
         if pending:
             index = pending[0]
             goal = PickPlaceGoal(release_xyz_m=self.slot(index),
