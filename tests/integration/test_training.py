@@ -3,11 +3,16 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
 
 from userl.cli import main
 from userl.config.loader import load_config
+from userl.core.specs import ObservationSpec
+from userl.data.checkpoint import load_checkpoint
 from userl.data.store import EpisodeStore
+from userl.policies import build_policy
 from userl.runtime.train import train
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("shared_ray")]
@@ -123,3 +128,29 @@ def test_sync_runs_with_the_same_seed_are_reproducible(tmp_path: Path) -> None:
     assert len(first) == len(again) >= 2
     assert all(a.shape == b.shape and (a == b).all() for a, b in zip(first, again, strict=True))
     assert not (first[0].shape == other[0].shape and (first[0] == other[0]).all())
+
+
+@pytest.mark.parametrize("deterministic", [True, False])
+def test_online_episodes_act_with_the_point_estimate_when_asked(tmp_path: Path,
+                                                               deterministic: bool) -> None:
+    """algo.act_deterministic: the policy's online proposals are its deterministic actions
+    (HG-DAgger's novice); otherwise they are samples around them. At lr 0 the
+    checkpoint holds the policy that acted."""
+    name = "point" if deterministic else "sampled"
+    train(load_config(["algo=hg_dagger", "policy=mlp", "policy.hidden_dims=[32,32]",
+                       "algo.batch_size=32", "demos.episodes=1", "algo.lr=0",
+                       "run.env_steps=100", "pipeline=sync",
+                       "eval.episodes=1", f"algo.act_deterministic={deterministic}",
+                       f"run.root={tmp_path}", f"run.name={name}"]))
+    config = load_config(["algo=hg_dagger", "policy=mlp", "policy.hidden_dims=[32,32]"])
+    episode = next(EpisodeStore(tmp_path / name / "episodes").iter_episodes())
+    spec = ObservationSpec(state_dim=episode.observations["state"].shape[1])
+    policy = build_policy(config.policy, spec, episode.actions.shape[1])
+    policy.load_state_dict(load_checkpoint(tmp_path / name / "checkpoints" / "latest.pt")
+                           ["policy"], strict=False)
+    steps = len(episode)
+    observations = {key: torch.as_tensor(rows[:steps])
+                    for key, rows in episode.observations.items()}
+    with torch.inference_mode():
+        point = policy.eval().act(observations, deterministic=True).reshape(steps, -1).numpy()
+    assert np.allclose(point, episode.policy_actions, atol=1e-5) == deterministic

@@ -28,6 +28,11 @@ class AlgoConfig(ComponentConfig):
     demo_capacity: int = 50_000  # transitions (demos and human-corrected steps)
     grad_clip_norm: float = 0.0  # 0 disables clipping
     image_shift_pixels: int = 4  # DrQ: views padded (edge) by this and randomly cropped; 0 = off
+    # Online episodes act with the policy's point estimate instead of sampling from it. RL
+    # explores by sampling, so it keeps this off; HG-DAgger learns only from the operator's
+    # labels, where sampling noise (for a flow policy, noise it never trained) only adds
+    # failures for the operator to correct.
+    act_deterministic: bool = False
     # Learner speed (the maths is the same either way): one fused Adam kernel per optimiser
     # (False: PyTorch's per-tensor loop, bit-identical to the original update); freed host
     # memory the learner process keeps for reuse instead of page-faulting it back each update

@@ -48,6 +48,7 @@ class RunConfig:
     log_every_s: float = 5.0  # console progress line cadence
     checkpoint_every_s: float = 120.0
     remote_timeout_s: float = 120.0  # every wait on another worker gives up after this
+    # (a wait on several episodes, e.g. a learning-curve evaluation, after this per episode)
     start_timeout_s: float = 600.0  # waiting for a worker to be built (imports, model, robot)
     max_worker_restarts: int = 5  # per env worker; then the run stops with the last error
     worker_restart_backoff_s: float = 1.0  # first restart delay, doubled each time

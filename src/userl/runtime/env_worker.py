@@ -68,7 +68,8 @@ class EnvWorker:
         if cell is not None:  # one cell of several: observations in the run's layout
             self.env = CellEnv(self.env, cell.layout, cell.task_id, cell.embodiment_id)
         self.policy: PolicySource | RemotePolicySource = PolicySource(
-            build_policy(config.policy, self.env.observation_spec, self.action_dim())
+            build_policy(config.policy, self.env.observation_spec, self.action_dim()),
+            deterministic=config.algo.act_deterministic,
         )
         self.expert = ExpertSource(self.env)
         # training acts through the intervention layer; evaluation uses the policy alone
@@ -106,6 +107,7 @@ class EnvWorker:
         def switch() -> None:
             self.policy = RemotePolicySource(
                 server, self.config.run.remote_timeout_s,
+                deterministic=self.config.algo.act_deterministic,
                 prefetch_steps=self.config.pipeline.chunk_prefetch_steps)
             self.acting = with_interventions(self.policy, self.env, self.config.teleop,
                                              self.env.task.control_hz, self._seed)
@@ -127,20 +129,23 @@ class EnvWorker:
         self._episodes_run += 1
         return self._seed + self._episodes_run
 
-    def collect(self, episodes: int, source: str = "expert", deterministic: bool = False,
+    def collect(self, episodes: int, source: str = "expert", deterministic: bool | None = None,
                 seed_base: int | None = None, record_first: bool = False) -> list[Episode]:
         return self._on_env_thread(self._collect, episodes, source, deterministic, seed_base,
                                    record_first)
 
-    def _collect(self, episodes: int, source: str, deterministic: bool,
+    def _collect(self, episodes: int, source: str, deterministic: bool | None,
                  seed_base: int | None, record_first: bool) -> list[Episode]:
         """Run `episodes` whole episodes and return them: `expert`, `policy` (alone, as in
-        evaluation) or `training` (the policy under the intervention layer)."""
+        evaluation) or `training` (the policy under the intervention layer). The policy
+        samples or not as `deterministic` says; None: as online episodes do
+        (`algo.act_deterministic`)."""
         from userl.rollout.episode import run_episode
 
         actor = {"expert": self.expert, "policy": self.policy, "training": self.acting}[source]
         previous = self.policy.deterministic
-        self.policy.deterministic = deterministic
+        if deterministic is not None:
+            self.policy.deterministic = deterministic
         try:
             return [
                 run_episode(self.env, actor, self.robot_id,

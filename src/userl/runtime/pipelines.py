@@ -36,6 +36,12 @@ SYNC_TRAIN_CHUNK_UPDATES = 10  # the sync pipeline asks the learner for this man
 RESTART_POLL_S = 0.5  # how often a restarting worker is asked whether it is back
 
 
+def curve_evaluation_timeout_s(config: Config) -> float:
+    """How long a learning-curve evaluation may take: each of its `eval.curve_episodes`
+    episodes gets the bound one training episode gets (`run.remote_timeout_s`)."""
+    return config.run.remote_timeout_s * max(1, config.eval.curve_episodes)
+
+
 def _budget_left(config: Config, stats: dict[str, float], started: float) -> bool:
     if config.run.env_steps and stats["env_steps"] >= config.run.env_steps:
         return False
@@ -165,11 +171,12 @@ def run_sync(config: Config, learner: Any, workers: list[Any], progress: Progres
         remaining = int(config.algo.utd_max * steps)
         while remaining > 0:  # in chunks, so that every wait stays short and bounded
             done = ray.get(learner.train.remote(min(remaining, SYNC_TRAIN_CHUNK_UPDATES)),
-                           timeout=timeout_s)
+                           timeout=curve_evaluation_timeout_s(config))
             if done == 0:
                 break
             remaining -= done
         version = ray.get(learner.publish_weights.remote(), timeout=timeout_s)
         snapshot = ray.get(learner.latest_weights.remote(version - 1, True), timeout=timeout_s)
         ray.get([w.set_weights.remote(snapshot) for w in workers], timeout=timeout_s)
-        ray.get([w.evaluate_for_curve.remote(learner) for w in workers], timeout=timeout_s)
+        ray.get([w.evaluate_for_curve.remote(learner) for w in workers],
+                timeout=curve_evaluation_timeout_s(config))
