@@ -171,7 +171,7 @@ def run_sync(config: Config, learner: Any, workers: list[Any], progress: Progres
         remaining = int(config.algo.utd_max * steps)
         while remaining > 0:  # in chunks, so that every wait stays short and bounded
             done = ray.get(learner.train.remote(min(remaining, SYNC_TRAIN_CHUNK_UPDATES)),
-                           timeout=curve_evaluation_timeout_s(config))
+                           timeout=timeout_s)
             if done == 0:
                 break
             remaining -= done
