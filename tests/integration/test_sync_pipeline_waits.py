@@ -10,6 +10,7 @@ import pytest
 import ray
 
 from userl.config.loader import load_config
+from userl.config.schema import Config
 from userl.runtime.pipelines import curve_evaluation_timeout_s, run_sync
 from userl.runtime.ray_session import local_ray
 
@@ -74,8 +75,9 @@ def private_ray() -> Iterator[None]:
         yield
 
 
-def _config(curve_episodes: int):
-    return load_config(["pipeline=sync", "run.env_steps=1", f"run.remote_timeout_s={REMOTE_TIMEOUT_S}",
+def _config(curve_episodes: int) -> Config:
+    return load_config(["pipeline=sync", "run.env_steps=1",
+                        f"run.remote_timeout_s={REMOTE_TIMEOUT_S}",
                         "eval.curve_every_env_steps=1", f"eval.curve_episodes={curve_episodes}"])
 
 

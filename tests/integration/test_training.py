@@ -137,12 +137,12 @@ def test_online_episodes_act_with_the_point_estimate_when_asked(tmp_path: Path,
     (HG-DAgger's novice); otherwise they are samples around them. At lr 0 the
     checkpoint holds the policy that acted."""
     name = "point" if deterministic else "sampled"
-    train(load_config(["algo=hg_dagger", "policy=mlp", "policy.hidden_dims=[32,32]",
-                       "algo.batch_size=32", "demos.episodes=1", "algo.lr=0",
-                       "run.env_steps=100", "pipeline=sync",
-                       "eval.episodes=1", f"algo.act_deterministic={deterministic}",
-                       f"run.root={tmp_path}", f"run.name={name}"]))
-    config = load_config(["algo=hg_dagger", "policy=mlp", "policy.hidden_dims=[32,32]"])
+    config = load_config(["algo=hg_dagger", "policy=mlp", "policy.hidden_dims=[32,32]",
+                          "algo.batch_size=32", "demos.episodes=1", "algo.lr=0",
+                          "run.env_steps=100", "pipeline=sync",
+                          "eval.episodes=1", f"algo.act_deterministic={deterministic}",
+                          f"run.root={tmp_path}", f"run.name={name}"])
+    train(config)
     episode = next(EpisodeStore(tmp_path / name / "episodes").iter_episodes())
     spec = ObservationSpec(state_dim=episode.observations["state"].shape[1])
     policy = build_policy(config.policy, spec, episode.actions.shape[1])
