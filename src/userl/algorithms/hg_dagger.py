@@ -7,6 +7,10 @@ The learner routes every intervened step to the demo buffer, and the preset's
 negative log-likelihood for `mlp`/`cnn`, flow matching for `flow_g`/`flow_t`, and for a
 policy acting in H-step chunks (`pi0`) flow matching on chunk labels: each human-controlled
 step's next H executed actions, masked where no human chose them or past the episode end.
+
+With `ema_decay` > 0 the robots act with, evaluation scores and checkpoints keep a Polyak
+average of the trained weights (as diffusion and flow imitation usually do): a flow policy's
+single-batch steps are noisy, and one update can move the point estimate a robot acts with.
 """
 
 from __future__ import annotations
@@ -37,6 +41,21 @@ class HGDAggerConfig(AlgoConfig):
     grad_clip_norm: float = 1.0  # 0 disables clipping
     demo_fraction: float = 1.0  # batches come only from the demo (aggregate) buffer
     demo_capacity: int = 200_000  # transitions
+    # Robots act with (and evaluation and checkpoints use) an exponential moving average of
+    # the trained weights: ema <- d * ema + (1 - d) * weights after every update, with
+    # d = min(ema_decay, (1 + n) / (ema_warmup_updates + n)) at update n, so the average
+    # does not start anchored to the random initialisation. 0: the trained weights.
+    ema_decay: float = 0.0
+    ema_warmup_updates: int = 10
+
+    def problem(self) -> str | None:
+        if not 0.0 <= self.ema_decay < 1.0:
+            return (f"bad value for 'algo.ema_decay': {self.ema_decay} must be within [0, 1) "
+                    f"(0 turns the moving average off)")
+        if self.ema_warmup_updates < 1:
+            return (f"bad value for 'algo.ema_warmup_updates': {self.ema_warmup_updates} "
+                    f"must be >= 1")
+        return None
 
 
 @ALGORITHMS.register("hg_dagger", config=HGDAggerConfig)
@@ -51,6 +70,23 @@ class HGDAgger(Algorithm):
         self.label_chunk_steps = self.policy.chunk_size
         self.optim = torch.optim.AdamW(self.params, lr=algo.lr, weight_decay=algo.weight_decay)
         self.grad_steps = 0
+        # the moving average of the trainable tensors (frozen ones never change), by name
+        self.ema: dict[str, torch.Tensor] = {}
+        if algo.ema_decay > 0:
+            self.ema = {name: p.detach().clone() for name, p in self.policy.named_parameters()
+                        if p.requires_grad}
+            trained = dict(self.policy.named_parameters())
+            self._trained_tensors = [trained[name].detach() for name in self.ema]
+
+    def ema_weight(self) -> float:
+        """The share of the newest weights in the average at this update."""
+        n = self.grad_steps
+        decay = min(self.cfg.ema_decay, (1 + n) / (self.cfg.ema_warmup_updates + n))
+        return 1.0 - decay
+
+    @torch.no_grad()
+    def _update_average(self) -> None:
+        torch._foreach_lerp_(list(self.ema.values()), self._trained_tensors, self.ema_weight())
 
     def loss(self, batch: Batch) -> torch.Tensor:
         """The policy's imitation loss on the (DrQ-shifted) labelled batch."""
@@ -67,17 +103,33 @@ class HGDAgger(Algorithm):
         if self.cfg.grad_clip_norm > 0:
             nn.utils.clip_grad_norm_(self.params, self.cfg.grad_clip_norm)
         self.optim.step()
+        if self.ema:
+            self._update_average()
         self.grad_steps += 1
         if not metrics:
             return {}
         return {"train/bc_loss": loss.item(),
                 "train/intervened_share": batch.intervened.mean().item()}
 
+    def policy_state_dict(self) -> dict[str, torch.Tensor]:
+        """What robots act with: the moving average when `ema_decay` > 0."""
+        if not self.ema:
+            return super().policy_state_dict()
+        return {name: tensor.cpu().clone() for name, tensor in self.ema.items()}
+
     def state_dict(self) -> dict[str, Any]:
-        return {"policy": self.policy.state_dict(), "optim": self.optim.state_dict(),
-                "grad_steps": self.grad_steps}
+        state = {"policy": self.policy.state_dict(), "optim": self.optim.state_dict(),
+                 "grad_steps": self.grad_steps}
+        if self.ema:
+            state["ema"] = dict(self.ema)
+        return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.policy.load_state_dict(state["policy"])
         self.optim.load_state_dict(state["optim"])
         self.grad_steps = int(state["grad_steps"])
+        if self.ema:
+            # a run that turned the average on at resume starts it from the trained weights
+            saved = state.get("ema") or state["policy"]
+            for name, tensor in self.ema.items():
+                tensor.copy_(saved[name])
