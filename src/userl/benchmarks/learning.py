@@ -127,7 +127,8 @@ SETTINGS: dict[str, Setting] = {
     # acting on the point estimate online halved the operator's steps (30 -> 13.5 per episode)
     "hg_dagger_flow": Setting(("algo=hg_dagger", "policy=flow_g", "teleop=expert",
                                "pipeline=sync", "demos.episodes=20",
-                               "algo.pretrain_updates=8000", "algo.act_deterministic=true"),
+                               "algo.pretrain_updates=8000", "algo.act_deterministic=true",
+                               "algo.ema_decay=0.9999"),
                               episodes=60, target_success=0.8,
                               notes="HG-DAgger, Flow-G, BC on 20 demos, simulated operator"),
 }
