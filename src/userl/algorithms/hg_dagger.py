@@ -73,10 +73,12 @@ class HGDAgger(Algorithm):
         # the moving average of the trainable tensors (frozen ones never change), by name
         self.ema: dict[str, torch.Tensor] = {}
         if algo.ema_decay > 0:
-            self.ema = {name: p.detach().clone() for name, p in self.policy.named_parameters()
-                        if p.requires_grad}
-            trained = dict(self.policy.named_parameters())
-            self._trained_tensors = [trained[name].detach() for name in self.ema]
+            trainable = {name: p.detach() for name, p in self.policy.named_parameters()
+                         if p.requires_grad}
+            self.ema = {name: tensor.clone() for name, tensor in trainable.items()}
+            # (average, trained) pairs, listed once: one foreach lerp per update
+            self._average_tensors = list(self.ema.values())
+            self._trained_tensors = list(trainable.values())
 
     def ema_weight(self) -> float:
         """The share of the newest weights in the average at this update."""
@@ -86,7 +88,8 @@ class HGDAgger(Algorithm):
 
     @torch.no_grad()
     def _update_average(self) -> None:
-        torch._foreach_lerp_(list(self.ema.values()), self._trained_tensors, self.ema_weight())
+        torch._foreach_lerp_(self._average_tensors, self._trained_tensors,
+                             self.ema_weight())
 
     def loss(self, batch: Batch) -> torch.Tensor:
         """The policy's imitation loss on the (DrQ-shifted) labelled batch."""

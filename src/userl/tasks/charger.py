@@ -35,7 +35,7 @@ class ChargerConfig(TaskConfig):
     the table; tighter clearance than the peg, and the prongs' yaw must match the slots'."""
 
     instruction: str = "Plug the charger into the socket."
-    # One unit of action moves 1 cm (2 cm elsewhere): the blades clear their slots by 1.2 mm,
+    # One unit of action moves 1 cm (the base task's 2 cm): the blades clear their slots by 1.2 mm,
     # and at 2 cm a policy's small errors in the push landed the blades on the socket's face.
     action_scale_m: float = 0.01
     socket_nominal_xy_m: list[float] = field(default_factory=lambda: [0.55, 0.0])
