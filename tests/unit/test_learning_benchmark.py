@@ -118,8 +118,14 @@ def test_the_paper_matrix_budgets_in_robot_minutes():
         for t in ("peg_insertion", "pick_place")}
     assert {learning._budget_env_steps(learning.SETTINGS[p.setting], p, 10.0)
             for p in rewards} == {8_000}  # the settings' own budget, the same for both
-    with pytest.raises(ConfigError, match="drop settings= and tasks="):
-        learning._parse(["matrix=paper", "tasks=charger"])
+    narrowed = learning._plan(learning._parse(["matrix=paper", "settings=sac_state,sac_flow_g",
+                                               "tasks=charger,cap_tightening"])[0])
+    assert [(p.setting, p.task, p.robot_minutes) for p in narrowed] == [
+        ("sac_state", "charger", 20.0), ("sac_state", "cap_tightening", 20.0),
+        ("sac_flow_g", "charger", 20.0), ("sac_flow_g", "cap_tightening", 20.0)]
+    with pytest.raises(ConfigError, match="has no run of rlpd_image, table_cleanup"):
+        learning._plan(learning._parse(["matrix=paper", "settings=rlpd_image",
+                                        "tasks=table_cleanup"])[0])
     with pytest.raises(ConfigError, match="unknown learning matrix 'nope'"):
         learning._parse(["matrix=nope"])
 
@@ -177,3 +183,31 @@ def test_the_classifier_setting_is_compared_with_ground_truth():
     assert learning.report.compared(entry, {"final_success_mean": 0.45}, 0.1,
                                     "rlpd_image")["within_target_gap"]
     assert learning.report.compared(entry, None, 0.1, "rlpd_image") == {}  # not run: no claim
+
+
+def test_report_plots_and_tabulates_recorded_runs_without_running(tmp_path, monkeypatch):
+    """report=ROOT,ROOT reads every finished record (a run cut short is left out), groups
+    the seeds by setting and task, and trains nothing."""
+    monkeypatch.setattr(learning, "_train", lambda *_: pytest.fail("report= must not train"))
+    first, second = tmp_path / "a", tmp_path / "b"
+    for folder, name, run in ((first, "sac_state-charger-seed0", made_up_runs()[0]),
+                              (second, "sac_state-charger-seed1", made_up_runs()[1]),
+                              (first, "rlpd_operator-charger-seed0", made_up_runs()[0])):
+        folder.mkdir(exist_ok=True)
+        (folder / f"{name}.bench.json").write_text(json.dumps(
+            {"overrides": ["task=charger", "run.env_steps=6000"], "result": run}))
+    (first / "sac_flow_g-charger-seed0.bench.json").write_text(
+        json.dumps({"overrides": [], "result": None}))  # still running
+    results = learning.run([f"report={first},{second}", f"plots={tmp_path / 'out'}"])
+    assert list(results["results"]) == ["rlpd_operator/charger", "sac_state/charger"]
+    sac = results["results"]["sac_state/charger"]
+    assert sac["final_success_mean"] == pytest.approx(0.55) and len(sac["runs"]) == 2
+    assert sac["budget_env_steps"] == 6000
+    assert [Path(p).name for p in results["plots"]] == ["learning_charger.png"]
+    table = json.loads((tmp_path / "out" / "learning_table.json").read_text())
+    assert [row["seeds"] for row in table] == [1, 2]
+    (first / "ppo-charger-seed0.bench.json").write_text("{}")
+    with pytest.raises(ConfigError, match="unknown setting 'ppo'"):
+        learning.run([f"report={first}"])
+    with pytest.raises(ConfigError, match="no finished run recorded"):
+        learning.run([f"report={tmp_path / 'out'}"])

@@ -5,6 +5,7 @@ Usage: userl bench learning [settings=rlpd_state,...|matrix=paper] [tasks=peg_in
        [seeds=3] [curve_every=2000] [curve_episodes=10] [short=false] [stop_at_target=false]
        [root=runs/bench-learning] [plots=ROOT] [classifier_episodes=20]
        [classifier_epochs=12] [key=value ...] out=F.json
+       userl bench learning report=ROOT[,ROOT...] [plots=DIR] out=F.json
 
 Each run is a real `userl train` (Ray workers, the async or sync pipeline) with periodic
 evaluations on fixed seeds (`eval.curve_every_env_steps`); extra key=value overrides go to
@@ -13,7 +14,11 @@ budget; `matrix=NAME` runs a named plan instead (MATRICES: each setting on its t
 budget in robot-minutes, converted to env steps at each task's control rate). `matrix=paper` is
 the paper's figure: RLPD with the simulated operator (with and without the demo BC term), SAC
 and SAC Flow-G on all five tasks, RLPD on images on pick_place, HG-DAgger on table_cleanup;
-`matrix=rewards` compares RLPD on images rewarded by the simulator and by a classifier.
+`matrix=rewards` compares RLPD on images rewarded by the simulator and by a classifier;
+`settings=` and `tasks=` beside `matrix=` narrow it to those runs (the same run names and
+budgets, so parts of a matrix can run in parallel processes under one root).
+`report=ROOT,...` trains nothing: it plots and tabulates every finished run recorded in those
+roots (a matrix split over several roots or machines, or runs still going elsewhere).
 
 Resumable: every run is `ROOT/<setting>-<task>-seed<k>`, and `ROOT/<that name>.bench.json`
 records its overrides and, once it ends, its result. Run the same command again and finished
@@ -177,7 +182,7 @@ SHORT_OVERRIDES = ("algo.num_critics=2", "run.env_steps=6000", "policy.hidden_di
 DEFAULTS = {"settings": ",".join(SETTINGS), "matrix": "", "tasks": "peg_insertion",
             "seeds": "3", "curve_every": "2000", "curve_episodes": "10", "short": "false",
             "stop_at_target": "false", "root": "runs/bench-learning", "plots": "",
-            "classifier_episodes": "20", "classifier_epochs": "12"}
+            "classifier_episodes": "20", "classifier_epochs": "12", "report": ""}
 
 
 @dataclass(frozen=True)
@@ -192,8 +197,6 @@ class Planned:
 def _parse(arguments: list[str]) -> tuple[dict[str, str], list[str]]:
     """Benchmark options, and the remaining key=value config overrides for every run."""
     given, overrides = split_options(arguments, DEFAULTS, "learning")
-    if given.get("matrix") and {"settings", "tasks"} & given.keys():
-        raise ConfigError("matrix= names its own settings and tasks; drop settings= and tasks=")
     if given.get("matrix", "") not in ("", *MATRICES):
         raise ConfigError(f"unknown learning matrix {given['matrix']!r}; choose from "
                           f"{', '.join(MATRICES)}")
@@ -201,23 +204,41 @@ def _parse(arguments: list[str]) -> tuple[dict[str, str], list[str]]:
     if options["short"].lower() == "true":
         options = {**DEFAULTS, **SHORT, **given}
         overrides = [*SHORT_OVERRIDES, *overrides]
+    if options["matrix"]:  # settings= and tasks= narrow the matrix; unset, they take all of it
+        options |= {"settings": given.get("settings", ""), "tasks": given.get("tasks", "")}
     if options["tasks"] == "all":
         import userl.tasks  # noqa: F401  (registers every task)
         from userl.core.registry import TASKS
 
         options["tasks"] = ",".join(TASKS.names())
-    unknown = [name for name in options["settings"].split(",") if name not in SETTINGS]
+    unknown = [name for name in _names(options["settings"]) if name not in SETTINGS]
     if unknown:
         raise ConfigError(f"unknown learning setting(s) {', '.join(unknown)}; choose from "
                           f"{', '.join(SETTINGS)}")
     return options, overrides
 
 
+def _names(listed: str) -> list[str]:
+    """The names in a comma-separated option (none for an empty one)."""
+    return [name for name in listed.split(",") if name]
+
+
 def _plan(options: dict[str, str]) -> list[Planned]:
-    """What to run, in order: a named matrix, or every setting on every task."""
+    """What to run, in order: a named matrix (narrowed to the settings and tasks given), or
+    every setting on every task."""
     if options["matrix"]:
-        return [Planned(entry.setting, task, entry.robot_minutes)
+        plan = [Planned(entry.setting, task, entry.robot_minutes)
                 for entry in MATRICES[options["matrix"]] for task in entry.tasks]
+        settings, tasks = _names(options["settings"]), _names(options["tasks"])
+        narrowed = [p for p in plan if (not settings or p.setting in settings)
+                    and (not tasks or p.task in tasks)]
+        missing = sorted({*settings} - {p.setting for p in narrowed}
+                         | {*tasks} - {p.task for p in narrowed})
+        if missing:
+            raise ConfigError(f"matrix {options['matrix']!r} has no run of "
+                              f"{', '.join(missing)} among settings={options['settings']} "
+                              f"tasks={options['tasks']}; drop it or pick another matrix")
+        return narrowed
     return [Planned(setting, task) for setting in options["settings"].split(",")
             for task in options["tasks"].split(",")]
 
@@ -310,8 +331,64 @@ def _entry(planned: Planned, runs: list[dict[str, Any]], budget_env_steps: int,
     return entry
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """A finished run read back from its `.bench.json` record."""
+
+    overrides: list[str]
+    result: dict[str, Any]
+
+    @property
+    def budget_env_steps(self) -> int:
+        """Its online budget in env steps (0 where it counted episodes)."""
+        given = [o.partition("=")[2] for o in self.overrides if o.startswith("run.env_steps=")]
+        return int(given[-1]) if given else 0
+
+
+def _recorded_runs(folders: list[str]) -> dict[tuple[str, str], list[Recorded]]:
+    """Every finished run recorded in these benchmark roots, by (setting, task), seeds in
+    name order."""
+    found: dict[tuple[str, str], list[Recorded]] = {}
+    for folder in folders:
+        if not Path(folder).is_dir():
+            raise ConfigError(f"report= folder {folder} does not exist; give a benchmark root")
+        for path in sorted(Path(folder).glob("*-seed*.bench.json")):
+            setting, task, _ = path.name.removesuffix(".bench.json").split("-")
+            if setting not in SETTINGS:
+                raise ConfigError(f"{path} names unknown setting {setting!r}; rename it to one "
+                                  f"of {', '.join(SETTINGS)}")
+            record = json.loads(path.read_text())
+            if record.get("result") is not None:
+                found.setdefault((setting, task), []).append(
+                    Recorded(record["overrides"], record["result"]))
+    if not found:
+        raise ConfigError(f"no finished run recorded in {', '.join(folders)}; run the "
+                          "benchmark there first")
+    return found
+
+
+def report_only(options: dict[str, str]) -> dict[str, Any]:
+    """Plots and the table from runs already recorded (`report=ROOT,...`); runs nothing."""
+    folders = _names(options["report"])
+    order = list(SETTINGS)
+    results: dict[str, Any] = {"options": options, "report": folders, "results": {}}
+    recorded = _recorded_runs(folders)
+    for setting, task in sorted(recorded, key=lambda key: (order.index(key[0]), key[1])):
+        runs = recorded[setting, task]
+        results["results"][f"{setting}/{task}"] = _entry(
+            Planned(setting, task), [r.result for r in runs], runs[0].budget_env_steps, [],
+            results["results"])
+    out = Path(options["plots"] or folders[0])
+    results["plots"] = report.plot_tasks(results, out)
+    results["table"] = report.summary_rows(results)
+    (out / "learning_table.json").write_text(json.dumps(results["table"], indent=2))
+    return results
+
+
 def run(arguments: list[str]) -> dict[str, Any]:
     options, overrides = _parse(arguments)
+    if options["report"]:
+        return report_only(options)
     root = Path(options["root"])
     root.mkdir(parents=True, exist_ok=True)
     seeds = range(int(options["seeds"]))
