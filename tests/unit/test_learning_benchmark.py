@@ -93,7 +93,7 @@ def test_summary_table_and_one_plot_per_task(tmp_path):
         assert Path(path).read_bytes()[:4] == b"\x89PNG"
     results["plots"] = paths
     text = learning.report.table(results)
-    assert "| rlpd_operator | peg_insertion | 2 | 20.0 | 6.7 | — | 0.55 / 0.30 |" in text
+    assert "| rlpd_operator | peg_insertion | 2 | 20.0 | 6.7 | — | 0.55 / 0.30 | 0.60 | 6.0 |" in text
 
 
 def test_the_paper_matrix_budgets_in_robot_minutes():

@@ -291,6 +291,16 @@ def _train(overrides: list[str], root: Path, name: str, resume: bool) -> dict[st
     return train(config)
 
 
+def run_result(summary: dict[str, Any], wall_s: float, hz: float, resumed: bool
+               ) -> dict[str, Any]:
+    """A finished run's record: its curve and figures from `userl train`'s summary."""
+    return {"curve": summary["eval_curve"], "env_steps": summary["env_steps"],
+            "episodes": summary["episodes"], "grad_steps": summary["grad_steps"],
+            "initial_success": summary["initial_eval_success_rate"],
+            "final_success": summary["eval_success_rate"], "wall_s": wall_s,
+            "run": summary["run"], "control_hz": hz, "resumed": resumed}
+
+
 def _one_run(overrides: list[str], root: Path, name: str, hz: float) -> dict[str, Any]:
     """One seed's run, or its recorded result: a finished run is read back, a run cut short
     continues from its checkpoint; a name used with other overrides is refused."""
@@ -308,12 +318,7 @@ def _one_run(overrides: list[str], root: Path, name: str, hz: float) -> dict[str
     summary = _train(overrides, root, name, resume)
     if summary.get("interrupted"):  # stopped by the user (no final evaluation): resumable
         raise KeyboardInterrupt(f"{root / name} stopped; run the benchmark again to continue")
-    result = {"curve": summary["eval_curve"], "env_steps": summary["env_steps"],
-              "episodes": summary["episodes"], "grad_steps": summary["grad_steps"],
-              "initial_success": summary["initial_eval_success_rate"],
-              "final_success": summary["eval_success_rate"],
-              "wall_s": time.monotonic() - started, "run": summary["run"], "control_hz": hz,
-              "resumed": resume}
+    result = run_result(summary, time.monotonic() - started, hz, resume)
     record_path.write_text(json.dumps({"overrides": overrides, "result": result}, indent=2))
     return result
 

@@ -138,14 +138,16 @@ def table(result: dict[str, Any]) -> str:
     thresholds = [f"{t:g}" for t in THRESHOLDS]
     header = ["setting", "task", "seeds", "budget (robot-min)",
               *[f"robot-min to {t} (slowest seed)" for t in thresholds],
-              "final success (mean / min)", "takeovers / episode"]
+              "final success (mean / min)", "takeovers / episode",
+              "intervened steps / episode"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in summary_rows(result):
         lines.append("| " + " | ".join([
             row["setting"], row["task"], str(row["seeds"]), _minutes(row["budget_robot_minutes"]),
             *[_minutes(row[f"robot_minutes_to_{t}"]) for t in thresholds],
             f"{row['final_success_mean']:.2f} / {row['final_success_min']:.2f}",
-            f"{row['takeovers_per_episode']:.2f}"]) + " |")
+            f"{row['takeovers_per_episode']:.2f}",
+            f"{row['intervened_steps_per_episode']:.1f}"]) + " |")
     for entry in result["results"].values():
         if "gap_to_ground_truth" in entry:
             lines.append(f"{entry['setting']}/{entry['task']}: gap to {entry['compared_to']} "
