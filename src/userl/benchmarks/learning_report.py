@@ -180,7 +180,7 @@ def plot_task(task: str, entries: list[dict[str, Any]], path: Path) -> None:
         curves = [r["curve"] for r in entry["runs"] if r["curve"]]
         if not curves:
             continue
-        label = f"{entry['setting']} ({len(curves)} seeds)"
+        label = f"{entry['setting']} ({len(curves)} seed{'s' if len(curves) > 1 else ''})"
         steps, mean, low, high = _band(curves, "success_rate")
         minutes = steps / entry["control_hz"] / SECONDS_PER_MINUTE
         for axis, x in ((by_steps, steps), (by_minutes, minutes)):
