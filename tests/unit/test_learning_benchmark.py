@@ -207,7 +207,13 @@ def test_report_plots_and_tabulates_recorded_runs_without_running(tmp_path, monk
     table = json.loads((tmp_path / "out" / "learning_table.json").read_text())
     assert [row["seeds"] for row in table] == [1, 2]
     (first / "ppo-charger-seed0.bench.json").write_text("{}")
-    with pytest.raises(ConfigError, match="unknown setting 'ppo'"):
+    with pytest.raises(ConfigError, match=r"ppo-charger-seed0\.bench\.json is not named "
+                                          r"<setting>-<task>-seed<k>\.bench\.json with a "
+                                          r"setting among"):
+        learning.run([f"report={first}"])
+    (first / "ppo-charger-seed0.bench.json").unlink()
+    (first / "charger-seed0.bench.json").write_text("{}")  # no setting in the name
+    with pytest.raises(ConfigError, match=r"charger-seed0\.bench\.json is not named"):
         learning.run([f"report={first}"])
     with pytest.raises(ConfigError, match="no finished run recorded"):
         learning.run([f"report={tmp_path / 'out'}"])

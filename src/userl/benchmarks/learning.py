@@ -239,8 +239,8 @@ def _plan(options: dict[str, str]) -> list[Planned]:
                               f"{', '.join(missing)} among settings={options['settings']} "
                               f"tasks={options['tasks']}; drop it or pick another matrix")
         return narrowed
-    return [Planned(setting, task) for setting in options["settings"].split(",")
-            for task in options["tasks"].split(",")]
+    return [Planned(setting, task) for setting in _names(options["settings"])
+            for task in _names(options["tasks"])]
 
 
 def control_hz(task: str) -> float:
@@ -250,13 +250,19 @@ def control_hz(task: str) -> float:
     return load_config([f"task={task}"]).task.control_hz
 
 
+def _env_steps_override(overrides: Sequence[str]) -> int | None:
+    """The last `run.env_steps=` among these overrides, if any."""
+    given = [o.partition("=")[2] for o in overrides if o.startswith("run.env_steps=")]
+    return int(given[-1]) if given else None
+
+
 def _budget_env_steps(setting: Setting, planned: Planned, hz: float,
                       overrides: Sequence[str] = ()) -> int:
     """The online budget in env steps (0 when the setting counts episodes): a `run.env_steps=`
     among the benchmark's overrides, else the plan's robot-minutes, else the setting's own."""
-    given = [o.partition("=")[2] for o in overrides if o.startswith("run.env_steps=")]
-    if given:
-        return int(given[-1])
+    given = _env_steps_override(overrides)
+    if given is not None:
+        return given
     if planned.robot_minutes:
         return round(planned.robot_minutes * report.SECONDS_PER_MINUTE * hz)
     return setting.env_steps
@@ -279,6 +285,18 @@ def _run_overrides(setting: Setting, planned: Planned, seed: int, budget_env_ste
 
 def _run_name(planned: Planned, seed: int) -> str:
     return f"{planned.setting}-{planned.task}-seed{seed}"
+
+
+RECORD_SUFFIX = ".bench.json"
+
+
+def _setting_and_task(record: Path) -> tuple[str, str]:
+    """The setting and task a run's record is named after (`_run_name`'s inverse)."""
+    parts = record.name.removesuffix(RECORD_SUFFIX).split("-")
+    if len(parts) != 3 or parts[0] not in SETTINGS:
+        raise ConfigError(f"{record} is not named <setting>-<task>-seed<k>{RECORD_SUFFIX} with "
+                          f"a setting among {', '.join(SETTINGS)}; rename or move it")
+    return parts[0], parts[1]
 
 
 def _train(overrides: list[str], root: Path, name: str, resume: bool) -> dict[str, Any]:
@@ -304,7 +322,7 @@ def run_result(summary: dict[str, Any], wall_s: float, hz: float, resumed: bool
 def _one_run(overrides: list[str], root: Path, name: str, hz: float) -> dict[str, Any]:
     """One seed's run, or its recorded result: a finished run is read back, a run cut short
     continues from its checkpoint; a name used with other overrides is refused."""
-    record_path = root / f"{name}.bench.json"
+    record_path = root / f"{name}{RECORD_SUFFIX}"
     record = json.loads(record_path.read_text()) if record_path.is_file() else None
     if record is not None and record["overrides"] != overrides:
         raise ConfigError(f"{root / name} was run with other overrides "
@@ -346,8 +364,7 @@ class Recorded:
     @property
     def budget_env_steps(self) -> int:
         """Its online budget in env steps (0 where it counted episodes)."""
-        given = [o.partition("=")[2] for o in self.overrides if o.startswith("run.env_steps=")]
-        return int(given[-1]) if given else 0
+        return _env_steps_override(self.overrides) or 0
 
 
 def _recorded_runs(folders: list[str]) -> dict[tuple[str, str], list[Recorded]]:
@@ -357,11 +374,8 @@ def _recorded_runs(folders: list[str]) -> dict[tuple[str, str], list[Recorded]]:
     for folder in folders:
         if not Path(folder).is_dir():
             raise ConfigError(f"report= folder {folder} does not exist; give a benchmark root")
-        for path in sorted(Path(folder).glob("*-seed*.bench.json")):
-            setting, task, _ = path.name.removesuffix(".bench.json").split("-")
-            if setting not in SETTINGS:
-                raise ConfigError(f"{path} names unknown setting {setting!r}; rename it to one "
-                                  f"of {', '.join(SETTINGS)}")
+        for path in sorted(Path(folder).glob(f"*-seed*{RECORD_SUFFIX}")):
+            setting, task = _setting_and_task(path)
             record = json.loads(path.read_text())
             if record.get("result") is not None:
                 found.setdefault((setting, task), []).append(
@@ -370,6 +384,13 @@ def _recorded_runs(folders: list[str]) -> dict[tuple[str, str], list[Recorded]]:
         raise ConfigError(f"no finished run recorded in {', '.join(folders)}; run the "
                           "benchmark there first")
     return found
+
+
+def _write_plots_and_table(results: dict[str, Any], plots: Path, table: Path) -> None:
+    """A PNG per task in `plots`, `learning_table.json` in `table`; both into `results`."""
+    results["plots"] = report.plot_tasks(results, plots)
+    results["table"] = report.summary_rows(results)
+    (table / "learning_table.json").write_text(json.dumps(results["table"], indent=2))
 
 
 def report_only(options: dict[str, str]) -> dict[str, Any]:
@@ -384,9 +405,7 @@ def report_only(options: dict[str, str]) -> dict[str, Any]:
             Planned(setting, task), [r.result for r in runs], runs[0].budget_env_steps, [],
             results["results"])
     out = Path(options["plots"] or folders[0])
-    results["plots"] = report.plot_tasks(results, out)
-    results["table"] = report.summary_rows(results)
-    (out / "learning_table.json").write_text(json.dumps(results["table"], indent=2))
+    _write_plots_and_table(results, out, out)
     return results
 
 
@@ -412,9 +431,7 @@ def run(arguments: list[str]) -> dict[str, Any]:
         key = f"{planned.setting}/{planned.task}"
         results["results"][key] = _entry(planned, runs, budget, extra, results["results"])
         (root / "learning_curves.json").write_text(json.dumps(results, indent=2))
-    results["plots"] = report.plot_tasks(results, Path(options["plots"] or root))
-    results["table"] = report.summary_rows(results)
-    (root / "learning_table.json").write_text(json.dumps(results["table"], indent=2))
+    _write_plots_and_table(results, Path(options["plots"] or root), root)
     (root / "learning_curves.json").write_text(json.dumps(results, indent=2))
     return results
 
