@@ -111,7 +111,7 @@ def test_the_paper_matrix_budgets_in_robot_minutes():
     assert learning.control_hz("cap_tightening") == 5.0
     assert {p.setting for p in plan if p.task == "table_cleanup"} >= {"hg_dagger", "sac_state",
                                                                       "sac_flow_g"}
-    assert [p.task for p in plan if p.setting == "rlpd_image"] == ["pick_place"]
+    assert [p.task for p in plan if p.setting == "rlpd_image_operator"] == ["pick_place"]
     rewards = learning._plan(learning._parse(["matrix=rewards"])[0])
     assert {(p.setting, p.task) for p in rewards} == {
         (s, t) for s in ("rlpd_image", "rlpd_image_classifier")
@@ -123,8 +123,8 @@ def test_the_paper_matrix_budgets_in_robot_minutes():
     assert [(p.setting, p.task, p.robot_minutes) for p in narrowed] == [
         ("sac_state", "charger", 20.0), ("sac_state", "cap_tightening", 20.0),
         ("sac_flow_g", "charger", 20.0), ("sac_flow_g", "cap_tightening", 20.0)]
-    with pytest.raises(ConfigError, match="has no run of rlpd_image, table_cleanup"):
-        learning._plan(learning._parse(["matrix=paper", "settings=rlpd_image",
+    with pytest.raises(ConfigError, match="has no run of rlpd_image_operator, table_cleanup"):
+        learning._plan(learning._parse(["matrix=paper", "settings=rlpd_image_operator",
                                         "tasks=table_cleanup"])[0])
     with pytest.raises(ConfigError, match="unknown learning matrix 'nope'"):
         learning._parse(["matrix=nope"])

@@ -13,8 +13,9 @@ every run. `settings=` x `tasks=` runs every setting on every task at the settin
 budget; `matrix=NAME` runs a named plan instead (MATRICES: each setting on its tasks at a
 budget in robot-minutes, converted to env steps at each task's control rate). `matrix=paper` is
 the paper's figure: RLPD with the simulated operator (with and without the demo BC term), SAC
-and SAC Flow-G on all five tasks, RLPD on images on pick_place, HG-DAgger on table_cleanup;
-`matrix=rewards` compares RLPD on images rewarded by the simulator and by a classifier;
+and SAC Flow-G on all five tasks, RLPD on images with the operator on pick_place, HG-DAgger on
+table_cleanup; `matrix=rewards` compares RLPD on images rewarded by the simulator and by a
+classifier;
 `settings=` and `tasks=` beside `matrix=` narrow it to those runs (the same run names and
 budgets, so parts of a matrix can run in parallel processes under one root).
 `report=ROOT,...` trains nothing: it plots and tabulates every finished run recorded in those
@@ -118,6 +119,13 @@ SETTINGS: dict[str, Setting] = {
                            "algo.batch_size=128", "algo.utd_min=0.5", "algo.utd_max=0.5"),
                           env_steps=8_000, target_gain=0.0,
                           notes="RLPD, CNN on two 64x64 views + state (CPU preset, batch 128)"),
+    # the image run: pick_place from images as HIL-SERL runs it, with the operator
+    "rlpd_image_operator": Setting(
+        ("algo=rlpd", "obs=image", "policy=cnn_small", "demos.episodes=20", "teleop=expert",
+         "algo.demo_bc_weight=1", "algo.batch_size=128", "algo.utd_min=0.5", "algo.utd_max=0.5"),
+        env_steps=24_000, target_success=0.8,
+        notes="RLPD + Q-filtered demo BC, CNN on two 64x64 views + state, 20 expert demos, "
+              "simulated operator"),
     "rlpd_image_classifier": Setting(
         ("algo=rlpd", "obs=image", "policy=cnn_small", "demos.episodes=20",
          "algo.batch_size=128", "algo.utd_min=0.5", "algo.utd_max=0.5"),
@@ -163,7 +171,7 @@ MATRICES: dict[str, tuple[MatrixEntry, ...]] = {
         MatrixEntry("rlpd_bc_operator", ("table_cleanup",), 40.0),
         MatrixEntry("sac_state", EVERY_TASK, 20.0),
         MatrixEntry("sac_flow_g", EVERY_TASK, 20.0),
-        MatrixEntry("rlpd_image", ("pick_place",), 40.0),
+        MatrixEntry("rlpd_image_operator", ("pick_place",), 40.0),
         MatrixEntry("hg_dagger", ("table_cleanup",), 40.0),
         MatrixEntry("hg_dagger_flow", ("table_cleanup",), 40.0),
     ),
