@@ -29,19 +29,21 @@ def test_fault_is_survived(tmp_path: Path, scenario: str) -> None:
 def test_ctrl_c_stops_cleanly_with_a_final_checkpoint(tmp_path: Path) -> None:
     """SIGINT to the whole process group, as Ctrl-C in a terminal sends it."""
     import json
-    import os
     import signal
 
     from userl.data.store import EpisodeStore
 
-    process = faults.userl_train([*faults.SMALL_TRAINING, f"run.root={tmp_path}",
-                                  "run.name=interrupted", f"run.wall_s={faults.RUN_BOUND_S}"])
+    process = faults.TrainProcess([*faults.SMALL_TRAINING, f"run.root={tmp_path}",
+                                   "run.name=interrupted", f"run.wall_s={faults.RUN_BOUND_S}"],
+                                  tmp_path / "train.log")
     store = tmp_path / "interrupted" / "episodes"
-    faults.wait_for(lambda: len(EpisodeStore(store).files()) >= 5, faults.RUN_BOUND_S,
-                    "5 episodes")
-    os.killpg(process.pid, signal.SIGINT)
-    output, _ = process.communicate(timeout=faults.RUN_BOUND_S)
-    assert process.returncode == 130, output[-3000:]
+    try:
+        faults.wait_for(lambda: len(EpisodeStore(store).files()) >= 5, faults.RUN_BOUND_S,
+                        "5 episodes", process)
+        process.signal_group(signal.SIGINT)
+        assert process.finish(faults.RUN_BOUND_S) == 130, process.output_tail()
+    finally:
+        process.kill_if_running()
     summary = json.loads((tmp_path / "interrupted" / "summary.json").read_text())
     assert summary["interrupted"] is True
     assert (tmp_path / "interrupted" / "checkpoints" / "latest.pt").is_file()

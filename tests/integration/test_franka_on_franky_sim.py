@@ -27,6 +27,7 @@ STILL_SPEED_M_PER_S = 0.002  # a settled TCP moves slower than this
 STILL_WINDOW_S = 0.3  # and stays put (within STILL_DRIFT_M) across this long
 STILL_DRIFT_M = 0.001
 STEP_X_M = 0.005
+HALFWAY_M = 0.5 * STEP_X_M * STEPS  # an episode's motion reaches at least this far along x
 
 
 def wait_until(condition: Callable[[], bool], bound_s: float = SETTLE_BOUND_S) -> bool:
@@ -59,6 +60,19 @@ def make_franka(franky_sim: str) -> Iterator[Callable[..., FrankaRobot]]:
     # test's connect would wait on the sim forever.
     robots.clear()
     gc.collect()
+
+
+def hold_target_until(robot: FrankaRobot, target: np.ndarray, opening: float,
+                      condition: Callable[[], bool]) -> bool:
+    """Keep commanding `target` at the control rate until `condition()` (the simulated arm
+    runs late on a busy machine, and without commands the watchdog would hold it)."""
+    deadline = time.monotonic() + SETTLE_BOUND_S
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        robot.command(target, opening)
+        robot.tick()
+    return True
 
 
 def start_pose(robot: FrankaRobot) -> np.ndarray:
@@ -109,10 +123,12 @@ def test_consecutive_episodes_with_gripper_commands_hold_and_reset(make_franka,
             if step == 3:  # the grasp runs on the gripper's thread; the loop went on
                 assert not robot._gripper_worker.wait_idle(0.0)
             robot.tick()
+        assert hold_target_until(robot, target, opening,
+                                 lambda: robot.state().tcp_pose[0] - start[0] > HALFWAY_M), episode
         robot.hold()
         assert wait_until(lambda: settled(robot)), episode
         moved = robot.state().tcp_pose[0] - start[0]
-        assert moved > 0.5 * STEP_X_M * STEPS, (episode, moved)
+        assert moved > HALFWAY_M, (episode, moved)
         assert robot._gripper_worker.wait_idle(SETTLE_BOUND_S)
         assert robot.state().gripper_width_m < 0.01  # the newest command (close) won
     assert robot.episodes == 3 and robot.motions_stopped >= 2

@@ -41,14 +41,21 @@ POLL_S = 0.2
 FAULT_AFTER_EPISODES = 5  # the fault comes once this many episodes are stored ...
 EPISODES_AFTER_FAULT = 5  # ... and the run must store this many more to have recovered
 RUN_BOUND_S = 600.0  # a generous bound on each faulted run (its budget is in episodes)
+OUTPUT_TAIL_CHARS = 3000  # of a failed run's output, in an error
 
 
-def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> float:
-    """Poll until `condition()`; returns the time it took. Raises TimeoutError naming `what`."""
+def wait_for(condition: Callable[[], bool], timeout_s: float, what: str,
+             process: TrainProcess | None = None) -> float:
+    """Poll until `condition()`; returns the time it took. Raises TimeoutError naming `what`,
+    or at once RuntimeError with its output's tail when `process` exits first."""
     started = time.monotonic()
     while not condition():
+        if process is not None and process.popen.poll() is not None and not condition():
+            raise RuntimeError(f"userl train exited with status {process.popen.returncode} "
+                               f"before {what}:\n{process.output_tail()}")
         if time.monotonic() - started > timeout_s:
-            raise TimeoutError(f"gave up after {timeout_s:.0f} s waiting for {what}")
+            tail = f":\n{process.output_tail()}" if process is not None else ""
+            raise TimeoutError(f"gave up after {timeout_s:.0f} s waiting for {what}{tail}")
         time.sleep(POLL_S)
     return time.monotonic() - started
 
@@ -78,26 +85,47 @@ def first_store_after(store: Path, moment_files: int) -> Callable[[], bool]:
     return lambda: len(EpisodeStore(store).files()) > moment_files
 
 
-def userl_train(arguments: list[str]) -> subprocess.Popen:
-    """`userl train` in its own process group (so the whole group can be killed)."""
-    return subprocess.Popen([sys.executable, "-m", "userl.cli", "train", *arguments],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+class TrainProcess:
+    """`userl train` in its own process group (so the whole group can be killed), its output
+    going to a file: a pipe nobody reads fills up and stalls the run's logging."""
+
+    def __init__(self, arguments: list[str], log_path: Path) -> None:
+        self.log_path = log_path
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path.open("w") as log:
+            self.popen = subprocess.Popen(
+                [sys.executable, "-m", "userl.cli", "train", *arguments], stdout=log,
+                stderr=subprocess.STDOUT, text=True, start_new_session=True)
+
+    def output_tail(self, chars: int = OUTPUT_TAIL_CHARS) -> str:
+        return self.log_path.read_text(errors="replace")[-chars:]
+
+    def signal_group(self, signal_number: int) -> None:
+        os.killpg(self.popen.pid, signal_number)
+
+    def finish(self, timeout_s: float) -> int:
+        """Wait for the exit; the return code."""
+        return self.popen.wait(timeout=timeout_s)
+
+    def kill_if_running(self) -> None:
+        if self.popen.poll() is None:
+            self.signal_group(signal.SIGKILL)
+            self.popen.wait(timeout=RUN_BOUND_S)
 
 
 @SCENARIOS.register("sigkill_resume")
 def sigkill_resume(root: Path) -> dict[str, Any]:
     run = ["run.root=" + str(root), "run.name=sigkill", "run.checkpoint_every_s=2"]
     store = root / "sigkill" / "episodes"
-    process = userl_train([*SMALL_TRAINING, *run, "run.wall_s=300"])
+    process = TrainProcess([*SMALL_TRAINING, *run, "run.wall_s=300"], root / "first.log")
     try:
         wait_for(lambda: (root / "sigkill" / "checkpoints" / "latest.pt").is_file()
                  and len(EpisodeStore(store).files()) >= 10, RUN_BOUND_S,
-                 "a checkpoint and 10 episodes")
+                 "a checkpoint and 10 episodes", process)
         time.sleep(1.0)
     finally:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=60)
+        process.signal_group(signal.SIGKILL)
+        process.finish(RUN_BOUND_S)
     produced = episode_ids(root / "sigkill" / "episodes")
     produced.update(episode_ids(root / "sigkill" / "spool"))
     import torch
@@ -105,16 +133,16 @@ def sigkill_resume(root: Path) -> dict[str, Any]:
     checkpoint = torch.load(root / "sigkill" / "checkpoints" / "latest.pt", weights_only=False)
     files_at_kill = len(EpisodeStore(store).files())
     killed_at = time.monotonic()
-    resumed = userl_train([*SMALL_TRAINING, *run, "resume=true", f"run.wall_s={RUN_BOUND_S}",
-                           f"run.episodes={len(produced) + EPISODES_AFTER_FAULT}"])
+    resumed = TrainProcess([*SMALL_TRAINING, *run, "resume=true", f"run.wall_s={RUN_BOUND_S}",
+                            f"run.episodes={len(produced) + EPISODES_AFTER_FAULT}"],
+                           root / "resumed.log")
     recover_s = -1.0
     try:
         recover_s = wait_for(first_store_after(store, files_at_kill), RUN_BOUND_S,
-                             "the first episode after resuming")
-        output, _ = resumed.communicate(timeout=RUN_BOUND_S)
+                             "the first episode after resuming", resumed)
+        returncode = resumed.finish(RUN_BOUND_S)
     finally:
-        if resumed.poll() is None:
-            os.killpg(resumed.pid, signal.SIGKILL)
+        resumed.kill_if_running()
     summary = json.loads((root / "sigkill" / "summary.json").read_text())
     restored = summary.get("resumed_from", {})
     stored = episode_ids(store)
@@ -124,12 +152,12 @@ def sigkill_resume(root: Path) -> dict[str, Any]:
         "checkpoint_grad_steps": int(checkpoint["grad_steps"]),
         "resumed_grad_steps": restored.get("grad_steps"),
         "final_grad_steps": summary.get("grad_steps"),
-        "recovered": resumed.returncode == 0 and continued and result["episodes_lost"] == 0,
+        "recovered": returncode == 0 and continued and result["episodes_lost"] == 0,
         "time_to_recover_s": recover_s,
         "time_to_resume_total_s": time.monotonic() - killed_at,
     })
-    if resumed.returncode != 0:
-        result["error"] = output[-2000:]
+    if returncode != 0:
+        result["error"] = resumed.output_tail()
     return result
 
 

@@ -34,6 +34,8 @@ AUTH_REFUSED_MARKERS = ("AuthenticationError", "InvalidAuthToken")  # in Ray's j
 # `ray start` (docs/real-robot.md).
 WORKER_NICENESS_ENV = "RAY_worker_niceness"
 WORKER_NICENESS = 0  # nice steps added to a local Ray's workers (Unix nice increment)
+RAY_START_ATTEMPTS = 3  # starts of a local Ray before its start-up timeout is an error
+STARTUP_TIMEOUT_MARKER = "timed out during startup"  # in Ray's error when its node is late
 
 
 def ray_token_source() -> str | None:
@@ -90,21 +92,37 @@ def local_ray(num_cpus: int, object_store_bytes: int = 256 * 1024 * 1024) -> Ite
     if not already_running:
         stay_on_loopback(True)
         os.environ.setdefault(WORKER_NICENESS_ENV, str(WORKER_NICENESS))  # a user's value wins
-        ray.init(
-            address="local",
-            num_cpus=num_cpus,
-            include_dashboard=False,
-            _node_ip_address=LOCAL_ADDRESS,
-            object_store_memory=object_store_bytes,
-            log_to_driver=True,
-            logging_level=logging.WARNING,
-            configure_logging=True,
-        )
+        start_local_ray(num_cpus, object_store_bytes)
     try:
         yield
     finally:
         if not already_running:
             ray.shutdown()
+
+
+def start_local_ray(num_cpus: int, object_store_bytes: int) -> None:
+    """`ray.init` on 127.0.0.1, tried again when Ray's node misses Ray's own fixed start-up
+    limit: on a busy machine its agents can take longer than that to import, and the raylet
+    then exits (ray-project/ray#65983); a second try finds their modules in the page cache."""
+    for attempt in range(1, RAY_START_ATTEMPTS + 1):
+        try:
+            ray.init(
+                address="local",
+                num_cpus=num_cpus,
+                include_dashboard=False,
+                _node_ip_address=LOCAL_ADDRESS,
+                object_store_memory=object_store_bytes,
+                log_to_driver=True,
+                logging_level=logging.WARNING,
+                configure_logging=True,
+            )
+            return
+        except Exception as error:
+            if STARTUP_TIMEOUT_MARKER not in str(error) or attempt == RAY_START_ATTEMPTS:
+                raise
+            ray.shutdown()
+            print(f"Ray's node missed Ray's start-up limit (a busy machine?); starting it "
+                  f"again (attempt {attempt + 1} of {RAY_START_ATTEMPTS})", file=sys.stderr)
 
 
 @contextmanager
