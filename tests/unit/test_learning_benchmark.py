@@ -22,6 +22,14 @@ def test_short_version_defaults_and_overrides_pass_through():
     assert "peg_insertion" in options["tasks"].split(",") and "charger" in options["tasks"]
 
 
+def test_first_seed_splits_the_seeds_over_processes():
+    options, _ = learning._parse(["seeds=1", "first_seed=1"])
+    assert list(learning._seeds(options)) == [1]
+    assert list(learning._seeds(learning._parse(["seeds=2"])[0])) == [0, 1]
+    with pytest.raises(ConfigError, match="first_seed=-1"):
+        learning._seeds(learning._parse(["first_seed=-1"])[0])
+
+
 def test_unknown_setting_is_a_one_line_error():
     with pytest.raises(ConfigError, match="unknown learning setting"):
         learning._parse(["settings=rlpd_state,ppo"])

@@ -2,7 +2,7 @@
 learning setting on each task, over several seeds; a summary table (JSON) and a plot per task.
 
 Usage: userl bench learning [settings=rlpd_state,...|matrix=paper] [tasks=peg_insertion|all|T1,T2]
-       [seeds=3] [curve_every=2000] [curve_episodes=10] [short=false] [stop_at_target=false]
+       [seeds=3] [first_seed=0] [curve_every=2000] [curve_episodes=10] [short=false] [stop_at_target=false]
        [root=runs/bench-learning] [plots=ROOT] [classifier_episodes=20]
        [classifier_epochs=12] [key=value ...] out=F.json
        userl bench learning report=ROOT[,ROOT...] [plots=DIR] out=F.json
@@ -17,7 +17,8 @@ and SAC Flow-G on all five tasks, RLPD on images with the operator on pick_place
 table_cleanup; `matrix=rewards` compares RLPD on images rewarded by the simulator and by a
 classifier;
 `settings=` and `tasks=` beside `matrix=` narrow it to those runs (the same run names and
-budgets, so parts of a matrix can run in parallel processes under one root).
+budgets, so parts of a matrix can run in parallel processes under one root); `first_seed=K`
+runs seeds K..K+seeds-1, so the seeds of one setting can be split over processes too.
 `report=ROOT,...` trains nothing: it plots and tabulates every finished run recorded in those
 roots (a matrix split over several roots or machines, or runs still going elsewhere).
 
@@ -188,7 +189,7 @@ SHORT = {"settings": "rlpd_state", "seeds": "2", "curve_every": "1500", "curve_e
 SHORT_OVERRIDES = ("algo.num_critics=2", "run.env_steps=6000", "policy.hidden_dims=[64,64]",
                    "algo.critic_hidden_dims=[64,64]", "algo.batch_size=128")
 DEFAULTS = {"settings": ",".join(SETTINGS), "matrix": "", "tasks": "peg_insertion",
-            "seeds": "3", "curve_every": "2000", "curve_episodes": "10", "short": "false",
+            "seeds": "3", "first_seed": "0", "curve_every": "2000", "curve_episodes": "10", "short": "false",
             "stop_at_target": "false", "root": "runs/bench-learning", "plots": "",
             "classifier_episodes": "20", "classifier_epochs": "12", "report": ""}
 
@@ -224,6 +225,15 @@ def _parse(arguments: list[str]) -> tuple[dict[str, str], list[str]]:
         raise ConfigError(f"unknown learning setting(s) {', '.join(unknown)}; choose from "
                           f"{', '.join(SETTINGS)}")
     return options, overrides
+
+
+def _seeds(options: dict[str, str]) -> range:
+    """The seeds to run: `seeds` of them from `first_seed`."""
+    first, count = int(options["first_seed"]), int(options["seeds"])
+    if first < 0 or count < 1:
+        raise ConfigError(f"first_seed={first} seeds={count}: need first_seed >= 0 and "
+                          "seeds >= 1")
+    return range(first, first + count)
 
 
 def _names(listed: str) -> list[str]:
@@ -423,7 +433,7 @@ def run(arguments: list[str]) -> dict[str, Any]:
         return report_only(options)
     root = Path(options["root"])
     root.mkdir(parents=True, exist_ok=True)
-    seeds = range(int(options["seeds"]))
+    seeds = _seeds(options)
     results: dict[str, Any] = {"options": options, "overrides": overrides, "root": str(root),
                                "results": {}}
     for planned in _plan(options):
