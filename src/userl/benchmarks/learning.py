@@ -2,8 +2,8 @@
 learning setting on each task, over several seeds; a summary table (JSON) and a plot per task.
 
 Usage: userl bench learning [settings=rlpd_state,...|matrix=paper] [tasks=peg_insertion|all|T1,T2]
-       [seeds=3] [first_seed=0] [curve_every=2000] [curve_episodes=10] [short=false] [stop_at_target=false]
-       [root=runs/bench-learning] [plots=ROOT] [classifier_episodes=20]
+       [seeds=3] [first_seed=0] [curve_every=2000] [curve_episodes=10] [short=false]
+       [stop_at_target=false] [root=runs/bench-learning] [plots=ROOT] [classifier_episodes=20]
        [classifier_epochs=12] [key=value ...] out=F.json
        userl bench learning report=ROOT[,ROOT...] [plots=DIR] out=F.json
 
@@ -189,8 +189,8 @@ SHORT = {"settings": "rlpd_state", "seeds": "2", "curve_every": "1500", "curve_e
 SHORT_OVERRIDES = ("algo.num_critics=2", "run.env_steps=6000", "policy.hidden_dims=[64,64]",
                    "algo.critic_hidden_dims=[64,64]", "algo.batch_size=128")
 DEFAULTS = {"settings": ",".join(SETTINGS), "matrix": "", "tasks": "peg_insertion",
-            "seeds": "3", "first_seed": "0", "curve_every": "2000", "curve_episodes": "10", "short": "false",
-            "stop_at_target": "false", "root": "runs/bench-learning", "plots": "",
+            "seeds": "3", "first_seed": "0", "curve_every": "2000", "curve_episodes": "10",
+            "short": "false", "stop_at_target": "false", "root": "runs/bench-learning", "plots": "",
             "classifier_episodes": "20", "classifier_epochs": "12", "report": ""}
 
 
