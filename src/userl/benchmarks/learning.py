@@ -140,11 +140,15 @@ SETTINGS: dict[str, Setting] = {
     # single Gaussian averages it: table_cleanup's BC start from 50 demos read 0.4 against 0.0
     # acting on the point estimate online halved the operator's steps (30 -> 13.5 per episode)
     # and acting with a moving average of the weights held the curve at >= 0.8 (finals 0.9, 1.0
-    # on 2 seeds, against 0.75, 1.0 without) and halved them again (13.5 -> 8 per episode)
+    # on 2 seeds, against 0.75, 1.0 without) and halved them again (13.5 -> 8 per episode).
+    # One update per env step: the labelled set grows by a few hundred human steps while the
+    # robot runs thousands, and at the preset's 4 the 40-minute run made 105,000 updates on
+    # ~7,500 labels (3,500 passes); seed 0 peaked at 1.0 after 17,000 and slid to 0.5. At 1
+    # (32,000 updates) the finals read 0.8 and 1.0 (2026-12-04, 10 episodes each).
     "hg_dagger_flow": Setting(("algo=hg_dagger", "policy=flow_g", "teleop=expert",
                                "pipeline=sync", "demos.episodes=20",
                                "algo.pretrain_updates=8000", "algo.act_deterministic=true",
-                               "algo.ema_decay=0.9999"),
+                               "algo.ema_decay=0.9999", "algo.utd_max=1"),
                               episodes=60, target_success=0.8,
                               notes="HG-DAgger, Flow-G, BC on 20 demos, simulated operator"),
 }
