@@ -125,7 +125,7 @@ def test_the_paper_matrix_budgets_in_robot_minutes():
         (s, t) for s in ("rlpd_image", "rlpd_image_classifier")
         for t in ("peg_insertion", "pick_place")}
     assert {learning._budget_env_steps(learning.SETTINGS[p.setting], p, 10.0)
-            for p in rewards} == {8_000}  # the settings' own budget, the same for both
+            for p in rewards} == {12_000}  # the settings' own budget, the same for both
     narrowed = learning._plan(learning._parse(["matrix=paper", "settings=sac_state,sac_flow_g",
                                                "tasks=charger,cap_tightening"])[0])
     assert [(p.setting, p.task, p.robot_minutes) for p in narrowed] == [
