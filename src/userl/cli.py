@@ -25,7 +25,8 @@ USAGE = """usage: userl COMMAND [key=value ...]
   collect task=T teleop=expert episodes=N out=DIR [video=true]
                                                 record demonstrations (and front-camera GIFs)
   collect run=runs/<name> episodes=N out=DIR    record a trained run's policy
-  collect task=T policy=random|noisy_expert episodes=N out=DIR [label=auto|keyboard]
+  collect task=T policy=random|noisy_expert|halting_expert episodes=N out=DIR
+          [label=auto|keyboard]
                                                 record failures; label: per-frame success
   train-reward task=T data=DIR[,DIR] out=F.pt   train a success classifier (reward=classifier)
   data stats PATH                               describe an episode store
@@ -147,7 +148,7 @@ def collect_command(arguments: list[str]) -> int:
     if not out:
         raise UsageError("collect needs out=DIR, the episode store to write")
     run = take(arguments, "run")  # record a trained run's policy instead of a demonstrator
-    actor = take(arguments, "policy")  # a registered action source: random | noisy_expert
+    actor = take(arguments, "policy")  # a registered action source: random | noisy_expert | ...
     label = take(arguments, "label")
     cell = take(arguments, "cell")  # a multi-cell run's cell (default: its first)
     if label is not None:

@@ -12,7 +12,7 @@ import pytest
 from userl.config.loader import load_config
 from userl.core.errors import ConfigError
 from userl.core.registry import REWARDS
-from userl.core.specs import ImageSpec, ObservationSpec, RobotState
+from userl.core.specs import GRIPPER_INDEX, ImageSpec, ObservationSpec, RobotState
 from userl.rewards import RewardContext, RewardInput, build_reward
 from userl.rewards.composite import CompositeRewardConfig
 from userl.rewards.keyboard import KeyboardRewardConfig
@@ -206,6 +206,30 @@ def test_failure_sources_for_classifier_data():
                         RandomSource(7, seed=1).decide(OBS).action])
     assert actions.shape == (2, 7) and np.all(np.abs(actions) <= 1)
     assert not np.allclose(actions[0], actions[1])
+
+
+def test_halting_expert_follows_the_expert_then_holds_still_with_its_gripper():
+    from userl.rollout.action_sources import HaltingExpertSource
+
+    env = ExpertStandIn()
+    runs = []
+    for _ in range(2):
+        source = HaltingExpertSource(env, halt_probability=0.2, seed=5)
+        runs.append(np.stack([source.decide(OBS).action for _ in range(40)]))
+    np.testing.assert_array_equal(runs[0], runs[1])  # seeded
+    moving = np.all(runs[0] == env.expert_action(), axis=1)
+    halt = int(np.argmin(moving))  # the first step that is not the expert's
+    assert 0 < halt < 40 and moving[:halt].all() and not moving[halt:].any()
+    held = np.zeros(7, np.float32)
+    held[GRIPPER_INDEX] = env.expert_action()[GRIPPER_INDEX]
+    np.testing.assert_array_equal(runs[0][halt:], np.tile(held, (40 - halt, 1)))
+    source.reset()  # a new episode starts with the expert again
+    assert source.halted is None
+    np.testing.assert_array_equal(
+        HaltingExpertSource(env, halt_probability=1e-9, seed=0).decide(OBS).action,
+        env.expert_action())
+    with pytest.raises(ConfigError, match="demos.halting_expert_probability"):
+        HaltingExpertSource(env, halt_probability=0.0, seed=0)
 
 
 @pytest.mark.parametrize("task_keys, reward", [

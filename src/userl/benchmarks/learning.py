@@ -36,8 +36,8 @@ Every curve point carries the human effort so far (online episodes, intervened s
 takeovers), so the table reports takeovers per episode and each task's plot shows them over
 time. `rlpd_image_classifier` is `rlpd_image` rewarded by a learned success classifier
 instead of the simulator: before its runs, each task gets one (`classifier_episodes` expert,
-as many noisy-expert and as many near-miss episodes labelled with `collect label=auto`,
-`train-reward`, written under ROOT/reward-<task>/); its evaluations still count the
+as many noisy-expert and near-miss episodes and twice as many halted-expert ones, labelled
+with `collect label=auto`, `train-reward`, written under ROOT/reward-<task>/); its evaluations still count the
 simulator's success, and its final success is compared with `rlpd_image`'s
 (`gap_to_ground_truth`, the target within 0.1).
 """

@@ -63,6 +63,8 @@ class DemosConfig:
     path: str = ""  # an episode store (or a LeRobot dataset) of demonstrations to load instead
     only_successful: bool = True
     noisy_expert_std: float = 0.7  # `collect policy=noisy_expert`: noise per action component
+    halting_expert_probability: float = 0.08  # `collect policy=halting_expert`: chance per
+    # step that the expert halts and holds still for the rest of the episode
     lerobot: LeRobotMappingConfig = field(default_factory=LeRobotMappingConfig)
 
 

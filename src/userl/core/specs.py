@@ -8,6 +8,8 @@ import numpy as np
 
 ACTION_DIM = 7
 """The common end-effector action `[dx dy dz drx dry drz gripper]`, each in [-1, 1]."""
+GRIPPER_INDEX = 6
+"""The gripper command's place in the action."""
 
 
 @dataclass(frozen=True)

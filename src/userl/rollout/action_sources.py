@@ -10,6 +10,7 @@ import torch
 
 from userl.core.errors import ConfigError
 from userl.core.registry import Registry
+from userl.core.specs import GRIPPER_INDEX
 from userl.core.types import Decision, Observation
 from userl.data.checkpoint import load_checkpoint
 from userl.policies import build_policy
@@ -137,6 +138,35 @@ class NoisyExpertSource(ExpertSource):
         return Decision(action, action, -1)
 
 
+class HaltingExpertSource(ExpertSource):
+    """The scripted expert that halts at a random step (chance `halt_probability` per step)
+    and holds still for the rest of the episode, keeping its last gripper command: resting
+    states short of success, the ones a learning policy fools a reward classifier with."""
+
+    source = "halting_expert"
+
+    def __init__(self, env: Any, halt_probability: float, seed: int) -> None:
+        super().__init__(env)
+        if not 0.0 < halt_probability <= 1.0:
+            raise ConfigError(f"bad value for 'demos.halting_expert_probability': "
+                              f"{halt_probability} must be in (0, 1]")
+        self.halt_probability = halt_probability
+        self.rng = np.random.default_rng(seed)
+        self.halted: np.ndarray | None = None  # the held action once halted
+
+    def reset(self) -> None:
+        self.halted = None
+
+    def decide(self, observation: Observation) -> Decision:
+        if self.halted is None:
+            action = super().decide(observation).action
+            if self.rng.random() >= self.halt_probability:
+                return Decision(action, action, -1)
+            self.halted = np.zeros_like(action)
+            self.halted[GRIPPER_INDEX] = action[GRIPPER_INDEX]
+        return Decision(self.halted.copy(), self.halted.copy(), -1)
+
+
 @ACTION_SOURCES.register("random")
 def random_source(config: Any, env: Any, run_dir: Path | None) -> RandomSource:
     """Uniform random actions."""
@@ -147,6 +177,12 @@ def random_source(config: Any, env: Any, run_dir: Path | None) -> RandomSource:
 def noisy_expert_source(config: Any, env: Any, run_dir: Path | None) -> NoisyExpertSource:
     """The scripted expert with `demos.noisy_expert_std` Gaussian action noise."""
     return NoisyExpertSource(env, config.demos.noisy_expert_std, config.run.seed)
+
+
+@ACTION_SOURCES.register("halting_expert")
+def halting_expert_source(config: Any, env: Any, run_dir: Path | None) -> HaltingExpertSource:
+    """The scripted expert that halts at a random step (`demos.halting_expert_probability`)."""
+    return HaltingExpertSource(env, config.demos.halting_expert_probability, config.run.seed)
 
 
 class HumanSource:

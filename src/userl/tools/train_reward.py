@@ -33,6 +33,8 @@ from userl.rewards.training import (
 
 TRAIN_PREFIX = "train."
 NEAR_MISS_NOISE_STD = 0.35  # `prepare_classifier`: the near misses' noise per action component
+HALTED_PER_EXPERT_EPISODE = 2  # `prepare_classifier`: halted episodes per expert one (most
+# halts land far from the goal; 6 of 40 peg halts rest 1-3 cm short of success)
 
 
 def training_config(arguments: list[str]) -> tuple[RewardTrainingConfig, list[str]]:
@@ -155,20 +157,24 @@ def run_train_reward(arguments: list[str], stores: list[Path], out: Path) -> dic
 def prepare_classifier(task: str, folder: Path, views: tuple[str, ...], episodes: int,
                        epochs: int, noisy_seed: int = 1) -> Path:
     """A classifier for `task` from `episodes` expert episodes, as many noisy-expert ones
-    (mostly failures) and as many near misses (the expert with a little noise: it comes
-    close and often stops short, the frames a learning policy fools a classifier with),
-    every frame labelled by the simulator (`collect label=auto`), then train-reward;
-    reused when `folder` already holds one."""
+    (mostly far off), as many near misses (the expert with a little noise: it comes close
+    and often stops short) and `HALTED_PER_EXPERT_EPISODE` times as many halted ones (the
+    expert holding still from a random step on: some rest just short of success, the frames
+    a learning policy fools a classifier with), every frame labelled by the simulator
+    (`collect label=auto`), then train-reward; reused when `folder` already holds one."""
     from userl.cli import main
 
     out = folder / "classifier.pt"
     if out.is_file():
         return out
-    common = [f"task={task}", *views, f"episodes={episodes}", "label=auto"]
-    sets = {"expert": [],
-            "failed": ["policy=noisy_expert", f"run.seed={noisy_seed}"],
-            "near_miss": ["policy=noisy_expert", f"run.seed={noisy_seed + 1}",
-                          f"demos.noisy_expert_std={NEAR_MISS_NOISE_STD}"]}
+    common = [f"task={task}", *views, "label=auto"]
+    sets = {"expert": [f"episodes={episodes}"],
+            "failed": [f"episodes={episodes}", "policy=noisy_expert", f"run.seed={noisy_seed}"],
+            "near_miss": [f"episodes={episodes}", "policy=noisy_expert",
+                          f"run.seed={noisy_seed + 1}",
+                          f"demos.noisy_expert_std={NEAR_MISS_NOISE_STD}"],
+            "halted": [f"episodes={episodes * HALTED_PER_EXPERT_EPISODE}",
+                       "policy=halting_expert", f"run.seed={noisy_seed + 2}"]}
     for name, extra in sets.items():
         if main(["collect", *common, *extra, f"out={folder / name}"]) != 0:
             raise RuntimeError(f"collecting labelled {name} episodes for {task} failed")
