@@ -239,6 +239,35 @@ def test_train_refuses_a_mismatched_classifier_before_ray_starts(classifier, cap
     assert not ray.is_initialized()
 
 
+def test_a_classifier_on_a_reward_only_view_the_policy_never_sees(tmp_path, capsys):
+    """Peg's close-up board camera recorded and trained on alone, then read for the reward
+    only: a state policy's observation has no image, the classifier still judges each step;
+    without the view the run stops before the robot moves, naming the key that gives it."""
+    side = [*TINY, "robot.camera_names=[hole_side]", "label=auto", "episodes=2"]
+    assert main(["collect", *side, f"out={tmp_path / 'ok'}"]) == 0
+    assert main(["collect", *side, "policy=halting_expert", "demos.halting_expert_probability=0.5",
+                 f"out={tmp_path / 'halted'}"]) == 0
+    out = tmp_path / "side.pt"
+    assert main(["train-reward", "task=peg_insertion",
+                 f"data={tmp_path / 'ok'},{tmp_path / 'halted'}", f"out={out}",
+                 "train.epochs=1", "train.image_size_px=16", "train.holdout_fraction=0.5"]) == 0
+    assert torch.load(out, weights_only=True)["cameras"] == ["hole_side"]
+    reward = ["reward=classifier", f"reward.checkpoint={out}", "reward.hold_steps=1"]
+    env = make_env(load_config([*TINY, "obs=state", "robot.reward_camera_names=[hole_side]",
+                                *reward]), seed=0)
+    try:
+        assert env.observation_spec.images == ()
+        episode = run_episode(env, ExpertSource(env), "robot_0", seed=0)
+    finally:
+        env.close()
+    assert set(episode.observations) == {"state"}
+    assert 0.0 <= episode.info["reward/probability"] <= 1.0
+    capsys.readouterr()
+    code = main(["eval", *TINY, "policy=expert", "episodes=1", *reward])
+    error = capsys.readouterr().err.strip()
+    assert code == 2 and "robot.reward_camera_names=[hole_side]" in error, error
+
+
 def test_collect_labels_pick_the_labelling_source():
     from userl.cli import UsageError, labelled_collection
 

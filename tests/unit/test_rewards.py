@@ -184,6 +184,21 @@ def test_views_of_a_context_come_from_the_config():
     assert expected_observation_spec(load_config([]), PegInsertion(config.task)).images == ()
 
 
+@pytest.mark.parametrize("arguments, policy, reward_only", [
+    (["robot.reward_camera_names=[hole_side]"], [], ["hole_side"]),
+    (["obs=image", "robot.reward_camera_names=[hole_side,front]"], ["front", "wrist"],
+     ["hole_side"]),  # a policy view is read once and seen by both
+    (["robot.reward_camera_names=[front]"], [], ["front"]),  # obs=state: the reward's alone
+])
+def test_reward_only_views_are_the_reward_cameras_the_policy_does_not_get(
+        arguments, policy, reward_only):
+    from userl.envs.factory import policy_view_names, reward_only_view_names
+
+    config = load_config(arguments)
+    assert policy_view_names(config) == policy
+    assert reward_only_view_names(config) == reward_only
+
+
 class ExpertStandIn:
     """What the failure sources use of an env: its scripted expert's action."""
 

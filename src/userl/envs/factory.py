@@ -75,10 +75,9 @@ def make_robot_env(cfg: Config, robot_id: str = "robot_0", seed: int | None = No
     except BaseException:
         reward.close()
         raise
-    cameras = []
-    if OBSERVATION_MODES[cfg.obs]:
-        driver = CAMERAS.get(cfg.robot.camera_driver)
-        cameras = [driver(name, robot, cfg.robot) for name in cfg.robot.camera_names]
+    driver = CAMERAS.get(cfg.robot.camera_driver)
+    cameras = [driver(name, robot, cfg.robot) for name in policy_view_names(cfg)]
+    reward_cameras = [driver(name, robot, cfg.robot) for name in reward_only_view_names(cfg)]
     render_camera = None
     shared = [c for c in cameras if c.name == RENDER_CAMERA and isinstance(c, ThreadedCamera)]
     if render_mode is not None and shared:
@@ -88,18 +87,38 @@ def make_robot_env(cfg: Config, robot_id: str = "robot_0", seed: int | None = No
                                             image_width_px=cfg.robot.render_width_px)
         render_camera = CAMERAS.get(cfg.robot.camera_driver)(RENDER_CAMERA, robot, render_config)
     return RobotEnv(robot, task, reward, cameras, robot_id=robot_id, seed=seed,
-                    render_mode=render_mode, render_camera=render_camera)
+                    render_mode=render_mode, render_camera=render_camera,
+                    reward_cameras=reward_cameras)
+
+
+def policy_view_names(cfg: Config) -> list[str]:
+    """The camera views in the policy's observation (none under `obs=state`)."""
+    return list(cfg.robot.camera_names) if OBSERVATION_MODES[cfg.obs] else []
+
+
+def reward_only_view_names(cfg: Config) -> list[str]:
+    """`robot.reward_camera_names` that are not already policy views."""
+    policy = set(policy_view_names(cfg))
+    return [name for name in cfg.robot.reward_camera_names if name not in policy]
+
+
+def view_specs(cfg: Config, names: list[str]) -> tuple[ImageSpec, ...]:
+    return tuple(ImageSpec(name, cfg.robot.image_height_px, cfg.robot.image_width_px)
+                 for name in names)
 
 
 def expected_observation_spec(cfg: Config, task: Any) -> ObservationSpec:
-    """The observation a robot task's env will give, known from the config alone."""
-    images = tuple(ImageSpec(name, cfg.robot.image_height_px, cfg.robot.image_width_px)
-                   for name in cfg.robot.camera_names) if OBSERVATION_MODES[cfg.obs] else ()
-    return ObservationSpec(state_dim=PROPRIOCEPTION_DIM + task.task_state_dim, images=images,
+    """The observation a robot task's env will give the policy, known from the config."""
+    return ObservationSpec(state_dim=PROPRIOCEPTION_DIM + task.task_state_dim,
+                           images=view_specs(cfg, policy_view_names(cfg)),
                            instruction=task.instruction)
 
 
 def make_reward(cfg: Config, task: Any | None = None) -> RewardSource:
-    """The configured reward source for a robot task, checked against its views."""
+    """The configured reward source for a robot task, checked against the views it will
+    see (the policy's and the reward-only ones)."""
     task = task if task is not None else TASKS.build(cfg.task)
-    return build_reward(cfg.reward, RewardContext(cfg.task, expected_observation_spec(cfg, task)))
+    policy_spec = expected_observation_spec(cfg, task)
+    seen = dataclasses.replace(
+        policy_spec, images=policy_spec.images + view_specs(cfg, reward_only_view_names(cfg)))
+    return build_reward(cfg.reward, RewardContext(cfg.task, seen))

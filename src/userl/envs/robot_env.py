@@ -39,7 +39,8 @@ class RobotEnv(gym.Env):
     def __init__(self, robot: Robot, task: Task, reward: RewardSource,
                  cameras: Sequence[Camera] = (), robot_id: str = "robot_0",
                  seed: int | None = None, render_mode: str | None = None,
-                 render_camera: Camera | None = None) -> None:
+                 render_camera: Camera | None = None,
+                 reward_cameras: Sequence[Camera] = ()) -> None:
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode {render_mode!r} is not supported; use 'rgb_array'")
         if render_mode is not None and render_camera is None:
@@ -54,6 +55,7 @@ class RobotEnv(gym.Env):
         if isinstance(robot, SceneControl):
             task.attach_scene(robot)
         self.cameras = list(cameras)
+        self.reward_cameras = list(reward_cameras)  # read for the reward only
         self.robot_id = robot_id
         self._initial_seed = seed
         self.observation_spec = ObservationSpec(
@@ -114,7 +116,8 @@ class RobotEnv(gym.Env):
         observation = self._observe(state)
         self._judge(self.reward_source.reset)
         facts = self._facts(state)
-        verdict = self._judge(self.reward_source, RewardInput(observation, state, facts, None))
+        verdict = self._judge(self.reward_source, RewardInput(
+            self._reward_observation(observation), state, facts, None))
         return observation, {**self._reward_info(facts, verdict), "refused": False}
 
     def step(self, action: np.ndarray) -> tuple[Observation, float, bool, bool, dict[str, Any]]:
@@ -141,8 +144,8 @@ class RobotEnv(gym.Env):
         state = self._trusted_state()
         observation = self._observe(state)
         facts = self._facts(state)
-        verdict = self._judge(self.reward_source, RewardInput(observation, state, facts,
-                                                              executed))
+        verdict = self._judge(self.reward_source, RewardInput(
+            self._reward_observation(observation), state, facts, executed))
         terminated = bool(verdict.success and self.task.config.terminate_on_success
                           or verdict.failure)
         truncated = self._steps >= self.task.episode_steps
@@ -170,7 +173,7 @@ class RobotEnv(gym.Env):
 
     def close(self) -> None:
         self.reward_source.close()
-        for camera in self.cameras:
+        for camera in [*self.cameras, *self.reward_cameras]:
             camera.close()
         if self.render_camera is not None:
             self.render_camera.close()
@@ -226,4 +229,10 @@ class RobotEnv(gym.Env):
         for camera in self.cameras:
             observation[camera.name] = camera.read()
         return observation
+
+    def _reward_observation(self, observation: Observation) -> Observation:
+        """The policy's observation plus the reward-only views."""
+        if not self.reward_cameras:
+            return observation
+        return {**observation, **{camera.name: camera.read() for camera in self.reward_cameras}}
 

@@ -15,6 +15,9 @@ class RobotConfig(ComponentConfig):
     image_height_px: int = 128
     image_width_px: int = 128
     camera_names: list[str] = field(default_factory=lambda: ["front", "wrist"])
+    # views read only for the reward (a success classifier's), whatever `obs=`; the policy
+    # never sees them (a name also in camera_names under obs=image is read once, for both)
+    reward_camera_names: list[str] = field(default_factory=list)
     camera_driver: str = "sim"  # a registered camera driver (CAMERAS)
     render_height_px: int = 240  # env.render() and episode videos: the front camera's frame
     render_width_px: int = 320

@@ -79,6 +79,7 @@ def check_views(checkpoint: str, cameras: list[str], height_px: int, width_px: i
     have = ", ".join(f"{n} {h}x{w}" for n, (h, w) in given.items()) or "no camera views (obs=state)"
     raise ClassifierMismatch(
         f"reward.checkpoint={checkpoint} was trained on {', '.join(cameras)} at "
-        f"{height_px}x{width_px} px, but this run gives {have}; set obs=image "
-        f"robot.camera_names=[{','.join(cameras)}] robot.image_height_px={height_px} "
+        f"{height_px}x{width_px} px, but this run gives {have}; set "
+        f"robot.reward_camera_names=[{','.join(cameras)}] (or obs=image "
+        f"robot.camera_names=[...]) robot.image_height_px={height_px} "
         f"robot.image_width_px={width_px}, or train a classifier for these views")

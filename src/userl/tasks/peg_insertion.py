@@ -20,7 +20,13 @@ from userl.core.registry import TASKS
 from userl.core.specs import RobotState, WorkspaceBox
 from userl.geometry import make_pose, mat_to_rotvec, quat_to_mat, yaw_rotation
 from userl.hardware.base import SceneFragment
-from userl.hardware.sim.mjcf import ROBOT_CONTACT, SCENE_CONTACT, TABLE_TOP_Z_M
+from userl.hardware.sim.mjcf import (
+    ROBOT_CONTACT,
+    SCENE_CONTACT,
+    TABLE_TOP_Z_M,
+    fmt,
+    look_at_xyaxes,
+)
 from userl.tasks.base import Task, TaskConfig, TaskReset
 from userl.tasks.workspace import Workspace
 
@@ -50,9 +56,16 @@ class PegInsertionConfig(TaskConfig):
     expert_align_tolerance_m: float = 0.0015  # expert descends once the xy error is below this
     expert_hover_height_m: float = 0.01  # expert keeps the peg tip this far above the board
     expert_gain: float = 0.8  # share of the remaining error the expert corrects per step
+    side_camera_pos_m: list[float] = field(default_factory=lambda: [0.12, 0.0, 0.05])  # the
+    # `hole_side` close-up camera, mounted on the board (its frame: origin under the hole);
+    # a reward classifier's view (`robot.reward_camera_names=[hole_side]`)
+    side_camera_lookat_m: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.04])  # in
+    # the board's frame
+    side_camera_fovy_deg: float = 45.0  # its vertical field of view
 
 
 BOARD_BODY = "hole_board"
+SIDE_CAMERA = "hole_side"
 TOOL_DOWN = np.diag([1.0, -1.0, -1.0])  # TCP orientation with the tool axis pointing down
 PEG_MASS_KG = 0.05
 INSIDE_HOLE_MARGIN_M = 0.002  # the expert counts the tip as inside below surface - this
@@ -98,9 +111,14 @@ class PegInsertion(Task):
         peg = (f'<geom name="peg" type="cylinder" pos="0 0 {peg_center:.6g}" '
                f'size="{cfg.peg_radius_m:.6g} {cfg.peg_length_m / 2:.6g}" mass="{PEG_MASS_KG}" '
                f'rgba="0.85 0.3 0.2 1" {ROBOT_CONTACT}/>')
+        side_pos = np.asarray(cfg.side_camera_pos_m, float)
+        side_axes = look_at_xyaxes(side_pos, np.asarray(cfg.side_camera_lookat_m, float),
+                                   np.array([0.0, 0.0, 1.0]))
+        side_camera = (f'<camera name="{SIDE_CAMERA}" pos="{fmt(side_pos)}" xyaxes="{side_axes}"'
+                       f' fovy="{cfg.side_camera_fovy_deg}"/>')
         return SceneFragment(
             worldbody_xml=f'<body name="{BOARD_BODY}" mocap="true" pos="0 0 {TABLE_TOP_Z_M}">'
-            f"{geoms}</body>",
+            f"{geoms}{side_camera}</body>",
             tcp_xml=peg,
             mocap_bodies=(BOARD_BODY,),
         )

@@ -155,19 +155,23 @@ def run_train_reward(arguments: list[str], stores: list[Path], out: Path) -> dic
 
 
 def prepare_classifier(task: str, folder: Path, views: tuple[str, ...], episodes: int,
-                       epochs: int, noisy_seed: int = 1) -> Path:
+                       epochs: int, noisy_seed: int = 1, cameras: list[str] | None = None
+                       ) -> Path:
     """A classifier for `task` from `episodes` expert episodes, as many noisy-expert ones
     (mostly far off), as many near misses (the expert with a little noise: it comes close
     and often stops short) and `HALTED_PER_EXPERT_EPISODE` times as many halted ones (the
     expert holding still from a random step on: some rest just short of success, the frames
     a learning policy fools a classifier with), every frame labelled by the simulator
-    (`collect label=auto`), then train-reward; reused when `folder` already holds one."""
+    (`collect label=auto`), then train-reward; reused when `folder` already holds one.
+    `cameras`: the classifier's own views instead of the policy's (`views`' cameras): only
+    they are recorded and trained on."""
     from userl.cli import main
 
     out = folder / "classifier.pt"
     if out.is_file():
         return out
-    common = [f"task={task}", *views, "label=auto"]
+    recorded = [f"robot.camera_names=[{','.join(cameras)}]"] if cameras else []
+    common = [f"task={task}", *views, *recorded, "label=auto"]
     sets = {"expert": [f"episodes={episodes}"],
             "failed": [f"episodes={episodes}", "policy=noisy_expert", f"run.seed={noisy_seed}"],
             "near_miss": [f"episodes={episodes}", "policy=noisy_expert",
