@@ -268,6 +268,36 @@ def test_a_classifier_on_a_reward_only_view_the_policy_never_sees(tmp_path, caps
     assert code == 2 and "robot.reward_camera_names=[hole_side]" in error, error
 
 
+def test_the_rewards_benchmark_prepares_peg_classifier_on_its_close_up_view(tmp_path,
+                                                                         monkeypatch):
+    """`bench learning`'s preparation for `rlpd_image_classifier`: labelled expert, noisy,
+    near-miss and halted episodes of the close-up view only, a classifier on it, and run
+    overrides that read it for the reward alone; prepared once per root."""
+    from userl.benchmarks import load_benchmark
+
+    learning = load_benchmark("learning")
+    monkeypatch.setattr(learning, "CLASSIFIER_VIEWS",  # the benchmark's views, short episodes
+                        (*learning.CLASSIFIER_VIEWS, "task.episode_steps=30"))
+    prepare = learning.PREPARATIONS.get("reward_classifier")
+    options = {"classifier_episodes": "2", "classifier_epochs": "1"}
+    overrides = prepare("peg_insertion", tmp_path, options)
+    folder = tmp_path / "reward-peg_insertion"
+    assert sorted(p.name for p in folder.iterdir() if p.is_dir()) == [
+        "expert", "failed", "halted", "near_miss"]
+    halted = EpisodeStore(folder / "halted").load().episodes
+    assert len(halted) == 4 and all(e.source == "halting_expert" for e in halted)
+    assert set(halted[0].observations) == {"state", "hole_side"}
+    assert "robot.reward_camera_names=[hole_side]" in overrides
+    checkpoint = folder / "classifier.pt"
+    assert f"reward.checkpoint={checkpoint}" in overrides
+    assert torch.load(checkpoint, weights_only=True)["cameras"] == ["hole_side"]
+    stamp = checkpoint.stat().st_mtime_ns
+    assert prepare("peg_insertion", tmp_path, options) == overrides
+    assert checkpoint.stat().st_mtime_ns == stamp  # reused, not retrained
+    setting = learning.SETTINGS["rlpd_image_classifier"]
+    make_env(load_config(["task=peg_insertion", *setting.overrides, *overrides]), seed=0).close()
+
+
 def test_collect_labels_pick_the_labelling_source():
     from userl.cli import UsageError, labelled_collection
 
