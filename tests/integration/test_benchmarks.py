@@ -223,3 +223,20 @@ def test_bench_vla_short(tmp_path: Path, bench) -> None:
         assert row["gain"] == row["online_success"] - row["bc_success"]
         assert row["interventions_per_episode"] > 0  # the operator took over
         assert row["generation_s_per_episode"] > 0 and row["training_s_per_update"] > 0
+
+
+def test_bench_vla_step_times_on_the_cpu_with_the_tiny_preset(bench) -> None:
+    """`device=cuda` times the full-size preset; the same code times `pi0_tiny` here: one
+    chunk for one robot, one HG-DAgger update on masked chunk labels."""
+    pytest.importorskip("transformers", reason="policy=pi0 needs the vla extra")
+    from userl.benchmarks import load_benchmark
+
+    options, _ = load_benchmark("vla").parse(["device=cuda"])
+    assert options["step_times"] == "pi0"  # the published sizes, only where asked for
+    figures = bench("vla", "step_times=pi0_tiny", "step_batch=2", "step_repeats=1")
+    times = figures["step_times"]
+    assert times["preset"] == "pi0_tiny" and times["device"] == "cpu"
+    assert times["view_px"] == 32 and times["chunk_steps"] == 10 and times["views"] == 2
+    assert 0 < times["trainable_parameters"] <= times["parameters"]
+    assert times["chunk_ms"] > 0 and times["update_s"] > 0
+    assert "rows" not in figures  # no simulator runs

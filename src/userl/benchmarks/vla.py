@@ -6,12 +6,19 @@ sync and async pipelines.
     userl bench vla [tasks=pick_place,table_cleanup] [pipelines=sync,async] [seed=0]
                     [demos=10] [pretrain=300] [episodes=40] [eval_episodes=20]
                     [short=true] [root=bench-vla] [key=value ...] out=F.json
+    userl bench vla device=cuda [step_times=pi0] [step_batch=32] [step_repeats=5] out=F.json
 
 Each row is a real `userl train policy=pi0_tiny algo=hg_dagger teleop=expert` run with fixed
 seeds and deterministic evaluation on fixed seeds before (`eval.at_start`) and after.
 `short=true` is the CI version: the same runs at a budget of minutes (2 demos, 2 online
 episodes of 30 steps, 2 evaluation episodes; its success figures say nothing of learning).
 Other `key=value` arguments override the runs' config (e.g. `policy=pi0` on a GPU cluster).
+The runs train one update per collected env step (`algo.utd_max=1`), as the HG-DAgger Flow-G
+setting of `bench learning` does: the preset's 4 over-trains a few thousand labels.
+
+`device=cuda` measures the full-size preset's step times instead (no simulator; see
+`vla_step_times`): one chunk for one robot, one update on a batch of chunk labels.
+`step_times=PRESET` does so on any device (e.g. `step_times=pi0_tiny device=cpu`).
 """
 
 from __future__ import annotations
@@ -22,12 +29,14 @@ from typing import Any
 
 DEFAULTS = {"tasks": "pick_place,table_cleanup", "pipelines": "sync,async", "seed": "0",
             "demos": "10", "pretrain": "300", "episodes": "40", "eval_episodes": "20",
-            "short": "false", "root": "bench-vla"}
+            "short": "false", "root": "bench-vla", "device": "cpu", "step_times": "",
+            "step_batch": "32", "step_repeats": "5"}
+FULL_SIZE_PRESET = "pi0"  # what `device=cuda` times
 SHORT = {"demos": "2", "pretrain": "10", "episodes": "2", "eval_episodes": "2"}
 SHORT_OVERRIDES = ["task.episode_steps=30", "algo.batch_size=8", "algo.utd_max=0.5"]
 BASE = ["policy=pi0_tiny", "algo=hg_dagger", "teleop=expert", "eval.at_start=true",
         "eval.video_every_s=0", "run.grad_steps=0", "run.wall_s=0", "run.log_every_s=30",
-        "algo.batch_size=32"]
+        "algo.batch_size=32", "algo.utd_max=1"]
 
 
 def parse(arguments: list[str]) -> tuple[dict[str, str], list[str]]:
@@ -43,6 +52,8 @@ def parse(arguments: list[str]) -> tuple[dict[str, str], list[str]]:
             options[key] = value
         else:
             overrides.append(argument)
+    if options["device"] != "cpu" and not options["step_times"]:
+        options["step_times"] = FULL_SIZE_PRESET
     if options["short"].lower() == "true":
         given = {a.partition("=")[0] for a in arguments}
         options |= {k: v for k, v in SHORT.items() if k not in given}
@@ -80,6 +91,13 @@ def one_run(overrides: list[str]) -> dict[str, Any]:
 
 def run(arguments: list[str]) -> dict[str, Any]:
     options, overrides = parse(arguments)
+    if options["step_times"]:
+        from userl.benchmarks.vla_step_times import step_times
+
+        return {"options": options, "overrides": overrides,
+                "step_times": step_times(options["step_times"], options["device"],
+                                         int(options["step_batch"]),
+                                         int(options["step_repeats"]), overrides)}
     root = Path(options["root"]) / time.strftime("%Y%m%d-%H%M%S")
     root.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -101,6 +119,10 @@ def run(arguments: list[str]) -> dict[str, Any]:
 
 
 def table(result: dict[str, Any]) -> str:
+    if "step_times" in result:
+        from userl.benchmarks import vla_step_times
+
+        return vla_step_times.table(result["step_times"])
     lines = [f"{'task':>14} {'pipeline':>8} {'BC':>5} {'online':>6} {'gain':>6} "
              f"{'interv/ep':>9} {'gen s/ep':>8} {'train s/upd':>11}"]
     for row in result["rows"]:
