@@ -37,9 +37,10 @@ takeovers), so the table reports takeovers per episode and each task's plot show
 time. `rlpd_image_classifier` is `rlpd_image` rewarded by a learned success classifier
 instead of the simulator: before its runs, each task gets one (`classifier_episodes` expert,
 as many noisy-expert and near-miss episodes and twice as many halted-expert ones, labelled
-with `collect label=auto`, `train-reward`, written under ROOT/reward-<task>/); its evaluations still count the
-simulator's success, and its final success is compared with `rlpd_image`'s
-(`gap_to_ground_truth`, the target within 0.1).
+with `collect label=auto`, `train-reward`, written under ROOT/reward-<task>/; peg's sees
+only the board's close-up `hole_side` view, read for the reward alone: CLASSIFIER_CAMERAS);
+its evaluations still count the simulator's success, and its final success is compared with
+`rlpd_image`'s (`gap_to_ground_truth`, the target within 0.1).
 """
 
 from __future__ import annotations
