@@ -37,8 +37,10 @@ def test_doctor_without_any_device_reports_each_check_with_its_fix(capsys, monke
         pytest.importorskip(module)
     monkeypatch.setenv("USERL_CAMERA_SERIAL_FRONT", "111")
     monkeypatch.delenv("USERL_CAMERA_SERIAL_WRIST", raising=False)
+    monkeypatch.delenv("USERL_CAMERA_SERIAL_SIDE", raising=False)
     code = main(["doctor", "robot=franka", f"robot.ip={UNREACHABLE_IP}",
-                 "robot.realtime_config=ignore", "teleop=spacemouse"])
+                 "robot.realtime_config=ignore", "teleop=spacemouse",
+                 "robot.reward_camera_names=[wrist,side]"])  # a reward-only view checked too
     lines = capsys.readouterr().out.strip().splitlines()
     assert code == 1
     robot = line_of(lines, "robot franka")
@@ -47,6 +49,9 @@ def test_doctor_without_any_device_reports_each_check_with_its_fix(capsys, monke
     assert front.startswith("[FAIL]") and "RealSense 111" in front and "not connected" in front
     wrist = line_of(lines, "camera wrist")
     assert wrist.startswith("[FAIL]") and "USERL_CAMERA_SERIAL_WRIST" in wrist
+    assert sum(line.startswith("[FAIL] camera wrist") for line in lines) == 1  # once
+    side = line_of(lines, "camera side")
+    assert side.startswith("[FAIL]") and "USERL_CAMERA_SERIAL_SIDE" in side
     assert line_of(lines, "realsense devices").startswith("[FAIL] realsense devices: none")
     mouse = line_of(lines, "spacemouse")
     assert mouse.startswith("[FAIL] spacemouse: none found") and "udev rule" in mouse

@@ -98,7 +98,9 @@ def check_cameras(config: Config) -> list[Check]:
     if camera_class.simulated:
         return [Check("cameras", True, "simulated")]
     checks = []
-    for view in config.robot.camera_names:
+    # every camera the config names, the reward-only ones too, each once
+    views = dict.fromkeys([*config.robot.camera_names, *config.robot.reward_camera_names])
+    for view in views:
         try:
             camera = camera_class(view, None, config.robot)
             frame = camera.read()
