@@ -225,6 +225,29 @@ def test_bench_vla_short(tmp_path: Path, bench) -> None:
         assert row["generation_s_per_episode"] > 0 and row["training_s_per_update"] > 0
 
 
+def test_bench_vla_short_multitask_trains_one_policy_on_both_tasks(tmp_path: Path,
+                                                                  bench) -> None:
+    """`multitask=true`: one run of a cell per task under one instruction-conditioned pi0;
+    each task's row comes from its own cell (its start and final evaluation, its episodes
+    and interventions)."""
+    pytest.importorskip("transformers", reason="policy=pi0 needs the vla extra")
+    figures = bench("vla", "short=true", "multitask=true", "pipelines=sync",
+                    f"root={tmp_path}/runs")
+    rows = {row["task"]: row for row in figures["rows"]}
+    assert list(rows) == ["pick_place", "table_cleanup"]
+    runs = {row["run"] for row in rows.values()}
+    assert len(runs) == 1  # one run, one policy
+    summary = json.loads((Path(runs.pop()) / "summary.json").read_text())
+    assert set(summary["cells"]) == set(rows)
+    for task, row in rows.items():
+        cell = summary["cells"][task]
+        assert row["pipeline"] == "sync" and row["episodes"] == cell["episodes"] >= 2
+        assert row["eval_episodes"] == 2 and row["online_success"] == cell["eval_success_rate"]
+        assert row["bc_success"] == cell["eval_curve"][0]["success_rate"]
+        assert row["interventions_per_episode"] == cell["interventions"] / cell["episodes"] > 0
+    assert summary["episodes"] == 4  # 2 online episodes per task
+
+
 def test_bench_vla_step_times_on_the_cpu_with_the_tiny_preset(bench) -> None:
     """`device=cuda` times the full-size preset; the same code times `pi0_tiny` here: one
     chunk for one robot, one HG-DAgger update on masked chunk labels."""

@@ -343,3 +343,30 @@ def test_each_row_gets_its_own_cells_instruction():
     assert torch.equal(ids[1], policy.prompt(INSTRUCTION)[0][0])
     assert torch.equal(ids[2], ids[0]) and not torch.equal(ids[0], ids[1])
     assert policy.act(obs, deterministic=True).shape == (3, policy.chunk_size, ACTION_DIM)
+
+
+def test_cells_model_reads_each_cells_padded_state_not_the_layouts_mask_and_ids():
+    """The model's state is a cell's zero-padded real state (pi0's own padding); the layout's
+    mask and ids stay out (the instruction tells the tasks apart), so a layout wider than
+    `max_state_dim` fits as long as the largest cell's state does (table_cleanup's 58 of 64)."""
+    from userl.core.specs import CellLayout
+    from userl.envs.cells import pad_state
+
+    layout = CellLayout(state_dim=58, task_names=("pick", "cleanup"),
+                        instructions=(INSTRUCTION, "Put all the objects into the box."),
+                        embodiment_names=("franka",))
+    assert layout.vector_dim > 64
+    spec = ObservationSpec(layout.vector_dim, SPEC.images, INSTRUCTION, cells=layout)
+    torch.manual_seed(0)
+    policy = build_policy(tiny_config(max_state_dim=64), spec, ACTION_DIM)
+    assert isinstance(policy, PI0Policy)
+    short, long = np.arange(1, 21, dtype=np.float32), np.arange(1, 59, dtype=np.float32)
+    obs = observation(batch=2)
+    obs["state"] = torch.as_tensor(np.stack([pad_state(short, layout, 0, 0),
+                                             pad_state(long, layout, 1, 0)]))
+    state = policy.inputs(obs)["state"]
+    assert state.shape == (2, 64)
+    assert torch.equal(state[0, :20], torch.as_tensor(short)) and not state[0, 20:].any()
+    assert torch.equal(state[1, :58], torch.as_tensor(long)) and not state[1, 58:].any()
+    with pytest.raises(ConfigError, match="max_state_dim=32"):
+        build_policy(tiny_config(max_state_dim=32), spec, ACTION_DIM)

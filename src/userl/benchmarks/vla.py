@@ -5,13 +5,18 @@ sync and async pipelines.
 
     userl bench vla [tasks=pick_place,table_cleanup] [pipelines=sync,async] [seed=0]
                     [demos=10] [pretrain=300] [episodes=40] [eval_episodes=20]
-                    [short=true] [root=bench-vla] [key=value ...] out=F.json
+                    [multitask=false] [short=true] [root=bench-vla] [key=value ...] out=F.json
     userl bench vla device=cuda [step_times=pi0] [step_batch=32] [step_repeats=5] out=F.json
 
 Each row is a real `userl train policy=pi0_tiny algo=hg_dagger teleop=expert` run with fixed
 seeds and deterministic evaluation on fixed seeds before (`eval.at_start`) and after.
 `short=true` is the CI version: the same runs at a budget of minutes (2 demos, 2 online
 episodes of 30 steps, 2 evaluation episodes; its success figures say nothing of learning).
+`multitask=true` trains one instruction-conditioned policy on every task at once instead of
+one per task: one run per pipeline of several robot cells (one simulated robot per task, each
+cell named after its task; `cells=` file in the bench's root), `demos` expert episodes and
+`episodes` online episodes per task (`run.episodes` = episodes x tasks), evaluated per cell;
+`pretrain` updates in all. Its rows are per task, from the run's cells.
 Other `key=value` arguments override the runs' config (e.g. `policy=pi0` on a GPU cluster).
 The runs train one update per collected env step (`algo.utd_max=1`), as the HG-DAgger Flow-G
 setting of `bench learning` does: the preset's 4 over-trains a few thousand labels.
@@ -27,9 +32,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 DEFAULTS = {"tasks": "pick_place,table_cleanup", "pipelines": "sync,async", "seed": "0",
             "demos": "10", "pretrain": "300", "episodes": "40", "eval_episodes": "20",
-            "short": "false", "root": "bench-vla", "device": "cpu", "step_times": "",
+            "multitask": "false", "short": "false", "root": "bench-vla", "device": "cpu", "step_times": "",
             "step_batch": "32", "step_repeats": "5"}
 FULL_SIZE_PRESET = "pi0"  # what `device=cuda` times
 SHORT = {"demos": "2", "pretrain": "10", "episodes": "2", "eval_episodes": "2"}
@@ -62,19 +69,57 @@ def parse(arguments: list[str]) -> tuple[dict[str, str], list[str]]:
 
 
 def run_overrides(options: dict[str, str], task: str, pipeline: str, root: Path) -> list[str]:
-    return [*BASE, f"task={task}", f"pipeline={pipeline}", f"run.seed={options['seed']}",
+    return [*BASE, f"task={task}", *_shared(options, pipeline, 1, root, f"{task}-{pipeline}")]
+
+
+def _shared(options: dict[str, str], pipeline: str, tasks: int, root: Path,
+            name: str) -> list[str]:
+    return [f"pipeline={pipeline}", f"run.seed={options['seed']}",
             f"demos.episodes={options['demos']}",
             f"algo.pretrain_updates={options['pretrain']}",
-            f"run.episodes={options['episodes']}", f"eval.episodes={options['eval_episodes']}",
-            f"run.root={root}", f"run.name={task}-{pipeline}"]
+            f"run.episodes={int(options['episodes']) * tasks}",
+            f"eval.episodes={options['eval_episodes']}", f"run.root={root}", f"run.name={name}"]
 
 
-def one_run(overrides: list[str]) -> dict[str, Any]:
+def multitask_overrides(options: dict[str, str], tasks: list[str], pipeline: str,
+                        root: Path) -> list[str]:
+    """One run of a cell per task (the cells file written into `root`), one policy."""
+    cells = root / "cells.yaml"
+    cells.write_text(yaml.safe_dump({task: {"task": task} for task in tasks}, sort_keys=False))
+    return [*BASE, f"cells={cells}",
+            *_shared(options, pipeline, len(tasks), root, f"multitask-{pipeline}")]
+
+
+def multitask_rows(summary: dict[str, Any], wall_s: float) -> list[dict[str, Any]]:
+    """Per task (cell) figures of a multi-task run; timings are the run's."""
+    rows = []
+    for task, cell in summary["cells"].items():
+        episodes = max(int(cell["episodes"]), 1)
+        start = next(p for p in cell["eval_curve"] if p["env_steps"] == 0)
+        rows.append({
+            "task": task, "bc_success": start["success_rate"],
+            "online_success": cell["eval_success_rate"],
+            "gain": cell["eval_success_rate"] - start["success_rate"],
+            "eval_episodes": cell["eval_episodes"], "episodes": cell["episodes"],
+            "grad_steps": summary["grad_steps"],
+            "interventions_per_episode": cell["interventions"] / episodes,
+            "generation_s_per_episode": summary.get("generation_s_per_episode", 0.0),
+            "training_s_per_update": summary.get("training_s_per_update", 0.0),
+            "wall_s": wall_s, "run": summary["run"]})
+    return rows
+
+
+def train_run(overrides: list[str]) -> tuple[dict[str, Any], float]:
+    """A `userl train` run's summary and wall seconds."""
     from userl.config.loader import load_config
     from userl.runtime.train import train
 
     started = time.monotonic()
-    summary = train(load_config(overrides))
+    return train(load_config(overrides)), time.monotonic() - started
+
+
+def one_run(overrides: list[str]) -> dict[str, Any]:
+    summary, wall_s = train_run(overrides)
     episodes = max(int(summary["episodes"]), 1)
     return {
         "bc_success": summary["initial_eval_success_rate"],
@@ -85,7 +130,7 @@ def one_run(overrides: list[str]) -> dict[str, Any]:
         "interventions_per_episode": summary["interventions"] / episodes,
         "generation_s_per_episode": summary.get("generation_s_per_episode", 0.0),
         "training_s_per_update": summary.get("training_s_per_update", 0.0),
-        "wall_s": time.monotonic() - started, "run": summary["run"],
+        "wall_s": wall_s, "run": summary["run"],
     }
 
 
@@ -101,10 +146,17 @@ def run(arguments: list[str]) -> dict[str, Any]:
     root = Path(options["root"]) / time.strftime("%Y%m%d-%H%M%S")
     root.mkdir(parents=True, exist_ok=True)
     rows = []
-    for task in options["tasks"].split(","):
-        for pipeline in options["pipelines"].split(","):
+    tasks = options["tasks"].split(",")
+    for pipeline in options["pipelines"].split(","):
+        if options["multitask"].lower() == "true":
+            summary, wall_s = train_run(
+                [*multitask_overrides(options, tasks, pipeline, root), *overrides])
+            rows += [{**row, "pipeline": pipeline} for row in multitask_rows(summary, wall_s)]
+            continue
+        for task in tasks:
             figures = one_run([*run_overrides(options, task, pipeline, root), *overrides])
             rows.append({"task": task, "pipeline": pipeline, **figures})
+    rows.sort(key=lambda row: tasks.index(row["task"]))
     result: dict[str, Any] = {"options": options, "overrides": overrides, "root": str(root),
                               "rows": rows}
     by = {(r["task"], r["pipeline"]): r for r in rows}

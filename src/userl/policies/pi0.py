@@ -213,13 +213,16 @@ class PI0Policy(Policy):
         transformers = import_transformers()
         if not obs_spec.images:
             raise ConfigError("policy=pi0 needs camera views; train with obs=image")
-        if obs_spec.state_dim > cfg.max_state_dim or action_dim > cfg.max_action_dim:
+        # several cells: the model reads each cell's zero-padded state; its instruction, not
+        # the layout's mask and ids, tells the tasks apart (as pi0 pads across embodiments)
+        model_state_dim = obs_spec.cells.state_dim if obs_spec.cells else obs_spec.state_dim
+        if model_state_dim > cfg.max_state_dim or action_dim > cfg.max_action_dim:
             raise ConfigError(f"policy.max_state_dim={cfg.max_state_dim} / max_action_dim="
-                              f"{cfg.max_action_dim} are below the env's state {obs_spec.state_dim}"
+                              f"{cfg.max_action_dim} are below the env's state {model_state_dim}"
                               f" / action {action_dim}; raise them")
         self.cfg = cfg
         self.action_dim = action_dim
-        self.state_dim = obs_spec.state_dim
+        self.state_dim = model_state_dim
         self.chunk_size = cfg.chunk_size
         self.views = obs_spec.image_names
         self.tokenizer = load_tokenizer(cfg.tokenizer or (cfg.weights if cfg.weights and any(
@@ -295,8 +298,8 @@ class PI0Policy(Policy):
         batch, device = state.shape[0], state.device
         ids, mask = self.prompts(state)
         return {
-            "state": F.pad(state.float(), (0, self.cfg.max_state_dim - state.shape[-1])
-                           ).to(self.dtype),
+            "state": F.pad(state[..., :self.state_dim].float(),
+                           (0, self.cfg.max_state_dim - self.state_dim)).to(self.dtype),
             "input_ids": ids.to(device).expand(batch, -1),
             "attention_mask": mask.to(device).expand(batch, -1),  # (1, L) or (B, L) each
             "pixel_values": self.pixels(obs),

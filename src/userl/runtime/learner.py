@@ -196,10 +196,10 @@ class Learner:
                 f"{tag}/env_steps": cell.env_steps}
 
     def cell_stats(self) -> dict[str, dict[str, float]]:
-        """Per cell: online env steps and episodes, the share of them that succeeded, the
-        data rate now, and its replay and demo transitions."""
+        """Per cell: online env steps and episodes, the share of them that succeeded, its
+        intervened steps, the data rate now, and its replay and demo transitions."""
         return {name: {"env_steps": cell.env_steps, "episodes": cell.episodes,
-                       "success_rate": cell.success_rate,
+                       "success_rate": cell.success_rate, "interventions": cell.interventions,
                        "env_steps_per_s": cell.rate.rate(),
                        "replay_transitions": len(self.online[i]),
                        "demo_transitions": len(self.demos[i])}

@@ -402,13 +402,14 @@ def train(config: Config) -> dict[str, Any]:
 
 def cell_summary(stats: dict[str, dict[str, float]], evaluation: dict[str, dict[str, Any]],
                  train_s: float) -> dict[str, dict[str, Any]]:
-    """summary.json `cells`: per cell its online env steps, episodes and success rate, its
-    mean data rate over the training, and its final evaluation."""
+    """summary.json `cells`: per cell its online env steps, episodes, success rate and
+    intervened steps, its mean data rate over the training, and its final evaluation."""
     cells: dict[str, dict[str, Any]] = {}
     for name, cell in stats.items():
         result = evaluation.get(name, {})
         cells[name] = {"env_steps": int(cell["env_steps"]), "episodes": int(cell["episodes"]),
                        "success_rate": cell["success_rate"],
+                       "interventions": int(cell["interventions"]),
                        "env_steps_per_s": cell["env_steps"] / max(train_s, 1e-9),
                        "demo_transitions": int(cell["demo_transitions"]),
                        **({"eval_success_rate": result["success_rate"],
