@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 import pytest
 
 from userl.benchmarks import BENCHMARKS
@@ -227,12 +228,11 @@ def test_bench_vla_short(tmp_path: Path, bench) -> None:
 
 def test_bench_vla_short_multitask_trains_one_policy_on_both_tasks(tmp_path: Path,
                                                                   bench) -> None:
-    """`multitask=true`: one run of a cell per task under one instruction-conditioned pi0;
+    """`multitask=true` (the default): one run of a cell per task under one instruction-conditioned pi0;
     each task's row comes from its own cell (its start and final evaluation, its episodes
     and interventions)."""
     pytest.importorskip("transformers", reason="policy=pi0 needs the vla extra")
-    figures = bench("vla", "short=true", "multitask=true", "pipelines=sync",
-                    f"root={tmp_path}/runs")
+    figures = bench("vla", "short=true", "pipelines=sync", f"root={tmp_path}/runs")
     rows = {row["task"]: row for row in figures["rows"]}
     assert list(rows) == ["pick_place", "table_cleanup"]
     runs = {row["run"] for row in rows.values()}
@@ -246,6 +246,9 @@ def test_bench_vla_short_multitask_trains_one_policy_on_both_tasks(tmp_path: Pat
         assert row["bc_success"] == cell["eval_curve"][0]["success_rate"]
         assert row["interventions_per_episode"] == cell["interventions"] / cell["episodes"] > 0
     assert summary["episodes"] == 4  # 2 online episodes per task
+    cells = yaml.safe_load((Path(figures["root"]) / "cells.yaml").read_text())
+    assert cells == {"pick_place": {"task": "pick_place", "weight": 1.0},  # task_weights'
+                     "table_cleanup": {"task": "table_cleanup", "weight": 2.0}}  # default
 
 
 def test_bench_vla_step_times_on_the_cpu_with_the_tiny_preset(bench) -> None:

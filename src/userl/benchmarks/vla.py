@@ -5,18 +5,22 @@ sync and async pipelines.
 
     userl bench vla [tasks=pick_place,table_cleanup] [pipelines=sync,async] [seed=0]
                     [demos=10] [pretrain=300] [episodes=40] [eval_episodes=20]
-                    [multitask=false] [short=true] [root=bench-vla] [key=value ...] out=F.json
+                    [multitask=true] [task_weights=table_cleanup:2] [short=true]
+                    [root=bench-vla] [key=value ...] out=F.json
     userl bench vla device=cuda [step_times=pi0] [step_batch=32] [step_repeats=5] out=F.json
 
-Each row is a real `userl train policy=pi0_tiny algo=hg_dagger teleop=expert` run with fixed
+Each run is a real `userl train policy=pi0_tiny algo=hg_dagger teleop=expert` run with fixed
 seeds and deterministic evaluation on fixed seeds before (`eval.at_start`) and after.
+With two or more tasks (`multitask=true`, the default) one instruction-conditioned policy
+learns every task at once: one run per pipeline of several robot cells, a simulated robot per
+task, each cell named after its task (the `cells=` file is written into the bench's root);
+`demos` expert episodes and `episodes` online episodes per task (`run.episodes` = episodes x
+tasks), `pretrain` updates in all, each task evaluated by its own cell. `task_weights` gives a
+task's share of each batch relative to the others' (its cell's `weight`; tasks not run are
+ignored): table_cleanup, the longer task, gets twice pick_place's. `multitask=false` trains
+one policy per task instead, one run each. The rows are per task and pipeline.
 `short=true` is the CI version: the same runs at a budget of minutes (2 demos, 2 online
 episodes of 30 steps, 2 evaluation episodes; its success figures say nothing of learning).
-`multitask=true` trains one instruction-conditioned policy on every task at once instead of
-one per task: one run per pipeline of several robot cells (one simulated robot per task, each
-cell named after its task; `cells=` file in the bench's root), `demos` expert episodes and
-`episodes` online episodes per task (`run.episodes` = episodes x tasks), evaluated per cell;
-`pretrain` updates in all. Its rows are per task, from the run's cells.
 Other `key=value` arguments override the runs' config (e.g. `policy=pi0` on a GPU cluster).
 The runs train one update per collected env step (`algo.utd_max=1`), as the HG-DAgger Flow-G
 setting of `bench learning` does: the preset's 4 over-trains a few thousand labels.
@@ -36,8 +40,9 @@ import yaml
 
 DEFAULTS = {"tasks": "pick_place,table_cleanup", "pipelines": "sync,async", "seed": "0",
             "demos": "10", "pretrain": "300", "episodes": "40", "eval_episodes": "20",
-            "multitask": "false", "short": "false", "root": "bench-vla", "device": "cpu", "step_times": "",
-            "step_batch": "32", "step_repeats": "5"}
+            "multitask": "true", "task_weights": "table_cleanup:2", "short": "false",
+            "root": "bench-vla", "device": "cpu", "step_times": "", "step_batch": "32",
+            "step_repeats": "5"}
 FULL_SIZE_PRESET = "pi0"  # what `device=cuda` times
 SHORT = {"demos": "2", "pretrain": "10", "episodes": "2", "eval_episodes": "2"}
 SHORT_OVERRIDES = ["task.episode_steps=30", "algo.batch_size=8", "algo.utd_max=0.5"]
@@ -61,6 +66,7 @@ def parse(arguments: list[str]) -> tuple[dict[str, str], list[str]]:
             overrides.append(argument)
     if options["device"] != "cpu" and not options["step_times"]:
         options["step_times"] = FULL_SIZE_PRESET
+    task_weights(options["task_weights"])  # a malformed one is an error before any run
     if options["short"].lower() == "true":
         given = {a.partition("=")[0] for a in arguments}
         options |= {k: v for k, v in SHORT.items() if k not in given}
@@ -84,10 +90,30 @@ def _shared(options: dict[str, str], pipeline: str, tasks: int, root: Path,
 def multitask_overrides(options: dict[str, str], tasks: list[str], pipeline: str,
                         root: Path) -> list[str]:
     """One run of a cell per task (the cells file written into `root`), one policy."""
+    weights = task_weights(options["task_weights"])
     cells = root / "cells.yaml"
-    cells.write_text(yaml.safe_dump({task: {"task": task} for task in tasks}, sort_keys=False))
+    cells.write_text(yaml.safe_dump(
+        {task: {"task": task, "weight": weights.get(task, 1.0)} for task in tasks},
+        sort_keys=False))
     return [*BASE, f"cells={cells}",
             *_shared(options, pipeline, len(tasks), root, f"multitask-{pipeline}")]
+
+
+def task_weights(value: str) -> dict[str, float]:
+    """`task_weights=table_cleanup:2,pick_place:1` as task -> weight ("" = all equal)."""
+    from userl.core.errors import ConfigError
+
+    weights = {}
+    for item in filter(None, value.split(",")):
+        task, _, weight = item.partition(":")
+        try:
+            weights[task] = float(weight)
+        except ValueError:
+            weights[task] = -1.0
+        if not task or weights[task] <= 0:
+            raise ConfigError(f"bench vla: task_weights item {item!r} is not TASK:WEIGHT with "
+                              "a weight > 0, e.g. task_weights=table_cleanup:2")
+    return weights
 
 
 def multitask_rows(summary: dict[str, Any], wall_s: float) -> list[dict[str, Any]]:
@@ -148,7 +174,7 @@ def run(arguments: list[str]) -> dict[str, Any]:
     rows = []
     tasks = options["tasks"].split(",")
     for pipeline in options["pipelines"].split(","):
-        if options["multitask"].lower() == "true":
+        if options["multitask"].lower() == "true" and len(tasks) > 1:
             summary, wall_s = train_run(
                 [*multitask_overrides(options, tasks, pipeline, root), *overrides])
             rows += [{**row, "pipeline": pipeline} for row in multitask_rows(summary, wall_s)]
