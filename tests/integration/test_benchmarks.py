@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 import pytest
+import yaml
 
 from userl.benchmarks import BENCHMARKS
 from userl.cli import main
