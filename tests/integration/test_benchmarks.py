@@ -228,9 +228,9 @@ def test_bench_vla_short(tmp_path: Path, bench) -> None:
 
 def test_bench_vla_short_multitask_trains_one_policy_on_both_tasks(tmp_path: Path,
                                                                   bench) -> None:
-    """`multitask=true` (the default): one run of a cell per task under one instruction-conditioned pi0;
-    each task's row comes from its own cell (its start and final evaluation, its episodes
-    and interventions)."""
+    """`multitask=true` (the default): one run of a cell per task under one
+    instruction-conditioned pi0; each task's row comes from its own cell (its start and final
+    evaluation, its episodes and interventions)."""
     pytest.importorskip("transformers", reason="policy=pi0 needs the vla extra")
     figures = bench("vla", "short=true", "pipelines=sync", f"root={tmp_path}/runs")
     rows = {row["task"]: row for row in figures["rows"]}

@@ -109,8 +109,8 @@ def task_weights(value: str) -> dict[str, float]:
         try:
             weights[task] = float(weight)
         except ValueError:
-            weights[task] = -1.0
-        if not task or weights[task] <= 0:
+            weights[task] = float("nan")  # not a number: the error below names the item
+        if not task or not weights[task] > 0:
             raise ConfigError(f"bench vla: task_weights item {item!r} is not TASK:WEIGHT with "
                               "a weight > 0, e.g. task_weights=table_cleanup:2")
     return weights
@@ -118,21 +118,34 @@ def task_weights(value: str) -> dict[str, float]:
 
 def multitask_rows(summary: dict[str, Any], wall_s: float) -> list[dict[str, Any]]:
     """Per task (cell) figures of a multi-task run; timings are the run's."""
+    from userl.runtime.train import point_before_training
+
     rows = []
     for task, cell in summary["cells"].items():
-        episodes = max(int(cell["episodes"]), 1)
-        start = next(p for p in cell["eval_curve"] if p["env_steps"] == 0)
-        rows.append({
-            "task": task, "bc_success": start["success_rate"],
-            "online_success": cell["eval_success_rate"],
-            "gain": cell["eval_success_rate"] - start["success_rate"],
-            "eval_episodes": cell["eval_episodes"], "episodes": cell["episodes"],
-            "grad_steps": summary["grad_steps"],
-            "interventions_per_episode": cell["interventions"] / episodes,
-            "generation_s_per_episode": summary.get("generation_s_per_episode", 0.0),
-            "training_s_per_update": summary.get("training_s_per_update", 0.0),
-            "wall_s": wall_s, "run": summary["run"]})
+        start = point_before_training(cell["eval_curve"])
+        if start is None:
+            raise ValueError(f"cell {task} has no evaluation at env step 0 (eval.at_start)")
+        rows.append({"task": task, **figures(
+            summary, wall_s, bc_success=start["success_rate"],
+            online_success=cell["eval_success_rate"], eval_episodes=cell["eval_episodes"],
+            episodes=cell["episodes"], interventions=cell["interventions"])})
     return rows
+
+
+def figures(summary: dict[str, Any], wall_s: float, *, bc_success: float,
+            online_success: float, eval_episodes: int, episodes: int,
+            interventions: int) -> dict[str, Any]:
+    """A row's figures: success before and after, interventions per episode (of one task),
+    and the run's timings, updates and wall seconds."""
+    return {
+        "bc_success": bc_success, "online_success": online_success,
+        "gain": online_success - bc_success, "eval_episodes": eval_episodes,
+        "episodes": episodes, "grad_steps": summary["grad_steps"],
+        "interventions_per_episode": interventions / max(int(episodes), 1),
+        "generation_s_per_episode": summary.get("generation_s_per_episode", 0.0),
+        "training_s_per_update": summary.get("training_s_per_update", 0.0),
+        "wall_s": wall_s, "run": summary["run"],
+    }
 
 
 def train_run(overrides: list[str]) -> tuple[dict[str, Any], float]:
@@ -146,18 +159,10 @@ def train_run(overrides: list[str]) -> tuple[dict[str, Any], float]:
 
 def one_run(overrides: list[str]) -> dict[str, Any]:
     summary, wall_s = train_run(overrides)
-    episodes = max(int(summary["episodes"]), 1)
-    return {
-        "bc_success": summary["initial_eval_success_rate"],
-        "online_success": summary["eval_success_rate"],
-        "gain": summary["eval_success_rate"] - summary["initial_eval_success_rate"],
-        "eval_episodes": summary["eval_episodes"],
-        "episodes": summary["episodes"], "grad_steps": summary["grad_steps"],
-        "interventions_per_episode": summary["interventions"] / episodes,
-        "generation_s_per_episode": summary.get("generation_s_per_episode", 0.0),
-        "training_s_per_update": summary.get("training_s_per_update", 0.0),
-        "wall_s": wall_s, "run": summary["run"],
-    }
+    return figures(summary, wall_s, bc_success=summary["initial_eval_success_rate"],
+                   online_success=summary["eval_success_rate"],
+                   eval_episodes=summary["eval_episodes"], episodes=summary["episodes"],
+                   interventions=summary["interventions"])
 
 
 def run(arguments: list[str]) -> dict[str, Any]:
