@@ -39,13 +39,18 @@ class Takeover:
         executed = np.broadcast_to(executed, (self.steps, self.action_dim)).astype(np.float32)
         zeros = np.zeros(self.steps, bool)
         return Episode(
-            robot_id="robot_0", task="peg_insertion",
+            robot_id="robot_0",
+            task="peg_insertion",
             observations={"state": np.zeros((self.steps + 1, self.state_dim), np.float32)},
             actions=executed,
             policy_actions=np.full((self.steps, self.action_dim), self.policy_action, np.float32),
-            rewards=np.zeros(self.steps, np.float32), terminated=zeros, truncated=zeros,
-            intervened=self.human_steps.copy(), policy_versions=np.zeros(self.steps, np.int64),
-            success=success)
+            rewards=np.zeros(self.steps, np.float32),
+            terminated=zeros,
+            truncated=zeros,
+            intervened=self.human_steps.copy(),
+            policy_versions=np.zeros(self.steps, np.int64),
+            success=success,
+        )
 
 
 @pytest.fixture
@@ -62,10 +67,12 @@ def make_learner(takeover: Takeover) -> Callable[..., Any]:
     from userl.runtime.learner import Learner
 
     def make(run_dir: Path, *overrides: str) -> Learner:
-        config = load_config(["algo=hg_dagger", "policy=mlp", "algo.batch_size=32",
-                              "algo.utd_max=2", *overrides])
-        return Learner(config, ObservationSpec(takeover.state_dim), takeover.action_dim,
-                       str(run_dir))
+        config = load_config(
+            ["algo=hg_dagger", "policy=mlp", "algo.batch_size=32", "algo.utd_max=2", *overrides]
+        )
+        return Learner(
+            config, ObservationSpec(takeover.state_dim), takeover.action_dim, str(run_dir)
+        )
 
     return make
 
@@ -105,10 +112,12 @@ def franky_sim() -> Iterator[str]:
     """The loopback address of a running franky-sim (a simulated Franka speaking libfranka's
     protocol), stopped after the module's last test: the server steps its physics in real
     time, about a third of a core, so it runs only while a module needs it."""
-    pytest.importorskip("franky", reason="franky-control is not installed (pip install "
-                        "'userl[hardware]')")
-    pytest.importorskip("franky_sim", reason="franky-sim is not installed (pip install "
-                        "'userl[hardware]')")
+    pytest.importorskip(
+        "franky", reason="franky-control is not installed (pip install 'userl[hardware]')"
+    )
+    pytest.importorskip(
+        "franky_sim", reason="franky-sim is not installed (pip install 'userl[hardware]')"
+    )
     from tests.franky_sim import FrankySim
 
     server = FrankySim()

@@ -64,8 +64,9 @@ class ScriptedKeyboard:
         self.closed = True
 
 
-def plug_in_keyboards(monkeypatch: pytest.MonkeyPatch,
-                      devices: dict[str, list[int]]) -> dict[str, ScriptedKeyboard]:
+def plug_in_keyboards(
+    monkeypatch: pytest.MonkeyPatch, devices: dict[str, list[int]]
+) -> dict[str, ScriptedKeyboard]:
     """The real evdev, seeing input devices at the given paths with the given key codes."""
     evdev = pytest.importorskip("evdev")
     plugged = {path: ScriptedKeyboard(evdev, keys) for path, keys in devices.items()}

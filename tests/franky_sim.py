@@ -40,12 +40,19 @@ class FrankySim:
     def __init__(self, address: str | None = None) -> None:
         self.address = address or free_loopback_address()
         executable = Path(sys.executable).with_name("franky-sim")
-        command = ([str(executable)] if executable.exists()
-                   else [sys.executable, "-m", "franky_sim.run_server"])
+        command = (
+            [str(executable)]
+            if executable.exists()
+            else [sys.executable, "-m", "franky_sim.run_server"]
+        )
         self.process = subprocess.Popen(
             [*command, "-s", "mujoco", "--hostname", self.address],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         self.log: deque[str] = deque(maxlen=LOG_LINES)
         self.ready = threading.Event()
         self._reader = threading.Thread(target=self._read, name="franky-sim-log", daemon=True)

@@ -9,8 +9,9 @@ PIXELS_SIDE_PX = 32
 
 
 def reacher_with_pixels(**kwargs):
-    env = gym.make("Reacher-v5", render_mode="rgb_array", width=PIXELS_SIDE_PX,
-                   height=PIXELS_SIDE_PX, **kwargs)
+    env = gym.make(
+        "Reacher-v5", render_mode="rgb_array", width=PIXELS_SIDE_PX, height=PIXELS_SIDE_PX, **kwargs
+    )
     return AddRenderObservation(env, render_only=False)
 
 

@@ -43,16 +43,28 @@ class LoopbackCluster:
 @contextmanager
 def loopback_cluster(robots: list[str]) -> Iterator[LoopbackCluster]:
     """Start the cluster with a fresh token; stop it on exit."""
-    env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32),
-           "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0",
-           "RAY_worker_niceness": "0",
-           "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])}
-    process = subprocess.Popen([sys.executable, "-m", "tests.ray_cluster", *robots],
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                               env=env, cwd=REPO_ROOT, start_new_session=True)
+    env = {
+        **os.environ,
+        "RAY_AUTH_MODE": "token",
+        "RAY_AUTH_TOKEN": secrets.token_hex(32),
+        "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+        "RAY_USAGE_STATS_ENABLED": "0",
+        "RAY_worker_niceness": "0",
+        "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.ray_cluster", *robots],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=REPO_ROOT,
+        start_new_session=True,
+    )
     lines: queue.Queue[str] = queue.Queue()
-    reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stdout or []],
-                              daemon=True)
+    reader = threading.Thread(
+        target=lambda: [lines.put(line) for line in process.stdout or []], daemon=True
+    )
     reader.start()
     try:
         try:
@@ -79,16 +91,28 @@ def serve(robots: list[str]) -> None:
     """Start the head and the robot nodes, print them as JSON, run until stdin closes."""
     from ray.cluster_utils import Cluster
 
-    node_args = {"node_ip_address": LOOPBACK, "num_cpus": NODE_CPUS,
-                 "object_store_memory": OBJECT_STORE_BYTES, "include_dashboard": False}
+    node_args = {
+        "node_ip_address": LOOPBACK,
+        "num_cpus": NODE_CPUS,
+        "object_store_memory": OBJECT_STORE_BYTES,
+        "include_dashboard": False,
+    }
     cluster = Cluster(shutdown_at_exit=True)
     try:
         head = cluster.add_node(**node_args)
-        nodes = {name: cluster.add_node(**node_args, resources={f"robot:{name}": 1})
-                 for name in robots}
-        print(json.dumps({"address": cluster.address, "head": head.node_id,
-                          "robots": {name: node.node_id for name, node in nodes.items()}}),
-              flush=True)
+        nodes = {
+            name: cluster.add_node(**node_args, resources={f"robot:{name}": 1}) for name in robots
+        }
+        print(
+            json.dumps(
+                {
+                    "address": cluster.address,
+                    "head": head.node_id,
+                    "robots": {name: node.node_id for name, node in nodes.items()},
+                }
+            ),
+            flush=True,
+        )
         sys.stdin.read()  # until the test closes it
     finally:
         cluster.shutdown()

@@ -92,8 +92,10 @@ def train_command(arguments: list[str]) -> int:
     if config.resume:  # continue with the run's own saved config, plus these overrides
         run_dir = Path(config.run.root) / config.run.name
         if not config.run.name or not (run_dir / "config.yaml").is_file():
-            raise UsageError(f"resume=true needs run.name= of an existing run; "
-                             f"found no {run_dir / 'config.yaml'}")
+            raise UsageError(
+                f"resume=true needs run.name= of an existing run; "
+                f"found no {run_dir / 'config.yaml'}"
+            )
         config = load_config_file(run_dir / "config.yaml", arguments)
     from userl.tools.doctor import preflight
 
@@ -120,14 +122,21 @@ def eval_command(arguments: list[str]) -> int:
     from userl.rollout.evaluation import results_of, run_episodes
 
     run_dir = Path(run) if run else None
-    per_cell = {cell.name: run_episodes(config, source, episodes, run_dir, cell=index)
-                for index, cell in enumerate(config.cells)}  # several cells: each evaluated
-    report = results_of([e for cell in per_cell.values() for e in cell] if per_cell
-                        else run_episodes(config, source, episodes, run_dir))
+    per_cell = {
+        cell.name: run_episodes(config, source, episodes, run_dir, cell=index)
+        for index, cell in enumerate(config.cells)
+    }  # several cells: each evaluated
+    report = results_of(
+        [e for cell in per_cell.values() for e in cell]
+        if per_cell
+        else run_episodes(config, source, episodes, run_dir)
+    )
     report.update({"task": config.task.name, "policy": source, "run": run})
     if per_cell:
-        report["cells"] = {name: {k: v for k, v in results_of(cell).items() if k != "results"}
-                           for name, cell in per_cell.items()}
+        report["cells"] = {
+            name: {k: v for k, v in results_of(cell).items() if k != "results"}
+            for name, cell in per_cell.items()
+        }
     print(json.dumps({k: v for k, v in report.items() if k != "results"}))
     if out:
         Path(out).write_text(json.dumps(report, indent=2))
@@ -190,12 +199,14 @@ def collect_command(arguments: list[str]) -> int:
         else:
             source = demonstrator(env, config)
         for index in range(episodes):
-            episode = run_episode(env, source, "robot_0", seed=seed_base + index,
-                                  record_frames=video == "true")
+            episode = run_episode(
+                env, source, "robot_0", seed=seed_base + index, record_frames=video == "true"
+            )
             store.write(episode)
             successes += int(episode.success)
-            positive_frames += int(episode.step_success.sum()) if episode.step_success is not None \
-                else 0
+            positive_frames += (
+                int(episode.step_success.sum()) if episode.step_success is not None else 0
+            )
             frames += len(episode)
             if episode.frames:
                 path = Path(out) / "videos" / f"episode_{index:04d}.gif"
@@ -219,8 +230,7 @@ def cell_index(config: Config, name: str | None) -> int:
     if not names:
         raise UsageError(f"cell={name}: the run has no cells; leave cell= out")
     if name not in names:
-        raise UsageError(f"cell={name}: the run has no such cell; its cells are "
-                         f"{', '.join(names)}")
+        raise UsageError(f"cell={name}: the run has no such cell; its cells are {', '.join(names)}")
     return names.index(name)
 
 
@@ -233,8 +243,9 @@ def labelled_collection(arguments: list[str], label: str) -> list[str]:
     that reward source, and episodes that go on after a success (more success frames to
     learn from) unless `task.terminate_on_success=` is given."""
     if label not in LABEL_REWARDS:
-        raise UsageError(f"label={label} is not a labeller; choose one of: "
-                         f"{', '.join(LABEL_REWARDS)}")
+        raise UsageError(
+            f"label={label} is not a labeller; choose one of: {', '.join(LABEL_REWARDS)}"
+        )
     extra = [f"reward={LABEL_REWARDS[label]}"]
     if not any(a.startswith("task.terminate_on_success=") for a in arguments):
         extra.append("task.terminate_on_success=false")
@@ -250,8 +261,9 @@ def train_reward_command(arguments: list[str]) -> int:
     data = take(arguments, "data")
     out = take(arguments, "out")
     if not data or not out:
-        raise UsageError("usage: userl train-reward task=T data=DIR[,DIR] out=FILE.pt "
-                         "[train.epochs=N ...]")
+        raise UsageError(
+            "usage: userl train-reward task=T data=DIR[,DIR] out=FILE.pt [train.epochs=N ...]"
+        )
     report = run_train_reward(arguments, [Path(p) for p in data.split(",")], Path(out))
     print(json.dumps(report))
     return 0
@@ -280,8 +292,10 @@ DATA_COMMANDS: Registry = Registry("data command")
 def data_command(arguments: list[str]) -> int:
     """`userl data stats|export|import ...`: describe, export or import episode data."""
     if not arguments:
-        raise UsageError("usage: userl data stats PATH | export STORE out=DIR format=lerobot | "
-                         "import DIR out=STORE")
+        raise UsageError(
+            "usage: userl data stats PATH | export STORE out=DIR format=lerobot | "
+            "import DIR out=STORE"
+        )
     return DATA_COMMANDS.get(arguments[0])(list(arguments[1:]))
 
 
@@ -308,8 +322,13 @@ def data_export_command(arguments: list[str]) -> int:
     fps, instruction = take(arguments, "fps"), take(arguments, "instruction")
     if len(arguments) != 1 or not out:
         raise UsageError("usage: userl data export STORE out=DIR format=lerobot [fps=N]")
-    report = export_store(Path(arguments[0]), Path(out), EXPORT_FORMATS.get(fmt),
-                          positive_int(fps, "fps") if fps else None, instruction)
+    report = export_store(
+        Path(arguments[0]),
+        Path(out),
+        EXPORT_FORMATS.get(fmt),
+        positive_int(fps, "fps") if fps else None,
+        instruction,
+    )
     print(json.dumps(report))
     return 0
 

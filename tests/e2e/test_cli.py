@@ -14,8 +14,13 @@ from userl.cli import main
 
 
 def userl(*arguments: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "userl.cli", *arguments], capture_output=True,
-                          text=True, cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "userl.cli", *arguments],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
 
 
 @pytest.mark.parametrize(
@@ -58,7 +63,9 @@ def test_collect_then_stats_then_expert_eval(tmp_path: Path) -> None:
     import json
 
     demos = tmp_path / "demos"
-    collected = userl("collect", "task=peg_insertion", "teleop=expert", "episodes=2", f"out={demos}")
+    collected = userl(
+        "collect", "task=peg_insertion", "teleop=expert", "episodes=2", f"out={demos}"
+    )
     assert collected.returncode == 0, collected.stderr
     assert json.loads(collected.stdout.strip().splitlines()[-1])["successes"] == 2
     stats = userl("data", "stats", str(demos))
@@ -67,8 +74,9 @@ def test_collect_then_stats_then_expert_eval(tmp_path: Path) -> None:
     assert described["episodes"] == 2 and described["unreadable_files"] == 0
     assert described["per_robot_episodes"] == {"robot_0": 2}
     report_path = tmp_path / "expert.json"
-    evaluated = userl("eval", "task=peg_insertion", "policy=expert", "episodes=3",
-                      f"out={report_path}")
+    evaluated = userl(
+        "eval", "task=peg_insertion", "policy=expert", "episodes=3", f"out={report_path}"
+    )
     assert evaluated.returncode == 0, evaluated.stderr
     line = json.loads(evaluated.stdout.strip().splitlines()[-1])
     assert line["success_rate"] == 1.0 and line["episodes"] == 3
@@ -76,8 +84,7 @@ def test_collect_then_stats_then_expert_eval(tmp_path: Path) -> None:
     assert [r["seed"] for r in report["results"]] == [1_000_000, 1_000_001, 1_000_002]
 
 
-def test_train_help_prints_the_resolved_config_and_starts_nothing(tmp_path: Path,
-                                                                 capsys) -> None:
+def test_train_help_prints_the_resolved_config_and_starts_nothing(tmp_path: Path, capsys) -> None:
     assert main(["train", "--help", "algo=sac", f"run.root={tmp_path}"]) == 0
     helped = capsys.readouterr().out
     assert "  algo.num_critics: int = 2" in helped

@@ -27,29 +27,47 @@ def franka(address: str) -> list[str]:
 
 def task(hole_xy: list[float]) -> list[str]:
     """Peg insertion at the recorded hole, which a real cell does not move between episodes."""
-    return ["task=peg_insertion", f"task.hole_nominal_xy_m=[{hole_xy[0]},{hole_xy[1]}]",
-            "task.hole_xy_range_m=0", "task.hole_yaw_range_deg=0", "reward=pose",
-            "reward.sparse_weight=0", "reward.dense_weight=1",
-            f"task.episode_steps={STEPS}", "obs=state"]
+    return [
+        "task=peg_insertion",
+        f"task.hole_nominal_xy_m=[{hole_xy[0]},{hole_xy[1]}]",
+        "task.hole_xy_range_m=0",
+        "task.hole_yaw_range_deg=0",
+        "reward=pose",
+        "reward.sparse_weight=0",
+        "reward.dense_weight=1",
+        f"task.episode_steps={STEPS}",
+        "obs=state",
+    ]
 
 
 @pytest.fixture(scope="module")
 def recorded_hole(franky_sim: str, tmp_path_factory: pytest.TempPathFactory) -> list[float]:
     out = tmp_path_factory.mktemp("cell") / "my_peg.yaml"
-    assert main(["record-pose", *franka(franky_sim), f"out={out}",
-                 "field=hole_nominal_xy_m"]) == 0
+    assert main(["record-pose", *franka(franky_sim), f"out={out}", "field=hole_nominal_xy_m"]) == 0
     hole = yaml.safe_load(out.read_text())["hole_nominal_xy_m"]
     assert len(hole) == 2 and 0.2 < hole[0] < 0.9
     return hole
 
 
 def test_collect_demonstrations_with_a_spacemouse_on_franky_sim(
-        franky_sim: str, recorded_hole: list[float], tmp_path: Path, monkeypatch) -> None:
+    franky_sim: str, recorded_hole: list[float], tmp_path: Path, monkeypatch
+) -> None:
     device = plug_in_spacemouse(monkeypatch)
     device.state.y = 0.6  # push away from the operator: +x in the base frame
     out = tmp_path / "demos"
-    assert main(["collect", *franka(franky_sim), *task(recorded_hole), "teleop=spacemouse",
-                 "episodes=2", f"out={out}"]) == 0
+    assert (
+        main(
+            [
+                "collect",
+                *franka(franky_sim),
+                *task(recorded_hole),
+                "teleop=spacemouse",
+                "episodes=2",
+                f"out={out}",
+            ]
+        )
+        == 0
+    )
     episodes = EpisodeStore(out).load().episodes
     assert len(episodes) == 2 and all(e.source == "human" for e in episodes)
     for episode in episodes:
@@ -58,13 +76,30 @@ def test_collect_demonstrations_with_a_spacemouse_on_franky_sim(
 
 
 def test_short_training_on_franky_sim_through_the_normal_pipeline(
-        franky_sim: str, recorded_hole: list[float], tmp_path: Path) -> None:
-    code = main(["train", *franka(franky_sim), *task(recorded_hole), "algo=sac",
-                 "demos.episodes=0", "eval.episodes=1", "eval.video_every_s=0",
-                 f"run.episodes={EPISODES}", "run.grad_steps=0", "run.env_steps=0",
-                 "run.wall_s=0", "algo.batch_size=16", "policy.hidden_dims=[32,32]",
-                 "algo.critic_hidden_dims=[32,32]", f"run.root={tmp_path}", "run.name=dry",
-                 "run.log_every_s=5", "run.remote_timeout_s=300"])
+    franky_sim: str, recorded_hole: list[float], tmp_path: Path
+) -> None:
+    code = main(
+        [
+            "train",
+            *franka(franky_sim),
+            *task(recorded_hole),
+            "algo=sac",
+            "demos.episodes=0",
+            "eval.episodes=1",
+            "eval.video_every_s=0",
+            f"run.episodes={EPISODES}",
+            "run.grad_steps=0",
+            "run.env_steps=0",
+            "run.wall_s=0",
+            "algo.batch_size=16",
+            "policy.hidden_dims=[32,32]",
+            "algo.critic_hidden_dims=[32,32]",
+            f"run.root={tmp_path}",
+            "run.name=dry",
+            "run.log_every_s=5",
+            "run.remote_timeout_s=300",
+        ]
+    )
     assert code == 0
     summary = json.loads((tmp_path / "dry" / "summary.json").read_text())
     assert summary["episodes"] >= EPISODES and summary["worker_restarts"] == 0

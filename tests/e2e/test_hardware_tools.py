@@ -38,9 +38,16 @@ def test_doctor_without_any_device_reports_each_check_with_its_fix(capsys, monke
     monkeypatch.setenv("USERL_CAMERA_SERIAL_FRONT", "111")
     monkeypatch.delenv("USERL_CAMERA_SERIAL_WRIST", raising=False)
     monkeypatch.delenv("USERL_CAMERA_SERIAL_SIDE", raising=False)
-    code = main(["doctor", "robot=franka", f"robot.ip={UNREACHABLE_IP}",
-                 "robot.realtime_config=ignore", "teleop=spacemouse",
-                 "robot.reward_camera_names=[wrist,side]"])  # a reward-only view checked too
+    code = main(
+        [
+            "doctor",
+            "robot=franka",
+            f"robot.ip={UNREACHABLE_IP}",
+            "robot.realtime_config=ignore",
+            "teleop=spacemouse",
+            "robot.reward_camera_names=[wrist,side]",
+        ]
+    )  # a reward-only view checked too
     lines = capsys.readouterr().out.strip().splitlines()
     assert code == 1
     robot = line_of(lines, "robot franka")
@@ -65,13 +72,22 @@ def test_doctor_without_a_spacemouse_that_is_not_configured_passes_that_check(ca
 
 
 def test_doctor_with_a_franka_on_franky_sim_uvc_cameras_and_a_spacemouse(
-        franky_sim: str, capsys, monkeypatch, tmp_path: Path) -> None:
+    franky_sim: str, capsys, monkeypatch, tmp_path: Path
+) -> None:
     plug_in_spacemouse(monkeypatch)
     video = write_video(tmp_path / "camera.avi")  # OpenCV reads it as it reads /dev/videoN
     monkeypatch.setenv("USERL_CAMERA_DEVICE_FRONT", video)  # as on the robot node
     monkeypatch.setenv("USERL_CAMERA_DEVICE_WRIST", video)
-    code = main(["doctor", "robot=franka", f"robot.ip={franky_sim}",
-                 "robot.realtime_config=ignore", "teleop=spacemouse", "robot.camera_driver=uvc"])
+    code = main(
+        [
+            "doctor",
+            "robot=franka",
+            f"robot.ip={franky_sim}",
+            "robot.realtime_config=ignore",
+            "teleop=spacemouse",
+            "robot.camera_driver=uvc",
+        ]
+    )
     lines = capsys.readouterr().out.strip().splitlines()
     assert line_of(lines, "robot franka").startswith("[  ok] robot franka: reachable; TCP at")
     assert line_of(lines, "camera front").startswith("[  ok] camera front: uvc, frame")
@@ -104,11 +120,20 @@ def test_record_pose_writes_the_sim_tcp_pose_into_a_task_file(tmp_path: Path, ca
     assert len(yaml.safe_load(task.read_text())["hole_nominal_xy_m"]) == 2
 
 
-def test_record_pose_from_a_franka_on_franky_sim(franky_sim: str, tmp_path: Path,
-                                                capsys) -> None:
+def test_record_pose_from_a_franka_on_franky_sim(franky_sim: str, tmp_path: Path, capsys) -> None:
     out = tmp_path / "task.yaml"
-    assert main(["record-pose", f"out={out}", "robot=franka", f"robot.ip={franky_sim}",
-                 "robot.realtime_config=ignore"]) == 0
+    assert (
+        main(
+            [
+                "record-pose",
+                f"out={out}",
+                "robot=franka",
+                f"robot.ip={franky_sim}",
+                "robot.realtime_config=ignore",
+            ]
+        )
+        == 0
+    )
     pose = yaml.safe_load(out.read_text())["target_tcp_pose"]
     assert len(pose) == 7 and pose == json.loads(capsys.readouterr().out)["value"]
     assert 0.2 < pose[0] < 0.9 and 0.0 < pose[2] < 1.0  # in front of the arm, above its base

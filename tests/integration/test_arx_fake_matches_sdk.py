@@ -25,9 +25,24 @@ def sdk_source(tmp_path_factory: pytest.TempPathFactory) -> ast.Module:
     folder = tmp_path_factory.mktemp("arx_sdist")
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-             "--no-build-isolation", "--disable-pip-version-check", SDK_SPEC, "-d", str(folder)],
-            capture_output=True, text=True, timeout=DOWNLOAD_TIMEOUT_S)
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                "--no-build-isolation",
+                "--disable-pip-version-check",
+                SDK_SPEC,
+                "-d",
+                str(folder),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=DOWNLOAD_TIMEOUT_S,
+        )
     except subprocess.TimeoutExpired:
         pytest.skip(f"pip download {SDK_SPEC} timed out (offline?)")
     archives = list(folder.glob("*.tar.gz"))
@@ -35,8 +50,9 @@ def sdk_source(tmp_path_factory: pytest.TempPathFactory) -> ast.Module:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         pytest.skip(f"cannot download {SDK_SPEC} (offline?): {last}")
     with tarfile.open(archives[0]) as archive:
-        member = next(m for m in archive.getmembers()
-                      if m.name.endswith(f"arx_r5_sdk/{SOURCE_NAME}"))
+        member = next(
+            m for m in archive.getmembers() if m.name.endswith(f"arx_r5_sdk/{SOURCE_NAME}")
+        )
         handle = archive.extractfile(member)
         assert handle is not None
         return ast.parse(handle.read().decode())
@@ -47,12 +63,15 @@ def parameters(function: ast.FunctionDef) -> list[tuple[str, bool]]:
     arguments = function.args
     positional = arguments.posonlyargs + arguments.args
     defaults = [False] * (len(positional) - len(arguments.defaults)) + [True] * len(
-        arguments.defaults)
+        arguments.defaults
+    )
     result = [(a.arg, d) for a, d in zip(positional, defaults, strict=True)]
     if arguments.vararg:
         result.append(("*" + arguments.vararg.arg, False))
-    result += [(a.arg, d is not None)
-               for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True)]
+    result += [
+        (a.arg, d is not None)
+        for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True)
+    ]
     if arguments.kwarg:
         result.append(("**" + arguments.kwarg.arg, False))
     return result
@@ -61,19 +80,30 @@ def parameters(function: ast.FunctionDef) -> list[tuple[str, bool]]:
 def fake_parameters(function: object) -> list[tuple[str, bool]]:
     result = []
     for parameter in inspect.signature(function).parameters.values():  # type: ignore[arg-type]
-        prefix = {inspect.Parameter.VAR_POSITIONAL: "*",
-                  inspect.Parameter.VAR_KEYWORD: "**"}.get(parameter.kind, "")
+        prefix = {inspect.Parameter.VAR_POSITIONAL: "*", inspect.Parameter.VAR_KEYWORD: "**"}.get(
+            parameter.kind, ""
+        )
         result.append((prefix + parameter.name, parameter.default is not inspect.Parameter.empty))
     return result
 
 
 def test_single_arm_methods_and_signatures_match_the_sdk(sdk_source: ast.Module) -> None:
-    single_arm = next(node for node in sdk_source.body
-                      if isinstance(node, ast.ClassDef) and node.name == "SingleArm")
-    real = {node.name: node for node in single_arm.body if isinstance(node, ast.FunctionDef)
-            and (not node.name.startswith("_") or node.name == "__init__")}
-    faked = {name for name, _ in inspect.getmembers(fake.SingleArm, inspect.isfunction)
-             if not name.startswith("_") or name == "__init__"}
+    single_arm = next(
+        node
+        for node in sdk_source.body
+        if isinstance(node, ast.ClassDef) and node.name == "SingleArm"
+    )
+    real = {
+        node.name: node
+        for node in single_arm.body
+        if isinstance(node, ast.FunctionDef)
+        and (not node.name.startswith("_") or node.name == "__init__")
+    }
+    faked = {
+        name
+        for name, _ in inspect.getmembers(fake.SingleArm, inspect.isfunction)
+        if not name.startswith("_") or name == "__init__"
+    }
     assert faked == set(real)
     for name, node in real.items():
         assert fake_parameters(getattr(fake.SingleArm, name)) == parameters(node), name

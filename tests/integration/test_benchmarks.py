@@ -27,9 +27,14 @@ CLI_TIMEOUT_S = 600
 def bench_process(tmp_path: Path, name: str, *arguments: str) -> dict[str, Any]:
     """`userl bench NAME ... out=F.json` in a fresh process, run from `tmp_path`."""
     out = tmp_path / f"{name}.json"
-    result = subprocess.run([sys.executable, "-m", "userl.cli", "bench", name, *arguments,
-                             f"out={out}"], capture_output=True, text=True, cwd=tmp_path,
-                            timeout=CLI_TIMEOUT_S, env={**os.environ, "MUJOCO_GL": "egl"})
+    result = subprocess.run(
+        [sys.executable, "-m", "userl.cli", "bench", name, *arguments, f"out={out}"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=CLI_TIMEOUT_S,
+        env={**os.environ, "MUJOCO_GL": "egl"},
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip(), "the benchmark prints its table"
     return json.loads(out.read_text())
@@ -53,9 +58,18 @@ def bench(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captur
 def test_every_benchmark_is_registered_and_importable() -> None:
     from userl.benchmarks import load_benchmark
 
-    assert set(BENCHMARKS.names()) == {"control", "faults", "learner", "learning",
-                                       "multirobot", "multitask", "pipeline", "sim", "sync",
-                                       "vla"}
+    assert set(BENCHMARKS.names()) == {
+        "control",
+        "faults",
+        "learner",
+        "learning",
+        "multirobot",
+        "multitask",
+        "pipeline",
+        "sim",
+        "sync",
+        "vla",
+    }
     for name in BENCHMARKS.names():
         module = load_benchmark(name)
         assert module.__name__ == f"userl.benchmarks.{name}"
@@ -63,8 +77,13 @@ def test_every_benchmark_is_registered_and_importable() -> None:
 
 
 def test_unknown_benchmark_is_one_line_and_exit_2(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "userl.cli", "bench", "nope"],
-                            capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "userl.cli", "bench", "nope"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert "unknown benchmark 'nope'" in result.stderr and "learner" in result.stderr
 
@@ -81,17 +100,54 @@ def test_bench_learner(tmp_path: Path, bench) -> None:
     """Every preset with 2 and 10 heads on the CPU (`device=cuda` runs the same code), and
     the ratio table against LeRobot's JSON lines (`compare=`)."""
     lerobot = tmp_path / "lerobot.jsonl"
-    lerobot.write_text("\n".join(json.dumps(row) for row in [
-        {"setting": "state20", "num_critics": 2, "threads": 1, "compile": False,
-         "loop_per_s": 0.5},
-        {"setting": "state20", "num_critics": 2, "threads": 1, "compile": False,
-         "loop_per_s": 0.25, "update_min_ms": 1500.0, "sample_med_ms": 500.0},
-        {"setting": "state20", "num_critics": 2, "threads": 2, "compile": False,
-         "loop_per_s": 9.0},  # another thread count: not compared
-        {"setting": "img64x2", "num_critics": 10, "threads": 1, "compile": False,
-         "loop_per_s": 0.125}]) + "\n")
-    figures = bench("learner", "policies=mlp,cnn_small,flow_g,flow_t", "heads=2,10",
-                    "seconds=0", "batch_size=8", "device=cpu", f"compare={lerobot}", "profile=1")
+    lerobot.write_text(
+        "\n".join(
+            json.dumps(row)
+            for row in [
+                {
+                    "setting": "state20",
+                    "num_critics": 2,
+                    "threads": 1,
+                    "compile": False,
+                    "loop_per_s": 0.5,
+                },
+                {
+                    "setting": "state20",
+                    "num_critics": 2,
+                    "threads": 1,
+                    "compile": False,
+                    "loop_per_s": 0.25,
+                    "update_min_ms": 1500.0,
+                    "sample_med_ms": 500.0,
+                },
+                {
+                    "setting": "state20",
+                    "num_critics": 2,
+                    "threads": 2,
+                    "compile": False,
+                    "loop_per_s": 9.0,
+                },  # another thread count: not compared
+                {
+                    "setting": "img64x2",
+                    "num_critics": 10,
+                    "threads": 1,
+                    "compile": False,
+                    "loop_per_s": 0.125,
+                },
+            ]
+        )
+        + "\n"
+    )
+    figures = bench(
+        "learner",
+        "policies=mlp,cnn_small,flow_g,flow_t",
+        "heads=2,10",
+        "seconds=0",
+        "batch_size=8",
+        "device=cpu",
+        f"compare={lerobot}",
+        "profile=1",
+    )
     for row in figures["updates"]:  # where one update's time went
         profile = row["profile_ms_per_update"]
         assert profile["matrix_products"] > 0 and profile["optimizer"] > 0
@@ -109,10 +165,10 @@ def test_bench_learner(tmp_path: Path, bench) -> None:
     assert state["ratio_best"] == pytest.approx(state["userl_best_updates_per_s"] / 0.5, abs=0.01)
     assert "ratio_best" not in compared["img64x2", 10]  # that line has no fastest update
     rows = {(row["policy"], row["heads"]): row for row in figures["updates"]}
-    assert set(rows) == {(p, h) for p in ("mlp", "cnn_small", "flow_g", "flow_t")
-                         for h in (2, 10)}
-    assert all(row["updates_per_s"] > 0 and row["updates_per_s_median"] > 0
-               for row in rows.values())
+    assert set(rows) == {(p, h) for p in ("mlp", "cnn_small", "flow_g", "flow_t") for h in (2, 10)}
+    assert all(
+        row["updates_per_s"] > 0 and row["updates_per_s_median"] > 0 for row in rows.values()
+    )
     assert rows["cnn_small", 2]["views"] == 2 and rows["cnn_small", 2]["view_px"] == 64
     assert set(figures["time_ratio_10_vs_2_heads"]) == {"mlp", "cnn_small", "flow_g", "flow_t"}
     memory = {row["view_px"]: row for row in figures["replay_memory"]}
@@ -149,13 +205,24 @@ def test_bench_control(tmp_path: Path, bench) -> None:
 def test_bench_pipeline(tmp_path: Path, bench) -> None:
     """Each mode runs a few episodes (the wall time only bounds it: on a busy machine four
     seconds held no full episode)."""
-    figures = bench("pipeline", "wall_s=600", "run.episodes=5", "task.episode_steps=10",
-                    "algo.batch_size=16", "sync_updates_per_episode=2", f"root={tmp_path}/runs")
+    figures = bench(
+        "pipeline",
+        "wall_s=600",
+        "run.episodes=5",
+        "task.episode_steps=10",
+        "algo.batch_size=16",
+        "sync_updates_per_episode=2",
+        f"root={tmp_path}/runs",
+    )
     for mode in ("sync", "async"):
         assert figures["modes"][mode]["generation_s_per_episode"] > 0
         assert figures["modes"][mode]["training_s_per_update"] > 0
-    for key in ("generation_ratio_sync_to_async", "training_ratio_sync_to_async",
-                "async_generation_vs_physical_limit", "async_training_vs_learner_alone"):
+    for key in (
+        "generation_ratio_sync_to_async",
+        "training_ratio_sync_to_async",
+        "async_generation_vs_physical_limit",
+        "async_training_vs_learner_alone",
+    ):
         assert np.isfinite(figures[key]) and figures[key] > 0
 
 
@@ -163,11 +230,22 @@ def test_bench_multitask(tmp_path: Path, bench) -> None:
     """Two tasks alone, then together, with real-time robots and 10-step episodes, a few
     episodes each: every figure exists (threshold 0: reached at the first evaluation; the
     README's ratio comes from the full-length run)."""
-    figures = bench("multitask", "threshold=0.0", "env_steps_per_cell=40",
-                    "curve_every_per_cell=20", "curve_episodes=1", "eval_episodes=1",
-                    "threads=1", "task.episode_steps=10", "demos.episodes=1",
-                    "algo.batch_size=16", "algo.num_critics=2", "policy.hidden_dims=[32,32]",
-                    "algo.critic_hidden_dims=[32,32]", f"root={tmp_path}/runs")
+    figures = bench(
+        "multitask",
+        "threshold=0.0",
+        "env_steps_per_cell=40",
+        "curve_every_per_cell=20",
+        "curve_episodes=1",
+        "eval_episodes=1",
+        "threads=1",
+        "task.episode_steps=10",
+        "demos.episodes=1",
+        "algo.batch_size=16",
+        "algo.num_critics=2",
+        "policy.hidden_dims=[32,32]",
+        "algo.critic_hidden_dims=[32,32]",
+        f"root={tmp_path}/runs",
+    )
     assert figures["cells"] == ["franka_peg", "franka_charger"]
     for cell in figures["cells"]:
         alone, together = figures["alone"][cell], figures["together"][cell]
@@ -175,7 +253,8 @@ def test_bench_multitask(tmp_path: Path, bench) -> None:
         assert alone["time_to_threshold_s"] > 0 and together["time_to_threshold_s"] > 0
         assert 0 < together["env_steps_to_threshold"] <= together["env_steps"]
         assert figures["ratio"][cell] == pytest.approx(
-            together["time_to_threshold_s"] / alone["time_to_threshold_s"])
+            together["time_to_threshold_s"] / alone["time_to_threshold_s"]
+        )
     assert figures["together_all_s"] > 0 and figures["ratio_all"] > 0
     assert 0 < figures["utd_together"] <= 1.05
     assert (tmp_path / "runs" / "together" / "summary.json").is_file()
@@ -184,10 +263,18 @@ def test_bench_multitask(tmp_path: Path, bench) -> None:
 def test_bench_multirobot(tmp_path: Path, bench) -> None:
     """1 and 2 real-time robots for a few seconds each: the figures exist and are sane (the
     README's speedup comes from a longer run; a few episodes say little of it)."""
-    figures = bench("multirobot", "robots=1,2", "wall_s=3", "task.episode_steps=10",
-                    "demos.episodes=1", "algo.batch_size=16", "algo.num_critics=2",
-                    "policy.hidden_dims=[32,32]", "algo.critic_hidden_dims=[32,32]",
-                    f"root={tmp_path}/runs")
+    figures = bench(
+        "multirobot",
+        "robots=1,2",
+        "wall_s=3",
+        "task.episode_steps=10",
+        "demos.episodes=1",
+        "algo.batch_size=16",
+        "algo.num_critics=2",
+        "policy.hidden_dims=[32,32]",
+        "algo.critic_hidden_dims=[32,32]",
+        f"root={tmp_path}/runs",
+    )
     rows = {row["robots"]: row for row in figures["rows"]}
     assert set(rows) == {1, 2} and rows[1]["speedup"] == 1.0
     for row in rows.values():
@@ -214,8 +301,9 @@ def test_bench_vla_short(tmp_path: Path, bench) -> None:
     minute (its success figures say nothing of learning at this size), on table_cleanup
     (tests/integration/test_vla.py trains pick_place)."""
     pytest.importorskip("transformers", reason="policy=pi0 needs the vla extra")
-    figures = bench("vla", "short=true", "tasks=table_cleanup", "pipelines=sync",
-                    f"root={tmp_path}/runs")
+    figures = bench(
+        "vla", "short=true", "tasks=table_cleanup", "pipelines=sync", f"root={tmp_path}/runs"
+    )
     rows = {row["task"]: row for row in figures["rows"]}
     assert set(rows) == {"table_cleanup"}
     for row in rows.values():
@@ -226,8 +314,7 @@ def test_bench_vla_short(tmp_path: Path, bench) -> None:
         assert row["generation_s_per_episode"] > 0 and row["training_s_per_update"] > 0
 
 
-def test_bench_vla_short_multitask_trains_one_policy_on_both_tasks(tmp_path: Path,
-                                                                  bench) -> None:
+def test_bench_vla_short_multitask_trains_one_policy_on_both_tasks(tmp_path: Path, bench) -> None:
     """`multitask=true` (the default): one run of a cell per task under one
     instruction-conditioned pi0; each task's row comes from its own cell (its start and final
     evaluation, its episodes and interventions)."""
@@ -247,8 +334,10 @@ def test_bench_vla_short_multitask_trains_one_policy_on_both_tasks(tmp_path: Pat
         assert row["interventions_per_episode"] == cell["interventions"] / cell["episodes"] > 0
     assert summary["episodes"] == 4  # 2 online episodes per task
     cells = yaml.safe_load((Path(figures["root"]) / "cells.yaml").read_text())
-    assert cells == {"pick_place": {"task": "pick_place", "weight": 1.0},  # task_weights'
-                     "table_cleanup": {"task": "table_cleanup", "weight": 2.0}}  # default
+    assert cells == {
+        "pick_place": {"task": "pick_place", "weight": 1.0},  # task_weights'
+        "table_cleanup": {"task": "table_cleanup", "weight": 2.0},
+    }  # default
 
 
 def test_bench_vla_step_times_on_the_cpu_with_the_tiny_preset(bench) -> None:

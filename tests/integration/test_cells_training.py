@@ -20,20 +20,29 @@ charger:
   task: {preset: charger, episode_steps: 30}
   weight: 2
 """
-SMALL = ["run.env_steps=180", "demos.episodes=2", "eval.episodes=2", "eval.video_every_s=0",
-         "algo.batch_size=32", "algo.num_critics=2", "algo.critic_hidden_dims=[32,32]",
-         "policy.hidden_dims=[32,32]", "algo.utd_max=1", "eval.curve_every_env_steps=60",
-         "eval.curve_episodes=1"]
+SMALL = [
+    "run.env_steps=180",
+    "demos.episodes=2",
+    "eval.episodes=2",
+    "eval.video_every_s=0",
+    "algo.batch_size=32",
+    "algo.num_critics=2",
+    "algo.critic_hidden_dims=[32,32]",
+    "policy.hidden_dims=[32,32]",
+    "algo.utd_max=1",
+    "eval.curve_every_env_steps=60",
+    "eval.curve_episodes=1",
+]
 
 
 def test_two_cells_train_one_policy_with_per_cell_data_metrics_and_evaluation(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     cells = tmp_path / "cells.yaml"
     cells.write_text(CELLS)
-    assert main(["train", f"cells={cells}", *SMALL, f"run.root={tmp_path}",
-                 "run.name=cells"]) == 0
+    assert main(["train", f"cells={cells}", *SMALL, f"run.root={tmp_path}", "run.name=cells"]) == 0
     run_dir = tmp_path / "cells"
     summary = json.loads((run_dir / "summary.json").read_text())
     assert set(summary["cells"]) == {"peg", "charger"}
@@ -56,11 +65,25 @@ def test_two_cells_train_one_policy_with_per_cell_data_metrics_and_evaluation(
     events.Reload()
     tags = set(events.Tags()["scalars"])
     for name in ("peg", "charger"):
-        assert {f"env/{name}/success", f"env/{name}/env_steps_per_s",
-                f"eval/{name}/success_rate"} <= tags
+        assert {
+            f"env/{name}/success",
+            f"env/{name}/env_steps_per_s",
+            f"eval/{name}/success_rate",
+        } <= tags
     # resumed, every cell's stored episodes go back to that cell's buffers
-    assert main(["train", "resume=true", "run.name=cells", f"run.root={tmp_path}",
-                 "run.env_steps=240", "eval.episodes=1"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "resume=true",
+                "run.name=cells",
+                f"run.root={tmp_path}",
+                "run.env_steps=240",
+                "eval.episodes=1",
+            ]
+        )
+        == 0
+    )
     resumed = json.loads((run_dir / "summary.json").read_text())
     assert resumed["resumed_from"]["episodes"] == summary["episodes"]
     for name, cell in resumed["cells"].items():
@@ -70,14 +93,36 @@ def test_two_cells_train_one_policy_with_per_cell_data_metrics_and_evaluation(
     assert main(["eval", f"run={run_dir}", "episodes=1", f"out={report}"]) == 0
     evaluated = json.loads(report.read_text())
     assert {name: cell["episodes"] for name, cell in evaluated["cells"].items()} == {
-        "peg": 1, "charger": 1}
+        "peg": 1,
+        "charger": 1,
+    }
     # one cell's policy recorded from the run (laid out), and its expert on its own task
-    assert main(["collect", f"run={run_dir}", "cell=charger", "episodes=1",
-                 f"out={tmp_path / 'policy'}"]) == 0
+    assert (
+        main(
+            [
+                "collect",
+                f"run={run_dir}",
+                "cell=charger",
+                "episodes=1",
+                f"out={tmp_path / 'policy'}",
+            ]
+        )
+        == 0
+    )
     (recorded,) = EpisodeStore(tmp_path / "policy").load().episodes
     assert recorded.task == "charger"
-    assert main(["collect", f"cells={cells}", "cell=charger", "episodes=1",
-                 f"out={tmp_path / 'expert'}"]) == 0
+    assert (
+        main(
+            [
+                "collect",
+                f"cells={cells}",
+                "cell=charger",
+                "episodes=1",
+                f"out={tmp_path / 'expert'}",
+            ]
+        )
+        == 0
+    )
     (demo,) = EpisodeStore(tmp_path / "expert").load().episodes
     assert demo.task == "charger"
     assert demo.observations["state"].shape[1] < recorded.observations["state"].shape[1]
@@ -88,10 +133,25 @@ def test_rlpd_state_policy_learns_peg_and_charger_on_two_frankas(tmp_path: Path)
     """The issue's first bar at reduced scale: 2 simulated Frankas, peg insertion and charger,
     one RLPD state policy (20 expert demos per cell, one update per env step), 8,000 env
     steps per cell; each cell's final evaluation (20 episodes) >= 0.9."""
-    assert main(["train", "cells=[franka_peg,franka_charger]", "algo=rlpd", "algo.utd_min=1",
-                 "algo.utd_max=1", "run.env_steps=16000", "run.grad_steps=0", "run.wall_s=0",
-                 "eval.episodes=20", "eval.video_every_s=0", f"run.root={tmp_path}",
-                 "run.name=multitask"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "cells=[franka_peg,franka_charger]",
+                "algo=rlpd",
+                "algo.utd_min=1",
+                "algo.utd_max=1",
+                "run.env_steps=16000",
+                "run.grad_steps=0",
+                "run.wall_s=0",
+                "eval.episodes=20",
+                "eval.video_every_s=0",
+                f"run.root={tmp_path}",
+                "run.name=multitask",
+            ]
+        )
+        == 0
+    )
     summary = json.loads((tmp_path / "multitask" / "summary.json").read_text())
     for name, cell in summary["cells"].items():
         assert cell["eval_episodes"] == 20, name
@@ -103,10 +163,27 @@ def test_one_hg_dagger_policy_picks_and_places_on_a_franka_and_an_arx(tmp_path: 
     """The heterogeneous bar: a simulated Panda and a simulated ARX R5 on pick_place, one
     MLP policy (HG-DAgger, 20 expert demos per arm, the simulated operator), 12,000 env
     steps; each arm's final evaluation (20 episodes) >= 0.8."""
-    assert main(["train", "cells=[franka_pick_place,arx_pick_place]", "algo=hg_dagger",
-                 "policy=mlp", "teleop=expert", "demos.episodes=20", "algo.utd_max=1",
-                 "run.env_steps=12000", "run.grad_steps=0", "run.wall_s=0", "eval.episodes=20",
-                 "eval.video_every_s=0", f"run.root={tmp_path}", "run.name=two_arms"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "cells=[franka_pick_place,arx_pick_place]",
+                "algo=hg_dagger",
+                "policy=mlp",
+                "teleop=expert",
+                "demos.episodes=20",
+                "algo.utd_max=1",
+                "run.env_steps=12000",
+                "run.grad_steps=0",
+                "run.wall_s=0",
+                "eval.episodes=20",
+                "eval.video_every_s=0",
+                f"run.root={tmp_path}",
+                "run.name=two_arms",
+            ]
+        )
+        == 0
+    )
     summary = json.loads((tmp_path / "two_arms" / "summary.json").read_text())
     assert set(summary["cells"]) == {"franka_pick_place", "arx_pick_place"}
     for name, cell in summary["cells"].items():

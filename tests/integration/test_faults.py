@@ -11,8 +11,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("shared_ray")]
 faults = load_benchmark("faults")
 
 
-@pytest.mark.parametrize("scenario", ["sigkill_resume", "worker_kill", "learner_stall",
-                                      "corrupt_files"])
+@pytest.mark.parametrize(
+    "scenario", ["sigkill_resume", "worker_kill", "learner_stall", "corrupt_files"]
+)
 def test_fault_is_survived(tmp_path: Path, scenario: str) -> None:
     result = faults.SCENARIOS.get(scenario)(tmp_path)
     assert result["episodes_lost"] == 0, result
@@ -33,13 +34,20 @@ def test_ctrl_c_stops_cleanly_with_a_final_checkpoint(tmp_path: Path) -> None:
 
     from userl.data.store import EpisodeStore
 
-    process = faults.TrainProcess([*faults.SMALL_TRAINING, f"run.root={tmp_path}",
-                                   "run.name=interrupted", f"run.wall_s={faults.RUN_BOUND_S}"],
-                                  tmp_path / "train.log")
+    process = faults.TrainProcess(
+        [
+            *faults.SMALL_TRAINING,
+            f"run.root={tmp_path}",
+            "run.name=interrupted",
+            f"run.wall_s={faults.RUN_BOUND_S}",
+        ],
+        tmp_path / "train.log",
+    )
     store = tmp_path / "interrupted" / "episodes"
     try:
-        faults.wait_for(lambda: len(EpisodeStore(store).files()) >= 5, faults.RUN_BOUND_S,
-                        "5 episodes", process)
+        faults.wait_for(
+            lambda: len(EpisodeStore(store).files()) >= 5, faults.RUN_BOUND_S, "5 episodes", process
+        )
         process.signal_group(signal.SIGINT)
         assert process.finish(faults.RUN_BOUND_S) == 130, process.output_tail()
     finally:
@@ -60,11 +68,11 @@ def test_learner_death_is_reported_and_resumable(tmp_path: Path) -> None:
     from userl.runtime.train import LEARNER_NAME
 
     name = ["run.root=" + str(tmp_path), "run.name=dead"]
-    thread, outcome = faults.train_in_background([*faults.SMALL_TRAINING, *name,
-                                                  f"run.wall_s={faults.RUN_BOUND_S}"])
+    thread, outcome = faults.train_in_background(
+        [*faults.SMALL_TRAINING, *name, f"run.wall_s={faults.RUN_BOUND_S}"]
+    )
     store = tmp_path / "dead" / "episodes"
-    faults.wait_for(lambda: len(EpisodeStore(store).files()) >= 5, faults.RUN_BOUND_S,
-                    "5 episodes")
+    faults.wait_for(lambda: len(EpisodeStore(store).files()) >= 5, faults.RUN_BOUND_S, "5 episodes")
     ray.kill(ray.get_actor(LEARNER_NAME), no_restart=True)
     thread.join(timeout=faults.RUN_BOUND_S)
     assert outcome["error"].startswith("RunFailed") and "resume=true" in outcome["error"]

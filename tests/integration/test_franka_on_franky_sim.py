@@ -44,8 +44,12 @@ def make_franka(franky_sim: str) -> Iterator[Callable[..., FrankaRobot]]:
     robots: list[FrankaRobot] = []
 
     def make(**overrides) -> FrankaRobot:
-        settings = {"ip": franky_sim, "realtime_config": "ignore", "dynamics_fraction": 0.3,
-                    **overrides}
+        settings = {
+            "ip": franky_sim,
+            "realtime_config": "ignore",
+            "dynamics_fraction": 0.3,
+            **overrides,
+        }
         robot = FrankaRobot(FrankaConfig(**settings), control_hz=CONTROL_HZ)
         robot.connect()
         robots.append(robot)
@@ -62,8 +66,9 @@ def make_franka(franky_sim: str) -> Iterator[Callable[..., FrankaRobot]]:
     gc.collect()
 
 
-def hold_target_until(robot: FrankaRobot, target: np.ndarray, opening: float,
-                      condition: Callable[[], bool]) -> bool:
+def hold_target_until(
+    robot: FrankaRobot, target: np.ndarray, opening: float, condition: Callable[[], bool]
+) -> bool:
     """Keep commanding `target` at the control rate until `condition()` (the simulated arm
     runs late on a busy machine, and without commands the watchdog would hold it)."""
     deadline = time.monotonic() + SETTLE_BOUND_S
@@ -90,8 +95,10 @@ def settled(robot: FrankaRobot) -> bool:
         return False
     time.sleep(STILL_WINDOW_S)
     after = robot.state()
-    return (float(np.linalg.norm(after.tcp_velocity[:3])) < STILL_SPEED_M_PER_S
-            and float(np.linalg.norm(after.tcp_pose[:3] - before.tcp_pose[:3])) < STILL_DRIFT_M)
+    return (
+        float(np.linalg.norm(after.tcp_velocity[:3])) < STILL_SPEED_M_PER_S
+        and float(np.linalg.norm(after.tcp_pose[:3] - before.tcp_pose[:3])) < STILL_DRIFT_M
+    )
 
 
 def test_franka_reads_its_state_and_passes_the_driver_contract(make_franka) -> None:
@@ -103,8 +110,9 @@ def test_franka_reads_its_state_and_passes_the_driver_contract(make_franka) -> N
 
 
 @pytest.mark.parametrize("motion", ["impedance", "waypoint"])
-def test_consecutive_episodes_with_gripper_commands_hold_and_reset(make_franka,
-                                                                   motion: str) -> None:
+def test_consecutive_episodes_with_gripper_commands_hold_and_reset(
+    make_franka, motion: str
+) -> None:
     """Every reset follows asynchronous motions (and every other one moves the joints home
     first): franky refuses a new motion type while one runs unless the driver stops it."""
     robot = make_franka(motion=motion, joint_reset_every_episodes=2)
@@ -123,8 +131,9 @@ def test_consecutive_episodes_with_gripper_commands_hold_and_reset(make_franka,
             if step == 3:  # the grasp runs on the gripper's thread; the loop went on
                 assert not robot._gripper_worker.wait_idle(0.0)
             robot.tick()
-        assert hold_target_until(robot, target, opening,
-                                 lambda: robot.state().tcp_pose[0] - start[0] > HALFWAY_M), episode
+        assert hold_target_until(
+            robot, target, opening, lambda: robot.state().tcp_pose[0] - start[0] > HALFWAY_M
+        ), episode
         robot.hold()
         assert wait_until(lambda: settled(robot)), episode
         moved = robot.state().tcp_pose[0] - start[0]
@@ -158,8 +167,9 @@ def test_watchdog_holds_the_arm_short_of_a_target_when_commands_stop(make_franka
     robot = make_franka(motion="waypoint", dynamics_fraction=0.1)
     start = start_pose(robot)
     robot.reset(start, 1.0)
-    safe = with_safety(robot, SafetyConfig(watchdog_timeout_s=0.3, max_step_m=0.15,
-                                           max_linear_speed_m_per_s=2.0))
+    safe = with_safety(
+        robot, SafetyConfig(watchdog_timeout_s=0.3, max_step_m=0.15, max_linear_speed_m_per_s=2.0)
+    )
     try:
         target = start.copy()
         target[0] += 0.15
@@ -178,9 +188,15 @@ def test_safety_clips_an_out_of_box_target_before_franky(make_franka) -> None:
     robot = make_franka(motion="waypoint")
     start = start_pose(robot)
     robot.reset(start, 1.0)
-    safe = with_safety(robot, SafetyConfig(watchdog_timeout_s=0.0, max_step_m=1.0,
-                                           max_linear_speed_m_per_s=1000.0,
-                                           workspace_high_m=[0.9, 0.5, 0.45]))
+    safe = with_safety(
+        robot,
+        SafetyConfig(
+            watchdog_timeout_s=0.0,
+            max_step_m=1.0,
+            max_linear_speed_m_per_s=1000.0,
+            workspace_high_m=[0.9, 0.5, 0.45],
+        ),
+    )
     high = start.copy()
     high[2] = 3.0
     safe.command(high, 1.0)
@@ -189,8 +205,9 @@ def test_safety_clips_an_out_of_box_target_before_franky(make_franka) -> None:
     safe.close()
 
 
-def test_close_stops_the_arm_and_the_sim_accepts_the_next_driver(make_franka,
-                                                                 franky_sim: str) -> None:
+def test_close_stops_the_arm_and_the_sim_accepts_the_next_driver(
+    make_franka, franky_sim: str
+) -> None:
     robot = make_franka()
     start = start_pose(robot)
     robot.reset(start, 1.0)
@@ -223,7 +240,9 @@ class FailingMoves:
         return getattr(self.arm, name)
 
 
-def test_a_control_error_or_planner_failure_is_recovered_and_repeated_ones_give_up(make_franka) -> None:
+def test_a_control_error_or_planner_failure_is_recovered_and_repeated_ones_give_up(
+    make_franka,
+) -> None:
     import franky
 
     robot = make_franka(max_error_recoveries=2)
@@ -232,8 +251,9 @@ def test_a_control_error_or_planner_failure_is_recovered_and_repeated_ones_give_
     real_arm = robot._arm
     # libfranky's own message when Ruckig fails (seen on franky-sim under a heavy load): it
     # ends the motion, so the reset's move is recovered and sent again
-    robot._arm = FailingMoves(real_arm, [RuntimeError(
-        "Motion planner failed with error code -111")])
+    robot._arm = FailingMoves(
+        real_arm, [RuntimeError("Motion planner failed with error code -111")]
+    )
     robot.reset(start, 1.0)
     assert robot.recoveries == 0
     assert np.linalg.norm(robot.state().tcp_pose[:3] - start[:3]) < 0.005
@@ -253,8 +273,10 @@ def test_a_franka_held_by_another_client_is_one_line_not_a_hang(make_franka) -> 
     (franky-sim serves one client at a time): the bound turns that into one line naming the
     likely holder, and once the holder lets go the next connect works."""
     holder = make_franka()
-    with pytest.raises(HardwareUnavailable, match="took the connection but the connect did not "
-                                                  "answer within 3.0 s: another program") as error:
+    with pytest.raises(
+        HardwareUnavailable,
+        match="took the connection but the connect did not answer within 3.0 s: another program",
+    ) as error:
         make_franka(connect_timeout_s=3.0)
     assert "\n" not in str(error.value)
     del error
@@ -271,8 +293,10 @@ def test_a_gripper_that_never_answers_is_one_line_not_a_hang(make_franka, monkey
     never = threading.Event()
     monkeypatch.setattr(franky, "Gripper", lambda ip: never.wait())
     bound_s = 5.0  # the real arm's connect, before it, takes milliseconds
-    with pytest.raises(HardwareUnavailable, match="gripper did not: the gripper connect did "
-                                                  f"not answer within {bound_s} s"):
+    with pytest.raises(
+        HardwareUnavailable,
+        match=f"gripper did not: the gripper connect did not answer within {bound_s} s",
+    ):
         make_franka(connect_timeout_s=bound_s)
     never.set()
 

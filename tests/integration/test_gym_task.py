@@ -24,8 +24,12 @@ pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("shared_ray")]
 
 REACHER = "task=gym:Reacher-v5"
 SMALL = [
-    "run.env_steps=200", "run.grad_steps=0", "eval.episodes=2", "algo.batch_size=32",
-    "algo.utd_max=1", "pipeline=sync",
+    "run.env_steps=200",
+    "run.grad_steps=0",
+    "eval.episodes=2",
+    "algo.batch_size=32",
+    "algo.utd_max=1",
+    "pipeline=sync",
 ]
 SMALL_NETS = ["algo.critic_hidden_dims=[32,32]", "policy.hidden_dims=[32,32]"]
 
@@ -69,8 +73,15 @@ def test_adapters_on_pusher() -> None:
 
 
 def test_success_from_info_and_reward_kwargs_and_length() -> None:
-    config = load_config([REACHER, "task.success_key=reward_dist", "task.success_min=-1.0",
-                          "task.kwargs.reward_control_weight=0", "task.episode_steps=12"])
+    config = load_config(
+        [
+            REACHER,
+            "task.success_key=reward_dist",
+            "task.success_min=-1.0",
+            "task.kwargs.reward_control_weight=0",
+            "task.episode_steps=12",
+        ]
+    )
     env = make_env(config, seed=0)
     try:
         episode = run_episode(env, RandomSource(2, 0), "robot_0", seed=3)
@@ -78,16 +89,28 @@ def test_success_from_info_and_reward_kwargs_and_length() -> None:
         env.close()
     assert len(episode) == 12 and episode.truncated[-1]  # task.episode_steps beats the limit
     assert episode.success  # every fingertip distance is below 1 m
-    env = make_env(load_config([REACHER, "task.kwargs.reward_control_weight=0",
-                                "task.success_from=reward", "task.success_min=0.5"]), seed=0)
+    env = make_env(
+        load_config(
+            [
+                REACHER,
+                "task.kwargs.reward_control_weight=0",
+                "task.success_from=reward",
+                "task.success_min=0.5",
+            ]
+        ),
+        seed=0,
+    )
     try:
         episode = run_episode(env, RandomSource(2, 0), "robot_0", seed=3)
         _, reward, _, _, info = env.step(np.zeros(2))
     finally:
         env.close()
     assert reward == pytest.approx(info["reward_dist"])  # the kwarg reached the constructor
-    paced = make_env(load_config([REACHER, "task.rate_from_env=false", "task.control_hz=40",
-                                  "task.realtime=true"]))
+    paced = make_env(
+        load_config(
+            [REACHER, "task.rate_from_env=false", "task.control_hz=40", "task.realtime=true"]
+        )
+    )
     try:
         assert paced.task.control_hz == 40.0 and paced._pacer.period_s == pytest.approx(0.025)
     finally:
@@ -102,7 +125,8 @@ def test_dict_observation_with_images_from_a_module(tmp_path: Path) -> None:
     try:
         assert env.observation_spec.state_dim == 10
         assert [(v.name, v.height_px) for v in env.observation_spec.images] == [
-            ("pixels", PIXELS_SIDE_PX)]
+            ("pixels", PIXELS_SIDE_PX)
+        ]
         episode = run_episode(env, RandomSource(2, 1), "robot_0", seed=0)
     finally:
         env.close()
@@ -124,15 +148,18 @@ def test_obs_image_renders_a_view_an_image_policy_acts_on() -> None:
     assert len(episode) == 3
 
 
-@pytest.mark.parametrize("arguments, named", [
-    (["task=gym"], "task.id"),
-    (["task=gym:NoSuchEnv-v0"], "NoSuchEnv"),
-    (["task=gym:CartPole-v1"], "Discrete"),
-    ([REACHER, "task.module=no_such_package"], "no_such_package"),
-    ([REACHER, "teleop=expert"], "teleop=expert"),
-    ([REACHER, "task.kwargs.no_such_argument=1"], "no_such_argument"),
-    ([REACHER, "task.success_from=vibes"], "task.success_from"),
-])
+@pytest.mark.parametrize(
+    "arguments, named",
+    [
+        (["task=gym"], "task.id"),
+        (["task=gym:NoSuchEnv-v0"], "NoSuchEnv"),
+        (["task=gym:CartPole-v1"], "Discrete"),
+        ([REACHER, "task.module=no_such_package"], "no_such_package"),
+        ([REACHER, "teleop=expert"], "teleop=expert"),
+        ([REACHER, "task.kwargs.no_such_argument=1"], "no_such_argument"),
+        ([REACHER, "task.success_from=vibes"], "task.success_from"),
+    ],
+)
 def test_bad_gym_tasks_are_named(arguments, named) -> None:
     with pytest.raises(ConfigError, match=named):
         make_env(load_config(arguments))
@@ -144,8 +171,9 @@ def test_no_expert_is_one_line(capsys, tmp_path: Path) -> None:
     for bad in (["task=gym:NoSuchEnv-v0", "demos.episodes=0"], [REACHER]):  # before Ray starts
         assert main(["train", *bad, f"run.root={tmp_path}", "run.name=bad"]) == 2
         error = capsys.readouterr().err.strip()
-        assert len(error.splitlines()) == 1 and ("NoSuchEnv" in error or
-                                                 "demos.episodes=0" in error), error
+        assert len(error.splitlines()) == 1 and (
+            "NoSuchEnv" in error or "demos.episodes=0" in error
+        ), error
     code = main(["collect", REACHER, "episodes=1", f"out={tmp_path / 'd'}"])
     error = capsys.readouterr().err.strip()
     assert code == 2 and len(error.splitlines()) == 1 and "no scripted expert" in error
@@ -172,18 +200,28 @@ def random_demos(tmp_path: Path, episodes: int = 3) -> Path:
     return out
 
 
-@pytest.mark.parametrize("algo, extra", [
-    ("sac", ["demos.episodes=0", "pipeline=async", *SMALL_NETS]),
-    ("rlpd", ["demos.only_successful=false", *SMALL_NETS]),
-    ("sac_flow", ["demos.episodes=0", "policy=flow_g", *SMALL_NETS]),
-    ("hg_dagger", ["demos.only_successful=false", "algo.pretrain_updates=20",
-                   "policy.hidden_dims=[32,32]"]),
-])
+@pytest.mark.parametrize(
+    "algo, extra",
+    [
+        ("sac", ["demos.episodes=0", "pipeline=async", *SMALL_NETS]),
+        ("rlpd", ["demos.only_successful=false", *SMALL_NETS]),
+        ("sac_flow", ["demos.episodes=0", "policy=flow_g", *SMALL_NETS]),
+        (
+            "hg_dagger",
+            [
+                "demos.only_successful=false",
+                "algo.pretrain_updates=20",
+                "policy.hidden_dims=[32,32]",
+            ],
+        ),
+    ],
+)
 def test_trains_with_every_algorithm(tmp_path: Path, algo: str, extra: list[str]) -> None:
     os.environ["HF_HUB_OFFLINE"] = "1"
     demos = [] if "demos.episodes=0" in extra else [f"demos.path={random_demos(tmp_path)}"]
-    config = load_config([REACHER, f"algo={algo}", *SMALL, *extra, *demos,
-                          f"run.root={tmp_path}", "run.name=gym"])
+    config = load_config(
+        [REACHER, f"algo={algo}", *SMALL, *extra, *demos, f"run.root={tmp_path}", "run.name=gym"]
+    )
     summary = train(config)
     run_dir = tmp_path / "gym"
     written = json.loads((run_dir / "summary.json").read_text())
@@ -193,16 +231,16 @@ def test_trains_with_every_algorithm(tmp_path: Path, algo: str, extra: list[str]
     stored = EpisodeStore(run_dir / "episodes").load().episodes
     assert sum(len(e) for e in stored) == written["env_steps"]
     assert {e.task for e in stored} == {"gym:Reacher-v5"}
-    assert all(e.actions.shape[1] == 2 and e.observations["state"].shape[1] == 10
-               for e in stored)
+    assert all(e.actions.shape[1] == 2 and e.observations["state"].shape[1] == 10 for e in stored)
     if demos:
         assert written["demo_transitions"] == 3 * 50  # every imported demo transition
     if algo == "sac":  # the trained run evaluates and collects from its folder
         report = tmp_path / "eval.json"
         assert main(["eval", f"run={run_dir}", "episodes=2", f"out={report}"]) == 0
         assert json.loads(report.read_text())["episodes"] == 2
-        assert main(["collect", f"run={run_dir}", "episodes=2",
-                     f"out={tmp_path / 'collected'}"]) == 0
+        assert (
+            main(["collect", f"run={run_dir}", "episodes=2", f"out={tmp_path / 'collected'}"]) == 0
+        )
         collected = EpisodeStore(tmp_path / "collected").load().episodes
         assert len(collected) == 2 and all(e.source == "policy" for e in collected)
 
@@ -217,11 +255,23 @@ def test_sac_learns_a_gymnasium_task(tmp_path: Path) -> None:
     """The best learning-curve evaluation, not the last: SAC on this task is known to
     collapse after it has learned (measured: 3 -> 117 at 5k steps -> 1,000 at 10.7k -> 84 at
     15k)."""
-    config = load_config([
-        "task=gym:InvertedPendulum-v5", "algo=sac", "demos.episodes=0", "pipeline=sync",
-        f"run.env_steps={PENDULUM_STEPS}", "run.grad_steps=0", "run.wall_s=0",
-        f"eval.curve_every_env_steps={PENDULUM_CURVE_EVERY_STEPS}", "eval.curve_episodes=5",
-        "eval.episodes=5", "eval.at_start=true", f"run.root={tmp_path}", "run.name=pendulum"])
+    config = load_config(
+        [
+            "task=gym:InvertedPendulum-v5",
+            "algo=sac",
+            "demos.episodes=0",
+            "pipeline=sync",
+            f"run.env_steps={PENDULUM_STEPS}",
+            "run.grad_steps=0",
+            "run.wall_s=0",
+            f"eval.curve_every_env_steps={PENDULUM_CURVE_EVERY_STEPS}",
+            "eval.curve_episodes=5",
+            "eval.episodes=5",
+            "eval.at_start=true",
+            f"run.root={tmp_path}",
+            "run.name=pendulum",
+        ]
+    )
     summary = train(config)
     best = max(point["mean_return"] for point in summary["eval_curve"])
     assert best >= PENDULUM_LEARNED_RETURN, summary["eval_curve"]

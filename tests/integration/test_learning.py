@@ -32,12 +32,19 @@ def test_learning_benchmark_short_version(tmp_path: Path) -> None:
         assert run["initial_success"] <= 0.2  # the untrained policy cannot do it
         assert 6000 <= run["env_steps"] <= 6000 + 2 * 100  # episodes under way finish
         assert max(point["success_rate"] for point in curve[1:]) > run["initial_success"]
-    late_best = [max(point["success_rate"] for point in run["curve"]
-                     if point["env_steps"] >= run["env_steps"] / 2) for run in entry["runs"]]
+    late_best = [
+        max(
+            point["success_rate"]
+            for point in run["curve"]
+            if point["env_steps"] >= run["env_steps"] / 2
+        )
+        for run in entry["runs"]
+    ]
     assert sum(late_best) / len(late_best) >= 0.3, entry
     root = Path(result["root"])
     assert json.loads((root / "learning_curves.json").read_text())["results"].keys() == {
-        "rlpd_state/peg_insertion"}
+        "rlpd_state/peg_insertion"
+    }
     assert [Path(path).name for path in result["plots"]] == ["learning_peg_insertion.png"]
     assert Path(result["plots"][0]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     (row,) = json.loads((root / "learning_table.json").read_text())
@@ -60,11 +67,25 @@ def test_hg_dagger_with_simulated_operator_short(tmp_path: Path) -> None:
     novice stalls; only human-controlled steps join the aggregate. The curve is evaluated
     along the way (the sync pipeline's hook). 20 evaluation episodes each side: with 10, the
     BC start alone read 0.5 where 20 read 0.3."""
-    summary = train(load_config([
-        f"run.root={tmp_path}", "run.name=hg_dagger", "algo=hg_dagger", "teleop=expert",
-        "pipeline=sync", "demos.episodes=5", "run.episodes=30", "run.grad_steps=0",
-        "run.wall_s=0", "eval.episodes=20", "eval.at_start=true",
-        "eval.curve_every_env_steps=500", "eval.curve_episodes=3"]))
+    summary = train(
+        load_config(
+            [
+                f"run.root={tmp_path}",
+                "run.name=hg_dagger",
+                "algo=hg_dagger",
+                "teleop=expert",
+                "pipeline=sync",
+                "demos.episodes=5",
+                "run.episodes=30",
+                "run.grad_steps=0",
+                "run.wall_s=0",
+                "eval.episodes=20",
+                "eval.at_start=true",
+                "eval.curve_every_env_steps=500",
+                "eval.curve_episodes=3",
+            ]
+        )
+    )
     assert summary["interventions"] > 0  # the operator did take over
     assert summary["episodes"] == 30
     online = [point for point in summary["eval_curve"] if point["online_episodes"]]
@@ -77,11 +98,13 @@ def test_hg_dagger_with_simulated_operator_short(tmp_path: Path) -> None:
 
 # ----------------------------------------------------------------------------- full versions
 # One seed each of `userl bench learning`'s settings (the benchmark runs several seeds).
-def learning_setting(tmp_path: Path, setting: str, *extra: str,
-                     task: str = "peg_insertion") -> dict:
+def learning_setting(
+    tmp_path: Path, setting: str, *extra: str, task: str = "peg_insertion"
+) -> dict:
     benchmark = load_benchmark("learning")
-    result = benchmark.run([f"settings={setting}", "seeds=1", f"root={tmp_path}",
-                            f"tasks={task}", *extra])
+    result = benchmark.run(
+        [f"settings={setting}", "seeds=1", f"root={tmp_path}", f"tasks={task}", *extra]
+    )
     return result["results"][f"{setting}/{task}"]
 
 

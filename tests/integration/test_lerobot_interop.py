@@ -34,31 +34,43 @@ def smooth_view(rng: np.random.Generator, steps: int) -> np.ndarray:
     """A moving colour gradient: what a video codec keeps well (noise it would not)."""
     y, x = np.mgrid[0:SIDE_PX, 0:SIDE_PX]
     base = rng.uniform(40, 200, size=3)
-    frames = [np.clip(base + 2.0 * x[..., None] + 1.5 * y[..., None] + 3 * t, 0, 255)
-              for t in range(steps)]
+    frames = [
+        np.clip(base + 2.0 * x[..., None] + 1.5 * y[..., None] + 3 * t, 0, 255)
+        for t in range(steps)
+    ]
     return np.stack(frames).astype(np.uint8)
 
 
 def make_episode(rng: np.random.Generator, steps: int, index: int) -> Episode:
     intervened = rng.random(steps) < 0.3
     actions = rng.uniform(-1, 1, (steps, ACTION_DIM)).astype(np.float32)
-    proposals = np.where(intervened[:, None], rng.uniform(-1, 1, (steps, ACTION_DIM)),
-                         actions).astype(np.float32)
+    proposals = np.where(
+        intervened[:, None], rng.uniform(-1, 1, (steps, ACTION_DIM)), actions
+    ).astype(np.float32)
     terminated = np.zeros(steps, bool)
     truncated = np.zeros(steps, bool)
     (terminated if index % 2 == 0 else truncated)[-1] = True
     rewards = np.zeros(steps, np.float32)
     rewards[-1] = float(terminated[-1])
     return Episode(
-        robot_id=f"robot_{index}", task="pick_place",
-        observations={"state": rng.normal(size=(steps + 1, STATE_DIM)).astype(np.float32),
-                      "front": smooth_view(rng, steps + 1),
-                      "wrist": smooth_view(rng, steps + 1)},
-        actions=actions, policy_actions=proposals, rewards=rewards, terminated=terminated,
-        truncated=truncated, intervened=intervened,
+        robot_id=f"robot_{index}",
+        task="pick_place",
+        observations={
+            "state": rng.normal(size=(steps + 1, STATE_DIM)).astype(np.float32),
+            "front": smooth_view(rng, steps + 1),
+            "wrist": smooth_view(rng, steps + 1),
+        },
+        actions=actions,
+        policy_actions=proposals,
+        rewards=rewards,
+        terminated=terminated,
+        truncated=truncated,
+        intervened=intervened,
         policy_versions=np.arange(steps, dtype=np.int64) + 10 * index,
-        success=bool(terminated[-1]), source=("policy", "expert", "human")[index % 3],
-        info={"return": float(rewards.sum()), "seed": index})
+        success=bool(terminated[-1]),
+        source=("policy", "expert", "human")[index % 3],
+        info={"return": float(rewards.sum()), "seed": index},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -79,20 +91,40 @@ def exported(store: Path, tmp_path_factory) -> Path:
 
 
 def assert_same_transitions(original: Episode, restored: Episode) -> None:
-    for column in ("actions", "policy_actions", "rewards", "terminated", "truncated",
-                   "intervened", "policy_versions"):
-        np.testing.assert_array_equal(getattr(restored, column), getattr(original, column),
-                                      err_msg=column)
+    for column in (
+        "actions",
+        "policy_actions",
+        "rewards",
+        "terminated",
+        "truncated",
+        "intervened",
+        "policy_versions",
+    ):
+        np.testing.assert_array_equal(
+            getattr(restored, column), getattr(original, column), err_msg=column
+        )
     np.testing.assert_array_equal(restored.observations["state"], original.observations["state"])
     for view in ("front", "wrist"):
-        error = np.abs(restored.observations[view].astype(float)
-                       - original.observations[view].astype(float))
+        error = np.abs(
+            restored.observations[view].astype(float) - original.observations[view].astype(float)
+        )
         assert restored.observations[view].shape == original.observations[view].shape
         assert error.mean() < PIXEL_TOLERANCE, (view, error.mean())
-    assert (restored.episode_id, restored.robot_id, restored.task, restored.source,
-            restored.success, restored.info) == (original.episode_id, original.robot_id,
-                                                 original.task, original.source,
-                                                 original.success, original.info)
+    assert (
+        restored.episode_id,
+        restored.robot_id,
+        restored.task,
+        restored.source,
+        restored.success,
+        restored.info,
+    ) == (
+        original.episode_id,
+        original.robot_id,
+        original.task,
+        original.source,
+        original.success,
+        original.info,
+    )
 
 
 def test_lerobot_reads_the_export(store: Path, exported: Path) -> None:
@@ -109,14 +141,17 @@ def test_lerobot_reads_the_export(store: Path, exported: Path) -> None:
     for index, episode in enumerate(episodes):
         record = dataset.meta.episodes[index]
         assert (record["dataset_from_index"], record["dataset_to_index"]) == (
-            start, start + len(episode) + 1)
+            start,
+            start + len(episode) + 1,
+        )
         first, last = dataset[start], dataset[start + len(episode)]
         assert first["task"] == "Pick up the object and put it in the container."
         assert first["observation.state"].shape == (STATE_DIM,)
         assert first["action"].shape == (ACTION_DIM,)
         assert first["observation.images.front"].shape == (3, SIDE_PX, SIDE_PX)
-        np.testing.assert_allclose(first["observation.state"].numpy(),
-                                   episode.observations["state"][0])
+        np.testing.assert_allclose(
+            first["observation.state"].numpy(), episode.observations["state"][0]
+        )
         np.testing.assert_allclose(first["action"].numpy(), episode.actions[0])
         np.testing.assert_allclose(first["policy_action"].numpy(), episode.policy_actions[0])
         step = dataset[start + len(episode) - 1]
@@ -124,8 +159,9 @@ def test_lerobot_reads_the_export(store: Path, exported: Path) -> None:
         assert float(step["next.reward"]) == float(episode.rewards[-1])
         assert bool(step["intervened"]) == bool(episode.intervened[-1])
         assert bool(last["final_observation"])
-        np.testing.assert_allclose(last["observation.state"].numpy(),
-                                   episode.observations["state"][-1])
+        np.testing.assert_allclose(
+            last["observation.state"].numpy(), episode.observations["state"][-1]
+        )
         pixels = first["observation.images.front"].permute(1, 2, 0).numpy() * 255
         assert np.abs(pixels - episode.observations["front"][0]).mean() < PIXEL_TOLERANCE
         start += len(episode) + 1
@@ -148,24 +184,33 @@ def write_foreign(root: Path, episodes: int = 2, steps: int = 5) -> Path:
     (no final-observation frame, no userl records)."""
     features = {
         "observation.state": {"dtype": "float32", "shape": (3,), "names": None},
-        "observation.images.top": {"dtype": "video", "shape": (SIDE_PX, SIDE_PX, 3),
-                                   "names": ["height", "width", "channels"]},
+        "observation.images.top": {
+            "dtype": "video",
+            "shape": (SIDE_PX, SIDE_PX, 3),
+            "names": ["height", "width", "channels"],
+        },
         "action": {"dtype": "float32", "shape": (2,), "names": None},
         "next.reward": {"dtype": "float32", "shape": (1,), "names": None},
         "next.done": {"dtype": "bool", "shape": (1,), "names": None},
     }
     module = lerobot_dataset_module()
-    dataset = module.LeRobotDataset.create("someone/push", fps=15, root=root,
-                                           features=features, use_videos=True)
+    dataset = module.LeRobotDataset.create(
+        "someone/push", fps=15, root=root, features=features, use_videos=True
+    )
     rng = np.random.default_rng(1)
     for _ in range(episodes):
         view = smooth_view(rng, steps)
         for t in range(steps):
-            dataset.add_frame({"observation.state": np.full(3, t, np.float32),
-                               "observation.images.top": view[t],
-                               "action": np.array([t, -t], np.float32) / steps,
-                               "next.reward": np.array([float(t == steps - 1)], np.float32),
-                               "next.done": np.array([t == steps - 1]), "task": "push it"})
+            dataset.add_frame(
+                {
+                    "observation.state": np.full(3, t, np.float32),
+                    "observation.images.top": view[t],
+                    "action": np.array([t, -t], np.float32) / steps,
+                    "next.reward": np.array([float(t == steps - 1)], np.float32),
+                    "next.done": np.array([t == steps - 1]),
+                    "task": "push it",
+                }
+            )
         dataset.save_episode()
     dataset.finalize()
     return root
@@ -179,8 +224,9 @@ def test_imports_a_dataset_written_by_lerobot(tmp_path) -> None:
         assert len(episode) == 5  # every frame is a transition
         assert episode.observations["state"].shape == (6, 3)
         assert episode.observations["top"].shape == (6, SIDE_PX, SIDE_PX, 3)
-        np.testing.assert_array_equal(episode.observations["state"][-1],
-                                      episode.observations["state"][-2])  # LeRobot's s' at done
+        np.testing.assert_array_equal(
+            episode.observations["state"][-1], episode.observations["state"][-2]
+        )  # LeRobot's s' at done
         np.testing.assert_allclose(episode.actions[:, 0], np.arange(5) / 5)
         assert episode.terminated.tolist() == [False] * 4 + [True]
         assert episode.rewards.tolist() == [0, 0, 0, 0, 1]
@@ -198,8 +244,9 @@ def test_features_that_do_not_map_are_named(tmp_path, capsys) -> None:
         read_lerobot(source, spec=ObservationSpec(3, (ImageSpec("front", SIDE_PX, SIDE_PX),)))
     with pytest.raises(DatasetMismatch, match="'action' has 2 values; the task's action has 7"):
         read_lerobot(source, action_dim=7)
-    code = main(["data", "import", str(source), f"out={tmp_path / 'x'}",
-                 "demos.lerobot.reward=reward"])
+    code = main(
+        ["data", "import", str(source), f"out={tmp_path / 'x'}", "demos.lerobot.reward=reward"]
+    )
     errors = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
     assert code == 2 and len(errors) == 1 and "'reward'" in errors[0], errors
     assert not (tmp_path / "x").exists()  # nothing half-imported

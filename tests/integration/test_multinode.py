@@ -1,5 +1,6 @@
 """Placement on a real multi-node Ray cluster: a head and a robot node, each its own raylet
-on 127.0.0.1 (Ray's cluster utilities), with token authentication. `userl train cluster=<layout>` runs the
+on 127.0.0.1 (Ray's cluster utilities), with token authentication. `userl train
+cluster=<layout>` runs the
 env worker on the node that holds its robot's resource and the learner on the head, as the
 actors themselves report (by node id)."""
 
@@ -41,15 +42,28 @@ robots:
 
 
 def test_env_worker_runs_on_its_robots_node_and_the_learner_on_the_head(
-        cluster: LoopbackCluster, tmp_path: Path) -> None:
+    cluster: LoopbackCluster, tmp_path: Path
+) -> None:
     arguments = [
-        f"cluster={layout(cluster, tmp_path)}", f"run.root={tmp_path}", "run.name=placed",
-        "run.env_steps=100", "demos.episodes=1", "eval.episodes=1", "eval.at_start=false",
-        "algo.batch_size=16", "algo.num_critics=2", "policy.hidden_dims=[32,32]",
-        "algo.critic_hidden_dims=[32,32]"]
-    result = subprocess.run([sys.executable, "-m", "userl.cli", "train", *arguments],
-                            capture_output=True, text=True, env=cluster.env,
-                            timeout=RUN_TIMEOUT_S)
+        f"cluster={layout(cluster, tmp_path)}",
+        f"run.root={tmp_path}",
+        "run.name=placed",
+        "run.env_steps=100",
+        "demos.episodes=1",
+        "eval.episodes=1",
+        "eval.at_start=false",
+        "algo.batch_size=16",
+        "algo.num_critics=2",
+        "policy.hidden_dims=[32,32]",
+        "algo.critic_hidden_dims=[32,32]",
+    ]
+    result = subprocess.run(
+        [sys.executable, "-m", "userl.cli", "train", *arguments],
+        capture_output=True,
+        text=True,
+        env=cluster.env,
+        timeout=RUN_TIMEOUT_S,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     placement = json.loads((tmp_path / "placed" / "summary.json").read_text())["placement"]
     robot_node, head_node = cluster.robot_node_ids[ROBOT], cluster.head_node_id
@@ -58,12 +72,25 @@ def test_env_worker_runs_on_its_robots_node_and_the_learner_on_the_head(
 
 
 def test_joining_without_the_clusters_token_is_refused_in_one_line(
-        cluster: LoopbackCluster, tmp_path: Path) -> None:
+    cluster: LoopbackCluster, tmp_path: Path
+) -> None:
     env = {**cluster.env, "RAY_AUTH_TOKEN": "0" * 64}
-    result = subprocess.run([sys.executable, "-m", "userl.cli", "train",
-                             f"cluster={layout(cluster, tmp_path)}", f"run.root={tmp_path}",
-                             "run.name=refused", "run.env_steps=10"],
-                            capture_output=True, text=True, env=env, timeout=RUN_TIMEOUT_S)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "userl.cli",
+            "train",
+            f"cluster={layout(cluster, tmp_path)}",
+            f"run.root={tmp_path}",
+            "run.name=refused",
+            "run.env_steps=10",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=RUN_TIMEOUT_S,
+    )
     assert result.returncode == 2, result.stderr[-3000:]
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "refused this machine's token" in lines[0], result.stderr

@@ -16,8 +16,11 @@ LOOPBACK_IPS = {LOCAL_ADDRESS, "::ffff:127.0.0.1", "::1"}
 def listening_addresses() -> set[str]:
     """The IPs that this process and every process it started listen on."""
     ours = {psutil.Process().pid, *(p.pid for p in psutil.Process().children(recursive=True))}
-    return {c.laddr.ip for c in psutil.net_connections(kind="inet")
-            if c.status == psutil.CONN_LISTEN and c.pid in ours}
+    return {
+        c.laddr.ip
+        for c in psutil.net_connections(kind="inet")
+        if c.status == psutil.CONN_LISTEN and c.pid in ours
+    }
 
 
 def test_local_ray_is_bound_to_loopback_and_shut_down() -> None:
@@ -29,9 +32,16 @@ def test_local_ray_is_bound_to_loopback_and_shut_down() -> None:
     assert not ray.is_initialized()
 
 
-@pytest.mark.parametrize(("address", "loopback"), [
-    ("127.0.0.1:6379", True), ("localhost:6379", True), ("[::1]:6379", True),
-    ("10.0.0.1:6379", False), ("gpu-box.lab:6379", False)])
+@pytest.mark.parametrize(
+    ("address", "loopback"),
+    [
+        ("127.0.0.1:6379", True),
+        ("localhost:6379", True),
+        ("[::1]:6379", True),
+        ("10.0.0.1:6379", False),
+        ("gpu-box.lab:6379", False),
+    ],
+)
 def test_a_cluster_on_loopback_is_told_from_a_lab(address: str, loopback: bool) -> None:
     assert is_loopback(address) is loopback
 

@@ -62,8 +62,14 @@ def operator():
 
 
 def keyboard_env(path: str):
-    config = load_config(["task=peg_insertion", "reward=keyboard", f"reward.device_path={path}",
-                          f"task.episode_steps={STEPS}"])
+    config = load_config(
+        [
+            "task=peg_insertion",
+            "reward=keyboard",
+            f"reward.device_path={path}",
+            f"task.episode_steps={STEPS}",
+        ]
+    )
     return make_env(config, seed=0)
 
 
@@ -75,8 +81,9 @@ def test_keyboard_marks_drive_episode_ends_and_rewards(operator, tmp_path):
         episodes = []
         for index, plan in enumerate([{3: "s"}, {2: "f"}, {}]):
             operator.start(plan)
-            episodes.append(run_episode(env, source, "robot_0", seed=index,
-                                        between_steps=operator.after_step))
+            episodes.append(
+                run_episode(env, source, "robot_0", seed=index, between_steps=operator.after_step)
+            )
             store.write(episodes[-1])
     finally:
         env.close()
@@ -109,10 +116,19 @@ def test_headless_keyboard_marks_while_a_spacemouse_drives(monkeypatch, tmp_path
 
     mouse = plug_in_spacemouse(monkeypatch)
     mouse.state.y = 0.6  # push away from the operator: +x in the base frame
-    board = plug_in_keyboards(monkeypatch, {"/dev/input/event3": [
-        evdev.ecodes.KEY_SPACE, evdev.ecodes.KEY_S, evdev.ecodes.KEY_F]})["/dev/input/event3"]
-    config = load_config(["task=peg_insertion", "teleop=spacemouse", "reward=keyboard",
-                          "reward.backend=evdev", f"task.episode_steps={STEPS}"])
+    board = plug_in_keyboards(
+        monkeypatch,
+        {"/dev/input/event3": [evdev.ecodes.KEY_SPACE, evdev.ecodes.KEY_S, evdev.ecodes.KEY_F]},
+    )["/dev/input/event3"]
+    config = load_config(
+        [
+            "task=peg_insertion",
+            "teleop=spacemouse",
+            "reward=keyboard",
+            "reward.backend=evdev",
+            f"task.episode_steps={STEPS}",
+        ]
+    )
     env = make_env(config, seed=0)
     person = demonstrator(env, config)
     steps = []
@@ -132,7 +148,8 @@ def test_headless_keyboard_marks_while_a_spacemouse_drives(monkeypatch, tmp_path
 
 
 def test_a_failing_reward_source_holds_the_robot_and_loses_nothing_stored(
-        operator, tmp_path, monkeypatch):
+    operator, tmp_path, monkeypatch
+):
     env = keyboard_env(operator.path)
     holds = []
     real_hold = env.robot.hold
@@ -162,8 +179,20 @@ TINY = ["task=peg_insertion", "task.episode_steps=30", *VIEWS]
 def labelled(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("labels")
     assert main(["collect", *TINY, "episodes=2", f"out={root / 'expert'}", "label=auto"]) == 0
-    assert main(["collect", *TINY, "policy=random", "episodes=2", f"out={root / 'random'}",
-                 "label=auto", "run.seed=1"]) == 0
+    assert (
+        main(
+            [
+                "collect",
+                *TINY,
+                "policy=random",
+                "episodes=2",
+                f"out={root / 'random'}",
+                "label=auto",
+                "run.seed=1",
+            ]
+        )
+        == 0
+    )
     return root
 
 
@@ -179,9 +208,17 @@ def test_collect_label_auto_stores_per_frame_success(labelled):
 @pytest.fixture(scope="module")
 def classifier(labelled, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("model") / "peg.pt"
-    code = main(["train-reward", "task=peg_insertion",
-                 f"data={labelled / 'expert'},{labelled / 'random'}", f"out={out}",
-                 "train.epochs=2", "train.image_size_px=16", "train.holdout_fraction=0.5"])
+    code = main(
+        [
+            "train-reward",
+            "task=peg_insertion",
+            f"data={labelled / 'expert'},{labelled / 'random'}",
+            f"out={out}",
+            "train.epochs=2",
+            "train.image_size_px=16",
+            "train.holdout_fraction=0.5",
+        ]
+    )
     assert code == 0
     return out
 
@@ -198,14 +235,34 @@ def test_train_reward_writes_a_safe_checkpoint_a_report_and_a_calibration_plot(c
 
 def test_classifier_reward_serves_probabilities_beside_the_truth(classifier, capsys):
     capsys.readouterr()
-    assert main(["eval", *TINY, "policy=expert", "episodes=1", "reward=classifier",
-                 f"reward.checkpoint={classifier}", "reward.hold_steps=1"]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                *TINY,
+                "policy=expert",
+                "episodes=1",
+                "reward=classifier",
+                f"reward.checkpoint={classifier}",
+                "reward.hold_steps=1",
+            ]
+        )
+        == 0
+    )
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    counts = [report[k] for k in ("reward_true_positives", "reward_false_positives",
-                                  "reward_false_negatives", "reward_true_negatives")]
+    counts = [
+        report[k]
+        for k in (
+            "reward_true_positives",
+            "reward_false_positives",
+            "reward_false_negatives",
+            "reward_true_negatives",
+        )
+    ]
     assert sum(counts) == report["mean_length"]  # every step judged against the truth
-    env = make_env(load_config([*TINY, "reward=classifier",
-                                f"reward.checkpoint={classifier}"]), seed=0)
+    env = make_env(
+        load_config([*TINY, "reward=classifier", f"reward.checkpoint={classifier}"]), seed=0
+    )
     try:
         episode = run_episode(env, ExpertSource(env), "robot_0", seed=0)
     finally:
@@ -214,16 +271,29 @@ def test_classifier_reward_serves_probabilities_beside_the_truth(classifier, cap
     assert 0.0 <= episode.info["reward/agreement"] <= 1.0
 
 
-@pytest.mark.parametrize("arguments, says", [
-    (["robot.image_height_px=24"], "was trained on front, wrist at 16x16 px"),
-    (["obs=state"], "no camera views (obs=state)"),
-    (["robot.camera_names=[front]"], "this run gives front 16x16"),
-])
+@pytest.mark.parametrize(
+    "arguments, says",
+    [
+        (["robot.image_height_px=24"], "was trained on front, wrist at 16x16 px"),
+        (["obs=state"], "no camera views (obs=state)"),
+        (["robot.camera_names=[front]"], "this run gives front 16x16"),
+    ],
+)
 def test_a_classifier_that_does_not_fit_the_views_stops_before_the_robot_moves(
-        classifier, capsys, arguments, says):
+    classifier, capsys, arguments, says
+):
     capsys.readouterr()
-    code = main(["eval", *TINY, "policy=expert", "episodes=1", "reward=classifier",
-                 f"reward.checkpoint={classifier}", *arguments])
+    code = main(
+        [
+            "eval",
+            *TINY,
+            "policy=expert",
+            "episodes=1",
+            "reward=classifier",
+            f"reward.checkpoint={classifier}",
+            *arguments,
+        ]
+    )
     error = capsys.readouterr().err.strip()
     assert code == 2 and says in error and len(error.splitlines()) == 1
 
@@ -232,8 +302,16 @@ def test_train_refuses_a_mismatched_classifier_before_ray_starts(classifier, cap
     import ray
 
     capsys.readouterr()
-    code = main(["train", *TINY, "robot.image_height_px=24", "reward=classifier",
-                 f"reward.checkpoint={classifier}", "run.episodes=1"])
+    code = main(
+        [
+            "train",
+            *TINY,
+            "robot.image_height_px=24",
+            "reward=classifier",
+            f"reward.checkpoint={classifier}",
+            "run.episodes=1",
+        ]
+    )
     error = capsys.readouterr().err.strip()
     assert code == 2 and "trained on front, wrist at 16x16 px" in error
     assert not ray.is_initialized()
@@ -245,16 +323,38 @@ def test_a_classifier_on_a_reward_only_view_the_policy_never_sees(tmp_path, caps
     without the view the run stops before the robot moves, naming the key that gives it."""
     side = [*TINY, "robot.camera_names=[hole_side]", "label=auto", "episodes=2"]
     assert main(["collect", *side, f"out={tmp_path / 'ok'}"]) == 0
-    assert main(["collect", *side, "policy=halting_expert", "demos.halting_expert_probability=0.5",
-                 f"out={tmp_path / 'halted'}"]) == 0
+    assert (
+        main(
+            [
+                "collect",
+                *side,
+                "policy=halting_expert",
+                "demos.halting_expert_probability=0.5",
+                f"out={tmp_path / 'halted'}",
+            ]
+        )
+        == 0
+    )
     out = tmp_path / "side.pt"
-    assert main(["train-reward", "task=peg_insertion",
-                 f"data={tmp_path / 'ok'},{tmp_path / 'halted'}", f"out={out}",
-                 "train.epochs=1", "train.image_size_px=16", "train.holdout_fraction=0.5"]) == 0
+    assert (
+        main(
+            [
+                "train-reward",
+                "task=peg_insertion",
+                f"data={tmp_path / 'ok'},{tmp_path / 'halted'}",
+                f"out={out}",
+                "train.epochs=1",
+                "train.image_size_px=16",
+                "train.holdout_fraction=0.5",
+            ]
+        )
+        == 0
+    )
     assert torch.load(out, weights_only=True)["cameras"] == ["hole_side"]
     reward = ["reward=classifier", f"reward.checkpoint={out}", "reward.hold_steps=1"]
-    env = make_env(load_config([*TINY, "obs=state", "robot.reward_camera_names=[hole_side]",
-                                *reward]), seed=0)
+    env = make_env(
+        load_config([*TINY, "obs=state", "robot.reward_camera_names=[hole_side]", *reward]), seed=0
+    )
     try:
         assert env.observation_spec.images == ()
         episode = run_episode(env, ExpertSource(env), "robot_0", seed=0)
@@ -268,22 +368,28 @@ def test_a_classifier_on_a_reward_only_view_the_policy_never_sees(tmp_path, caps
     assert code == 2 and "robot.reward_camera_names=[hole_side]" in error, error
 
 
-def test_the_rewards_benchmark_prepares_peg_classifier_on_its_close_up_view(tmp_path,
-                                                                         monkeypatch):
+def test_the_rewards_benchmark_prepares_peg_classifier_on_its_close_up_view(tmp_path, monkeypatch):
     """`bench learning`'s preparation for `rlpd_image_classifier`: labelled expert, noisy,
     near-miss and halted episodes of the close-up view only, a classifier on it, and run
     overrides that read it for the reward alone; prepared once per root."""
     from userl.benchmarks import load_benchmark
 
     learning = load_benchmark("learning")
-    monkeypatch.setattr(learning, "CLASSIFIER_VIEWS",  # the benchmark's views, short episodes
-                        (*learning.CLASSIFIER_VIEWS, "task.episode_steps=30"))
+    monkeypatch.setattr(
+        learning,
+        "CLASSIFIER_VIEWS",  # the benchmark's views, short episodes
+        (*learning.CLASSIFIER_VIEWS, "task.episode_steps=30"),
+    )
     prepare = learning.PREPARATIONS.get("reward_classifier")
     options = {"classifier_episodes": "2", "classifier_epochs": "1"}
     overrides = prepare("peg_insertion", tmp_path, options)
     folder = tmp_path / "reward-peg_insertion"
     assert sorted(p.name for p in folder.iterdir() if p.is_dir()) == [
-        "expert", "failed", "halted", "near_miss"]
+        "expert",
+        "failed",
+        "halted",
+        "near_miss",
+    ]
     halted = EpisodeStore(folder / "halted").load().episodes
     assert len(halted) == 4 and all(e.source == "halting_expert" for e in halted)
     assert set(halted[0].observations) == {"state", "hole_side"}
@@ -302,7 +408,10 @@ def test_collect_labels_pick_the_labelling_source():
     from userl.cli import UsageError, labelled_collection
 
     assert labelled_collection(["task=pick_place"], "keyboard") == [
-        "task=pick_place", "reward=keyboard", "task.terminate_on_success=false"]
+        "task=pick_place",
+        "reward=keyboard",
+        "task.terminate_on_success=false",
+    ]
     kept = labelled_collection(["task.terminate_on_success=true"], "auto")
     assert kept == ["task.terminate_on_success=true", "reward=success"]
     with pytest.raises(UsageError, match="label=human is not a labeller"):
@@ -313,13 +422,23 @@ def test_a_foreign_or_unsafe_classifier_file_is_refused(tmp_path, capsys):
     foreign = tmp_path / "foreign.pt"
     torch.save({"state_dict": {}}, foreign)
     unsafe = tmp_path / "unsafe.pt"
-    torch.save({"format": "userl-reward-classifier", "hook": np.random.default_rng(0)},
-               unsafe)
-    for path, says in [(foreign, "is not a reward classifier"), (unsafe, "refusing checkpoint"),
-                       (tmp_path / "missing.pt", "no such file")]:
+    torch.save({"format": "userl-reward-classifier", "hook": np.random.default_rng(0)}, unsafe)
+    for path, says in [
+        (foreign, "is not a reward classifier"),
+        (unsafe, "refusing checkpoint"),
+        (tmp_path / "missing.pt", "no such file"),
+    ]:
         capsys.readouterr()
-        code = main(["eval", *TINY, "policy=expert", "episodes=1", "reward=classifier",
-                     f"reward.checkpoint={path}"])
+        code = main(
+            [
+                "eval",
+                *TINY,
+                "policy=expert",
+                "episodes=1",
+                "reward=classifier",
+                f"reward.checkpoint={path}",
+            ]
+        )
         error = capsys.readouterr().err.strip()
         assert code == 2 and says in error and len(error.splitlines()) == 1, error
 
@@ -330,16 +449,26 @@ def test_train_reward_refuses_unlabelled_or_one_sided_data(labelled, tmp_path, c
         episode.step_success = None
         plain.write(episode)
     plain = tmp_path / "plain"
-    for data, says in [(plain, "record them with `userl collect ... label=auto`"),
-                       (labelled / "random", "every frame has the same label"),
-                       (tmp_path / "none", "no episode store there")]:
+    for data, says in [
+        (plain, "record them with `userl collect ... label=auto`"),
+        (labelled / "random", "every frame has the same label"),
+        (tmp_path / "none", "no episode store there"),
+    ]:
         capsys.readouterr()
-        code = main(["train-reward", "task=peg_insertion", f"data={data}",
-                     f"out={tmp_path / 'x.pt'}"])
+        code = main(
+            ["train-reward", "task=peg_insertion", f"data={data}", f"out={tmp_path / 'x.pt'}"]
+        )
         error = capsys.readouterr().err.strip()
         assert code == 2 and says in error and len(error.splitlines()) == 1, error
-    code = main(["train-reward", "task=peg_insertion", f"data={labelled / 'expert'}",
-                 f"out={tmp_path / 'x.pt'}", "train.epoch=3"])
+    code = main(
+        [
+            "train-reward",
+            "task=peg_insertion",
+            f"data={labelled / 'expert'}",
+            f"out={tmp_path / 'x.pt'}",
+            "train.epoch=3",
+        ]
+    )
     assert code == 2 and "train.epochs" in capsys.readouterr().err
 
 
@@ -353,13 +482,20 @@ def test_a_reward_source_failing_in_training_stops_the_run_with_every_episode_ke
     master, slave = os.openpty()
     name = [f"run.root={tmp_path}", "run.name=unplugged"]
     try:
-        thread, outcome = faults.train_in_background([
-            *faults.SMALL_TRAINING, *name, "reward=keyboard",
-            f"reward.device_path={os.ttyname(slave)}", f"task.episode_steps={STEPS}",
-            f"run.wall_s={faults.RUN_BOUND_S}"])
+        thread, outcome = faults.train_in_background(
+            [
+                *faults.SMALL_TRAINING,
+                *name,
+                "reward=keyboard",
+                f"reward.device_path={os.ttyname(slave)}",
+                f"task.episode_steps={STEPS}",
+                f"run.wall_s={faults.RUN_BOUND_S}",
+            ]
+        )
         store = tmp_path / "unplugged" / "episodes"
-        faults.wait_for(lambda: len(EpisodeStore(store).files()) >= 3, faults.RUN_BOUND_S,
-                        "3 episodes")
+        faults.wait_for(
+            lambda: len(EpisodeStore(store).files()) >= 3, faults.RUN_BOUND_S, "3 episodes"
+        )
         os.close(master)
         master = -1
         thread.join(timeout=faults.RUN_BOUND_S)
@@ -370,6 +506,7 @@ def test_a_reward_source_failing_in_training_stops_the_run_with_every_episode_ke
     error = outcome.get("error", "")
     assert error.startswith("RunFailed") and "hung up" in error and "resume=true" in error
     assert "times" not in error  # stopped at the first failure, not after restarts
-    kept = set(faults.episode_ids(store)) | set(faults.episode_ids(
-        tmp_path / "unplugged" / "spool"))
+    kept = set(faults.episode_ids(store)) | set(
+        faults.episode_ids(tmp_path / "unplugged" / "spool")
+    )
     assert len(kept) >= 3 and not EpisodeStore(store).load().unreadable

@@ -35,16 +35,23 @@ def urdf_joints() -> list[dict[str, list[float]]]:
     links = {link.get("name"): link for link in root.iter("link")}
     joints = []
     for joint in root.iter("joint"):
-        origin, inertial = joint.find("origin"), links[joint.find("child").get("link")].find(
-            "inertial")
+        origin, inertial = (
+            joint.find("origin"),
+            links[joint.find("child").get("link")].find("inertial"),
+        )
         tensor = inertial.find("inertia")
-        joints.append({
-            "xyz": numbers(origin.get("xyz")), "rpy": numbers(origin.get("rpy")),
-            "axis": numbers(joint.find("axis").get("xyz")),
-            "mass": [float(inertial.find("mass").get("value"))],
-            "com": numbers(inertial.find("origin").get("xyz")),
-            "inertia": [float(tensor.get(k)) for k in ("ixx", "ixy", "ixz", "iyy", "iyz", "izz")],
-        })
+        joints.append(
+            {
+                "xyz": numbers(origin.get("xyz")),
+                "rpy": numbers(origin.get("rpy")),
+                "axis": numbers(joint.find("axis").get("xyz")),
+                "mass": [float(inertial.find("mass").get("value"))],
+                "com": numbers(inertial.find("origin").get("xyz")),
+                "inertia": [
+                    float(tensor.get(k)) for k in ("ixx", "ixy", "ixz", "iyy", "iyz", "izz")
+                ],
+            }
+        )
     return joints
 
 
@@ -59,8 +66,12 @@ def urdf_link6(q: np.ndarray) -> np.ndarray:
     for joint, angle in zip(urdf_joints(), q, strict=True):
         roll, pitch, yaw = joint["rpy"]
         step = np.eye(4)
-        step[:3, :3] = (rotation([0, 0, 1], yaw) @ rotation([0, 1, 0], pitch)
-                        @ rotation([1, 0, 0], roll) @ rotation(joint["axis"], angle))
+        step[:3, :3] = (
+            rotation([0, 0, 1], yaw)
+            @ rotation([0, 1, 0], pitch)
+            @ rotation([1, 0, 0], roll)
+            @ rotation(joint["axis"], angle)
+        )
         step[:3, 3] = joint["xyz"]
         pose = pose @ step
     return pose
@@ -132,9 +143,17 @@ def test_unreachable_targets_are_projected_and_the_amount_reported(robot):
     far = make_pose(base + [0.9, 0.0, 0.0], tool_down(0.0))
     robot.command(far, 1.0)
     assert robot.last_projection_m == pytest.approx(0.9 - config.max_reach_m)
-    tilted = make_pose([0.5, 0.0, 0.15], tool_down(0.0) @ np.array(
-        [[1.0, 0.0, 0.0], [0.0, math.cos(1.0), -math.sin(1.0)], [0.0, math.sin(1.0),
-                                                                  math.cos(1.0)]]))
+    tilted = make_pose(
+        [0.5, 0.0, 0.15],
+        tool_down(0.0)
+        @ np.array(
+            [
+                [1.0, 0.0, 0.0],
+                [0.0, math.cos(1.0), -math.sin(1.0)],
+                [0.0, math.sin(1.0), math.cos(1.0)],
+            ]
+        ),
+    )
     robot.command(tilted, 1.0)
     assert robot.last_projection_m == pytest.approx(0.0, abs=1e-9)
     assert robot.last_projection_rad == pytest.approx(1.0 - math.radians(config.max_tilt_deg))

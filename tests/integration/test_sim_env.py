@@ -96,8 +96,9 @@ def test_mjcf_arm_matches_dh_forward_kinematics():
     for _ in range(5):
         q = PANDA_HOME_Q + rng.uniform(-0.3, 0.3, 7)
         robot.world.reset_joints(q, 1.0)
-        np.testing.assert_allclose(robot.state().tcp_pose[:3], forward_kinematics(q)[:3, 3],
-                                   atol=1e-6)
+        np.testing.assert_allclose(
+            robot.state().tcp_pose[:3], forward_kinematics(q)[:3, 3], atol=1e-6
+        )
 
 
 def test_pressing_on_the_board_reads_an_upward_force(env):

@@ -1,5 +1,6 @@
-"""A SpaceMouse (the real pyspacemouse, the device scripted at its HID layer) drives the simulated robot: demonstrations through
-`userl collect teleop=spacemouse`, and interventions during training (`teleop=spacemouse`)."""
+"""A SpaceMouse (the real pyspacemouse, the device scripted at its HID layer) drives the
+simulated robot: demonstrations through `userl collect teleop=spacemouse`, and interventions
+during training (`teleop=spacemouse`)."""
 
 import numpy as np
 import pytest
@@ -13,8 +14,11 @@ from userl.rollout.episode import run_episode
 from userl.rollout.intervention import base_to_reset_frame, with_interventions
 
 pytestmark = pytest.mark.integration
-IDENTITY = ["teleop.axis_map=[0,1,2,3,4,5]", "teleop.axis_signs=[1,1,1,1,1,1]",
-            "teleop.dead_zone_fraction=0.0"]
+IDENTITY = [
+    "teleop.axis_map=[0,1,2,3,4,5]",
+    "teleop.axis_signs=[1,1,1,1,1,1]",
+    "teleop.dead_zone_fraction=0.0",
+]
 
 
 @pytest.fixture
@@ -34,8 +38,9 @@ def test_person_demonstrates_with_the_device(device: ScriptedSpaceMouse) -> None
 
 
 def test_device_input_intervenes_during_training_steps(device: ScriptedSpaceMouse) -> None:
-    config = load_config(["teleop=spacemouse", *IDENTITY, "task.episode_steps=8",
-                          "teleop.hold_after_input_s=0.1"])
+    config = load_config(
+        ["teleop=spacemouse", *IDENTITY, "task.episode_steps=8", "teleop.hold_after_input_s=0.1"]
+    )
     env = make_env(config, seed=0)
     policy = PolicySource(build_policy(config.policy, env.observation_spec, 7))
     acting = with_interventions(policy, env, config.teleop, env.task.control_hz, seed=0)

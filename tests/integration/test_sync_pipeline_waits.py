@@ -28,8 +28,12 @@ class StandInLearner:
         self.version = 0
 
     def stats(self) -> dict[str, float]:
-        return {"env_steps": self.env_steps, "grad_steps": 0, "episodes": self.episodes,
-                "curve_success_rate": 0.0}
+        return {
+            "env_steps": self.env_steps,
+            "grad_steps": 0,
+            "episodes": self.episodes,
+            "curve_success_rate": 0.0,
+        }
 
     def add_episode(self, episode: list[int]) -> None:
         self.env_steps += len(episode)
@@ -76,9 +80,15 @@ def private_ray() -> Iterator[None]:
 
 
 def _config(curve_episodes: int) -> Config:
-    return load_config(["pipeline=sync", "run.env_steps=1",
-                        f"run.remote_timeout_s={REMOTE_TIMEOUT_S}",
-                        "eval.curve_every_env_steps=1", f"eval.curve_episodes={curve_episodes}"])
+    return load_config(
+        [
+            "pipeline=sync",
+            "run.env_steps=1",
+            f"run.remote_timeout_s={REMOTE_TIMEOUT_S}",
+            "eval.curve_every_env_steps=1",
+            f"eval.curve_episodes={curve_episodes}",
+        ]
+    )
 
 
 def test_a_curve_evaluation_may_take_its_episodes_bound(private_ray: None) -> None:

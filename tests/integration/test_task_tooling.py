@@ -19,14 +19,27 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def userl(*arguments: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "userl.cli", *arguments], capture_output=True,
-                          text=True, cwd=cwd, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "userl.cli", *arguments],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
 
 
 def test_collect_with_video_writes_a_readable_gif(tmp_path: Path) -> None:
     out = tmp_path / "demos"
-    result = userl("collect", "task=charger", "episodes=1", f"out={out}", "video=true",
-                   "robot.render_height_px=64", "robot.render_width_px=80", cwd=tmp_path)
+    result = userl(
+        "collect",
+        "task=charger",
+        "episodes=1",
+        f"out={out}",
+        "video=true",
+        "robot.render_height_px=64",
+        "robot.render_width_px=80",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["successes"] == 1 and len(report["videos"]) == 1
@@ -36,8 +49,7 @@ def test_collect_with_video_writes_a_readable_gif(tmp_path: Path) -> None:
 
 
 def test_run_episode_records_frames_outside_the_observations(tmp_path: Path) -> None:
-    config = load_config(["task=charger", "robot.render_height_px=48",
-                          "robot.render_width_px=64"])
+    config = load_config(["task=charger", "robot.render_height_px=48", "robot.render_width_px=64"])
     env = make_env(config, seed=0, render_mode="rgb_array")
     episode = run_episode(env, ExpertSource(env), "robot_0", seed=0, record_frames=True)
     env.close()

@@ -117,10 +117,10 @@ def test_table_cleanup_state_names_the_next_object_then_the_lid():
 
     def stage() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         values = task.task_state(env.robot.state(), env.reset_frame)
-        blocks = values[:PER_OBJECT_STATE * count].reshape(count, PER_OBJECT_STATE)
+        blocks = values[: PER_OBJECT_STATE * count].reshape(count, PER_OBJECT_STATE)
         start = PER_OBJECT_STATE * count
-        block = values[start:start + PER_OBJECT_STATE]
-        return blocks, block, values[start + PER_OBJECT_STATE:start + PER_OBJECT_STATE + count]
+        block = values[start : start + PER_OBJECT_STATE]
+        return blocks, block, values[start + PER_OBJECT_STATE : start + PER_OBJECT_STATE + count]
 
     blocks, block, which = stage()
     assert which.tolist() == [1.0, 0.0, 0.0] and np.allclose(block, blocks[0])

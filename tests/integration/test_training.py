@@ -18,9 +18,15 @@ from userl.runtime.train import train
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("shared_ray")]
 
 SMALL = [
-    "run.env_steps=300", "demos.episodes=2", "eval.episodes=2", "eval.at_start=true",
-    "algo.batch_size=32", "algo.num_critics=3", "algo.critic_hidden_dims=[32,32]",
-    "policy.hidden_dims=[32,32]", "algo.utd_max=1",
+    "run.env_steps=300",
+    "demos.episodes=2",
+    "eval.episodes=2",
+    "eval.at_start=true",
+    "algo.batch_size=32",
+    "algo.num_critics=3",
+    "algo.critic_hidden_dims=[32,32]",
+    "policy.hidden_dims=[32,32]",
+    "algo.utd_max=1",
 ]
 
 
@@ -30,14 +36,29 @@ def test_short_training(tmp_path: Path, pipeline: str) -> None:
     if pipeline == "sync":  # demonstrations from a store written by `userl collect`
         assert main(["collect", "episodes=2", f"out={tmp_path / 'demos'}"]) == 0
         demos_from_store = [f"demos.path={tmp_path / 'demos'}"]
-    config = load_config([*SMALL, *demos_from_store, f"pipeline={pipeline}",
-                          f"run.root={tmp_path}", f"run.name={pipeline}"])
+    config = load_config(
+        [
+            *SMALL,
+            *demos_from_store,
+            f"pipeline={pipeline}",
+            f"run.root={tmp_path}",
+            f"run.name={pipeline}",
+        ]
+    )
     summary = train(config)
     run_dir = tmp_path / pipeline
     written = json.loads((run_dir / "summary.json").read_text())
     assert written["eval_success_rate"] == summary["eval_success_rate"]
-    for key in ("eval_success_rate", "eval_episodes", "env_steps", "grad_steps", "episodes",
-                "interventions", "wall_s", "initial_eval_success_rate"):
+    for key in (
+        "eval_success_rate",
+        "eval_episodes",
+        "env_steps",
+        "grad_steps",
+        "episodes",
+        "interventions",
+        "wall_s",
+        "initial_eval_success_rate",
+    ):
         assert key in written, key
     assert written["eval_episodes"] == 2
     assert written["env_steps"] >= 300
@@ -60,9 +81,17 @@ def test_short_training(tmp_path: Path, pipeline: str) -> None:
 def test_simulated_operator_interventions_are_stored_and_routed(tmp_path: Path) -> None:
     """teleop=expert: the scripted operator takes over; its steps are recorded with
     intervened=true, counted, and added to the demo buffer as well as replay."""
-    config = load_config([*SMALL, "teleop=expert", "teleop.no_progress_steps=5",
-                          "demos.episodes=1", "eval.at_start=false", f"run.root={tmp_path}",
-                          "run.name=teleop"])
+    config = load_config(
+        [
+            *SMALL,
+            "teleop=expert",
+            "teleop.no_progress_steps=5",
+            "demos.episodes=1",
+            "eval.at_start=false",
+            f"run.root={tmp_path}",
+            "run.name=teleop",
+        ]
+    )
     summary = train(config)
     stored = EpisodeStore(tmp_path / "teleop" / "episodes").stats()
     assert summary["interventions"] > 0
@@ -74,8 +103,17 @@ def test_simulated_operator_interventions_are_stored_and_routed(tmp_path: Path) 
 def test_utd_governor_keeps_updates_between_floor_and_ceiling(tmp_path: Path) -> None:
     """With a simulated robot not paced to real time, utd_min makes it wait for the learner;
     utd_max keeps the learner from running ahead of the data."""
-    config = load_config([*SMALL, "algo.utd_max=1", "algo.utd_min=1", "run.env_steps=800",
-                          "eval.at_start=false", f"run.root={tmp_path}", "run.name=utd"])
+    config = load_config(
+        [
+            *SMALL,
+            "algo.utd_max=1",
+            "algo.utd_min=1",
+            "run.env_steps=800",
+            "eval.at_start=false",
+            f"run.root={tmp_path}",
+            "run.name=utd",
+        ]
+    )
     summary = train(config)
     in_flight_allowance = 4 * config.task.episode_steps  # episodes not yet stored at a check
     assert summary["grad_steps"] <= summary["env_steps"]
@@ -87,9 +125,18 @@ def test_image_observations_train_through_ray_and_videos_reach_tensorboard(tmp_p
     evaluation episodes appear as videos in TensorBoard."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    config = load_config([*SMALL, "obs=image", "robot.image_height_px=32",
-                          "robot.image_width_px=32", "run.env_steps=200", "eval.at_start=false",
-                          f"run.root={tmp_path}", "run.name=image"])
+    config = load_config(
+        [
+            *SMALL,
+            "obs=image",
+            "robot.image_height_px=32",
+            "robot.image_width_px=32",
+            "run.env_steps=200",
+            "eval.at_start=false",
+            f"run.root={tmp_path}",
+            "run.name=image",
+        ]
+    )
     train(config)
     episode = next(EpisodeStore(tmp_path / "image" / "episodes").iter_episodes())
     assert episode.observations["front"].shape[1:] == (32, 32, 3)
@@ -100,57 +147,95 @@ def test_image_observations_train_through_ray_and_videos_reach_tensorboard(tmp_p
 
 
 def test_remote_inference_serves_two_workers_in_batches(tmp_path: Path) -> None:
-    config = load_config([*SMALL, "pipeline.inference=remote", "run.num_robots=2",
-                          "pipeline.inference_batch_window_ms=20", "run.env_steps=400",
-                          "eval.at_start=false", f"run.root={tmp_path}", "run.name=remote"])
+    config = load_config(
+        [
+            *SMALL,
+            "pipeline.inference=remote",
+            "run.num_robots=2",
+            "pipeline.inference_batch_window_ms=20",
+            "run.env_steps=400",
+            "eval.at_start=false",
+            f"run.root={tmp_path}",
+            "run.name=remote",
+        ]
+    )
     summary = train(config)
     stored = EpisodeStore(tmp_path / "remote" / "episodes").stats()
     assert set(stored["per_robot_episodes"]) == {"robot_0", "robot_1"}
     assert summary["inference"]["max_batch"] >= 2  # both robots' requests shared a pass
     assert summary["inference"]["weight_version"] > 1  # the server followed the learner
-    versions = [int(e.policy_versions.max()) for e in
-                EpisodeStore(tmp_path / "remote" / "episodes").iter_episodes()]
+    versions = [
+        int(e.policy_versions.max())
+        for e in EpisodeStore(tmp_path / "remote" / "episodes").iter_episodes()
+    ]
     assert max(versions) > 1  # actions are tagged with the version that chose them
 
 
 def test_sync_runs_with_the_same_seed_are_reproducible(tmp_path: Path) -> None:
     """run.seed fixes the robot's resets, the policy's sampled actions (seeded in each env
     worker) and the learner's batches: two sync runs store the same episodes."""
-    def stored_actions(name: str, seed: int) -> list:
-        train(load_config([*SMALL, "run.env_steps=200", "eval.episodes=1", "eval.at_start=false",
-                           "pipeline=sync", f"run.seed={seed}", f"run.root={tmp_path}",
-                           f"run.name={name}"]))
-        return [episode.actions for episode in EpisodeStore(tmp_path / name / "episodes")
-                .iter_episodes()]
 
-    first, again, other = (stored_actions("a", 3), stored_actions("b", 3),
-                           stored_actions("c", 4))
+    def stored_actions(name: str, seed: int) -> list:
+        train(
+            load_config(
+                [
+                    *SMALL,
+                    "run.env_steps=200",
+                    "eval.episodes=1",
+                    "eval.at_start=false",
+                    "pipeline=sync",
+                    f"run.seed={seed}",
+                    f"run.root={tmp_path}",
+                    f"run.name={name}",
+                ]
+            )
+        )
+        return [
+            episode.actions
+            for episode in EpisodeStore(tmp_path / name / "episodes").iter_episodes()
+        ]
+
+    first, again, other = (stored_actions("a", 3), stored_actions("b", 3), stored_actions("c", 4))
     assert len(first) == len(again) >= 2
     assert all(a.shape == b.shape and (a == b).all() for a, b in zip(first, again, strict=True))
     assert not (first[0].shape == other[0].shape and (first[0] == other[0]).all())
 
 
 @pytest.mark.parametrize("deterministic", [True, False])
-def test_online_episodes_act_with_the_point_estimate_when_asked(tmp_path: Path,
-                                                               deterministic: bool) -> None:
+def test_online_episodes_act_with_the_point_estimate_when_asked(
+    tmp_path: Path, deterministic: bool
+) -> None:
     """algo.act_deterministic: the policy's online proposals are its deterministic actions
     (HG-DAgger's novice); otherwise they are samples around them. At lr 0 the
     checkpoint holds the policy that acted."""
     name = "point" if deterministic else "sampled"
-    config = load_config(["algo=hg_dagger", "policy=mlp", "policy.hidden_dims=[32,32]",
-                          "algo.batch_size=32", "demos.episodes=1", "algo.lr=0",
-                          "run.env_steps=100", "pipeline=sync",
-                          "eval.episodes=1", f"algo.act_deterministic={deterministic}",
-                          f"run.root={tmp_path}", f"run.name={name}"])
+    config = load_config(
+        [
+            "algo=hg_dagger",
+            "policy=mlp",
+            "policy.hidden_dims=[32,32]",
+            "algo.batch_size=32",
+            "demos.episodes=1",
+            "algo.lr=0",
+            "run.env_steps=100",
+            "pipeline=sync",
+            "eval.episodes=1",
+            f"algo.act_deterministic={deterministic}",
+            f"run.root={tmp_path}",
+            f"run.name={name}",
+        ]
+    )
     train(config)
     episode = next(EpisodeStore(tmp_path / name / "episodes").iter_episodes())
     spec = ObservationSpec(state_dim=episode.observations["state"].shape[1])
     policy = build_policy(config.policy, spec, episode.actions.shape[1])
-    policy.load_state_dict(load_checkpoint(tmp_path / name / "checkpoints" / "latest.pt")
-                           ["policy"], strict=False)
+    policy.load_state_dict(
+        load_checkpoint(tmp_path / name / "checkpoints" / "latest.pt")["policy"], strict=False
+    )
     steps = len(episode)
-    observations = {key: torch.as_tensor(rows[:steps])
-                    for key, rows in episode.observations.items()}
+    observations = {
+        key: torch.as_tensor(rows[:steps]) for key, rows in episode.observations.items()
+    }
     with torch.inference_mode():
         point = policy.eval().act(observations, deterministic=True).reshape(steps, -1).numpy()
     assert np.allclose(point, episode.policy_actions, atol=1e-5) == deterministic

@@ -18,19 +18,36 @@ from userl.runtime.train import train  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
-TINY_BUDGET = ["task.episode_steps=20", "demos.episodes=1", "run.episodes=2",
-               "algo.pretrain_updates=3", "algo.batch_size=4", "algo.utd_max=0.5",
-               "teleop.no_progress_steps=3", "teleop.takeover_steps=4", "eval.episodes=1",
-               "eval.at_start=false"]
+TINY_BUDGET = [
+    "task.episode_steps=20",
+    "demos.episodes=1",
+    "run.episodes=2",
+    "algo.pretrain_updates=3",
+    "algo.batch_size=4",
+    "algo.utd_max=0.5",
+    "teleop.no_progress_steps=3",
+    "teleop.takeover_steps=4",
+    "eval.episodes=1",
+    "eval.at_start=false",
+]
 
 
 @pytest.mark.parametrize("inference", ["local", "remote"])
 def test_pi0_tiny_hg_dagger_on_pick_place(tmp_path: Path, inference: str) -> None:
     """Local: each robot's own copy; remote: one server batches the chunks and the robot
     asks for the next one early (`pipeline.chunk_prefetch_steps`)."""
-    config = load_config(["policy=pi0_tiny", "algo=hg_dagger", "teleop=expert",
-                          "task=pick_place", *TINY_BUDGET, f"run.root={tmp_path}",
-                          "run.name=vla", f"pipeline.inference={inference}"])
+    config = load_config(
+        [
+            "policy=pi0_tiny",
+            "algo=hg_dagger",
+            "teleop=expert",
+            "task=pick_place",
+            *TINY_BUDGET,
+            f"run.root={tmp_path}",
+            "run.name=vla",
+            f"pipeline.inference={inference}",
+        ]
+    )
     assert config.obs == "image"  # pi0 picks camera views by itself
     summary = train(config)
     run_dir = tmp_path / "vla"

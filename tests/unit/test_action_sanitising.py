@@ -14,9 +14,12 @@ DOWN = np.diag([1.0, -1.0, -1.0])
 
 
 def workspace() -> Workspace:
-    return Workspace(box=WorkspaceBox((0.5, -0.05, 0.03), (0.6, 0.05, 0.13)),
-                     reference_quat=make_pose(np.zeros(3), DOWN)[3:],
-                     max_tilt_rad=math.radians(10), max_yaw_rad=math.radians(30))
+    return Workspace(
+        box=WorkspaceBox((0.5, -0.05, 0.03), (0.6, 0.05, 0.13)),
+        reference_quat=make_pose(np.zeros(3), DOWN)[3:],
+        max_tilt_rad=math.radians(10),
+        max_yaw_rad=math.radians(30),
+    )
 
 
 def test_finite_actions_are_clipped_to_unit_box():

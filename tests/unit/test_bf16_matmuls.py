@@ -24,9 +24,14 @@ def test_cpu_flags_are_read_from_the_flags_line(tmp_path: Path) -> None:
     assert precision.cpu_flags(tmp_path / "missing") == frozenset()
 
 
-@pytest.mark.parametrize(("flags", "native"), [({"avx512f", "avx512_bf16"}, True),
-                                               ({"amx_bf16", "amx_tile"}, True),
-                                               ({"avx512f", "avx512bw", "avx2"}, False)])
+@pytest.mark.parametrize(
+    ("flags", "native"),
+    [
+        ({"avx512f", "avx512_bf16"}, True),
+        ({"amx_bf16", "amx_tile"}, True),
+        ({"avx512f", "avx512bw", "avx2"}, False),
+    ],
+)
 def test_auto_is_on_only_where_the_cpu_multiplies_bf16_natively(monkeypatch, flags, native):
     monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset(flags))
     assert precision.native_bf16_matmuls(CPU) is native
@@ -71,8 +76,10 @@ def test_ensemble_hidden_products_run_in_bf16_and_q_values_come_back_float32() -
 
 
 def test_bf16_update_keeps_float32_state_and_tracks_the_float32_update() -> None:
-    exact, fast = make_sac(num_critics=5, bf16_matmuls="off"), make_sac(num_critics=5,
-                                                                       bf16_matmuls="on")
+    exact, fast = (
+        make_sac(num_critics=5, bf16_matmuls="off"),
+        make_sac(num_critics=5, bf16_matmuls="on"),
+    )
     assert not exact.bf16_matmuls and fast.bf16_matmuls
     batch = make_batch()
     for step in range(3):
@@ -88,8 +95,7 @@ def test_bf16_update_keeps_float32_state_and_tracks_the_float32_update() -> None
     for optim in (fast.actor_optim, fast.critic_optim):
         moments = [v for entry in optim.state.values() for k, v in entry.items() if k != "step"]
         assert moments and all(m.dtype == torch.float32 for m in moments)
-    for (name, a), b in zip(exact.critic.named_parameters(), fast.critic.parameters(),
-                            strict=True):
+    for (name, a), b in zip(exact.critic.named_parameters(), fast.critic.parameters(), strict=True):
         torch.testing.assert_close(b, a, rtol=0.02, atol=2e-3, msg=name)
         assert b.dtype == torch.float32
 

@@ -19,23 +19,33 @@ STATE_DIM, ACTION_DIM = 3, 2
 SPEC = ObservationSpec(STATE_DIM)
 
 
-def make_episode(steps: int, start: int = 0, terminal: bool = True,
-                 spec: ObservationSpec = SPEC) -> Episode:
+def make_episode(
+    steps: int, start: int = 0, terminal: bool = True, spec: ObservationSpec = SPEC
+) -> Episode:
     """Observation row t has state [start+t, ...]: every value identifies its step."""
     ids = np.arange(start, start + steps + 1, dtype=np.float32)
     observations = {"state": np.repeat(ids[:, None], spec.state_dim, axis=1)}
     for view in spec.images:
         observations[view.name] = np.broadcast_to(
             (ids % 256).astype(np.uint8)[:, None, None, None],
-            (steps + 1, view.height_px, view.width_px, 3)).copy()
+            (steps + 1, view.height_px, view.width_px, 3),
+        ).copy()
     terminated = np.zeros(steps, bool)
     terminated[-1:] = terminal
     actions = np.repeat(ids[:-1, None], ACTION_DIM, axis=1) / 1000.0
     return Episode(
-        robot_id="r0", task="toy", observations=observations, actions=actions,
-        policy_actions=actions.copy(), rewards=ids[:-1] + 0.5, terminated=terminated,
-        truncated=~terminated, intervened=(ids[:-1] % 2 == 0), policy_versions=np.zeros(
-            steps, np.int64), success=terminal)
+        robot_id="r0",
+        task="toy",
+        observations=observations,
+        actions=actions,
+        policy_actions=actions.copy(),
+        rewards=ids[:-1] + 0.5,
+        terminated=terminated,
+        truncated=~terminated,
+        intervened=(ids[:-1] % 2 == 0),
+        policy_versions=np.zeros(steps, np.int64),
+        success=terminal,
+    )
 
 
 def check_aligned(batch: dict) -> None:
@@ -116,7 +126,15 @@ def test_save_load_round_trip(tmp_path):
     # New data overwrites the oldest restored rows first.
     restored.add_episode(make_episode(1, start=500))
     assert sorted(restored.state_dict()["observations.state"][:, 0].tolist()) == [
-        4, 5, 100, 101, 102, 103, 104, 500]
+        4,
+        5,
+        100,
+        101,
+        102,
+        103,
+        104,
+        500,
+    ]
 
 
 def filled(start: int, steps: int = 20) -> ReplayBuffer:
@@ -126,8 +144,7 @@ def filled(start: int, steps: int = 20) -> ReplayBuffer:
     return buffer
 
 
-@pytest.mark.parametrize("fraction, expected_demo", [(0.5, 128), (0.25, 64), (0.0, 0),
-                                                     (1.0, 256)])
+@pytest.mark.parametrize("fraction, expected_demo", [(0.5, 128), (0.25, 64), (0.0, 0), (1.0, 256)])
 def test_symmetric_sampler_proportions(fraction, expected_demo):
     sampler = SymmetricSampler(filled(0), filled(1000), fraction)
     batch = sampler.sample(256, np.random.default_rng(0))

@@ -35,9 +35,12 @@ def pattern(height: int, width: int) -> np.ndarray:
 
 
 def robot_config(**cameras) -> FrankaConfig:
-    return FrankaConfig(ip="x", image_height_px=32, image_width_px=32,
-                        cameras=CameraDevicesConfig(capture_width_px=64, capture_height_px=48,
-                                                    **cameras))
+    return FrankaConfig(
+        ip="x",
+        image_height_px=32,
+        image_width_px=32,
+        cameras=CameraDevicesConfig(capture_width_px=64, capture_height_px=48, **cameras),
+    )
 
 
 def test_centred_crop_keeps_the_output_aspect_ratio() -> None:
@@ -100,8 +103,9 @@ def test_capture_crops_and_resizes_as_configured() -> None:
 def test_capture_thread_survives_frame_timeouts_and_counts_them() -> None:
     """A frame timeout used to end the capture thread for good."""
     timeout = RuntimeError(FRAME_TIMEOUT)
-    camera = ScriptedCamera([pattern(48, 64), timeout, timeout, timeout, pattern(48, 64)],
-                            CameraDevicesConfig())
+    camera = ScriptedCamera(
+        [pattern(48, 64), timeout, timeout, timeout, pattern(48, 64)], CameraDevicesConfig()
+    )
     assert wait_until(lambda: camera.frames >= 2)  # frames again after the timeouts
     assert camera.failed_grabs == 3
     assert camera.read().shape == (32, 32, 3)
@@ -110,8 +114,7 @@ def test_capture_thread_survives_frame_timeouts_and_counts_them() -> None:
 
 def test_a_camera_that_stays_silent_is_reported_as_a_fault_in_one_line() -> None:
     devices = CameraDevicesConfig(silent_fault_s=0.2)
-    camera = ScriptedCamera([pattern(48, 64), RuntimeError(FRAME_TIMEOUT + "\ndetail")],
-                            devices)
+    camera = ScriptedCamera([pattern(48, 64), RuntimeError(FRAME_TIMEOUT + "\ndetail")], devices)
 
     def faulty() -> bool:
         try:
@@ -121,8 +124,9 @@ def test_a_camera_that_stays_silent_is_reported_as_a_fault_in_one_line() -> None
         return False
 
     assert wait_until(faulty)
-    with pytest.raises(HardwareUnavailable, match="no frame for .*failed grabs, last: Frame "
-                       "didn't arrive") as error:
+    with pytest.raises(
+        HardwareUnavailable, match="no frame for .*failed grabs, last: Frame didn't arrive"
+    ) as error:
         camera.read()
     assert "\n" not in str(error.value) and camera.failed_grabs >= 1
     camera.close()
@@ -150,8 +154,11 @@ def test_realsense_lists_no_device_here(realsense) -> None:
 def test_realsense_not_connected_is_found_before_starting_the_pipeline(realsense) -> None:
     """`query_devices()` answers at once; `pipeline.start()` took 15 s to fail."""
     config = robot_config(serials={"front": "123456789012"})
-    with pytest.raises(HardwareUnavailable, match=r"RealSense 123456789012 \(view 'front'\) is "
-                       r"not connected \(connected: none\).*userl doctor") as error:
+    with pytest.raises(
+        HardwareUnavailable,
+        match=r"RealSense 123456789012 \(view 'front'\) is "
+        r"not connected \(connected: none\).*userl doctor",
+    ) as error:
         RealSenseCamera("front", None, config)  # type: ignore[arg-type]
     assert "\n" not in str(error.value)
 

@@ -27,15 +27,22 @@ def episode(value: float, steps: int = 10, state_dim: int = 3) -> Episode:
     """Every state of the episode is `value`: a sampled row tells which buffer it came from."""
     states = np.full((steps + 1, state_dim), value, np.float32)
     actions = np.zeros((steps, ACTION_DIM), np.float32)
-    return Episode(robot_id="robot_0", task="toy", observations={"state": states},
-                   actions=actions, policy_actions=actions, rewards=np.zeros(steps, np.float32),
-                   terminated=np.zeros(steps, bool), truncated=np.zeros(steps, bool),
-                   intervened=np.zeros(steps, bool),
-                   policy_versions=np.zeros(steps, np.int64), success=False)
+    return Episode(
+        robot_id="robot_0",
+        task="toy",
+        observations={"state": states},
+        actions=actions,
+        policy_actions=actions,
+        rewards=np.zeros(steps, np.float32),
+        terminated=np.zeros(steps, bool),
+        truncated=np.zeros(steps, bool),
+        intervened=np.zeros(steps, bool),
+        policy_versions=np.zeros(steps, np.int64),
+        success=False,
+    )
 
 
-def cell_sampler(weights: list[float], fill: list[int], demo_fraction: float = 0.0
-                 ) -> CellSampler:
+def cell_sampler(weights: list[float], fill: list[int], demo_fraction: float = 0.0) -> CellSampler:
     samplers = []
     for cell, episodes in enumerate(fill):
         online = ReplayBuffer(1000, ObservationSpec(3), ACTION_DIM)
@@ -67,7 +74,11 @@ def test_each_cell_keeps_its_own_demo_share():
     sampler = cell_sampler([1.0, 1.0], fill=[3, 3], demo_fraction=0.5)
     rows = sampler.sample(100, np.random.default_rng(0))["observations"]["state"][:, 0]
     assert {value: int(np.sum(rows == value)) for value in (0.0, 1.0, 100.0, 101.0)} == {
-        0.0: 25, 1.0: 25, 100.0: 25, 101.0: 25}
+        0.0: 25,
+        1.0: 25,
+        100.0: 25,
+        101.0: 25,
+    }
 
 
 def test_a_cell_without_data_yet_gives_its_rows_to_the_others():
@@ -80,8 +91,12 @@ def test_a_cell_without_data_yet_gives_its_rows_to_the_others():
 def test_sample_into_matches_sample_row_for_row():
     sampler = cell_sampler([2.0, 1.0, 1.0], fill=[4, 2, 1], demo_fraction=0.25)
     expected = sampler.sample(64, np.random.default_rng(7))
-    out = {key: np.zeros_like(value) if not isinstance(value, dict)
-           else {k: np.zeros_like(v) for k, v in value.items()} for key, value in expected.items()}
+    out = {
+        key: np.zeros_like(value)
+        if not isinstance(value, dict)
+        else {k: np.zeros_like(v) for k, v in value.items()}
+        for key, value in expected.items()
+    }
     sampler.sample_into(out, 64, np.random.default_rng(7))
     for key in ("actions", "rewards"):
         np.testing.assert_array_equal(out[key], expected[key])
@@ -96,9 +111,14 @@ def test_one_cell_draws_exactly_what_its_symmetric_sampler_draws():
     np.testing.assert_array_equal(alone["observations"]["state"], fair["observations"]["state"])
 
 
-LAYOUT = CellLayout(state_dim=5, task_names=("peg", "charger"), instructions=("a", "b"),
-                    embodiment_names=("franka", "arx"), task_embedding_dim=4,
-                    embodiment_embedding_dim=3)
+LAYOUT = CellLayout(
+    state_dim=5,
+    task_names=("peg", "charger"),
+    instructions=("a", "b"),
+    embodiment_names=("franka", "arx"),
+    task_embedding_dim=4,
+    embodiment_embedding_dim=3,
+)
 
 
 def test_pad_state_pads_masks_and_appends_the_ids():
@@ -127,8 +147,13 @@ def test_cells_with_different_views_are_refused():
     from userl.core.specs import ImageSpec
 
     with pytest.raises(ConfigError, match="camera views differ"):
-        cell_layout([ObservationSpec(3, (ImageSpec("front", 64, 64),)), ObservationSpec(3)],
-                    ["a", "b"], ["r", "r"], 4, 4)
+        cell_layout(
+            [ObservationSpec(3, (ImageSpec("front", 64, 64),)), ObservationSpec(3)],
+            ["a", "b"],
+            ["r", "r"],
+            4,
+            4,
+        )
 
 
 def test_cell_env_gives_laid_out_observations_of_a_real_task():
@@ -143,8 +168,8 @@ def test_cell_env_gives_laid_out_observations_of_a_real_task():
         raw = inner.observation_spec.state_dim
         assert observation["state"].shape == (binding.layout.vector_dim,)
         assert env.observation_spec.state_dim == binding.layout.vector_dim
-        assert observation["state"][binding.layout.state_dim:][:raw].min() == 1.0  # mask
-        assert observation["state"][raw:binding.layout.state_dim].max() == 0.0  # padding
+        assert observation["state"][binding.layout.state_dim :][:raw].min() == 1.0  # mask
+        assert observation["state"][raw : binding.layout.state_dim].max() == 0.0  # padding
         step, *_ = env.step(env.expert_action())
         assert step["state"][binding.layout.task_id_index] == binding.task_id
     finally:
@@ -160,8 +185,10 @@ def test_single_cell_features_are_the_state_itself_with_no_parameters():
 
 def laid_out(task_ids: list[int], embodiment_ids: list[int], seed: int = 0) -> torch.Tensor:
     rng = np.random.default_rng(seed)
-    rows = [pad_state(rng.standard_normal(4).astype(np.float32), LAYOUT, t, e)
-            for t, e in zip(task_ids, embodiment_ids, strict=True)]
+    rows = [
+        pad_state(rng.standard_normal(4).astype(np.float32), LAYOUT, t, e)
+        for t, e in zip(task_ids, embodiment_ids, strict=True)
+    ]
     return torch.as_tensor(np.stack(rows))
 
 
@@ -174,8 +201,9 @@ def test_the_same_state_under_another_task_gives_other_features_and_actions():
     assert not torch.allclose(features(peg), features(charger))
     torch.manual_seed(0)
     policy = build_policy(MLPPolicyConfig(hidden_dims=[16]), spec, ACTION_DIM)
-    assert not torch.allclose(policy.act({"state": peg}, True), policy.act({"state": charger},
-                                                                           True))
+    assert not torch.allclose(
+        policy.act({"state": peg}, True), policy.act({"state": charger}, True)
+    )
 
 
 def test_the_critic_loss_trains_the_task_embedding():
@@ -190,9 +218,14 @@ def test_the_critic_loss_trains_the_task_embedding():
     embedding = algorithm.policy.encoder.state.task_embedding.weight
     before = embedding.detach().clone()
     obs = laid_out([0, 1] * 8, [0, 1] * 8)
-    batch = Batch(observations={"state": obs}, actions=torch.zeros(16, ACTION_DIM),
-                  rewards=torch.arange(16.0) % 2, next_observations={"state": obs},
-                  terminated=torch.zeros(16), intervened=torch.zeros(16))
+    batch = Batch(
+        observations={"state": obs},
+        actions=torch.zeros(16, ACTION_DIM),
+        rewards=torch.arange(16.0) % 2,
+        next_observations={"state": obs},
+        terminated=torch.zeros(16),
+        intervened=torch.zeros(16),
+    )
     algorithm.update(batch)
     assert not torch.allclose(before, embedding)
 
@@ -218,8 +251,14 @@ def test_demos_recorded_on_a_cells_own_task_are_laid_out_for_the_run():
 def test_the_runs_curve_pools_every_cells_latest_evaluation(tmp_path):
     from userl.runtime.learner import Learner
 
-    config = load_config(["cells=[franka_peg,franka_charger]", "policy.hidden_dims=[16]",
-                          "algo.critic_hidden_dims=[16]", "algo.num_critics=2"])
+    config = load_config(
+        [
+            "cells=[franka_peg,franka_charger]",
+            "policy.hidden_dims=[16]",
+            "algo.critic_hidden_dims=[16]",
+            "algo.num_critics=2",
+        ]
+    )
     learner = Learner(config, ObservationSpec(8), ACTION_DIM, str(tmp_path))
     learner.log_evaluation(1.0, 2.0, 4, {"reward_true_positives": 3}, "franka_peg")
     learner.log_evaluation(0.5, 1.0, 4, {"reward_true_positives": 1}, "franka_peg")
@@ -239,8 +278,14 @@ def test_a_run_of_several_cells_reaches_a_target_only_when_every_cell_does(tmp_p
     """`run.stop_at_eval_success` reads the lowest of the cells' newest evaluations."""
     from userl.runtime.learner import Learner
 
-    config = load_config(["cells=[franka_peg,franka_charger]", "policy.hidden_dims=[16]",
-                          "algo.critic_hidden_dims=[16]", "algo.num_critics=2"])
+    config = load_config(
+        [
+            "cells=[franka_peg,franka_charger]",
+            "policy.hidden_dims=[16]",
+            "algo.critic_hidden_dims=[16]",
+            "algo.num_critics=2",
+        ]
+    )
     learner = Learner(config, ObservationSpec(8), ACTION_DIM, str(tmp_path))
     learner._cells[0].env_steps = 100  # evaluations after training started count
     learner.log_evaluation(1.0, 1.0, 4, None, "franka_peg")
@@ -253,5 +298,6 @@ def test_a_run_of_several_cells_reaches_a_target_only_when_every_cell_does(tmp_p
     times = [p["time_s"] for curve in learner.cell_evaluation_curves().values() for p in curve]
     assert all(t >= 0.0 for t in times)
     assert [p["time_s"] for p in learner.evaluation_curve()] == sorted(
-        p["time_s"] for p in learner.evaluation_curve())
+        p["time_s"] for p in learner.evaluation_curve()
+    )
     learner.close()

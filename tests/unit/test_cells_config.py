@@ -11,8 +11,9 @@ from userl.tasks.peg_insertion import PegInsertionConfig
 
 
 def test_cell_presets_give_each_cell_its_task_and_the_command_line_applies_to_all() -> None:
-    config = load_config(["cells=[franka_peg,franka_charger]", "robot.realtime=true",
-                          "task.episode_steps=40"])
+    config = load_config(
+        ["cells=[franka_peg,franka_charger]", "robot.realtime=true", "task.episode_steps=40"]
+    )
     names = [cell.name for cell in config.cells]
     assert names == ["franka_peg", "franka_charger"]
     assert isinstance(config.cells[0].task, PegInsertionConfig)
@@ -32,9 +33,11 @@ def test_a_run_without_cells_is_one_cell_of_its_top_level_groups() -> None:
 
 def test_cells_file_with_fields_weights_and_round_trip(tmp_path: Path) -> None:
     cells = tmp_path / "cells.yaml"
-    cells.write_text("left: franka_peg\n"
-                     "right:\n  task: {preset: charger, episode_steps: 30}\n"
-                     "  robot: sim_franka\n  weight: 3\n")
+    cells.write_text(
+        "left: franka_peg\n"
+        "right:\n  task: {preset: charger, episode_steps: 30}\n"
+        "  robot: sim_franka\n  weight: 3\n"
+    )
     config = load_config([f"cells={cells}"])
     assert [c.name for c in config.cells] == ["left", "right"]
     assert config.cells[1].task.episode_steps == 30
@@ -72,8 +75,7 @@ def test_bad_cells_are_one_line_naming_them(cells: str, named: str) -> None:
         ("a:\n  weight: 0\n", "weight"),
     ],
 )
-def test_bad_cell_file_entries_name_the_cell_and_key(tmp_path: Path, body: str,
-                                                     named: str) -> None:
+def test_bad_cell_file_entries_name_the_cell_and_key(tmp_path: Path, body: str, named: str) -> None:
     path = tmp_path / "cells.yaml"
     path.write_text(body)
     with pytest.raises(ConfigError) as caught:
@@ -94,19 +96,26 @@ def test_cli_exits_2_on_an_unknown_cell(capsys: pytest.CaptureFixture[str]) -> N
 
 
 def test_one_cell_is_overridden_on_the_command_line_by_its_name() -> None:
-    config = load_config(["cells=[franka_peg,franka_charger]",
-                          "cells.franka_charger.task.episode_steps=20",
-                          "cells.franka_charger.weight=2.5"])
+    config = load_config(
+        [
+            "cells=[franka_peg,franka_charger]",
+            "cells.franka_charger.task.episode_steps=20",
+            "cells.franka_charger.weight=2.5",
+        ]
+    )
     peg, charger = config.cells
     assert (peg.task.episode_steps, charger.task.episode_steps) == (100, 20)
     assert (peg.weight, charger.weight) == (1.0, 2.5)
 
 
-@pytest.mark.parametrize(("argument", "named"), [
-    ("cells.franka_pegg.task.episode_steps=3", "franka_pegg"),
-    ("cells.franka_peg.tsak.episode_steps=3", "tsak"),
-    ("cells.franka_peg.task.bogus=3", "bogus"),
-])
+@pytest.mark.parametrize(
+    ("argument", "named"),
+    [
+        ("cells.franka_pegg.task.episode_steps=3", "franka_pegg"),
+        ("cells.franka_peg.tsak.episode_steps=3", "tsak"),
+        ("cells.franka_peg.task.bogus=3", "bogus"),
+    ],
+)
 def test_bad_per_cell_overrides_name_the_key(argument: str, named: str) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(["cells=[franka_peg,franka_charger]", argument])

@@ -32,8 +32,10 @@ def malicious_run(root: Path) -> tuple[Path, Path]:
     (run / "checkpoints").mkdir(parents=True)
     (run / "config.yaml").write_text(to_yaml(load_config(["run.name=shared_run"])))
     marker = root / "payload_ran"
-    torch.save({"policy": {}, "weight_version": 1, "algorithm": Payload(marker)},
-               run / "checkpoints" / "latest.pt")
+    torch.save(
+        {"policy": {}, "weight_version": 1, "algorithm": Payload(marker)},
+        run / "checkpoints" / "latest.pt",
+    )
     return run, marker
 
 
@@ -45,8 +47,7 @@ def test_a_checkpoint_carrying_a_pickle_payload_is_refused_in_one_line(tmp_path:
     assert not marker.exists()
 
 
-def test_userl_eval_of_a_malicious_run_exits_2_without_running_it(tmp_path: Path,
-                                                                   capsys) -> None:
+def test_userl_eval_of_a_malicious_run_exits_2_without_running_it(tmp_path: Path, capsys) -> None:
     run, marker = malicious_run(tmp_path)
     assert main(["eval", f"run={run}", "episodes=1"]) == 2
     errors = capsys.readouterr().err.strip().splitlines()
@@ -64,7 +65,8 @@ def test_resume_refuses_a_malicious_checkpoint(tmp_path: Path, make_learner) -> 
 
 
 def test_a_real_checkpoint_loads_with_weights_only_and_restores_the_rng_streams(
-        tmp_path: Path, make_learner, takeover) -> None:
+    tmp_path: Path, make_learner, takeover
+) -> None:
     learner = make_learner(tmp_path, "algo.pretrain_updates=2")
     learner.add_demos([takeover.episode(success=True)])
     learner.pretrain(2)
@@ -85,7 +87,8 @@ def test_a_real_checkpoint_loads_with_weights_only_and_restores_the_rng_streams(
 
 
 def test_a_checkpoint_taken_while_training_holds_the_weights_of_its_own_grad_step(
-        tmp_path: Path, make_learner, takeover) -> None:
+    tmp_path: Path, make_learner, takeover
+) -> None:
     """The learner checkpoints from another thread than it trains in; a checkpoint must
     never catch a half-done gradient step (weights of step k+1 filed under k)."""
     import threading

@@ -74,8 +74,7 @@ class ScriptedHands:
 
 def test_chunks_execute_in_order_and_an_intervention_cuts_them_short():
     policy = CountingChunkPolicy()
-    source = InterventionSource(PolicySource(policy), ScriptedHands({2}),
-                                hold_after_input_steps=0)
+    source = InterventionSource(PolicySource(policy), ScriptedHands({2}), hold_after_input_steps=0)
     obs = {"state": np.zeros(3, np.float32)}
     actions = [source.decide(obs) for _ in range(5)]
     assert [round(float(d.action[0]) * 100) for d in actions[:2]] == [10, 11]
@@ -88,10 +87,17 @@ def test_chunks_execute_in_order_and_an_intervention_cuts_them_short():
 def episode_of(actions: np.ndarray, intervened: np.ndarray):
     builder = EpisodeBuilder("r0", "t", {"state": np.zeros(2, np.float32)})
     for step, (action, human) in enumerate(zip(actions, intervened, strict=True)):
-        builder.add(action=action, policy_action=action, reward=0.0,
-                    next_observation={"state": np.full(2, step + 1.0, np.float32)},
-                    terminated=False, truncated=step == len(actions) - 1,
-                    intervened=bool(human), policy_version=0, success=False)
+        builder.add(
+            action=action,
+            policy_action=action,
+            reward=0.0,
+            next_observation={"state": np.full(2, step + 1.0, np.float32)},
+            terminated=False,
+            truncated=step == len(actions) - 1,
+            intervened=bool(human),
+            policy_version=0,
+            success=False,
+        )
     return builder.build()
 
 
@@ -116,17 +122,18 @@ def test_replay_keeps_chunk_labels_through_sampling_and_saving(tmp_path):
     assert batch.action_chunks.shape == (4, 3, 1)
     assert batch.action_chunk_mask.tolist() == [[1, 1, 0], [1, 0, 0], [1, 1, 0], [1, 0, 0]]
     rows = BatchBuffers(spec, 1, 8, label_chunk_steps=3).fill(
-        SymmetricSampler(buffer, None, 0.0), np.random.default_rng(0))
+        SymmetricSampler(buffer, None, 0.0), np.random.default_rng(0)
+    )
     for row in range(8):  # every row's chunk starts with its own action
         assert rows.action_chunks[row, 0, 0] == rows.actions[row, 0]
     buffer.save(tmp_path / "b.npz")
     again = ReplayBuffer(16, spec, 1, label_chunk_steps=3)
     again.load(tmp_path / "b.npz")
-    assert np.array_equal(again.chunk_arrays["action_chunks"][:4],
-                          buffer.chunk_arrays["action_chunks"][:4])
+    assert np.array_equal(
+        again.chunk_arrays["action_chunks"][:4], buffer.chunk_arrays["action_chunks"][:4]
+    )
     assert ReplayBuffer(16, spec, 1).gather(np.arange(0)).keys() == batch_keys_without_chunks()
 
 
 def batch_keys_without_chunks() -> set[str]:
-    return {"observations", "actions", "rewards", "next_observations", "terminated",
-            "intervened"}
+    return {"observations", "actions", "rewards", "next_observations", "terminated", "intervened"}

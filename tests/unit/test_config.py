@@ -21,8 +21,16 @@ def test_defaults_compose_from_presets() -> None:
 
 
 def test_group_selection_and_overrides() -> None:
-    config = load_config(["pipeline=sync", "algo=sac", "run.env_steps=2000", "algo.gamma=0.9",
-                          "policy.hidden_dims=[64,64]", "obs=image"])
+    config = load_config(
+        [
+            "pipeline=sync",
+            "algo=sac",
+            "run.env_steps=2000",
+            "algo.gamma=0.9",
+            "policy.hidden_dims=[64,64]",
+            "obs=image",
+        ]
+    )
     assert isinstance(config.pipeline, SyncPipelineConfig)
     assert config.algo.num_critics == 2
     assert config.run.env_steps == 2000
@@ -70,8 +78,10 @@ def test_saved_config_round_trips(tmp_path: Path) -> None:
     assert load_config_file(path, ["run.env_steps=7"]).run.env_steps == 7
 
 
-@given(key=st.from_regex(r"[a-z_]{1,12}(\.[a-z_]{1,12}){0,2}", fullmatch=True),
-       value=st.text(alphabet="abc0123456789.-", max_size=8))
+@given(
+    key=st.from_regex(r"[a-z_]{1,12}(\.[a-z_]{1,12}){0,2}", fullmatch=True),
+    value=st.text(alphabet="abc0123456789.-", max_size=8),
+)
 def test_random_keys_never_crash(key: str, value: str) -> None:
     """Any key=value either composes or fails with a one-line ConfigError."""
     try:
@@ -116,8 +126,9 @@ def test_described_config_lists_every_key_with_type_value_default_and_help() -> 
     from userl.config.validation import _leaves
 
     every_key = {key for key, _, _ in _leaves(load_config(["algo=rlpd"]))}
-    assert {line.split(":")[0].strip() for line in text.splitlines() if line.startswith("  ")} \
-        == every_key
+    assert {
+        line.split(":")[0].strip() for line in text.splitlines() if line.startswith("  ")
+    } == every_key
 
 
 def test_closed_set_values_stay_text() -> None:

@@ -74,6 +74,7 @@ def test_imitation_pulls_the_policy_toward_valued_demo_actions() -> None:
     """Under a critic whose preference is faint, a few actor steps with the filtered term
     move the policy's mean action on the demo states toward the demo action; without the
     term they hardly move it."""
+
     def mean_gap(weight: float) -> float:
         sac = make_sac(seed=3, demo_bc_weight=weight)
         sac.critic = FaintCritic()
@@ -103,9 +104,17 @@ def buffer_with(steps: int, action: float) -> ReplayBuffer:
     builder = EpisodeBuilder("robot_0", "t", state)
     for _ in range(steps):
         chosen = np.full(ACTION_DIM, action, np.float32)
-        builder.add(action=chosen, policy_action=chosen, reward=0.0, next_observation=state,
-                    terminated=False, truncated=False, intervened=False, policy_version=0,
-                    success=False)
+        builder.add(
+            action=chosen,
+            policy_action=chosen,
+            reward=0.0,
+            next_observation=state,
+            terminated=False,
+            truncated=False,
+            intervened=False,
+            policy_version=0,
+            success=False,
+        )
     buffer.add_episode(builder.build())
     return buffer
 
@@ -113,8 +122,11 @@ def buffer_with(steps: int, action: float) -> ReplayBuffer:
 @pytest.mark.parametrize("only_demos", [False, True])
 def test_samplers_mark_the_rows_they_draw_from_demos(only_demos: bool) -> None:
     online, demos = buffer_with(20, 0.5), buffer_with(20, -0.5)
-    sampler = (SymmetricSampler(demos, None, 0.0, only_demos=True) if only_demos
-               else SymmetricSampler(online, demos, 0.25))
+    sampler = (
+        SymmetricSampler(demos, None, 0.0, only_demos=True)
+        if only_demos
+        else SymmetricSampler(online, demos, 0.25)
+    )
     rng = np.random.default_rng(0)
     drawn = to_torch(sampler.sample(16, rng))
     filled = BatchBuffers(ObservationSpec(STATE_DIM), ACTION_DIM, 16).fill(sampler, rng)

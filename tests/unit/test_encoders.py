@@ -30,17 +30,24 @@ torch.set_num_threads(1)
 
 STATE_DIM, ACTION_DIM, SIZE = 5, 7, 32
 SPEC = ObservationSpec(STATE_DIM, (ImageSpec("front", SIZE, SIZE), ImageSpec("wrist", SIZE, SIZE)))
-TINY = CNNPolicyConfig(image_size_px=SIZE, encoder_widths=[4, 8, 8, 8],
-                       encoder_strides=[1, 2, 1, 1], stem_kernel_size=3, group_norm_groups=2,
-                       view_latent_dim=6, hidden_dims=[16])
+TINY = CNNPolicyConfig(
+    image_size_px=SIZE,
+    encoder_widths=[4, 8, 8, 8],
+    encoder_strides=[1, 2, 1, 1],
+    stem_kernel_size=3,
+    group_norm_groups=2,
+    view_latent_dim=6,
+    hidden_dims=[16],
+)
 
 
 def observations(batch: int = 3, seed: int = 0) -> dict[str, torch.Tensor]:
     g = torch.Generator().manual_seed(seed)
     obs = {"state": torch.randn(batch, STATE_DIM, generator=g)}
     for view in SPEC.images:
-        obs[view.name] = torch.randint(0, 256, (batch, SIZE, SIZE, 3), generator=g,
-                                       dtype=torch.uint8)
+        obs[view.name] = torch.randint(
+            0, 256, (batch, SIZE, SIZE, 3), generator=g, dtype=torch.uint8
+        )
     return obs
 
 
@@ -102,10 +109,11 @@ def test_random_shift_matches_pad_and_crop():
     torch.manual_seed(3)
     shifted = random_shift(images, 4)
     assert shifted.shape == images.shape and shifted.dtype == torch.uint8
-    padded = nn.functional.pad(images.permute(0, 3, 1, 2).float(), (4, 4, 4, 4),
-                               mode="replicate").permute(0, 2, 3, 1)
+    padded = nn.functional.pad(
+        images.permute(0, 3, 1, 2).float(), (4, 4, 4, 4), mode="replicate"
+    ).permute(0, 2, 3, 1)
     for i in range(16):  # every output is some crop of the edge-padded image
-        crops = [padded[i, r:r + 10, c:c + 12] for r in range(9) for c in range(9)]
+        crops = [padded[i, r : r + 10, c : c + 12] for r in range(9) for c in range(9)]
         assert any(torch.equal(crop, shifted[i].float()) for crop in crops)
     assert not all(torch.equal(shifted[i], images[i]) for i in range(16))  # it does shift
     assert torch.equal(random_shift(images, 0), images)
@@ -121,12 +129,20 @@ def test_augment_views_leaves_state_alone():
 
 def test_frozen_pretrained_weights_load_and_stay_fixed(tmp_path):
     torch.manual_seed(1)
-    source = ResNet10(TINY.encoder_widths, TINY.encoder_strides, TINY.stem_kernel_size,
-                      TINY.stem_stride, TINY.stem_pool, TINY.group_norm_groups)
+    source = ResNet10(
+        TINY.encoder_widths,
+        TINY.encoder_strides,
+        TINY.stem_kernel_size,
+        TINY.stem_stride,
+        TINY.stem_pool,
+        TINY.group_norm_groups,
+    )
     path = tmp_path / "trunk.pt"
     torch.save(source.state_dict(), path)
-    cfg = Config(algo=SACConfig(num_critics=2, critic_hidden_dims=[16]),
-                 policy=dataclasses.replace(TINY, encoder_weights=str(path)))
+    cfg = Config(
+        algo=SACConfig(num_critics=2, critic_hidden_dims=[16]),
+        policy=dataclasses.replace(TINY, encoder_weights=str(path)),
+    )
     sac = build_algorithm(cfg, SPEC, ACTION_DIM)
     for view in sac.policy.encoder.views.values():
         for name, tensor in view.trunk.state_dict().items():
@@ -135,8 +151,14 @@ def test_frozen_pretrained_weights_load_and_stay_fixed(tmp_path):
     synced = sac.policy_state_dict()
     assert synced and not any(".trunk." in name for name in synced)  # frozen: never shipped
     obs = observations(8)
-    batch = Batch(obs, torch.rand(8, ACTION_DIM) * 2 - 1, torch.randn(8), observations(8, 1),
-                  torch.zeros(8), torch.zeros(8))
+    batch = Batch(
+        obs,
+        torch.rand(8, ACTION_DIM) * 2 - 1,
+        torch.randn(8),
+        observations(8, 1),
+        torch.zeros(8),
+        torch.zeros(8),
+    )
     pool_before = sac.policy.encoder.views["front"].project[0].weight.clone()
     sac.update(batch)
     for view in sac.policy.encoder.views.values():
@@ -163,8 +185,9 @@ def test_mismatched_weights_file_is_named(tmp_path):
     assert "shape" in str(error.value) and "\n" not in str(error.value)
     (tmp_path / "junk.pt").write_text("not torch")
     with pytest.raises(EncoderWeightsError, match="not a torch state_dict"):
-        build_policy(dataclasses.replace(TINY, encoder_weights=str(tmp_path / "junk.pt")), SPEC,
-                     ACTION_DIM)
+        build_policy(
+            dataclasses.replace(TINY, encoder_weights=str(tmp_path / "junk.pt")), SPEC, ACTION_DIM
+        )
 
 
 def test_cnn_sac_shares_encoder_critic_trains_it_actor_does_not():
@@ -176,8 +199,14 @@ def test_cnn_sac_shares_encoder_critic_trains_it_actor_does_not():
     encoder_ids = {id(p) for p in sac.policy.encoder.parameters()}
     assert encoder_ids <= {id(p) for p in sac.critic_params}
     assert not encoder_ids & {id(p) for p in sac.actor_params}
-    batch = Batch(observations(8), torch.rand(8, ACTION_DIM) * 2 - 1, torch.randn(8),
-                  observations(8, 1), torch.zeros(8), torch.zeros(8))
+    batch = Batch(
+        observations(8),
+        torch.rand(8, ACTION_DIM) * 2 - 1,
+        torch.randn(8),
+        observations(8, 1),
+        torch.zeros(8),
+        torch.zeros(8),
+    )
     loss, _ = sac.actor_loss(batch)
     loss.backward()
     assert all(p.grad is None for p in sac.policy.encoder.parameters())

@@ -20,9 +20,12 @@ from userl.policies.mlp import MLPPolicyConfig
 torch.set_num_threads(1)
 
 STATE_DIM, ACTION_DIM = 4, 2
-CONFIGS = {"flow_g": FlowGPolicyConfig(hidden_dims=[16, 16], flow_steps=3),
-           "flow_t": FlowTPolicyConfig(d_model=16, num_heads=2, num_layers=1,
-                                       feedforward_dim=32, context_tokens=2, flow_steps=3)}
+CONFIGS = {
+    "flow_g": FlowGPolicyConfig(hidden_dims=[16, 16], flow_steps=3),
+    "flow_t": FlowTPolicyConfig(
+        d_model=16, num_heads=2, num_layers=1, feedforward_dim=32, context_tokens=2, flow_steps=3
+    ),
+}
 
 
 def make(name: str, seed: int = 0) -> FlowPolicy:
@@ -48,7 +51,8 @@ def test_log_prob_matches_brute_force_path_likelihood(name):
         t = torch.full((features.shape[0], 1), i / policy.steps)
         velocity, raw = policy.velocity(features, path[i], t)
         log_std = policy.log_std_min + 0.5 * (policy.log_std_max - policy.log_std_min) * (
-            torch.tanh(raw) + 1)
+            torch.tanh(raw) + 1
+        )
         mean = path[i] + velocity / policy.steps
         expected = expected + Normal(mean, log_std.exp()).log_prob(path[i + 1]).sum(-1)
     expected = expected - torch.log(1 - torch.tanh(pre_tanh) ** 2).sum(-1)
@@ -64,8 +68,9 @@ def test_log_prob_finite_and_gradients_reach_log_std_and_velocity(name):
     log_prob.mean().backward()
     log_std_head = policy.velocity.log_std
     assert log_std_head.weight.grad is not None and log_std_head.weight.grad.abs().sum() > 0
-    velocity_grads = [p.grad for n, p in policy.velocity.named_parameters()
-                      if not n.startswith("log_std")]
+    velocity_grads = [
+        p.grad for n, p in policy.velocity.named_parameters() if not n.startswith("log_std")
+    ]
     assert any(g is not None and g.abs().sum() > 0 for g in velocity_grads)
     assert all(torch.isfinite(p.grad).all() for p in policy.parameters() if p.grad is not None)
 
@@ -113,15 +118,18 @@ def test_flow_matching_loss_decreases(name):
 @pytest.mark.parametrize("name", CONFIGS)
 def test_sac_flow_updates_all_parts(name):
     torch.manual_seed(0)
-    cfg = Config(algo=SACFlowConfig(num_critics=4, critic_hidden_dims=[16]),
-                 policy=CONFIGS[name])
+    cfg = Config(algo=SACFlowConfig(num_critics=4, critic_hidden_dims=[16]), policy=CONFIGS[name])
     sac = build_algorithm(cfg, ObservationSpec(STATE_DIM), ACTION_DIM)
     assert isinstance(sac, SACFlow)
     g = torch.Generator().manual_seed(2)
-    batch = Batch({"state": torch.randn(32, STATE_DIM, generator=g)},
-                  torch.rand(32, ACTION_DIM, generator=g) * 2 - 1, torch.randn(32, generator=g),
-                  {"state": torch.randn(32, STATE_DIM, generator=g)}, torch.zeros(32),
-                  torch.zeros(32))
+    batch = Batch(
+        {"state": torch.randn(32, STATE_DIM, generator=g)},
+        torch.rand(32, ACTION_DIM, generator=g) * 2 - 1,
+        torch.randn(32, generator=g),
+        {"state": torch.randn(32, STATE_DIM, generator=g)},
+        torch.zeros(32),
+        torch.zeros(32),
+    )
     before = [p.clone() for p in sac.policy.parameters()]
     metrics = sac.update(batch)
     assert all(math.isfinite(v) for v in metrics.values())

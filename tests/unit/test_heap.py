@@ -32,8 +32,13 @@ TENSOR_PAGES = 10 * 256 * 256 * 4 // 4096
 
 
 def faults(keep_bytes: int) -> tuple[bool, int]:
-    out = subprocess.run([sys.executable, "-c", PROBE, str(keep_bytes)], capture_output=True,
-                         text=True, timeout=120, check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, str(keep_bytes)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout.split()
     return out[0] == "True", int(out[1])
 
 

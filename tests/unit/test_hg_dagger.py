@@ -21,10 +21,13 @@ from userl.policies.mlp import MLPPolicyConfig
 torch.set_num_threads(1)
 
 STATE_DIM, ACTION_DIM, BATCH = 6, 3, 64
-POLICIES = {"mlp": MLPPolicyConfig(hidden_dims=[32, 32]),
-            "flow_g": FlowGPolicyConfig(hidden_dims=[32, 32]),
-            "flow_t": FlowTPolicyConfig(d_model=16, num_heads=2, num_layers=1,
-                                        feedforward_dim=32, context_tokens=2)}
+POLICIES = {
+    "mlp": MLPPolicyConfig(hidden_dims=[32, 32]),
+    "flow_g": FlowGPolicyConfig(hidden_dims=[32, 32]),
+    "flow_t": FlowTPolicyConfig(
+        d_model=16, num_heads=2, num_layers=1, feedforward_dim=32, context_tokens=2
+    ),
+}
 
 
 def make(policy: str, seed: int = 0, ema_decay: float = 0.0) -> HGDAgger:
@@ -39,8 +42,14 @@ def labelled_batch() -> Batch:
     g = torch.Generator().manual_seed(1)
     states = torch.randn(BATCH, STATE_DIM, generator=g)
     actions = torch.tanh(states[:, :ACTION_DIM] - 0.5 * states[:, ACTION_DIM:])  # the "human"
-    return Batch({"state": states}, actions, torch.zeros(BATCH), {"state": states},
-                 torch.zeros(BATCH), torch.ones(BATCH))
+    return Batch(
+        {"state": states},
+        actions,
+        torch.zeros(BATCH),
+        {"state": states},
+        torch.zeros(BATCH),
+        torch.ones(BATCH),
+    )
 
 
 @pytest.mark.parametrize("policy", POLICIES)
@@ -70,8 +79,9 @@ def test_state_dict_round_trip():
     other = make("flow_g", seed=7)
     other.load_state_dict(copy.deepcopy(algo.state_dict()))
     assert other.grad_steps == 3
-    torch.testing.assert_close(other.policy.act(batch.observations, True),
-                               algo.policy.act(batch.observations, True))
+    torch.testing.assert_close(
+        other.policy.act(batch.observations, True), algo.policy.act(batch.observations, True)
+    )
 
 
 def trained_weights(algo: HGDAgger) -> dict[str, torch.Tensor]:
@@ -117,8 +127,9 @@ def test_the_average_survives_a_resume_and_starts_from_the_weights_when_new():
         torch.testing.assert_close(switched_on.policy_state_dict()[name], weight)
 
 
-@pytest.mark.parametrize("override", ["algo.ema_decay=1.0", "algo.ema_decay=-0.1",
-                                      "algo.ema_warmup_updates=0"])
+@pytest.mark.parametrize(
+    "override", ["algo.ema_decay=1.0", "algo.ema_decay=-0.1", "algo.ema_warmup_updates=0"]
+)
 def test_an_impossible_average_is_a_config_error(override):
     with pytest.raises(ConfigError, match=override.split("=")[0]):
         load_config(["algo=hg_dagger", "policy=mlp", override])

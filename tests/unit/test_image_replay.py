@@ -28,11 +28,19 @@ def make_episode(steps: int, start: int) -> Episode:
     actions = np.repeat(ids[:-1, None], ACTION_DIM, 1).astype(np.float32)
     terminated = np.zeros(steps, bool)
     terminated[-1:] = True
-    return Episode(robot_id="r", task="t", observations=observations, actions=actions,
-                   policy_actions=actions.copy(), rewards=ids[:-1].astype(np.float32),
-                   terminated=terminated, truncated=np.zeros(steps, bool),
-                   intervened=(ids[:-1] % 3 == 0), policy_versions=np.zeros(steps, np.int64),
-                   success=True)
+    return Episode(
+        robot_id="r",
+        task="t",
+        observations=observations,
+        actions=actions,
+        policy_actions=actions.copy(),
+        rewards=ids[:-1].astype(np.float32),
+        terminated=terminated,
+        truncated=np.zeros(steps, bool),
+        intervened=(ids[:-1] % 3 == 0),
+        policy_versions=np.zeros(steps, np.int64),
+        success=True,
+    )
 
 
 def frame_id(frames: np.ndarray) -> np.ndarray:
@@ -54,7 +62,7 @@ def test_frames_stored_once_per_step():
     buffer.add_episode(make_episode(10, 0))
     buffer.add_episode(make_episode(7, 1000))
     assert len(buffer) == 17 and buffer.frames_written == 17 + 2  # + one final frame each
-    stored = frame_id(buffer.frames["front"][:buffer.frames_written])
+    stored = frame_id(buffer.frames["front"][: buffer.frames_written])
     assert stored.tolist() == [*range(11), *range(1000, 1008)]
     check_consistent(buffer.gather(np.arange(17)))
     # no per-transition copy of the views exists
@@ -93,8 +101,12 @@ def test_ring_wraparound_and_frame_ring_overwrite():
 
 
 @settings(max_examples=40, deadline=None)
-@given(capacity=st.integers(1, 25), slack=st.sampled_from([0.0, 0.1, 1.0]),
-       lengths=st.lists(st.integers(0, 30), max_size=8), masked=st.booleans())
+@given(
+    capacity=st.integers(1, 25),
+    slack=st.sampled_from([0.0, 0.1, 1.0]),
+    lengths=st.lists(st.integers(0, 30), max_size=8),
+    masked=st.booleans(),
+)
 def test_image_ring_property(capacity, slack, lengths, masked):
     """Any sequence of episodes (whole or intervention-masked): every live transition's
     frames are its own, the newest transitions are the ones kept, and a save/load round trip
@@ -113,7 +125,7 @@ def test_image_ring_property(capacity, slack, lengths, masked):
     if len(buffer):
         live = buffer.gather(buffer._live_slots())
         check_consistent(live)
-        assert live["observations"]["state"][:, 0].tolist() == added[-len(buffer):]
+        assert live["observations"]["state"][:, 0].tolist() == added[-len(buffer) :]
         state = buffer.state_dict()
         restored = ReplayBuffer(capacity, SPEC, ACTION_DIM, frame_slack_fraction=slack)
         restored.load_state_dict(state)

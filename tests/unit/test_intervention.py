@@ -38,8 +38,18 @@ def run(source, steps=10):
 
 def test_operator_input_takes_over_and_holds_for_the_window():
     decisions = run(InterventionSource(FixedPolicy(), ScriptedDevice({2, 3}), 2))
-    assert [d.intervened for d in decisions] == [False, False, True, True, True, True,
-                                                 False, False, False, False]
+    assert [d.intervened for d in decisions] == [
+        False,
+        False,
+        True,
+        True,
+        True,
+        True,
+        False,
+        False,
+        False,
+        False,
+    ]
     human = decisions[2]
     np.testing.assert_array_equal(human.action, np.full(7, -1.0))
     np.testing.assert_array_equal(human.policy_action, np.full(7, 0.5))  # kept beside it

@@ -14,8 +14,9 @@ from userl.runtime.learner import Learner
 
 
 def learner(tmp_path: Path, algo: str, takeover) -> Learner:
-    config = load_config([f"algo={algo}", "policy=mlp", "algo.batch_size=64",
-                          "run.torch_threads=1"])
+    config = load_config(
+        [f"algo={algo}", "policy=mlp", "algo.batch_size=64", "run.torch_threads=1"]
+    )
     return Learner(config, ObservationSpec(takeover.state_dim), takeover.action_dim, str(tmp_path))
 
 

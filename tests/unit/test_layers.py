@@ -13,10 +13,29 @@ import pytest
 import userl
 
 PACKAGE = Path(userl.__file__).parent
-RAY_FREE = ["core", "hardware", "tasks", "envs", "rewards", "policies", "algorithms", "data",
-            "rollout"]
-NOT_FOR_HARDWARE = ["userl.policies", "userl.algorithms", "userl.rollout", "userl.runtime",
-                    "userl.config", "userl.data", "userl.envs", "userl.tasks", "torch", "ray"]
+RAY_FREE = [
+    "core",
+    "hardware",
+    "tasks",
+    "envs",
+    "rewards",
+    "policies",
+    "algorithms",
+    "data",
+    "rollout",
+]
+NOT_FOR_HARDWARE = [
+    "userl.policies",
+    "userl.algorithms",
+    "userl.rollout",
+    "userl.runtime",
+    "userl.config",
+    "userl.data",
+    "userl.envs",
+    "userl.tasks",
+    "torch",
+    "ray",
+]
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -31,13 +50,19 @@ def imported_modules(path: Path) -> set[str]:
 
 
 def imports_of(layer: str) -> dict[str, set[str]]:
-    return {str(path.relative_to(PACKAGE)): imported_modules(path)
-            for path in sorted((PACKAGE / layer).rglob("*.py"))}
+    return {
+        str(path.relative_to(PACKAGE)): imported_modules(path)
+        for path in sorted((PACKAGE / layer).rglob("*.py"))
+    }
 
 
 def offending(imports: dict[str, set[str]], forbidden: list[str]) -> list[str]:
-    return [f"{file} imports {name}" for file, names in imports.items() for name in sorted(names)
-            if any(name == f or name.startswith(f + ".") for f in forbidden)]
+    return [
+        f"{file} imports {name}"
+        for file, names in imports.items()
+        for name in sorted(names)
+        if any(name == f or name.startswith(f + ".") for f in forbidden)
+    ]
 
 
 @pytest.mark.parametrize("layer", RAY_FREE)
@@ -58,14 +83,21 @@ def test_the_checks_see_an_offending_import(tmp_path):
 def test_importing_every_component_but_the_runtime_leaves_ray_unloaded():
     modules = ", ".join(f"userl.{layer}" for layer in RAY_FREE)
     code = f"import sys, {modules}; print('ray' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "False"
 
 
 def test_data_knows_nothing_of_the_layers_above_it():
     """Stores, buffers and formats sit below environments and runs: the command glue that
     builds a task's config or environment lives in `tools/`."""
-    above = ["userl.config.loader", "userl.envs", "userl.rollout", "userl.runtime",
-             "userl.tools", "userl.cli"]
+    above = [
+        "userl.config.loader",
+        "userl.envs",
+        "userl.rollout",
+        "userl.runtime",
+        "userl.tools",
+        "userl.cli",
+    ]
     assert offending(imports_of("data"), above) == []

@@ -5,7 +5,9 @@ from __future__ import annotations
 import torch
 
 
-def test_pretraining_runs_in_chunks_on_demos_and_is_outside_the_utd_budget(tmp_path, takeover, make_learner):
+def test_pretraining_runs_in_chunks_on_demos_and_is_outside_the_utd_budget(
+    tmp_path, takeover, make_learner
+):
     learner = make_learner(tmp_path, "algo.pretrain_updates=30")
     assert learner.pretrain(20) == 0  # no demos yet: nothing to learn from
     learner.add_demos([takeover.episode(success=True)])
@@ -18,7 +20,9 @@ def test_pretraining_runs_in_chunks_on_demos_and_is_outside_the_utd_budget(tmp_p
     after = learner.algorithm.policy_state_dict()
     assert any(not torch.equal(before[k], after[k]) for k in before)
     learner.add_episode(takeover.episode())
-    assert learner._updates_allowed() == 2 * takeover.steps  # the ceiling counts online updates only
+    assert (
+        learner._updates_allowed() == 2 * takeover.steps
+    )  # the ceiling counts online updates only
     learner.close()
 
 
@@ -36,7 +40,9 @@ def test_pretraining_is_restored_not_repeated_on_resume(tmp_path, takeover, make
     resumed.close()
 
 
-def test_each_evaluation_is_a_curve_point_at_the_current_steps_and_effort(tmp_path, takeover, make_learner):
+def test_each_evaluation_is_a_curve_point_at_the_current_steps_and_effort(
+    tmp_path, takeover, make_learner
+):
     learner = make_learner(tmp_path)
     learner.log_evaluation(0.0, 0.0, 5)
     learner.add_episode(takeover.episode())
@@ -44,16 +50,21 @@ def test_each_evaluation_is_a_curve_point_at_the_current_steps_and_effort(tmp_pa
     learner.log_evaluation(0.4, 0.4, 5)
     curve = learner.evaluation_curve()
     assert [(p["env_steps"], p["grad_steps"], p["success_rate"]) for p in curve] == [
-        (0, 0, 0.0), (takeover.steps, 3, 0.4)]
+        (0, 0, 0.0),
+        (takeover.steps, 3, 0.4),
+    ]
     episode = takeover.episode()
     assert episode.takeovers > 0  # each point carries the human effort so far
     assert [(p["online_episodes"], p["intervened_steps"], p["takeovers"]) for p in curve] == [
-        (0, 0, 0), (1, episode.intervened_steps, episode.takeovers)]
+        (0, 0, 0),
+        (1, episode.intervened_steps, episode.takeovers),
+    ]
     learner.close()
 
 
-def test_a_resumed_run_keeps_its_first_initial_evaluation(tmp_path, takeover, make_learner,
-                                                          monkeypatch):
+def test_a_resumed_run_keeps_its_first_initial_evaluation(
+    tmp_path, takeover, make_learner, monkeypatch
+):
     """`eval.at_start` on resume: the restored curve's point at env step 0 is the initial
     evaluation; the policy as trained so far is not evaluated again as if it were."""
     from types import SimpleNamespace
@@ -71,10 +82,14 @@ def test_a_resumed_run_keeps_its_first_initial_evaluation(tmp_path, takeover, ma
     resumed.restore()
     evaluated = []
     monkeypatch.setattr(train.ray, "get", lambda value, timeout=None: value)
-    monkeypatch.setattr(train, "evaluate", lambda config, cluster: evaluated.append(1) or
-                        {"success_rate": 0.9, "mean_return": 0.9})
-    cluster = SimpleNamespace(learner=SimpleNamespace(evaluation_curve=SimpleNamespace(
-        remote=resumed.evaluation_curve)))
+    monkeypatch.setattr(
+        train,
+        "evaluate",
+        lambda config, cluster: evaluated.append(1) or {"success_rate": 0.9, "mean_return": 0.9},
+    )
+    cluster = SimpleNamespace(
+        learner=SimpleNamespace(evaluation_curve=SimpleNamespace(remote=resumed.evaluation_curve))
+    )
     initial = train.initial_evaluation(load_config(["resume=true"]), cluster)
     assert initial["success_rate"] == 0.1 and evaluated == []
     assert train.initial_evaluation(load_config([]), cluster)["success_rate"] == 0.9

@@ -37,20 +37,54 @@ def test_unknown_setting_is_a_one_line_error():
 
 def curve(*points, effort=None):
     """Curve points (env steps, success); `effort` adds cumulative (episodes, takeovers)."""
-    return [{"env_steps": s, "grad_steps": s, "success_rate": r, "mean_return": r,
-             "episodes": 10,
-             **({"online_episodes": effort[i][0], "takeovers": effort[i][1],
-                 "intervened_steps": 10 * effort[i][1]} if effort else {})}
-            for i, (s, r) in enumerate(points)]
+    return [
+        {
+            "env_steps": s,
+            "grad_steps": s,
+            "success_rate": r,
+            "mean_return": r,
+            "episodes": 10,
+            **(
+                {
+                    "online_episodes": effort[i][0],
+                    "takeovers": effort[i][1],
+                    "intervened_steps": 10 * effort[i][1],
+                }
+                if effort
+                else {}
+            ),
+        }
+        for i, (s, r) in enumerate(points)
+    ]
 
 
 def made_up_runs(control_hz=10.0):
-    return [{"curve": curve((0, 0.0), (2000, 0.5), (4000, 0.9), (6000, 0.8),
-                            effort=[(0, 0), (20, 30), (40, 40), (60, 42)]),
-             "initial_success": 0.0, "final_success": 0.8, "control_hz": control_hz},
-            {"curve": curve((0, 0.0), (2000, 0.3), (4000, 0.8), (6000, 0.3),
-                            effort=[(0, 0), (20, 20), (40, 30), (60, 30)]),
-             "initial_success": 0.0, "final_success": 0.3, "control_hz": control_hz}]
+    return [
+        {
+            "curve": curve(
+                (0, 0.0),
+                (2000, 0.5),
+                (4000, 0.9),
+                (6000, 0.8),
+                effort=[(0, 0), (20, 30), (40, 40), (60, 42)],
+            ),
+            "initial_success": 0.0,
+            "final_success": 0.8,
+            "control_hz": control_hz,
+        },
+        {
+            "curve": curve(
+                (0, 0.0),
+                (2000, 0.3),
+                (4000, 0.8),
+                (6000, 0.3),
+                effort=[(0, 0), (20, 20), (40, 30), (60, 30)],
+            ),
+            "initial_success": 0.0,
+            "final_success": 0.3,
+            "control_hz": control_hz,
+        },
+    ]
 
 
 def test_targets_thresholds_and_effort_over_seeds():
@@ -82,58 +116,90 @@ def test_takeovers_per_episode_between_evaluations():
 def test_summary_table_and_one_plot_per_task(tmp_path):
     runs = made_up_runs()
     results = {"overrides": [], "results": {}}
-    for setting, task in (("rlpd_operator", "peg_insertion"), ("sac_state", "peg_insertion"),
-                          ("rlpd_operator", "charger")):
+    for setting, task in (
+        ("rlpd_operator", "peg_insertion"),
+        ("sac_state", "peg_insertion"),
+        ("rlpd_operator", "charger"),
+    ):
         planned = learning.Planned(setting, task, 20.0)
         results["results"][f"{setting}/{task}"] = learning._entry(
-            planned, runs, 12_000, ["run.seed=1"], results["results"])
+            planned, runs, 12_000, ["run.seed=1"], results["results"]
+        )
     rows = learning.report.summary_rows(results)
     assert [(r["setting"], r["task"]) for r in rows] == [
-        ("rlpd_operator", "peg_insertion"), ("sac_state", "peg_insertion"),
-        ("rlpd_operator", "charger")]
+        ("rlpd_operator", "peg_insertion"),
+        ("sac_state", "peg_insertion"),
+        ("rlpd_operator", "charger"),
+    ]
     assert rows[0]["budget_robot_minutes"] == pytest.approx(20.0)
     assert rows[0]["robot_minutes_to_0.8"] == pytest.approx(4000 / 600)
     assert rows[0]["robot_minutes_to_0.9"] is None and rows[0]["env_steps_to_0.9"] == [4000, None]
     paths = learning.report.plot_tasks(results, tmp_path)
-    assert sorted(Path(p).name for p in paths) == ["learning_charger.png",
-                                                    "learning_peg_insertion.png"]
+    assert sorted(Path(p).name for p in paths) == [
+        "learning_charger.png",
+        "learning_peg_insertion.png",
+    ]
     for path in paths:
         assert Path(path).read_bytes()[:4] == b"\x89PNG"
     results["plots"] = paths
     text = learning.report.table(results)
-    assert "| rlpd_operator | peg_insertion | 2 | 20.0 | 6.7 | — | 0.55 / 0.30 | 0.60 | 6.0 |" in text
+    assert (
+        "| rlpd_operator | peg_insertion | 2 | 20.0 | 6.7 | — | 0.55 / 0.30 | 0.60 | 6.0 |" in text
+    )
 
 
 def test_the_paper_matrix_budgets_in_robot_minutes():
     options, _ = learning._parse(["matrix=paper"])
     plan = learning._plan(options)
     rlpd = {p.task: p for p in plan if p.setting == "rlpd_operator"}
-    assert set(rlpd) == {"peg_insertion", "charger", "pick_place", "cap_tightening",
-                         "table_cleanup"}
+    assert set(rlpd) == {
+        "peg_insertion",
+        "charger",
+        "pick_place",
+        "cap_tightening",
+        "table_cleanup",
+    }
     setting = learning.SETTINGS["rlpd_operator"]
     assert learning._budget_env_steps(setting, rlpd["peg_insertion"], 10.0) == 12_000
     assert learning._budget_env_steps(setting, rlpd["cap_tightening"], 5.0) == 6_000
     assert learning._budget_env_steps(setting, rlpd["table_cleanup"], 10.0) == 24_000
-    assert learning._budget_env_steps(setting, rlpd["peg_insertion"], 10.0,
-                                      ["run.env_steps=3000"]) == 3000  # an override wins
+    assert (
+        learning._budget_env_steps(setting, rlpd["peg_insertion"], 10.0, ["run.env_steps=3000"])
+        == 3000
+    )  # an override wins
     assert learning.control_hz("cap_tightening") == 5.0
-    assert {p.setting for p in plan if p.task == "table_cleanup"} >= {"hg_dagger", "sac_state",
-                                                                      "sac_flow_g"}
+    assert {p.setting for p in plan if p.task == "table_cleanup"} >= {
+        "hg_dagger",
+        "sac_state",
+        "sac_flow_g",
+    }
     assert [p.task for p in plan if p.setting == "rlpd_image_operator"] == ["pick_place"]
     rewards = learning._plan(learning._parse(["matrix=rewards"])[0])
     assert {(p.setting, p.task) for p in rewards} == {
-        (s, t) for s in ("rlpd_image", "rlpd_image_classifier")
-        for t in ("peg_insertion", "pick_place")}
-    assert {learning._budget_env_steps(learning.SETTINGS[p.setting], p, 10.0)
-            for p in rewards} == {12_000}  # the settings' own budget, the same for both
-    narrowed = learning._plan(learning._parse(["matrix=paper", "settings=sac_state,sac_flow_g",
-                                               "tasks=charger,cap_tightening"])[0])
+        (s, t)
+        for s in ("rlpd_image", "rlpd_image_classifier")
+        for t in ("peg_insertion", "pick_place")
+    }
+    assert {learning._budget_env_steps(learning.SETTINGS[p.setting], p, 10.0) for p in rewards} == {
+        12_000
+    }  # the settings' own budget, the same for both
+    narrowed = learning._plan(
+        learning._parse(
+            ["matrix=paper", "settings=sac_state,sac_flow_g", "tasks=charger,cap_tightening"]
+        )[0]
+    )
     assert [(p.setting, p.task, p.robot_minutes) for p in narrowed] == [
-        ("sac_state", "charger", 20.0), ("sac_state", "cap_tightening", 20.0),
-        ("sac_flow_g", "charger", 20.0), ("sac_flow_g", "cap_tightening", 20.0)]
+        ("sac_state", "charger", 20.0),
+        ("sac_state", "cap_tightening", 20.0),
+        ("sac_flow_g", "charger", 20.0),
+        ("sac_flow_g", "cap_tightening", 20.0),
+    ]
     with pytest.raises(ConfigError, match="has no run of rlpd_image_operator, table_cleanup"):
-        learning._plan(learning._parse(["matrix=paper", "settings=rlpd_image_operator",
-                                        "tasks=table_cleanup"])[0])
+        learning._plan(
+            learning._parse(
+                ["matrix=paper", "settings=rlpd_image_operator", "tasks=table_cleanup"]
+            )[0]
+        )
     with pytest.raises(ConfigError, match="unknown learning matrix 'nope'"):
         learning._parse(["matrix=nope"])
 
@@ -147,9 +213,15 @@ def test_runs_are_resumable_and_never_mixed(tmp_path, monkeypatch):
         calls.append(resume)
         (root / name).mkdir(exist_ok=True)
         (root / name / "config.yaml").write_text("{}")
-        return {"eval_curve": curve((0, 0.0), (2000, 1.0)), "env_steps": 2000, "episodes": 20,
-                "grad_steps": 2000, "initial_eval_success_rate": 0.0, "eval_success_rate": 1.0,
-                "run": str(root / name)}
+        return {
+            "eval_curve": curve((0, 0.0), (2000, 1.0)),
+            "env_steps": 2000,
+            "episodes": 20,
+            "grad_steps": 2000,
+            "initial_eval_success_rate": 0.0,
+            "eval_success_rate": 1.0,
+            "run": str(root / name),
+        }
 
     monkeypatch.setattr(learning, "_train", fake_train)
     overrides = ["task=peg_insertion", "run.seed=0"]
@@ -188,8 +260,9 @@ def test_the_classifier_setting_is_compared_with_ground_truth():
     compared = learning.report.compared(entry, {"final_success_mean": 0.55}, 0.1, "rlpd_image")
     assert compared["gap_to_ground_truth"] == pytest.approx(-0.15)
     assert not compared["within_target_gap"]
-    assert learning.report.compared(entry, {"final_success_mean": 0.45}, 0.1,
-                                    "rlpd_image")["within_target_gap"]
+    assert learning.report.compared(entry, {"final_success_mean": 0.45}, 0.1, "rlpd_image")[
+        "within_target_gap"
+    ]
     assert learning.report.compared(entry, None, 0.1, "rlpd_image") == {}  # not run: no claim
 
 
@@ -198,14 +271,18 @@ def test_report_plots_and_tabulates_recorded_runs_without_running(tmp_path, monk
     the seeds by setting and task, and trains nothing."""
     monkeypatch.setattr(learning, "_train", lambda *_: pytest.fail("report= must not train"))
     first, second = tmp_path / "a", tmp_path / "b"
-    for folder, name, run in ((first, "sac_state-charger-seed0", made_up_runs()[0]),
-                              (second, "sac_state-charger-seed1", made_up_runs()[1]),
-                              (first, "rlpd_operator-charger-seed0", made_up_runs()[0])):
+    for folder, name, run in (
+        (first, "sac_state-charger-seed0", made_up_runs()[0]),
+        (second, "sac_state-charger-seed1", made_up_runs()[1]),
+        (first, "rlpd_operator-charger-seed0", made_up_runs()[0]),
+    ):
         folder.mkdir(exist_ok=True)
-        (folder / f"{name}.bench.json").write_text(json.dumps(
-            {"overrides": ["task=charger", "run.env_steps=6000"], "result": run}))
+        (folder / f"{name}.bench.json").write_text(
+            json.dumps({"overrides": ["task=charger", "run.env_steps=6000"], "result": run})
+        )
     (first / "sac_flow_g-charger-seed0.bench.json").write_text(
-        json.dumps({"overrides": [], "result": None}))  # still running
+        json.dumps({"overrides": [], "result": None})
+    )  # still running
     results = learning.run([f"report={first},{second}", f"plots={tmp_path / 'out'}"])
     assert list(results["results"]) == ["rlpd_operator/charger", "sac_state/charger"]
     sac = results["results"]["sac_state/charger"]
@@ -215,9 +292,12 @@ def test_report_plots_and_tabulates_recorded_runs_without_running(tmp_path, monk
     table = json.loads((tmp_path / "out" / "learning_table.json").read_text())
     assert [row["seeds"] for row in table] == [1, 2]
     (first / "ppo-charger-seed0.bench.json").write_text("{}")
-    with pytest.raises(ConfigError, match=r"ppo-charger-seed0\.bench\.json is not named "
-                                          r"<setting>-<task>-seed<k>\.bench\.json with a "
-                                          r"setting among"):
+    with pytest.raises(
+        ConfigError,
+        match=r"ppo-charger-seed0\.bench\.json is not named "
+        r"<setting>-<task>-seed<k>\.bench\.json with a "
+        r"setting among",
+    ):
         learning.run([f"report={first}"])
     (first / "ppo-charger-seed0.bench.json").unlink()
     (first / "charger-seed0.bench.json").write_text("{}")  # no setting in the name

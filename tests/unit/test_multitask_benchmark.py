@@ -14,8 +14,15 @@ multitask = load_benchmark("multitask")
 def curve(*points, cell_steps=False):
     """Points (run env steps, seconds, success); a joint run's cell points carry their own
     cell's steps (half the run's here)."""
-    return [{"env_steps": s, "time_s": t, "success_rate": r,
-             **({"cell_env_steps": s // 2} if cell_steps else {})} for s, t, r in points]
+    return [
+        {
+            "env_steps": s,
+            "time_s": t,
+            "success_rate": r,
+            **({"cell_env_steps": s // 2} if cell_steps else {}),
+        }
+        for s, t, r in points
+    ]
 
 
 def test_time_and_steps_to_the_threshold_of_a_task():
@@ -53,13 +60,30 @@ def test_a_cells_task_and_robot_run_alone_and_options_are_checked():
 
 
 def test_table_names_each_task_and_the_bar():
-    result = {"cells": ["a"], "threshold": 0.9, "together_all_s": 530.0, "ratio_all": 0.53,
-              "ratio": {"a": 0.53}, "target_ratio": 1.2, "target_met": True,
-              "utd_together": 0.98,
-              "alone": {"a": {"time_to_threshold_s": 1000.0, "env_steps_to_threshold": 8000,
-                              "final_success": 1.0}},
-              "together": {"a": {"time_to_threshold_s": 530.0, "env_steps_to_threshold": 4000,
-                                 "final_success": 0.95}}}
+    result = {
+        "cells": ["a"],
+        "threshold": 0.9,
+        "together_all_s": 530.0,
+        "ratio_all": 0.53,
+        "ratio": {"a": 0.53},
+        "target_ratio": 1.2,
+        "target_met": True,
+        "utd_together": 0.98,
+        "alone": {
+            "a": {
+                "time_to_threshold_s": 1000.0,
+                "env_steps_to_threshold": 8000,
+                "final_success": 1.0,
+            }
+        },
+        "together": {
+            "a": {
+                "time_to_threshold_s": 530.0,
+                "env_steps_to_threshold": 4000,
+                "final_success": 0.95,
+            }
+        },
+    }
     text = multitask.table(result)
     assert "| a | 1000 | 8000 | 530 | 4000 | 0.53x | 1.0 / 0.95 |" in text
     assert "target <= 1.2x per task: met" in text

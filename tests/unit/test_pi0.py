@@ -51,18 +51,25 @@ def observation(batch: int = 2, seed: int = 1) -> dict[str, torch.Tensor]:
 def library_inputs(policy: PI0Policy, obs: dict[str, torch.Tensor]) -> dict:
     """The same observation through the library's PI0Processor (its own tokenizer copy)."""
     transformers = import_transformers()
-    images = transformers.PI0ImageProcessor(size={"max_height": 32, "max_width": 32},
-                                            pad_size={"height": 32, "width": 32})
+    images = transformers.PI0ImageProcessor(
+        size={"max_height": 32, "max_width": 32}, pad_size={"height": 32, "width": 32}
+    )
     images.image_seq_length = policy.tokens_per_view
     processor = transformers.PI0Processor(
-        image_processor=images, tokenizer=byte_tokenizer(),
-        max_state_dim=policy.cfg.max_state_dim, chunk_size=10,
-        state_mean=[0.0] * STATE_DIM, state_std=[1.0] * STATE_DIM)
+        image_processor=images,
+        tokenizer=byte_tokenizer(),
+        max_state_dim=policy.cfg.max_state_dim,
+        chunk_size=10,
+        state_mean=[0.0] * STATE_DIM,
+        state_std=[1.0] * STATE_DIM,
+    )
     batch = obs["state"].shape[0]
     return processor(
         images=[[obs[v][i].numpy() for v in VIEWS] for i in range(batch)],
-        text=[INSTRUCTION] * batch, state=obs["state"].numpy(),
-        max_length=policy.tokens_per_view * len(VIEWS) + policy.cfg.prompt_tokens)
+        text=[INSTRUCTION] * batch,
+        state=obs["state"].numpy(),
+        max_length=policy.tokens_per_view * len(VIEWS) + policy.cfg.prompt_tokens,
+    )
 
 
 # ----------------------------------------------------------------------------- the preset
@@ -79,7 +86,11 @@ def test_published_preset_has_pi0s_sizes_and_trains_the_expert_only():
     cfg = load_config(["policy=pi0"]).policy
     assert isinstance(cfg, PI0PolicyConfig)
     assert (cfg.text_width, cfg.text_layers, cfg.expert_width, cfg.vision_layers) == (
-        2048, 18, 1024, 27)
+        2048,
+        18,
+        1024,
+        27,
+    )
     assert (cfg.train, cfg.dtype, cfg.chunk_size) == ("expert", "bfloat16", 50)
 
 
@@ -107,8 +118,9 @@ def test_pipeline_actions_equal_the_library_sampler_for_the_same_noise():
     obs = observation(2)
     noise = torch.randn(2, 10, 32, generator=torch.Generator().manual_seed(3))
     ours = policy.act(obs, noise=noise)
-    reference = policy.model.sample_actions(noise=noise, num_steps=10,
-                                            **library_inputs(policy, obs))
+    reference = policy.model.sample_actions(
+        noise=noise, num_steps=10, **library_inputs(policy, obs)
+    )
     assert torch.allclose(ours, reference[..., :ACTION_DIM].clamp(-1, 1), atol=1e-5)
     assert not torch.allclose(ours, policy.act(obs))  # fresh noise: another chunk
 
@@ -123,10 +135,14 @@ def test_cached_prefix_equals_recomputation():
     with torch.no_grad():
         full = policy.model(noise=noise, timestep=time, **inputs).logits
         cache = policy.prefix_cache(inputs)
-        cached = policy.model(state=inputs["state"], noise=noise, timestep=time,
-                              attention_mask=inputs["attention_mask"],
-                              pixel_attention_mask=inputs["pixel_attention_mask"],
-                              past_key_values=cache).logits
+        cached = policy.model(
+            state=inputs["state"],
+            noise=noise,
+            timestep=time,
+            attention_mask=inputs["attention_mask"],
+            pixel_attention_mask=inputs["pixel_attention_mask"],
+            past_key_values=cache,
+        ).logits
     assert torch.allclose(full, cached, atol=1e-5)
 
 
@@ -168,8 +184,9 @@ def test_masked_chunk_steps_and_padded_dims_do_not_count():
 def test_frozen_parameters_get_no_gradient_and_are_not_synced(train):
     from userl.algorithms.hg_dagger import HGDAgger
 
-    config = load_config(["policy=pi0_tiny", "algo=hg_dagger", "obs=image",
-                          f"policy.train={train}"])
+    config = load_config(
+        ["policy=pi0_tiny", "algo=hg_dagger", "obs=image", f"policy.train={train}"]
+    )
     algorithm = HGDAgger(config, SPEC, ACTION_DIM)
     policy = algorithm.policy
     loss = policy.imitation_loss(observation(2), torch.zeros(2, 10, ACTION_DIM))
@@ -180,8 +197,14 @@ def test_frozen_parameters_get_no_gradient_and_are_not_synced(train):
     assert all(names[n].grad is None for n in frozen)
     assert all(names[n].grad is not None for n in trains)
     assert set(algorithm.policy_state_dict()) == trains
-    assert all(n.startswith("model.model.dit.") for n in trains if "embed_action_time" not in n
-               and "action_out_proj" not in n) or train == "all"
+    assert (
+        all(
+            n.startswith("model.model.dit.")
+            for n in trains
+            if "embed_action_time" not in n and "action_out_proj" not in n
+        )
+        or train == "all"
+    )
     assert "model.model.dit.embed_tokens.weight" in frozen  # never read by the expert
     assert "model.model.vlm.language_model.layers.1.mlp.up_proj.weight" in frozen  # after
     assert "model.model.vlm.language_model.layers.1.self_attn.k_proj.weight" in names  # the KV
@@ -218,11 +241,11 @@ def lerobot_key(name: str) -> str:
     if name == "model.dit.embed_tokens.weight":
         return "model.paligemma_with_expert.gemma_expert.lm_head.weight"
     if name.startswith("model.vlm."):
-        return "model.paligemma_with_expert.paligemma.model." + name[len("model.vlm."):]
+        return "model.paligemma_with_expert.paligemma.model." + name[len("model.vlm.") :]
     if name.startswith("model.dit."):
-        return "model.paligemma_with_expert.gemma_expert.model." + name[len("model.dit."):]
+        return "model.paligemma_with_expert.gemma_expert.model." + name[len("model.dit.") :]
     if name.startswith("embed_action_time."):
-        return "model." + name[len("embed_action_time."):]
+        return "model." + name[len("embed_action_time.") :]
     return "model." + name  # action_out_proj
 
 
@@ -230,8 +253,10 @@ def write_lerobot_checkpoint(folder: Path, state: dict[str, torch.Tensor]) -> No
     from safetensors.torch import save_file
 
     folder.mkdir(parents=True, exist_ok=True)
-    save_file({lerobot_key(k): v.contiguous() for k, v in state.items()},
-              str(folder / "model.safetensors"))
+    save_file(
+        {lerobot_key(k): v.contiguous() for k, v in state.items()},
+        str(folder / "model.safetensors"),
+    )
 
 
 def test_lerobot_layout_checkpoint_loads_back_exactly(tmp_path):
@@ -245,8 +270,7 @@ def test_lerobot_layout_checkpoint_loads_back_exactly(tmp_path):
     obs = observation(1)
     noise = torch.randn(1, 10, 32)
     # the same weights act alike (to float rounding: the loaded tensors' memory differs)
-    assert torch.allclose(loaded.act(obs, noise=noise), source.act(obs, noise=noise),
-                          atol=1e-6)
+    assert torch.allclose(loaded.act(obs, noise=noise), source.act(obs, noise=noise), atol=1e-6)
 
 
 def test_a_missing_or_unexpected_key_is_an_error_naming_it(tmp_path):
@@ -270,14 +294,15 @@ def test_a_missing_or_unexpected_key_is_an_error_naming_it(tmp_path):
 def test_instruction_goes_through_the_tokenizer():
     policy = make()
     ids, mask = policy.prompt(INSTRUCTION)
-    text_ids = ids[0, policy.tokens_per_view * len(VIEWS):][mask[0, policy.tokens_per_view
-                                                                  * len(VIEWS):].bool()]
+    text_ids = ids[0, policy.tokens_per_view * len(VIEWS) :][
+        mask[0, policy.tokens_per_view * len(VIEWS) :].bool()
+    ]
     assert policy.tokenizer.decode(text_ids) == "<bos>" + INSTRUCTION + "\n"
     other = policy.prompt("Close the lid.")[0]
     assert not torch.equal(ids, other)
     with pytest.raises(ConfigError, match="prompt_tokens"):
         policy.prompt("x" * 200)
-    assert np.all(mask.numpy()[0, :policy.tokens_per_view * len(VIEWS)] == 1)
+    assert np.all(mask.numpy()[0, : policy.tokens_per_view * len(VIEWS)] == 1)
 
 
 @pytest.mark.parametrize("train", ["expert", "all"])
@@ -287,8 +312,11 @@ def test_trainable_shapes_name_exactly_what_the_policy_trains(train):
     from userl.policies.pi0 import trainable_shapes
 
     policy = make(train=train)
-    real = {name.removeprefix("model."): (tuple(p.shape), p.dtype)
-            for name, p in policy.named_parameters() if p.requires_grad}
+    real = {
+        name.removeprefix("model."): (tuple(p.shape), p.dtype)
+        for name, p in policy.named_parameters()
+        if p.requires_grad
+    }
     assert trainable_shapes(tiny_config(train=train)) == real
 
 
@@ -299,10 +327,13 @@ def test_random_init_is_the_same_in_every_process():
     first = build_policy(tiny_config(train="expert"), SPEC, ACTION_DIM)
     torch.manual_seed(2)
     second = build_policy(tiny_config(train="expert"), SPEC, ACTION_DIM)
-    assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(),
-                                                 second.state_dict().values(), strict=True))
-    assert not torch.equal(make(seed=3).model.action_out_proj.weight,
-                           make(seed=4).model.action_out_proj.weight)  # policy.init_seed
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(first.state_dict().values(), second.state_dict().values(), strict=True)
+    )
+    assert not torch.equal(
+        make(seed=3).model.action_out_proj.weight, make(seed=4).model.action_out_proj.weight
+    )  # policy.init_seed
 
 
 def test_a_saved_tokenizer_folder_is_used_offline(tmp_path):
@@ -317,7 +348,8 @@ def test_a_saved_tokenizer_folder_is_used_offline(tmp_path):
 
     bare = Tokenizer(models.WordLevel({"<pad>": 0, "<bos>": 1, "a": 2}, unk_token="<pad>"))
     PreTrainedTokenizerFast(tokenizer_object=bare, bos_token="<bos>").save_pretrained(
-        str(tmp_path / "bare"))  # a tokenizer without <image>: it gains one, as in PI0Processor
+        str(tmp_path / "bare")
+    )  # a tokenizer without <image>: it gains one, as in PI0Processor
     assert load_tokenizer(str(tmp_path / "bare")).convert_tokens_to_ids("<image>") == 3
     with pytest.raises(ConfigError, match="policy.tokenizer="):
         load_tokenizer(str(tmp_path / "nowhere"))
@@ -328,16 +360,22 @@ def test_each_row_gets_its_own_cells_instruction():
     from userl.core.specs import CellLayout
     from userl.envs.cells import pad_state
 
-    layout = CellLayout(state_dim=STATE_DIM - 2, task_names=("pick", "peg"),
-                        instructions=(INSTRUCTION, "Insert the peg into the hole."),
-                        embodiment_names=("franka",))
+    layout = CellLayout(
+        state_dim=STATE_DIM - 2,
+        task_names=("pick", "peg"),
+        instructions=(INSTRUCTION, "Insert the peg into the hole."),
+        embodiment_names=("franka",),
+    )
     spec = ObservationSpec(layout.vector_dim, SPEC.images, INSTRUCTION, cells=layout)
     torch.manual_seed(0)
     policy = build_policy(tiny_config(max_state_dim=64), spec, ACTION_DIM)
     assert isinstance(policy, PI0Policy)
     obs = observation(batch=3)
-    obs["state"] = torch.as_tensor(np.stack([
-        pad_state(np.zeros(STATE_DIM - 2, np.float32), layout, task, 0) for task in (1, 0, 1)]))
+    obs["state"] = torch.as_tensor(
+        np.stack(
+            [pad_state(np.zeros(STATE_DIM - 2, np.float32), layout, task, 0) for task in (1, 0, 1)]
+        )
+    )
     ids = policy.inputs(obs)["input_ids"]
     assert torch.equal(ids[0], policy.prompt("Insert the peg into the hole.")[0][0])
     assert torch.equal(ids[1], policy.prompt(INSTRUCTION)[0][0])
@@ -352,9 +390,12 @@ def test_cells_model_reads_each_cells_padded_state_not_the_layouts_mask_and_ids(
     from userl.core.specs import CellLayout
     from userl.envs.cells import pad_state
 
-    layout = CellLayout(state_dim=58, task_names=("pick", "cleanup"),
-                        instructions=(INSTRUCTION, "Put all the objects into the box."),
-                        embodiment_names=("franka",))
+    layout = CellLayout(
+        state_dim=58,
+        task_names=("pick", "cleanup"),
+        instructions=(INSTRUCTION, "Put all the objects into the box."),
+        embodiment_names=("franka",),
+    )
     assert layout.vector_dim > 64
     spec = ObservationSpec(layout.vector_dim, SPEC.images, INSTRUCTION, cells=layout)
     torch.manual_seed(0)
@@ -362,8 +403,9 @@ def test_cells_model_reads_each_cells_padded_state_not_the_layouts_mask_and_ids(
     assert isinstance(policy, PI0Policy)
     short, long = np.arange(1, 21, dtype=np.float32), np.arange(1, 59, dtype=np.float32)
     obs = observation(batch=2)
-    obs["state"] = torch.as_tensor(np.stack([pad_state(short, layout, 0, 0),
-                                             pad_state(long, layout, 1, 0)]))
+    obs["state"] = torch.as_tensor(
+        np.stack([pad_state(short, layout, 0, 0), pad_state(long, layout, 1, 0)])
+    )
     state = policy.inputs(obs)["state"]
     assert state.shape == (2, 64)
     assert torch.equal(state[0, :20], torch.as_tensor(short)) and not state[0, 20:].any()

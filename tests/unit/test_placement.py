@@ -33,10 +33,15 @@ def lab(tmp_path: Path) -> Path:
 def test_env_workers_ask_for_their_robots_resource(lab: Path) -> None:
     config = load_config([f"cluster={lab}"])
     assert actor_options(config, "env_worker", "robot_0") == {
-        "num_cpus": 1.0, "resources": {"robot:franka_0": 1}}
+        "num_cpus": 1.0,
+        "resources": {"robot:franka_0": 1},
+    }
     assert actor_options(config, "env_worker", "arx_0")["resources"] == {"robot:arx_0": 1}
     assert actor_options(config, "learner") == {  # on the head, by Ray's own head resource
-        "num_cpus": 1.0, "num_gpus": 1.0, "resources": {"node:__internal_head__": 0.001}}
+        "num_cpus": 1.0,
+        "num_gpus": 1.0,
+        "resources": {"node:__internal_head__": 0.001},
+    }
     assert ray_address(config) == "10.0.0.1:6379"
 
 
@@ -61,8 +66,7 @@ def test_robot_nodes_start_commands(lab: Path) -> None:
     assert robot_start_commands(load_cluster(lab)) == [
         "RAY_AUTH_MODE=token ray start --address=10.0.0.1:6379 "
         "--resources='{\"robot:franka_0\": 1}'",
-        "RAY_AUTH_MODE=token ray start --address=10.0.0.1:6379 "
-        "--resources='{\"robot:arx_0\": 1}'",
+        "RAY_AUTH_MODE=token ray start --address=10.0.0.1:6379 --resources='{\"robot:arx_0\": 1}'",
     ]
 
 
@@ -110,19 +114,23 @@ def test_actor_computes_on_the_gpu_ray_assigned_it(monkeypatch):
     assert assigned_device() == "cpu"
 
 
-
 def test_each_cell_runs_on_its_robots_node(lab: Path, tmp_path: Path) -> None:
     """A cell takes the layout's i-th robot, or the one it names (`ray_robot`)."""
     from userl.runtime.train import worker_plan
 
     cells = tmp_path / "cells.yaml"
-    cells.write_text("peg: {task: peg_insertion}\n"
-                     "charger: {task: charger, ray_robot: franka_0}\n")
+    cells.write_text("peg: {task: peg_insertion}\ncharger: {task: charger, ray_robot: franka_0}\n")
     config = load_config([f"cluster={lab}", f"cells={cells}"])
-    plan = [(robot_id, worker.task.name, options["resources"])
-            for robot_id, worker, options in worker_plan(config)]
-    assert plan == [("robot_0", "peg_insertion", {"robot:franka_0": 1}),
-                    ("robot_1", "charger", {"robot:franka_0": 1})]
+    plan = [
+        (robot_id, worker.task.name, options["resources"])
+        for robot_id, worker, options in worker_plan(config)
+    ]
+    assert plan == [
+        ("robot_0", "peg_insertion", {"robot:franka_0": 1}),
+        ("robot_1", "charger", {"robot:franka_0": 1}),
+    ]
     config = load_config([f"cluster={lab}", "cells=[franka_peg,franka_charger]"])
     assert [options["resources"] for _, _, options in worker_plan(config)] == [
-        {"robot:franka_0": 1}, {"robot:arx_0": 1}]
+        {"robot:franka_0": 1},
+        {"robot:arx_0": 1},
+    ]

@@ -19,8 +19,9 @@ STATE_DIM, ACTION_DIM = 25, 7
 @pytest.fixture
 def policy():
     torch.manual_seed(0)
-    return build_policy(MLPPolicyConfig(hidden_dims=[32, 32]), ObservationSpec(STATE_DIM),
-                        ACTION_DIM)
+    return build_policy(
+        MLPPolicyConfig(hidden_dims=[32, 32]), ObservationSpec(STATE_DIM), ACTION_DIM
+    )
 
 
 def obs(batch: int = 5) -> dict[str, torch.Tensor]:
@@ -49,7 +50,7 @@ def test_log_prob_matches_manual_tanh_gaussian(policy):
     mean, log_std = policy.distribution(o)
     u = mean + log_std.exp() * torch.randn_like(mean)
     normal = torch.distributions.Normal(mean.double(), log_std.exp().double())
-    manual = (normal.log_prob(u.double()) - torch.log1p(-torch.tanh(u.double()) ** 2)).sum(-1)
+    manual = (normal.log_prob(u.double()) - torch.log1p(-(torch.tanh(u.double()) ** 2))).sum(-1)
     torch.testing.assert_close(actions, torch.tanh(u))
     torch.testing.assert_close(log_prob.double(), manual, rtol=1e-4, atol=1e-4)
 
@@ -95,5 +96,3 @@ def test_numpy_observation_helpers(policy):
 def test_unknown_policy_name_lists_known():
     with pytest.raises(UnknownNameError, match="mlp"):
         build_policy(MLPPolicyConfig(name="nope"), ObservationSpec(STATE_DIM), ACTION_DIM)
-
-

@@ -10,7 +10,8 @@ from userl.runtime import ray_session
 # Ray's own words when its raylet did not register in time (ray/_private/node.py)
 RAY_STARTUP_TIMEOUT = Exception(
     "The current node timed out during startup. This could happen because some of the "
-    "raylet failed to startup or the GCS has become overloaded.")
+    "raylet failed to startup or the GCS has become overloaded."
+)
 
 
 def scripted_init(monkeypatch: pytest.MonkeyPatch, outcomes: list[Exception | None]) -> list[int]:
@@ -27,8 +28,9 @@ def scripted_init(monkeypatch: pytest.MonkeyPatch, outcomes: list[Exception | No
     return calls
 
 
-def test_a_late_node_is_started_again(monkeypatch: pytest.MonkeyPatch,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_late_node_is_started_again(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     calls = scripted_init(monkeypatch, [RAY_STARTUP_TIMEOUT, None])
     ray_session.start_local_ray(num_cpus=2, object_store_bytes=1 << 26)
     assert len(calls) == 2

@@ -10,9 +10,14 @@ BOX = WorkspaceBox((0.5, -0.05, 0.0), (0.6, 0.05, 0.1))
 
 
 def reading(xyz=(0.55, 0.0, 0.05), **changes) -> RobotState:
-    state = RobotState(tcp_pose=np.array([*xyz, 1.0, 0.0, 0.0, 0.0]), tcp_velocity=np.zeros(6),
-                       joint_positions=np.zeros(7), joint_velocities=np.zeros(7),
-                       gripper_width_m=0.04, wrench=np.zeros(6))
+    state = RobotState(
+        tcp_pose=np.array([*xyz, 1.0, 0.0, 0.0, 0.0]),
+        tcp_velocity=np.zeros(6),
+        joint_positions=np.zeros(7),
+        joint_velocities=np.zeros(7),
+        gripper_width_m=0.04,
+        wrench=np.zeros(6),
+    )
     for name, value in changes.items():
         setattr(state, name, value)
     return state

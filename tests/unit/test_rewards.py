@@ -26,13 +26,19 @@ TOOL_DOWN = [0.0, 1.0, 0.0, 0.0]  # wxyz: 180 degrees about x
 
 
 def state_at(xyz: list[float], quat: list[float] = TOOL_DOWN) -> RobotState:
-    return RobotState(tcp_pose=np.array([*xyz, *quat]), tcp_velocity=np.zeros(6),
-                      joint_positions=np.zeros(7), joint_velocities=np.zeros(7),
-                      gripper_width_m=0.0, wrench=np.zeros(6))
+    return RobotState(
+        tcp_pose=np.array([*xyz, *quat]),
+        tcp_velocity=np.zeros(6),
+        joint_positions=np.zeros(7),
+        joint_velocities=np.zeros(7),
+        gripper_width_m=0.0,
+        wrench=np.zeros(6),
+    )
 
 
-def step(facts: dict | None = None, xyz: list[float] = (0.5, 0.0, 0.2),
-         action: np.ndarray | None = None) -> RewardInput:
+def step(
+    facts: dict | None = None, xyz: list[float] = (0.5, 0.0, 0.2), action: np.ndarray | None = None
+) -> RewardInput:
     return RewardInput(OBS, state_at(list(xyz)), facts or {}, action)
 
 
@@ -55,24 +61,28 @@ def test_pose_reward_from_a_recorded_target_needs_no_ground_truth():
 
 
 def test_pose_reward_checks_the_orientation_of_a_seven_value_target():
-    source = build_reward(PoseRewardConfig(target_tcp_pose=[0.5, 0.0, 0.2, *TOOL_DOWN],
-                                           tolerance_deg=10.0), CONTEXT)
+    source = build_reward(
+        PoseRewardConfig(target_tcp_pose=[0.5, 0.0, 0.2, *TOOL_DOWN], tolerance_deg=10.0), CONTEXT
+    )
     assert source(step(xyz=[0.5, 0.0, 0.2])).success
     turned = RewardInput(OBS, state_at([0.5, 0.0, 0.2], [1.0, 0.0, 0.0, 0.0]))  # tool up
     assert not source(turned).success
 
 
 def test_pose_reward_dense_term_and_the_tasks_own_target():
-    source = build_reward(PoseRewardConfig(sparse_weight=0.0, dense_weight=1.0,
-                                           dense_scale_per_m=10.0), CONTEXT)
+    source = build_reward(
+        PoseRewardConfig(sparse_weight=0.0, dense_weight=1.0, dense_scale_per_m=10.0), CONTEXT
+    )
     assert source.needs_ground_truth  # no recorded target: the task's own distance
     verdict = source(step({"success": False, "target_distance_m": 0.05}))
     assert verdict.reward == pytest.approx(-0.5) and not verdict.success
 
 
 def test_composite_weights_and_success_rules():
-    parts = {"success": {"weight": 2.0},
-             "pose": {"weight": 0.5, "sparse_weight": 0.0, "dense_weight": 1.0}}
+    parts = {
+        "success": {"weight": 2.0},
+        "pose": {"weight": 0.5, "sparse_weight": 0.0, "dense_weight": 1.0},
+    }
     facts = {"success": True, "target_distance_m": 0.02}
     anyone = build_reward(CompositeRewardConfig(parts=parts), CONTEXT)
     verdict = anyone(step(facts))
@@ -82,13 +92,16 @@ def test_composite_weights_and_success_rules():
     assert not everyone(step(facts)).success
 
 
-@pytest.mark.parametrize("parts, named", [
-    ({"nope": {}}, "reward.parts.nope"),
-    ({"pose": {"tolerance": 1}}, "reward.parts.pose.tolerance"),
-    ({"success": 3}, "reward.parts.success"),
-    ({"success": {"weight": "x"}}, "reward.parts.success.weight"),
-    ({}, "reward.parts"),
-])
+@pytest.mark.parametrize(
+    "parts, named",
+    [
+        ({"nope": {}}, "reward.parts.nope"),
+        ({"pose": {"tolerance": 1}}, "reward.parts.pose.tolerance"),
+        ({"success": 3}, "reward.parts.success"),
+        ({"success": {"weight": "x"}}, "reward.parts.success.weight"),
+        ({}, "reward.parts"),
+    ],
+)
 def test_a_bad_composite_is_one_line_naming_the_part(parts, named):
     problem = CompositeRewardConfig(parts=parts).problem()
     assert problem is not None and named in problem and "\n" not in problem
@@ -98,8 +111,9 @@ def test_gripper_toggle_penalty_counts_sign_changes():
     config = SuccessRewardConfig(gripper_toggle_penalty=0.25)
     source = build_reward(config, CONTEXT)
     gripper = [-1.0, -1.0, 1.0, 1.0, -0.5]  # one close, one open
-    rewards = [source(step({"success": False}, action=np.array([0] * 6 + [g]))).reward
-               for g in gripper]
+    rewards = [
+        source(step({"success": False}, action=np.array([0] * 6 + [g]))).reward for g in gripper
+    ]
     assert rewards == [0.0, 0.0, -0.25, 0.0, -0.25]
     source.reset()
     assert source(step({"success": False}, action=np.array([0] * 6 + [1.0]))).reward == 0.0
@@ -107,25 +121,30 @@ def test_gripper_toggle_penalty_counts_sign_changes():
 
 def test_reward_group_on_the_command_line(tmp_path):
     assert load_config([]).reward.name == "success"
-    config = load_config(["reward=classifier", f"reward.checkpoint={tmp_path}/c.pt",
-                          "reward.hold_steps=3"])
+    config = load_config(
+        ["reward=classifier", f"reward.checkpoint={tmp_path}/c.pt", "reward.hold_steps=3"]
+    )
     assert config.reward.name == "classifier" and config.reward.hold_steps == 3
     composite = load_config(["reward=composite", "reward.success_rule=all"])
     assert set(composite.reward.parts) == {"success", "pose"}
-    assert load_config(["reward=pose", "reward.target_tcp_pose=[0.5,0,0.2]"]) \
-        .reward.target_tcp_pose == [0.5, 0.0, 0.2]
+    assert load_config(
+        ["reward=pose", "reward.target_tcp_pose=[0.5,0,0.2]"]
+    ).reward.target_tcp_pose == [0.5, 0.0, 0.2]
 
 
-@pytest.mark.parametrize("arguments, named", [
-    (["reward=nope"], "reward preset 'nope'"),
-    (["reward=classifier"], "reward.checkpoint"),
-    (["reward=pose", "reward.target_tcp_pose=[1,2]"], "reward.target_tcp_pose"),
-    (["reward=pose", "reward.tolerance_m=-1"], "reward.tolerance_m"),
-    (["reward=success", "reward.bogus=1"], "reward.bogus"),
-    (["task=gym:Reacher-v5", "reward=pose"], "reward=pose"),
-    (["reward=keyboard", "teleop=keyboard"], "reward.device_path"),
-    (["reward=composite", "reward.success_rule=most"], "reward.success_rule"),
-])
+@pytest.mark.parametrize(
+    "arguments, named",
+    [
+        (["reward=nope"], "reward preset 'nope'"),
+        (["reward=classifier"], "reward.checkpoint"),
+        (["reward=pose", "reward.target_tcp_pose=[1,2]"], "reward.target_tcp_pose"),
+        (["reward=pose", "reward.tolerance_m=-1"], "reward.tolerance_m"),
+        (["reward=success", "reward.bogus=1"], "reward.bogus"),
+        (["task=gym:Reacher-v5", "reward=pose"], "reward=pose"),
+        (["reward=keyboard", "teleop=keyboard"], "reward.device_path"),
+        (["reward=composite", "reward.success_rule=most"], "reward.success_rule"),
+    ],
+)
 def test_bad_reward_config_is_one_line(arguments, named):
     with pytest.raises(ConfigError) as caught:
         load_config(arguments)
@@ -184,14 +203,21 @@ def test_views_of_a_context_come_from_the_config():
     assert expected_observation_spec(load_config([]), PegInsertion(config.task)).images == ()
 
 
-@pytest.mark.parametrize("arguments, policy, reward_only", [
-    (["robot.reward_camera_names=[hole_side]"], [], ["hole_side"]),
-    (["obs=image", "robot.reward_camera_names=[hole_side,front]"], ["front", "wrist"],
-     ["hole_side"]),  # a policy view is read once and seen by both
-    (["robot.reward_camera_names=[front]"], [], ["front"]),  # obs=state: the reward's alone
-])
+@pytest.mark.parametrize(
+    "arguments, policy, reward_only",
+    [
+        (["robot.reward_camera_names=[hole_side]"], [], ["hole_side"]),
+        (
+            ["obs=image", "robot.reward_camera_names=[hole_side,front]"],
+            ["front", "wrist"],
+            ["hole_side"],
+        ),  # a policy view is read once and seen by both
+        (["robot.reward_camera_names=[front]"], [], ["front"]),  # obs=state: the reward's alone
+    ],
+)
 def test_reward_only_views_are_the_reward_cameras_the_policy_does_not_get(
-        arguments, policy, reward_only):
+    arguments, policy, reward_only
+):
     from userl.envs.factory import policy_view_names, reward_only_view_names
 
     config = load_config(arguments)
@@ -217,8 +243,9 @@ def test_failure_sources_for_classifier_data():
     noisy = [NoisyExpertSource(env, std=1.0, seed=0).decide(OBS).action for _ in range(2)]
     np.testing.assert_array_equal(noisy[0], noisy[1])  # seeded
     assert not np.allclose(noisy[0], env.expert_action()) and np.all(np.abs(noisy[0]) <= 1)
-    actions = np.stack([RandomSource(7, seed=0).decide(OBS).action,
-                        RandomSource(7, seed=1).decide(OBS).action])
+    actions = np.stack(
+        [RandomSource(7, seed=0).decide(OBS).action, RandomSource(7, seed=1).decide(OBS).action]
+    )
     assert actions.shape == (2, 7) and np.all(np.abs(actions) <= 1)
     assert not np.allclose(actions[0], actions[1])
 
@@ -242,18 +269,24 @@ def test_halting_expert_follows_the_expert_then_holds_still_with_its_gripper():
     assert source.halted is None
     np.testing.assert_array_equal(
         HaltingExpertSource(env, halt_probability=1e-9, seed=0).decide(OBS).action,
-        env.expert_action())
+        env.expert_action(),
+    )
     with pytest.raises(ConfigError, match="demos.halting_expert_probability"):
         HaltingExpertSource(env, halt_probability=0.0, seed=0)
 
 
-@pytest.mark.parametrize("task_keys, reward", [
-    ({}, {"name": "success"}),
-    ({"reward": "success", "dense_reward_weight": 0.0}, {"name": "success"}),
-    ({"reward": "pose_distance", "dense_reward_scale_per_m": 5.0},
-     {"name": "pose", "dense_weight": 1.0, "dense_scale_per_m": 5.0}),
-    ({"reward": "success", "dense_reward_weight": 0.2}, {"name": "composite"}),
-])
+@pytest.mark.parametrize(
+    "task_keys, reward",
+    [
+        ({}, {"name": "success"}),
+        ({"reward": "success", "dense_reward_weight": 0.0}, {"name": "success"}),
+        (
+            {"reward": "pose_distance", "dense_reward_scale_per_m": 5.0},
+            {"name": "pose", "dense_weight": 1.0, "dense_scale_per_m": 5.0},
+        ),
+        ({"reward": "success", "dense_reward_weight": 0.2}, {"name": "composite"}),
+    ],
+)
 def test_a_run_saved_before_the_reward_group_still_loads(tmp_path, task_keys, reward):
     import yaml
 

@@ -46,8 +46,9 @@ def test_franka_motions_build_on_franky_2(franky) -> None:
     config = FrankaConfig(translational_stiffness_n_per_m=1500.0)
     impedance = FRANKA_MOTIONS.get("impedance")(franky, target, config)
     assert isinstance(impedance, franky.CartesianImpedanceMotion)
-    assert isinstance(FRANKA_MOTIONS.get("waypoint")(franky, target, config),
-                      franky.CartesianMotion)
+    assert isinstance(
+        FRANKA_MOTIONS.get("waypoint")(franky, target, config), franky.CartesianMotion
+    )
 
 
 def test_franka_ip_from_the_robot_node_environment(franky, monkeypatch) -> None:
@@ -56,7 +57,8 @@ def test_franka_ip_from_the_robot_node_environment(franky, monkeypatch) -> None:
 
 
 def test_franka_without_ip_or_franky_or_with_a_bad_realtime_config_fails_in_one_line(
-        monkeypatch) -> None:
+    monkeypatch,
+) -> None:
     monkeypatch.delenv("USERL_FRANKA_IP", raising=False)
     with pytest.raises(HardwareUnavailable, match="USERL_FRANKA_IP"):
         FrankaRobot(FrankaConfig())
@@ -114,8 +116,10 @@ def test_gripper_worker_reports_a_failed_call_once_in_one_line() -> None:
 
 # ----------------------------------------------------------------------------- arx r5
 def r5(**overrides) -> ArxR5Robot:
-    robot = ArxR5Robot(ArxR5Config(can_port="can1", reset_poll_s=0.0, reset_timeout_s=0.2,
-                                   **overrides), control_hz=1000.0)
+    robot = ArxR5Robot(
+        ArxR5Config(can_port="can1", reset_poll_s=0.0, reset_timeout_s=0.2, **overrides),
+        control_hz=1000.0,
+    )
     robot.connect()
     return robot
 

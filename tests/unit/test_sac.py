@@ -17,6 +17,7 @@ from userl.policies.mlp import MLPPolicyConfig
 
 torch.set_num_threads(1)  # small nets: one thread is faster and never oversubscribes
 
+
 @pytest.mark.parametrize("layer_norm", [True, False])
 def test_ensemble_forward_equals_per_head_forward(layer_norm):
     sac = make_sac(critic_layer_norm=layer_norm)
@@ -25,12 +26,17 @@ def test_ensemble_forward_equals_per_head_forward(layer_norm):
         for p in sac.critic.parameters():
             p.add_(0.1 * torch.randn_like(p))
     q_all = sac.critic(batch.observations, batch.actions)
-    per_head = torch.stack([sac.critic.forward_head(i, batch.observations, batch.actions)
-                            for i in range(sac.critic.num_heads)])
+    per_head = torch.stack(
+        [
+            sac.critic.forward_head(i, batch.observations, batch.actions)
+            for i in range(sac.critic.num_heads)
+        ]
+    )
     torch.testing.assert_close(q_all, per_head, rtol=1e-5, atol=1e-5)
     heads = torch.tensor([3, 1])
-    torch.testing.assert_close(sac.critic(batch.observations, batch.actions, heads),
-                               per_head[heads], rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(
+        sac.critic(batch.observations, batch.actions, heads), per_head[heads], rtol=1e-5, atol=1e-5
+    )
 
 
 def test_target_subset_drawn_without_replacement(monkeypatch):
@@ -63,8 +69,16 @@ def test_target_is_min_over_drawn_subset():
     torch.manual_seed(5)
     with torch.no_grad():
         next_a, _ = sac.policy.sample(batch.next_observations)
-        q = torch.stack([sac.target_critic.forward_head(int(h), batch.next_observations, next_a)
-                         for h in heads]).min(0).values
+        q = (
+            torch.stack(
+                [
+                    sac.target_critic.forward_head(int(h), batch.next_observations, next_a)
+                    for h in heads
+                ]
+            )
+            .min(0)
+            .values
+        )
         target = batch.rewards + 0.9 * (1 - batch.terminated) * q
     assert info["train/target_q"] == pytest.approx(target.mean().item(), rel=1e-5, abs=1e-6)
 
@@ -76,8 +90,12 @@ def test_actor_loss_uses_ensemble_mean():
     loss, _ = sac.actor_loss(batch)
     torch.manual_seed(7)
     actions, log_prob = sac.policy.sample(batch.observations)
-    q_mean = torch.stack([sac.critic.forward_head(i, batch.observations, actions)
-                          for i in range(sac.critic.num_heads)]).mean(0)
+    q_mean = torch.stack(
+        [
+            sac.critic.forward_head(i, batch.observations, actions)
+            for i in range(sac.critic.num_heads)
+        ]
+    ).mean(0)
     expected = (0.3 * log_prob - q_mean).mean()
     torch.testing.assert_close(loss, expected, rtol=1e-5, atol=1e-5)
 
@@ -120,7 +138,9 @@ def test_critic_actor_ratio_updates_actor_every_k_steps():
     for _ in range(7):
         before = [p.clone() for p in sac.policy.parameters()]
         metrics = sac.update(batch)
-        changed = any(not torch.equal(b, p) for b, p in zip(before, sac.policy.parameters(), strict=True))
+        changed = any(
+            not torch.equal(b, p) for b, p in zip(before, sac.policy.parameters(), strict=True)
+        )
         actor_changed.append(changed)
         assert ("train/actor_loss" in metrics) == changed
     assert actor_changed == [True, False, False, True, False, False, True]
@@ -139,15 +159,17 @@ def test_state_dict_round_trip_reproduces_training():
     obs = batch.observations
     torch.testing.assert_close(other.policy.act(obs, True), sac.policy.act(obs, True))
     torch.testing.assert_close(other.critic(obs, batch.actions), sac.critic(obs, batch.actions))
-    torch.testing.assert_close(other.target_critic(obs, batch.actions),
-                               sac.target_critic(obs, batch.actions))
+    torch.testing.assert_close(
+        other.target_critic(obs, batch.actions), sac.target_critic(obs, batch.actions)
+    )
     # Same optimiser moments and temperature: one more step lands on identical weights.
     torch.manual_seed(9)
     sac.update(batch)
     torch.manual_seed(9)
     other.update(batch)
-    for a, b in zip(sac.state_dict()["critic"].values(), other.state_dict()["critic"].values(),
-                    strict=True):
+    for a, b in zip(
+        sac.state_dict()["critic"].values(), other.state_dict()["critic"].values(), strict=True
+    ):
         torch.testing.assert_close(a, b)
     for a, b in zip(sac.policy.parameters(), other.policy.parameters(), strict=True):
         torch.testing.assert_close(a, b)
@@ -175,17 +197,32 @@ def test_grad_clipping_runs():
 def test_learns_a_one_step_bandit():
     """1-D bandit: the reward peaks at action 0.5 * sign(state); episodes last one step."""
     torch.manual_seed(0)
-    cfg = Config(algo=SACConfig(num_critics=2, critic_hidden_dims=[32, 32], init_temperature=1e-3,
-                                actor_lr=3e-3, critic_lr=3e-3),
-                 policy=MLPPolicyConfig(hidden_dims=[32, 32]))
+    cfg = Config(
+        algo=SACConfig(
+            num_critics=2,
+            critic_hidden_dims=[32, 32],
+            init_temperature=1e-3,
+            actor_lr=3e-3,
+            critic_lr=3e-3,
+        ),
+        policy=MLPPolicyConfig(hidden_dims=[32, 32]),
+    )
     sac = build_algorithm(cfg, ObservationSpec(1), 1)
     g = torch.Generator().manual_seed(0)
     for _ in range(300):
         state = torch.randn(BATCH, 1, generator=g)
         actions = torch.rand(BATCH, 1, generator=g) * 2 - 1
         rewards = -((actions - 0.5 * torch.sign(state)) ** 2).sum(-1)
-        sac.update(Batch({"state": state}, actions, rewards, {"state": state},
-                         torch.ones(BATCH), torch.zeros(BATCH)))
+        sac.update(
+            Batch(
+                {"state": state},
+                actions,
+                rewards,
+                {"state": state},
+                torch.ones(BATCH),
+                torch.zeros(BATCH),
+            )
+        )
     chosen = sac.policy.act({"state": torch.tensor([[1.0], [-1.0]])}, deterministic=True)
     torch.testing.assert_close(chosen[:, 0, 0], torch.tensor([0.5, -0.5]), atol=0.25, rtol=0)
 

@@ -58,8 +58,9 @@ def test_the_hold_window_keeps_the_experts_action_and_grip(pick_place) -> None:
     """After its takeover ends, the operator's hand still rests on the device: the hold
     window's recorded actions are the expert's (a zero action would open the gripper half
     way and drop what the expert holds)."""
-    config = ExpertOperatorConfig(no_progress_steps=3, takeover_steps=4,
-                                  max_takeovers_per_episode=1)
+    config = ExpertOperatorConfig(
+        no_progress_steps=3, takeover_steps=4, max_takeovers_per_episode=1
+    )
     operator = ScriptedOperator(pick_place, config, seed=0)
     source = InterventionSource(StillPolicy(), operator, hold_after_input_steps=5)
     decisions = run_episode(pick_place, source, steps=30)
@@ -79,8 +80,7 @@ def test_pick_place_distance_to_go_falls_while_reaching(pick_place) -> None:
         pick_place.step(pick_place.expert_action())
         facts.append(pick_place.task.evaluate(pick_place.robot.state()))
     assert facts[-1]["distance_to_go_m"] < facts[0]["distance_to_go_m"] - 0.05
-    assert facts[-1]["target_distance_m"] == pytest.approx(facts[0]["target_distance_m"],
-                                                           abs=1e-3)
+    assert facts[-1]["target_distance_m"] == pytest.approx(facts[0]["target_distance_m"], abs=1e-3)
 
 
 class ExpertPolicy:

@@ -8,8 +8,9 @@ from userl.core.types import Episode, EpisodeBuilder
 from userl.data.store import EpisodeStore, read_episode_file
 
 
-def make_episode(steps: int = 5, robot_id: str = "robot_0", intervened_at: int = -1,
-                 with_image: bool = False) -> Episode:
+def make_episode(
+    steps: int = 5, robot_id: str = "robot_0", intervened_at: int = -1, with_image: bool = False
+) -> Episode:
     def observation(t: int) -> dict[str, np.ndarray]:
         obs = {"state": np.full(4, t, dtype=np.float32)}
         if with_image:
@@ -18,9 +19,17 @@ def make_episode(steps: int = 5, robot_id: str = "robot_0", intervened_at: int =
 
     builder = EpisodeBuilder(robot_id, "peg_insertion", observation(0))
     for t in range(steps):
-        builder.add(action=np.full(7, 0.1 * t), policy_action=np.zeros(7), reward=float(t == steps - 1),
-                    next_observation=observation(t + 1), terminated=t == steps - 1, truncated=False,
-                    intervened=t == intervened_at, policy_version=t, success=t == steps - 1)
+        builder.add(
+            action=np.full(7, 0.1 * t),
+            policy_action=np.zeros(7),
+            reward=float(t == steps - 1),
+            next_observation=observation(t + 1),
+            terminated=t == steps - 1,
+            truncated=False,
+            intervened=t == intervened_at,
+            policy_version=t,
+            success=t == steps - 1,
+        )
     return builder.build(info={"return": 1.0})
 
 

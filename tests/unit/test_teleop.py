@@ -20,15 +20,17 @@ IDENTITY = {"axis_map": [0, 1, 2, 3, 4, 5], "axis_signs": [1.0] * 6}
 
 
 def test_dead_zone_scale_and_axis_mapping() -> None:
-    config = SpaceMouseConfig(dead_zone_fraction=0.1, translation_scale=0.5, rotation_scale=2.0,
-                              **IDENTITY)
+    config = SpaceMouseConfig(
+        dead_zone_fraction=0.1, translation_scale=0.5, rotation_scale=2.0, **IDENTITY
+    )
     shaped = shape_axes(np.array([0.05, -0.55, 1.0, 0.0, 0.3, -1.0]), config)
     assert np.allclose(shaped, [0.0, -0.25, 0.5, 0.0, 4 / 9, -1.0])
     # default, in hid_z_up: device y (away from the operator) -> base x, device x (right) ->
     # -base y (the base's y points to the operator's left), z up -> z up
     default = SpaceMouseConfig(dead_zone_fraction=0.0)
-    assert np.allclose(shape_axes(np.array([0.2, 0.4, 0.3, 0, 0, 0]), default)[:3],
-                       [0.4, -0.2, 0.3])
+    assert np.allclose(
+        shape_axes(np.array([0.2, 0.4, 0.3, 0, 0, 0]), default)[:3], [0.4, -0.2, 0.3]
+    )
 
 
 def test_spacemouse_motion_buttons_and_activity(monkeypatch) -> None:
@@ -61,13 +63,13 @@ def test_spacemouse_missing_is_one_line_with_the_fix() -> None:
         TELEOPS.get("spacemouse")(SpaceMouseConfig(axis_map=[0, 0, 1, 2, 3, 4]))
 
 
-def test_spacemouse_open_failure_and_a_named_device_not_connected_are_one_line(
-        monkeypatch) -> None:
+def test_spacemouse_open_failure_and_a_named_device_not_connected_are_one_line(monkeypatch) -> None:
     import pyspacemouse
 
     plug_in_spacemouse(monkeypatch)
-    with pytest.raises(HardwareUnavailable, match="'SpaceMouse Wireless' .*connected: "
-                       "SpaceMouse Compact"):
+    with pytest.raises(
+        HardwareUnavailable, match="'SpaceMouse Wireless' .*connected: SpaceMouse Compact"
+    ):
         TELEOPS.get("spacemouse")(SpaceMouseConfig(device="SpaceMouse Wireless"))
 
     def refuse(**kwargs):
@@ -110,9 +112,13 @@ def test_keyboard_evdev_picks_a_keyboard_and_reports_key_downs_only(monkeypatch)
     import evdev
 
     ecodes = evdev.ecodes
-    plugged = plug_in_keyboards(monkeypatch, {
-        "/dev/input/event0": [ecodes.BTN_LEFT],  # a mouse
-        "/dev/input/event3": [ecodes.KEY_SPACE, ecodes.KEY_S, ecodes.KEY_F]})
+    plugged = plug_in_keyboards(
+        monkeypatch,
+        {
+            "/dev/input/event0": [ecodes.BTN_LEFT],  # a mouse
+            "/dev/input/event3": [ecodes.KEY_SPACE, ecodes.KEY_S, ecodes.KEY_F],
+        },
+    )
     keys = TELEOPS.get("keyboard")(KeyboardConfig(backend="evdev"))
     board = plugged["/dev/input/event3"]
     board.press(ecodes.KEY_SPACE, 1)
@@ -135,8 +141,8 @@ def test_keyboard_evdev_without_a_keyboard_and_duplicate_keys_are_errors() -> No
 def test_keyboard_evdev_device_path_that_does_not_exist_is_one_line() -> None:
     """The real evdev raises FileNotFoundError for a missing path; it used to escape raw."""
     pytest.importorskip("evdev")
-    with pytest.raises(HardwareUnavailable, match="cannot open /dev/input/event99 .*"
-                       "teleop.device_path") as error:
-        TELEOPS.get("keyboard")(KeyboardConfig(backend="evdev",
-                                               device_path="/dev/input/event99"))
+    with pytest.raises(
+        HardwareUnavailable, match="cannot open /dev/input/event99 .*teleop.device_path"
+    ) as error:
+        TELEOPS.get("keyboard")(KeyboardConfig(backend="evdev", device_path="/dev/input/event99"))
     assert "\n" not in str(error.value)

@@ -26,8 +26,9 @@ torch.set_num_threads(1)
 STATE_DIM, ACTION_DIM, BATCH, UPDATES = 6, 3, 32, 4
 
 
-def reference_update(sac: SAC, optims: dict[str, torch.optim.Optimizer],
-                     batch: Batch) -> dict[str, float]:
+def reference_update(
+    sac: SAC, optims: dict[str, torch.optim.Optimizer], batch: Batch
+) -> dict[str, float]:
     """The original `SAC.update`, with `_critic_loss`, `_step` and `_update_target` inlined."""
     cfg = sac.cfg
 
@@ -56,8 +57,9 @@ def reference_update(sac: SAC, optims: dict[str, torch.optim.Optimizer],
     features = features.detach()
     step(optims["critic"], critic_loss, sac.critic_params)
     with torch.no_grad():
-        for target_p, online in zip(sac.target_critic.net.parameters(),
-                                    sac.critic.net.parameters(), strict=True):
+        for target_p, online in zip(
+            sac.target_critic.net.parameters(), sac.critic.net.parameters(), strict=True
+        ):
             target_p.lerp_(online, cfg.tau)
     metrics["train/critic_loss"] = critic_loss.item()
     if sac.grad_steps % cfg.critic_actor_ratio == 0:
@@ -75,11 +77,18 @@ def reference_update(sac: SAC, optims: dict[str, torch.optim.Optimizer],
 
 SETTINGS = {
     "state_10_heads": (MLPPolicyConfig(hidden_dims=[32, 32]), ()),
-    "views_2_heads": (CNNPolicyConfig(image_size_px=16, encoder_widths=[4, 8],
-                                      encoder_strides=[1, 2], stem_kernel_size=3,
-                                      group_norm_groups=2, view_latent_dim=8,
-                                      hidden_dims=[32, 32]),
-                      (ImageSpec("front", 16, 16), ImageSpec("wrist", 16, 16))),
+    "views_2_heads": (
+        CNNPolicyConfig(
+            image_size_px=16,
+            encoder_widths=[4, 8],
+            encoder_strides=[1, 2],
+            stem_kernel_size=3,
+            group_norm_groups=2,
+            view_latent_dim=8,
+            hidden_dims=[32, 32],
+        ),
+        (ImageSpec("front", 16, 16), ImageSpec("wrist", 16, 16)),
+    ),
 }
 
 
@@ -87,8 +96,16 @@ def build(setting: str, **algo) -> SAC:
     policy, views = SETTINGS[setting]
     heads = 10 if setting.startswith("state") else 2
     algo = {"bf16_matmuls": "off"} | algo  # the reference is float32 arithmetic
-    cfg = Config(algo=SACConfig(num_critics=heads, critic_subset=2, critic_hidden_dims=[32, 32],
-                                grad_clip_norm=10.0, **algo), policy=policy)
+    cfg = Config(
+        algo=SACConfig(
+            num_critics=heads,
+            critic_subset=2,
+            critic_hidden_dims=[32, 32],
+            grad_clip_norm=10.0,
+            **algo,
+        ),
+        policy=policy,
+    )
     torch.manual_seed(0)
     sac = build_algorithm(cfg, ObservationSpec(STATE_DIM, views), ACTION_DIM)
     assert isinstance(sac, SAC)
@@ -102,21 +119,31 @@ def batches(setting: str) -> list[Batch]:
     def observation() -> dict[str, torch.Tensor]:
         obs = {"state": torch.randn(BATCH, STATE_DIM, generator=g)}
         for view in views:
-            obs[view.name] = torch.randint(0, 256, (BATCH, 16, 16, 3), generator=g,
-                                           dtype=torch.uint8)
+            obs[view.name] = torch.randint(
+                0, 256, (BATCH, 16, 16, 3), generator=g, dtype=torch.uint8
+            )
         return obs
 
-    return [Batch(observations=observation(), next_observations=observation(),
-                  actions=torch.rand(BATCH, ACTION_DIM, generator=g) * 2 - 1,
-                  rewards=torch.randn(BATCH, generator=g),
-                  terminated=(torch.rand(BATCH, generator=g) < 0.2).float(),
-                  intervened=torch.zeros(BATCH)) for _ in range(UPDATES)]
+    return [
+        Batch(
+            observations=observation(),
+            next_observations=observation(),
+            actions=torch.rand(BATCH, ACTION_DIM, generator=g) * 2 - 1,
+            rewards=torch.randn(BATCH, generator=g),
+            terminated=(torch.rand(BATCH, generator=g) < 0.2).float(),
+            intervened=torch.zeros(BATCH),
+        )
+        for _ in range(UPDATES)
+    ]
 
 
 def tensors(sac: SAC) -> dict[str, torch.Tensor]:
     state = sac.state_dict()
-    out = {f"{group}.{name}": value for group in ("policy", "critic", "target_critic")
-           for name, value in state[group].items()}
+    out = {
+        f"{group}.{name}": value
+        for group in ("policy", "critic", "target_critic")
+        for name, value in state[group].items()
+    }
     out["log_temperature"] = state["log_temperature"]
     for group in ("actor_optim", "critic_optim", "temperature_optim"):
         for index, entry in state[group]["state"].items():
@@ -127,10 +154,13 @@ def tensors(sac: SAC) -> dict[str, torch.Tensor]:
 
 def run_both(setting: str, fused: bool):
     reference = build(setting, fused_optimizer=False)
-    optims = {"actor": torch.optim.Adam(reference.actor_params, lr=reference.cfg.actor_lr),
-              "critic": torch.optim.Adam(reference.critic_params, lr=reference.cfg.critic_lr),
-              "temperature": torch.optim.Adam([reference.log_temperature],
-                                              lr=reference.cfg.temperature_lr)}
+    optims = {
+        "actor": torch.optim.Adam(reference.actor_params, lr=reference.cfg.actor_lr),
+        "critic": torch.optim.Adam(reference.critic_params, lr=reference.cfg.critic_lr),
+        "temperature": torch.optim.Adam(
+            [reference.log_temperature], lr=reference.cfg.temperature_lr
+        ),
+    }
     reference.actor_optim, reference.critic_optim = optims["actor"], optims["critic"]
     reference.temperature_optim = optims["temperature"]  # so state_dict() reports them
     current = build(setting, fused_optimizer=fused)
@@ -154,8 +184,10 @@ def test_update_is_bit_identical_to_the_original(setting: str) -> None:
     for index, (expected_metrics, got_metrics) in enumerate(metrics):
         assert got_metrics == (expected_metrics if index % 2 == 0 else {})
     assert current.grad_steps == reference.grad_steps == UPDATES
-    assert any(not torch.equal(a, b) for a, b in zip(
-        tensors(build(setting)).values(), got.values(), strict=True)), "the updates moved"
+    assert any(
+        not torch.equal(a, b)
+        for a, b in zip(tensors(build(setting)).values(), got.values(), strict=True)
+    ), "the updates moved"
 
 
 @pytest.mark.parametrize("setting", list(SETTINGS))

@@ -13,8 +13,9 @@ if TYPE_CHECKING:
     from userl.config.schema import Config
 
 
-def build_algorithm(cfg: Config, obs_spec: ObservationSpec, action_dim: int,
-                    device: str = "cpu") -> Algorithm:
+def build_algorithm(
+    cfg: Config, obs_spec: ObservationSpec, action_dim: int, device: str = "cpu"
+) -> Algorithm:
     """Build the algorithm registered under `cfg.algo.name`, with its policy and critics."""
     return ALGORITHMS.get(cfg.algo.name)(cfg, obs_spec, action_dim, device)
 

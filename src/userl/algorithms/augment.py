@@ -28,5 +28,7 @@ def augment_views(obs: dict[str, Tensor], pad_pixels: int) -> dict[str, Tensor]:
     vector untouched. Without views or with `pad_pixels` 0, `obs` itself."""
     if pad_pixels <= 0 or all(key == STATE_KEY for key in obs):
         return obs
-    return {key: value if key == STATE_KEY else random_shift(value, pad_pixels)
-            for key, value in obs.items()}
+    return {
+        key: value if key == STATE_KEY else random_shift(value, pad_pixels)
+        for key, value in obs.items()
+    }

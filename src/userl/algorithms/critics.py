@@ -21,8 +21,15 @@ class EnsembleMLP(nn.Module):
     One `torch.baddbmm` per layer serves every head at once.
     """
 
-    def __init__(self, num_heads: int, in_dim: int, hidden_dims: Sequence[int], out_dim: int,
-                 layer_norm: bool, activation_name: str) -> None:
+    def __init__(
+        self,
+        num_heads: int,
+        in_dim: int,
+        hidden_dims: Sequence[int],
+        out_dim: int,
+        layer_norm: bool,
+        activation_name: str,
+    ) -> None:
         super().__init__()
         self.num_heads = num_heads
         self.layer_norm = layer_norm
@@ -32,10 +39,12 @@ class EnsembleMLP(nn.Module):
         self.biases = nn.ParameterList()
         for d_in, d_out in zip(dims[:-1], dims[1:], strict=True):
             bound = 1.0 / math.sqrt(d_in)  # nn.Linear's default initialisation, per head
-            self.weights.append(nn.Parameter(torch.empty(num_heads, d_in, d_out).uniform_(
-                -bound, bound)))
-            self.biases.append(nn.Parameter(torch.empty(num_heads, 1, d_out).uniform_(
-                -bound, bound)))
+            self.weights.append(
+                nn.Parameter(torch.empty(num_heads, d_in, d_out).uniform_(-bound, bound))
+            )
+            self.biases.append(
+                nn.Parameter(torch.empty(num_heads, 1, d_out).uniform_(-bound, bound))
+            )
         self.norm_scales = nn.ParameterList()
         self.norm_shifts = nn.ParameterList()
         if layer_norm:
@@ -43,8 +52,9 @@ class EnsembleMLP(nn.Module):
                 self.norm_scales.append(nn.Parameter(torch.ones(num_heads, 1, width)))
                 self.norm_shifts.append(nn.Parameter(torch.zeros(num_heads, 1, width)))
 
-    def _layer(self, index: int, heads: Tensor | None, detach: bool
-               ) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
+    def _layer(
+        self, index: int, heads: Tensor | None, detach: bool
+    ) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
         params = [self.weights[index], self.biases[index]]
         if self.layer_norm and index < len(self.norm_scales):
             params += [self.norm_scales[index], self.norm_shifts[index]]
@@ -83,8 +93,10 @@ class EnsembleMLP(nn.Module):
             h = h @ self.weights[index][head] + self.biases[index][head]
             if index < num_layers - 1:
                 if self.layer_norm:
-                    h = F.layer_norm(h, h.shape[-1:]) * self.norm_scales[index][head] \
+                    h = (
+                        F.layer_norm(h, h.shape[-1:]) * self.norm_scales[index][head]
                         + self.norm_shifts[index][head]
+                    )
                 h = self.act(h)
         return h
 
@@ -98,12 +110,20 @@ class EnsembleCritic(nn.Module):
     target heads). Callers that already hold the features pass them (`features=`).
     """
 
-    def __init__(self, num_heads: int, encoder: Encoder, action_dim: int,
-                 hidden_dims: Sequence[int], layer_norm: bool, activation_name: str) -> None:
+    def __init__(
+        self,
+        num_heads: int,
+        encoder: Encoder,
+        action_dim: int,
+        hidden_dims: Sequence[int],
+        layer_norm: bool,
+        activation_name: str,
+    ) -> None:
         super().__init__()
         self.encoder = encoder
-        self.net = EnsembleMLP(num_heads, encoder.feature_dim + action_dim, hidden_dims, 1,
-                               layer_norm, activation_name)
+        self.net = EnsembleMLP(
+            num_heads, encoder.feature_dim + action_dim, hidden_dims, 1, layer_norm, activation_name
+        )
 
     @property
     def num_heads(self) -> int:
@@ -116,13 +136,20 @@ class EnsembleCritic(nn.Module):
         target.net = copy.deepcopy(self.net).requires_grad_(False)
         return target
 
-    def inputs(self, obs: dict[str, Tensor], actions: Tensor,
-               features: Tensor | None = None) -> Tensor:
+    def inputs(
+        self, obs: dict[str, Tensor], actions: Tensor, features: Tensor | None = None
+    ) -> Tensor:
         features = self.encoder(obs) if features is None else features
         return torch.cat([features, actions], dim=-1)
 
-    def forward(self, obs: dict[str, Tensor], actions: Tensor, heads: Tensor | None = None,
-                detach: bool = False, features: Tensor | None = None) -> Tensor:
+    def forward(
+        self,
+        obs: dict[str, Tensor],
+        actions: Tensor,
+        heads: Tensor | None = None,
+        detach: bool = False,
+        features: Tensor | None = None,
+    ) -> Tensor:
         """Q-values of shape (E, B). `detach` keeps gradients off the heads' parameters."""
         return self.net(self.inputs(obs, actions, features), heads, detach).squeeze(-1)
 

@@ -50,18 +50,22 @@ class HGDAggerConfig(AlgoConfig):
 
     def problem(self) -> str | None:
         if not 0.0 <= self.ema_decay < 1.0:
-            return (f"bad value for 'algo.ema_decay': {self.ema_decay} must be within [0, 1) "
-                    f"(0 turns the moving average off)")
+            return (
+                f"bad value for 'algo.ema_decay': {self.ema_decay} must be within [0, 1) "
+                f"(0 turns the moving average off)"
+            )
         if self.ema_warmup_updates < 1:
-            return (f"bad value for 'algo.ema_warmup_updates': {self.ema_warmup_updates} "
-                    f"must be >= 1")
+            return (
+                f"bad value for 'algo.ema_warmup_updates': {self.ema_warmup_updates} must be >= 1"
+            )
         return None
 
 
 @ALGORITHMS.register("hg_dagger", config=HGDAggerConfig)
 class HGDAgger(Algorithm):
-    def __init__(self, cfg: Config, obs_spec: ObservationSpec, action_dim: int,
-                 device: str = "cpu") -> None:
+    def __init__(
+        self, cfg: Config, obs_spec: ObservationSpec, action_dim: int, device: str = "cpu"
+    ) -> None:
         algo: HGDAggerConfig = cfg.algo  # type: ignore[assignment]
         self.cfg = algo
         self.device = torch.device(device)
@@ -73,8 +77,9 @@ class HGDAgger(Algorithm):
         # the moving average of the trainable tensors (frozen ones never change), by name
         self.ema: dict[str, torch.Tensor] = {}
         if algo.ema_decay > 0:
-            trainable = {name: p.detach() for name, p in self.policy.named_parameters()
-                         if p.requires_grad}
+            trainable = {
+                name: p.detach() for name, p in self.policy.named_parameters() if p.requires_grad
+            }
             self.ema = {name: tensor.clone() for name, tensor in trainable.items()}
             # (average, trained) pairs, listed once: one foreach lerp per update
             self._average_tensors = list(self.ema.values())
@@ -88,15 +93,15 @@ class HGDAgger(Algorithm):
 
     @torch.no_grad()
     def _update_average(self) -> None:
-        torch._foreach_lerp_(self._average_tensors, self._trained_tensors,
-                             self.ema_weight())
+        torch._foreach_lerp_(self._average_tensors, self._trained_tensors, self.ema_weight())
 
     def loss(self, batch: Batch) -> torch.Tensor:
         """The policy's imitation loss on the (DrQ-shifted) labelled batch."""
         obs = augment_views(batch.observations, self.cfg.image_shift_pixels)
         if batch.action_chunks is not None:
-            return self.policy.imitation_loss(obs, batch.action_chunks,
-                                              mask=batch.action_chunk_mask)
+            return self.policy.imitation_loss(
+                obs, batch.action_chunks, mask=batch.action_chunk_mask
+            )
         return self.policy.imitation_loss(obs, batch.actions)
 
     def update(self, batch: Batch, metrics: bool = True) -> dict[str, float]:
@@ -111,8 +116,10 @@ class HGDAgger(Algorithm):
         self.grad_steps += 1
         if not metrics:
             return {}
-        return {"train/bc_loss": loss.item(),
-                "train/intervened_share": batch.intervened.mean().item()}
+        return {
+            "train/bc_loss": loss.item(),
+            "train/intervened_share": batch.intervened.mean().item(),
+        }
 
     def policy_state_dict(self) -> dict[str, torch.Tensor]:
         """What robots act with: the moving average when `ema_decay` > 0."""
@@ -121,8 +128,11 @@ class HGDAgger(Algorithm):
         return {name: tensor.cpu().clone() for name, tensor in self.ema.items()}
 
     def state_dict(self) -> dict[str, Any]:
-        state = {"policy": self.policy.state_dict(), "optim": self.optim.state_dict(),
-                 "grad_steps": self.grad_steps}
+        state = {
+            "policy": self.policy.state_dict(),
+            "optim": self.optim.state_dict(),
+            "grad_steps": self.grad_steps,
+        }
         if self.ema:
             state["ema"] = dict(self.ema)
         return state

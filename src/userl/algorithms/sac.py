@@ -65,40 +65,54 @@ class SACConfig(AlgoConfig):
         if self.demo_bc_weight < 0:
             return f"bad value for 'algo.demo_bc_weight': {self.demo_bc_weight} must be >= 0"
         if not 1 <= self.critic_subset <= self.num_critics:
-            return (f"bad value for 'algo.critic_subset': {self.critic_subset} must be within "
-                    f"[1, algo.num_critics={self.num_critics}]")
+            return (
+                f"bad value for 'algo.critic_subset': {self.critic_subset} must be within "
+                f"[1, algo.num_critics={self.num_critics}]"
+            )
         return None
 
 
 def adam(params: Sequence[Tensor], lr: float, fused: bool) -> torch.optim.Adam:
     """Adam as one fused kernel over every tensor (`fused`), or PyTorch's per-tensor loop."""
-    return torch.optim.Adam(params, lr=lr, fused=True) if fused else \
-        torch.optim.Adam(params, lr=lr, foreach=False)
+    return (
+        torch.optim.Adam(params, lr=lr, fused=True)
+        if fused
+        else torch.optim.Adam(params, lr=lr, foreach=False)
+    )
 
 
 @ALGORITHMS.register("sac", config=SACConfig)
 class SAC(Algorithm):
-    def __init__(self, cfg: Config, obs_spec: ObservationSpec, action_dim: int,
-                 device: str = "cpu") -> None:
+    def __init__(
+        self, cfg: Config, obs_spec: ObservationSpec, action_dim: int, device: str = "cpu"
+    ) -> None:
         algo: SACConfig = cfg.algo  # type: ignore[assignment]
         if algo.problem():
             raise ValueError(algo.problem())
         self.cfg = algo
         self.device = torch.device(device)
-        self.target_entropy = (-action_dim / 2.0 if algo.target_entropy is None
-                               else float(algo.target_entropy))
+        self.target_entropy = (
+            -action_dim / 2.0 if algo.target_entropy is None else float(algo.target_entropy)
+        )
 
         self.policy = build_policy(cfg.policy, obs_spec, action_dim).to(self.device)
-        self.critic = EnsembleCritic(algo.num_critics, self.policy.encoder, action_dim,
-                                     algo.critic_hidden_dims, algo.critic_layer_norm,
-                                     algo.critic_activation).to(self.device)
+        self.critic = EnsembleCritic(
+            algo.num_critics,
+            self.policy.encoder,
+            action_dim,
+            algo.critic_hidden_dims,
+            algo.critic_layer_norm,
+            algo.critic_activation,
+        ).to(self.device)
         self.target_critic = self.critic.target_copy()
         self.log_temperature = nn.Parameter(
-            torch.tensor(math.log(algo.init_temperature), device=self.device))
+            torch.tensor(math.log(algo.init_temperature), device=self.device)
+        )
 
         encoder_ids = {id(p) for p in self.policy.encoder.parameters()}
-        self.actor_params = [p for p in self.policy.parameters()
-                             if p.requires_grad and id(p) not in encoder_ids]
+        self.actor_params = [
+            p for p in self.policy.parameters() if p.requires_grad and id(p) not in encoder_ids
+        ]
         self.critic_params = [p for p in self.critic.parameters() if p.requires_grad]
         fused = algo.fused_optimizer
         self.actor_optim = adam(self.actor_params, algo.actor_lr, fused)
@@ -106,8 +120,9 @@ class SAC(Algorithm):
         self.temperature_optim = adam([self.log_temperature], algo.temperature_lr, fused)
         self._compile(algo.compile)
         self.bf16_matmuls = bf16_matmuls_enabled(algo.bf16_matmuls, self.device)
-        self._encoder_bf16 = (algo.image_encoder_bf16 and self.device.type == "cuda"
-                              and bool(obs_spec.images))
+        self._encoder_bf16 = (
+            algo.image_encoder_bf16 and self.device.type == "cuda" and bool(obs_spec.images)
+        )
         # Polyak pairs, listed once: one foreach lerp per update over every target tensor.
         self._target_tensors: list[Tensor] = list(self.target_critic.net.parameters())
         self._online_tensors: list[Tensor] = [p.detach() for p in self.critic.net.parameters()]
@@ -129,8 +144,7 @@ class SAC(Algorithm):
         if isinstance(trunk, nn.Sequential) and len(trunk) > 0:
             modules.append(trunk)
         for module in modules:  # an instance attribute: state_dict and weights unchanged
-            module.forward = torch.compile(
-                module.forward, mode=mode, dynamic=False)
+            module.forward = torch.compile(module.forward, mode=mode, dynamic=False)
 
     def _features(self, obs: dict[str, Tensor]) -> Tensor:
         """The shared encoder's features, in float32 also inside `bf16_matmuls` regions (on
@@ -145,8 +159,7 @@ class SAC(Algorithm):
 
     def _low_precision(self) -> torch.autocast:
         """The update's forward passes: bfloat16 matrix products where `bf16_matmuls`."""
-        return torch.autocast(self.device.type, dtype=torch.bfloat16,
-                              enabled=self.bf16_matmuls)
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16_matmuls)
 
     @property
     def temperature(self) -> Tensor:
@@ -162,8 +175,9 @@ class SAC(Algorithm):
         loss, values, _ = self._critic_terms(batch, batch.observations, batch.next_observations)
         return loss, {name: value.item() for name, value in values.items()}
 
-    def _critic_terms(self, batch: Batch, obs: dict[str, Tensor],
-                      next_obs: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor], Tensor]:
+    def _critic_terms(
+        self, batch: Batch, obs: dict[str, Tensor], next_obs: dict[str, Tensor]
+    ) -> tuple[Tensor, dict[str, Tensor], Tensor]:
         """The critic loss on (augmented) `obs`/`next_obs`, its metrics as detached scalar
         tensors, and the encoder's features of `obs`, detached, for the actor. The target
         (the next actions and the drawn subset of target heads, only those evaluated) is
@@ -185,8 +199,9 @@ class SAC(Algorithm):
         values = {"train/q_mean": q.detach().mean(), "train/target_q": target.mean()}
         return loss, values, features.detach()
 
-    def actor_loss(self, batch: Batch, obs: dict[str, Tensor] | None = None,
-                   features: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    def actor_loss(
+        self, batch: Batch, obs: dict[str, Tensor] | None = None, features: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
         """E[alpha log pi(a|s) - mean_heads Q(s, a)]; gradients reach the policy's heads only
         (the encoder's features are detached)."""
         obs = batch.observations if obs is None else obs
@@ -197,12 +212,19 @@ class SAC(Algorithm):
         q = self.critic(obs, actions, detach=True, features=features).mean(dim=0)
         loss = (self.temperature.detach() * log_prob - q).mean()
         if self.cfg.demo_bc_weight > 0 and batch.from_demos is not None:
-            loss = loss + self.cfg.demo_bc_weight * self.demo_bc_loss(batch, obs, features,
-                                                                      actions, q.detach())
+            loss = loss + self.cfg.demo_bc_weight * self.demo_bc_loss(
+                batch, obs, features, actions, q.detach()
+            )
         return loss, log_prob
 
-    def demo_bc_loss(self, batch: Batch, obs: dict[str, Tensor], features: Tensor,
-                     actions: Tensor, policy_q: Tensor) -> Tensor:
+    def demo_bc_loss(
+        self,
+        batch: Batch,
+        obs: dict[str, Tensor],
+        features: Tensor,
+        actions: Tensor,
+        policy_q: Tensor,
+    ) -> Tensor:
         """The squared error between the policy's sampled `actions` and the demo actions, on
         the demo rows whose action the critic values above the policy's (the Q filter),
         summed and divided by the demo rows: it fades as the policy overtakes the demos.

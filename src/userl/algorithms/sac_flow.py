@@ -32,11 +32,14 @@ class SACFlowConfig(SACConfig):
 
 @ALGORITHMS.register("sac_flow", config=SACFlowConfig)
 class SACFlow(SAC):
-    def __init__(self, cfg: Config, obs_spec: ObservationSpec, action_dim: int,
-                 device: str = "cpu") -> None:
+    def __init__(
+        self, cfg: Config, obs_spec: ObservationSpec, action_dim: int, device: str = "cpu"
+    ) -> None:
         super().__init__(cfg, obs_spec, action_dim, device)
         if not isinstance(self.policy, FlowPolicy):
-            raise ValueError(f"algo=sac_flow needs a flow policy (policy=flow_g or flow_t), "
-                             f"got policy={cfg.policy.name}")
+            raise ValueError(
+                f"algo=sac_flow needs a flow policy (policy=flow_g or flow_t), "
+                f"got policy={cfg.policy.name}"
+            )
         if self.cfg.target_entropy is None:
             self.target_entropy += 0.5 * action_dim * math.log(2.0 * math.pi * math.e)

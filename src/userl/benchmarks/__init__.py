@@ -15,8 +15,18 @@ from types import ModuleType
 from userl.core.registry import Registry
 
 BENCHMARKS: Registry = Registry("benchmark")
-for _name in ("control", "faults", "learner", "learning", "multirobot", "multitask", "pipeline",
-              "sim", "sync", "vla"):
+for _name in (
+    "control",
+    "faults",
+    "learner",
+    "learning",
+    "multirobot",
+    "multitask",
+    "pipeline",
+    "sim",
+    "sync",
+    "vla",
+):
     BENCHMARKS.register(_name)(f"{__name__}.{_name}")
 
 

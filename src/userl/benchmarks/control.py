@@ -40,7 +40,8 @@ def control_periods(config: Any, steps: int) -> np.ndarray:
             marks_this_episode: list[float] = []
             while not done and len(marks) + len(marks_this_episode) < steps + 1:
                 observation, _, terminated, truncated, _ = env.step(
-                    source.decide(observation).action)
+                    source.decide(observation).action
+                )
                 marks_this_episode.append(time.monotonic())
                 done = terminated or truncated
             marks.extend(marks_this_episode)
@@ -54,11 +55,14 @@ def control_periods(config: Any, steps: int) -> np.ndarray:
 
 def summarise(periods: np.ndarray, period_s: float) -> dict[str, float]:
     deviation_ms = np.abs(periods - period_s) * 1000.0
-    return {"periods": int(len(periods)), "period_ms_p50": float(np.median(periods) * 1000),
-            "deviation_ms_p50": float(np.percentile(deviation_ms, 50)),
-            "deviation_ms_p99": float(np.percentile(deviation_ms, 99)),
-            "deviation_ms_max": float(deviation_ms.max()),
-            "overruns": int(np.sum(periods > 1.1 * period_s))}
+    return {
+        "periods": int(len(periods)),
+        "period_ms_p50": float(np.median(periods) * 1000),
+        "deviation_ms_p50": float(np.percentile(deviation_ms, 50)),
+        "deviation_ms_p99": float(np.percentile(deviation_ms, 99)),
+        "deviation_ms_max": float(deviation_ms.max()),
+        "overruns": int(np.sum(periods > 1.1 * period_s)),
+    }
 
 
 def run(arguments: list[str]) -> dict[str, Any]:
@@ -66,11 +70,18 @@ def run(arguments: list[str]) -> dict[str, Any]:
     steps = int(options.pop("steps", "300"))
     threads = int(options.pop("learner_threads", "2"))
     if options:
-        raise ValueError(f"unknown control options: {', '.join(options)}; "
-                         "use steps=, learner_threads=")
+        raise ValueError(
+            f"unknown control options: {', '.join(options)}; use steps=, learner_threads="
+        )
     torch.set_num_threads(1)
-    config = load_config(["robot.realtime=true", "algo.utd_max=1000000",
-                          f"run.torch_threads={threads}", "task.terminate_on_success=false"])
+    config = load_config(
+        [
+            "robot.realtime=true",
+            "algo.utd_max=1000000",
+            f"run.torch_threads={threads}",
+            "task.terminate_on_success=false",
+        ]
+    )
     period_s = 1.0 / config.task.control_hz
     alone = summarise(control_periods(config, steps), period_s)
     with local_ray(num_cpus=3):
@@ -79,7 +90,8 @@ def run(arguments: list[str]) -> dict[str, Any]:
         spec = probe.observation_spec
         probe.close()
         learner = ray.remote(max_concurrency=4)(  # type: ignore[call-overload]
-            Learner).remote(config, spec, 7, run_dir)
+            Learner
+        ).remote(config, spec, 7, run_dir)
         demos = run_episodes(load_config([]), "expert", 10)
         ray.get(learner.add_demos.remote(demos))
         for episode in demos:  # online data, so the learner's UTD ceiling opens
@@ -91,17 +103,26 @@ def run(arguments: list[str]) -> dict[str, Any]:
         ray.get(learner.stop.remote())
         ray.get(training)
     loaded["learner_updates_per_s"] = updates_per_s
-    return {"control_hz": config.task.control_hz, "learner_threads": threads,
-            "alone": alone, "under_learner_load": loaded}
+    return {
+        "control_hz": config.task.control_hz,
+        "learner_threads": threads,
+        "alone": alone,
+        "under_learner_load": loaded,
+    }
 
 
 def table(result: dict[str, Any]) -> str:
-    lines = [f"control at {result['control_hz']:.0f} Hz: |period - target| in ms",
-             f"{'':20} {'p50':>6} {'p99':>6} {'max':>6} {'overruns':>9}"]
+    lines = [
+        f"control at {result['control_hz']:.0f} Hz: |period - target| in ms",
+        f"{'':20} {'p50':>6} {'p99':>6} {'max':>6} {'overruns':>9}",
+    ]
     for name in ("alone", "under_learner_load"):
         row = result[name]
-        lines.append(f"{name:20} {row['deviation_ms_p50']:6.2f} {row['deviation_ms_p99']:6.2f} "
-                     f"{row['deviation_ms_max']:6.2f} {row['overruns']:>9}")
-    lines.append(f"learner meanwhile: {result['under_learner_load']['learner_updates_per_s']:.1f}"
-                 " updates/s")
+        lines.append(
+            f"{name:20} {row['deviation_ms_p50']:6.2f} {row['deviation_ms_p99']:6.2f} "
+            f"{row['deviation_ms_max']:6.2f} {row['overruns']:>9}"
+        )
+    lines.append(
+        f"learner meanwhile: {result['under_learner_load']['learner_updates_per_s']:.1f} updates/s"
+    )
     return "\n".join(lines)

@@ -33,9 +33,16 @@ from userl.data.store import EpisodeStore
 SCENARIOS: Registry = Registry("fault scenario")
 
 SMALL_TRAINING = [
-    "demos.episodes=2", "eval.episodes=2", "algo.num_critics=2", "algo.batch_size=32",
-    "policy.hidden_dims=[32,32]", "algo.critic_hidden_dims=[32,32]", "run.grad_steps=0",
-    "run.env_steps=0", "run.log_every_s=1", "run.remote_timeout_s=60",
+    "demos.episodes=2",
+    "eval.episodes=2",
+    "algo.num_critics=2",
+    "algo.batch_size=32",
+    "policy.hidden_dims=[32,32]",
+    "algo.critic_hidden_dims=[32,32]",
+    "run.grad_steps=0",
+    "run.env_steps=0",
+    "run.log_every_s=1",
+    "run.remote_timeout_s=60",
 ]
 POLL_S = 0.2
 FAULT_AFTER_EPISODES = 5  # the fault comes once this many episodes are stored ...
@@ -44,15 +51,18 @@ RUN_BOUND_S = 600.0  # a generous bound on each faulted run (its budget is in ep
 OUTPUT_TAIL_CHARS = 3000  # of a failed run's output, in an error
 
 
-def wait_for(condition: Callable[[], bool], timeout_s: float, what: str,
-             process: TrainProcess | None = None) -> float:
+def wait_for(
+    condition: Callable[[], bool], timeout_s: float, what: str, process: TrainProcess | None = None
+) -> float:
     """Poll until `condition()`; returns the time it took. Raises TimeoutError naming `what`,
     or at once RuntimeError with its output's tail when `process` exits first."""
     started = time.monotonic()
     while not condition():
         if process is not None and process.popen.poll() is not None and not condition():
-            raise RuntimeError(f"userl train exited with status {process.popen.returncode} "
-                               f"before {what}:\n{process.output_tail()}")
+            raise RuntimeError(
+                f"userl train exited with status {process.popen.returncode} "
+                f"before {what}:\n{process.output_tail()}"
+            )
         if time.monotonic() - started > timeout_s:
             tail = f":\n{process.output_tail()}" if process is not None else ""
             raise TimeoutError(f"gave up after {timeout_s:.0f} s waiting for {what}{tail}")
@@ -94,8 +104,12 @@ class TrainProcess:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with log_path.open("w") as log:
             self.popen = subprocess.Popen(
-                [sys.executable, "-m", "userl.cli", "train", *arguments], stdout=log,
-                stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                [sys.executable, "-m", "userl.cli", "train", *arguments],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                text=True,
+                start_new_session=True,
+            )
 
     def output_tail(self, chars: int = OUTPUT_TAIL_CHARS) -> str:
         return self.log_path.read_text(errors="replace")[-chars:]
@@ -119,9 +133,15 @@ def sigkill_resume(root: Path) -> dict[str, Any]:
     store = root / "sigkill" / "episodes"
     process = TrainProcess([*SMALL_TRAINING, *run, "run.wall_s=300"], root / "first.log")
     try:
-        wait_for(lambda: (root / "sigkill" / "checkpoints" / "latest.pt").is_file()
-                 and len(EpisodeStore(store).files()) >= 10, RUN_BOUND_S,
-                 "a checkpoint and 10 episodes", process)
+        wait_for(
+            lambda: (
+                (root / "sigkill" / "checkpoints" / "latest.pt").is_file()
+                and len(EpisodeStore(store).files()) >= 10
+            ),
+            RUN_BOUND_S,
+            "a checkpoint and 10 episodes",
+            process,
+        )
         time.sleep(1.0)
     finally:
         process.signal_group(signal.SIGKILL)
@@ -133,13 +153,24 @@ def sigkill_resume(root: Path) -> dict[str, Any]:
     checkpoint = torch.load(root / "sigkill" / "checkpoints" / "latest.pt", weights_only=False)
     files_at_kill = len(EpisodeStore(store).files())
     killed_at = time.monotonic()
-    resumed = TrainProcess([*SMALL_TRAINING, *run, "resume=true", f"run.wall_s={RUN_BOUND_S}",
-                            f"run.episodes={len(produced) + EPISODES_AFTER_FAULT}"],
-                           root / "resumed.log")
+    resumed = TrainProcess(
+        [
+            *SMALL_TRAINING,
+            *run,
+            "resume=true",
+            f"run.wall_s={RUN_BOUND_S}",
+            f"run.episodes={len(produced) + EPISODES_AFTER_FAULT}",
+        ],
+        root / "resumed.log",
+    )
     recover_s = -1.0
     try:
-        recover_s = wait_for(first_store_after(store, files_at_kill), RUN_BOUND_S,
-                             "the first episode after resuming", resumed)
+        recover_s = wait_for(
+            first_store_after(store, files_at_kill),
+            RUN_BOUND_S,
+            "the first episode after resuming",
+            resumed,
+        )
         returncode = resumed.finish(RUN_BOUND_S)
     finally:
         resumed.kill_if_running()
@@ -148,14 +179,16 @@ def sigkill_resume(root: Path) -> dict[str, Any]:
     stored = episode_ids(store)
     result = accounting(produced, stored)
     continued = restored.get("grad_steps", -1) >= int(checkpoint["grad_steps"]) > 0
-    result.update({
-        "checkpoint_grad_steps": int(checkpoint["grad_steps"]),
-        "resumed_grad_steps": restored.get("grad_steps"),
-        "final_grad_steps": summary.get("grad_steps"),
-        "recovered": returncode == 0 and continued and result["episodes_lost"] == 0,
-        "time_to_recover_s": recover_s,
-        "time_to_resume_total_s": time.monotonic() - killed_at,
-    })
+    result.update(
+        {
+            "checkpoint_grad_steps": int(checkpoint["grad_steps"]),
+            "resumed_grad_steps": restored.get("grad_steps"),
+            "final_grad_steps": summary.get("grad_steps"),
+            "recovered": returncode == 0 and continued and result["episodes_lost"] == 0,
+            "time_to_recover_s": recover_s,
+            "time_to_resume_total_s": time.monotonic() - killed_at,
+        }
+    )
     if returncode != 0:
         result["error"] = resumed.output_tail()
     return result
@@ -185,25 +218,41 @@ def in_process_fault(root: Path, name: str, inject: Callable[[], None]) -> dict[
     store = root / name / "episodes"
     budget = FAULT_AFTER_EPISODES + EPISODES_AFTER_FAULT
     thread, outcome = train_in_background(
-        [*SMALL_TRAINING, f"run.root={root}", f"run.name={name}", f"run.episodes={budget}",
-         f"run.wall_s={RUN_BOUND_S}"])
-    wait_for(lambda: len(EpisodeStore(store).files()) >= FAULT_AFTER_EPISODES
-             or not thread.is_alive(), RUN_BOUND_S, f"the first {FAULT_AFTER_EPISODES} episodes")
+        [
+            *SMALL_TRAINING,
+            f"run.root={root}",
+            f"run.name={name}",
+            f"run.episodes={budget}",
+            f"run.wall_s={RUN_BOUND_S}",
+        ]
+    )
+    wait_for(
+        lambda: len(EpisodeStore(store).files()) >= FAULT_AFTER_EPISODES or not thread.is_alive(),
+        RUN_BOUND_S,
+        f"the first {FAULT_AFTER_EPISODES} episodes",
+    )
     files_at_fault = len(EpisodeStore(store).files())
     inject()
-    recover_s = wait_for(lambda: first_store_after(store, files_at_fault)() or
-                         not thread.is_alive(), RUN_BOUND_S, "an episode after the fault")
+    recover_s = wait_for(
+        lambda: first_store_after(store, files_at_fault)() or not thread.is_alive(),
+        RUN_BOUND_S,
+        "an episode after the fault",
+    )
     thread.join(timeout=RUN_BOUND_S)
     produced = episode_ids(store)
     produced.update(episode_ids(root / name / "spool"))  # whatever stayed unacknowledged
     result = accounting(produced, episode_ids(store))
     summary = outcome.get("summary", {})
-    result.update({
-        "recovered": "summary" in outcome and "eval_success_rate" in summary
-        and summary.get("episodes", 0) >= budget and result["episodes_lost"] == 0,
-        "time_to_recover_s": recover_s,
-        "worker_restarts": summary.get("worker_restarts", 0),
-    })
+    result.update(
+        {
+            "recovered": "summary" in outcome
+            and "eval_success_rate" in summary
+            and summary.get("episodes", 0) >= budget
+            and result["episodes_lost"] == 0,
+            "time_to_recover_s": recover_s,
+            "worker_restarts": summary.get("worker_restarts", 0),
+        }
+    )
     if "error" in outcome:
         result["error"] = outcome["error"]
     return result
@@ -277,12 +326,16 @@ def run(arguments: list[str]) -> dict[str, Any]:
 
 
 def table(result: dict[str, Any]) -> str:
-    lines = [f"{'scenario':16} {'produced':>9} {'stored':>7} {'lost':>5} {'recovered':>9} "
-             f"{'recover_s':>9}"]
+    lines = [
+        f"{'scenario':16} {'produced':>9} {'stored':>7} {'lost':>5} {'recovered':>9} "
+        f"{'recover_s':>9}"
+    ]
     for name, row in result["scenarios"].items():
         produced = row.get("transitions_produced", row.get("episodes_produced"))
         stored = row.get("transitions_stored", row.get("intact_episodes_loaded"))
         lost = row.get("transitions_lost", row.get("episodes_lost"))
-        lines.append(f"{name:16} {produced!s:>9} {stored!s:>7} {lost!s:>5} "
-                     f"{'yes' if row['recovered'] else 'NO':>9} {row['time_to_recover_s']:9.2f}")
+        lines.append(
+            f"{name:16} {produced!s:>9} {stored!s:>7} {lost!s:>5} "
+            f"{'yes' if row['recovered'] else 'NO':>9} {row['time_to_recover_s']:9.2f}"
+        )
     return "\n".join(lines)

@@ -88,61 +88,117 @@ def reward_classifier(task: str, root: Path, options: dict[str, str]) -> list[st
     from userl.tools.train_reward import prepare_classifier
 
     cameras = CLASSIFIER_CAMERAS.get(task, [])
-    path = prepare_classifier(task, root / f"reward-{task}", CLASSIFIER_VIEWS,
-                              int(options["classifier_episodes"]),
-                              int(options["classifier_epochs"]), cameras=cameras)
+    path = prepare_classifier(
+        task,
+        root / f"reward-{task}",
+        CLASSIFIER_VIEWS,
+        int(options["classifier_episodes"]),
+        int(options["classifier_epochs"]),
+        cameras=cameras,
+    )
     views = [f"robot.reward_camera_names=[{','.join(cameras)}]"] if cameras else []
-    return ["reward=classifier", f"reward.checkpoint={path}", *views,
-            f"reward.threshold_probability={CLASSIFIER_THRESHOLD}",
-            f"reward.hold_steps={CLASSIFIER_HOLD_STEPS}"]
+    return [
+        "reward=classifier",
+        f"reward.checkpoint={path}",
+        *views,
+        f"reward.threshold_probability={CLASSIFIER_THRESHOLD}",
+        f"reward.hold_steps={CLASSIFIER_HOLD_STEPS}",
+    ]
 
 
 # Each simulated robot waits for the learner (utd_min) and the learner never runs far
 # ahead (utd_max), so env steps on the x axis mean the same amount of training everywhere.
 PACED = ("algo.utd_min=1", "algo.utd_max=1")
 RLPD_OPERATOR = ("algo=rlpd", "policy=mlp", "demos.episodes=20", "teleop=expert", *PACED)
-RLPD_IMAGE = ("algo=rlpd", "obs=image", "policy=cnn_small", "demos.episodes=20",
-              "algo.batch_size=128", "algo.utd_min=0.5", "algo.utd_max=0.5")
+RLPD_IMAGE = (
+    "algo=rlpd",
+    "obs=image",
+    "policy=cnn_small",
+    "demos.episodes=20",
+    "algo.batch_size=128",
+    "algo.utd_min=0.5",
+    "algo.utd_max=0.5",
+)
 # Ground-truth and classifier rewards are compared at one budget, in env steps. At 8,000 the
 # classifier-rewarded runs had not settled (2026-12-04, peg: the last curve point and the
 # final evaluation, ~20 updates apart on the same 10 seeds, read 0.5 and 1.0 on one seed,
 # 0.8 and 0.4 on the other).
 REWARDS_ENV_STEPS = 12_000
 SETTINGS: dict[str, Setting] = {
-    "rlpd_state": Setting(("algo=rlpd", "policy=mlp", "demos.episodes=20", *PACED),
-                          env_steps=20_000, target_success=0.9,
-                          notes="RLPD, 10 critics, state, 20 expert demos"),
-    "rlpd_operator": Setting(RLPD_OPERATOR, env_steps=12_000, target_success=0.9,
-                             notes="RLPD, state, 20 expert demos, simulated operator"),
-    "rlpd_bc_operator": Setting((*RLPD_OPERATOR, "algo.demo_bc_weight=1"),
-                                env_steps=12_000, target_success=0.9,
-                                notes="RLPD + Q-filtered demo BC, state, 20 expert demos, "
-                                      "simulated operator"),
-    "sac_state": Setting(("algo=sac", "policy=mlp", "demos.episodes=0", *PACED),
-                         env_steps=12_000, notes="SAC, 2 critics, state, online data only"),
-    "sac_flow_g": Setting(("algo=sac_flow", "policy=flow_g", "demos.episodes=20", *PACED),
-                          env_steps=20_000, target_success=0.8,
-                          notes="SAC Flow, Flow-G, state, 20 expert demos"),
-    "sac_flow_t": Setting(("algo=sac_flow", "policy=flow_t", "demos.episodes=20", *PACED),
-                          env_steps=20_000, target_success=0.8,
-                          notes="SAC Flow, Flow-T, state, 20 expert demos"),
-    "rlpd_image": Setting(RLPD_IMAGE, env_steps=REWARDS_ENV_STEPS, target_gain=0.0,
-                          notes="RLPD, CNN on two 64x64 views + state (CPU preset, batch 128)"),
+    "rlpd_state": Setting(
+        ("algo=rlpd", "policy=mlp", "demos.episodes=20", *PACED),
+        env_steps=20_000,
+        target_success=0.9,
+        notes="RLPD, 10 critics, state, 20 expert demos",
+    ),
+    "rlpd_operator": Setting(
+        RLPD_OPERATOR,
+        env_steps=12_000,
+        target_success=0.9,
+        notes="RLPD, state, 20 expert demos, simulated operator",
+    ),
+    "rlpd_bc_operator": Setting(
+        (*RLPD_OPERATOR, "algo.demo_bc_weight=1"),
+        env_steps=12_000,
+        target_success=0.9,
+        notes="RLPD + Q-filtered demo BC, state, 20 expert demos, simulated operator",
+    ),
+    "sac_state": Setting(
+        ("algo=sac", "policy=mlp", "demos.episodes=0", *PACED),
+        env_steps=12_000,
+        notes="SAC, 2 critics, state, online data only",
+    ),
+    "sac_flow_g": Setting(
+        ("algo=sac_flow", "policy=flow_g", "demos.episodes=20", *PACED),
+        env_steps=20_000,
+        target_success=0.8,
+        notes="SAC Flow, Flow-G, state, 20 expert demos",
+    ),
+    "sac_flow_t": Setting(
+        ("algo=sac_flow", "policy=flow_t", "demos.episodes=20", *PACED),
+        env_steps=20_000,
+        target_success=0.8,
+        notes="SAC Flow, Flow-T, state, 20 expert demos",
+    ),
+    "rlpd_image": Setting(
+        RLPD_IMAGE,
+        env_steps=REWARDS_ENV_STEPS,
+        target_gain=0.0,
+        notes="RLPD, CNN on two 64x64 views + state (CPU preset, batch 128)",
+    ),
     # the issue's image run: pick_place from images as HIL-SERL runs it, with the operator
     "rlpd_image_operator": Setting(
-        ("algo=rlpd", "obs=image", "policy=cnn_small", "demos.episodes=20", "teleop=expert",
-         "algo.demo_bc_weight=1", "algo.batch_size=128", "algo.utd_min=0.5", "algo.utd_max=0.5"),
-        env_steps=24_000, target_success=0.8,
+        (
+            "algo=rlpd",
+            "obs=image",
+            "policy=cnn_small",
+            "demos.episodes=20",
+            "teleop=expert",
+            "algo.demo_bc_weight=1",
+            "algo.batch_size=128",
+            "algo.utd_min=0.5",
+            "algo.utd_max=0.5",
+        ),
+        env_steps=24_000,
+        target_success=0.8,
         notes="RLPD + Q-filtered demo BC, CNN on two 64x64 views + state, 20 expert demos, "
-              "simulated operator"),
+        "simulated operator",
+    ),
     "rlpd_image_classifier": Setting(
-        RLPD_IMAGE, env_steps=REWARDS_ENV_STEPS, target_gain=0.0, prepare="reward_classifier",
-        compare_to="rlpd_image", target_gap=0.1,
-        notes="rlpd_image rewarded by a success classifier (no ground truth)"),
-    "hg_dagger": Setting(("algo=hg_dagger", "policy=mlp", "teleop=expert", "pipeline=sync",
-                          "demos.episodes=5"),
-                         episodes=30, target_gain=0.3,
-                         notes="HG-DAgger from BC on 5 demos, simulated operator"),
+        RLPD_IMAGE,
+        env_steps=REWARDS_ENV_STEPS,
+        target_gain=0.0,
+        prepare="reward_classifier",
+        compare_to="rlpd_image",
+        target_gap=0.1,
+        notes="rlpd_image rewarded by a success classifier (no ground truth)",
+    ),
+    "hg_dagger": Setting(
+        ("algo=hg_dagger", "policy=mlp", "teleop=expert", "pipeline=sync", "demos.episodes=5"),
+        episodes=30,
+        target_gain=0.3,
+        notes="HG-DAgger from BC on 5 demos, simulated operator",
+    ),
     # a flow policy imitates the expert's switching (grasp yaw, gripper, stage) where an MLP's
     # single Gaussian averages it: table_cleanup's BC start from 50 demos read 0.4 against 0.0
     # acting on the point estimate online halved the operator's steps (30 -> 13.5 per episode)
@@ -153,12 +209,22 @@ SETTINGS: dict[str, Setting] = {
     # ~7,500 labels (3,500 passes); seed 0 peaked at 1.0 after 17,000 and slid to 0.5. At 1
     # (32,000 updates) the finals read 0.8, 1.0, 0.9 and 0.8 (2026-12-04, 4 seeds, 10 episodes
     # each).
-    "hg_dagger_flow": Setting(("algo=hg_dagger", "policy=flow_g", "teleop=expert",
-                               "pipeline=sync", "demos.episodes=20",
-                               "algo.pretrain_updates=8000", "algo.act_deterministic=true",
-                               "algo.ema_decay=0.9999", "algo.utd_max=1"),
-                              episodes=60, target_success=0.8,
-                              notes="HG-DAgger, Flow-G, BC on 20 demos, simulated operator"),
+    "hg_dagger_flow": Setting(
+        (
+            "algo=hg_dagger",
+            "policy=flow_g",
+            "teleop=expert",
+            "pipeline=sync",
+            "demos.episodes=20",
+            "algo.pretrain_updates=8000",
+            "algo.act_deterministic=true",
+            "algo.ema_decay=0.9999",
+            "algo.utd_max=1",
+        ),
+        episodes=60,
+        target_success=0.8,
+        notes="HG-DAgger, Flow-G, BC on 20 demos, simulated operator",
+    ),
 }
 
 
@@ -190,8 +256,10 @@ MATRICES: dict[str, tuple[MatrixEntry, ...]] = {
     ),
     # rewards without ground truth: RLPD on images rewarded by the simulator, then by a
     # learned classifier, at the same budget
-    "rewards": (MatrixEntry("rlpd_image", ("peg_insertion", "pick_place")),
-                MatrixEntry("rlpd_image_classifier", ("peg_insertion", "pick_place"))),
+    "rewards": (
+        MatrixEntry("rlpd_image", ("peg_insertion", "pick_place")),
+        MatrixEntry("rlpd_image_classifier", ("peg_insertion", "pick_place")),
+    ),
 }
 CLASSIFIER_VIEWS = ("obs=image", "robot.image_height_px=64", "robot.image_width_px=64")  # cnn_small
 # A task's classifier views other than the policy's (read for the reward only). Peg: the
@@ -204,12 +272,29 @@ SHORT = {"settings": "rlpd_state", "seeds": "2", "curve_every": "1500", "curve_e
 # The CI version learns with narrower networks (64 wide, batch 128): the same RLPD, demos,
 # pipeline and UTD pacing, about a third of the compute (2 seeds reached 0.4 and 0.6 final
 # success, one of them 1.0 on its curve, in 85 s each on a loaded 2-core machine).
-SHORT_OVERRIDES = ("algo.num_critics=2", "run.env_steps=6000", "policy.hidden_dims=[64,64]",
-                   "algo.critic_hidden_dims=[64,64]", "algo.batch_size=128")
-DEFAULTS = {"settings": ",".join(SETTINGS), "matrix": "", "tasks": "peg_insertion",
-            "seeds": "3", "first_seed": "0", "curve_every": "2000", "curve_episodes": "10",
-            "short": "false", "stop_at_target": "false", "root": "runs/bench-learning", "plots": "",
-            "classifier_episodes": "20", "classifier_epochs": "12", "report": ""}
+SHORT_OVERRIDES = (
+    "algo.num_critics=2",
+    "run.env_steps=6000",
+    "policy.hidden_dims=[64,64]",
+    "algo.critic_hidden_dims=[64,64]",
+    "algo.batch_size=128",
+)
+DEFAULTS = {
+    "settings": ",".join(SETTINGS),
+    "matrix": "",
+    "tasks": "peg_insertion",
+    "seeds": "3",
+    "first_seed": "0",
+    "curve_every": "2000",
+    "curve_episodes": "10",
+    "short": "false",
+    "stop_at_target": "false",
+    "root": "runs/bench-learning",
+    "plots": "",
+    "classifier_episodes": "20",
+    "classifier_epochs": "12",
+    "report": "",
+}
 
 
 @dataclass(frozen=True)
@@ -225,8 +310,9 @@ def _parse(arguments: list[str]) -> tuple[dict[str, str], list[str]]:
     """Benchmark options, and the remaining key=value config overrides for every run."""
     given, overrides = split_options(arguments, DEFAULTS, "learning")
     if given.get("matrix", "") not in ("", *MATRICES):
-        raise ConfigError(f"unknown learning matrix {given['matrix']!r}; choose from "
-                          f"{', '.join(MATRICES)}")
+        raise ConfigError(
+            f"unknown learning matrix {given['matrix']!r}; choose from {', '.join(MATRICES)}"
+        )
     options = {**DEFAULTS, **given}
     if options["short"].lower() == "true":
         options = {**DEFAULTS, **SHORT, **given}
@@ -240,8 +326,9 @@ def _parse(arguments: list[str]) -> tuple[dict[str, str], list[str]]:
         options["tasks"] = ",".join(TASKS.names())
     unknown = [name for name in _names(options["settings"]) if name not in SETTINGS]
     if unknown:
-        raise ConfigError(f"unknown learning setting(s) {', '.join(unknown)}; choose from "
-                          f"{', '.join(SETTINGS)}")
+        raise ConfigError(
+            f"unknown learning setting(s) {', '.join(unknown)}; choose from {', '.join(SETTINGS)}"
+        )
     return options, overrides
 
 
@@ -249,8 +336,7 @@ def _seeds(options: dict[str, str]) -> range:
     """The seeds to run: `seeds` of them from `first_seed`."""
     first, count = int(options["first_seed"]), int(options["seeds"])
     if first < 0 or count < 1:
-        raise ConfigError(f"first_seed={first} seeds={count}: need first_seed >= 0 and "
-                          "seeds >= 1")
+        raise ConfigError(f"first_seed={first} seeds={count}: need first_seed >= 0 and seeds >= 1")
     return range(first, first + count)
 
 
@@ -263,20 +349,32 @@ def _plan(options: dict[str, str]) -> list[Planned]:
     """What to run, in order: a named matrix (narrowed to the settings and tasks given), or
     every setting on every task."""
     if options["matrix"]:
-        plan = [Planned(entry.setting, task, entry.robot_minutes)
-                for entry in MATRICES[options["matrix"]] for task in entry.tasks]
+        plan = [
+            Planned(entry.setting, task, entry.robot_minutes)
+            for entry in MATRICES[options["matrix"]]
+            for task in entry.tasks
+        ]
         settings, tasks = _names(options["settings"]), _names(options["tasks"])
-        narrowed = [p for p in plan if (not settings or p.setting in settings)
-                    and (not tasks or p.task in tasks)]
-        missing = sorted({*settings} - {p.setting for p in narrowed}
-                         | {*tasks} - {p.task for p in narrowed})
+        narrowed = [
+            p
+            for p in plan
+            if (not settings or p.setting in settings) and (not tasks or p.task in tasks)
+        ]
+        missing = sorted(
+            {*settings} - {p.setting for p in narrowed} | {*tasks} - {p.task for p in narrowed}
+        )
         if missing:
-            raise ConfigError(f"matrix {options['matrix']!r} has no run of "
-                              f"{', '.join(missing)} among settings={options['settings']} "
-                              f"tasks={options['tasks']}; drop it or pick another matrix")
+            raise ConfigError(
+                f"matrix {options['matrix']!r} has no run of "
+                f"{', '.join(missing)} among settings={options['settings']} "
+                f"tasks={options['tasks']}; drop it or pick another matrix"
+            )
         return narrowed
-    return [Planned(setting, task) for setting in _names(options["settings"])
-            for task in _names(options["tasks"])]
+    return [
+        Planned(setting, task)
+        for setting in _names(options["settings"])
+        for task in _names(options["tasks"])
+    ]
 
 
 def control_hz(task: str) -> float:
@@ -292,8 +390,9 @@ def _env_steps_override(overrides: Sequence[str]) -> int | None:
     return int(given[-1]) if given else None
 
 
-def _budget_env_steps(setting: Setting, planned: Planned, hz: float,
-                      overrides: Sequence[str] = ()) -> int:
+def _budget_env_steps(
+    setting: Setting, planned: Planned, hz: float, overrides: Sequence[str] = ()
+) -> int:
     """The online budget in env steps (0 when the setting counts episodes): a `run.env_steps=`
     among the benchmark's overrides, else the plan's robot-minutes, else the setting's own."""
     given = _env_steps_override(overrides)
@@ -304,19 +403,37 @@ def _budget_env_steps(setting: Setting, planned: Planned, hz: float,
     return setting.env_steps
 
 
-def _run_overrides(setting: Setting, planned: Planned, seed: int, budget_env_steps: int,
-                   options: dict[str, str], root: Path) -> list[str]:
-    budget = ([f"run.env_steps={budget_env_steps}"] if budget_env_steps
-              else [f"run.episodes={setting.episodes}"])
+def _run_overrides(
+    setting: Setting,
+    planned: Planned,
+    seed: int,
+    budget_env_steps: int,
+    options: dict[str, str],
+    root: Path,
+) -> list[str]:
+    budget = (
+        [f"run.env_steps={budget_env_steps}"]
+        if budget_env_steps
+        else [f"run.episodes={setting.episodes}"]
+    )
     if options["stop_at_target"].lower() == "true" and setting.target_success:
         budget.append(f"run.stop_at_eval_success={setting.target_success}")
-    return [f"task={planned.task}", *setting.overrides, *budget, "run.grad_steps=0",
-            "run.wall_s=0", f"run.seed={seed}", f"run.root={root}",
-            f"run.name={_run_name(planned, seed)}", "eval.at_start=true",
-            f"eval.curve_every_env_steps={options['curve_every']}",
-            f"eval.curve_episodes={options['curve_episodes']}",
-            f"eval.episodes={options['curve_episodes']}", "eval.video_every_s=0",
-            "run.log_every_s=30"]
+    return [
+        f"task={planned.task}",
+        *setting.overrides,
+        *budget,
+        "run.grad_steps=0",
+        "run.wall_s=0",
+        f"run.seed={seed}",
+        f"run.root={root}",
+        f"run.name={_run_name(planned, seed)}",
+        "eval.at_start=true",
+        f"eval.curve_every_env_steps={options['curve_every']}",
+        f"eval.curve_episodes={options['curve_episodes']}",
+        f"eval.episodes={options['curve_episodes']}",
+        "eval.video_every_s=0",
+        "run.log_every_s=30",
+    ]
 
 
 def _run_name(planned: Planned, seed: int) -> str:
@@ -330,8 +447,10 @@ def _setting_and_task(record: Path) -> tuple[str, str]:
     """The setting and task a run's record is named after (`_run_name`'s inverse)."""
     parts = record.name.removesuffix(RECORD_SUFFIX).split("-")
     if len(parts) != 3 or parts[0] not in SETTINGS:
-        raise ConfigError(f"{record} is not named <setting>-<task>-seed<k>{RECORD_SUFFIX} with "
-                          f"a setting among {', '.join(SETTINGS)}; rename or move it")
+        raise ConfigError(
+            f"{record} is not named <setting>-<task>-seed<k>{RECORD_SUFFIX} with "
+            f"a setting among {', '.join(SETTINGS)}; rename or move it"
+        )
     return parts[0], parts[1]
 
 
@@ -339,20 +458,30 @@ def _train(overrides: list[str], root: Path, name: str, resume: bool) -> dict[st
     from userl.config.loader import load_config, load_config_file
     from userl.runtime.train import train
 
-    config = (load_config_file(root / name / "config.yaml",
-                               ["resume=true", f"run.root={root}", f"run.name={name}"])
-              if resume else load_config(overrides))
+    config = (
+        load_config_file(
+            root / name / "config.yaml", ["resume=true", f"run.root={root}", f"run.name={name}"]
+        )
+        if resume
+        else load_config(overrides)
+    )
     return train(config)
 
 
-def run_result(summary: dict[str, Any], wall_s: float, hz: float, resumed: bool
-               ) -> dict[str, Any]:
+def run_result(summary: dict[str, Any], wall_s: float, hz: float, resumed: bool) -> dict[str, Any]:
     """A finished run's record: its curve and figures from `userl train`'s summary."""
-    return {"curve": summary["eval_curve"], "env_steps": summary["env_steps"],
-            "episodes": summary["episodes"], "grad_steps": summary["grad_steps"],
-            "initial_success": summary["initial_eval_success_rate"],
-            "final_success": summary["eval_success_rate"], "wall_s": wall_s,
-            "run": summary["run"], "control_hz": hz, "resumed": resumed}
+    return {
+        "curve": summary["eval_curve"],
+        "env_steps": summary["env_steps"],
+        "episodes": summary["episodes"],
+        "grad_steps": summary["grad_steps"],
+        "initial_success": summary["initial_eval_success_rate"],
+        "final_success": summary["eval_success_rate"],
+        "wall_s": wall_s,
+        "run": summary["run"],
+        "control_hz": hz,
+        "resumed": resumed,
+    }
 
 
 def _one_run(overrides: list[str], root: Path, name: str, hz: float) -> dict[str, Any]:
@@ -361,8 +490,10 @@ def _one_run(overrides: list[str], root: Path, name: str, hz: float) -> dict[str
     record_path = root / f"{name}{RECORD_SUFFIX}"
     record = json.loads(record_path.read_text()) if record_path.is_file() else None
     if record is not None and record["overrides"] != overrides:
-        raise ConfigError(f"{root / name} was run with other overrides "
-                          f"({' '.join(record['overrides'])}); use another root= to keep both")
+        raise ConfigError(
+            f"{root / name} was run with other overrides "
+            f"({' '.join(record['overrides'])}); use another root= to keep both"
+        )
     if record is not None and record.get("result") is not None:
         return record["result"]
     record_path.parent.mkdir(parents=True, exist_ok=True)
@@ -377,16 +508,33 @@ def _one_run(overrides: list[str], root: Path, name: str, hz: float) -> dict[str
     return result
 
 
-def _entry(planned: Planned, runs: list[dict[str, Any]], budget_env_steps: int,
-           extra: list[str], done: dict[str, Any]) -> dict[str, Any]:
+def _entry(
+    planned: Planned,
+    runs: list[dict[str, Any]],
+    budget_env_steps: int,
+    extra: list[str],
+    done: dict[str, Any],
+) -> dict[str, Any]:
     setting = SETTINGS[planned.setting]
-    entry = {"setting": planned.setting, "task": planned.task, "notes": setting.notes,
-             "overrides": [*setting.overrides, *extra], "extra_overrides": extra,
-             "budget_env_steps": budget_env_steps, "runs": runs,
-             **report.aggregate(runs, setting.target_success, setting.target_gain)}
+    entry = {
+        "setting": planned.setting,
+        "task": planned.task,
+        "notes": setting.notes,
+        "overrides": [*setting.overrides, *extra],
+        "extra_overrides": extra,
+        "budget_env_steps": budget_env_steps,
+        "runs": runs,
+        **report.aggregate(runs, setting.target_success, setting.target_gain),
+    }
     if setting.compare_to:
-        entry.update(report.compared(entry, done.get(f"{setting.compare_to}/{planned.task}"),
-                                     setting.target_gap, setting.compare_to))
+        entry.update(
+            report.compared(
+                entry,
+                done.get(f"{setting.compare_to}/{planned.task}"),
+                setting.target_gap,
+                setting.compare_to,
+            )
+        )
     return entry
 
 
@@ -415,10 +563,12 @@ def _recorded_runs(folders: list[str]) -> dict[tuple[str, str], list[Recorded]]:
             record = json.loads(path.read_text())
             if record.get("result") is not None:
                 found.setdefault((setting, task), []).append(
-                    Recorded(record["overrides"], record["result"]))
+                    Recorded(record["overrides"], record["result"])
+                )
     if not found:
-        raise ConfigError(f"no finished run recorded in {', '.join(folders)}; run the "
-                          "benchmark there first")
+        raise ConfigError(
+            f"no finished run recorded in {', '.join(folders)}; run the benchmark there first"
+        )
     return found
 
 
@@ -438,8 +588,12 @@ def report_only(options: dict[str, str]) -> dict[str, Any]:
     for setting, task in sorted(recorded, key=lambda key: (order.index(key[0]), key[1])):
         runs = recorded[setting, task]
         results["results"][f"{setting}/{task}"] = _entry(
-            Planned(setting, task), [r.result for r in runs], runs[0].budget_env_steps, [],
-            results["results"])
+            Planned(setting, task),
+            [r.result for r in runs],
+            runs[0].budget_env_steps,
+            [],
+            results["results"],
+        )
     out = Path(options["plots"] or folders[0])
     _write_plots_and_table(results, out, out)
     return results
@@ -452,18 +606,31 @@ def run(arguments: list[str]) -> dict[str, Any]:
     root = Path(options["root"])
     root.mkdir(parents=True, exist_ok=True)
     seeds = _seeds(options)
-    results: dict[str, Any] = {"options": options, "overrides": overrides, "root": str(root),
-                               "results": {}}
+    results: dict[str, Any] = {
+        "options": options,
+        "overrides": overrides,
+        "root": str(root),
+        "results": {},
+    }
     for planned in _plan(options):
         setting = SETTINGS[planned.setting]
         hz = control_hz(planned.task)
         budget = _budget_env_steps(setting, planned, hz, overrides)
-        prepared = PREPARATIONS.get(setting.prepare)(planned.task, root, options) \
-            if setting.prepare else []
+        prepared = (
+            PREPARATIONS.get(setting.prepare)(planned.task, root, options)
+            if setting.prepare
+            else []
+        )
         extra = [*prepared, *overrides]
-        runs = [_one_run([*_run_overrides(setting, planned, seed, budget, options, root),
-                          *extra], root, _run_name(planned, seed), hz)
-                for seed in seeds]
+        runs = [
+            _one_run(
+                [*_run_overrides(setting, planned, seed, budget, options, root), *extra],
+                root,
+                _run_name(planned, seed),
+                hz,
+            )
+            for seed in seeds
+        ]
         key = f"{planned.setting}/{planned.task}"
         results["results"][key] = _entry(planned, runs, budget, extra, results["results"])
         (root / "learning_curves.json").write_text(json.dumps(results, indent=2))

@@ -38,11 +38,16 @@ def effort_per_episode(curve: list[dict[str, float]]) -> list[dict[str, float]]:
     for before, after in zip(points, points[1:], strict=False):
         episodes = after["online_episodes"] - before["online_episodes"]
         if episodes > 0:
-            intervals.append({
-                "env_steps": after["env_steps"],
-                "takeovers_per_episode": (after["takeovers"] - before["takeovers"]) / episodes,
-                "intervened_steps_per_episode":
-                    (after["intervened_steps"] - before["intervened_steps"]) / episodes})
+            intervals.append(
+                {
+                    "env_steps": after["env_steps"],
+                    "takeovers_per_episode": (after["takeovers"] - before["takeovers"]) / episodes,
+                    "intervened_steps_per_episode": (
+                        after["intervened_steps"] - before["intervened_steps"]
+                    )
+                    / episodes,
+                }
+            )
     return intervals
 
 
@@ -52,26 +57,33 @@ def run_effort(curve: list[dict[str, float]]) -> dict[str, float]:
     last = next((p for p in reversed(curve) if p.get("online_episodes")), None)
     if last is None:
         return {"takeovers_per_episode": 0.0, "intervened_steps_per_episode": 0.0}
-    return {"takeovers_per_episode": last["takeovers"] / last["online_episodes"],
-            "intervened_steps_per_episode": last["intervened_steps"] / last["online_episodes"]}
+    return {
+        "takeovers_per_episode": last["takeovers"] / last["online_episodes"],
+        "intervened_steps_per_episode": last["intervened_steps"] / last["online_episodes"],
+    }
 
 
-def aggregate(runs: list[dict[str, Any]], target_success: float | None,
-              target_gain: float | None) -> dict[str, Any]:
+def aggregate(
+    runs: list[dict[str, Any]], target_success: float | None, target_gain: float | None
+) -> dict[str, Any]:
     """One setting on one task over its seeds: final and best success, the gain over the
     first evaluation, each threshold's time to reach it, human effort, and the targets."""
     finals = [r["final_success"] for r in runs]
     gains = [r["final_success"] - r["initial_success"] for r in runs]
     control_hz = runs[0]["control_hz"]
     result: dict[str, Any] = {
-        "final_success_mean": float(np.mean(finals)), "final_success_min": float(np.min(finals)),
+        "final_success_mean": float(np.mean(finals)),
+        "final_success_min": float(np.min(finals)),
         "gain_mean": float(np.mean(gains)),
-        "best_success_mean": float(np.mean([max(p["success_rate"] for p in r["curve"])
-                                            for r in runs])),
+        "best_success_mean": float(
+            np.mean([max(p["success_rate"] for p in r["curve"]) for r in runs])
+        ),
         "control_hz": control_hz,
         "to_success": {f"{t:g}": _time_to(runs, t, control_hz) for t in THRESHOLDS},
-        **{key: float(np.mean([run_effort(r["curve"])[key] for r in runs]))
-           for key in ("takeovers_per_episode", "intervened_steps_per_episode")},
+        **{
+            key: float(np.mean([run_effort(r["curve"])[key] for r in runs]))
+            for key in ("takeovers_per_episode", "intervened_steps_per_episode")
+        },
     }
     if target_success is not None:
         reached = [reached_at(r["curve"], target_success) for r in runs]
@@ -84,48 +96,66 @@ def aggregate(runs: list[dict[str, Any]], target_success: float | None,
     return result
 
 
-def _time_to(runs: list[dict[str, Any]], threshold: float, control_hz: float
-             ) -> dict[str, Any]:
+def _time_to(runs: list[dict[str, Any]], threshold: float, control_hz: float) -> dict[str, Any]:
     """Each seed's env steps and robot-minutes to `threshold`; the slowest seed's when every
     seed reached it (the figure a user can count on), else None."""
     steps = [reached_at(r["curve"], threshold) for r in runs]
     every = all(s is not None for s in steps)
-    return {"env_steps": steps,
-            "robot_minutes": [None if s is None else robot_minutes(s, control_hz)
-                              for s in steps],
-            "seeds_reaching": sum(s is not None for s in steps),
-            "slowest_robot_minutes": robot_minutes(max(s for s in steps if s is not None),
-                                                   control_hz) if every and steps else None}
+    return {
+        "env_steps": steps,
+        "robot_minutes": [None if s is None else robot_minutes(s, control_hz) for s in steps],
+        "seeds_reaching": sum(s is not None for s in steps),
+        "slowest_robot_minutes": robot_minutes(max(s for s in steps if s is not None), control_hz)
+        if every and steps
+        else None,
+    }
 
 
-def compared(entry: dict[str, Any], other: dict[str, Any] | None, target_gap: float | None,
-             compare_to: str) -> dict[str, Any]:
+def compared(
+    entry: dict[str, Any], other: dict[str, Any] | None, target_gap: float | None, compare_to: str
+) -> dict[str, Any]:
     """The final-success gap to the entry it is compared with, when that one ran first."""
     if other is None:
         return {}
     gap = entry["final_success_mean"] - other["final_success_mean"]
-    return {"compared_to": compare_to, "gap_to_ground_truth": gap, "target_gap": target_gap,
-            "within_target_gap": target_gap is None or gap >= -target_gap}
+    return {
+        "compared_to": compare_to,
+        "gap_to_ground_truth": gap,
+        "target_gap": target_gap,
+        "within_target_gap": target_gap is None or gap >= -target_gap,
+    }
 
 
 def summary_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
     """The summary table, one row per setting and task (`learning_table.json`)."""
     rows = []
     for key, entry in results["results"].items():
-        rows.append({
-            "setting": entry["setting"], "task": entry["task"], "seeds": len(entry["runs"]),
-            "budget_env_steps": entry["budget_env_steps"],
-            "budget_robot_minutes": robot_minutes(entry["budget_env_steps"], entry["control_hz"])
-            if entry["budget_env_steps"] else None,
-            **{f"env_steps_to_{t}": entry["to_success"][t]["env_steps"]
-               for t in entry["to_success"]},
-            **{f"robot_minutes_to_{t}": entry["to_success"][t]["slowest_robot_minutes"]
-               for t in entry["to_success"]},
-            "final_success_mean": entry["final_success_mean"],
-            "final_success_min": entry["final_success_min"],
-            "takeovers_per_episode": entry["takeovers_per_episode"],
-            "intervened_steps_per_episode": entry["intervened_steps_per_episode"],
-            "key": key})
+        rows.append(
+            {
+                "setting": entry["setting"],
+                "task": entry["task"],
+                "seeds": len(entry["runs"]),
+                "budget_env_steps": entry["budget_env_steps"],
+                "budget_robot_minutes": robot_minutes(
+                    entry["budget_env_steps"], entry["control_hz"]
+                )
+                if entry["budget_env_steps"]
+                else None,
+                **{
+                    f"env_steps_to_{t}": entry["to_success"][t]["env_steps"]
+                    for t in entry["to_success"]
+                },
+                **{
+                    f"robot_minutes_to_{t}": entry["to_success"][t]["slowest_robot_minutes"]
+                    for t in entry["to_success"]
+                },
+                "final_success_mean": entry["final_success_mean"],
+                "final_success_min": entry["final_success_min"],
+                "takeovers_per_episode": entry["takeovers_per_episode"],
+                "intervened_steps_per_episode": entry["intervened_steps_per_episode"],
+                "key": key,
+            }
+        )
     return rows
 
 
@@ -136,29 +166,48 @@ def _minutes(value: float | None) -> str:
 def table(result: dict[str, Any]) -> str:
     """The summary table as Markdown (the README's), then where the plots are."""
     thresholds = [f"{t:g}" for t in THRESHOLDS]
-    header = ["setting", "task", "seeds", "budget (robot-min)",
-              *[f"robot-min to {t} (slowest seed)" for t in thresholds],
-              "final success (mean / min)", "takeovers / episode",
-              "intervened steps / episode"]
+    header = [
+        "setting",
+        "task",
+        "seeds",
+        "budget (robot-min)",
+        *[f"robot-min to {t} (slowest seed)" for t in thresholds],
+        "final success (mean / min)",
+        "takeovers / episode",
+        "intervened steps / episode",
+    ]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in summary_rows(result):
-        lines.append("| " + " | ".join([
-            row["setting"], row["task"], str(row["seeds"]), _minutes(row["budget_robot_minutes"]),
-            *[_minutes(row[f"robot_minutes_to_{t}"]) for t in thresholds],
-            f"{row['final_success_mean']:.2f} / {row['final_success_min']:.2f}",
-            f"{row['takeovers_per_episode']:.2f}",
-            f"{row['intervened_steps_per_episode']:.1f}"]) + " |")
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    row["setting"],
+                    row["task"],
+                    str(row["seeds"]),
+                    _minutes(row["budget_robot_minutes"]),
+                    *[_minutes(row[f"robot_minutes_to_{t}"]) for t in thresholds],
+                    f"{row['final_success_mean']:.2f} / {row['final_success_min']:.2f}",
+                    f"{row['takeovers_per_episode']:.2f}",
+                    f"{row['intervened_steps_per_episode']:.1f}",
+                ]
+            )
+            + " |"
+        )
     for entry in result["results"].values():
         if "gap_to_ground_truth" in entry:
-            lines.append(f"{entry['setting']}/{entry['task']}: gap to {entry['compared_to']} "
-                         f"{entry['gap_to_ground_truth']:+.2f} (target within "
-                         f"{entry['target_gap']})")
+            lines.append(
+                f"{entry['setting']}/{entry['task']}: gap to {entry['compared_to']} "
+                f"{entry['gap_to_ground_truth']:+.2f} (target within "
+                f"{entry['target_gap']})"
+            )
     lines.extend(f"curves: {path}" for path in result.get("plots", []))
     return "\n".join(lines)
 
 
-def _band(curves: list[list[dict[str, float]]], key: str
-          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _band(
+    curves: list[list[dict[str, float]]], key: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Env steps (mean over seeds), and the mean, min and max of `key` at each evaluation,
     over the seeds' common length."""
     length = min(len(c) for c in curves)
@@ -192,8 +241,10 @@ def plot_task(task: str, entries: list[dict[str, Any]], path: Path) -> None:
             (line,) = effort.plot(steps, mean, marker=".", label=label)
             effort.fill_between(steps, low, high, color=line.get_color(), alpha=0.2)
     targets = {e["target_success"] for e in entries if e.get("target_success") is not None}
-    for axis, xlabel in ((by_steps, "online env steps"),
-                         (by_minutes, "robot-minutes (at the task's control rate)")):
+    for axis, xlabel in (
+        (by_steps, "online env steps"),
+        (by_minutes, "robot-minutes (at the task's control rate)"),
+    ):
         for target in sorted(targets):
             axis.axhline(target, color="red", linestyle="--", linewidth=0.8)
         axis.set_xlabel(xlabel)

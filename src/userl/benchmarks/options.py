@@ -8,8 +8,9 @@ from collections.abc import Iterable
 from userl.core.errors import ConfigError
 
 
-def split_options(arguments: Iterable[str], known: Iterable[str], benchmark: str
-                  ) -> tuple[dict[str, str], list[str]]:
+def split_options(
+    arguments: Iterable[str], known: Iterable[str], benchmark: str
+) -> tuple[dict[str, str], list[str]]:
     """The given benchmark options, and the remaining key=value overrides, in order."""
     names = list(known)
     given: dict[str, str] = {}
@@ -17,8 +18,10 @@ def split_options(arguments: Iterable[str], known: Iterable[str], benchmark: str
     for argument in arguments:
         key, sep, value = argument.partition("=")
         if not sep:
-            raise ConfigError(f"bench {benchmark}: {argument!r} needs key=value; known: "
-                              f"{', '.join(f'{k}=' for k in names)} or config overrides")
+            raise ConfigError(
+                f"bench {benchmark}: {argument!r} needs key=value; known: "
+                f"{', '.join(f'{k}=' for k in names)} or config overrides"
+            )
         if key in names:
             given[key] = value
         else:

@@ -33,10 +33,20 @@ from userl.rollout.evaluation import run_episodes
 from userl.runtime.train import train
 
 PAPER_RATIOS = {"generation": 1.55, "training": 4.61}  # as the paper states them
-SHARED = ["robot.realtime=true", "obs=image", "robot.image_height_px=64",
-          "robot.image_width_px=64", "algo=sac", "demos.episodes=1", "eval.episodes=1",
-          "eval.video_every_s=0", "run.grad_steps=0", "run.env_steps=0",
-          "task.terminate_on_success=false", "run.log_every_s=10"]
+SHARED = [
+    "robot.realtime=true",
+    "obs=image",
+    "robot.image_height_px=64",
+    "robot.image_width_px=64",
+    "algo=sac",
+    "demos.episodes=1",
+    "eval.episodes=1",
+    "eval.video_every_s=0",
+    "run.grad_steps=0",
+    "run.env_steps=0",
+    "task.terminate_on_success=false",
+    "run.log_every_s=10",
+]
 # Sync trains a fixed number of updates after each episode; async trains without pause
 # (its update-to-data ceiling set out of reach), as the pipeline intends.
 MODE_SETTINGS = {"sync": ["pipeline=sync"], "async": ["pipeline=async", "algo.utd_max=1000"]}
@@ -66,8 +76,9 @@ def learner_alone_s_per_update(arguments: list[str], updates: int) -> float:
 
 
 def measure_mode(mode: str, arguments: list[str], root: Path, wall_s: float) -> dict[str, Any]:
-    config = load_config([*SHARED, *arguments, f"run.wall_s={wall_s}",
-                          f"run.root={root}", f"run.name={mode}"])
+    config = load_config(
+        [*SHARED, *arguments, f"run.wall_s={wall_s}", f"run.root={root}", f"run.name={mode}"]
+    )
     summary = train(config)
     run_dir = root / mode
     episodes = list(EpisodeStore(run_dir / "episodes").iter_episodes())
@@ -95,21 +106,25 @@ def run(arguments: list[str]) -> dict[str, Any]:
     overrides = [f"policy={policy}", *(f"{k}={v}" for k, v in options.items())]
     steps = load_config(overrides).task.episode_steps
     sync_settings = [*MODE_SETTINGS["sync"], f"algo.utd_max={sync_updates / steps}"]
-    modes = {mode: measure_mode(mode, [*overrides, *settings], root, wall_s)
-             for mode, settings in (("sync", sync_settings), ("async", MODE_SETTINGS["async"]))}
+    modes = {
+        mode: measure_mode(mode, [*overrides, *settings], root, wall_s)
+        for mode, settings in (("sync", sync_settings), ("async", MODE_SETTINGS["async"]))
+    }
     alone = learner_alone_s_per_update(overrides, updates=20)
     sync, asynchronous = modes["sync"], modes["async"]
     return {
-        "policy": policy, "wall_s_per_mode": wall_s, "sync_updates_per_episode": sync_updates,
+        "policy": policy,
+        "wall_s_per_mode": wall_s,
+        "sync_updates_per_episode": sync_updates,
         "modes": modes,
         "learner_alone_s_per_update": alone,
-        "generation_ratio_sync_to_async":
-            sync["generation_s_per_episode"] / asynchronous["generation_s_per_episode"],
-        "training_ratio_sync_to_async":
-            sync["training_s_per_update"] / asynchronous["training_s_per_update"],
+        "generation_ratio_sync_to_async": sync["generation_s_per_episode"]
+        / asynchronous["generation_s_per_episode"],
+        "training_ratio_sync_to_async": sync["training_s_per_update"]
+        / asynchronous["training_s_per_update"],
         "paper_ratios": PAPER_RATIOS,
-        "async_generation_vs_physical_limit":
-            asynchronous["generation_s_per_episode"] / asynchronous["physical_limit_s_per_episode"],
+        "async_generation_vs_physical_limit": asynchronous["generation_s_per_episode"]
+        / asynchronous["physical_limit_s_per_episode"],
         "async_training_vs_learner_alone": asynchronous["training_s_per_update"] / alone,
     }
 

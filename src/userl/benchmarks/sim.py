@@ -73,13 +73,15 @@ def run(arguments: list[str]) -> dict:
     }
     if config.obs == "image":
         image_config = dataclasses.replace(config, obs="image")
-        result.update({
-            "image_height_px": config.robot.image_height_px,
-            "image_width_px": config.robot.image_width_px,
-            "views": len(config.robot.camera_names),
-            "observations_per_s_image": round(_steps_per_s(image_config, steps), 1),
-            "renders_per_s_image": round(_render_per_s(image_config, steps), 1),
-        })
+        result.update(
+            {
+                "image_height_px": config.robot.image_height_px,
+                "image_width_px": config.robot.image_width_px,
+                "views": len(config.robot.camera_names),
+                "observations_per_s_image": round(_steps_per_s(image_config, steps), 1),
+                "renders_per_s_image": round(_render_per_s(image_config, steps), 1),
+            }
+        )
     return result
 
 

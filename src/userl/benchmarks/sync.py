@@ -79,8 +79,9 @@ class Subscriber:
         return self.weights.latencies_ms[-1]
 
 
-def measure(spec: StateSpec, repeats: int, delta: bool, changed_share: float,
-            label: str = "") -> dict[str, Any]:
+def measure(
+    spec: StateSpec, repeats: int, delta: bool, changed_share: float, label: str = ""
+) -> dict[str, Any]:
     publisher = Publisher.remote(spec, delta)  # type: ignore[attr-defined]
     subscriber = Subscriber.remote(spec)  # type: ignore[attr-defined]
     first = ray.get(publisher.publish.remote(1.0))
@@ -94,12 +95,16 @@ def measure(spec: StateSpec, repeats: int, delta: bool, changed_share: float,
     sizes = [int(np.prod(shape)) * dtype.itemsize for shape, dtype in spec.values()]
     changed_tensors = max(1, int(round(len(sizes) * changed_share))) if delta else len(sizes)
     sent = sum(sizes[:changed_tensors])
-    return {"model": label or "layers",
-            "parameters": sum(int(np.prod(shape)) for shape, _ in spec.values()),
-            "mode": "delta" if delta else "full",
-            "changed_share": changed_share if delta else 1.0, "bytes_per_sync": sent,
-            "latency_ms_p50": float(np.percentile(latencies, 50)),
-            "latency_ms_p99": float(np.percentile(latencies, 99)), "repeats": repeats}
+    return {
+        "model": label or "layers",
+        "parameters": sum(int(np.prod(shape)) for shape, _ in spec.values()),
+        "mode": "delta" if delta else "full",
+        "changed_share": changed_share if delta else 1.0,
+        "bytes_per_sync": sent,
+        "latency_ms_p50": float(np.percentile(latencies, 50)),
+        "latency_ms_p99": float(np.percentile(latencies, 99)),
+        "repeats": repeats,
+    }
 
 
 def run(arguments: list[str]) -> dict[str, Any]:
@@ -109,29 +114,42 @@ def run(arguments: list[str]) -> dict[str, Any]:
     delta_share = float(options.pop("delta_share", "0.01"))
     pi0 = options.pop("pi0", "pi0")
     if options:
-        raise ValueError(f"unknown sync options: {', '.join(options)}; "
-                         "use sizes=, repeats=, delta_share=, pi0=")
+        raise ValueError(
+            f"unknown sync options: {', '.join(options)}; use sizes=, repeats=, delta_share=, pi0="
+        )
     rows = []
     with local_ray(num_cpus=2, object_store_bytes=2 * 1024**3):
         for millions in sizes:
-            rows.append(measure(layers_spec(millions),
-                                max(3, repeats // max(1, millions // 10)), False, 1.0))
+            rows.append(
+                measure(
+                    layers_spec(millions), max(3, repeats // max(1, millions // 10)), False, 1.0
+                )
+            )
         if max(sizes) >= 10:
-            rows.append(measure(layers_spec(max(sizes)), max(3, repeats // 5), True,
-                                delta_share))
+            rows.append(measure(layers_spec(max(sizes)), max(3, repeats // 5), True, delta_share))
         if pi0 != "none":
             spec = pi0_spec(pi0)
             millions = sum(int(np.prod(shape)) for shape, _ in spec.values()) // 10**6
-            rows.append(measure(spec, max(3, repeats // max(1, millions // 10)), False, 1.0,
-                                label=f"{pi0} trainable"))
+            rows.append(
+                measure(
+                    spec,
+                    max(3, repeats // max(1, millions // 10)),
+                    False,
+                    1.0,
+                    label=f"{pi0} trainable",
+                )
+            )
     return {"rows": rows}
 
 
 def table(result: dict[str, Any]) -> str:
-    lines = [f"{'model':>18} {'parameters':>11} {'mode':>5} {'MB/sync':>8} {'p50 ms':>8} "
-             f"{'p99 ms':>8}"]
+    lines = [
+        f"{'model':>18} {'parameters':>11} {'mode':>5} {'MB/sync':>8} {'p50 ms':>8} {'p99 ms':>8}"
+    ]
     for row in result["rows"]:
-        lines.append(f"{row['model']:>18} {row['parameters']:>11,} {row['mode']:>5} "
-                     f"{row['bytes_per_sync'] / 1e6:8.1f} {row['latency_ms_p50']:8.1f} "
-                     f"{row['latency_ms_p99']:8.1f}")
+        lines.append(
+            f"{row['model']:>18} {row['parameters']:>11,} {row['mode']:>5} "
+            f"{row['bytes_per_sync'] / 1e6:8.1f} {row['latency_ms_p50']:8.1f} "
+            f"{row['latency_ms_p99']:8.1f}"
+        )
     return "\n".join(lines)

@@ -26,8 +26,9 @@ def category(name: str) -> str:
     return "element_wise_and_other_ops"
 
 
-def profile_updates(sample: Callable[[], Any], update: Callable[[Any], object],
-                    updates: int) -> dict[str, float]:
+def profile_updates(
+    sample: Callable[[], Any], update: Callable[[Any], object], updates: int
+) -> dict[str, float]:
     """Milliseconds per update in each category; `wall_ms` is the profiled update's time."""
     import torch
     from torch.profiler import ProfilerActivity, profile, record_function

@@ -38,17 +38,38 @@ from typing import Any
 
 import yaml
 
-DEFAULTS = {"tasks": "pick_place,table_cleanup", "pipelines": "sync,async", "seed": "0",
-            "demos": "10", "pretrain": "300", "episodes": "40", "eval_episodes": "20",
-            "multitask": "true", "task_weights": "table_cleanup:2", "short": "false",
-            "root": "bench-vla", "device": "cpu", "step_times": "", "step_batch": "32",
-            "step_repeats": "5"}
+DEFAULTS = {
+    "tasks": "pick_place,table_cleanup",
+    "pipelines": "sync,async",
+    "seed": "0",
+    "demos": "10",
+    "pretrain": "300",
+    "episodes": "40",
+    "eval_episodes": "20",
+    "multitask": "true",
+    "task_weights": "table_cleanup:2",
+    "short": "false",
+    "root": "bench-vla",
+    "device": "cpu",
+    "step_times": "",
+    "step_batch": "32",
+    "step_repeats": "5",
+}
 FULL_SIZE_PRESET = "pi0"  # what `device=cuda` times
 SHORT = {"demos": "2", "pretrain": "10", "episodes": "2", "eval_episodes": "2"}
 SHORT_OVERRIDES = ["task.episode_steps=30", "algo.batch_size=8", "algo.utd_max=0.5"]
-BASE = ["policy=pi0_tiny", "algo=hg_dagger", "teleop=expert", "eval.at_start=true",
-        "eval.video_every_s=0", "run.grad_steps=0", "run.wall_s=0", "run.log_every_s=30",
-        "algo.batch_size=32", "algo.utd_max=1"]
+BASE = [
+    "policy=pi0_tiny",
+    "algo=hg_dagger",
+    "teleop=expert",
+    "eval.at_start=true",
+    "eval.video_every_s=0",
+    "run.grad_steps=0",
+    "run.wall_s=0",
+    "run.log_every_s=30",
+    "algo.batch_size=32",
+    "algo.utd_max=1",
+]
 
 
 def parse(arguments: list[str]) -> tuple[dict[str, str], list[str]]:
@@ -78,25 +99,36 @@ def run_overrides(options: dict[str, str], task: str, pipeline: str, root: Path)
     return [*BASE, f"task={task}", *_shared(options, pipeline, 1, root, f"{task}-{pipeline}")]
 
 
-def _shared(options: dict[str, str], pipeline: str, tasks: int, root: Path,
-            name: str) -> list[str]:
-    return [f"pipeline={pipeline}", f"run.seed={options['seed']}",
-            f"demos.episodes={options['demos']}",
-            f"algo.pretrain_updates={options['pretrain']}",
-            f"run.episodes={int(options['episodes']) * tasks}",
-            f"eval.episodes={options['eval_episodes']}", f"run.root={root}", f"run.name={name}"]
+def _shared(options: dict[str, str], pipeline: str, tasks: int, root: Path, name: str) -> list[str]:
+    return [
+        f"pipeline={pipeline}",
+        f"run.seed={options['seed']}",
+        f"demos.episodes={options['demos']}",
+        f"algo.pretrain_updates={options['pretrain']}",
+        f"run.episodes={int(options['episodes']) * tasks}",
+        f"eval.episodes={options['eval_episodes']}",
+        f"run.root={root}",
+        f"run.name={name}",
+    ]
 
 
-def multitask_overrides(options: dict[str, str], tasks: list[str], pipeline: str,
-                        root: Path) -> list[str]:
+def multitask_overrides(
+    options: dict[str, str], tasks: list[str], pipeline: str, root: Path
+) -> list[str]:
     """One run of a cell per task (the cells file written into `root`), one policy."""
     weights = task_weights(options["task_weights"])
     cells = root / "cells.yaml"
-    cells.write_text(yaml.safe_dump(
-        {task: {"task": task, "weight": weights.get(task, 1.0)} for task in tasks},
-        sort_keys=False))
-    return [*BASE, f"cells={cells}",
-            *_shared(options, pipeline, len(tasks), root, f"multitask-{pipeline}")]
+    cells.write_text(
+        yaml.safe_dump(
+            {task: {"task": task, "weight": weights.get(task, 1.0)} for task in tasks},
+            sort_keys=False,
+        )
+    )
+    return [
+        *BASE,
+        f"cells={cells}",
+        *_shared(options, pipeline, len(tasks), root, f"multitask-{pipeline}"),
+    ]
 
 
 def task_weights(value: str) -> dict[str, float]:
@@ -111,8 +143,10 @@ def task_weights(value: str) -> dict[str, float]:
         except ValueError:
             weights[task] = float("nan")  # not a number: the error below names the item
         if not task or not weights[task] > 0:
-            raise ConfigError(f"bench vla: task_weights item {item!r} is not TASK:WEIGHT with "
-                              "a weight > 0, e.g. task_weights=table_cleanup:2")
+            raise ConfigError(
+                f"bench vla: task_weights item {item!r} is not TASK:WEIGHT with "
+                "a weight > 0, e.g. task_weights=table_cleanup:2"
+            )
     return weights
 
 
@@ -125,26 +159,47 @@ def multitask_rows(summary: dict[str, Any], wall_s: float) -> list[dict[str, Any
         start = point_before_training(cell["eval_curve"])
         if start is None:
             raise ValueError(f"cell {task} has no evaluation at env step 0 (eval.at_start)")
-        rows.append({"task": task, **figures(
-            summary, wall_s, bc_success=start["success_rate"],
-            online_success=cell["eval_success_rate"], eval_episodes=cell["eval_episodes"],
-            episodes=cell["episodes"], interventions=cell["interventions"])})
+        rows.append(
+            {
+                "task": task,
+                **figures(
+                    summary,
+                    wall_s,
+                    bc_success=start["success_rate"],
+                    online_success=cell["eval_success_rate"],
+                    eval_episodes=cell["eval_episodes"],
+                    episodes=cell["episodes"],
+                    interventions=cell["interventions"],
+                ),
+            }
+        )
     return rows
 
 
-def figures(summary: dict[str, Any], wall_s: float, *, bc_success: float,
-            online_success: float, eval_episodes: int, episodes: int,
-            interventions: int) -> dict[str, Any]:
+def figures(
+    summary: dict[str, Any],
+    wall_s: float,
+    *,
+    bc_success: float,
+    online_success: float,
+    eval_episodes: int,
+    episodes: int,
+    interventions: int,
+) -> dict[str, Any]:
     """A row's figures: success before and after, interventions per episode (of one task),
     and the run's timings, updates and wall seconds."""
     return {
-        "bc_success": bc_success, "online_success": online_success,
-        "gain": online_success - bc_success, "eval_episodes": eval_episodes,
-        "episodes": episodes, "grad_steps": summary["grad_steps"],
+        "bc_success": bc_success,
+        "online_success": online_success,
+        "gain": online_success - bc_success,
+        "eval_episodes": eval_episodes,
+        "episodes": episodes,
+        "grad_steps": summary["grad_steps"],
         "interventions_per_episode": interventions / max(int(episodes), 1),
         "generation_s_per_episode": summary.get("generation_s_per_episode", 0.0),
         "training_s_per_update": summary.get("training_s_per_update", 0.0),
-        "wall_s": wall_s, "run": summary["run"],
+        "wall_s": wall_s,
+        "run": summary["run"],
     }
 
 
@@ -159,10 +214,15 @@ def train_run(overrides: list[str]) -> tuple[dict[str, Any], float]:
 
 def one_run(overrides: list[str]) -> dict[str, Any]:
     summary, wall_s = train_run(overrides)
-    return figures(summary, wall_s, bc_success=summary["initial_eval_success_rate"],
-                   online_success=summary["eval_success_rate"],
-                   eval_episodes=summary["eval_episodes"], episodes=summary["episodes"],
-                   interventions=summary["interventions"])
+    return figures(
+        summary,
+        wall_s,
+        bc_success=summary["initial_eval_success_rate"],
+        online_success=summary["eval_success_rate"],
+        eval_episodes=summary["eval_episodes"],
+        episodes=summary["episodes"],
+        interventions=summary["interventions"],
+    )
 
 
 def run(arguments: list[str]) -> dict[str, Any]:
@@ -170,10 +230,17 @@ def run(arguments: list[str]) -> dict[str, Any]:
     if options["step_times"]:
         from userl.benchmarks.vla_step_times import step_times
 
-        return {"options": options, "overrides": overrides,
-                "step_times": step_times(options["step_times"], options["device"],
-                                         int(options["step_batch"]),
-                                         int(options["step_repeats"]), overrides)}
+        return {
+            "options": options,
+            "overrides": overrides,
+            "step_times": step_times(
+                options["step_times"],
+                options["device"],
+                int(options["step_batch"]),
+                int(options["step_repeats"]),
+                overrides,
+            ),
+        }
     root = Path(options["root"]) / time.strftime("%Y%m%d-%H%M%S")
     root.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -181,23 +248,31 @@ def run(arguments: list[str]) -> dict[str, Any]:
     for pipeline in options["pipelines"].split(","):
         if options["multitask"].lower() == "true" and len(tasks) > 1:
             summary, wall_s = train_run(
-                [*multitask_overrides(options, tasks, pipeline, root), *overrides])
+                [*multitask_overrides(options, tasks, pipeline, root), *overrides]
+            )
             rows += [{**row, "pipeline": pipeline} for row in multitask_rows(summary, wall_s)]
             continue
         for task in tasks:
             figures = one_run([*run_overrides(options, task, pipeline, root), *overrides])
             rows.append({"task": task, "pipeline": pipeline, **figures})
     rows.sort(key=lambda row: tasks.index(row["task"]))
-    result: dict[str, Any] = {"options": options, "overrides": overrides, "root": str(root),
-                              "rows": rows}
+    result: dict[str, Any] = {
+        "options": options,
+        "overrides": overrides,
+        "root": str(root),
+        "rows": rows,
+    }
     by = {(r["task"], r["pipeline"]): r for r in rows}
     result["sync_to_async"] = {
-        task: {"generation": by[task, "sync"]["generation_s_per_episode"]
-               / max(by[task, "async"]["generation_s_per_episode"], 1e-9),
-               "training": by[task, "sync"]["training_s_per_update"]
-               / max(by[task, "async"]["training_s_per_update"], 1e-9)}
+        task: {
+            "generation": by[task, "sync"]["generation_s_per_episode"]
+            / max(by[task, "async"]["generation_s_per_episode"], 1e-9),
+            "training": by[task, "sync"]["training_s_per_update"]
+            / max(by[task, "async"]["training_s_per_update"], 1e-9),
+        }
         for task in options["tasks"].split(",")
-        if (task, "sync") in by and (task, "async") in by}
+        if (task, "sync") in by and (task, "async") in by
+    }
     return result
 
 
@@ -206,12 +281,16 @@ def table(result: dict[str, Any]) -> str:
         from userl.benchmarks import vla_step_times
 
         return vla_step_times.table(result["step_times"])
-    lines = [f"{'task':>14} {'pipeline':>8} {'BC':>5} {'online':>6} {'gain':>6} "
-             f"{'interv/ep':>9} {'gen s/ep':>8} {'train s/upd':>11}"]
+    lines = [
+        f"{'task':>14} {'pipeline':>8} {'BC':>5} {'online':>6} {'gain':>6} "
+        f"{'interv/ep':>9} {'gen s/ep':>8} {'train s/upd':>11}"
+    ]
     for row in result["rows"]:
-        lines.append(f"{row['task']:>14} {row['pipeline']:>8} {row['bc_success']:5.2f} "
-                     f"{row['online_success']:6.2f} {row['gain']:+6.2f} "
-                     f"{row['interventions_per_episode']:9.1f} "
-                     f"{row['generation_s_per_episode']:8.2f} "
-                     f"{row['training_s_per_update']:11.4f}")
+        lines.append(
+            f"{row['task']:>14} {row['pipeline']:>8} {row['bc_success']:5.2f} "
+            f"{row['online_success']:6.2f} {row['gain']:+6.2f} "
+            f"{row['interventions_per_episode']:9.1f} "
+            f"{row['generation_s_per_episode']:8.2f} "
+            f"{row['training_s_per_update']:11.4f}"
+        )
     return "\n".join(lines)

@@ -37,18 +37,30 @@ def median_s(call: Callable[[], Any], repeats: int, device: torch.device) -> flo
     return float(np.median(times))
 
 
-def random_observations(spec: Any, batch: int, device: torch.device,
-                        generator: torch.Generator) -> dict[str, torch.Tensor]:
+def random_observations(
+    spec: Any, batch: int, device: torch.device, generator: torch.Generator
+) -> dict[str, torch.Tensor]:
     """A batch of observations of `spec`: uint8 views (B, H, W, 3) and a state (B, S)."""
     obs = {"state": torch.randn(batch, spec.state_dim, generator=generator).to(device)}
     for view in spec.images:
-        obs[view.name] = torch.randint(0, 256, (batch, view.height_px, view.width_px, 3),
-                                       generator=generator, dtype=torch.uint8).to(device)
+        obs[view.name] = torch.randint(
+            0,
+            256,
+            (batch, view.height_px, view.width_px, 3),
+            generator=generator,
+            dtype=torch.uint8,
+        ).to(device)
     return obs
 
 
-def label_batch(spec: Any, batch: int, chunk: int, action_dim: int, device: torch.device,
-                generator: torch.Generator) -> Any:
+def label_batch(
+    spec: Any,
+    batch: int,
+    chunk: int,
+    action_dim: int,
+    device: torch.device,
+    generator: torch.Generator,
+) -> Any:
     """A learner batch of human chunk labels, the last quarter of each chunk masked out (as
     past an episode's end)."""
     from userl.core.types import Batch
@@ -56,15 +68,23 @@ def label_batch(spec: Any, batch: int, chunk: int, action_dim: int, device: torc
     obs = random_observations(spec, batch, device, generator)
     chunks = (torch.rand(batch, chunk, action_dim, generator=generator) * 2 - 1).to(device)
     mask = torch.ones(batch, chunk)
-    mask[:, chunk - chunk // 4:] = 0.0
+    mask[:, chunk - chunk // 4 :] = 0.0
     zeros = torch.zeros(batch, device=device)
-    return Batch(observations=obs, actions=chunks[:, 0], rewards=zeros, next_observations=obs,
-                 terminated=zeros, intervened=torch.ones(batch, device=device),
-                 action_chunks=chunks, action_chunk_mask=mask.to(device))
+    return Batch(
+        observations=obs,
+        actions=chunks[:, 0],
+        rewards=zeros,
+        next_observations=obs,
+        terminated=zeros,
+        intervened=torch.ones(batch, device=device),
+        action_chunks=chunks,
+        action_chunk_mask=mask.to(device),
+    )
 
 
-def step_times(preset: str, device_name: str, batch_size: int, repeats: int,
-               overrides: list[str]) -> dict[str, Any]:
+def step_times(
+    preset: str, device_name: str, batch_size: int, repeats: int, overrides: list[str]
+) -> dict[str, Any]:
     """Chunk and update times of `policy=preset` under `algo=hg_dagger` on `device_name`."""
     from userl.algorithms import build_algorithm
     from userl.config.loader import load_config
@@ -74,8 +94,15 @@ def step_times(preset: str, device_name: str, batch_size: int, repeats: int,
     from userl.envs.factory import expected_observation_spec
     from userl.policies.pi0 import PI0PolicyConfig
 
-    config = load_config([f"task={STEP_TASK}", f"policy={preset}", "algo=hg_dagger",
-                          f"algo.batch_size={batch_size}", *overrides])
+    config = load_config(
+        [
+            f"task={STEP_TASK}",
+            f"policy={preset}",
+            "algo=hg_dagger",
+            f"algo.batch_size={batch_size}",
+            *overrides,
+        ]
+    )
     pi0 = config.policy
     if not isinstance(pi0, PI0PolicyConfig):
         raise ConfigError(f"step_times={preset} is not a pi0 preset; use pi0 or pi0_tiny")
@@ -92,24 +119,34 @@ def step_times(preset: str, device_name: str, batch_size: int, repeats: int,
     update_s = median_s(lambda: learner.update(batch, metrics=False), repeats, device)
     parameters = sum(p.numel() for p in policy.parameters())
     trainable = sum(p.numel() for p in policy.parameters() if p.requires_grad)
-    result = {"preset": preset, "device": device_name, "dtype": pi0.dtype,
-              "train": pi0.train, "views": len(spec.images),
-              "view_px": spec.images[0].height_px, "chunk_steps": policy.chunk_size,
-              "flow_steps": pi0.flow_steps, "batch_size": batch_size,
-              "repeats": repeats, "parameters": parameters, "trainable_parameters": trainable,
-              "chunk_ms": round(chunk_s * 1e3, 2),
-              "chunk_ms_per_control_step": round(chunk_s * 1e3 / policy.chunk_size, 3),
-              "update_s": round(update_s, 4)}
+    result = {
+        "preset": preset,
+        "device": device_name,
+        "dtype": pi0.dtype,
+        "train": pi0.train,
+        "views": len(spec.images),
+        "view_px": spec.images[0].height_px,
+        "chunk_steps": policy.chunk_size,
+        "flow_steps": pi0.flow_steps,
+        "batch_size": batch_size,
+        "repeats": repeats,
+        "parameters": parameters,
+        "trainable_parameters": trainable,
+        "chunk_ms": round(chunk_s * 1e3, 2),
+        "chunk_ms_per_control_step": round(chunk_s * 1e3 / policy.chunk_size, 3),
+        "update_s": round(update_s, 4),
+    }
     if device.type == "cuda":
         result["peak_memory_gb"] = round(torch.cuda.max_memory_allocated(device) / 1e9, 2)
     return result
 
 
 def table(result: dict[str, Any]) -> str:
-    return (f"{result['preset']} on {result['device']} ({result['dtype']}, train="
-            f"{result['train']}; {result['parameters'] / 1e6:.1f}M parameters, "
-            f"{result['trainable_parameters'] / 1e6:.1f}M trainable): one {result['chunk_steps']}"
-            f"-step chunk {result['chunk_ms']:.1f} ms, one update (batch "
-            f"{result['batch_size']}) {result['update_s']:.3f} s"
-            + (f", peak memory {result['peak_memory_gb']} GB" if "peak_memory_gb" in result
-               else ""))
+    return (
+        f"{result['preset']} on {result['device']} ({result['dtype']}, train="
+        f"{result['train']}; {result['parameters'] / 1e6:.1f}M parameters, "
+        f"{result['trainable_parameters'] / 1e6:.1f}M trainable): one {result['chunk_steps']}"
+        f"-step chunk {result['chunk_ms']:.1f} ms, one update (batch "
+        f"{result['batch_size']}) {result['update_s']:.3f} s"
+        + (f", peak memory {result['peak_memory_gb']} GB" if "peak_memory_gb" in result else "")
+    )

@@ -47,16 +47,22 @@ def read_cells_argument(value: Any) -> dict[str, dict[str, Any]]:
     if isinstance(value, str):
         value = yaml.safe_load(value) if value.startswith("[") else [value]
     if not isinstance(value, list) or not value:
-        raise ConfigError(f"cells={value!r}: give a list of cell presets, e.g. "
-                          "cells=[franka_peg,franka_charger], or a cells YAML file")
+        raise ConfigError(
+            f"cells={value!r}: give a list of cell presets, e.g. "
+            "cells=[franka_peg,franka_charger], or a cells YAML file"
+        )
     cells: dict[str, dict[str, Any]] = {}
     for name in value:
         if not isinstance(name, str):
-            raise ConfigError(f"cells: {name!r} is not a cell preset name; choose from: "
-                              f"{', '.join(cell_preset_names())}")
+            raise ConfigError(
+                f"cells: {name!r} is not a cell preset name; choose from: "
+                f"{', '.join(cell_preset_names())}"
+            )
         if name in cells:
-            raise ConfigError(f"cells: {name} is listed twice; for copies of one cell use "
-                              "run.num_robots=N, or name them apart in a cells YAML file")
+            raise ConfigError(
+                f"cells: {name} is listed twice; for copies of one cell use "
+                "run.num_robots=N, or name them apart in a cells YAML file"
+            )
         cells[name] = _cell_preset(name)
     return cells
 
@@ -64,20 +70,28 @@ def read_cells_argument(value: Any) -> dict[str, dict[str, Any]]:
 def _cell_preset(name: str) -> dict[str, Any]:
     path = cell_presets_dir() / f"{name}.yaml"
     if not path.is_file():
-        raise ConfigError(f"unknown cell preset {name!r}; choose one of: "
-                          f"{', '.join(cell_preset_names())} (or give cells=path/to/cells.yaml)")
+        raise ConfigError(
+            f"unknown cell preset {name!r}; choose one of: "
+            f"{', '.join(cell_preset_names())} (or give cells=path/to/cells.yaml)"
+        )
     return _mapping(yaml.safe_load(path.read_text()), f"cell preset {path}")
 
 
 def _cells_file(path: Path) -> dict[str, dict[str, Any]]:
     if not path.is_file():
-        raise ConfigError(f"cells={path}: no such file; give a YAML mapping of cell name to "
-                          "cell, or a list of presets, e.g. cells=[franka_peg,franka_charger]")
+        raise ConfigError(
+            f"cells={path}: no such file; give a YAML mapping of cell name to "
+            "cell, or a list of presets, e.g. cells=[franka_peg,franka_charger]"
+        )
     data = _mapping(yaml.safe_load(path.read_text()), f"cells={path}")
     if not data:
         raise ConfigError(f"cells={path}: no cells in it; map each cell's name to its groups")
-    return {str(name): _cell_preset(body) if isinstance(body, str)
-            else _mapping(body, f"cells={path}: cell {name!r}") for name, body in data.items()}
+    return {
+        str(name): _cell_preset(body)
+        if isinstance(body, str)
+        else _mapping(body, f"cells={path}: cell {name!r}")
+        for name, body in data.items()
+    }
 
 
 def _mapping(data: Any, where: str) -> dict[str, Any]:
@@ -92,17 +106,20 @@ def check_cell_keys(name: str, body: dict[str, Any]) -> None:
     """An unknown key in a cell is an error naming it and the keys a cell has."""
     for key in body:
         if key not in (*CELL_GROUPS, *CELL_FIELDS):
-            raise ConfigError(f"cell {name!r}: unknown key {key!r}; a cell has "
-                              f"{', '.join((*CELL_GROUPS, *CELL_FIELDS))}")
+            raise ConfigError(
+                f"cell {name!r}: unknown key {key!r}; a cell has "
+                f"{', '.join((*CELL_GROUPS, *CELL_FIELDS))}"
+            )
     for key in CELL_GROUPS:
         group = body.get(key)
         if isinstance(group, dict) and PRESET_KEY not in group:
-            raise ConfigError(f"cell {name!r}: {key} needs '{PRESET_KEY}:' naming a {key} "
-                              f"preset, e.g. {key}: {{preset: ..., field: value}}")
+            raise ConfigError(
+                f"cell {name!r}: {key} needs '{PRESET_KEY}:' naming a {key} "
+                f"preset, e.g. {key}: {{preset: ..., field: value}}"
+            )
 
 
-def cell_group_selection(body: dict[str, Any], group: str
-                         ) -> tuple[str | None, dict[str, Any]]:
+def cell_group_selection(body: dict[str, Any], group: str) -> tuple[str | None, dict[str, Any]]:
     """(preset name or None, field values) of one group of a raw cell."""
     value = body.get(group)
     if value is None:
@@ -118,8 +135,10 @@ def cell_fields(name: str, body: dict[str, Any]) -> dict[str, Any]:
     fields = {key: body[key] for key in CELL_FIELDS if key in body}
     weight = fields.get("weight", 1.0)
     if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
-        raise ConfigError(f"cell {name!r}: weight {weight!r} must be a number > 0 (its share "
-                          "of each batch, relative to the other cells')")
+        raise ConfigError(
+            f"cell {name!r}: weight {weight!r} must be a number > 0 (its share "
+            "of each batch, relative to the other cells')"
+        )
     fields["weight"] = float(weight)
     return fields
 
@@ -129,11 +148,19 @@ def cells_of(config: Config) -> list[CellConfig]:
     after its task."""
     if config.cells:
         return list(config.cells)
-    return [CellConfig(name=config.task.name, task=config.task, robot=config.robot,
-                       teleop=config.teleop, reward=config.reward)]
+    return [
+        CellConfig(
+            name=config.task.name,
+            task=config.task,
+            robot=config.robot,
+            teleop=config.teleop,
+            reward=config.reward,
+        )
+    ]
 
 
 def cell_config(config: Config, cell: CellConfig) -> Config:
     """The run's config as one cell's env worker sees it: the cell's groups at the top."""
-    return dataclasses.replace(config, task=cell.task, robot=cell.robot, teleop=cell.teleop,
-                               reward=cell.reward, cells=[])
+    return dataclasses.replace(
+        config, task=cell.task, robot=cell.robot, teleop=cell.teleop, reward=cell.reward, cells=[]
+    )

@@ -84,8 +84,10 @@ def describe_lines(node: Any, prefix: str = "") -> Iterator[str]:
             sections.append((key, value))
             continue
         if isinstance(value, list) and value and all(dataclasses.is_dataclass(v) for v in value):
-            sections.extend((f"{key}.{getattr(v, 'name', '') or i}", v)  # e.g. each cell
-                            for i, v in enumerate(value))
+            sections.extend(
+                (f"{key}.{getattr(v, 'name', '') or i}", v)  # e.g. each cell
+                for i, v in enumerate(value)
+            )
             value = [getattr(v, "name", i) for i, v in enumerate(value)]
         line = f"  {key}: {_type_name(hints.get(item.name, item.type))} = {value!r}"
         default = _default(item)

@@ -54,11 +54,14 @@ def load_preset(group: str, name: str) -> dict[str, Any]:
         load_components()
         field_name = GROUPS[group].config(str(data["name"])).PRESET_ARGUMENT
         if not field_name:
-            raise ConfigError(f"{group}={name}:{argument}: the {name} preset takes no "
-                              f"':argument'; write {group}={name}")
+            raise ConfigError(
+                f"{group}={name}:{argument}: the {name} preset takes no "
+                f"':argument'; write {group}={name}"
+            )
         if not argument:
-            raise ConfigError(f"{group}={name}: needs a value after the colon, e.g. "
-                              f"{group}={name}:Reacher-v5")
+            raise ConfigError(
+                f"{group}={name}: needs a value after the colon, e.g. {group}={name}:Reacher-v5"
+            )
         data[field_name] = argument
     return data
 
@@ -67,7 +70,9 @@ def _load_preset_file(group: str, name: str) -> dict[str, Any]:
     path = PRESET_DIR / group / f"{name}.yaml"
     if not path.is_file():
         known = ", ".join(preset_names(group)) or "none"
-        raise ConfigError(f"unknown {group} preset {name!r} ({group}={name}); choose one of: {known}")
+        raise ConfigError(
+            f"unknown {group} preset {name!r} ({group}={name}); choose one of: {known}"
+        )
     data = yaml.safe_load(path.read_text()) or {}
     if not isinstance(data, dict):
         raise ConfigError(f"preset {path} must be a mapping of keys to values")
@@ -85,7 +90,7 @@ def split_arguments(arguments: Sequence[str]) -> tuple[dict[str, str], list[tupl
     for argument in arguments:
         key, sep, value = argument.partition("=")
         for alias, prefix in KEY_PREFIX_ALIASES.items():
-            key = prefix + key[len(alias):] if key.startswith(alias) else key
+            key = prefix + key[len(alias) :] if key.startswith(alias) else key
         if not sep or not key:
             raise ConfigError(
                 f"argument {argument!r} is not key=value; write e.g. run.env_steps=2000"
@@ -141,14 +146,20 @@ def _typed(node: Any, value: Any) -> Any:
         return value
     if isinstance(node, FloatNode) and isinstance(parsed, int) and not isinstance(parsed, bool):
         return float(parsed)
-    if isinstance(node, ListConfig) and isinstance(parsed, list) \
-            and node._metadata.element_type is float:
+    if (
+        isinstance(node, ListConfig)
+        and isinstance(parsed, list)
+        and node._metadata.element_type is float
+    ):
         return [float(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in parsed]
     return parsed
 
 
-def compose(groups: dict[str, dict[str, Any]], overrides: Sequence[tuple[str, Any]],
-            rest: dict[str, Any] | None = None) -> Config:
+def compose(
+    groups: dict[str, dict[str, Any]],
+    overrides: Sequence[tuple[str, Any]],
+    rest: dict[str, Any] | None = None,
+) -> Config:
     """Build a validated `Config` from per-group mappings, top-level values and overrides."""
     config = Config(**{group: _schema_instance(group, data) for group, data in groups.items()})
     node: DictConfig = OmegaConf.structured(config)
@@ -189,7 +200,9 @@ def _set(node: DictConfig, key: str, value: Any) -> None:
     if not isinstance(parent, DictConfig) or leaf not in parent:
         raise ConfigError(unknown_key(key, node))
     if isinstance(parent[leaf], DictConfig):
-        raise ConfigError(f"{key!r} is a section, not a value; set one of its fields, e.g. {key}.name=...")
+        raise ConfigError(
+            f"{key!r} is a section, not a value; set one of its fields, e.g. {key}.name=..."
+        )
     try:
         parent[leaf] = _typed(parent._get_node(leaf), value)
     except OmegaConfBaseException as error:
@@ -220,8 +233,11 @@ def load_config(arguments: Sequence[str] = ()) -> Config:
     selections, overrides = split_arguments(arguments)
     cells_values = [value for key, value in overrides if key == CELLS_KEY]
     per_cell = [(key, value) for key, value in overrides if key.startswith(CELLS_KEY + ".")]
-    overrides = [(key, value) for key, value in overrides
-                 if key != CELLS_KEY and not key.startswith(CELLS_KEY + ".")]
+    overrides = [
+        (key, value)
+        for key, value in overrides
+        if key != CELLS_KEY and not key.startswith(CELLS_KEY + ".")
+    ]
     chosen = {**DEFAULT_PRESETS, **selections}
     groups = {group: load_preset(group, name) for group, name in chosen.items()}
     if not cells_values:
@@ -239,36 +255,51 @@ def load_config(arguments: Sequence[str] = ()) -> Config:
             if preset is not None:
                 cell_groups[group] = {**load_preset(group, preset), **fields}
         own = cell_overrides[name]
-        fields = {**body, **{key: _typed(None, value) for key, value in own
-                             if "." not in key}}
+        fields = {**body, **{key: _typed(None, value) for key, value in own if "." not in key}}
         group_overrides = [*overrides, *((key, value) for key, value in own if "." in key)]
-        cells.append(_cell(name, _in_cell(name, _compose_command_line, cell_groups,
-                                          group_overrides), cell_fields(name, fields)))
+        cells.append(
+            _cell(
+                name,
+                _in_cell(name, _compose_command_line, cell_groups, group_overrides),
+                cell_fields(name, fields),
+            )
+        )
     return _with_cells(cells[0], cells)
 
 
-def _per_cell_overrides(per_cell: Sequence[tuple[str, Any]], raw: dict[str, Any]
-                        ) -> dict[str, list[tuple[str, Any]]]:
+def _per_cell_overrides(
+    per_cell: Sequence[tuple[str, Any]], raw: dict[str, Any]
+) -> dict[str, list[tuple[str, Any]]]:
     """`cells.<name>.<key>=value` arguments by cell: a group field (`task.episode_steps`)
     or a cell field (`weight`)."""
     found: dict[str, list[tuple[str, Any]]] = {name: [] for name in raw}
     for key, value in per_cell:
         name, _, rest = key.removeprefix(CELLS_KEY + ".").partition(".")
         if name not in raw:
-            raise ConfigError(f"{key}: the run has no cell {name!r}; its cells are "
-                              f"{', '.join(raw)}")
+            raise ConfigError(
+                f"{key}: the run has no cell {name!r}; its cells are {', '.join(raw)}"
+            )
         if rest.partition(".")[0] not in CELL_GROUPS and rest not in CELL_FIELDS:
-            raise ConfigError(f"{key}: a cell has no key {rest!r}; set cells.{name}.<group>."
-                              f"<field> (groups {', '.join(CELL_GROUPS)}) or one of "
-                              f"{', '.join(CELL_FIELDS)}")
+            raise ConfigError(
+                f"{key}: a cell has no key {rest!r}; set cells.{name}.<group>."
+                f"<field> (groups {', '.join(CELL_GROUPS)}) or one of "
+                f"{', '.join(CELL_FIELDS)}"
+            )
         found[name].append((rest, value))
     return found
 
 
-def _compose_command_line(groups: dict[str, dict[str, Any]],
-                          overrides: Sequence[tuple[str, Any]]) -> Config:
-    return compose(groups, [*views_at_policy_size(groups, overrides),
-                            *views_for_policy(groups, overrides), *overrides])
+def _compose_command_line(
+    groups: dict[str, dict[str, Any]], overrides: Sequence[tuple[str, Any]]
+) -> Config:
+    return compose(
+        groups,
+        [
+            *views_at_policy_size(groups, overrides),
+            *views_for_policy(groups, overrides),
+            *overrides,
+        ],
+    )
 
 
 def _in_cell(name: str, build: Any, *args: Any, **kwargs: Any) -> Config:
@@ -281,46 +312,59 @@ def _in_cell(name: str, build: Any, *args: Any, **kwargs: Any) -> Config:
 
 
 def _cell(name: str, config: Config, fields: dict[str, Any]) -> tuple[Config, CellConfig]:
-    return config, CellConfig(name=name, task=config.task, robot=config.robot,
-                              teleop=config.teleop, reward=config.reward, **fields)
+    return config, CellConfig(
+        name=name,
+        task=config.task,
+        robot=config.robot,
+        teleop=config.teleop,
+        reward=config.reward,
+        **fields,
+    )
 
 
-def _with_cells(first: tuple[Config, CellConfig], cells: list[tuple[Config, CellConfig]]
-                ) -> Config:
+def _with_cells(first: tuple[Config, CellConfig], cells: list[tuple[Config, CellConfig]]) -> Config:
     """The run's config: the first cell's, holding every cell."""
     config = first[0]
     config.cells = [cell for _, cell in cells]
     if config.run.num_robots != 1:
-        raise ConfigError(f"run.num_robots={config.run.num_robots} with cells: each cell is "
-                          "one robot; list a cell per robot instead (cells=[a,b,...])")
+        raise ConfigError(
+            f"run.num_robots={config.run.num_robots} with cells: each cell is "
+            "one robot; list a cell per robot instead (cells=[a,b,...])"
+        )
     if config.demos.path:
-        raise ConfigError(f"demos.path={config.demos.path} with cells: give each cell its own "
-                          "demonstrations with demos_path: in the cells file")
+        raise ConfigError(
+            f"demos.path={config.demos.path} with cells: give each cell its own "
+            "demonstrations with demos_path: in the cells file"
+        )
     for cell in config.cells:
         if cell.demos_path and not Path(cell.demos_path).is_dir():
-            raise ConfigError(f"cell {cell.name!r}: demos_path {cell.demos_path} is not a "
-                              "folder; give an episode store written by `userl collect`")
+            raise ConfigError(
+                f"cell {cell.name!r}: demos_path {cell.demos_path} is not a "
+                "folder; give an episode store written by `userl collect`"
+            )
     return config
 
 
 VIEW_SIZE_KEYS = ("robot.image_height_px", "robot.image_width_px")
 
 
-def views_at_policy_size(groups: dict[str, dict[str, Any]],
-                         overrides: Sequence[tuple[str, Any]]) -> list[tuple[str, Any]]:
+def views_at_policy_size(
+    groups: dict[str, dict[str, Any]], overrides: Sequence[tuple[str, Any]]
+) -> list[tuple[str, Any]]:
     """Cameras deliver views at the image policy's size (`policy.image_size_px`) unless the
     robot's view size is given: no resize per step, and replay stores the smaller frames."""
-    given = {key for key, _ in overrides} | {
-        f"robot.{key}" for key in groups.get("robot", {})}
-    size = dict(overrides).get("policy.image_size_px", groups.get("policy", {}).get(
-        "image_size_px"))
+    given = {key for key, _ in overrides} | {f"robot.{key}" for key in groups.get("robot", {})}
+    size = dict(overrides).get(
+        "policy.image_size_px", groups.get("policy", {}).get("image_size_px")
+    )
     if not size or any(key in given for key in VIEW_SIZE_KEYS):
         return []
     return [(key, size) for key in VIEW_SIZE_KEYS]
 
 
-def views_for_policy(groups: dict[str, dict[str, Any]],
-                     overrides: Sequence[tuple[str, Any]]) -> list[tuple[str, Any]]:
+def views_for_policy(
+    groups: dict[str, dict[str, Any]], overrides: Sequence[tuple[str, Any]]
+) -> list[tuple[str, Any]]:
     """A policy that cannot act without camera views (`NEEDS_VIEWS`, e.g. pi0) gets
     `obs=image` unless `obs` is given."""
     if any(key == "obs" for key, _ in overrides):
@@ -344,11 +388,18 @@ def load_config_file(path: Path, arguments: Sequence[str] = ()) -> Config:
     cells = []
     for saved in saved_cells:
         name = str(saved.get("name", ""))
-        cell_groups = {**groups, **{group: saved[group] for group in CELL_GROUPS
-                                    if group in saved and group not in selections}}
+        cell_groups = {
+            **groups,
+            **{
+                group: saved[group]
+                for group in CELL_GROUPS
+                if group in saved and group not in selections
+            },
+        }
         fields = {key: saved[key] for key in saved if key not in (*CELL_GROUPS, "name")}
-        cells.append(_cell(name, _in_cell(name, compose, cell_groups, overrides, rest=data),
-                           fields))
+        cells.append(
+            _cell(name, _in_cell(name, compose, cell_groups, overrides, rest=data), fields)
+        )
     return _with_cells(cells[0], cells)
 
 
@@ -362,14 +413,18 @@ def with_reward_group(data: dict[str, Any]) -> dict[str, Any]:
     if "reward" in data:
         return data
     task = data.get("task") or {}
-    name, weight, scale = (task.pop(key, default) for key, default in
-                           zip(LEGACY_TASK_REWARD_KEYS, ("success", 0.0, 10.0), strict=True))
+    name, weight, scale = (
+        task.pop(key, default)
+        for key, default in zip(LEGACY_TASK_REWARD_KEYS, ("success", 0.0, 10.0), strict=True)
+    )
     dense = {"sparse_weight": 0.0, "dense_weight": 1.0, "dense_scale_per_m": scale}
     if name == "pose_distance":
         data["reward"] = {"name": "pose", **dense}
     elif weight:
-        data["reward"] = {"name": "composite", "parts": {
-            "success": {"weight": 1.0}, "pose": {"weight": weight, **dense}}}
+        data["reward"] = {
+            "name": "composite",
+            "parts": {"success": {"weight": 1.0}, "pose": {"weight": weight, **dense}},
+        }
     else:
         data["reward"] = {"name": "success"}
     return data

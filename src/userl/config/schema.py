@@ -88,8 +88,13 @@ class EvalConfig:
 # The component each group holds when a `Config` is built directly (tests, tools); the
 # command line starts from the presets in `config/loader.py` instead.
 DEFAULT_COMPONENTS: dict[str, str] = {
-    "task": "peg_insertion", "robot": "sim_franka", "algo": "sac", "policy": "mlp",
-    "pipeline": "async", "teleop": "none", "reward": "success",
+    "task": "peg_insertion",
+    "robot": "sim_franka",
+    "algo": "sac",
+    "policy": "mlp",
+    "pipeline": "async",
+    "teleop": "none",
+    "reward": "success",
 }
 
 
@@ -145,7 +150,8 @@ class Config:
     algo: AlgoConfig = field(default_factory=default_of("algo"))  # type: ignore[assignment]
     policy: PolicyConfig = field(default_factory=default_of("policy"))  # type: ignore[assignment]
     pipeline: PipelineConfig = field(  # type: ignore[assignment]
-        default_factory=default_of("pipeline"))
+        default_factory=default_of("pipeline")
+    )
     teleop: TeleopConfig = field(default_factory=default_of("teleop"))  # type: ignore[assignment]
     reward: RewardConfig = field(default_factory=default_of("reward"))  # type: ignore[assignment]
     run: RunConfig = field(default_factory=RunConfig)
@@ -160,5 +166,12 @@ class Config:
     def components(self) -> list[ComponentConfig]:
         """The config of each component group (task, robot, algo, policy, pipeline, teleop,
         reward)."""
-        return [self.task, self.robot, self.algo, self.policy, self.pipeline, self.teleop,
-                self.reward]
+        return [
+            self.task,
+            self.robot,
+            self.algo,
+            self.policy,
+            self.pipeline,
+            self.teleop,
+            self.reward,
+        ]

@@ -59,14 +59,17 @@ def validate(config: Config) -> str | None:
             return f"bad value for {key!r}: {value} {rule[1]}"
     run = config.run
     if not (run.env_steps or run.grad_steps or run.episodes or run.wall_s):
-        return ("the run has no budget: set run.env_steps=, run.grad_steps=, run.episodes= or "
-                "run.wall_s= above 0")
+        return (
+            "the run has no budget: set run.env_steps=, run.grad_steps=, run.episodes= or "
+            "run.wall_s= above 0"
+        )
     if config.demos.path and not Path(config.demos.path).is_dir():
-        return (f"bad value for 'demos.path': {config.demos.path} is not a folder; give an "
-                "episode store written by `userl collect`, or set demos.episodes=N instead")
+        return (
+            f"bad value for 'demos.path': {config.demos.path} is not a folder; give an "
+            "episode store written by `userl collect`, or set demos.episodes=N instead"
+        )
     if config.policy.NEEDS_VIEWS and config.obs != "image":
-        return (f"policy={config.policy.name} needs camera views; set obs=image (obs="
-                f"{config.obs})")
+        return f"policy={config.policy.name} needs camera views; set obs=image (obs={config.obs})"
     algo = config.algo
     if algo.utd_min > algo.utd_max:
         return f"bad value for 'algo.utd_min': {algo.utd_min} is above algo.utd_max={algo.utd_max}"
@@ -80,15 +83,22 @@ def validate(config: Config) -> str | None:
 def reward_problem(config: Config) -> str | None:
     """A reward source the task cannot use, or a keyboard both teleop and reward read."""
     if config.task.ENV_BUILDER != "robot" and config.reward.name != "success":
-        return (f"reward={config.reward.name}: task={config.task.name} keeps its environment's "
-                "own reward; remove reward= (or use a robot task)")
+        return (
+            f"reward={config.reward.name}: task={config.task.name} keeps its environment's "
+            "own reward; remove reward= (or use a robot task)"
+        )
     from userl.hardware.teleop.keyboard import KeyboardConfig
     from userl.rewards.keyboard import KeyboardRewardConfig
 
     reward, teleop = config.reward, config.teleop
-    if (isinstance(reward, KeyboardRewardConfig) and isinstance(teleop, KeyboardConfig)
-            and (reward.backend, reward.device_path) == (teleop.backend, teleop.device_path)):
-        return ("reward=keyboard and teleop=keyboard would read the same keyboard and split "
-                "its keys; give reward.device_path= another keyboard (evdev), or use "
-                "teleop=spacemouse")
+    if (
+        isinstance(reward, KeyboardRewardConfig)
+        and isinstance(teleop, KeyboardConfig)
+        and (reward.backend, reward.device_path) == (teleop.backend, teleop.device_path)
+    ):
+        return (
+            "reward=keyboard and teleop=keyboard would read the same keyboard and split "
+            "its keys; give reward.device_path= another keyboard (evdev), or use "
+            "teleop=spacemouse"
+        )
     return None

@@ -19,8 +19,9 @@ def fsync_directory(path: Path) -> None:
         os.close(descriptor)
 
 
-def atomic_write(path: Path, write: Callable[[BinaryIO], object],
-                 temporary: Path | None = None) -> None:
+def atomic_write(
+    path: Path, write: Callable[[BinaryIO], object], temporary: Path | None = None
+) -> None:
     """Write `path` through `write(handle)`: into `temporary` (default `path` + '.partial'),
     fsynced, atomically renamed over `path`, then the folder fsynced."""
     temporary = temporary or path.with_name(path.name + PARTIAL_SUFFIX)

@@ -60,8 +60,7 @@ class Registry(Generic[T]):
         self._entries: dict[str, T] = {}
         self._configs: dict[str, type[ComponentConfig]] = {}
 
-    def register(self, name: str, config: type[ComponentConfig] | None = None
-                 ) -> Callable[[T], T]:
+    def register(self, name: str, config: type[ComponentConfig] | None = None) -> Callable[[T], T]:
         """Decorator: register `entry` under `name`, with the config class that builds it."""
 
         def decorate(entry: T) -> T:
@@ -70,8 +69,9 @@ class Registry(Generic[T]):
             self._entries[name] = entry
             if config is not None:
                 if config.__dict__.get("registered_name", name) != name:
-                    raise ValueError(f"{config.__name__} is registered as "
-                                     f"{config.registered_name!r} already")
+                    raise ValueError(
+                        f"{config.__name__} is registered as {config.registered_name!r} already"
+                    )
                 config.registered_name = name
                 self._configs[name] = config
             return entry

@@ -31,7 +31,8 @@ class Transition:
 
 @dataclass
 class Decision:
-    """What an action source decides at one step: the executed action, and what the policy proposed."""
+    """What an action source decides at one step: the executed action, and what the policy
+    proposed."""
 
     action: np.ndarray
     policy_action: np.ndarray
@@ -107,8 +108,9 @@ class Episode:
 class EpisodeBuilder:
     """Accumulates steps of one episode and freezes them into an `Episode`."""
 
-    def __init__(self, robot_id: str, task: str, first_observation: Observation,
-                 source: str = "policy") -> None:
+    def __init__(
+        self, robot_id: str, task: str, first_observation: Observation, source: str = "policy"
+    ) -> None:
         self.robot_id = robot_id
         self.task = task
         self.source = source
@@ -126,9 +128,19 @@ class EpisodeBuilder:
     def __len__(self) -> int:
         return len(self._actions)
 
-    def add(self, *, action: np.ndarray, policy_action: np.ndarray, reward: float,
-            next_observation: Observation, terminated: bool, truncated: bool,
-            intervened: bool, policy_version: int, success: bool) -> None:
+    def add(
+        self,
+        *,
+        action: np.ndarray,
+        policy_action: np.ndarray,
+        reward: float,
+        next_observation: Observation,
+        terminated: bool,
+        truncated: bool,
+        intervened: bool,
+        policy_version: int,
+        success: bool,
+    ) -> None:
         self._actions.append(np.asarray(action, dtype=np.float32))
         self._policy_actions.append(np.asarray(policy_action, dtype=np.float32))
         self._rewards.append(float(reward))

@@ -40,9 +40,14 @@ class ReplayBuffer:
     (dict), terminated, intervened.
     """
 
-    def __init__(self, capacity: int, obs_spec: ObservationSpec, action_dim: int,
-                 frame_slack_fraction: float = FRAME_SLACK_FRACTION,
-                 label_chunk_steps: int = 1) -> None:
+    def __init__(
+        self,
+        capacity: int,
+        obs_spec: ObservationSpec,
+        action_dim: int,
+        frame_slack_fraction: float = FRAME_SLACK_FRACTION,
+        label_chunk_steps: int = 1,
+    ) -> None:
         if capacity <= 0:
             raise ValueError(f"replay capacity must be > 0, got {capacity}")
         self.capacity = capacity
@@ -52,9 +57,10 @@ class ReplayBuffer:
         self.observations = {STATE_KEY: np.zeros(state_shape, np.float32)}
         self.next_observations = {STATE_KEY: np.zeros(state_shape, np.float32)}
         self.frame_capacity = capacity + 1 + int(capacity * frame_slack_fraction)
-        self.frames = {view.name: np.zeros((self.frame_capacity, view.height_px, view.width_px,
-                                            3), np.uint8)
-                       for view in obs_spec.images}
+        self.frames = {
+            view.name: np.zeros((self.frame_capacity, view.height_px, view.width_px, 3), np.uint8)
+            for view in obs_spec.images
+        }
         self.frame_ids = np.zeros(capacity, np.int64)  # global frame id of each observation
         self.frames_written = 0  # global ids handed out so far
         self.actions = np.zeros((capacity, action_dim), np.float32)
@@ -62,9 +68,14 @@ class ReplayBuffer:
         self.terminated = np.zeros(capacity, bool)
         self.intervened = np.zeros(capacity, bool)
         self.label_chunk_steps = label_chunk_steps
-        self.chunk_arrays: dict[str, np.ndarray] = {} if label_chunk_steps <= 1 else {
-            "action_chunks": np.zeros((capacity, label_chunk_steps, action_dim), np.float32),
-            "action_chunk_mask": np.zeros((capacity, label_chunk_steps), np.float32)}
+        self.chunk_arrays: dict[str, np.ndarray] = (
+            {}
+            if label_chunk_steps <= 1
+            else {
+                "action_chunks": np.zeros((capacity, label_chunk_steps, action_dim), np.float32),
+                "action_chunk_mask": np.zeros((capacity, label_chunk_steps), np.float32),
+            }
+        )
         self.position = 0  # the next slot to write
         self.size = 0
 
@@ -74,9 +85,17 @@ class ReplayBuffer:
     @property
     def nbytes(self) -> int:
         """Bytes of every array the buffer holds (allocated, whether filled or not)."""
-        arrays = [*self.observations.values(), *self.next_observations.values(),
-                  *self.frames.values(), self.frame_ids, self.actions, self.rewards,
-                  self.terminated, self.intervened, *self.chunk_arrays.values()]
+        arrays = [
+            *self.observations.values(),
+            *self.next_observations.values(),
+            *self.frames.values(),
+            self.frame_ids,
+            self.actions,
+            self.rewards,
+            self.terminated,
+            self.intervened,
+            *self.chunk_arrays.values(),
+        ]
         return int(sum(np.asarray(a).nbytes for a in arrays))
 
     @staticmethod
@@ -101,10 +120,12 @@ class ReplayBuffer:
             if key not in episode.observations:
                 raise ValueError(f"episode {episode.episode_id} lacks observation {key!r}")
         if episode.actions.shape[1:] != (self.action_dim,):
-            raise ValueError(f"episode actions have shape {episode.actions.shape}, "
-                             f"expected (T, {self.action_dim})")
+            raise ValueError(
+                f"episode actions have shape {episode.actions.shape}, "
+                f"expected (T, {self.action_dim})"
+            )
         chosen = np.arange(steps) if only is None else np.flatnonzero(only)
-        chosen = chosen[max(0, len(chosen) - self.capacity):]  # over-long: keep the end
+        chosen = chosen[max(0, len(chosen) - self.capacity) :]  # over-long: keep the end
         if len(chosen) == 0:
             return
         if self.frames:
@@ -184,26 +205,33 @@ class ReplayBuffer:
             np.take(source, indices, axis=0, out=out[key][rows], mode="clip")
         for key in ("terminated", "intervened"):
             out[key][rows] = getattr(self, key)[indices]
-        for group, states in (("observations", self.observations),
-                              ("next_observations", self.next_observations)):
-            np.take(states[STATE_KEY], indices, axis=0, out=out[group][STATE_KEY][rows],
-                    mode="clip")
+        for group, states in (
+            ("observations", self.observations),
+            ("next_observations", self.next_observations),
+        ):
+            np.take(
+                states[STATE_KEY], indices, axis=0, out=out[group][STATE_KEY][rows], mode="clip"
+            )
         if self.frames:
             frame_slots = self.frame_ids[indices] % self.frame_capacity
             next_slots = (frame_slots + 1) % self.frame_capacity
             for key, frames in self.frames.items():
-                np.take(frames, frame_slots, axis=0, out=out["observations"][key][rows],
-                        mode="clip")
-                np.take(frames, next_slots, axis=0, out=out["next_observations"][key][rows],
-                        mode="clip")
+                np.take(
+                    frames, frame_slots, axis=0, out=out["observations"][key][rows], mode="clip"
+                )
+                np.take(
+                    frames, next_slots, axis=0, out=out["next_observations"][key][rows], mode="clip"
+                )
 
     # ------------------------------------------------------------------ persistence
     def state_dict(self) -> dict[str, np.ndarray]:
         """Flat arrays of the filled part (oldest first), ready for `np.savez`; each camera
         frame once (`frames.<view>`), with `frame_index` into them per transition."""
         order = self._live_slots()
-        state = {f"observations.{STATE_KEY}": self.observations[STATE_KEY][order],
-                 f"next_observations.{STATE_KEY}": self.next_observations[STATE_KEY][order]}
+        state = {
+            f"observations.{STATE_KEY}": self.observations[STATE_KEY][order],
+            f"next_observations.{STATE_KEY}": self.next_observations[STATE_KEY][order],
+        }
         for name in ("actions", "rewards", "terminated", "intervened"):
             state[name] = getattr(self, name)[order]
         state |= {name: array[order] for name, array in self.chunk_arrays.items()}
@@ -227,8 +255,8 @@ class ReplayBuffer:
             first = int(index[keep[0]]) if len(keep) else 0
             for key, frames in self.frames.items():
                 kept = state[f"frames.{key}"][first:frame_count]
-                frames[:len(kept)] = kept
-            self.frame_ids[:len(keep)] = index[keep] - first
+                frames[: len(kept)] = kept
+            self.frame_ids[: len(keep)] = index[keep] - first
             self.frames_written = max(frame_count - first, 0)
         count = len(keep)
         self.observations[STATE_KEY][:count] = state[f"observations.{STATE_KEY}"][keep]
@@ -237,8 +265,10 @@ class ReplayBuffer:
             getattr(self, name)[:count] = state[name][keep]
         for name, array in self.chunk_arrays.items():
             if name not in state:
-                raise ValueError(f"the saved buffer has no {name!r}: it was written without "
-                                 f"chunk labels (label_chunk_steps={self.label_chunk_steps})")
+                raise ValueError(
+                    f"the saved buffer has no {name!r}: it was written without "
+                    f"chunk labels (label_chunk_steps={self.label_chunk_steps})"
+                )
             array[:count] = state[name][keep]
         self.size = count
         self.position = count % self.capacity
@@ -252,8 +282,9 @@ class ReplayBuffer:
             self.load_state_dict({key: data[key] for key in data.files})
 
 
-def chunk_labels(actions: np.ndarray, chosen: np.ndarray, steps: int,
-                 only: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+def chunk_labels(
+    actions: np.ndarray, chosen: np.ndarray, steps: int, only: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
     """For each chosen step i of an episode's actions (T, A): actions[i:i+steps] and a 0/1
     mask, 0 (and the action zeroed) from the first step past the end or, with `only`, the
     first step `only` leaves out: a label is one uninterrupted run of chosen actions."""

@@ -14,13 +14,22 @@ from userl.data.buffers import ReplayBuffer
 class CellBuffers:
     """A `ReplayBuffer` per cell; the capacity is shared out equally between the cells."""
 
-    def __init__(self, cells: int, capacity: int, obs_spec: ObservationSpec, action_dim: int,
-                 label_chunk_steps: int = 1) -> None:
+    def __init__(
+        self,
+        cells: int,
+        capacity: int,
+        obs_spec: ObservationSpec,
+        action_dim: int,
+        label_chunk_steps: int = 1,
+    ) -> None:
         if cells < 1:
             raise ValueError(f"need at least one cell, got {cells}")
-        self.buffers = [ReplayBuffer(max(1, capacity // cells), obs_spec, action_dim,
-                                     label_chunk_steps=label_chunk_steps)
-                        for _ in range(cells)]
+        self.buffers = [
+            ReplayBuffer(
+                max(1, capacity // cells), obs_spec, action_dim, label_chunk_steps=label_chunk_steps
+            )
+            for _ in range(cells)
+        ]
 
     def __len__(self) -> int:
         return sum(len(buffer) for buffer in self.buffers)
@@ -28,8 +37,7 @@ class CellBuffers:
     def __getitem__(self, cell: int) -> ReplayBuffer:
         return self.buffers[cell]
 
-    def add_episode(self, episode: Episode, cell: int = 0, only: np.ndarray | None = None
-                    ) -> None:
+    def add_episode(self, episode: Episode, cell: int = 0, only: np.ndarray | None = None) -> None:
         self.buffers[cell].add_episode(episode, only=only)
 
     def sizes(self) -> list[int]:

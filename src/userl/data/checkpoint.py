@@ -39,13 +39,17 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
         lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-        reason = next((line for line in lines if "GLOBAL" in line or "WeightsUnpickler" in line),
-                      lines[-1] if lines else "not a checkpoint").rstrip(".")
+        reason = next(
+            (line for line in lines if "GLOBAL" in line or "WeightsUnpickler" in line),
+            lines[-1] if lines else "not a checkpoint",
+        ).rstrip(".")
         raise CheckpointRefused(
             f"refusing checkpoint {path}: it holds more than tensors and plain values "
             f"({reason}); it may run code when loaded, so it is not opened: train it yourself "
-            "or get the run from someone you trust") from None
+            "or get the run from someone you trust"
+        ) from None
     if not isinstance(state, dict):
-        raise CheckpointRefused(f"refusing checkpoint {path}: not a userl checkpoint "
-                                f"(a {type(state).__name__})")
+        raise CheckpointRefused(
+            f"refusing checkpoint {path}: not a userl checkpoint (a {type(state).__name__})"
+        )
     return state

@@ -24,13 +24,15 @@ EXPORT_FORMATS: Registry = Registry("export format")
 def export_lerobot(episodes: list[Episode], out: Path, fps: int, instruction: str) -> dict:
     from userl.data.lerobot_format import export_episodes
 
-    return asdict(export_episodes(episodes, out, fps, instruction,
-                                  repo_id=f"userl/{episodes[0].task.replace(':', '-')}"))
+    return asdict(
+        export_episodes(
+            episodes, out, fps, instruction, repo_id=f"userl/{episodes[0].task.replace(':', '-')}"
+        )
+    )
 
 
 # ----------------------------------------------------------------------------- reading
-Reader = Callable[[Path, LeRobotMappingConfig, "ObservationSpec | None", "int | None"],
-                  LoadReport]
+Reader = Callable[[Path, LeRobotMappingConfig, "ObservationSpec | None", "int | None"], LoadReport]
 EPISODE_FORMATS: Registry = Registry("episode format")
 _PROBES: dict[str, Callable[[Path], bool]] = {}
 
@@ -47,22 +49,27 @@ def _is_lerobot(path: Path) -> bool:
 
 
 @_format("lerobot", _is_lerobot)
-def read_lerobot_report(path: Path, mapping: LeRobotMappingConfig,
-                        spec: ObservationSpec | None, action_dim: int | None) -> LoadReport:
+def read_lerobot_report(
+    path: Path, mapping: LeRobotMappingConfig, spec: ObservationSpec | None, action_dim: int | None
+) -> LoadReport:
     from userl.data.lerobot_format import read_lerobot
 
     return LoadReport(episodes=read_lerobot(path, mapping, spec, action_dim))
 
 
 @_format("userl", lambda path: path.is_dir())
-def read_store_report(path: Path, mapping: LeRobotMappingConfig,
-                      spec: ObservationSpec | None, action_dim: int | None) -> LoadReport:
+def read_store_report(
+    path: Path, mapping: LeRobotMappingConfig, spec: ObservationSpec | None, action_dim: int | None
+) -> LoadReport:
     return EpisodeStore(path).load()
 
 
-def read_episodes(path: Path, mapping: LeRobotMappingConfig,
-                  spec: ObservationSpec | None = None,
-                  action_dim: int | None = None) -> LoadReport:
+def read_episodes(
+    path: Path,
+    mapping: LeRobotMappingConfig,
+    spec: ObservationSpec | None = None,
+    action_dim: int | None = None,
+) -> LoadReport:
     """The episodes at `path` in whichever registered format it is (first probe that fits)."""
     for name in _PROBES:
         if _PROBES[name](path):

@@ -35,6 +35,7 @@ def import_torchvision() -> None:
     (see the module docstring); a no-op when torchvision is not installed."""
     try:
         import torchvision  # noqa: F401
+
         return
     except ImportError:
         return
@@ -60,8 +61,9 @@ def lerobot_dataset_module() -> ModuleType:
         import datasets
         from ledataset.datasets import lerobot_dataset
     except ImportError as error:
-        raise LeRobotUnavailable(f"LeRobot's dataset library is missing ({error}); "
-                                 f"{INSTALL_HINT}") from None
+        raise LeRobotUnavailable(
+            f"LeRobot's dataset library is missing ({error}); {INSTALL_HINT}"
+        ) from None
     datasets.disable_progress_bars()  # one line per command, not a progress bar per table
     return lerobot_dataset
 

@@ -67,24 +67,37 @@ def _features(episode: Episode) -> dict[str, dict[str, Any]]:
     features: dict[str, dict[str, Any]] = {}
     for key, value in episode.observations.items():
         if key == "state":
-            features[names.state[0]] = {"dtype": "float32", "shape": (value.shape[1],),
-                                        "names": None}
+            features[names.state[0]] = {
+                "dtype": "float32",
+                "shape": (value.shape[1],),
+                "names": None,
+            }
         elif value.dtype == np.uint8 and value.ndim == 4 and value.shape[-1] == 3:
             features[names.image_prefix + key] = {
-                "dtype": "video", "shape": tuple(value.shape[1:]),
-                "names": ["height", "width", "channels"]}
+                "dtype": "video",
+                "shape": tuple(value.shape[1:]),
+                "names": ["height", "width", "channels"],
+            }
         else:
-            raise DatasetMismatch(f"observation {key!r} (shape {value.shape[1:]}, "
-                                  f"{value.dtype}) is neither the state nor an RGB view")
+            raise DatasetMismatch(
+                f"observation {key!r} (shape {value.shape[1:]}, "
+                f"{value.dtype}) is neither the state nor an RGB view"
+            )
     vector = {"dtype": "float32", "shape": (action_dim,), "names": None}
     flag = {"dtype": "bool", "shape": (1,), "names": None}
-    features.update({
-        names.action: vector, names.policy_action: dict(vector),
-        names.reward: {"dtype": "float32", "shape": (1,), "names": None},
-        names.done: flag, names.terminated: dict(flag), names.truncated: dict(flag),
-        names.intervened: dict(flag), names.final_observation: dict(flag),
-        names.policy_version: {"dtype": "int64", "shape": (1,), "names": None},
-    })
+    features.update(
+        {
+            names.action: vector,
+            names.policy_action: dict(vector),
+            names.reward: {"dtype": "float32", "shape": (1,), "names": None},
+            names.done: flag,
+            names.terminated: dict(flag),
+            names.truncated: dict(flag),
+            names.intervened: dict(flag),
+            names.final_observation: dict(flag),
+            names.policy_version: {"dtype": "int64", "shape": (1,), "names": None},
+        }
+    )
     return features
 
 
@@ -109,7 +122,8 @@ def _frames(episode: Episode, instruction: str) -> Iterable[dict[str, Any]]:
         frame[names.intervened] = np.array([False if last else bool(episode.intervened[t])])
         frame[names.final_observation] = np.array([last])
         frame[names.policy_version] = np.array(
-            [-1 if last else int(episode.policy_versions[t])], np.int64)
+            [-1 if last else int(episode.policy_versions[t])], np.int64
+        )
         yield frame
 
 
@@ -123,27 +137,43 @@ def _write(dataset: Any, episodes: list[Episode], instruction: str) -> list[dict
     records = []
     for index, episode in enumerate(episodes):
         if _features(episode) != features:
-            raise DatasetMismatch(f"episode {episode.episode_id} has other observations or "
-                                  "actions than the first; export one task's store at a time")
+            raise DatasetMismatch(
+                f"episode {episode.episode_id} has other observations or "
+                "actions than the first; export one task's store at a time"
+            )
         for frame in _frames(episode, instruction or episode.task):
             dataset.add_frame(frame)
         dataset.save_episode()
-        records.append({"episode_index": index, "episode_id": episode.episode_id,
-                        "robot_id": episode.robot_id, "task": episode.task,
-                        "source": episode.source, "success": bool(episode.success),
-                        "info": episode.info})
+        records.append(
+            {
+                "episode_index": index,
+                "episode_id": episode.episode_id,
+                "robot_id": episode.robot_id,
+                "task": episode.task,
+                "source": episode.source,
+                "success": bool(episode.success),
+                "info": episode.info,
+            }
+        )
     return records
 
 
-def export_episodes(episodes: list[Episode], out: Path, fps: int, instruction: str,
-                    repo_id: str = "userl/export") -> ExportReport:
+def export_episodes(
+    episodes: list[Episode], out: Path, fps: int, instruction: str, repo_id: str = "userl/export"
+) -> ExportReport:
     """Write `episodes` as a LeRobotDataset v3.0 at `out` (which must not exist)."""
     if not episodes:
         raise DatasetMismatch("the store has no readable episodes to export")
     module = lerobot_dataset_module()
     dataset = module.LeRobotDataset.create(
-        repo_id, fps=int(fps), root=out, features=_features(episodes[0]),
-        robot_type=episodes[0].robot_id, use_videos=True, vcodec=VIDEO_CODEC)
+        repo_id,
+        fps=int(fps),
+        root=out,
+        features=_features(episodes[0]),
+        robot_type=episodes[0].robot_id,
+        use_videos=True,
+        vcodec=VIDEO_CODEC,
+    )
     with warnings.catch_warnings():  # LeRobot's statistics convert the bool flags to count them
         warnings.filterwarnings("ignore", message="Converting input from bool")
         try:
@@ -158,8 +188,9 @@ def export_episodes(episodes: list[Episode], out: Path, fps: int, instruction: s
             handle.write(json.dumps(record) + "\n")
     frames = sum(len(e) + 1 for e in episodes)
     views = [k for k in episodes[0].observations if k != "state"]
-    return ExportReport(str(out), len(episodes), frames, frames - len(episodes), int(fps),
-                        _folder_bytes(out), views)
+    return ExportReport(
+        str(out), len(episodes), frames, frames - len(episodes), int(fps), _folder_bytes(out), views
+    )
 
 
 # ----------------------------------------------------------------------------- import
@@ -203,39 +234,56 @@ class _Reader:
             known = ", ".join(sorted(self.features))
             raise DatasetMismatch(
                 f"{self.path}: no feature {name!r} for the {what}; set demos.lerobot.{key}= to "
-                f"one of: {known}")
+                f"one of: {known}"
+            )
         return name
 
     def views(self) -> dict[str, str]:
         prefix = self.mapping.image_prefix
-        return {name[len(prefix):]: name for name, spec in self.features.items()
-                if prefix and name.startswith(prefix) and spec["dtype"] in ("video", "image")}
+        return {
+            name[len(prefix) :]: name
+            for name, spec in self.features.items()
+            if prefix and name.startswith(prefix) and spec["dtype"] in ("video", "image")
+        }
 
-    def images(self, episode_index: int, feature: str, rows: slice,
-               timestamps: np.ndarray) -> np.ndarray:
+    def images(
+        self, episode_index: int, feature: str, rows: slice, timestamps: np.ndarray
+    ) -> np.ndarray:
         if self.features[feature]["dtype"] == "image":
             cells = self.table.column(feature).slice(rows.start, rows.stop - rows.start)
-            return np.stack([np.asarray(PIL.Image.open(io.BytesIO(cell["bytes"])).convert("RGB"))
-                             for cell in cells.to_pylist()])
+            return np.stack(
+                [
+                    np.asarray(PIL.Image.open(io.BytesIO(cell["bytes"])).convert("RGB"))
+                    for cell in cells.to_pylist()
+                ]
+            )
         meta = self.dataset.meta
         start = float(meta.episodes[episode_index][f"videos/{feature}/from_timestamp"])
         path = self.path / meta.get_video_file_path(episode_index, feature)
         frames = video_utils_module().decode_video_frames(
-            path, [start + float(t) for t in timestamps], self.dataset.tolerance_s,
-            self.dataset.video_backend)
+            path,
+            [start + float(t) for t in timestamps],
+            self.dataset.tolerance_s,
+            self.dataset.video_backend,
+        )
         pixels = frames.permute(0, 2, 3, 1).numpy() * PIXEL_SCALE
         return np.clip(np.rint(pixels), 0, 255).astype(np.uint8)
 
     def episode(self, episode_index: int) -> Episode:
         m, meta = self.mapping, self.dataset.meta.episodes[episode_index]
         rows = slice(int(meta["dataset_from_index"]), int(meta["dataset_to_index"]))
-        state = np.concatenate([_column(self.table, self.require(name, "state", "state"), rows)
-                                for name in m.state], axis=1).astype(np.float32)
+        state = np.concatenate(
+            [_column(self.table, self.require(name, "state", "state"), rows) for name in m.state],
+            axis=1,
+        ).astype(np.float32)
         actions = _column(self.table, self.require(m.action, "action", "action"), rows)
         actions = actions.astype(np.float32)
         count = len(actions)
-        final = (_flat(_column(self.table, m.final_observation, rows)).astype(bool)
-                 if self.has(m.final_observation) else np.zeros(count, bool))
+        final = (
+            _flat(_column(self.table, m.final_observation, rows)).astype(bool)
+            if self.has(m.final_observation)
+            else np.zeros(count, bool)
+        )
         has_final = bool(final[-1])
         steps = count - 1 if has_final else count
         if steps < 1:
@@ -263,50 +311,77 @@ class _Reader:
         truncated = column(m.truncated, "truncated", np.zeros(steps, bool), bool)
         intervened = column(m.intervened, "intervened", np.zeros(steps, bool), bool)
         versions = column(m.policy_version, "policy_version", np.full(steps, -1), np.int64)
-        proposals = (_column(self.table, m.policy_action, rows)[:steps].astype(np.float32)
-                     if self.has(m.policy_action) else actions[:steps].copy())
+        proposals = (
+            _column(self.table, m.policy_action, rows)[:steps].astype(np.float32)
+            if self.has(m.policy_action)
+            else actions[:steps].copy()
+        )
         record = self.records.get(episode_index, {})
-        success = record.get("success", bool(np.any(rewards >= m.success_reward_min))
-                             if self.has(m.reward) else True)
+        success = record.get(
+            "success", bool(np.any(rewards >= m.success_reward_min)) if self.has(m.reward) else True
+        )
         tasks = meta.get("tasks") or [""]
         kwargs = {k: record[k] for k in ("episode_id", "source", "info") if k in record}
         return Episode(
             robot_id=record.get("robot_id", str(self.dataset.meta.robot_type or "lerobot")),
-            task=record.get("task", str(tasks[0])), observations=observations,
-            actions=actions[:steps], policy_actions=proposals, rewards=rewards,
-            terminated=terminated, truncated=truncated, intervened=intervened,
-            policy_versions=versions, success=bool(success), **kwargs)
+            task=record.get("task", str(tasks[0])),
+            observations=observations,
+            actions=actions[:steps],
+            policy_actions=proposals,
+            rewards=rewards,
+            terminated=terminated,
+            truncated=truncated,
+            intervened=intervened,
+            policy_versions=versions,
+            success=bool(success),
+            **kwargs,
+        )
 
 
-def check_fits(episode: Episode, spec: ObservationSpec | None, action_dim: int | None,
-               mapping: LeRobotMappingConfig) -> None:
+def check_fits(
+    episode: Episode,
+    spec: ObservationSpec | None,
+    action_dim: int | None,
+    mapping: LeRobotMappingConfig,
+) -> None:
     """A `DatasetMismatch` naming the feature when the episode does not fit the task."""
     if action_dim is not None and episode.actions.shape[1] != action_dim:
-        raise DatasetMismatch(f"feature {mapping.action!r} has {episode.actions.shape[1]} "
-                              f"values; the task's action has {action_dim}")
+        raise DatasetMismatch(
+            f"feature {mapping.action!r} has {episode.actions.shape[1]} "
+            f"values; the task's action has {action_dim}"
+        )
     if spec is None:
         return
     state_dim = episode.observations["state"].shape[1]
     if state_dim != spec.state_dim:
-        raise DatasetMismatch(f"feature(s) {'+'.join(mapping.state)} give {state_dim} state "
-                              f"values; the task's state has {spec.state_dim}")
+        raise DatasetMismatch(
+            f"feature(s) {'+'.join(mapping.state)} give {state_dim} state "
+            f"values; the task's state has {spec.state_dim}"
+        )
     for view in spec.images:
         name = mapping.image_prefix + view.name
         pixels = episode.observations.get(view.name)
         if pixels is None:
-            raise DatasetMismatch(f"no feature {name!r} for the task's camera view "
-                                  f"{view.name!r}; set demos.lerobot.image_prefix=")
+            raise DatasetMismatch(
+                f"no feature {name!r} for the task's camera view "
+                f"{view.name!r}; set demos.lerobot.image_prefix="
+            )
         if pixels.shape[1:3] != (view.height_px, view.width_px):
-            raise DatasetMismatch(f"feature {name!r} is {pixels.shape[1]}x{pixels.shape[2]} px; "
-                                  f"the task's view is {view.height_px}x{view.width_px} px")
+            raise DatasetMismatch(
+                f"feature {name!r} is {pixels.shape[1]}x{pixels.shape[2]} px; "
+                f"the task's view is {view.height_px}x{view.width_px} px"
+            )
     for key in [k for k in episode.observations if k != "state"]:
         if key not in {v.name for v in spec.images}:
             del episode.observations[key]  # a view the task does not observe
 
 
-def read_lerobot(path: Path, mapping: LeRobotMappingConfig = DEFAULT_MAPPING,
-                 spec: ObservationSpec | None = None,
-                 action_dim: int | None = None) -> list[Episode]:
+def read_lerobot(
+    path: Path,
+    mapping: LeRobotMappingConfig = DEFAULT_MAPPING,
+    spec: ObservationSpec | None = None,
+    action_dim: int | None = None,
+) -> list[Episode]:
     """Every episode of the LeRobot dataset at `path`, checked against the task when given."""
     reader = _Reader(Path(path), mapping)
     episodes = []
@@ -315,4 +390,3 @@ def read_lerobot(path: Path, mapping: LeRobotMappingConfig = DEFAULT_MAPPING,
         check_fits(episode, spec, action_dim, mapping)
         episodes.append(episode)
     return episodes
-

@@ -31,8 +31,13 @@ class SymmetricSampler:
     of the demo buffer alone), so every row counts as a demo in `from_demos`.
     """
 
-    def __init__(self, online: ReplayBuffer, demo: ReplayBuffer | None,
-                 demo_fraction: float, only_demos: bool = False) -> None:
+    def __init__(
+        self,
+        online: ReplayBuffer,
+        demo: ReplayBuffer | None,
+        demo_fraction: float,
+        only_demos: bool = False,
+    ) -> None:
         if not 0.0 <= demo_fraction <= 1.0:
             raise ValueError(f"demo_fraction must be within [0, 1], got {demo_fraction}")
         self.online = online
@@ -52,33 +57,39 @@ class SymmetricSampler:
         """Transitions it can draw from."""
         return len(self.online) + (len(self.demo) if self.demo is not None else 0)
 
-    def sample_into(self, out: dict, batch_size: int, rng: np.random.Generator,
-                    start: int = 0) -> None:
+    def sample_into(
+        self, out: dict, batch_size: int, rng: np.random.Generator, start: int = 0
+    ) -> None:
         """`sample` gathered straight into rows [start, start + batch_size) of the
         preallocated arrays `out` (same rows, same random draws)."""
         n_demo = self.demo_rows(batch_size)
         if "from_demos" in out:
             labelled = batch_size if self.only_demos else n_demo
-            out["from_demos"][start:start + labelled] = 1.0
-            out["from_demos"][start + labelled:start + batch_size] = 0.0
+            out["from_demos"][start : start + labelled] = 1.0
+            out["from_demos"][start + labelled : start + batch_size] = 0.0
         if n_demo > 0:
             assert self.demo is not None
             self.demo.gather_into(self.demo.sample_indices(n_demo, rng), out, start)
         if batch_size - n_demo > 0:
-            self.online.gather_into(self.online.sample_indices(batch_size - n_demo, rng), out,
-                                    start + n_demo)
+            self.online.gather_into(
+                self.online.sample_indices(batch_size - n_demo, rng), out, start + n_demo
+            )
 
     def sample(self, batch_size: int, rng: np.random.Generator) -> dict:
         n_demo = self.demo_rows(batch_size)
         parts = []
         if n_demo > 0:
             assert self.demo is not None
-            parts.append({**self.demo.sample(n_demo, rng),
-                          "from_demos": np.ones(n_demo, np.float32)})
+            parts.append(
+                {**self.demo.sample(n_demo, rng), "from_demos": np.ones(n_demo, np.float32)}
+            )
         if batch_size - n_demo > 0:
-            parts.append({**self.online.sample(batch_size - n_demo, rng),
-                          "from_demos": np.full(batch_size - n_demo, float(self.only_demos),
-                                                np.float32)})
+            parts.append(
+                {
+                    **self.online.sample(batch_size - n_demo, rng),
+                    "from_demos": np.full(batch_size - n_demo, float(self.only_demos), np.float32),
+                }
+            )
         return _concat(parts)
 
 
@@ -88,7 +99,7 @@ def apportion(total: int, weights: np.ndarray) -> np.ndarray:
     exact = total * weights / weights.sum()
     shares = np.floor(exact).astype(np.int64)
     order = np.argsort(-(exact - shares), kind="stable")
-    shares[order[:total - int(shares.sum())]] += 1
+    shares[order[: total - int(shares.sum())]] += 1
     return shares
 
 
@@ -115,16 +126,22 @@ class CellSampler:
             raise ValueError("cannot sample: no cell has any data yet")
         return apportion(batch_size, np.where(ready, self.weights, 0.0))
 
-    def sample_into(self, out: dict, batch_size: int, rng: np.random.Generator,
-                    start: int = 0) -> None:
+    def sample_into(
+        self, out: dict, batch_size: int, rng: np.random.Generator, start: int = 0
+    ) -> None:
         for sampler, rows in zip(self.samplers, self.rows(batch_size), strict=True):
             if rows:
                 sampler.sample_into(out, int(rows), rng, start)
                 start += int(rows)
 
     def sample(self, batch_size: int, rng: np.random.Generator) -> dict:
-        return _concat([sampler.sample(int(rows), rng) for sampler, rows in
-                        zip(self.samplers, self.rows(batch_size), strict=True) if rows])
+        return _concat(
+            [
+                sampler.sample(int(rows), rng)
+                for sampler, rows in zip(self.samplers, self.rows(batch_size), strict=True)
+                if rows
+            ]
+        )
 
 
 OPTIONAL_KEYS = ("action_chunks", "action_chunk_mask", "from_demos")
@@ -138,8 +155,9 @@ def to_torch(batch: dict, device: str | torch.device = "cpu") -> Batch:
         return torch.as_tensor(array, device=device, dtype=dtype)
 
     def obs(group: dict) -> dict:
-        return {k: tensor(v, torch.float32 if v.dtype != np.uint8 else None)
-                for k, v in group.items()}
+        return {
+            k: tensor(v, torch.float32 if v.dtype != np.uint8 else None) for k, v in group.items()
+        }
 
     return Batch(
         observations=obs(batch["observations"]),
@@ -162,23 +180,33 @@ class BatchBuffers:
     `Batch` stays valid until the next-but-one `fill` (the next `fill` on a CPU).
     """
 
-    def __init__(self, obs_spec: ObservationSpec, action_dim: int, batch_size: int,
-                 device: str | torch.device = "cpu", label_chunk_steps: int = 1) -> None:
+    def __init__(
+        self,
+        obs_spec: ObservationSpec,
+        action_dim: int,
+        batch_size: int,
+        device: str | torch.device = "cpu",
+        label_chunk_steps: int = 1,
+    ) -> None:
         self.device = torch.device(device)
         self.label_chunk_steps = label_chunk_steps
         self.batch_size = batch_size
         on_gpu = self.device.type == "cuda"
         slots = 2 if on_gpu else 1
         self._host = [self._allocate(obs_spec, action_dim, "cpu", on_gpu) for _ in range(slots)]
-        self._device = ([self._allocate(obs_spec, action_dim, self.device, False)
-                         for _ in range(slots)] if on_gpu else self._host)
+        self._device = (
+            [self._allocate(obs_spec, action_dim, self.device, False) for _ in range(slots)]
+            if on_gpu
+            else self._host
+        )
         self._arrays = [self._numpy(host) for host in self._host]
         # CUDA events: the slot's host-to-device copy is done
         self._copied: list[torch.cuda.Event | None] = [None] * slots
         self._slot = 0
 
-    def _allocate(self, spec: ObservationSpec, action_dim: int, device: str | torch.device,
-                  pin: bool) -> dict:
+    def _allocate(
+        self, spec: ObservationSpec, action_dim: int, device: str | torch.device, pin: bool
+    ) -> dict:
         size = self.batch_size
 
         def empty(*shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
@@ -191,17 +219,30 @@ class BatchBuffers:
             return obs
 
         chunks = self.label_chunk_steps
-        return {"observations": observation(), "next_observations": observation(),
-                "actions": empty(size, action_dim), "rewards": empty(size),
-                "terminated": empty(size), "intervened": empty(size),
-                "from_demos": empty(size),
-                **({"action_chunks": empty(size, chunks, action_dim),
-                    "action_chunk_mask": empty(size, chunks)} if chunks > 1 else {})}
+        return {
+            "observations": observation(),
+            "next_observations": observation(),
+            "actions": empty(size, action_dim),
+            "rewards": empty(size),
+            "terminated": empty(size),
+            "intervened": empty(size),
+            "from_demos": empty(size),
+            **(
+                {
+                    "action_chunks": empty(size, chunks, action_dim),
+                    "action_chunk_mask": empty(size, chunks),
+                }
+                if chunks > 1
+                else {}
+            ),
+        }
 
     @staticmethod
     def _numpy(tensors: dict) -> dict:
-        return {key: BatchBuffers._numpy(value) if isinstance(value, dict) else value.numpy()
-                for key, value in tensors.items()}
+        return {
+            key: BatchBuffers._numpy(value) if isinstance(value, dict) else value.numpy()
+            for key, value in tensors.items()
+        }
 
     def fill(self, sampler: SymmetricSampler | CellSampler, rng: np.random.Generator) -> Batch:
         """Draw a batch with `sampler` into the next slot; the `Batch` on the device."""

@@ -4,7 +4,8 @@ Format (documented in README "Episode store"): `episodes/<ms-timestamp>_<robot>_
 an uncompressed NumPy zip whose members are `obs.<key>` (T+1 rows), `actions`,
 `policy_actions`, `rewards`, `terminated`, `truncated`, `intervened`, `policy_versions`
 (T rows), optionally `step_success` (T rows: the reward source's success after each step,
-the labels of a reward classifier) and `meta` (a JSON string: episode id, robot id, task, source, success, info).
+the labels of a reward classifier) and `meta` (a JSON string: episode id, robot id, task,
+source, success, info).
 A file is written under a temporary name, fsynced, then atomically renamed, so after a
 crash an episode is either whole or absent. Zip CRC-32 checksums catch damaged files;
 damaged or truncated files are reported and skipped, and the rest loads.
@@ -30,8 +31,15 @@ from userl.data.store_index import StoreIndex, sha256_of
 
 SUFFIX = ".npz"
 TEMP_SUFFIX = ".partial"
-_COLUMNS = ("actions", "policy_actions", "rewards", "terminated", "truncated", "intervened",
-            "policy_versions")
+_COLUMNS = (
+    "actions",
+    "policy_actions",
+    "rewards",
+    "terminated",
+    "truncated",
+    "intervened",
+    "policy_versions",
+)
 STEP_SUCCESS = "step_success"  # optional column
 
 
@@ -102,14 +110,28 @@ def read_episode_bytes(data: bytes, expected_sha256: str | None = None) -> Episo
         with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             members = {name: archive[name] for name in archive.files}
         return decode_episode(members)
-    except (zipfile.BadZipFile, OSError, KeyError, EOFError, ValueError, json.JSONDecodeError) as err:
+    except (
+        zipfile.BadZipFile,
+        OSError,
+        KeyError,
+        EOFError,
+        ValueError,
+        json.JSONDecodeError,
+    ) as err:
         raise ValueError(f"{type(err).__name__}: {err}") from None
 
 
 def index_entry(name: str, data: bytes, episode: Episode) -> dict[str, object]:
-    return {"file": name, "episode_id": episode.episode_id, "robot_id": episode.robot_id,
-            "source": episode.source, "steps": len(episode), "success": bool(episode.success),
-            "intervened_steps": episode.intervened_steps, "sha256": sha256_of(data)}
+    return {
+        "file": name,
+        "episode_id": episode.episode_id,
+        "robot_id": episode.robot_id,
+        "source": episode.source,
+        "steps": len(episode),
+        "success": bool(episode.success),
+        "intervened_steps": episode.intervened_steps,
+        "sha256": sha256_of(data),
+    }
 
 
 class EpisodeStore:

@@ -19,8 +19,13 @@ def sanitise_action(action: np.ndarray) -> tuple[np.ndarray | None, bool]:
     return np.clip(values, -1.0, 1.0), False
 
 
-def delta_target(current_pose: np.ndarray, action: np.ndarray, frame: np.ndarray,
-                 scale_m: float, scale_rad: float) -> np.ndarray:
+def delta_target(
+    current_pose: np.ndarray,
+    action: np.ndarray,
+    frame: np.ndarray,
+    scale_m: float,
+    scale_rad: float,
+) -> np.ndarray:
     """The current pose moved by the scaled action (a translation and a rotation vector, both
     expressed in `frame`); not yet clipped to any workspace."""
     frame_rot = quat_to_mat(frame[3:])
@@ -29,7 +34,13 @@ def delta_target(current_pose: np.ndarray, action: np.ndarray, frame: np.ndarray
     return make_pose(position, rotation)
 
 
-def safe_target(current_pose: np.ndarray, action: np.ndarray, frame: np.ndarray,
-                scale_m: float, scale_rad: float, workspace: Workspace) -> np.ndarray:
+def safe_target(
+    current_pose: np.ndarray,
+    action: np.ndarray,
+    frame: np.ndarray,
+    scale_m: float,
+    scale_rad: float,
+    workspace: Workspace,
+) -> np.ndarray:
     """The next TCP target: `delta_target` clipped to the workspace."""
     return workspace.clip(delta_target(current_pose, action, frame, scale_m, scale_rad))

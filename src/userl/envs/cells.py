@@ -23,24 +23,36 @@ from userl.core.types import Episode, Observation
 STATE_KEY = "state"
 
 
-def cell_layout(specs: Sequence[ObservationSpec], tasks: Sequence[str],
-                robots: Sequence[str], task_embedding_dim: int,
-                embodiment_embedding_dim: int) -> CellLayout:
+def cell_layout(
+    specs: Sequence[ObservationSpec],
+    tasks: Sequence[str],
+    robots: Sequence[str],
+    task_embedding_dim: int,
+    embodiment_embedding_dim: int,
+) -> CellLayout:
     """The layout that fits every cell's observation (`specs[i]` is cell i's own, on task
     `tasks[i]` with robot `robots[i]`); every cell must have the same camera views."""
     views = {spec.images for spec in specs}
     if len(views) > 1:
-        raise ConfigError("the cells' camera views differ (" + "; ".join(
-            ", ".join(f"{v.name} {v.height_px}x{v.width_px}" for v in spec.images) or "none"
-            for spec in specs) + "); give every cell's robot the same camera_names and "
-            "image_height_px/image_width_px")
+        raise ConfigError(
+            "the cells' camera views differ ("
+            + "; ".join(
+                ", ".join(f"{v.name} {v.height_px}x{v.width_px}" for v in spec.images) or "none"
+                for spec in specs
+            )
+            + "); give every cell's robot the same camera_names and "
+            "image_height_px/image_width_px"
+        )
     task_names = tuple(dict.fromkeys(tasks))
     instructions = {task: spec.instruction for task, spec in zip(tasks, specs, strict=True)}
-    return CellLayout(state_dim=max(spec.state_dim for spec in specs), task_names=task_names,
-                      instructions=tuple(instructions[t] for t in task_names),
-                      embodiment_names=tuple(dict.fromkeys(robots)),
-                      task_embedding_dim=task_embedding_dim,
-                      embodiment_embedding_dim=embodiment_embedding_dim)
+    return CellLayout(
+        state_dim=max(spec.state_dim for spec in specs),
+        task_names=task_names,
+        instructions=tuple(instructions[t] for t in task_names),
+        embodiment_names=tuple(dict.fromkeys(robots)),
+        task_embedding_dim=task_embedding_dim,
+        embodiment_embedding_dim=embodiment_embedding_dim,
+    )
 
 
 @dataclass(frozen=True)
@@ -63,17 +75,26 @@ def cell_bindings(config: Config) -> list[CellBinding] | None:
     specs = []
     for cell in config.cells:
         if cell.task.ENV_BUILDER != "robot":
-            raise ConfigError(f"cell {cell.name!r}: task={cell.task.name} is not a robot task; "
-                              "cells hold robot tasks (peg_insertion, charger, ...)")
-        specs.append(expected_observation_spec(cell_config(config, cell),
-                                               TASKS.build(cell.task)))
+            raise ConfigError(
+                f"cell {cell.name!r}: task={cell.task.name} is not a robot task; "
+                "cells hold robot tasks (peg_insertion, charger, ...)"
+            )
+        specs.append(expected_observation_spec(cell_config(config, cell), TASKS.build(cell.task)))
     tasks = [cell.task.name for cell in config.cells]
     robots = [cell.robot.name for cell in config.cells]
-    layout = cell_layout(specs, tasks, robots, config.conditioning.task_embedding_dim,
-                         config.conditioning.embodiment_embedding_dim)
-    return [CellBinding(layout, layout.task_names.index(task),
-                        layout.embodiment_names.index(robot), cell.name)
-            for task, robot, cell in zip(tasks, robots, config.cells, strict=True)]
+    layout = cell_layout(
+        specs,
+        tasks,
+        robots,
+        config.conditioning.task_embedding_dim,
+        config.conditioning.embodiment_embedding_dim,
+    )
+    return [
+        CellBinding(
+            layout, layout.task_names.index(task), layout.embodiment_names.index(robot), cell.name
+        )
+        for task, robot, cell in zip(tasks, robots, config.cells, strict=True)
+    ]
 
 
 def make_cell_env(config: Config, cell: int, **kwargs: Any) -> Any:
@@ -95,15 +116,16 @@ def laid_out_spec(spec: ObservationSpec, layout: CellLayout) -> ObservationSpec:
     return replace(spec, state_dim=layout.vector_dim, cells=layout)
 
 
-def pad_state(state: np.ndarray, layout: CellLayout, task_id: int,
-              embodiment_id: int) -> np.ndarray:
+def pad_state(
+    state: np.ndarray, layout: CellLayout, task_id: int, embodiment_id: int
+) -> np.ndarray:
     """One cell's state (..., D) in `layout`: (..., 2 * layout.state_dim + 2) float32."""
     size = state.shape[-1]
     if size > layout.state_dim:
         raise ValueError(f"a state of {size} values does not fit the layout's {layout.state_dim}")
     out = np.zeros((*state.shape[:-1], layout.vector_dim), np.float32)
     out[..., :size] = state
-    out[..., layout.state_dim:layout.state_dim + size] = 1.0
+    out[..., layout.state_dim : layout.state_dim + size] = 1.0
     out[..., layout.task_id_index] = task_id
     out[..., layout.embodiment_id_index] = embodiment_id
     return out
@@ -116,9 +138,11 @@ def lay_out_episode(episode: Episode, binding: CellBinding) -> Episode:
     if states.shape[-1] == binding.layout.vector_dim:
         return episode
     if states.shape[-1] > binding.layout.state_dim:
-        raise ConfigError(f"episode {episode.episode_id} (task {episode.task}) has a state of "
-                          f"{states.shape[-1]} values, more than any cell's "
-                          f"{binding.layout.state_dim}: it was recorded on another task")
+        raise ConfigError(
+            f"episode {episode.episode_id} (task {episode.task}) has a state of "
+            f"{states.shape[-1]} values, more than any cell's "
+            f"{binding.layout.state_dim}: it was recorded on another task"
+        )
     padded = pad_state(states, binding.layout, binding.task_id, binding.embodiment_id)
     return replace(episode, observations={**episode.observations, STATE_KEY: padded})
 
@@ -133,16 +157,24 @@ class CellEnv:
         self.task_id = task_id
         self.embodiment_id = embodiment_id
         self.observation_spec = laid_out_spec(env.observation_spec, layout)
-        self.observation_space = gym.spaces.Dict({
-            **env.observation_space.spaces,
-            STATE_KEY: gym.spaces.Box(-np.inf, np.inf, (layout.vector_dim,), np.float32)})
+        self.observation_space = gym.spaces.Dict(
+            {
+                **env.observation_space.spaces,
+                STATE_KEY: gym.spaces.Box(-np.inf, np.inf, (layout.vector_dim,), np.float32),
+            }
+        )
 
     def _observation(self, observation: Observation) -> Observation:
-        return {**observation, STATE_KEY: pad_state(observation[STATE_KEY], self.layout,
-                                                    self.task_id, self.embodiment_id)}
+        return {
+            **observation,
+            STATE_KEY: pad_state(
+                observation[STATE_KEY], self.layout, self.task_id, self.embodiment_id
+            ),
+        }
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
-              ) -> tuple[Observation, dict[str, Any]]:
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Observation, dict[str, Any]]:
         observation, info = self.env.reset(seed=seed, options=options)
         return self._observation(observation), info
 

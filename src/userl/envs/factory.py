@@ -39,8 +39,9 @@ class TaskEnv(Protocol):
     observation_spec: ObservationSpec
     action_space: gym.spaces.Box
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
-              ) -> tuple[Any, dict[str, Any]]: ...
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]: ...
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]: ...
 
@@ -51,8 +52,9 @@ class TaskEnv(Protocol):
     def expert_action(self) -> Any: ...
 
 
-def make_env(cfg: Config, robot_id: str = "robot_0", seed: int | None = None,
-             render_mode: str | None = None) -> TaskEnv:
+def make_env(
+    cfg: Config, robot_id: str = "robot_0", seed: int | None = None, render_mode: str | None = None
+) -> TaskEnv:
     """The environment of `cfg.task`, by its config's ENV_BUILDER (default: a robot task)."""
     import userl.envs.gym_env  # noqa: F401  (registers the gymnasium builder)
 
@@ -61,8 +63,9 @@ def make_env(cfg: Config, robot_id: str = "robot_0", seed: int | None = None,
 
 
 @ENV_BUILDERS.register("robot")
-def make_robot_env(cfg: Config, robot_id: str = "robot_0", seed: int | None = None,
-                   render_mode: str | None = None) -> RobotEnv:
+def make_robot_env(
+    cfg: Config, robot_id: str = "robot_0", seed: int | None = None, render_mode: str | None = None
+) -> RobotEnv:
     """The task, robot, cameras (when `cfg.obs == "image"`) and reward named by the config.
     `seed` seeds the first `reset()` that is given no seed; `render_mode="rgb_array"` adds a
     front camera of `robot.render_height_px` x `render_width_px` for `env.render()`."""
@@ -83,12 +86,23 @@ def make_robot_env(cfg: Config, robot_id: str = "robot_0", seed: int | None = No
     if render_mode is not None and shared:
         render_camera = shared[0]  # a real device opens once: videos show the policy's view
     elif render_mode is not None:
-        render_config = dataclasses.replace(cfg.robot, image_height_px=cfg.robot.render_height_px,
-                                            image_width_px=cfg.robot.render_width_px)
+        render_config = dataclasses.replace(
+            cfg.robot,
+            image_height_px=cfg.robot.render_height_px,
+            image_width_px=cfg.robot.render_width_px,
+        )
         render_camera = CAMERAS.get(cfg.robot.camera_driver)(RENDER_CAMERA, robot, render_config)
-    return RobotEnv(robot, task, reward, cameras, robot_id=robot_id, seed=seed,
-                    render_mode=render_mode, render_camera=render_camera,
-                    reward_cameras=reward_cameras)
+    return RobotEnv(
+        robot,
+        task,
+        reward,
+        cameras,
+        robot_id=robot_id,
+        seed=seed,
+        render_mode=render_mode,
+        render_camera=render_camera,
+        reward_cameras=reward_cameras,
+    )
 
 
 def policy_view_names(cfg: Config) -> list[str]:
@@ -103,15 +117,18 @@ def reward_only_view_names(cfg: Config) -> list[str]:
 
 
 def view_specs(cfg: Config, names: list[str]) -> tuple[ImageSpec, ...]:
-    return tuple(ImageSpec(name, cfg.robot.image_height_px, cfg.robot.image_width_px)
-                 for name in names)
+    return tuple(
+        ImageSpec(name, cfg.robot.image_height_px, cfg.robot.image_width_px) for name in names
+    )
 
 
 def expected_observation_spec(cfg: Config, task: Any) -> ObservationSpec:
     """The observation a robot task's env will give the policy, known from the config."""
-    return ObservationSpec(state_dim=PROPRIOCEPTION_DIM + task.task_state_dim,
-                           images=view_specs(cfg, policy_view_names(cfg)),
-                           instruction=task.instruction)
+    return ObservationSpec(
+        state_dim=PROPRIOCEPTION_DIM + task.task_state_dim,
+        images=view_specs(cfg, policy_view_names(cfg)),
+        instruction=task.instruction,
+    )
 
 
 def make_reward(cfg: Config, task: Any | None = None) -> RewardSource:
@@ -120,5 +137,6 @@ def make_reward(cfg: Config, task: Any | None = None) -> RewardSource:
     task = task if task is not None else TASKS.build(cfg.task)
     policy_spec = expected_observation_spec(cfg, task)
     seen = dataclasses.replace(
-        policy_spec, images=policy_spec.images + view_specs(cfg, reward_only_view_names(cfg)))
+        policy_spec, images=policy_spec.images + view_specs(cfg, reward_only_view_names(cfg))
+    )
     return build_reward(cfg.reward, RewardContext(cfg.task, seen))

@@ -57,13 +57,18 @@ class GymTaskConfig(TaskConfig):
 SuccessRule = Callable[[GymTaskConfig, float, dict[str, Any]], bool]
 SUCCESS_RULES: Registry = Registry("gym success source")
 SUCCESS_RULES.register("info")(
-    lambda cfg, reward, info: float(info.get(cfg.success_key, 0.0)) >= cfg.success_min)
+    lambda cfg, reward, info: float(info.get(cfg.success_key, 0.0)) >= cfg.success_min
+)
 SUCCESS_RULES.register("reward")(lambda cfg, reward, info: float(reward) >= cfg.success_min)
 
 
 def _is_image(space: gym.Space) -> bool:
-    return (isinstance(space, gym.spaces.Box) and space.dtype == np.uint8
-            and len(space.shape) == 3 and space.shape[-1] == 3)
+    return (
+        isinstance(space, gym.spaces.Box)
+        and space.dtype == np.uint8
+        and len(space.shape) == 3
+        and space.shape[-1] == 3
+    )
 
 
 @TASKS.register("gym", config=GymTaskConfig)
@@ -93,12 +98,20 @@ class GymTaskEnv(gym.Env):
 
     metadata = {"render_modes": ["rgb_array"]}
 
-    def __init__(self, inner: gym.Env, config: GymTaskConfig, use_images: bool,
-                 robot_id: str = "robot_0", seed: int | None = None,
-                 render_mode: str | None = None) -> None:
+    def __init__(
+        self,
+        inner: gym.Env,
+        config: GymTaskConfig,
+        use_images: bool,
+        robot_id: str = "robot_0",
+        seed: int | None = None,
+        render_mode: str | None = None,
+    ) -> None:
         if not isinstance(inner.action_space, gym.spaces.Box):
-            raise ConfigError(f"task=gym:{config.id} has a {type(inner.action_space).__name__} "
-                              "action space; userl needs a Box (continuous) one")
+            raise ConfigError(
+                f"task=gym:{config.id} has a {type(inner.action_space).__name__} "
+                "action space; userl needs a Box (continuous) one"
+            )
         self.inner, self.config, self.robot_id = inner, config, robot_id
         self.render_mode = render_mode
         self.robot = SimulatedHold()
@@ -111,16 +124,15 @@ class GymTaskEnv(gym.Env):
         self._steps = 0
         self._pacer = Pacer(self.task.control_hz) if config.realtime else None
         self._state_keys, self._image_keys = self._observation_keys(inner.observation_space)
-        self._render_view = (config.render_view if use_images and not self._image_keys
-                             else "")
+        self._render_view = config.render_view if use_images and not self._image_keys else ""
         views = self._views()
         state_dim = self._state_dim(inner.observation_space)
         self.observation_spec = ObservationSpec(state_dim=state_dim, images=views)
         spaces: dict[str, gym.Space] = {
-            "state": gym.spaces.Box(-np.inf, np.inf, (state_dim,), np.float32)}
+            "state": gym.spaces.Box(-np.inf, np.inf, (state_dim,), np.float32)
+        }
         for view in views:
-            spaces[view.name] = gym.spaces.Box(0, 255, (view.height_px, view.width_px, 3),
-                                               np.uint8)
+            spaces[view.name] = gym.spaces.Box(0, 255, (view.height_px, view.width_px, 3), np.uint8)
         self.observation_space = gym.spaces.Dict(spaces)
         low, high = inner.action_space.low, inner.action_space.high
         self._bounded = np.isfinite(low) & np.isfinite(high)
@@ -133,14 +145,18 @@ class GymTaskEnv(gym.Env):
         if isinstance(space, gym.spaces.Box):
             return [], []
         if not isinstance(space, gym.spaces.Dict):
-            raise ConfigError(f"task=gym:{self.config.id} has a {type(space).__name__} "
-                              "observation; userl needs a Box or a Dict of Boxes")
+            raise ConfigError(
+                f"task=gym:{self.config.id} has a {type(space).__name__} "
+                "observation; userl needs a Box or a Dict of Boxes"
+            )
         images = [k for k, s in space.spaces.items() if _is_image(s)]
         state = list(self.config.state_keys) or [k for k in space.spaces if k not in images]
         for key in state:
             if key not in space.spaces or not isinstance(space.spaces[key], gym.spaces.Box):
-                raise ConfigError(f"task.state_keys: {key!r} is not a Box entry of the "
-                                  f"observation; it has: {', '.join(space.spaces)}")
+                raise ConfigError(
+                    f"task.state_keys: {key!r} is not a Box entry of the "
+                    f"observation; it has: {', '.join(space.spaces)}"
+                )
         return state, images
 
     def _state_dim(self, space: gym.Space) -> int:
@@ -151,12 +167,16 @@ class GymTaskEnv(gym.Env):
 
     def _views(self) -> tuple[ImageSpec, ...]:
         space = self.inner.observation_space
-        views = [ImageSpec(k, *space[k].shape[:2])  # type: ignore[index]
-                 for k in self._image_keys]
+        views = [
+            ImageSpec(k, *space[k].shape[:2])  # type: ignore[index]
+            for k in self._image_keys
+        ]
         if self._render_view:  # the rendered frame's size: render once after a reset
             if self.inner.render_mode != "rgb_array":
-                raise ConfigError(f"task=gym:{self.config.id}: obs=image renders its view; "
-                                  "do not set task.kwargs.render_mode")
+                raise ConfigError(
+                    f"task=gym:{self.config.id}: obs=image renders its view; "
+                    "do not set task.kwargs.render_mode"
+                )
             self.inner.reset(seed=self._seed)
             frame = np.asarray(self.inner.render())
             views.append(ImageSpec(self._render_view, *frame.shape[:2]))
@@ -164,11 +184,13 @@ class GymTaskEnv(gym.Env):
 
     def _adapt(self, raw: Any) -> Observation:
         if isinstance(raw, dict):
-            state = np.concatenate([np.asarray(raw[k], np.float32).ravel()
-                                    for k in self._state_keys])
+            state = np.concatenate(
+                [np.asarray(raw[k], np.float32).ravel() for k in self._state_keys]
+            )
             observation = {"state": state.astype(np.float32)}
-            observation.update({k: np.ascontiguousarray(raw[k], np.uint8)
-                                for k in self._image_keys})
+            observation.update(
+                {k: np.ascontiguousarray(raw[k], np.uint8) for k in self._image_keys}
+            )
         else:
             observation = {"state": np.asarray(raw, np.float32).ravel()}
         if self._render_view:
@@ -185,8 +207,9 @@ class GymTaskEnv(gym.Env):
         return out.astype(self.inner.action_space.dtype), refused
 
     # ------------------------------------------------------------------ gymnasium API
-    def reset(self, *, seed: int | None = None,
-              options: dict[str, Any] | None = None) -> tuple[Observation, dict[str, Any]]:
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Observation, dict[str, Any]]:
         self._steps = 0
         if self._pacer is not None:
             self._pacer.restart()
@@ -204,10 +227,12 @@ class GymTaskEnv(gym.Env):
         success = SUCCESS_RULES.get(self.config.success_from)(self.config, reward, info)
         terminated = bool(terminated or (success and self.config.terminate_on_success))
         truncated = bool(truncated or self._steps >= self.task.episode_steps)
-        normalised = np.zeros_like(executed, dtype=np.float32) if refused else \
-            np.clip(np.asarray(action, np.float32), -1.0, 1.0)
-        info = {**info, "success": bool(success), "refused": refused,
-                "executed_action": normalised}
+        normalised = (
+            np.zeros_like(executed, dtype=np.float32)
+            if refused
+            else np.clip(np.asarray(action, np.float32), -1.0, 1.0)
+        )
+        info = {**info, "success": bool(success), "refused": refused, "executed_action": normalised}
         return self._adapt(raw), float(reward), terminated, truncated, info
 
     @property
@@ -215,8 +240,10 @@ class GymTaskEnv(gym.Env):
         return 0.0
 
     def expert_action(self) -> np.ndarray:
-        raise ConfigError(f"task=gym:{self.config.id} has no scripted expert; set "
-                          "demos.episodes=0 or give demos.path=, and use teleop=none or a person")
+        raise ConfigError(
+            f"task=gym:{self.config.id} has no scripted expert; set "
+            "demos.episodes=0 or give demos.path=, and use teleop=none or a person"
+        )
 
     def render(self) -> np.ndarray | None:
         if self.render_mode is None:
@@ -228,24 +255,31 @@ class GymTaskEnv(gym.Env):
 
 
 @ENV_BUILDERS.register("gym")
-def make_gym_env(cfg: Config, robot_id: str = "robot_0", seed: int | None = None,
-                 render_mode: str | None = None) -> GymTaskEnv:
+def make_gym_env(
+    cfg: Config, robot_id: str = "robot_0", seed: int | None = None, render_mode: str | None = None
+) -> GymTaskEnv:
     """`gymnasium.make(task.id, **task.kwargs)` adapted; `task.module` is imported first."""
     task: GymTaskConfig = cfg.task  # type: ignore[assignment]
     if not task.id:
         raise ConfigError("task.id is empty; write task=gym:<id>, e.g. task=gym:Reacher-v5")
     if cfg.teleop.name == "expert":
-        raise ConfigError(f"task=gym:{task.id} has no scripted expert for teleop=expert; use "
-                          "teleop=none, or a person (teleop=spacemouse|keyboard)")
+        raise ConfigError(
+            f"task=gym:{task.id} has no scripted expert for teleop=expert; use "
+            "teleop=none, or a person (teleop=spacemouse|keyboard)"
+        )
     if task.module:
         try:
             importlib.import_module(task.module)
         except ImportError as error:
-            raise ConfigError(f"task.module={task.module} cannot be imported ({error}); "
-                              "install the package that registers the environment") from None
+            raise ConfigError(
+                f"task.module={task.module} cannot be imported ({error}); "
+                "install the package that registers the environment"
+            ) from None
     if task.success_from not in SUCCESS_RULES:
-        raise ConfigError(f"bad value for 'task.success_from': {task.success_from!r}; choose "
-                          f"one of: {', '.join(SUCCESS_RULES.names())}")
+        raise ConfigError(
+            f"bad value for 'task.success_from': {task.success_from!r}; choose "
+            f"one of: {', '.join(SUCCESS_RULES.names())}"
+        )
     use_images = cfg.obs == "image"
     kwargs = dict(task.kwargs)
     if use_images or render_mode is not None:

@@ -17,11 +17,15 @@ def check_reading(state: RobotState, box: WorkspaceBox, margin_m: float, robot_i
         values = np.asarray(getattr(state, name), dtype=np.float64)
         if not np.all(np.isfinite(values)):
             index = int(np.flatnonzero(~np.isfinite(values))[0])
-            raise UnsafeReading(f"{robot_id}: non-finite {name}[{index}] = {values[index]}; "
-                                "the arm holds. Check the robot's sensors and driver")
+            raise UnsafeReading(
+                f"{robot_id}: non-finite {name}[{index}] = {values[index]}; "
+                "the arm holds. Check the robot's sensors and driver"
+            )
     low = np.asarray(box.low_m) - margin_m
     high = np.asarray(box.high_m) + margin_m
     position = np.asarray(state.tcp_pose[:3])
     if np.any(position < low) or np.any(position > high):
-        raise UnsafeReading(f"{robot_id}: TCP at {np.round(position, 3).tolist()} m is more "
-                            f"than {margin_m} m outside the workspace box; the arm holds")
+        raise UnsafeReading(
+            f"{robot_id}: TCP at {np.round(position, 3).tolist()} m is more "
+            f"than {margin_m} m outside the workspace box; the arm holds"
+        )

@@ -17,8 +17,9 @@ def state_in_frame(state: RobotState, frame: np.ndarray) -> RobotState:
     """The reading with TCP pose and velocity in `frame` (wrench stays in the TCP frame)."""
     rot = quat_to_mat(frame[3:])
     velocity = np.concatenate([rot.T @ state.tcp_velocity[:3], rot.T @ state.tcp_velocity[3:]])
-    return dataclasses.replace(state, tcp_pose=relative_pose(frame, state.tcp_pose),
-                               tcp_velocity=velocity)
+    return dataclasses.replace(
+        state, tcp_pose=relative_pose(frame, state.tcp_pose), tcp_velocity=velocity
+    )
 
 
 def proprioception_scale(task_config: TaskConfig) -> np.ndarray:

@@ -36,11 +36,18 @@ class RobotEnv(gym.Env):
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
 
-    def __init__(self, robot: Robot, task: Task, reward: RewardSource,
-                 cameras: Sequence[Camera] = (), robot_id: str = "robot_0",
-                 seed: int | None = None, render_mode: str | None = None,
-                 render_camera: Camera | None = None,
-                 reward_cameras: Sequence[Camera] = ()) -> None:
+    def __init__(
+        self,
+        robot: Robot,
+        task: Task,
+        reward: RewardSource,
+        cameras: Sequence[Camera] = (),
+        robot_id: str = "robot_0",
+        seed: int | None = None,
+        render_mode: str | None = None,
+        render_camera: Camera | None = None,
+        reward_cameras: Sequence[Camera] = (),
+    ) -> None:
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode {render_mode!r} is not supported; use 'rgb_array'")
         if render_mode is not None and render_camera is None:
@@ -64,16 +71,15 @@ class RobotEnv(gym.Env):
             instruction=task.instruction,
         )
         spaces: dict[str, gym.Space] = {
-            "state": gym.spaces.Box(-np.inf, np.inf, (self.observation_spec.state_dim,),
-                                    np.float32)
+            "state": gym.spaces.Box(-np.inf, np.inf, (self.observation_spec.state_dim,), np.float32)
         }
         for view in self.observation_spec.images:
-            spaces[view.name] = gym.spaces.Box(0, 255, (view.height_px, view.width_px, 3),
-                                               np.uint8)
+            spaces[view.name] = gym.spaces.Box(0, 255, (view.height_px, view.width_px, 3), np.uint8)
         self.observation_space = gym.spaces.Dict(spaces)
         self.action_space = gym.spaces.Box(-1.0, 1.0, (ACTION_DIM,), np.float32)
         self._state_scale = np.concatenate(
-            [proprioception_scale(task.config), task.task_state_scale()]).astype(np.float32)
+            [proprioception_scale(task.config), task.task_state_scale()]
+        ).astype(np.float32)
         self._frame = robot.state().tcp_pose.copy()
         self.last_target = self._frame.copy()
         self._gripper_action = 0.0
@@ -94,8 +100,9 @@ class RobotEnv(gym.Env):
         return self._frame.copy()
 
     # ------------------------------------------------------------------ gymnasium API
-    def reset(self, *, seed: int | None = None,
-              options: dict[str, Any] | None = None) -> tuple[Observation, dict[str, Any]]:
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Observation, dict[str, Any]]:
         if seed is None and self._initial_seed is not None:
             seed, self._initial_seed = self._initial_seed, None
         super().reset(seed=seed)
@@ -116,8 +123,10 @@ class RobotEnv(gym.Env):
         observation = self._observe(state)
         self._judge(self.reward_source.reset)
         facts = self._facts(state)
-        verdict = self._judge(self.reward_source, RewardInput(
-            self._reward_observation(observation), state, facts, None))
+        verdict = self._judge(
+            self.reward_source,
+            RewardInput(self._reward_observation(observation), state, facts, None),
+        )
         return observation, {**self._reward_info(facts, verdict), "refused": False}
 
     def step(self, action: np.ndarray) -> tuple[Observation, float, bool, bool, dict[str, Any]]:
@@ -130,13 +139,15 @@ class RobotEnv(gym.Env):
         else:
             current = self._trusted_state().tcp_pose
             cfg = self.task.config
-            unclipped = delta_target(current, clipped, self._frame, cfg.action_scale_m,
-                                     cfg.action_scale_rad)
+            unclipped = delta_target(
+                current, clipped, self._frame, cfg.action_scale_m, cfg.action_scale_rad
+            )
             self.last_target = self.task.workspace().clip(unclipped)
             clipped_to_workspace = not np.allclose(self.last_target[:3], unclipped[:3])
             self._gripper_action = float(clipped[-1])
-            width = self.task.gripper_width_m(self._gripper_action,
-                                              self.robot.spec.gripper_max_width_m)
+            width = self.task.gripper_width_m(
+                self._gripper_action, self.robot.spec.gripper_max_width_m
+            )
             self.robot.command(self.last_target, width / self.robot.spec.gripper_max_width_m)
             executed = clipped.astype(np.float32)
         self.robot.tick()
@@ -144,13 +155,20 @@ class RobotEnv(gym.Env):
         state = self._trusted_state()
         observation = self._observe(state)
         facts = self._facts(state)
-        verdict = self._judge(self.reward_source, RewardInput(
-            self._reward_observation(observation), state, facts, executed))
-        terminated = bool(verdict.success and self.task.config.terminate_on_success
-                          or verdict.failure)
+        verdict = self._judge(
+            self.reward_source,
+            RewardInput(self._reward_observation(observation), state, facts, executed),
+        )
+        terminated = bool(
+            verdict.success and self.task.config.terminate_on_success or verdict.failure
+        )
         truncated = self._steps >= self.task.episode_steps
-        info = {**self._reward_info(facts, verdict), "refused": refused,
-                "executed_action": executed, "clipped_to_workspace": clipped_to_workspace}
+        info = {
+            **self._reward_info(facts, verdict),
+            "refused": refused,
+            "executed_action": executed,
+            "clipped_to_workspace": clipped_to_workspace,
+        }
         return observation, float(verdict.reward), terminated, truncated, info
 
     @property
@@ -184,8 +202,12 @@ class RobotEnv(gym.Env):
         non-finite or far outside the workspace: nothing is computed from such a reading."""
         state = self.robot.state()
         try:
-            check_reading(state, self.task.workspace().box,
-                          self.task.config.reading_outside_box_margin_m, self.robot_id)
+            check_reading(
+                state,
+                self.task.workspace().box,
+                self.task.config.reading_outside_box_margin_m,
+                self.robot_id,
+            )
         except UnsafeReading:
             self.robot.hold()
             raise
@@ -205,7 +227,8 @@ class RobotEnv(gym.Env):
             reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
             raise RewardFailed(
                 f"{self.robot_id}: the reward source failed ({type(error).__name__}: "
-                f"{reason}); the robot holds") from error
+                f"{reason}); the robot holds"
+            ) from error
 
     @staticmethod
     def _reward_info(facts: dict[str, Any], verdict: RewardStep) -> dict[str, Any]:
@@ -222,7 +245,8 @@ class RobotEnv(gym.Env):
     # ------------------------------------------------------------------ observation
     def _observe(self, state: RobotState) -> Observation:
         proprioception = state_in_frame(state, self._frame).proprioception(
-            self.robot.spec.gripper_max_width_m)
+            self.robot.spec.gripper_max_width_m
+        )
         task_state = self.task.task_state(state, self._frame)
         state_vector = np.concatenate([proprioception, task_state]) / self._state_scale
         observation = {"state": state_vector.astype(np.float32)}
@@ -235,4 +259,3 @@ class RobotEnv(gym.Env):
         if not self.reward_cameras:
             return observation
         return {**observation, **{camera.name: camera.read() for camera in self.reward_cameras}}
-

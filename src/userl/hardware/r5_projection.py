@@ -49,12 +49,19 @@ class R5Projection:
         relative = mat_to_euler_zyx(self.reference.T @ quat_to_mat(pose[3:]))
         tilt, yaw = math.radians(config.max_tilt_deg), math.radians(config.max_yaw_deg)
         limits = np.array([tilt, tilt, yaw])
-        return make_pose(self.origin_m + offset,
-                         self.reference @ euler_zyx_to_mat(*np.clip(relative, -limits, limits)))
+        return make_pose(
+            self.origin_m + offset,
+            self.reference @ euler_zyx_to_mat(*np.clip(relative, -limits, limits)),
+        )
 
     @staticmethod
     def distance(projected: np.ndarray, target: np.ndarray) -> tuple[float, float]:
         """How far (m, rad) a target was moved by the projection."""
-        return (float(np.linalg.norm(projected[:3] - target[:3])),
-                float(np.linalg.norm(mat_to_rotvec(quat_to_mat(projected[3:])
-                                                   @ quat_to_mat(target[3:]).T))))
+        return (
+            float(np.linalg.norm(projected[:3] - target[:3])),
+            float(
+                np.linalg.norm(
+                    mat_to_rotvec(quat_to_mat(projected[3:]) @ quat_to_mat(target[3:]).T)
+                )
+            ),
+        )

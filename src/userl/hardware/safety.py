@@ -40,8 +40,9 @@ class SafetyConfig:
     latch_poll_s: float = 0.05  # a reset waits for the hold latch to clear, looking this often
 
 
-def limit_step(current: np.ndarray, target: np.ndarray, max_step_m: float,
-               max_step_rad: float) -> np.ndarray:
+def limit_step(
+    current: np.ndarray, target: np.ndarray, max_step_m: float, max_step_rad: float
+) -> np.ndarray:
     """`target` moved toward `current` so that it lies within the step limits of it."""
     offset = target[:3] - current[:3]
     distance = float(np.linalg.norm(offset))
@@ -79,8 +80,9 @@ class SafeRobot(Robot):
         self._stop = threading.Event()
         self._watchdog: threading.Thread | None = None
         if config.watchdog_timeout_s > 0:
-            self._watchdog = threading.Thread(target=self._watch, name="userl-safety-watchdog",
-                                              daemon=True)
+            self._watchdog = threading.Thread(
+                target=self._watch, name="userl-safety-watchdog", daemon=True
+            )
             self._watchdog.start()
 
     @property
@@ -154,8 +156,10 @@ class SafeRobot(Robot):
         """A planned move (no step limit) to a pose inside the box; waits while latched."""
         pose = np.asarray(tcp_pose, dtype=np.float64).reshape(-1)
         if pose.shape != (7,) or not np.all(np.isfinite(pose)) or not math.isfinite(gripper):
-            raise ValueError(f"a reset pose must be 7 finite numbers and a finite gripper, got "
-                             f"{tcp_pose!r}, {gripper!r}; check the task's reset distribution")
+            raise ValueError(
+                f"a reset pose must be 7 finite numbers and a finite gripper, got "
+                f"{tcp_pose!r}, {gripper!r}; check the task's reset distribution"
+            )
         while self._latched.is_set() and not self._stop.is_set():
             time.sleep(self.config.latch_poll_s)
         clipped = np.concatenate([self.box.clip(pose[:3]), pose[3:]])

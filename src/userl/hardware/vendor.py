@@ -58,13 +58,15 @@ def import_vendor(module: str, extra: str, needed_by: str) -> ModuleType:
     except ImportError as error:
         raise HardwareUnavailable(
             f"{needed_by} needs the Python module {module!r} ({first_line(error)}); install it on "
-            f"the node that drives the hardware: pip install 'userl[{extra}]'") from None
+            f"the node that drives the hardware: pip install 'userl[{extra}]'"
+        ) from None
 
 
 def setting(value: str, env_var: str, key: str) -> str:
     """A config value, else the environment variable on the node where the driver runs."""
     resolved = value or os.environ.get(env_var, "")
     if not resolved:
-        raise HardwareUnavailable(f"{key} is not set; pass {key}=... or export {env_var}=... on "
-                                  "the robot node")
+        raise HardwareUnavailable(
+            f"{key} is not set; pass {key}=... or export {env_var}=... on the robot node"
+        )
     return resolved

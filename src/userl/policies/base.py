@@ -57,21 +57,28 @@ class Policy(nn.Module, abc.ABC):
         """Return an action chunk of shape (B, chunk_size, action_dim), each in [-1, 1]."""
 
     @abc.abstractmethod
-    def sample(self, obs: dict[str, Tensor], features: Tensor | None = None
-               ) -> tuple[Tensor, Tensor]:
+    def sample(
+        self, obs: dict[str, Tensor], features: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
         """Return reparameterised actions (B, action_dim) and their log-probabilities (B,).
 
         `features`, when given, replaces `encoder(obs)` (e.g. detached, computed once)."""
 
-    def imitation_loss(self, obs: dict[str, Tensor], actions: Tensor,
-                       features: Tensor | None = None, mask: Tensor | None = None) -> Tensor:
+    def imitation_loss(
+        self,
+        obs: dict[str, Tensor],
+        actions: Tensor,
+        features: Tensor | None = None,
+        mask: Tensor | None = None,
+    ) -> Tensor:
         """Behaviour-cloning loss of the labelled `actions` (B, action_dim), a scalar; a policy
         acting in chunks takes chunk labels (B, H, action_dim) with a 0/1 `mask` (B, H)."""
         raise NotImplementedError(f"policy {type(self).__name__} has no imitation loss")
 
 
-def observation_to_torch(obs: Mapping[str, np.ndarray], device: str | torch.device = "cpu"
-                         ) -> dict[str, Tensor]:
+def observation_to_torch(
+    obs: Mapping[str, np.ndarray], device: str | torch.device = "cpu"
+) -> dict[str, Tensor]:
     """Turn a numpy observation dict (one observation or a batch) into batched tensors.
 
     A single observation (state of shape (D,), views (H, W, 3)) gains a leading batch axis.
@@ -87,8 +94,9 @@ def observation_to_torch(obs: Mapping[str, np.ndarray], device: str | torch.devi
 
 
 @torch.no_grad()
-def act_numpy(policy: Policy, obs: Mapping[str, np.ndarray], deterministic: bool = False
-              ) -> np.ndarray:
+def act_numpy(
+    policy: Policy, obs: Mapping[str, np.ndarray], deterministic: bool = False
+) -> np.ndarray:
     """Act on a numpy observation: (chunk_size, A) for one observation, (B, chunk_size, A)
     for a batch."""
     device = next(policy.parameters()).device

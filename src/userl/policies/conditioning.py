@@ -22,21 +22,28 @@ class StateFeatures(nn.Module):
             return
         layout = self.layout
         self.task_embedding = nn.Embedding(len(layout.task_names), layout.task_embedding_dim)
-        self.embodiment_embedding = nn.Embedding(len(layout.embodiment_names),
-                                                 layout.embodiment_embedding_dim)
-        self.feature_dim = (2 * layout.state_dim + layout.task_embedding_dim
-                            + layout.embodiment_embedding_dim)
+        self.embodiment_embedding = nn.Embedding(
+            len(layout.embodiment_names), layout.embodiment_embedding_dim
+        )
+        self.feature_dim = (
+            2 * layout.state_dim + layout.task_embedding_dim + layout.embodiment_embedding_dim
+        )
 
     def forward(self, state: Tensor) -> Tensor:
         if self.layout is None:
             return state
         task_ids, embodiment_ids = cell_ids(state, self.layout.task_id_index)
-        return torch.cat([state[..., :self.layout.task_id_index],
-                          self.task_embedding(task_ids),
-                          self.embodiment_embedding(embodiment_ids)], dim=-1)
+        return torch.cat(
+            [
+                state[..., : self.layout.task_id_index],
+                self.task_embedding(task_ids),
+                self.embodiment_embedding(embodiment_ids),
+            ],
+            dim=-1,
+        )
 
 
 def cell_ids(state: Tensor, task_id_index: int) -> tuple[Tensor, Tensor]:
     """The task ids and embodiment ids (B,) of laid-out states."""
-    ids = state[..., task_id_index:task_id_index + 2].round().long()
+    ids = state[..., task_id_index : task_id_index + 2].round().long()
     return ids[..., 0], ids[..., 1]

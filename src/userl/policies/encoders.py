@@ -66,8 +66,10 @@ class BasicBlock(nn.Module):
         self.norm2 = group_norm(channels, groups)
         self.shortcut: nn.Module = nn.Identity()
         if stride != 1 or in_channels != channels:
-            self.shortcut = nn.Sequential(nn.Conv2d(in_channels, channels, 1, stride, bias=False),
-                                          group_norm(channels, groups))
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(in_channels, channels, 1, stride, bias=False),
+                group_norm(channels, groups),
+            )
 
     def forward(self, x: Tensor) -> Tensor:
         out = F.relu(self.norm1(self.conv1(x)))
@@ -79,16 +81,28 @@ class ResNet10(nn.Module):
     """Stem (conv, GN, ReLU, max-pool) and one basic block per stage: 10 layers with weights
     at four stages (1 + 4 x 2 + the head the policy adds)."""
 
-    def __init__(self, widths: Sequence[int], strides: Sequence[int], stem_kernel_size: int,
-                 stem_stride: int, stem_pool: bool, groups: int) -> None:
+    def __init__(
+        self,
+        widths: Sequence[int],
+        strides: Sequence[int],
+        stem_kernel_size: int,
+        stem_stride: int,
+        stem_pool: bool,
+        groups: int,
+    ) -> None:
         super().__init__()
         if len(widths) != len(strides):
-            raise ValueError(f"encoder widths {list(widths)} and strides {list(strides)} "
-                             "must have the same length")
+            raise ValueError(
+                f"encoder widths {list(widths)} and strides {list(strides)} "
+                "must have the same length"
+            )
         stem: list[nn.Module] = [
-            nn.Conv2d(3, widths[0], stem_kernel_size, stem_stride, stem_kernel_size // 2,
-                      bias=False),
-            group_norm(widths[0], groups), nn.ReLU()]
+            nn.Conv2d(
+                3, widths[0], stem_kernel_size, stem_stride, stem_kernel_size // 2, bias=False
+            ),
+            group_norm(widths[0], groups),
+            nn.ReLU(),
+        ]
         if stem_pool:
             stem.append(nn.MaxPool2d(3, 2, 1))
         self.stem = nn.Sequential(*stem)
@@ -113,8 +127,9 @@ class SpatialSoftmax(nn.Module):
 
     def __init__(self, channels: int, height: int, width: int, cfg: CNNPolicyConfig) -> None:
         super().__init__()
-        ys, xs = torch.meshgrid(torch.linspace(-1, 1, height), torch.linspace(-1, 1, width),
-                                indexing="ij")
+        ys, xs = torch.meshgrid(
+            torch.linspace(-1, 1, height), torch.linspace(-1, 1, width), indexing="ij"
+        )
         self.register_buffer("grid", torch.stack([xs.flatten(), ys.flatten()], dim=-1))
         self.log_temperature = nn.Parameter(torch.zeros(()))
         self.out_dim = 2 * channels
@@ -134,7 +149,7 @@ class AttentionPooling(nn.Module):
         self.position = nn.Parameter(0.02 * torch.randn(height * width, channels))
         self.queries = nn.Parameter(0.02 * torch.randn(cfg.pool_queries, channels))
         self.key = nn.Linear(channels, channels)
-        self.scale = channels ** -0.5
+        self.scale = channels**-0.5
         self.out_dim = cfg.pool_queries * channels
 
     def forward(self, x: Tensor) -> Tensor:
@@ -154,17 +169,25 @@ class ViewEncoder(nn.Module):
 
     def __init__(self, cfg: CNNPolicyConfig, height: int, width: int) -> None:
         super().__init__()
-        self.size = (cfg.image_size_px, cfg.image_size_px) if cfg.image_size_px else (height,
-                                                                                       width)
+        self.size = (cfg.image_size_px, cfg.image_size_px) if cfg.image_size_px else (height, width)
         self.register_buffer("mean", torch.tensor(cfg.image_mean).view(1, 3, 1, 1))
         self.register_buffer("std", torch.tensor(cfg.image_std).view(1, 3, 1, 1))
-        self.trunk = ResNet10(cfg.encoder_widths, cfg.encoder_strides, cfg.stem_kernel_size,
-                              cfg.stem_stride, cfg.stem_pool, cfg.group_norm_groups)
+        self.trunk = ResNet10(
+            cfg.encoder_widths,
+            cfg.encoder_strides,
+            cfg.stem_kernel_size,
+            cfg.stem_stride,
+            cfg.stem_pool,
+            cfg.group_norm_groups,
+        )
         with torch.no_grad():
             _, channels, h, w = self.trunk(torch.zeros(1, 3, *self.size)).shape
         self.pool = POOLINGS.get(cfg.pooling)(channels, h, w, cfg)
-        self.project = nn.Sequential(nn.Linear(self.pool.out_dim, cfg.view_latent_dim),
-                                     nn.LayerNorm(cfg.view_latent_dim), nn.Tanh())
+        self.project = nn.Sequential(
+            nn.Linear(self.pool.out_dim, cfg.view_latent_dim),
+            nn.LayerNorm(cfg.view_latent_dim),
+            nn.Tanh(),
+        )
 
     def forward(self, image: Tensor) -> Tensor:
         # NCHW in memory, not a channels-last view: oneDNN's channels-last convolution
@@ -172,8 +195,9 @@ class ViewEncoder(nn.Module):
         # with a 1x1 stride-2 shortcut, torch 2.13).
         x = image.permute(0, 3, 1, 2).contiguous().float().div_(255.0)
         if tuple(x.shape[-2:]) != self.size:
-            x = F.interpolate(x, size=self.size, mode="bilinear", antialias=True,
-                              align_corners=False)
+            x = F.interpolate(
+                x, size=self.size, mode="bilinear", antialias=True, align_corners=False
+            )
         x = (x - self.mean) / self.std
         return self.project(self.pool(self.trunk(x)))
 
@@ -185,8 +209,9 @@ class ImageEncoder(Encoder):
         super().__init__()
         if not obs_spec.images:
             raise ValueError(f"policy {cfg.name!r} needs camera views; train with obs=image")
-        self.views = nn.ModuleDict({view.name: ViewEncoder(cfg, view.height_px, view.width_px)
-                                    for view in obs_spec.images})
+        self.views = nn.ModuleDict(
+            {view.name: ViewEncoder(cfg, view.height_px, view.width_px) for view in obs_spec.images}
+        )
         self.state = StateFeatures(obs_spec)
         self.feature_dim = len(self.views) * cfg.view_latent_dim + self.state.feature_dim
         if cfg.encoder_weights:
@@ -207,27 +232,38 @@ def load_trunk_weights(trunk: nn.Module, path: str) -> None:
     if not file.is_file():
         raise EncoderWeightsError(
             f"policy.encoder_weights={path}: no such file; give a local file holding a "
-            "ResNet10 trunk state_dict (torch.save(trunk.state_dict(), PATH)), or leave it empty")
+            "ResNet10 trunk state_dict (torch.save(trunk.state_dict(), PATH)), or leave it empty"
+        )
     try:
         state = torch.load(file, map_location="cpu", weights_only=True)
     except Exception as error:  # noqa: BLE001 (any unreadable file gets the same one line)
-        raise EncoderWeightsError(f"policy.encoder_weights={path}: not a torch state_dict "
-                                  f"file ({type(error).__name__})") from None
+        raise EncoderWeightsError(
+            f"policy.encoder_weights={path}: not a torch state_dict file ({type(error).__name__})"
+        ) from None
     if not isinstance(state, dict):
-        raise EncoderWeightsError(f"policy.encoder_weights={path}: holds a "
-                                  f"{type(state).__name__}, expected a state_dict")
+        raise EncoderWeightsError(
+            f"policy.encoder_weights={path}: holds a {type(state).__name__}, expected a state_dict"
+        )
     own = trunk.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
-    shapes = [f"{k} {tuple(state[k].shape)} vs {tuple(v.shape)}" for k, v in own.items()
-              if k in state and tuple(state[k].shape) != tuple(v.shape)]
+    shapes = [
+        f"{k} {tuple(state[k].shape)} vs {tuple(v.shape)}"
+        for k, v in own.items()
+        if k in state and tuple(state[k].shape) != tuple(v.shape)
+    ]
     if missing or unexpected or shapes:
-        details = "; ".join(part for part in (
-            f"missing {', '.join(missing[:3])}" if missing else "",
-            f"unexpected {', '.join(unexpected[:3])}" if unexpected else "",
-            f"shape {', '.join(shapes[:3])}" if shapes else "") if part)
+        details = "; ".join(
+            part
+            for part in (
+                f"missing {', '.join(missing[:3])}" if missing else "",
+                f"unexpected {', '.join(unexpected[:3])}" if unexpected else "",
+                f"shape {', '.join(shapes[:3])}" if shapes else "",
+            )
+            if part
+        )
         raise EncoderWeightsError(
             f"policy.encoder_weights={path} does not match the trunk of this policy preset "
-            f"({details}); check policy.encoder_widths / encoder_strides")
+            f"({details}); check policy.encoder_widths / encoder_strides"
+        )
     trunk.load_state_dict(state)
-

@@ -75,8 +75,9 @@ class GatedVelocity(nn.Module):
 
     def __init__(self, cfg: FlowGPolicyConfig, feature_dim: int, action_dim: int) -> None:
         super().__init__()
-        self.trunk = mlp_trunk(feature_dim + action_dim + 1, cfg.hidden_dims, cfg.layer_norm,
-                               cfg.activation)
+        self.trunk = mlp_trunk(
+            feature_dim + action_dim + 1, cfg.hidden_dims, cfg.layer_norm, cfg.activation
+        )
         width = cfg.hidden_dims[-1] if cfg.hidden_dims else feature_dim + action_dim + 1
         self.gate = nn.Linear(width, action_dim)
         nn.init.zeros_(self.gate.weight)
@@ -105,8 +106,9 @@ class TransformerVelocity(nn.Module):
         self.context_position = nn.Parameter(0.02 * torch.randn(cfg.context_tokens, d))
         self.action_in = nn.Linear(action_dim, d)
         self.time_in = nn.Sequential(nn.Linear(1, d), nn.SiLU(), nn.Linear(d, d))
-        layer = nn.TransformerDecoderLayer(d, cfg.num_heads, cfg.feedforward_dim, dropout=0.0,
-                                           batch_first=True, norm_first=True)
+        layer = nn.TransformerDecoderLayer(
+            d, cfg.num_heads, cfg.feedforward_dim, dropout=0.0, batch_first=True, norm_first=True
+        )
         self.decoder = nn.TransformerDecoder(layer, cfg.num_layers, norm=nn.LayerNorm(d))
         self.velocity = nn.Linear(d, action_dim)
         self.log_std = nn.Linear(d, action_dim)
@@ -139,7 +141,8 @@ class FlowPolicy(Policy):
     def squash_log_std(self, raw: Tensor) -> Tensor:
         """Smoothly into [log_std_min, log_std_max] (a tanh rescale)."""
         return self.log_std_min + 0.5 * (self.log_std_max - self.log_std_min) * (
-            torch.tanh(raw) + 1.0)
+            torch.tanh(raw) + 1.0
+        )
 
     def step(self, features: Tensor, actions: Tensor, index: int) -> tuple[Tensor, Tensor]:
         """Euler step `index`: the Gaussian's mean A_i + dt v and log-std, each (B, A)."""
@@ -150,8 +153,7 @@ class FlowPolicy(Policy):
     def rollout(self, features: Tensor, noise: bool) -> tuple[Tensor, Tensor, list[Tensor]]:
         """(A_K, log pi of tanh(A_K) along the path, the path [A_0 .. A_K])."""
         shape = (features.shape[0], self.action_dim)
-        actions = torch.randn(shape, device=features.device) if noise else features.new_zeros(
-            shape)
+        actions = torch.randn(shape, device=features.device) if noise else features.new_zeros(shape)
         log_prob = (-0.5 * actions.pow(2) - _LOG_SQRT_2PI).sum(-1)
         path = [actions]
         for index in range(self.steps):
@@ -165,8 +167,9 @@ class FlowPolicy(Policy):
             path.append(actions)
         return actions, log_prob - tanh_log_det(actions), path
 
-    def sample(self, obs: dict[str, Tensor], features: Tensor | None = None
-               ) -> tuple[Tensor, Tensor]:
+    def sample(
+        self, obs: dict[str, Tensor], features: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
         features = self.encoder(obs) if features is None else features
         pre_tanh, log_prob, _ = self.rollout(features, noise=True)
         return torch.tanh(pre_tanh), log_prob
@@ -175,8 +178,13 @@ class FlowPolicy(Policy):
         pre_tanh, _, _ = self.rollout(self.encoder(obs), noise=not deterministic)
         return torch.tanh(pre_tanh).unsqueeze(1)
 
-    def imitation_loss(self, obs: dict[str, Tensor], actions: Tensor,
-                       features: Tensor | None = None, mask: Tensor | None = None) -> Tensor:
+    def imitation_loss(
+        self,
+        obs: dict[str, Tensor],
+        actions: Tensor,
+        features: Tensor | None = None,
+        mask: Tensor | None = None,
+    ) -> Tensor:
         """Flow matching: x_t = (1 - t) x_0 + t x_1 with x_0 ~ N(0, I), x_1 = atanh(action),
         t ~ U(0, 1); regress the velocity onto x_1 - x_0."""
         features = self.encoder(obs) if features is None else features

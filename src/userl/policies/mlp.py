@@ -60,8 +60,9 @@ class GaussianPolicy(Policy):
         self.mean = nn.Linear(width, action_dim)
         self.log_std = nn.Linear(width, action_dim)
 
-    def distribution(self, obs: dict[str, Tensor], features: Tensor | None = None
-                     ) -> tuple[Tensor, Tensor]:
+    def distribution(
+        self, obs: dict[str, Tensor], features: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
         """Mean and log-std of the pre-tanh Gaussian, each (B, A).
 
         The log-std is squashed smoothly into [log_std_min, log_std_max] (a tanh rescale,
@@ -72,8 +73,9 @@ class GaussianPolicy(Policy):
         log_std = self.log_std_min + 0.5 * (self.log_std_max - self.log_std_min) * (unit + 1.0)
         return full_precision(self.mean, hidden), log_std
 
-    def sample(self, obs: dict[str, Tensor], features: Tensor | None = None
-               ) -> tuple[Tensor, Tensor]:
+    def sample(
+        self, obs: dict[str, Tensor], features: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
         mean, log_std = self.distribution(obs, features)
         pre_tanh = mean + log_std.exp() * torch.randn_like(mean)
         return torch.tanh(pre_tanh), tanh_gaussian_log_prob(pre_tanh, mean, log_std)
@@ -86,8 +88,13 @@ class GaussianPolicy(Policy):
             actions, _ = self.sample(obs)
         return actions.unsqueeze(1)
 
-    def imitation_loss(self, obs: dict[str, Tensor], actions: Tensor,
-                       features: Tensor | None = None, mask: Tensor | None = None) -> Tensor:
+    def imitation_loss(
+        self,
+        obs: dict[str, Tensor],
+        actions: Tensor,
+        features: Tensor | None = None,
+        mask: Tensor | None = None,
+    ) -> Tensor:
         """MSE between the deterministic action tanh(mean) and the labels (what evaluation
         executes; saturated labels at +-1 do not dominate as they would in pre-tanh space),
         plus the negative log-likelihood of the labels under the std with the mean detached,

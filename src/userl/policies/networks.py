@@ -62,8 +62,9 @@ def activation(name: str) -> nn.Module:
         ) from None
 
 
-def mlp_trunk(in_dim: int, hidden_dims: Sequence[int], layer_norm: bool,
-              activation_name: str) -> nn.Sequential:
+def mlp_trunk(
+    in_dim: int, hidden_dims: Sequence[int], layer_norm: bool, activation_name: str
+) -> nn.Sequential:
     """Linear -> (LayerNorm) -> activation, for each hidden width."""
     layers: list[nn.Module] = []
     for width in hidden_dims:

@@ -48,9 +48,19 @@ def unused_prefixes(text_layers: int) -> tuple[str, ...]:
     token embedding (it reads action embeddings) and, of the prefix's last layer, all but
     the keys and values the expert attends to (its queries, output, MLP, the final norm)."""
     last = f"model.vlm.language_model.layers.{text_layers - 1}."
-    return ("model.dit.embed_tokens.", "model.vlm.language_model.norm.",
-            *(last + part for part in ("self_attn.q_proj.", "self_attn.o_proj.", "mlp.",
-                                       "post_attention_layernorm.")))
+    return (
+        "model.dit.embed_tokens.",
+        "model.vlm.language_model.norm.",
+        *(
+            last + part
+            for part in (
+                "self_attn.q_proj.",
+                "self_attn.o_proj.",
+                "mlp.",
+                "post_attention_layernorm.",
+            )
+        ),
+    )
 
 
 @dataclass
@@ -92,11 +102,15 @@ class PI0PolicyConfig(PolicyConfig):
 
     def problem(self) -> str | None:
         if self.text_width % self.attention_heads or self.expert_width % 2:
-            return (f"policy.text_width={self.text_width} must divide by attention_heads and "
-                    f"expert_width={self.expert_width} by 2")
+            return (
+                f"policy.text_width={self.text_width} must divide by attention_heads and "
+                f"expert_width={self.expert_width} by 2"
+            )
         if self.image_size_px % self.patch_px:
-            return (f"policy.image_size_px={self.image_size_px} must be a multiple of "
-                    f"policy.patch_px={self.patch_px}")
+            return (
+                f"policy.image_size_px={self.image_size_px} must be a multiple of "
+                f"policy.patch_px={self.patch_px}"
+            )
         return None
 
     def view_size_px(self) -> int:
@@ -122,27 +136,45 @@ def model_config(cfg: PI0PolicyConfig, vocab_size: int, image_token_id: int) -> 
         vlm_config={
             "model_type": "paligemma",
             "text_config": {
-                "model_type": "gemma", "hidden_size": cfg.text_width,
+                "model_type": "gemma",
+                "hidden_size": cfg.text_width,
                 "num_hidden_layers": cfg.text_layers,
                 "intermediate_size": cfg.text_mlp_width,
                 "num_attention_heads": cfg.attention_heads,
-                "num_key_value_heads": cfg.kv_heads, "head_dim": cfg.head_width,
-                "vocab_size": vocab_size, "initializer_range": cfg.init_std},
+                "num_key_value_heads": cfg.kv_heads,
+                "head_dim": cfg.head_width,
+                "vocab_size": vocab_size,
+                "initializer_range": cfg.init_std,
+            },
             "vision_config": {
-                "model_type": "siglip_vision_model", "hidden_size": cfg.vision_width,
-                "intermediate_size": cfg.vision_mlp_width, "patch_size": cfg.patch_px,
-                "image_size": cfg.image_size_px, "num_hidden_layers": cfg.vision_layers,
-                "num_attention_heads": cfg.vision_heads, "vision_use_head": False},
-            "projection_dim": cfg.text_width, "image_token_id": image_token_id,
+                "model_type": "siglip_vision_model",
+                "hidden_size": cfg.vision_width,
+                "intermediate_size": cfg.vision_mlp_width,
+                "patch_size": cfg.patch_px,
+                "image_size": cfg.image_size_px,
+                "num_hidden_layers": cfg.vision_layers,
+                "num_attention_heads": cfg.vision_heads,
+                "vision_use_head": False,
+            },
+            "projection_dim": cfg.text_width,
+            "image_token_id": image_token_id,
         },
         dit_config={
-            "model_type": "gemma", "hidden_size": cfg.expert_width,
-            "num_hidden_layers": cfg.text_layers, "intermediate_size": cfg.expert_mlp_width,
-            "num_attention_heads": cfg.expert_heads, "num_key_value_heads": cfg.kv_heads,
-            "head_dim": cfg.head_width, "initializer_range": cfg.init_std},
-        chunk_size=cfg.chunk_size, max_state_dim=cfg.max_state_dim,
-        max_action_dim=cfg.max_action_dim, num_inference_steps=cfg.flow_steps,
-        loss_reduction="none", initializer_range=cfg.init_std,
+            "model_type": "gemma",
+            "hidden_size": cfg.expert_width,
+            "num_hidden_layers": cfg.text_layers,
+            "intermediate_size": cfg.expert_mlp_width,
+            "num_attention_heads": cfg.expert_heads,
+            "num_key_value_heads": cfg.kv_heads,
+            "head_dim": cfg.head_width,
+            "initializer_range": cfg.init_std,
+        },
+        chunk_size=cfg.chunk_size,
+        max_state_dim=cfg.max_state_dim,
+        max_action_dim=cfg.max_action_dim,
+        num_inference_steps=cfg.flow_steps,
+        loss_reduction="none",
+        initializer_range=cfg.init_std,
     )
 
 
@@ -151,20 +183,24 @@ def load_weights(model_cls: Any, config: Any, folder: str, dtype: torch.dtype) -
     unexpected key (or shape mismatch) is a ConfigError naming it."""
     path = Path(folder).expanduser()
     if not path.is_dir() or not any(path.glob("*.safetensors")):
-        raise ConfigError(f"policy.weights={folder}: no *.safetensors in that folder; give the "
-                          "local folder of a pi0 checkpoint (e.g. lerobot/pi0_base downloaded "
-                          "on a machine with network access)")
+        raise ConfigError(
+            f"policy.weights={folder}: no *.safetensors in that folder; give the "
+            "local folder of a pi0 checkpoint (e.g. lerobot/pi0_base downloaded "
+            "on a machine with network access)"
+        )
     import_transformers().utils.logging.disable_progress_bar()
-    model, info = model_cls.from_pretrained(str(path), config=config, dtype=dtype,
-                                            local_files_only=True, output_loading_info=True)
-    for kind, fix in (("missing_keys", "the checkpoint lacks it: check the preset's sizes"),
-                      ("unexpected_keys", "this preset has no such tensor: check the sizes"),
-                      ("mismatched_keys", "shapes differ: check the preset's sizes")):
+    model, info = model_cls.from_pretrained(
+        str(path), config=config, dtype=dtype, local_files_only=True, output_loading_info=True
+    )
+    for kind, fix in (
+        ("missing_keys", "the checkpoint lacks it: check the preset's sizes"),
+        ("unexpected_keys", "this preset has no such tensor: check the sizes"),
+        ("mismatched_keys", "shapes differ: check the preset's sizes"),
+    ):
         keys = sorted(str(key) for key in info.get(kind) or ())
         if keys:
             shown = ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
-            raise ConfigError(f"policy.weights={folder}: {kind.replace('_', ' ')} {shown} "
-                              f"({fix})")
+            raise ConfigError(f"policy.weights={folder}: {kind.replace('_', ' ')} {shown} ({fix})")
     return model
 
 
@@ -187,21 +223,30 @@ def hold_last_labelled(actions: Tensor, mask: Tensor) -> Tensor:
     return actions.gather(1, last.unsqueeze(-1).expand_as(actions))
 
 
-def trainable_shapes(cfg: PI0PolicyConfig, vocab_size: int = 260, image_token_id: int = 3
-                     ) -> dict[str, tuple[tuple[int, ...], torch.dtype]]:
+def trainable_shapes(
+    cfg: PI0PolicyConfig, vocab_size: int = 260, image_token_id: int = 3
+) -> dict[str, tuple[tuple[int, ...], torch.dtype]]:
     """Name -> (shape, dtype) of what trains (and syncs) under `cfg`, from a model built on
     the meta device: no memory, any size (vocab/image id are the byte tokenizer's unless
     the preset sets them)."""
     transformers = import_transformers()
-    config = model_config(cfg, cfg.vocab_size or vocab_size,
-                          cfg.image_token_id if cfg.image_token_id >= 0 else image_token_id)
+    config = model_config(
+        cfg,
+        cfg.vocab_size or vocab_size,
+        cfg.image_token_id if cfg.image_token_id >= 0 else image_token_id,
+    )
     with torch.device("meta"):
         model = transformers.PI0ForConditionalGeneration(config)
     unused = unused_prefixes(cfg.text_layers)
     vision = ("model.vlm.vision_tower.", "model.vlm.multi_modal_projector.")
-    return {name: (tuple(p.shape), torch.float32 if cfg.vision_fp32 and name.startswith(vision)
-                   else DTYPES[cfg.dtype])
-            for name, p in model.named_parameters() if trainable(name, cfg.train, unused)}
+    return {
+        name: (
+            tuple(p.shape),
+            torch.float32 if cfg.vision_fp32 and name.startswith(vision) else DTYPES[cfg.dtype],
+        )
+        for name, p in model.named_parameters()
+        if trainable(name, cfg.train, unused)
+    }
 
 
 @POLICIES.register("pi0", config=PI0PolicyConfig)
@@ -217,20 +262,30 @@ class PI0Policy(Policy):
         # the layout's mask and ids, tells the tasks apart (as pi0 pads across embodiments)
         model_state_dim = obs_spec.cells.state_dim if obs_spec.cells else obs_spec.state_dim
         if model_state_dim > cfg.max_state_dim or action_dim > cfg.max_action_dim:
-            raise ConfigError(f"policy.max_state_dim={cfg.max_state_dim} / max_action_dim="
-                              f"{cfg.max_action_dim} are below the env's state {model_state_dim}"
-                              f" / action {action_dim}; raise them")
+            raise ConfigError(
+                f"policy.max_state_dim={cfg.max_state_dim} / max_action_dim="
+                f"{cfg.max_action_dim} are below the env's state {model_state_dim}"
+                f" / action {action_dim}; raise them"
+            )
         self.cfg = cfg
         self.action_dim = action_dim
         self.state_dim = model_state_dim
         self.chunk_size = cfg.chunk_size
         self.views = obs_spec.image_names
-        self.tokenizer = load_tokenizer(cfg.tokenizer or (cfg.weights if cfg.weights and any(
-            Path(cfg.weights).expanduser().glob("tokenizer*")) else ""))
+        self.tokenizer = load_tokenizer(
+            cfg.tokenizer
+            or (
+                cfg.weights
+                if cfg.weights and any(Path(cfg.weights).expanduser().glob("tokenizer*"))
+                else ""
+            )
+        )
         image_id = self.tokenizer.convert_tokens_to_ids(IMAGE)
         if cfg.image_token_id >= 0 and cfg.image_token_id != image_id:
-            raise ConfigError(f"policy.image_token_id={cfg.image_token_id} but the tokenizer's "
-                              f"{IMAGE} is {image_id}; set policy.image_token_id=-1")
+            raise ConfigError(
+                f"policy.image_token_id={cfg.image_token_id} but the tokenizer's "
+                f"{IMAGE} is {image_id}; set policy.image_token_id=-1"
+            )
         config = model_config(cfg, cfg.vocab_size or len(self.tokenizer), image_id)
         self.dtype = DTYPES[cfg.dtype]
         model_cls = transformers.PI0ForConditionalGeneration
@@ -258,15 +313,26 @@ class PI0Policy(Policy):
     def prompt(self, instruction: str) -> tuple[Tensor, Tensor]:
         """Token ids and attention mask (1, L) of the prompt, as `PI0Processor` builds it."""
         if instruction not in self._prompts:
-            text = (IMAGE * self.tokens_per_view * len(self.views)
-                    + (self.tokenizer.bos_token or "") + instruction + "\n")
+            text = (
+                IMAGE * self.tokens_per_view * len(self.views)
+                + (self.tokenizer.bos_token or "")
+                + instruction
+                + "\n"
+            )
             length = self.tokens_per_view * len(self.views) + self.cfg.prompt_tokens
-            encoded = self.tokenizer(text, padding="max_length", max_length=length,
-                                     padding_side="right", add_special_tokens=False,
-                                     return_tensors="pt")
+            encoded = self.tokenizer(
+                text,
+                padding="max_length",
+                max_length=length,
+                padding_side="right",
+                add_special_tokens=False,
+                return_tensors="pt",
+            )
             if encoded["input_ids"].shape[1] > length:
-                raise ConfigError(f"the instruction {instruction!r} takes more than "
-                                  f"policy.prompt_tokens={self.cfg.prompt_tokens} tokens")
+                raise ConfigError(
+                    f"the instruction {instruction!r} takes more than "
+                    f"policy.prompt_tokens={self.cfg.prompt_tokens} tokens"
+                )
             self._prompts[instruction] = (encoded["input_ids"], encoded["attention_mask"])
         return self._prompts[instruction]
 
@@ -287,8 +353,9 @@ class PI0Policy(Policy):
         for name in self.views:
             x = obs[name].permute(0, 3, 1, 2).float().div(255.0)
             if tuple(x.shape[-2:]) != size:
-                x = F.interpolate(x, size=size, mode="bilinear", antialias=True,
-                                  align_corners=False)
+                x = F.interpolate(
+                    x, size=size, mode="bilinear", antialias=True, align_corners=False
+                )
             stacked.append(x * 2.0 - 1.0)  # PI0ImageProcessor: mean 0.5, std 0.5
         return torch.stack(stacked, dim=1).to(self.pixel_dtype)
 
@@ -298,13 +365,15 @@ class PI0Policy(Policy):
         batch, device = state.shape[0], state.device
         ids, mask = self.prompts(state)
         return {
-            "state": F.pad(state[..., :self.state_dim].float(),
-                           (0, self.cfg.max_state_dim - self.state_dim)).to(self.dtype),
+            "state": F.pad(
+                state[..., : self.state_dim].float(), (0, self.cfg.max_state_dim - self.state_dim)
+            ).to(self.dtype),
             "input_ids": ids.to(device).expand(batch, -1),
             "attention_mask": mask.to(device).expand(batch, -1),  # (1, L) or (B, L) each
             "pixel_values": self.pixels(obs),
-            "pixel_attention_mask": torch.ones(batch, len(self.views), dtype=torch.bool,
-                                               device=device),
+            "pixel_attention_mask": torch.ones(
+                batch, len(self.views), dtype=torch.bool, device=device
+            ),
         }
 
     def prefix_cache(self, inputs: dict[str, Tensor]) -> Any:
@@ -313,36 +382,52 @@ class PI0Policy(Policy):
         vlm = self.model.model
         trains = any(p.requires_grad for p in vlm.vlm.parameters()) and torch.is_grad_enabled()
         with torch.set_grad_enabled(trains):
-            embeds = vlm.embed_prefix(inputs["input_ids"], inputs["pixel_values"],
-                                      inputs["pixel_attention_mask"])
-            return vlm.vlm(inputs_embeds=embeds, attention_mask=inputs["attention_mask"],
-                           position_ids=inputs["attention_mask"].cumsum(-1) - 1,
-                           token_type_ids=torch.zeros_like(embeds[:, :, 0]),
-                           use_cache=True).past_key_values
+            embeds = vlm.embed_prefix(
+                inputs["input_ids"], inputs["pixel_values"], inputs["pixel_attention_mask"]
+            )
+            return vlm.vlm(
+                inputs_embeds=embeds,
+                attention_mask=inputs["attention_mask"],
+                position_ids=inputs["attention_mask"].cumsum(-1) - 1,
+                token_type_ids=torch.zeros_like(embeds[:, :, 0]),
+                use_cache=True,
+            ).past_key_values
 
     # ------------------------------------------------------------------ acting
-    def act(self, obs: dict[str, Tensor], deterministic: bool = False,
-            noise: Tensor | None = None) -> Tensor:
+    def act(
+        self, obs: dict[str, Tensor], deterministic: bool = False, noise: Tensor | None = None
+    ) -> Tensor:
         """An action chunk (B, H, action_dim) in [-1, 1]: the library's `sample_actions`
         from `noise` (B, H, max_action_dim), N(0, I) unless given (zeros if deterministic)."""
         inputs = self.inputs(obs)
         shape = (inputs["state"].shape[0], self.chunk_size, self.cfg.max_action_dim)
         if noise is None:
-            noise = (torch.zeros(shape, device=inputs["state"].device) if deterministic
-                     else torch.randn(shape, device=inputs["state"].device))
+            noise = (
+                torch.zeros(shape, device=inputs["state"].device)
+                if deterministic
+                else torch.randn(shape, device=inputs["state"].device)
+            )
         with torch.no_grad():
-            actions = self.model.sample_actions(noise=noise.to(self.dtype),
-                                                num_steps=self.cfg.flow_steps, **inputs)
-        return actions[..., :self.action_dim].float().clamp(-1.0, 1.0)
+            actions = self.model.sample_actions(
+                noise=noise.to(self.dtype), num_steps=self.cfg.flow_steps, **inputs
+            )
+        return actions[..., : self.action_dim].float().clamp(-1.0, 1.0)
 
-    def sample(self, obs: dict[str, Tensor], features: Tensor | None = None
-               ) -> tuple[Tensor, Tensor]:
-        raise ConfigError("policy=pi0 has no action likelihood for SAC; train it with "
-                          "algo=hg_dagger")
+    def sample(
+        self, obs: dict[str, Tensor], features: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
+        raise ConfigError(
+            "policy=pi0 has no action likelihood for SAC; train it with algo=hg_dagger"
+        )
 
     # ------------------------------------------------------------------ learning
-    def imitation_loss(self, obs: dict[str, Tensor], actions: Tensor,
-                       features: Tensor | None = None, mask: Tensor | None = None) -> Tensor:
+    def imitation_loss(
+        self,
+        obs: dict[str, Tensor],
+        actions: Tensor,
+        features: Tensor | None = None,
+        mask: Tensor | None = None,
+    ) -> Tensor:
         """Flow matching on action chunks (B, H, A) (or single actions (B, A), a chunk of
         one step), over the steps where `mask` (B, H) is 1 and the env's action dims; the
         unlabelled steps hold the last labelled action."""
@@ -358,9 +443,13 @@ class PI0Policy(Policy):
         inputs = self.inputs(obs)
         padded = F.pad(actions.float(), (0, self.cfg.max_action_dim - actions.shape[-1]))
         cache = self.prefix_cache(inputs)
-        output = self.model(state=inputs["state"], attention_mask=inputs["attention_mask"],
-                            pixel_attention_mask=inputs["pixel_attention_mask"],
-                            past_key_values=cache, actions=padded.to(self.dtype))
-        per_element = output.loss.float()[..., :self.action_dim].mean(-1)  # (B, H)
+        output = self.model(
+            state=inputs["state"],
+            attention_mask=inputs["attention_mask"],
+            pixel_attention_mask=inputs["pixel_attention_mask"],
+            past_key_values=cache,
+            actions=padded.to(self.dtype),
+        )
+        per_element = output.loss.float()[..., : self.action_dim].mean(-1)  # (B, H)
         weights = mask.float()
         return (per_element * weights).sum() / weights.sum().clamp_min(1.0)

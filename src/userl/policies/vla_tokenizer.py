@@ -27,8 +27,13 @@ def byte_tokenizer() -> Any:
     core = Tokenizer(models.BPE(vocab=vocab, merges=[], unk_token=None))
     core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
     core.decoder = decoders.ByteLevel()
-    return PreTrainedTokenizerFast(tokenizer_object=core, pad_token=PAD, bos_token=BOS,
-                                   eos_token=EOS, extra_special_tokens={"image_token": IMAGE})
+    return PreTrainedTokenizerFast(
+        tokenizer_object=core,
+        pad_token=PAD,
+        bos_token=BOS,
+        eos_token=EOS,
+        extra_special_tokens={"image_token": IMAGE},
+    )
 
 
 def load_tokenizer(source: str) -> Any:
@@ -37,17 +42,21 @@ def load_tokenizer(source: str) -> Any:
         return byte_tokenizer()
     folder = Path(source).expanduser()
     if not folder.is_dir():
-        raise ConfigError(f"policy.tokenizer={source}: no such folder; give the local folder "
-                          "of a saved tokenizer (e.g. PaliGemma's), or leave it empty for the "
-                          "built-in byte tokenizer")
+        raise ConfigError(
+            f"policy.tokenizer={source}: no such folder; give the local folder "
+            "of a saved tokenizer (e.g. PaliGemma's), or leave it empty for the "
+            "built-in byte tokenizer"
+        )
     from transformers import AutoTokenizer
 
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
     except (OSError, ValueError) as error:
-        raise ConfigError(f"policy.tokenizer={source}: no tokenizer could be loaded from it "
-                          f"({type(error).__name__}); save one there with "
-                          "tokenizer.save_pretrained(DIR)") from None
+        raise ConfigError(
+            f"policy.tokenizer={source}: no tokenizer could be loaded from it "
+            f"({type(error).__name__}); save one there with "
+            "tokenizer.save_pretrained(DIR)"
+        ) from None
     if IMAGE not in tokenizer.get_vocab():  # as PI0Processor does for a tokenizer without it
         tokenizer.add_special_tokens({"additional_special_tokens": [IMAGE]})
     return tokenizer

@@ -11,5 +11,12 @@ from userl.rewards.base import (
 )
 from userl.rewards.factory import build_reward
 
-__all__ = ["RewardConfig", "RewardContext", "RewardFailed", "RewardInput", "RewardSource",
-           "RewardStep", "build_reward"]
+__all__ = [
+    "RewardConfig",
+    "RewardContext",
+    "RewardFailed",
+    "RewardInput",
+    "RewardSource",
+    "RewardStep",
+    "build_reward",
+]

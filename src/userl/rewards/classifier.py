@@ -31,8 +31,10 @@ class ClassifierRewardConfig(RewardConfig):
 
     def problem(self) -> str | None:
         if not self.checkpoint:
-            return ("reward=classifier needs reward.checkpoint=PATH, a file written by "
-                    "`userl train-reward task=T data=DIR`")
+            return (
+                "reward=classifier needs reward.checkpoint=PATH, a file written by "
+                "`userl train-reward task=T data=DIR`"
+            )
         if self.hold_steps < 1:
             return f"bad value for 'reward.hold_steps': {self.hold_steps} must be >= 1"
         return None
@@ -45,8 +47,7 @@ class ClassifierReward(RewardSource):
     def __init__(self, config: ClassifierRewardConfig, context: RewardContext) -> None:
         self.config = config
         loaded = load_classifier(Path(config.checkpoint))
-        check_views(config.checkpoint, loaded.cameras, loaded.height_px, loaded.width_px,
-                    context)
+        check_views(config.checkpoint, loaded.cameras, loaded.height_px, loaded.width_px, context)
         self.cameras = loaded.cameras
         self.model = loaded.model.to(config.device)
         self._held = 0
@@ -56,23 +57,26 @@ class ClassifierReward(RewardSource):
 
     @torch.inference_mode()
     def probability(self, step: RewardInput) -> float:
-        images = {name: torch.as_tensor(step.observation[name]).unsqueeze(0).to(
-            self.config.device) for name in self.cameras}
+        images = {
+            name: torch.as_tensor(step.observation[name]).unsqueeze(0).to(self.config.device)
+            for name in self.cameras
+        }
         return float(torch.sigmoid(self.model(images))[0])
 
     def __call__(self, step: RewardInput) -> RewardStep:
         probability = self.probability(step)
         self._held = self._held + 1 if probability >= self.config.threshold_probability else 0
         success = self._held >= self.config.hold_steps
-        return RewardStep(self.config.success_reward if success else 0.0, success,
-                          probability=probability)
+        return RewardStep(
+            self.config.success_reward if success else 0.0, success, probability=probability
+        )
 
 
-def check_views(checkpoint: str, cameras: list[str], height_px: int, width_px: int,
-                context: RewardContext) -> None:
+def check_views(
+    checkpoint: str, cameras: list[str], height_px: int, width_px: int, context: RewardContext
+) -> None:
     """Raise `ClassifierMismatch` unless the env gives every trained view at its size."""
-    given = {view.name: (view.height_px, view.width_px)
-             for view in context.observation_spec.images}
+    given = {view.name: (view.height_px, view.width_px) for view in context.observation_spec.images}
     wanted = {name: (height_px, width_px) for name in cameras}
     if all(given.get(name) == size for name, size in wanted.items()):
         return
@@ -82,4 +86,5 @@ def check_views(checkpoint: str, cameras: list[str], height_px: int, width_px: i
         f"{height_px}x{width_px} px, but this run gives {have}; set "
         f"robot.reward_camera_names=[{','.join(cameras)}] (or obs=image "
         f"robot.camera_names=[...]) robot.image_height_px={height_px} "
-        f"robot.image_width_px={width_px}, or train a classifier for these views")
+        f"robot.image_width_px={width_px}, or train a classifier for these views"
+    )

@@ -38,8 +38,10 @@ class CompositeRewardConfig(RewardConfig):
 
     def problem(self) -> str | None:
         if self.success_rule not in SUCCESS_RULES:
-            return (f"bad value for 'reward.success_rule': {self.success_rule!r}; choose one "
-                    f"of: {', '.join(SUCCESS_RULES.names())}")
+            return (
+                f"bad value for 'reward.success_rule': {self.success_rule!r}; choose one "
+                f"of: {', '.join(SUCCESS_RULES.names())}"
+            )
         try:
             part_configs(self)
         except ConfigError as error:
@@ -50,18 +52,23 @@ class CompositeRewardConfig(RewardConfig):
 def part_configs(config: CompositeRewardConfig) -> list[tuple[RewardConfig, float]]:
     """Each part's config and weight; an unknown source or field is one-line ConfigError."""
     if not config.parts:
-        raise ConfigError("reward=composite needs reward.parts, e.g. "
-                          "parts: {success: {weight: 1.0}, pose: {weight: 0.1}}")
+        raise ConfigError(
+            "reward=composite needs reward.parts, e.g. "
+            "parts: {success: {weight: 1.0}, pose: {weight: 0.1}}"
+        )
     built: list[tuple[RewardConfig, float]] = []
     for name, given in config.parts.items():
         if not isinstance(given, dict | None):
-            raise ConfigError(f"bad value for 'reward.parts.{name}': {given!r}; give a mapping "
-                              "of its fields and weight, e.g. {weight: 0.5}")
+            raise ConfigError(
+                f"bad value for 'reward.parts.{name}': {given!r}; give a mapping "
+                "of its fields and weight, e.g. {weight: 0.5}"
+            )
         values = dict(given or {})
         weight = values.pop(WEIGHT_KEY, 1.0)
         if isinstance(weight, bool) or not isinstance(weight, int | float):
-            raise ConfigError(f"bad value for 'reward.parts.{name}.weight': {weight!r} is not "
-                              "a number")
+            raise ConfigError(
+                f"bad value for 'reward.parts.{name}.weight': {weight!r} is not a number"
+            )
         if name == config.registered_name:
             raise ConfigError("reward.parts: a composite cannot contain a composite")
         try:
@@ -71,8 +78,10 @@ def part_configs(config: CompositeRewardConfig) -> list[tuple[RewardConfig, floa
         known = {f.name for f in fields(schema)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise ConfigError(f"unknown config key 'reward.parts.{name}.{unknown[0]}'; "
-                              f"{name} has: {', '.join(sorted(known - {'name'}))}, weight")
+            raise ConfigError(
+                f"unknown config key 'reward.parts.{name}.{unknown[0]}'; "
+                f"{name} has: {', '.join(sorted(known - {'name'}))}, weight"
+            )
         part = schema(**values)
         assert isinstance(part, RewardConfig)
         problem = part.problem()
@@ -86,9 +95,12 @@ def part_configs(config: CompositeRewardConfig) -> list[tuple[RewardConfig, floa
 class CompositeReward(RewardSource):
     """Sum of `weight * reward`; success by the rule; a failure from any part ends it."""
 
-    def __init__(self, config: CompositeRewardConfig, context: RewardContext,
-                 build: Callable[[RewardConfig, RewardContext], RewardSource] | None = None
-                 ) -> None:
+    def __init__(
+        self,
+        config: CompositeRewardConfig,
+        context: RewardContext,
+        build: Callable[[RewardConfig, RewardContext], RewardSource] | None = None,
+    ) -> None:
         from userl.rewards.factory import build_reward
 
         make = build or build_reward
@@ -103,10 +115,12 @@ class CompositeReward(RewardSource):
     def __call__(self, step: RewardInput) -> RewardStep:
         results = [(source(step), weight) for source, weight in self.terms]
         probabilities = [r.probability for r, _ in results if r.probability is not None]
-        return RewardStep(sum(weight * r.reward for r, weight in results),
-                          bool(self.rule(r.success for r, _ in results)),
-                          failure=any(r.failure for r, _ in results),
-                          probability=probabilities[0] if probabilities else None)
+        return RewardStep(
+            sum(weight * r.reward for r, weight in results),
+            bool(self.rule(r.success for r, _ in results)),
+            failure=any(r.failure for r, _ in results),
+            probability=probabilities[0] if probabilities else None,
+        )
 
     def close(self) -> None:
         for source, _ in self.terms:

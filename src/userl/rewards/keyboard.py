@@ -25,8 +25,7 @@ class KeyboardRewardConfig(RewardConfig):
 
     def problem(self) -> str | None:
         if self.key_success == self.key_failure:
-            return ("reward.key_success and reward.key_failure are the same key; give each "
-                    "its own")
+            return "reward.key_success and reward.key_failure are the same key; give each its own"
         return None
 
 
@@ -36,8 +35,12 @@ class KeyboardReward(RewardSource):
 
     def __init__(self, config: KeyboardRewardConfig, context: RewardContext) -> None:
         self.config = config
-        device = KeyboardConfig(backend=config.backend, device_path=config.device_path,
-                                key_success=config.key_success, key_failure=config.key_failure)
+        device = KeyboardConfig(
+            backend=config.backend,
+            device_path=config.device_path,
+            key_success=config.key_success,
+            key_failure=config.key_failure,
+        )
         self.reader: KeyReader = KEY_READERS.get(config.backend)(device)
         self.succeeded = False
 
@@ -53,8 +56,9 @@ class KeyboardReward(RewardSource):
             elif key == self.config.key_failure:
                 self.succeeded, failed = False, True
         reward = self.config.success_reward if self.succeeded else 0.0
-        return RewardStep(reward, self.succeeded,
-                          failure=failed and self.config.failure_ends_episode)
+        return RewardStep(
+            reward, self.succeeded, failure=failed and self.config.failure_ends_episode
+        )
 
     def close(self) -> None:
         self.reader.close()

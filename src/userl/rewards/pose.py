@@ -30,9 +30,11 @@ class PoseRewardConfig(RewardConfig):
 
     def problem(self) -> str | None:
         if len(self.target_tcp_pose) not in POSE_LENGTHS:
-            return (f"bad value for 'reward.target_tcp_pose': {len(self.target_tcp_pose)} "
-                    "numbers; give xyz or xyz+wxyz (userl record-pose field=target_tcp_pose), "
-                    "or [] for the task's own target")
+            return (
+                f"bad value for 'reward.target_tcp_pose': {len(self.target_tcp_pose)} "
+                "numbers; give xyz or xyz+wxyz (userl record-pose field=target_tcp_pose), "
+                "or [] for the task's own target"
+            )
         return None
 
 
@@ -64,6 +66,7 @@ class PoseReward(RewardSource):
         cfg = self.config
         distance, angle = self._errors(step)
         success = distance <= cfg.tolerance_m and angle <= cfg.tolerance_deg
-        reward = cfg.sparse_weight * float(success) - cfg.dense_weight * cfg.dense_scale_per_m \
-            * distance
+        reward = (
+            cfg.sparse_weight * float(success) - cfg.dense_weight * cfg.dense_scale_per_m * distance
+        )
         return RewardStep(reward, success)

@@ -148,8 +148,10 @@ class HaltingExpertSource(ExpertSource):
     def __init__(self, env: Any, halt_probability: float, seed: int) -> None:
         super().__init__(env)
         if not 0.0 < halt_probability <= 1.0:
-            raise ConfigError(f"bad value for 'demos.halting_expert_probability': "
-                              f"{halt_probability} must be in (0, 1]")
+            raise ConfigError(
+                f"bad value for 'demos.halting_expert_probability': "
+                f"{halt_probability} must be in (0, 1]"
+            )
         self.halt_probability = halt_probability
         self.rng = np.random.default_rng(seed)
         self.halted: np.ndarray | None = None  # the held action once halted

@@ -62,5 +62,7 @@ def wait_metrics(waits_ms: list[float]) -> dict[str, float]:
     """`action_wait_ms` (mean) and its p99 over the chunks of one episode."""
     if not waits_ms:
         return {"action_wait_ms": 0.0, "action_wait_ms_p99": 0.0}
-    return {"action_wait_ms": float(np.mean(waits_ms)),
-            "action_wait_ms_p99": float(np.percentile(waits_ms, 99))}
+    return {
+        "action_wait_ms": float(np.mean(waits_ms)),
+        "action_wait_ms_p99": float(np.percentile(waits_ms, 99)),
+    }

@@ -14,10 +14,15 @@ from userl.rollout.chunks import wait_metrics
 from userl.telemetry.timing import percentiles_ms
 
 StepHook = Callable[[], object]  # its result is ignored
-CONFUSION_KEYS = ("reward_true_positives", "reward_false_positives", "reward_false_negatives",
-                  "reward_true_negatives")
-CONFUSION = dict(zip([(True, True), (True, False), (False, True), (False, False)],
-                     CONFUSION_KEYS, strict=True))  # (source says success, truth) -> count
+CONFUSION_KEYS = (
+    "reward_true_positives",
+    "reward_false_positives",
+    "reward_false_negatives",
+    "reward_true_negatives",
+)
+CONFUSION = dict(
+    zip([(True, True), (True, False), (False, True), (False, False)], CONFUSION_KEYS, strict=True)
+)  # (source says success, truth) -> count
 
 
 class RewardTelemetry:
@@ -51,10 +56,15 @@ class RewardTelemetry:
         return out
 
 
-def run_episode(env, source: ActionSource, robot_id: str, seed: int | None,
-                between_steps: StepHook | None = None,
-                latest_version: Callable[[], int] | None = None,
-                record_frames: bool = False) -> Episode:
+def run_episode(
+    env,
+    source: ActionSource,
+    robot_id: str,
+    seed: int | None,
+    between_steps: StepHook | None = None,
+    latest_version: Callable[[], int] | None = None,
+    record_frames: bool = False,
+) -> Episode:
     """Reset, act until terminated or truncated, and return the recorded episode.
 
     `between_steps` runs after each step (e.g. a non-blocking weight poll); it must not block.
@@ -86,10 +96,17 @@ def run_episode(env, source: ActionSource, robot_id: str, seed: int | None,
         if record_frames:
             frames.append(env.render())
         executed = info.get("executed_action", decision.action)
-        builder.add(action=executed, policy_action=decision.policy_action, reward=float(reward),
-                    next_observation=observation, terminated=terminated, truncated=truncated,
-                    intervened=decision.intervened, policy_version=decision.version,
-                    success=bool(info.get("success", False)))
+        builder.add(
+            action=executed,
+            policy_action=decision.policy_action,
+            reward=float(reward),
+            next_observation=observation,
+            terminated=terminated,
+            truncated=truncated,
+            intervened=decision.intervened,
+            policy_version=decision.version,
+            success=bool(info.get("success", False)),
+        )
         if between_steps is not None:
             between_steps()
         now = time.monotonic()
@@ -100,20 +117,22 @@ def run_episode(env, source: ActionSource, robot_id: str, seed: int | None,
     timing = percentiles_ms(periods_s)
     overrun_s = getattr(env, "control_overrun_threshold_s", 0.0)
     wall_s = time.monotonic() - started
-    episode = builder.build(info={
-        "length": len(builder),
-        "success": float(builder.success),
-        "wall_s": wall_s,
-        "reset_s": reset_s,
-        "env_steps_per_s": len(builder) / max(wall_s - reset_s, 1e-9),
-        "control_period_p50_ms": timing["p50_ms"],
-        "control_period_p99_ms": timing["p99_ms"],
-        "weight_version_lag": float(np.mean(lags)) if lags else 0.0,
-        "refused_actions": refused,
-        "seed": -1 if seed is None else int(seed),
-        "started_at_s": started_at_s,
-        "control_overruns": int(np.sum(np.asarray(periods_s) > overrun_s)) if overrun_s else 0,
-    })
+    episode = builder.build(
+        info={
+            "length": len(builder),
+            "success": float(builder.success),
+            "wall_s": wall_s,
+            "reset_s": reset_s,
+            "env_steps_per_s": len(builder) / max(wall_s - reset_s, 1e-9),
+            "control_period_p50_ms": timing["p50_ms"],
+            "control_period_p99_ms": timing["p99_ms"],
+            "weight_version_lag": float(np.mean(lags)) if lags else 0.0,
+            "refused_actions": refused,
+            "seed": -1 if seed is None else int(seed),
+            "started_at_s": started_at_s,
+            "control_overruns": int(np.sum(np.asarray(periods_s) > overrun_s)) if overrun_s else 0,
+        }
+    )
     chunks = getattr(source, "chunks", None)
     episode.info.update(wait_metrics(chunks.drain_waits_ms() if chunks is not None else []))
     episode.info.update(reward_telemetry.summary())

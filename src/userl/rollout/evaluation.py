@@ -15,8 +15,14 @@ from userl.rollout.action_sources import ACTION_SOURCES
 from userl.rollout.episode import CONFUSION_KEYS, run_episode
 
 
-def run_episodes(config: Config, source_name: str, episodes: int, run_dir: Path | None = None,
-                 seed_base: int | None = None, cell: int = 0) -> list[Episode]:
+def run_episodes(
+    config: Config,
+    source_name: str,
+    episodes: int,
+    run_dir: Path | None = None,
+    seed_base: int | None = None,
+    cell: int = 0,
+) -> list[Episode]:
     """Run `episodes` episodes in this process with a registered action source (`expert`, or
     `policy`: the trained policy of `run_dir`); in a multi-cell run, on cell `cell`."""
     torch.set_num_threads(config.run.torch_threads)
@@ -33,11 +39,20 @@ def results_of(episodes: list[Episode]) -> dict[str, Any]:
     """Success rate, mean length and return. Where the task's ground truth is known (a
     simulation), an episode's success is the task's own, whatever the reward source said;
     the source's verdict is `reward_success_rate` then."""
-    results = [{"seed": int(e.info["seed"]), "success": bool(e.info.get("true_success",
-                                                                         e.success)),
-                "return": e.episode_return, "length": len(e)} for e in episodes]
-    judged = {"reward_success_rate": float(np.mean([e.success for e in episodes]))} \
-        if episodes and all("true_success" in e.info for e in episodes) else {}
+    results = [
+        {
+            "seed": int(e.info["seed"]),
+            "success": bool(e.info.get("true_success", e.success)),
+            "return": e.episode_return,
+            "length": len(e),
+        }
+        for e in episodes
+    ]
+    judged = (
+        {"reward_success_rate": float(np.mean([e.success for e in episodes]))}
+        if episodes and all("true_success" in e.info for e in episodes)
+        else {}
+    )
     return {
         "success_rate": float(np.mean([r["success"] for r in results])) if results else 0.0,
         **judged,

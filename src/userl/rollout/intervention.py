@@ -49,8 +49,13 @@ class Operator(Protocol):
 class InterventionSource:
     """Wraps an action source: the operator's input overrides the policy while active."""
 
-    def __init__(self, policy_source: Any, operator: Operator, hold_after_input_steps: int,
-                 budget_steps: int = 0) -> None:
+    def __init__(
+        self,
+        policy_source: Any,
+        operator: Operator,
+        hold_after_input_steps: int,
+        budget_steps: int = 0,
+    ) -> None:
         self.policy_source = policy_source
         self.operator = operator
         self.hold_after_input_steps = hold_after_input_steps
@@ -84,8 +89,9 @@ class InterventionSource:
         if cut is not None:  # the policy replans from where the person leaves off
             cut()
         self.spent_steps += 1
-        return Decision(np.asarray(human_action, np.float32), proposed.action,
-                        proposed.version, intervened=True)
+        return Decision(
+            np.asarray(human_action, np.float32), proposed.action, proposed.version, intervened=True
+        )
 
 
 # ----------------------------------------------------------------------------- simulated operator
@@ -138,8 +144,11 @@ class ScriptedOperator:
 
     def read(self, observation: Observation) -> tuple[np.ndarray, bool]:
         self._observe_progress()
-        if (self.driving_steps_left == 0 and self.takeovers < self.config.max_takeovers_per_episode
-                and self.rule(self)):
+        if (
+            self.driving_steps_left == 0
+            and self.takeovers < self.config.max_takeovers_per_episode
+            and self.rule(self)
+        ):
             self.driving_steps_left = self.config.takeover_steps
             self.takeovers += 1
         self.step += 1
@@ -204,8 +213,9 @@ def build_operator(env: Any, config: TeleopConfig, seed: int) -> Operator | None
     return factory(env, config, seed)
 
 
-def with_interventions(policy_source: Any, env: Any, config: TeleopConfig,
-                       control_hz: float, seed: int) -> Any:
+def with_interventions(
+    policy_source: Any, env: Any, config: TeleopConfig, control_hz: float, seed: int
+) -> Any:
     """The policy source alone (`teleop=none`), or wrapped with the configured operator."""
     operator = build_operator(env, config, seed)
     if operator is None:

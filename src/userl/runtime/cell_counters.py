@@ -31,8 +31,11 @@ class CellCounters:
     def effort(self) -> dict[str, int]:
         """The human effort so far, stamped on each learning-curve point: online episodes,
         intervened steps and takeovers (cumulative; differences give them per episode)."""
-        return {"online_episodes": self.episodes, "intervened_steps": self.interventions,
-                "takeovers": self.takeovers}
+        return {
+            "online_episodes": self.episodes,
+            "intervened_steps": self.interventions,
+            "takeovers": self.takeovers,
+        }
 
     @property
     def success_rate(self) -> float:

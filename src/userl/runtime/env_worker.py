@@ -37,8 +37,9 @@ def was_restarted() -> bool:
     """Whether Ray restarted this actor. (Ray's own property calls an API it deprecates,
     which would print a warning in every env worker: that warning alone is silenced.)"""
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="This API is deprecated",
-                                category=DeprecationWarning)
+        warnings.filterwarnings(
+            "ignore", message="This API is deprecated", category=DeprecationWarning
+        )
         return bool(ray.get_runtime_context().was_current_actor_reconstructed)
 
 
@@ -46,8 +47,14 @@ class EnvWorker:
     """Runs episodes on one robot with a local policy copy, ships them to the learner,
     and picks up new weights without waiting (latest wins)."""
 
-    def __init__(self, config: Config, robot_id: str, seed: int, spool_dir: str,
-                 cell: CellBinding | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        robot_id: str,
+        seed: int,
+        spool_dir: str,
+        cell: CellBinding | None = None,
+    ) -> None:
         torch.set_num_threads(config.run.torch_threads)
         ignore_interrupts()
         if was_restarted():
@@ -62,8 +69,9 @@ class EnvWorker:
         # a camera for evaluation videos only when they are on (a state-only real robot may
         # have no camera at all)
         render_mode = "rgb_array" if config.eval.video_every_s > 0 else None
-        self.env = self._on_env_thread(make_env, config, robot_id=robot_id, seed=seed,
-                                       render_mode=render_mode)
+        self.env = self._on_env_thread(
+            make_env, config, robot_id=robot_id, seed=seed, render_mode=render_mode
+        )
         self.cell = cell
         if cell is not None:  # one cell of several: observations in the run's layout
             self.env = CellEnv(self.env, cell.layout, cell.task_id, cell.embodiment_id)
@@ -73,8 +81,9 @@ class EnvWorker:
         )
         self.expert = ExpertSource(self.env)
         # training acts through the intervention layer; evaluation uses the policy alone
-        self.acting = with_interventions(self.policy, self.env, config.teleop,
-                                         self.env.task.control_hz, seed)
+        self.acting = with_interventions(
+            self.policy, self.env, config.teleop, self.env.task.control_hz, seed
+        )
         self._seed = seed
         self._episodes_run = 0
         self._stop = threading.Event()
@@ -97,20 +106,23 @@ class EnvWorker:
     def observation_spec(self):
         return self.env.observation_spec
 
-
     def action_dim(self) -> int:
         return int(self.env.action_space.shape[0])
 
     # ------------------------------------------------------------------ weights
     def use_inference(self, server: Any) -> None:
         """Act through a remote inference server instead of the local policy copy."""
+
         def switch() -> None:
             self.policy = RemotePolicySource(
-                server, self.config.run.remote_timeout_s,
+                server,
+                self.config.run.remote_timeout_s,
                 deterministic=self.config.algo.act_deterministic,
-                prefetch_steps=self.config.pipeline.chunk_prefetch_steps)
-            self.acting = with_interventions(self.policy, self.env, self.config.teleop,
-                                             self.env.task.control_hz, self._seed)
+                prefetch_steps=self.config.pipeline.chunk_prefetch_steps,
+            )
+            self.acting = with_interventions(
+                self.policy, self.env, self.config.teleop, self.env.task.control_hz, self._seed
+            )
             self._remote_inference = True
 
         self._on_env_thread(switch)
@@ -120,8 +132,9 @@ class EnvWorker:
         self._on_env_thread(self.weights.apply, snapshot)
         return self.weights.version
 
-    def _install_weights(self, version: int, state_dict: dict[str, torch.Tensor],
-                         complete: bool) -> None:
+    def _install_weights(
+        self, version: int, state_dict: dict[str, torch.Tensor], complete: bool
+    ) -> None:
         self.policy.load_weights(version, state_dict)  # remote inference: the server's job
 
     # ------------------------------------------------------------------ episodes
@@ -129,13 +142,26 @@ class EnvWorker:
         self._episodes_run += 1
         return self._seed + self._episodes_run
 
-    def collect(self, episodes: int, source: str = "expert", deterministic: bool | None = None,
-                seed_base: int | None = None, record_first: bool = False) -> list[Episode]:
-        return self._on_env_thread(self._collect, episodes, source, deterministic, seed_base,
-                                   record_first)
+    def collect(
+        self,
+        episodes: int,
+        source: str = "expert",
+        deterministic: bool | None = None,
+        seed_base: int | None = None,
+        record_first: bool = False,
+    ) -> list[Episode]:
+        return self._on_env_thread(
+            self._collect, episodes, source, deterministic, seed_base, record_first
+        )
 
-    def _collect(self, episodes: int, source: str, deterministic: bool | None,
-                 seed_base: int | None, record_first: bool) -> list[Episode]:
+    def _collect(
+        self,
+        episodes: int,
+        source: str,
+        deterministic: bool | None,
+        seed_base: int | None,
+        record_first: bool,
+    ) -> list[Episode]:
         """Run `episodes` whole episodes and return them: `expert`, `policy` (alone, as in
         evaluation) or `training` (the policy under the intervention layer). The policy
         samples or not as `deterministic` says; None: as online episodes do
@@ -148,9 +174,13 @@ class EnvWorker:
             self.policy.deterministic = deterministic
         try:
             return [
-                run_episode(self.env, actor, self.robot_id,
-                            seed=(seed_base + i) if seed_base is not None else self._next_seed(),
-                            record_frames=record_first and i == 0)
+                run_episode(
+                    self.env,
+                    actor,
+                    self.robot_id,
+                    seed=(seed_base + i) if seed_base is not None else self._next_seed(),
+                    record_frames=record_first and i == 0,
+                )
                 for i in range(episodes)
             ]
         finally:
@@ -180,8 +210,13 @@ class EnvWorker:
                 continue
             waited_s = self._wait_for_learner(learner)
             episode = run_episode(
-                self.env, self.acting, self.robot_id, seed=self._next_seed(),
-                between_steps=None if self._remote_inference else lambda: self.weights.poll(learner),
+                self.env,
+                self.acting,
+                self.robot_id,
+                seed=self._next_seed(),
+                between_steps=None
+                if self._remote_inference
+                else lambda: self.weights.poll(learner),
                 latest_version=lambda: self.weights.latest_known_version,
             )
             episode.info.update(self.weights.drain_metrics())
@@ -204,8 +239,13 @@ class EnvWorker:
         if self._last_video_s is not None and now - self._last_video_s < every_s:
             return
         self._last_video_s = now
-        (episode,) = self._collect(1, "policy", deterministic=True,
-                                   seed_base=self.config.eval.seed_offset, record_first=True)
+        (episode,) = self._collect(
+            1,
+            "policy",
+            deterministic=True,
+            seed_base=self.config.eval.seed_offset,
+            record_first=True,
+        )
         learner.log_video.remote(episode.frames, bool(episode.success))
 
     def evaluate_for_curve(self, learner: Any) -> bool:
@@ -224,14 +264,24 @@ class EnvWorker:
         if env_steps < self._next_curve_env_steps:
             return False
         self._next_curve_env_steps = (env_steps // every + 1) * every
-        episodes = self._collect(self.config.eval.curve_episodes, "policy",
-                                 self.config.eval.deterministic, self.config.eval.seed_offset,
-                                 record_first=False)
+        episodes = self._collect(
+            self.config.eval.curve_episodes,
+            "policy",
+            self.config.eval.deterministic,
+            self.config.eval.seed_offset,
+            record_first=False,
+        )
         results = results_of(episodes)
-        ray.get(learner.log_evaluation.remote(results["success_rate"], results["mean_return"],
-                                              results["episodes"], reward_confusion(episodes),
-                                              self.cell.name if self.cell else ""),
-                timeout=timeout_s)
+        ray.get(
+            learner.log_evaluation.remote(
+                results["success_rate"],
+                results["mean_return"],
+                results["episodes"],
+                reward_confusion(episodes),
+                self.cell.name if self.cell else "",
+            ),
+            timeout=timeout_s,
+        )
         return True
 
     def _wait_for_learner(self, learner: Any) -> float:
@@ -244,8 +294,9 @@ class EnvWorker:
         started = time.monotonic()
         deadline = started + self.config.run.remote_timeout_s
         while not self._stop.is_set() and time.monotonic() < deadline:
-            online_updates, env_steps = ray.get(learner.utd_state.remote(),
-                                                timeout=self.config.run.remote_timeout_s)
+            online_updates, env_steps = ray.get(
+                learner.utd_state.remote(), timeout=self.config.run.remote_timeout_s
+            )
             if floor_met(online_updates, env_steps, utd_min):
                 break
             time.sleep(UTD_FLOOR_POLL_S)
@@ -286,8 +337,9 @@ class EnvWorker:
 
     def _release_acknowledged(self) -> None:
         """Drop acknowledged episodes from the spool; a failed shipment is retried later."""
-        pending = {ack: episode_id for episode_id, (_, ack) in self._in_flight.items()
-                   if ack is not None}
+        pending = {
+            ack: episode_id for episode_id, (_, ack) in self._in_flight.items() if ack is not None
+        }
         if not pending:
             return
         ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=0)

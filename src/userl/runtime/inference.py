@@ -31,8 +31,13 @@ INFERENCE_NAME = "inference"
 class InferenceServer:
     """An asyncio Ray actor: `act` calls from many workers are batched together."""
 
-    def __init__(self, config: Config, observation_spec: ObservationSpec, action_dim: int,
-                 learner: Any = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        observation_spec: ObservationSpec,
+        action_dim: int,
+        learner: Any = None,
+    ) -> None:
         torch.set_num_threads(config.run.torch_threads)
         torch.manual_seed(config.run.seed)
         self.config = config
@@ -81,8 +86,10 @@ class InferenceServer:
             if not group:
                 continue
             with torch.inference_mode():
-                stacked = {key: torch.as_tensor(np.stack([obs[key] for obs, _, _ in group]))
-                           for key in group[0][0]}
+                stacked = {
+                    key: torch.as_tensor(np.stack([obs[key] for obs, _, _ in group]))
+                    for key in group[0][0]
+                }
                 chunks = self.policy.act(stacked, deterministic=deterministic).numpy()
             for (_, _, future), chunk in zip(group, chunks, strict=True):
                 if not future.done():
@@ -97,9 +104,11 @@ class InferenceServer:
 
     async def stats(self) -> dict[str, float]:
         sizes = list(self.batch_sizes)
-        return {"mean_batch": float(np.mean(sizes)) if sizes else 0.0,
-                "max_batch": float(max(sizes)) if sizes else 0.0,
-                "weight_version": float(self.weights.version)}
+        return {
+            "mean_batch": float(np.mean(sizes)) if sizes else 0.0,
+            "max_batch": float(max(sizes)) if sizes else 0.0,
+            "weight_version": float(self.weights.version),
+        }
 
 
 class RemotePolicySource:
@@ -108,8 +117,9 @@ class RemotePolicySource:
 
     source = "policy"
 
-    def __init__(self, server: Any, timeout_s: float, deterministic: bool = False,
-                 prefetch_steps: int = 0) -> None:
+    def __init__(
+        self, server: Any, timeout_s: float, deterministic: bool = False, prefetch_steps: int = 0
+    ) -> None:
         self.server = server
         self.timeout_s = timeout_s
         self.deterministic = deterministic
@@ -138,12 +148,14 @@ class RemotePolicySource:
         if self._pending is not None:
             if not len(self.chunks):
                 self.chunks.start_wait()
-            ready, _ = ray.wait([self._pending], timeout=self.timeout_s if not len(
-                self.chunks) else 0)
+            ready, _ = ray.wait(
+                [self._pending], timeout=self.timeout_s if not len(self.chunks) else 0
+            )
             if not ready and not len(self.chunks):
                 raise ray.exceptions.GetTimeoutError(
                     f"no action chunk from the inference server within {self.timeout_s} s "
-                    "(run.remote_timeout_s)")
+                    "(run.remote_timeout_s)"
+                )
             if ready:
                 chunk, self.version = ray.get(self._pending)
                 self._pending = None

@@ -45,29 +45,36 @@ METRICS_EVERY_S = 1.0  # losses are read back (a GPU synchronisation) at most th
 
 
 # episode info -> TensorBoard tag, logged when the episode has it (a reward model, ground truth)
-REWARD_TELEMETRY = {"reward/probability": "reward/probability",
-                    "reward/agreement": "reward/agreement", "true_success": "env/true_success"}
+REWARD_TELEMETRY = {
+    "reward/probability": "reward/probability",
+    "reward/agreement": "reward/agreement",
+    "true_success": "env/true_success",
+}
 
 
-def pooled(points: list[dict[str, float]], env_steps: int, grad_steps: int
-           ) -> dict[str, float]:
+def pooled(points: list[dict[str, float]], env_steps: int, grad_steps: int) -> dict[str, float]:
     """Several cells' evaluation points as one: success and return over all their episodes,
     the confusion counts summed."""
     episodes = sum(int(p["episodes"]) for p in points)
     weights = [int(p["episodes"]) / max(episodes, 1) for p in points]
-    confusion = {key: sum(int(p.get(key, 0)) for p in points)
-                 for key in {k for p in points for k in p if k.startswith("reward_")}}
-    return {"env_steps": env_steps, "grad_steps": grad_steps,
-            "success_rate": sum(w * p["success_rate"] for w, p in zip(weights, points,
-                                                                       strict=True)),
-            "mean_return": sum(w * p["mean_return"] for w, p in zip(weights, points,
-                                                                     strict=True)),
-            "episodes": episodes, **confusion}
+    confusion = {
+        key: sum(int(p.get(key, 0)) for p in points)
+        for key in {k for p in points for k in p if k.startswith("reward_")}
+    }
+    return {
+        "env_steps": env_steps,
+        "grad_steps": grad_steps,
+        "success_rate": sum(w * p["success_rate"] for w, p in zip(weights, points, strict=True)),
+        "mean_return": sum(w * p["mean_return"] for w, p in zip(weights, points, strict=True)),
+        "episodes": episodes,
+        **confusion,
+    }
 
 
 class Learner:
-    def __init__(self, config: Config, observation_spec: ObservationSpec, action_dim: int,
-                 run_dir: str) -> None:
+    def __init__(
+        self, config: Config, observation_spec: ObservationSpec, action_dim: int, run_dir: str
+    ) -> None:
         torch.set_num_threads(config.run.torch_threads)
         keep_freed_memory(config.algo.host_memory_kept_mb * 1024 * 1024)
         torch.manual_seed(config.run.seed)
@@ -82,24 +89,32 @@ class Learner:
         cells = cells_of(config)
         self.cell_names = [cell.name for cell in cells]
         self._multi_cell = bool(config.cells)
-        self.online = CellBuffers(len(cells), algo.replay_capacity, observation_spec,
-                                  action_dim, label_chunk_steps=chunk)
-        self.demos = CellBuffers(len(cells), algo.demo_capacity, observation_spec, action_dim,
-                                 label_chunk_steps=chunk)
+        self.online = CellBuffers(
+            len(cells), algo.replay_capacity, observation_spec, action_dim, label_chunk_steps=chunk
+        )
+        self.demos = CellBuffers(
+            len(cells), algo.demo_capacity, observation_spec, action_dim, label_chunk_steps=chunk
+        )
         weights = [cell.weight for cell in cells]
-        self.sampler = CellSampler([SymmetricSampler(online, demos, algo.demo_fraction)
-                                    for online, demos in zip(self.online.buffers,
-                                                             self.demos.buffers, strict=True)],
-                                   weights)
-        self._demo_sampler = CellSampler([SymmetricSampler(demos, None, 0.0, only_demos=True)
-                                          for demos in self.demos.buffers], weights)
+        self.sampler = CellSampler(
+            [
+                SymmetricSampler(online, demos, algo.demo_fraction)
+                for online, demos in zip(self.online.buffers, self.demos.buffers, strict=True)
+            ],
+            weights,
+        )
+        self._demo_sampler = CellSampler(
+            [SymmetricSampler(demos, None, 0.0, only_demos=True) for demos in self.demos.buffers],
+            weights,
+        )
         self._cells = [CellCounters() for _ in cells]
         self.store = EpisodeStore(self.run_dir / "episodes").create()
         self.demo_store = EpisodeStore(self.run_dir / "demos").create()
         self.writer = MetricsWriter(self.run_dir / "tensorboard")
         self.rng = np.random.default_rng(config.run.seed)
-        self.batches = BatchBuffers(observation_spec, action_dim, algo.batch_size, self.device,
-                                    label_chunk_steps=chunk)
+        self.batches = BatchBuffers(
+            observation_spec, action_dim, algo.batch_size, self.device, label_chunk_steps=chunk
+        )
         self._metrics_due_s = 0.0  # monotonic time from which the next update reports losses
         self._lock = threading.Lock()  # the buffers, the stores and the counters
         self._update_lock = threading.Lock()  # one gradient step; taken before `_lock`
@@ -115,8 +130,9 @@ class Learner:
         self._started_s = time.monotonic()  # curve points' `time_s` count from here
         self._last_metrics: dict[str, float] = {}
         self.eval_curve: list[dict[str, float]] = []
-        self._cell_curves: dict[str, list[dict[str, float]]] = {
-            name: [] for name in self.cell_names} if self._multi_cell else {}
+        self._cell_curves: dict[str, list[dict[str, float]]] = (
+            {name: [] for name in self.cell_names} if self._multi_cell else {}
+        )
         self.pretrained_updates = 0  # gradient steps on the demos alone, before going online
         self.publish_weights()
 
@@ -128,8 +144,10 @@ class Learner:
             return 0
         index = robot_id.rpartition("_")[2]
         if not index.isdigit() or int(index) >= len(self.cell_names):
-            raise ValueError(f"episode from {robot_id!r}, which runs none of the cells "
-                             f"{', '.join(self.cell_names)}")
+            raise ValueError(
+                f"episode from {robot_id!r}, which runs none of the cells "
+                f"{', '.join(self.cell_names)}"
+            )
         return int(index)
 
     def add_demos(self, episodes: list[Episode], cell: int | None = None) -> int:
@@ -159,29 +177,33 @@ class Learner:
             self._cells[self.cell_of(episode.robot_id)].rate.add(len(episode))
         if "started_at_s" in episode.info:
             self._episode_starts.setdefault(episode.robot_id, []).append(
-                float(episode.info["started_at_s"]))
+                float(episode.info["started_at_s"])
+            )
         info = episode.info
-        self.writer.scalars({
-            "env/success": float(episode.success),
-            "env/return": episode.episode_return,
-            "env/episode_len": len(episode),
-            "env/intervened_steps": episode.intervened_steps,
-            "env/intervention_rate": episode.intervened_steps / max(len(episode), 1),
-            "env/takeovers": episode.takeovers,
-            "env/steps_per_s": info.get("env_steps_per_s", 0.0),
-            "time/control_period_ms": info.get("control_period_p50_ms", 0.0),
-            "time/waited_for_learner_s": info.get("waited_for_learner_s", 0.0),
-            "time/control_overruns": info.get("control_overruns", 0),
-            "time/control_period_ms_p99": info.get("control_period_p99_ms", 0.0),
-            "time/action_wait_ms": info.get("action_wait_ms", 0.0),
-            "time/action_wait_ms_p99": info.get("action_wait_ms_p99", 0.0),
-            "sync/weight_version_lag": info.get("weight_version_lag", 0.0),
-            "sync/latency_ms": info.get("sync_latency_ms", 0.0),
-            "sync/bytes": info.get("sync_bytes", 0.0),
-            "data/replay_transitions": len(self.online),
-            **{tag: info[key] for key, tag in REWARD_TELEMETRY.items() if key in info},
-            **self._cell_metrics(episode),
-        }, self.env_steps)
+        self.writer.scalars(
+            {
+                "env/success": float(episode.success),
+                "env/return": episode.episode_return,
+                "env/episode_len": len(episode),
+                "env/intervened_steps": episode.intervened_steps,
+                "env/intervention_rate": episode.intervened_steps / max(len(episode), 1),
+                "env/takeovers": episode.takeovers,
+                "env/steps_per_s": info.get("env_steps_per_s", 0.0),
+                "time/control_period_ms": info.get("control_period_p50_ms", 0.0),
+                "time/waited_for_learner_s": info.get("waited_for_learner_s", 0.0),
+                "time/control_overruns": info.get("control_overruns", 0),
+                "time/control_period_ms_p99": info.get("control_period_p99_ms", 0.0),
+                "time/action_wait_ms": info.get("action_wait_ms", 0.0),
+                "time/action_wait_ms_p99": info.get("action_wait_ms_p99", 0.0),
+                "sync/weight_version_lag": info.get("weight_version_lag", 0.0),
+                "sync/latency_ms": info.get("sync_latency_ms", 0.0),
+                "sync/bytes": info.get("sync_bytes", 0.0),
+                "data/replay_transitions": len(self.online),
+                **{tag: info[key] for key, tag in REWARD_TELEMETRY.items() if key in info},
+                **self._cell_metrics(episode),
+            },
+            self.env_steps,
+        )
         return episode.episode_id
 
     def _cell_metrics(self, episode: Episode) -> dict[str, float]:
@@ -190,20 +212,28 @@ class Learner:
             return {}
         index = self.cell_of(episode.robot_id)
         cell, tag = self._cells[index], f"env/{self.cell_names[index]}"
-        return {f"{tag}/success": float(episode.success),
-                f"{tag}/return": episode.episode_return,
-                f"{tag}/env_steps_per_s": cell.rate.rate(),
-                f"{tag}/env_steps": cell.env_steps}
+        return {
+            f"{tag}/success": float(episode.success),
+            f"{tag}/return": episode.episode_return,
+            f"{tag}/env_steps_per_s": cell.rate.rate(),
+            f"{tag}/env_steps": cell.env_steps,
+        }
 
     def cell_stats(self) -> dict[str, dict[str, float]]:
         """Per cell: online env steps and episodes, the share of them that succeeded, its
         intervened steps, the data rate now, and its replay and demo transitions."""
-        return {name: {"env_steps": cell.env_steps, "episodes": cell.episodes,
-                       "success_rate": cell.success_rate, "interventions": cell.interventions,
-                       "env_steps_per_s": cell.rate.rate(),
-                       "replay_transitions": len(self.online[i]),
-                       "demo_transitions": len(self.demos[i])}
-                for i, (name, cell) in enumerate(zip(self.cell_names, self._cells, strict=True))}
+        return {
+            name: {
+                "env_steps": cell.env_steps,
+                "episodes": cell.episodes,
+                "success_rate": cell.success_rate,
+                "interventions": cell.interventions,
+                "env_steps_per_s": cell.rate.rate(),
+                "replay_transitions": len(self.online[i]),
+                "demo_transitions": len(self.demos[i]),
+            }
+            for i, (name, cell) in enumerate(zip(self.cell_names, self._cells, strict=True))
+        }
 
     def _add_to_buffers(self, episode: Episode) -> None:
         """Replay gets every online step; the demo buffer also gets the human-controlled ones
@@ -223,8 +253,14 @@ class Learner:
         self.writer.video("eval/video", frames, self.env_steps, self.config.eval.video_fps)
         self.writer.scalars({"eval/video_episode_success": float(success)}, self.env_steps)
 
-    def log_evaluation(self, success_rate: float, mean_return: float, episodes: int,
-                       confusion: dict[str, int] | None = None, cell: str = "") -> None:
+    def log_evaluation(
+        self,
+        success_rate: float,
+        mean_return: float,
+        episodes: int,
+        confusion: dict[str, int] | None = None,
+        cell: str = "",
+    ) -> None:
         """One point of the learning curve, stamped with the run's env and gradient steps and
         the seconds since this learner started (`time_s`);
         with ground truth, the reward source's confusion counts (`eval/reward_*`). With
@@ -232,30 +268,53 @@ class Learner:
         cell's point adds the pool of every cell's latest to the run's curve. Every point
         carries the human effort so far (`CellCounters.effort`: online episodes, intervened
         steps, takeovers)."""
-        point = {"env_steps": self.env_steps, "grad_steps": self.algorithm.grad_steps,
-                 "time_s": time.monotonic() - self._started_s,
-                 "success_rate": float(success_rate), "mean_return": float(mean_return),
-                 "episodes": int(episodes), **(confusion or {})}
+        point = {
+            "env_steps": self.env_steps,
+            "grad_steps": self.algorithm.grad_steps,
+            "time_s": time.monotonic() - self._started_s,
+            "success_rate": float(success_rate),
+            "mean_return": float(mean_return),
+            "episodes": int(episodes),
+            **(confusion or {}),
+        }
         if not cell:
             self._add_curve_point({**point, **total_effort(self._cells)})
             return
         counters = self._cells[self.cell_names.index(cell)]
-        self._cell_curves[cell].append({**point, **counters.effort(),
-                                        "cell_env_steps": counters.env_steps})
-        self.writer.scalars({f"eval/{cell}/success_rate": point["success_rate"],
-                             f"eval/{cell}/mean_return": point["mean_return"]}, self.env_steps)
+        self._cell_curves[cell].append(
+            {**point, **counters.effort(), "cell_env_steps": counters.env_steps}
+        )
+        self.writer.scalars(
+            {
+                f"eval/{cell}/success_rate": point["success_rate"],
+                f"eval/{cell}/mean_return": point["mean_return"],
+            },
+            self.env_steps,
+        )
         if all(self._cell_curves.values()):
-            self._add_curve_point({**pooled([curve[-1] for curve in self._cell_curves.values()],
-                                            self.env_steps, self.algorithm.grad_steps),
-                                   **total_effort(self._cells), "time_s": point["time_s"]})
+            self._add_curve_point(
+                {
+                    **pooled(
+                        [curve[-1] for curve in self._cell_curves.values()],
+                        self.env_steps,
+                        self.algorithm.grad_steps,
+                    ),
+                    **total_effort(self._cells),
+                    "time_s": point["time_s"],
+                }
+            )
 
     def _add_curve_point(self, point: dict[str, float]) -> None:
         self.eval_curve.append(point)
         confusion = {k: v for k, v in point.items() if k.startswith("reward_")}
-        self.writer.scalars({"eval/success_rate": point["success_rate"],
-                             "eval/mean_return": point["mean_return"],
-                             **{f"eval/{k}": v for k, v in confusion.items()}},
-                            self.env_steps)
+        self.writer.scalars(
+            {
+                "eval/success_rate": point["success_rate"],
+                "eval/mean_return": point["mean_return"],
+                **{f"eval/{k}": v for k, v in confusion.items()},
+            },
+            self.env_steps,
+        )
 
     def cell_evaluation_curves(self) -> dict[str, list[dict[str, float]]]:
         """Each cell's own learning curve (several cells)."""
@@ -330,8 +389,10 @@ class Learner:
                 time.sleep(idle_wait_s)
                 continue
             self._one_update()
-            due_s = pipeline.publish_every_s and \
-                time.monotonic() - self._last_publish_s >= pipeline.publish_every_s
+            due_s = (
+                pipeline.publish_every_s
+                and time.monotonic() - self._last_publish_s >= pipeline.publish_every_s
+            )
             if self.algorithm.grad_steps % publish_every == 0 or due_s:
                 self.publish_weights()
             if time.monotonic() - last_log > 1.0:
@@ -402,7 +463,9 @@ class Learner:
             "env_steps": self.env_steps,
             "episodes": self.episodes,
             "interventions": self.interventions,
-            "recent_success_rate": float(np.mean(self._recent_success)) if self._recent_success else 0.0,
+            "recent_success_rate": float(np.mean(self._recent_success))
+            if self._recent_success
+            else 0.0,
             "grad_steps": self.algorithm.grad_steps,
             "updates_per_s": self._update_rate.rate(),
             "env_steps_per_s": sum(cell.rate.rate() for cell in self._cells),
@@ -430,8 +493,10 @@ class Learner:
         updates = np.diff(np.asarray(self.update_times_s))
         per_robot = [np.diff(sorted(starts)) for starts in self._episode_starts.values()]
         gaps = np.concatenate(per_robot) if per_robot else np.zeros(0)
-        return {"training_s_per_update": float(updates.mean()) if len(updates) else 0.0,
-                "generation_s_per_episode": float(gaps.mean()) if len(gaps) else 0.0}
+        return {
+            "training_s_per_update": float(updates.mean()) if len(updates) else 0.0,
+            "generation_s_per_episode": float(gaps.mean()) if len(gaps) else 0.0,
+        }
 
     def save_checkpoint(self) -> str:
         """Write everything needed to continue (fsynced, then atomically renamed).
@@ -444,22 +509,24 @@ class Learner:
         path = directory / CHECKPOINT_NAME
         with self._checkpoint_lock:
             with self._update_lock, self._lock:  # between two updates: weights match counters
-                state = copy.deepcopy({
-                    "algorithm": self.algorithm.state_dict(),
-                    "policy": self.algorithm.policy_state_dict(),
-                    "env_steps": int(self.env_steps),
-                    "episodes": int(self.episodes),
-                    "grad_steps": int(self.algorithm.grad_steps),
-                    "weight_version": int(self.weight_version),
-                    "eval_curve": plain(self.eval_curve),
-                    "cell_curves": plain(self._cell_curves),
-                    "pretrained_updates": int(self.pretrained_updates),
-                    "rng": {
-                        "torch": torch.get_rng_state(),
-                        "numpy": plain(self.rng.bit_generator.state),
-                        "python": random.getstate(),
-                    },
-                })
+                state = copy.deepcopy(
+                    {
+                        "algorithm": self.algorithm.state_dict(),
+                        "policy": self.algorithm.policy_state_dict(),
+                        "env_steps": int(self.env_steps),
+                        "episodes": int(self.episodes),
+                        "grad_steps": int(self.algorithm.grad_steps),
+                        "weight_version": int(self.weight_version),
+                        "eval_curve": plain(self.eval_curve),
+                        "cell_curves": plain(self._cell_curves),
+                        "pretrained_updates": int(self.pretrained_updates),
+                        "rng": {
+                            "torch": torch.get_rng_state(),
+                            "numpy": plain(self.rng.bit_generator.state),
+                            "python": random.getstate(),
+                        },
+                    }
+                )
             atomic_write(path, lambda handle: torch.save(state, handle))
         return str(path)
 

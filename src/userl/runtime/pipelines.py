@@ -56,8 +56,9 @@ def _budget_left(config: Config, stats: dict[str, float], started: float) -> boo
 
 
 @PIPELINES.register("async", config=AsyncPipelineConfig)
-def run_async(config: Config, learner: Any, workers: list[Any],
-              progress: ProgressHook) -> dict[str, int]:
+def run_async(
+    config: Config, learner: Any, workers: list[Any], progress: ProgressHook
+) -> dict[str, int]:
     """Env workers act and ship episodes while the learner trains; nobody waits on anybody.
 
     A worker that dies (its process, its robot or its driver) is restarted with exponential
@@ -90,8 +91,9 @@ def run_async(config: Config, learner: Any, workers: list[Any],
     return {"worker_restarts": sum(restarts)}
 
 
-def _restart_worker(config: Config, worker: Any, finished: Any, index: int,
-                    restarts: list[int]) -> None:
+def _restart_worker(
+    config: Config, worker: Any, finished: Any, index: int, restarts: list[int]
+) -> None:
     """Report why a worker's loop ended, make Ray restart it, and wait out the back-off."""
     try:
         ray.get(finished)
@@ -105,12 +107,19 @@ def _restart_worker(config: Config, worker: Any, finished: Any, index: int,
         ray.kill(worker, no_restart=False)  # a fresh process: a fresh robot connection
     restarts[index] += 1
     if restarts[index] > config.run.max_worker_restarts:
-        raise RuntimeError(f"env worker robot_{index} failed {restarts[index]} times; "
-                           f"last: {reason}. Fix the robot or raise run.max_worker_restarts")
-    backoff_s = min(config.run.worker_restart_backoff_s * 2 ** (restarts[index] - 1),
-                    config.run.worker_restart_backoff_max_s)
-    print(f"env worker robot_{index} stopped: {reason}; restart {restarts[index]} "
-          f"in {backoff_s:.1f} s", flush=True)
+        raise RuntimeError(
+            f"env worker robot_{index} failed {restarts[index]} times; "
+            f"last: {reason}. Fix the robot or raise run.max_worker_restarts"
+        )
+    backoff_s = min(
+        config.run.worker_restart_backoff_s * 2 ** (restarts[index] - 1),
+        config.run.worker_restart_backoff_max_s,
+    )
+    print(
+        f"env worker robot_{index} stopped: {reason}; restart {restarts[index]} "
+        f"in {backoff_s:.1f} s",
+        flush=True,
+    )
     time.sleep(backoff_s)
     _wait_until_alive(worker, config.run.start_timeout_s)  # it rebuilds robot and policy
 
@@ -130,8 +139,9 @@ def _wait_until_alive(worker: Any, timeout_s: float) -> None:
             time.sleep(RESTART_POLL_S)
 
 
-def _stop_all(config: Config, learner: Any, workers: list[Any], acting: list[Any],
-              training: Any) -> None:
+def _stop_all(
+    config: Config, learner: Any, workers: list[Any], acting: list[Any], training: Any
+) -> None:
     """Stop acting, flush every spool to the store, then stop training; each wait bounded."""
     timeout_s = config.run.remote_timeout_s
     for worker in workers:
@@ -146,8 +156,11 @@ def _stop_all(config: Config, learner: Any, workers: list[Any], acting: list[Any
             print(f"warning: a worker could not flush its spool: {error}".splitlines()[0])
             continue
         if left:
-            print(f"warning: {left} episodes stay in a spool, unacknowledged; "
-                  "they are shipped again on resume=true", flush=True)
+            print(
+                f"warning: {left} episodes stay in a spool, unacknowledged; "
+                "they are shipped again on resume=true",
+                flush=True,
+            )
     learner.stop.remote()
     ray.wait([training], timeout=timeout_s)
 
@@ -170,13 +183,16 @@ def run_sync(config: Config, learner: Any, workers: list[Any], progress: Progres
                 steps += len(episode)
         remaining = int(config.algo.utd_max * steps)
         while remaining > 0:  # in chunks, so that every wait stays short and bounded
-            done = ray.get(learner.train.remote(min(remaining, SYNC_TRAIN_CHUNK_UPDATES)),
-                           timeout=timeout_s)
+            done = ray.get(
+                learner.train.remote(min(remaining, SYNC_TRAIN_CHUNK_UPDATES)), timeout=timeout_s
+            )
             if done == 0:
                 break
             remaining -= done
         version = ray.get(learner.publish_weights.remote(), timeout=timeout_s)
         snapshot = ray.get(learner.latest_weights.remote(version - 1, True), timeout=timeout_s)
         ray.get([w.set_weights.remote(snapshot) for w in workers], timeout=timeout_s)
-        ray.get([w.evaluate_for_curve.remote(learner) for w in workers],
-                timeout=curve_evaluation_timeout_s(config))
+        ray.get(
+            [w.evaluate_for_curve.remote(learner) for w in workers],
+            timeout=curve_evaluation_timeout_s(config),
+        )

@@ -72,18 +72,24 @@ def load_cluster(path: str | Path) -> ClusterLayout:
         layout: ClusterLayout = OmegaConf.to_object(node)  # type: ignore[assignment]
     except OmegaConfBaseException as error:
         key = getattr(error, "full_key", "") or "layout"
-        raise ConfigError(f"cluster={path}: bad key {key!r} ({str(error).splitlines()[0]}); "
-                          "see docs/real-robot.md for the layout's keys") from None
+        raise ConfigError(
+            f"cluster={path}: bad key {key!r} ({str(error).splitlines()[0]}); "
+            "see docs/real-robot.md for the layout's keys"
+        ) from None
     if not layout.head_address:
-        raise ConfigError(f"cluster={path}: head_address is missing; give the Ray head's "
-                          "host:port, e.g. head_address: 10.0.0.1:6379")
+        raise ConfigError(
+            f"cluster={path}: head_address is missing; give the Ray head's "
+            "host:port, e.g. head_address: 10.0.0.1:6379"
+        )
     if not layout.robots:
         raise ConfigError(f"cluster={path}: no robots; list them under robots: with their node")
     for name, robot in layout.robots.items():
         if robot.node not in layout.nodes:
             known = ", ".join(sorted(layout.nodes)) or "none"
-            raise ConfigError(f"cluster={path}: robot {name!r} is on node {robot.node!r}, which "
-                              f"is not under nodes: (known: {known})")
+            raise ConfigError(
+                f"cluster={path}: robot {name!r} is on node {robot.node!r}, which "
+                f"is not under nodes: (known: {known})"
+            )
     return layout
 
 
@@ -95,8 +101,10 @@ def robot_name(layout: ClusterLayout, robot_id: str) -> str:
     index = robot_id.removeprefix(WORKER_ID_PREFIX)
     if robot_id.startswith(WORKER_ID_PREFIX) and index.isdigit() and int(index) < len(names):
         return names[int(index)]
-    raise ConfigError(f"robot {robot_id!r} is not in the cluster layout (robots: "
-                      f"{', '.join(names)}); set run.num_robots to at most {len(names)}")
+    raise ConfigError(
+        f"robot {robot_id!r} is not in the cluster layout (robots: "
+        f"{', '.join(names)}); set run.num_robots to at most {len(names)}"
+    )
 
 
 def robot_resource(name: str) -> str:
@@ -125,8 +133,10 @@ def assigned_device() -> str:
 def _env_worker(layout: ClusterLayout | None, robot_id: str) -> dict[str, Any]:
     if layout is None:
         return {"num_cpus": 1}
-    return {"num_cpus": layout.env_worker_cpus,
-            "resources": {robot_resource(robot_name(layout, robot_id)): 1}}
+    return {
+        "num_cpus": layout.env_worker_cpus,
+        "resources": {robot_resource(robot_name(layout, robot_id)): 1},
+    }
 
 
 def _on_head(layout: ClusterLayout) -> dict[str, Any]:
@@ -181,6 +191,8 @@ def robot_start_commands(layout: ClusterLayout) -> list[str]:
         names = [name for name, robot in layout.robots.items() if robot.node == node]
         if names:
             resources = ", ".join(f'"{robot_resource(name)}": 1' for name in names)
-            lines.append(f"RAY_AUTH_MODE=token ray start --address={layout.head_address} "
-                         f"--resources='{{{resources}}}'")
+            lines.append(
+                f"RAY_AUTH_MODE=token ray start --address={layout.head_address} "
+                f"--resources='{{{resources}}}'"
+            )
     return lines

@@ -54,14 +54,18 @@ def require_token_auth() -> str:
     one-line `ConfigError` with the fix."""
     mode = os.environ.setdefault(AUTH_MODE_ENV, "token")
     if mode.lower() != "token":
-        raise ConfigError(f"{AUTH_MODE_ENV}={mode}: a lab cluster runs with Ray's token "
-                          f"authentication; unset {AUTH_MODE_ENV} or set it to token "
-                          "(docs/real-robot.md, Security)")
+        raise ConfigError(
+            f"{AUTH_MODE_ENV}={mode}: a lab cluster runs with Ray's token "
+            f"authentication; unset {AUTH_MODE_ENV} or set it to token "
+            "(docs/real-robot.md, Security)"
+        )
     source = ray_token_source()
     if source is None:
-        raise ConfigError(f"no Ray cluster token on this machine; copy the GPU box's "
-                          f"{DEFAULT_TOKEN_PATH} here (chmod 600) or set {TOKEN_PATH_ENV} "
-                          "(docs/real-robot.md, Security)")
+        raise ConfigError(
+            f"no Ray cluster token on this machine; copy the GPU box's "
+            f"{DEFAULT_TOKEN_PATH} here (chmod 600) or set {TOKEN_PATH_ENV} "
+            "(docs/real-robot.md, Security)"
+        )
     return source
 
 
@@ -121,8 +125,11 @@ def start_local_ray(num_cpus: int, object_store_bytes: int) -> None:
             if STARTUP_TIMEOUT_MARKER not in str(error) or attempt == RAY_START_ATTEMPTS:
                 raise
             ray.shutdown()
-            print(f"Ray's node missed Ray's start-up limit (a busy machine?); starting it "
-                  f"again (attempt {attempt + 1} of {RAY_START_ATTEMPTS})", file=sys.stderr)
+            print(
+                f"Ray's node missed Ray's start-up limit (a busy machine?); starting it "
+                f"again (attempt {attempt + 1} of {RAY_START_ATTEMPTS})",
+                file=sys.stderr,
+            )
 
 
 @contextmanager
@@ -180,13 +187,18 @@ def join_failure(address: str, token_source: str, error: BaseException) -> str:
     cause: BaseException | None = error
     while cause is not None:  # Ray chains the refusal, or quotes it in the message
         if isinstance(cause, ray.exceptions.AuthenticationError) or any(
-                marker in str(cause) for marker in AUTH_REFUSED_MARKERS):
-            return (f"the Ray cluster at {address} refused this machine's token (from "
-                    f"{token_source}); copy the head's {DEFAULT_TOKEN_PATH} here "
-                    "(docs/real-robot.md, Security)")
+            marker in str(cause) for marker in AUTH_REFUSED_MARKERS
+        ):
+            return (
+                f"the Ray cluster at {address} refused this machine's token (from "
+                f"{token_source}); copy the head's {DEFAULT_TOKEN_PATH} here "
+                "(docs/real-robot.md, Security)"
+            )
         cause = cause.__cause__
-    return (f"no Ray cluster answers at {address}; start the head there (ray start --head) "
-            "or correct head_address in the cluster layout")
+    return (
+        f"no Ray cluster answers at {address}; start the head there (ray start --head) "
+        "or correct head_address in the cluster layout"
+    )
 
 
 def ray_for(config: Config):

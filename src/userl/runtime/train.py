@@ -61,8 +61,9 @@ def existing_run_dir(config: Config) -> Path:
         raise ConfigError("resume=true needs run.name= of the run to continue")
     run_dir = Path(config.run.root) / config.run.name
     if not (run_dir / "config.yaml").is_file():
-        raise ConfigError(f"nothing to resume at {run_dir}: no config.yaml there; "
-                          "check run.name= and run.root=")
+        raise ConfigError(
+            f"nothing to resume at {run_dir}: no config.yaml there; check run.name= and run.root="
+        )
     return run_dir
 
 
@@ -98,22 +99,31 @@ class Cluster:
 def start_workers(config: Config, run_dir: Path, episodes_done: int = 0) -> Cluster:
     """One env worker per robot (restarted by Ray when its process dies), then the learner."""
     # Ray's stubs lack the actor options of `ray.remote(...)`; the calls are as documented.
-    worker_actor = ray.remote(max_concurrency=2,  # type: ignore[call-overload]
-                              max_restarts=config.run.max_worker_restarts)(EnvWorker)
+    worker_actor = ray.remote(
+        max_concurrency=2,  # type: ignore[call-overload]
+        max_restarts=config.run.max_worker_restarts,
+    )(EnvWorker)
     learner_actor = ray.remote(max_concurrency=8)(Learner)  # type: ignore[call-overload]
     bindings = cell_bindings(config)  # several cells: one worker each, in the run's layout
     workers = [
         worker_actor.options(name=worker_name(robot_id), **options).remote(
-            worker_config, robot_id, robot_seed(config, i, episodes_done),
-            str(run_dir / "spool" / robot_id), bindings[i] if bindings else None)
-        for i, (robot_id, worker_config, options) in enumerate(worker_plan(config))]
+            worker_config,
+            robot_id,
+            robot_seed(config, i, episodes_done),
+            str(run_dir / "spool" / robot_id),
+            bindings[i] if bindings else None,
+        )
+        for i, (robot_id, worker_config, options) in enumerate(worker_plan(config))
+    ]
     start_s = config.run.start_timeout_s  # the first calls wait for the workers to be built
     spec = ray.get(workers[0].observation_spec.remote(), timeout=start_s)
     action_dim = ray.get(workers[0].action_dim.remote(), timeout=start_s)
     learner = learner_actor.options(name=LEARNER_NAME, **actor_options(config, "learner")).remote(
-        config, spec, action_dim, str(run_dir))
+        config, spec, action_dim, str(run_dir)
+    )
     inference = INFERENCE_PLACEMENTS[config.pipeline.inference](
-        config, spec, action_dim, learner, workers)
+        config, spec, action_dim, learner, workers
+    )
     return Cluster(learner, workers, inference, [cell.name for cell in config.cells])
 
 
@@ -121,11 +131,18 @@ def worker_plan(config: Config) -> list[tuple[str, Config, dict[str, Any]]]:
     """Each env worker's id, config and Ray options: one per cell (its robot's resource,
     `robot:<ray_robot>` or the layout's i-th robot), or `run.num_robots` copies of one cell."""
     if not config.cells:
-        return [(f"robot_{i}", config, actor_options(config, "env_worker", f"robot_{i}"))
-                for i in range(config.run.num_robots)]
-    return [(f"robot_{i}", cell_config(config, cell),
-             actor_options(config, "env_worker", cell.ray_robot or f"robot_{i}"))
-            for i, cell in enumerate(config.cells)]
+        return [
+            (f"robot_{i}", config, actor_options(config, "env_worker", f"robot_{i}"))
+            for i in range(config.run.num_robots)
+        ]
+    return [
+        (
+            f"robot_{i}",
+            cell_config(config, cell),
+            actor_options(config, "env_worker", cell.ray_robot or f"robot_{i}"),
+        )
+        for i, cell in enumerate(config.cells)
+    ]
 
 
 def placement_of(config: Config, cluster: Cluster) -> dict[str, str]:
@@ -135,33 +152,42 @@ def placement_of(config: Config, cluster: Cluster) -> dict[str, str]:
     actors["learner"] = cluster.learner
     if cluster.inference is not None:
         actors["inference"] = cluster.inference
-    ids = ray.get([a.node_id.remote() for a in actors.values()],
-                  timeout=config.run.start_timeout_s)
+    ids = ray.get([a.node_id.remote() for a in actors.values()], timeout=config.run.start_timeout_s)
     placement = dict(zip(actors, ids, strict=True))
-    print("placement: " + ", ".join(f"{actor} on node {node[:12]}"
-                                    for actor, node in placement.items()), flush=True)
+    print(
+        "placement: "
+        + ", ".join(f"{actor} on node {node[:12]}" for actor, node in placement.items()),
+        flush=True,
+    )
     return placement
 
 
-def local_inference(config: Config, spec: Any, action_dim: int, learner: Any,
-                    workers: list[Any]) -> None:
+def local_inference(
+    config: Config, spec: Any, action_dim: int, learner: Any, workers: list[Any]
+) -> None:
     """`pipeline.inference=local`: each env worker acts with its own policy copy."""
     return None
 
 
-def remote_inference(config: Config, spec: Any, action_dim: int, learner: Any,
-                     workers: list[Any]) -> Any:
+def remote_inference(
+    config: Config, spec: Any, action_dim: int, learner: Any, workers: list[Any]
+) -> Any:
     """`pipeline.inference=remote`: one batching inference actor serves every env worker."""
-    server = ray.remote(max_concurrency=64)(  # type: ignore[call-overload]
-        InferenceServer).options(
-        name=INFERENCE_NAME, **actor_options(config, "inference")).remote(
-        config, spec, action_dim, learner)
+    server = (
+        ray.remote(max_concurrency=64)(  # type: ignore[call-overload]
+            InferenceServer
+        )
+        .options(name=INFERENCE_NAME, **actor_options(config, "inference"))
+        .remote(config, spec, action_dim, learner)
+    )
     ray.get([w.use_inference.remote(server) for w in workers], timeout=config.run.remote_timeout_s)
     return server
 
 
 INFERENCE_PLACEMENTS: dict[str, Callable[..., Any]] = {
-    "local": local_inference, "remote": remote_inference}
+    "local": local_inference,
+    "remote": remote_inference,
+}
 
 
 def sync_weights(config: Config, cluster: Cluster) -> int:
@@ -177,8 +203,9 @@ def evaluation_groups(cluster: Cluster) -> list[tuple[str, list[Any]]]:
     """Who evaluates: each cell on its own worker (several cells), or every worker of the
     one cell sharing the seeds."""
     if cluster.cells:
-        return [(name, [worker]) for name, worker in zip(cluster.cells, cluster.workers,
-                                                         strict=True)]
+        return [
+            (name, [worker]) for name, worker in zip(cluster.cells, cluster.workers, strict=True)
+        ]
     return [("", cluster.workers)]
 
 
@@ -191,13 +218,19 @@ def evaluate(config: Config, cluster: Cluster) -> dict[str, Any]:
     for cell, workers in evaluation_groups(cluster):
         shares = np.array_split(np.asarray(seeds), len(workers))
         calls[cell] = [
-            worker.collect.remote(len(share), "policy", config.eval.deterministic,
-                                  int(share[0]), record_first=not calls and index == 0
-                                  and bool(config.eval.video_every_s))
+            worker.collect.remote(
+                len(share),
+                "policy",
+                config.eval.deterministic,
+                int(share[0]),
+                record_first=not calls and index == 0 and bool(config.eval.video_every_s),
+            )
             for index, (worker, share) in enumerate(zip(workers, shares, strict=True))
-            if len(share)]
-    per_cell = {cell: [e for batch in ray.get(batches) for e in batch]
-                for cell, batches in calls.items()}
+            if len(share)
+        ]
+    per_cell = {
+        cell: [e for batch in ray.get(batches) for e in batch] for cell, batches in calls.items()
+    }
     episodes = [e for cell_episodes in per_cell.values() for e in cell_episodes]
     if episodes and episodes[0].frames:
         cluster.learner.log_video.remote(episodes[0].frames, bool(episodes[0].success))
@@ -206,17 +239,29 @@ def evaluate(config: Config, cluster: Cluster) -> dict[str, Any]:
         results["cells"] = {}
         for cell, cell_episodes in per_cell.items():
             cell_results = results_of(cell_episodes)
-            results["cells"][cell] = {key: cell_results[key] for key in
-                                      ("success_rate", "mean_return", "episodes")}
-            ray.get(cluster.learner.log_evaluation.remote(
-                cell_results["success_rate"], cell_results["mean_return"],
-                cell_results["episodes"], reward_confusion(cell_episodes), cell),
-                timeout=config.run.remote_timeout_s)
+            results["cells"][cell] = {
+                key: cell_results[key] for key in ("success_rate", "mean_return", "episodes")
+            }
+            ray.get(
+                cluster.learner.log_evaluation.remote(
+                    cell_results["success_rate"],
+                    cell_results["mean_return"],
+                    cell_results["episodes"],
+                    reward_confusion(cell_episodes),
+                    cell,
+                ),
+                timeout=config.run.remote_timeout_s,
+            )
         return results
-    ray.get(cluster.learner.log_evaluation.remote(results["success_rate"],
-                                                  results["mean_return"], results["episodes"],
-                                                  reward_confusion(episodes)),
-            timeout=config.run.remote_timeout_s)
+    ray.get(
+        cluster.learner.log_evaluation.remote(
+            results["success_rate"],
+            results["mean_return"],
+            results["episodes"],
+            reward_confusion(episodes),
+        ),
+        timeout=config.run.remote_timeout_s,
+    )
     return results
 
 
@@ -229,8 +274,9 @@ def initial_evaluation(config: Config, cluster: Cluster) -> dict[str, Any]:
     """The evaluation before training. A resumed run keeps its first start's (the restored
     curve's point at env step 0) rather than evaluating the policy as trained so far."""
     if config.resume:
-        curve = ray.get(cluster.learner.evaluation_curve.remote(),
-                        timeout=config.run.remote_timeout_s)
+        curve = ray.get(
+            cluster.learner.evaluation_curve.remote(), timeout=config.run.remote_timeout_s
+        )
         before = point_before_training(curve)
         if before is not None:
             return before
@@ -244,26 +290,36 @@ def load_demos(config: Config, cluster: Cluster) -> int:
     if not config.cells:
         return load_cell_demos(config, cluster, config.demos.path, cluster.workers, None)
     cells = list(zip(config.cells, cluster.workers, strict=True))
-    collecting = [worker.collect.remote(config.demos.episodes, "expert")  # all cells at once
-                  for cell, worker in cells if not cell.demos_path and config.demos.episodes]
-    added = sum(load_cell_demos(config, cluster, cell.demos_path, [worker], index)
-                for index, (cell, worker) in enumerate(cells) if cell.demos_path)
+    collecting = [
+        worker.collect.remote(config.demos.episodes, "expert")  # all cells at once
+        for cell, worker in cells
+        if not cell.demos_path and config.demos.episodes
+    ]
+    added = sum(
+        load_cell_demos(config, cluster, cell.demos_path, [worker], index)
+        for index, (cell, worker) in enumerate(cells)
+        if cell.demos_path
+    )
     for episodes in ray.get(collecting):  # each worker's episodes carry its cell
-        added += ray.get(cluster.learner.add_demos.remote(episodes),
-                         timeout=config.run.remote_timeout_s)
+        added += ray.get(
+            cluster.learner.add_demos.remote(episodes), timeout=config.run.remote_timeout_s
+        )
     return added
 
 
-def load_cell_demos(config: Config, cluster: Cluster, demos_path: str, workers: list[Any],
-                    cell: int | None) -> int:
+def load_cell_demos(
+    config: Config, cluster: Cluster, demos_path: str, workers: list[Any], cell: int | None
+) -> int:
     """One cell's demonstrations: from `demos_path`, or collected by its workers' expert."""
     timeout_s = config.run.remote_timeout_s
     if demos_path:
         path = Path(demos_path)
         if not path.is_dir():
-            raise ConfigError(f"demos path {path} is not a folder; give an episode store "
-                              "written by `userl collect` or a LeRobot dataset, or set "
-                              "demos.episodes=N instead")
+            raise ConfigError(
+                f"demos path {path} is not a folder; give an episode store "
+                "written by `userl collect` or a LeRobot dataset, or set "
+                "demos.episodes=N instead"
+            )
         from userl.data.interop import read_episodes  # a store or a LeRobot dataset
 
         worker = workers[0]
@@ -273,14 +329,18 @@ def load_cell_demos(config: Config, cluster: Cluster, demos_path: str, workers: 
         for name, reason in report.unreadable:
             print(f"warning: skipped unreadable demo file {name}: {reason}")
         bindings = cell_bindings(config)
-        episodes = report.episodes if bindings is None or cell is None else [
-            lay_out_episode(episode, bindings[cell]) for episode in report.episodes]
+        episodes = (
+            report.episodes
+            if bindings is None or cell is None
+            else [lay_out_episode(episode, bindings[cell]) for episode in report.episodes]
+        )
         return ray.get(cluster.learner.add_demos.remote(episodes, cell), timeout=timeout_s)
     if config.demos.episodes <= 0:
         return 0
     shares = np.array_split(np.arange(config.demos.episodes), len(workers))
-    calls = [w.collect.remote(len(s), "expert") for w, s in zip(workers, shares, strict=True)
-             if len(s)]
+    calls = [
+        w.collect.remote(len(s), "expert") for w, s in zip(workers, shares, strict=True) if len(s)
+    ]
     episodes = [e for batch in ray.get(calls) for e in batch]
     return ray.get(cluster.learner.add_demos.remote(episodes), timeout=timeout_s)
 
@@ -291,16 +351,18 @@ PRETRAIN_CHUNK_UPDATES = 100  # pretraining asks the learner for this many at a 
 def pretrain(config: Config, cluster: Cluster) -> int:
     """`algo.pretrain_updates` on the demos before going online, in chunks (bounded waits)."""
     done = 0
-    while chunk := ray.get(cluster.learner.pretrain.remote(PRETRAIN_CHUNK_UPDATES),
-                           timeout=config.run.remote_timeout_s):
+    while chunk := ray.get(
+        cluster.learner.pretrain.remote(PRETRAIN_CHUNK_UPDATES), timeout=config.run.remote_timeout_s
+    ):
         done += chunk
     if done:
         print(f"pretrained on the demos: {done} updates", flush=True)
     return done
 
 
-def run_on(config: Config, cluster: Cluster, run_dir: Path, summary: dict[str, Any],
-           started: float) -> dict[str, float]:
+def run_on(
+    config: Config, cluster: Cluster, run_dir: Path, summary: dict[str, Any], started: float
+) -> dict[str, float]:
     """Resume or load demos, pretrain, evaluate, run the pipeline, evaluate again; fills
     `summary` and returns the learner's final stats."""
     timeout_s = config.run.remote_timeout_s
@@ -337,7 +399,8 @@ def run_on(config: Config, cluster: Cluster, run_dir: Path, summary: dict[str, A
         raise RunFailed(
             f"{reason} -- every finished episode is in {run_dir}/episodes or a robot's "
             f"spool; continue with: userl train resume=true run.name={config.run.name} "
-            f"run.root={config.run.root}") from error
+            f"run.root={config.run.root}"
+        ) from error
     train_s = time.monotonic() - train_started
     stats = ray.get(cluster.learner.stats.remote(), timeout=timeout_s)
     summary.update(ray.get(cluster.learner.pipeline_timing.remote(), timeout=timeout_s))
@@ -347,18 +410,23 @@ def run_on(config: Config, cluster: Cluster, run_dir: Path, summary: dict[str, A
     ray.get(cluster.learner.save_checkpoint.remote(), timeout=timeout_s)
     if not summary.get("interrupted"):
         final = evaluate(config, cluster)
-        summary.update({"eval_success_rate": final["success_rate"],
-                        "eval_mean_return": final["mean_return"],
-                        "eval_episodes": final["episodes"],
-                        "eval_results": final["results"],
-                        **({"eval_results_by_cell": final["cells"]} if "cells" in final else {}),
-                        **{k: final[k] for k in CONFUSION_KEYS if k in final}})
-    summary["eval_curve"] = ray.get(cluster.learner.evaluation_curve.remote(),
-                                    timeout=timeout_s)
+        summary.update(
+            {
+                "eval_success_rate": final["success_rate"],
+                "eval_mean_return": final["mean_return"],
+                "eval_episodes": final["episodes"],
+                "eval_results": final["results"],
+                **({"eval_results_by_cell": final["cells"]} if "cells" in final else {}),
+                **{k: final[k] for k in CONFUSION_KEYS if k in final},
+            }
+        )
+    summary["eval_curve"] = ray.get(cluster.learner.evaluation_curve.remote(), timeout=timeout_s)
     if cluster.cells:
         summary["cells"] = cell_summary(
             ray.get(cluster.learner.cell_stats.remote(), timeout=timeout_s),
-            summary.get("eval_results_by_cell", {}), train_s)
+            summary.get("eval_results_by_cell", {}),
+            train_s,
+        )
         curves = ray.get(cluster.learner.cell_evaluation_curves.remote(), timeout=timeout_s)
         for name, curve in curves.items():
             summary["cells"][name]["eval_curve"] = curve
@@ -384,45 +452,60 @@ def train(config: Config) -> dict[str, Any]:
             stats = run_on(config, cluster, run_dir, summary, started)
         finally:
             cluster.stop()
-    summary.update({
-        "env_steps": int(stats["env_steps"]),
-        "grad_steps": int(stats["grad_steps"]),
-        "episodes": int(stats["episodes"]),
-        "interventions": int(stats["interventions"]),
-        "demo_transitions": int(stats["demo_transitions"]),
-        "env_steps_per_s": stats["env_steps"] / max(summary["train_wall_s"], 1e-9),
-        "updates_per_s": stats["grad_steps"] / max(summary["train_wall_s"], 1e-9),
-        "wall_s": time.monotonic() - started,
-    })
+    summary.update(
+        {
+            "env_steps": int(stats["env_steps"]),
+            "grad_steps": int(stats["grad_steps"]),
+            "episodes": int(stats["episodes"]),
+            "interventions": int(stats["interventions"]),
+            "demo_transitions": int(stats["demo_transitions"]),
+            "env_steps_per_s": stats["env_steps"] / max(summary["train_wall_s"], 1e-9),
+            "updates_per_s": stats["grad_steps"] / max(summary["train_wall_s"], 1e-9),
+            "wall_s": time.monotonic() - started,
+        }
+    )
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
-    print(json.dumps({k: v for k, v in summary.items() if k not in ("eval_results", "eval_curve")}),
-          flush=True)
+    print(
+        json.dumps({k: v for k, v in summary.items() if k not in ("eval_results", "eval_curve")}),
+        flush=True,
+    )
     return summary
 
 
-def cell_summary(stats: dict[str, dict[str, float]], evaluation: dict[str, dict[str, Any]],
-                 train_s: float) -> dict[str, dict[str, Any]]:
+def cell_summary(
+    stats: dict[str, dict[str, float]], evaluation: dict[str, dict[str, Any]], train_s: float
+) -> dict[str, dict[str, Any]]:
     """summary.json `cells`: per cell its online env steps, episodes, success rate and
     intervened steps, its mean data rate over the training, and its final evaluation."""
     cells: dict[str, dict[str, Any]] = {}
     for name, cell in stats.items():
         result = evaluation.get(name, {})
-        cells[name] = {"env_steps": int(cell["env_steps"]), "episodes": int(cell["episodes"]),
-                       "success_rate": cell["success_rate"],
-                       "interventions": int(cell["interventions"]),
-                       "env_steps_per_s": cell["env_steps"] / max(train_s, 1e-9),
-                       "demo_transitions": int(cell["demo_transitions"]),
-                       **({"eval_success_rate": result["success_rate"],
-                           "eval_mean_return": result["mean_return"],
-                           "eval_episodes": result["episodes"]} if result else {})}
+        cells[name] = {
+            "env_steps": int(cell["env_steps"]),
+            "episodes": int(cell["episodes"]),
+            "success_rate": cell["success_rate"],
+            "interventions": int(cell["interventions"]),
+            "env_steps_per_s": cell["env_steps"] / max(train_s, 1e-9),
+            "demo_transitions": int(cell["demo_transitions"]),
+            **(
+                {
+                    "eval_success_rate": result["success_rate"],
+                    "eval_mean_return": result["mean_return"],
+                    "eval_episodes": result["episodes"],
+                }
+                if result
+                else {}
+            ),
+        }
     return cells
 
 
 class ProgressReporter:
     """Called by a pipeline between its steps: the console line and periodic checkpoints."""
 
-    def __init__(self, config: Config, cluster: Cluster, started: float,
-                 stop: GracefulStop) -> None:
+    def __init__(
+        self, config: Config, cluster: Cluster, started: float, stop: GracefulStop
+    ) -> None:
         self.config, self.cluster, self.started, self.stop = config, cluster, started, stop
         self.last_print = 0.0
         self.last_checkpoint = time.monotonic()

@@ -48,12 +48,16 @@ class WeightPublisher:
         changed = state
         base = None
         if self.delta and self._current:
-            changed = {k: v for k, v in state.items()
-                       if k not in self._current or not torch.equal(v, self._current[k])}
+            changed = {
+                k: v
+                for k, v in state.items()
+                if k not in self._current or not torch.equal(v, self._current[k])
+            }
             base = self.version - 1
         self._current = {k: v.clone() for k, v in state.items()} if self.delta else state
-        self._latest = Snapshot(self.version, ray.put(changed), base, state_bytes(changed),
-                                time.time())
+        self._latest = Snapshot(
+            self.version, ray.put(changed), base, state_bytes(changed), time.time()
+        )
         self._full = self._latest if base is None else None
         return self._latest
 
@@ -63,12 +67,16 @@ class WeightPublisher:
         latest = self._latest
         if latest is None or latest.version <= known_version:
             return None
-        if latest.base_version is None or (latest.base_version == known_version
-                                           and not want_full):
+        if latest.base_version is None or (latest.base_version == known_version and not want_full):
             return latest
         if self._full is None or self._full.version != latest.version:
-            self._full = Snapshot(latest.version, ray.put(self._current), None,
-                                  state_bytes(self._current), latest.published_at_s)
+            self._full = Snapshot(
+                latest.version,
+                ray.put(self._current),
+                None,
+                state_bytes(self._current),
+                latest.published_at_s,
+            )
         return self._full
 
 
@@ -107,8 +115,7 @@ class WeightSubscriber:
         self.latest_known_version = max(self.latest_known_version, snapshot.version)
         if snapshot.base_version is not None and snapshot.base_version != self.version:
             return  # a delta on another base: the next poll asks again and gets a full one
-        self._install(snapshot.version, ray.get(snapshot.reference),
-                      snapshot.base_version is None)
+        self._install(snapshot.version, ray.get(snapshot.reference), snapshot.base_version is None)
         self.version = snapshot.version
         self.latencies_ms.append((time.time() - snapshot.published_at_s) * 1000.0)
         self.bytes_received += snapshot.bytes
@@ -117,7 +124,8 @@ class WeightSubscriber:
         """Sync figures since the last call (for one episode's statistics)."""
         figures = {
             "sync_latency_ms": sum(self.latencies_ms) / len(self.latencies_ms)
-            if self.latencies_ms else 0.0,
+            if self.latencies_ms
+            else 0.0,
             "sync_bytes": float(self.bytes_received),
             "sync_installs": float(len(self.latencies_ms)),
         }

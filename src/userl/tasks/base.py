@@ -77,9 +77,11 @@ class Task(ABC):
     def world(self) -> SceneControl:
         """The attached simulated world; tasks with movable objects judge success from it."""
         if self._scene is None:
-            raise RuntimeError(f"task {self.name!r} needs a simulated world to observe its "
-                               "objects; use robot=sim_franka or sim_arx_r5, or a learned "
-                               "reward")
+            raise RuntimeError(
+                f"task {self.name!r} needs a simulated world to observe its "
+                "objects; use robot=sim_franka or sim_arx_r5, or a learned "
+                "reward"
+            )
         return self._scene
 
     @property

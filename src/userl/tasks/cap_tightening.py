@@ -95,8 +95,9 @@ class CapTightening(Task):
     # ------------------------------------------------------------------ geometry
     def cap_centre(self) -> np.ndarray:
         cfg = self.config
-        return np.array([*self.bottle_xy_m,
-                         TABLE_TOP_Z_M + cfg.bottle_height_m + cfg.cap_half_height_m])
+        return np.array(
+            [*self.bottle_xy_m, TABLE_TOP_Z_M + cfg.bottle_height_m + cfg.cap_half_height_m]
+        )
 
     def cap_angle(self) -> float:
         return self.world.joint_position(CAP_JOINT)
@@ -108,27 +109,34 @@ class CapTightening(Task):
         cfg = self.config
         height, radius = cfg.bottle_height_m, cfg.cap_radius_m
         half = cfg.cap_half_height_m
-        cap = (f'<body name="cap" pos="0 0 {height + half:.6g}">'
-               f'<joint name="{CAP_JOINT}" type="hinge" axis="0 0 -1" '
-               f'range="0 {math.radians(cfg.cap_stop_angle_deg):.6g}" '
-               f'frictionloss="{cfg.cap_friction_torque_nm}" '
-               f'damping="{cfg.cap_damping_nm_s_per_rad}" armature="{CAP_ARMATURE_KG_M2}"/>'
-               f'<geom type="cylinder" size="{radius} {half}" mass="{CAP_MASS_KG}" '
-               f'rgba="0.85 0.2 0.2 1" friction="{OBJECT_FRICTION}" condim="{OBJECT_CONDIM}" '
-               f'solref="{OBJECT_SOLREF}" {OBJECT_CONTACT}/>'
-               f'<geom type="box" pos="{radius * 0.6:.6g} 0 {half:.6g}" '
-               f'size="{radius * 0.4:.6g} 0.003 0.001" rgba="1 1 1 1" {VISUAL_ONLY}/>'
-               f'<geom type="box" pos="{radius:.6g} 0 0" size="0.001 0.003 {half:.6g}" '
-               f'rgba="1 1 1 1" {VISUAL_ONLY}/></body>')
-        bottle = (f'<body name="{BOTTLE_BODY}" mocap="true" pos="0.55 0 {TABLE_TOP_Z_M}">'
-                  f'<geom type="cylinder" pos="0 0 {height / 2:.6g}" '
-                  f'size="{cfg.bottle_radius_m} {height / 2:.6g}" rgba="0.3 0.6 0.8 1" '
-                  f'{SCENE_CONTACT}/>{cap}</body>')
-        mark = (f'<body name="{TARGET_MARK_BODY}" mocap="true" pos="0.55 0 0">'
-                f'<geom type="box" pos="{cfg.bottle_radius_m:.6g} 0 {height - 0.01:.6g}" '
-                f'size="0.002 0.004 0.01" rgba="0.1 0.9 0.1 1" {VISUAL_ONLY}/></body>')
-        return SceneFragment(worldbody_xml=bottle + mark,
-                             mocap_bodies=(BOTTLE_BODY, TARGET_MARK_BODY))
+        cap = (
+            f'<body name="cap" pos="0 0 {height + half:.6g}">'
+            f'<joint name="{CAP_JOINT}" type="hinge" axis="0 0 -1" '
+            f'range="0 {math.radians(cfg.cap_stop_angle_deg):.6g}" '
+            f'frictionloss="{cfg.cap_friction_torque_nm}" '
+            f'damping="{cfg.cap_damping_nm_s_per_rad}" armature="{CAP_ARMATURE_KG_M2}"/>'
+            f'<geom type="cylinder" size="{radius} {half}" mass="{CAP_MASS_KG}" '
+            f'rgba="0.85 0.2 0.2 1" friction="{OBJECT_FRICTION}" condim="{OBJECT_CONDIM}" '
+            f'solref="{OBJECT_SOLREF}" {OBJECT_CONTACT}/>'
+            f'<geom type="box" pos="{radius * 0.6:.6g} 0 {half:.6g}" '
+            f'size="{radius * 0.4:.6g} 0.003 0.001" rgba="1 1 1 1" {VISUAL_ONLY}/>'
+            f'<geom type="box" pos="{radius:.6g} 0 0" size="0.001 0.003 {half:.6g}" '
+            f'rgba="1 1 1 1" {VISUAL_ONLY}/></body>'
+        )
+        bottle = (
+            f'<body name="{BOTTLE_BODY}" mocap="true" pos="0.55 0 {TABLE_TOP_Z_M}">'
+            f'<geom type="cylinder" pos="0 0 {height / 2:.6g}" '
+            f'size="{cfg.bottle_radius_m} {height / 2:.6g}" rgba="0.3 0.6 0.8 1" '
+            f"{SCENE_CONTACT}/>{cap}</body>"
+        )
+        mark = (
+            f'<body name="{TARGET_MARK_BODY}" mocap="true" pos="0.55 0 0">'
+            f'<geom type="box" pos="{cfg.bottle_radius_m:.6g} 0 {height - 0.01:.6g}" '
+            f'size="0.002 0.004 0.01" rgba="0.1 0.9 0.1 1" {VISUAL_ONLY}/></body>'
+        )
+        return SceneFragment(
+            worldbody_xml=bottle + mark, mocap_bodies=(BOTTLE_BODY, TARGET_MARK_BODY)
+        )
 
     # ------------------------------------------------------------------ episode
     def begin_episode(self, rng: np.random.Generator) -> TaskReset:
@@ -138,27 +146,34 @@ class CapTightening(Task):
         initial = math.radians(uniform_in(rng, cfg.cap_initial_angle_range_deg))
         self.target_angle_rad = math.radians(uniform_in(rng, cfg.cap_target_angle_range_deg))
         self._phase = TURN
-        tcp_xy = self.bottle_xy_m + rng.uniform(-cfg.tcp_reset_xy_range_m,
-                                                cfg.tcp_reset_xy_range_m, 2)
+        tcp_xy = self.bottle_xy_m + rng.uniform(
+            -cfg.tcp_reset_xy_range_m, cfg.tcp_reset_xy_range_m, 2
+        )
         yaw = math.radians(rng.uniform(-cfg.tcp_reset_yaw_range_deg, cfg.tcp_reset_yaw_range_deg))
         tcp_z = self.cap_centre()[2] + cfg.tcp_reset_height_above_cap_m
         bottle = make_pose([*self.bottle_xy_m, TABLE_TOP_Z_M], np.eye(3))
         # the joint turns about -z: the target mark sits at yaw -target
         mark = make_pose([*self.bottle_xy_m, TABLE_TOP_Z_M], yaw_rotation(-self.target_angle_rad))
-        return TaskReset(tcp_pose=self.workspace().clip(make_pose([*tcp_xy, tcp_z],
-                                                                  tool_down(yaw))),
-                         body_poses={BOTTLE_BODY: bottle, TARGET_MARK_BODY: mark},
-                         joint_positions={CAP_JOINT: initial})
+        return TaskReset(
+            tcp_pose=self.workspace().clip(make_pose([*tcp_xy, tcp_z], tool_down(yaw))),
+            body_poses={BOTTLE_BODY: bottle, TARGET_MARK_BODY: mark},
+            joint_positions={CAP_JOINT: initial},
+        )
 
     def workspace(self) -> Workspace:
         cfg = self.config
         margin = cfg.workspace_xy_margin_m
         x, y, z = self.cap_centre()
-        box = WorkspaceBox(low_m=(x - margin, y - margin, z - cfg.workspace_z_below_cap_m),
-                           high_m=(x + margin, y + margin, z + cfg.workspace_z_above_cap_m))
-        return Workspace(box=box, reference_quat=make_pose(np.zeros(3), tool_down(0.0))[3:],
-                         max_tilt_rad=math.radians(cfg.workspace_tilt_range_deg),
-                         max_yaw_rad=math.radians(cfg.workspace_yaw_range_deg))
+        box = WorkspaceBox(
+            low_m=(x - margin, y - margin, z - cfg.workspace_z_below_cap_m),
+            high_m=(x + margin, y + margin, z + cfg.workspace_z_above_cap_m),
+        )
+        return Workspace(
+            box=box,
+            reference_quat=make_pose(np.zeros(3), tool_down(0.0))[3:],
+            max_tilt_rad=math.radians(cfg.workspace_tilt_range_deg),
+            max_yaw_rad=math.radians(cfg.workspace_yaw_range_deg),
+        )
 
     # ------------------------------------------------------------------ observation, success
     def task_state(self, state: RobotState, frame: np.ndarray) -> np.ndarray:
@@ -167,14 +182,17 @@ class CapTightening(Task):
 
     def task_state_scale(self) -> np.ndarray:
         position = self.config.obs_position_scale_m
-        return np.array([position, position, position, self.config.obs_angle_scale_rad],
-                        dtype=np.float32)
+        return np.array(
+            [position, position, position, self.config.obs_angle_scale_rad], dtype=np.float32
+        )
 
     def evaluate(self, state: RobotState) -> dict[str, object]:
         remaining = self.remaining_rad()
-        return {"success": abs(remaining) < math.radians(self.config.success_tolerance_deg),
-                "target_distance_m": abs(remaining) * self.config.cap_radius_m,
-                "remaining_angle_rad": remaining}
+        return {
+            "success": abs(remaining) < math.radians(self.config.success_tolerance_deg),
+            "target_distance_m": abs(remaining) * self.config.cap_radius_m,
+            "remaining_angle_rad": remaining,
+        }
 
     # ------------------------------------------------------------------ scripted expert
     def expert_action(self, state: RobotState, frame: np.ndarray) -> np.ndarray:
@@ -189,12 +207,22 @@ class CapTightening(Task):
         cap_width = 2.0 * cfg.cap_radius_m
 
         def act(target: np.ndarray, target_yaw: float, gripper: float) -> np.ndarray:
-            return move_action(tcp, frame, target, target_yaw, gripper, cfg.expert_gain,
-                               cfg.action_scale_m, cfg.action_scale_rad)
+            return move_action(
+                tcp,
+                frame,
+                target,
+                target_yaw,
+                gripper,
+                cfg.expert_gain,
+                cfg.action_scale_m,
+                cfg.action_scale_rad,
+            )
 
         xy_error = float(np.linalg.norm(centre[:2] - tcp[:2]))
-        at_cap = (xy_error < 2 * cfg.expert_align_tolerance_m
-                  and abs(tcp[2] - centre[2]) < cfg.expert_grasp_height_tolerance_m)
+        at_cap = (
+            xy_error < 2 * cfg.expert_align_tolerance_m
+            and abs(tcp[2] - centre[2]) < cfg.expert_grasp_height_tolerance_m
+        )
         gripped = at_cap and width < cap_width + cfg.expert_hold_width_margin_m
         if self._phase == TURN and gripped:
             if yaw <= -stroke + yaw_tolerance:
@@ -209,8 +237,12 @@ class CapTightening(Task):
             self._phase = TURN
         # approach: hover over the cap at the stroke's start yaw, descend, close
         if not at_cap and (xy_error > cfg.expert_align_tolerance_m or tcp[2] > centre[2] + 0.01):
-            hover = centre[2] + cfg.cap_half_height_m + FINGERTIP_BELOW_TCP_M \
+            hover = (
+                centre[2]
+                + cfg.cap_half_height_m
+                + FINGERTIP_BELOW_TCP_M
                 + cfg.expert_hover_above_cap_m
+            )
             aligned = xy_error < cfg.expert_align_tolerance_m and abs(yaw - stroke) < yaw_tolerance
             target_z = centre[2] if aligned else hover
             return act(np.array([*centre[:2], target_z]), stroke, GRIPPER_OPEN)

@@ -114,21 +114,44 @@ class Charger(Task):
         # three full-depth columns between and beside the slots (along x)
         edges = [-bx, -spacing - slot_x, -spacing + slot_x, spacing - slot_x, spacing + slot_x, bx]
         for low, high in ((edges[0], edges[1]), (edges[2], edges[3]), (edges[4], edges[5])):
-            geoms.append(_box([(low + high) / 2, 0.0, depth / 2],
-                              [(high - low) / 2, by, depth / 2], colour, SCENE_CONTACT))
+            geoms.append(
+                _box(
+                    [(low + high) / 2, 0.0, depth / 2],
+                    [(high - low) / 2, by, depth / 2],
+                    colour,
+                    SCENE_CONTACT,
+                )
+            )
         for centre in (-spacing, spacing):  # in front of and behind each slot
             half_y = (by - slot_y) / 2
             for side in (-1.0, 1.0):
-                geoms.append(_box([centre, side * (slot_y + half_y), depth / 2],
-                                  [slot_x, half_y, depth / 2], colour, SCENE_CONTACT))
+                geoms.append(
+                    _box(
+                        [centre, side * (slot_y + half_y), depth / 2],
+                        [slot_x, half_y, depth / 2],
+                        colour,
+                        SCENE_CONTACT,
+                    )
+                )
         tip = cfg.plug_tip_below_tcp_m
         hx, hy, hz = cfg.charger_half_size_m
-        plug = [_box([0.0, 0.0, tip - depth - hz], [hx, hy, hz], "0.15 0.15 0.15 1",
-                     f'mass="{CHARGER_MASS_KG}" {ROBOT_CONTACT}')]
+        plug = [
+            _box(
+                [0.0, 0.0, tip - depth - hz],
+                [hx, hy, hz],
+                "0.15 0.15 0.15 1",
+                f'mass="{CHARGER_MASS_KG}" {ROBOT_CONTACT}',
+            )
+        ]
         for centre in (-spacing, spacing):
-            plug.append(_box([centre, 0.0, tip - depth / 2],
-                             [cfg.prong_half_thickness_m, cfg.prong_half_width_m, depth / 2],
-                             "0.8 0.7 0.3 1", f'mass="0.001" {ROBOT_CONTACT}'))
+            plug.append(
+                _box(
+                    [centre, 0.0, tip - depth / 2],
+                    [cfg.prong_half_thickness_m, cfg.prong_half_width_m, depth / 2],
+                    "0.8 0.7 0.3 1",
+                    f'mass="0.001" {ROBOT_CONTACT}',
+                )
+            )
         return SceneFragment(
             worldbody_xml=f'<body name="{SOCKET_BODY}" mocap="true" pos="0 0 {TABLE_TOP_Z_M}">'
             f"{''.join(geoms)}</body>",
@@ -141,31 +164,42 @@ class Charger(Task):
         cfg = self.config
         nominal = np.asarray(cfg.socket_nominal_xy_m, dtype=np.float64)
         self.socket_xy_m = nominal + rng.uniform(-cfg.socket_xy_range_m, cfg.socket_xy_range_m, 2)
-        self.socket_yaw_rad = math.radians(rng.uniform(-cfg.socket_yaw_range_deg,
-                                                       cfg.socket_yaw_range_deg))
-        tcp_xy = self.socket_xy_m + rng.uniform(-cfg.tcp_reset_xy_range_m,
-                                                cfg.tcp_reset_xy_range_m, 2)
-        tcp_z = self.surface_z_m + cfg.tcp_reset_height_above_socket_m + rng.uniform(
-            -cfg.tcp_reset_height_range_m, cfg.tcp_reset_height_range_m)
+        self.socket_yaw_rad = math.radians(
+            rng.uniform(-cfg.socket_yaw_range_deg, cfg.socket_yaw_range_deg)
+        )
+        tcp_xy = self.socket_xy_m + rng.uniform(
+            -cfg.tcp_reset_xy_range_m, cfg.tcp_reset_xy_range_m, 2
+        )
+        tcp_z = (
+            self.surface_z_m
+            + cfg.tcp_reset_height_above_socket_m
+            + rng.uniform(-cfg.tcp_reset_height_range_m, cfg.tcp_reset_height_range_m)
+        )
         yaw_range = min(cfg.tcp_reset_yaw_range_deg, cfg.workspace_yaw_range_deg)
         tcp_yaw_rad = self.socket_yaw_rad + math.radians(rng.uniform(-yaw_range, yaw_range))
         tcp_pose = make_pose([*tcp_xy, tcp_z], tool_down(tcp_yaw_rad))
         socket = make_pose([*self.socket_xy_m, TABLE_TOP_Z_M], yaw_rotation(self.socket_yaw_rad))
-        return TaskReset(tcp_pose=self.workspace().clip(tcp_pose),
-                         gripper_width_m=2.0 * cfg.charger_half_size_m[1],
-                         body_poses={SOCKET_BODY: socket})
+        return TaskReset(
+            tcp_pose=self.workspace().clip(tcp_pose),
+            gripper_width_m=2.0 * cfg.charger_half_size_m[1],
+            body_poses={SOCKET_BODY: socket},
+        )
 
     def workspace(self) -> Workspace:
         cfg = self.config
         margin = cfg.workspace_xy_margin_m
         x, y = self.socket_xy_m
-        box = WorkspaceBox(low_m=(x - margin, y - margin, self.surface_z_m),
-                           high_m=(x + margin, y + margin,
-                                   self.surface_z_m + cfg.workspace_z_above_socket_m))
+        box = WorkspaceBox(
+            low_m=(x - margin, y - margin, self.surface_z_m),
+            high_m=(x + margin, y + margin, self.surface_z_m + cfg.workspace_z_above_socket_m),
+        )
         reference = make_pose(np.zeros(3), tool_down(self.socket_yaw_rad))[3:]
-        return Workspace(box=box, reference_quat=reference,
-                         max_tilt_rad=math.radians(cfg.workspace_tilt_range_deg),
-                         max_yaw_rad=math.radians(cfg.workspace_yaw_range_deg))
+        return Workspace(
+            box=box,
+            reference_quat=reference,
+            max_tilt_rad=math.radians(cfg.workspace_tilt_range_deg),
+            max_yaw_rad=math.radians(cfg.workspace_yaw_range_deg),
+        )
 
     def gripper_width_m(self, gripper_action: float, max_width_m: float) -> float:
         if self.config.gripper_locked:
@@ -179,14 +213,17 @@ class Charger(Task):
 
     def task_state_scale(self) -> np.ndarray:
         position = self.config.obs_position_scale_m
-        return np.array([position, position, position, self.config.obs_angle_scale_rad],
-                        dtype=np.float32)
+        return np.array(
+            [position, position, position, self.config.obs_angle_scale_rad], dtype=np.float32
+        )
 
     def evaluate(self, state: RobotState) -> dict[str, object]:
         distance = float(np.linalg.norm(self.target_tip() - self.plug_tip(state.tcp_pose)))
-        return {"success": distance < self.config.success_threshold_m,
-                "target_distance_m": distance,
-                "yaw_error_rad": abs(self.yaw_error(state.tcp_pose))}
+        return {
+            "success": distance < self.config.success_threshold_m,
+            "target_distance_m": distance,
+            "yaw_error_rad": abs(self.yaw_error(state.tcp_pose)),
+        }
 
     # ------------------------------------------------------------------ scripted expert
     def expert_action(self, state: RobotState, frame: np.ndarray) -> np.ndarray:
@@ -198,9 +235,18 @@ class Charger(Task):
         error = self.target_tip() - tip
         yaw_error = self.yaw_error(tcp)
         inside = tip[2] < self.surface_z_m - INSIDE_SLOT_MARGIN_M
-        aligned = (np.linalg.norm(error[:2]) < cfg.expert_align_tolerance_m
-                   and abs(yaw_error) < math.radians(cfg.expert_yaw_tolerance_deg))
+        aligned = np.linalg.norm(error[:2]) < cfg.expert_align_tolerance_m and abs(
+            yaw_error
+        ) < math.radians(cfg.expert_yaw_tolerance_deg)
         if not aligned and not inside:
             error[2] = self.surface_z_m + cfg.expert_hover_height_m - tip[2]
-        return move_action(tcp, frame, tcp[:3] + error, tcp_yaw(tcp) + yaw_error, GRIPPER_CLOSE,
-                           cfg.expert_gain, cfg.action_scale_m, cfg.action_scale_rad)
+        return move_action(
+            tcp,
+            frame,
+            tcp[:3] + error,
+            tcp_yaw(tcp) + yaw_error,
+            GRIPPER_CLOSE,
+            cfg.expert_gain,
+            cfg.action_scale_m,
+            cfg.action_scale_rad,
+        )

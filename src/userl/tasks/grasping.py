@@ -75,16 +75,29 @@ def grasp_yaw_error(tcp_pose: np.ndarray, pose: np.ndarray, shape: ObjectShape) 
     return wrap_angle(grasp_yaw(pose, shape, current) - current)
 
 
-def is_held(tcp_pose: np.ndarray, gripper_width_m: float, pose: np.ndarray,
-            shape: ObjectShape, cfg: GraspTaskConfig) -> bool:
+def is_held(
+    tcp_pose: np.ndarray,
+    gripper_width_m: float,
+    pose: np.ndarray,
+    shape: ObjectShape,
+    cfg: GraspTaskConfig,
+) -> bool:
     """The object's grasp point is between the fingers and they are closed on it."""
     offset = quat_to_mat(tcp_pose[3:]).T @ (pose[:3] - tcp_pose[:3])
-    return bool(np.all(np.abs(offset) < cfg.expert_hold_tolerance_m)
-                and gripper_width_m < shape.grasp_width_m + cfg.expert_hold_width_margin_m)
+    return bool(
+        np.all(np.abs(offset) < cfg.expert_hold_tolerance_m)
+        and gripper_width_m < shape.grasp_width_m + cfg.expert_hold_width_margin_m
+    )
 
 
-def distance_to_go(tcp_pose: np.ndarray, gripper_width_m: float, pose: np.ndarray,
-                   shape: ObjectShape, release_xyz_m: np.ndarray, cfg: GraspTaskConfig) -> float:
+def distance_to_go(
+    tcp_pose: np.ndarray,
+    gripper_width_m: float,
+    pose: np.ndarray,
+    shape: ObjectShape,
+    release_xyz_m: np.ndarray,
+    cfg: GraspTaskConfig,
+) -> float:
     """What remains of picking the object and carrying it to its release point (m): the
     reach from the TCP to the object's grasp point, unless held, plus the carry."""
     carry = float(np.linalg.norm(release_xyz_m - pose[:3]))
@@ -97,22 +110,26 @@ def is_released(gripper_width_m: float, shape: ObjectShape, cfg: GraspTaskConfig
     return gripper_width_m > shape.grasp_width_m + cfg.release_width_margin_m
 
 
-def grasp_workspace(cfg: GraspTaskConfig, low_xy_m: np.ndarray,
-                    high_xy_m: np.ndarray) -> Workspace:
+def grasp_workspace(cfg: GraspTaskConfig, low_xy_m: np.ndarray, high_xy_m: np.ndarray) -> Workspace:
     """A safety box over an xy area of the table, tool down, yaw within limits."""
-    box = WorkspaceBox(low_m=(float(low_xy_m[0]), float(low_xy_m[1]),
-                              TABLE_TOP_Z_M + cfg.workspace_z_min_m),
-                       high_m=(float(high_xy_m[0]), float(high_xy_m[1]),
-                               TABLE_TOP_Z_M + cfg.workspace_z_max_m))
-    return Workspace(box=box, reference_quat=make_pose(np.zeros(3), tool_down(0.0))[3:],
-                     max_tilt_rad=math.radians(cfg.workspace_tilt_range_deg),
-                     max_yaw_rad=math.radians(cfg.workspace_yaw_range_deg))
+    box = WorkspaceBox(
+        low_m=(float(low_xy_m[0]), float(low_xy_m[1]), TABLE_TOP_Z_M + cfg.workspace_z_min_m),
+        high_m=(float(high_xy_m[0]), float(high_xy_m[1]), TABLE_TOP_Z_M + cfg.workspace_z_max_m),
+    )
+    return Workspace(
+        box=box,
+        reference_quat=make_pose(np.zeros(3), tool_down(0.0))[3:],
+        max_tilt_rad=math.radians(cfg.workspace_tilt_range_deg),
+        max_yaw_rad=math.radians(cfg.workspace_yaw_range_deg),
+    )
 
 
-def reset_tcp_pose(cfg: GraspTaskConfig, nominal_xy_m: np.ndarray,
-                   rng: np.random.Generator) -> np.ndarray:
-    xy = np.asarray(nominal_xy_m, float) + rng.uniform(-cfg.tcp_reset_xy_range_m,
-                                                       cfg.tcp_reset_xy_range_m, 2)
+def reset_tcp_pose(
+    cfg: GraspTaskConfig, nominal_xy_m: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    xy = np.asarray(nominal_xy_m, float) + rng.uniform(
+        -cfg.tcp_reset_xy_range_m, cfg.tcp_reset_xy_range_m, 2
+    )
     yaw = math.radians(rng.uniform(-cfg.tcp_reset_yaw_range_deg, cfg.tcp_reset_yaw_range_deg))
     return make_pose([*xy, TABLE_TOP_Z_M + cfg.tcp_reset_height_m], tool_down(yaw))
 
@@ -128,16 +145,30 @@ class PickPlaceGoal:
     placed: bool
 
 
-def pick_place_action(tcp_pose: np.ndarray, gripper_width_m: float, frame: np.ndarray,
-                      pose: np.ndarray, shape: ObjectShape, goal: PickPlaceGoal,
-                      cfg: GraspTaskConfig) -> np.ndarray:
+def pick_place_action(
+    tcp_pose: np.ndarray,
+    gripper_width_m: float,
+    frame: np.ndarray,
+    pose: np.ndarray,
+    shape: ObjectShape,
+    goal: PickPlaceGoal,
+    cfg: GraspTaskConfig,
+) -> np.ndarray:
     """One step of the pick-and-place expert for one object."""
     tcp = tcp_pose[:3]
     yaw = tcp_yaw(tcp_pose)
 
     def act(target: np.ndarray, target_yaw: float, gripper: float) -> np.ndarray:
-        return move_action(tcp_pose, frame, target, target_yaw, gripper, cfg.expert_gain,
-                           cfg.action_scale_m, cfg.action_scale_rad)
+        return move_action(
+            tcp_pose,
+            frame,
+            target,
+            target_yaw,
+            gripper,
+            cfg.expert_gain,
+            cfg.action_scale_m,
+            cfg.action_scale_rad,
+        )
 
     if is_held(tcp_pose, gripper_width_m, pose, shape, cfg):
         to_goal = goal.release_xyz_m - pose[:3]
@@ -157,10 +188,10 @@ def pick_place_action(tcp_pose: np.ndarray, gripper_width_m: float, frame: np.nd
     if xy_error > TRAVEL_DISTANCE_M:  # travel at the carry height, rising first
         lifted = tcp[2] > goal.carry_height_m - LIFTED_MARGIN_M
         xy = pose[:2] if lifted else tcp[:2]
-        return act(np.array([*xy, goal.carry_height_m]), target_yaw if lifted else yaw,
-                   GRIPPER_OPEN)
-    hover_z = pose[2] + shape.top_height_m + cfg.expert_hover_above_object_m \
-        + FINGERTIP_BELOW_TCP_M
+        return act(
+            np.array([*xy, goal.carry_height_m]), target_yaw if lifted else yaw, GRIPPER_OPEN
+        )
+    hover_z = pose[2] + shape.top_height_m + cfg.expert_hover_above_object_m + FINGERTIP_BELOW_TCP_M
     low = tcp[2] < hover_z - LOW_MARGIN_M
     tolerance = cfg.expert_descend_tolerance_m if low else cfg.expert_align_tolerance_m
     yaw_error = abs(wrap_angle(target_yaw - yaw))

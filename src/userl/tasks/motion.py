@@ -30,9 +30,16 @@ def tool_down(yaw_rad: float) -> np.ndarray:
     return yaw_rotation(yaw_rad) @ TOOL_DOWN
 
 
-def move_action(tcp_pose: np.ndarray, frame: np.ndarray, target_xyz: np.ndarray,
-                target_yaw_rad: float, gripper: float, gain: float, scale_m: float,
-                scale_rad: float) -> np.ndarray:
+def move_action(
+    tcp_pose: np.ndarray,
+    frame: np.ndarray,
+    target_xyz: np.ndarray,
+    target_yaw_rad: float,
+    gripper: float,
+    gain: float,
+    scale_m: float,
+    scale_rad: float,
+) -> np.ndarray:
     """The action that moves the TCP toward `target_xyz` with the tool down at
     `target_yaw_rad`, correcting `gain` of the error per step; values clipped to [-1, 1]."""
     frame_rot = quat_to_mat(frame[3:])

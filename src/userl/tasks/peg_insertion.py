@@ -100,22 +100,31 @@ class PegInsertion(Task):
         hole = cfg.peg_radius_m + cfg.hole_clearance_m  # half width of the square hole
         board, depth = cfg.board_half_size_m, cfg.hole_depth_m
         wall, offset = (board - hole) / 2, (board + hole) / 2
-        walls = [((offset, 0.0), (wall, board)), ((-offset, 0.0), (wall, board)),
-                 ((0.0, offset), (hole, wall)), ((0.0, -offset), (hole, wall))]
+        walls = [
+            ((offset, 0.0), (wall, board)),
+            ((-offset, 0.0), (wall, board)),
+            ((0.0, offset), (hole, wall)),
+            ((0.0, -offset), (hole, wall)),
+        ]
         geoms = "".join(
             f'<geom type="box" pos="{x:.6g} {y:.6g} {depth / 2:.6g}" '
             f'size="{sx:.6g} {sy:.6g} {depth / 2:.6g}" rgba="0.2 0.45 0.8 1" {SCENE_CONTACT}/>'
             for (x, y), (sx, sy) in walls
         )
         peg_center = cfg.peg_tip_below_tcp_m - cfg.peg_length_m / 2
-        peg = (f'<geom name="peg" type="cylinder" pos="0 0 {peg_center:.6g}" '
-               f'size="{cfg.peg_radius_m:.6g} {cfg.peg_length_m / 2:.6g}" mass="{PEG_MASS_KG}" '
-               f'rgba="0.85 0.3 0.2 1" {ROBOT_CONTACT}/>')
+        peg = (
+            f'<geom name="peg" type="cylinder" pos="0 0 {peg_center:.6g}" '
+            f'size="{cfg.peg_radius_m:.6g} {cfg.peg_length_m / 2:.6g}" mass="{PEG_MASS_KG}" '
+            f'rgba="0.85 0.3 0.2 1" {ROBOT_CONTACT}/>'
+        )
         side_pos = np.asarray(cfg.side_camera_pos_m, float)
-        side_axes = look_at_xyaxes(side_pos, np.asarray(cfg.side_camera_lookat_m, float),
-                                   np.array([0.0, 0.0, 1.0]))
-        side_camera = (f'<camera name="{SIDE_CAMERA}" pos="{fmt(side_pos)}" xyaxes="{side_axes}"'
-                       f' fovy="{cfg.side_camera_fovy_deg}"/>')
+        side_axes = look_at_xyaxes(
+            side_pos, np.asarray(cfg.side_camera_lookat_m, float), np.array([0.0, 0.0, 1.0])
+        )
+        side_camera = (
+            f'<camera name="{SIDE_CAMERA}" pos="{fmt(side_pos)}" xyaxes="{side_axes}"'
+            f' fovy="{cfg.side_camera_fovy_deg}"/>'
+        )
         return SceneFragment(
             worldbody_xml=f'<body name="{BOARD_BODY}" mocap="true" pos="0 0 {TABLE_TOP_Z_M}">'
             f"{geoms}{side_camera}</body>",
@@ -128,31 +137,45 @@ class PegInsertion(Task):
         cfg = self.config
         nominal = np.asarray(cfg.hole_nominal_xy_m, dtype=np.float64)
         self.hole_xy_m = nominal + rng.uniform(-cfg.hole_xy_range_m, cfg.hole_xy_range_m, 2)
-        self.hole_yaw_rad = math.radians(rng.uniform(-cfg.hole_yaw_range_deg,
-                                                     cfg.hole_yaw_range_deg))
-        tcp_xy = self.hole_xy_m + rng.uniform(-cfg.tcp_reset_xy_range_m,
-                                              cfg.tcp_reset_xy_range_m, 2)
-        tcp_z = self.surface_z_m + cfg.tcp_reset_height_above_hole_m + rng.uniform(
-            -cfg.tcp_reset_height_range_m, cfg.tcp_reset_height_range_m)
+        self.hole_yaw_rad = math.radians(
+            rng.uniform(-cfg.hole_yaw_range_deg, cfg.hole_yaw_range_deg)
+        )
+        tcp_xy = self.hole_xy_m + rng.uniform(
+            -cfg.tcp_reset_xy_range_m, cfg.tcp_reset_xy_range_m, 2
+        )
+        tcp_z = (
+            self.surface_z_m
+            + cfg.tcp_reset_height_above_hole_m
+            + rng.uniform(-cfg.tcp_reset_height_range_m, cfg.tcp_reset_height_range_m)
+        )
         yaw_range = min(cfg.tcp_reset_yaw_range_deg, cfg.workspace_yaw_range_deg)
         tcp_yaw = self.hole_yaw_rad + math.radians(rng.uniform(-yaw_range, yaw_range))
         tcp_pose = make_pose([*tcp_xy, tcp_z], yaw_rotation(tcp_yaw) @ TOOL_DOWN)
         board = make_pose([*self.hole_xy_m, TABLE_TOP_Z_M], yaw_rotation(self.hole_yaw_rad))
-        return TaskReset(tcp_pose=self.workspace().clip(tcp_pose),
-                         gripper_width_m=2.0 * cfg.peg_radius_m, body_poses={BOARD_BODY: board})
+        return TaskReset(
+            tcp_pose=self.workspace().clip(tcp_pose),
+            gripper_width_m=2.0 * cfg.peg_radius_m,
+            body_poses={BOARD_BODY: board},
+        )
 
     def workspace(self) -> Workspace:
         cfg = self.config
         margin = cfg.workspace_xy_margin_m
         box = WorkspaceBox(
             low_m=(self.hole_xy_m[0] - margin, self.hole_xy_m[1] - margin, self.surface_z_m),
-            high_m=(self.hole_xy_m[0] + margin, self.hole_xy_m[1] + margin,
-                    self.surface_z_m + cfg.workspace_z_above_hole_m),
+            high_m=(
+                self.hole_xy_m[0] + margin,
+                self.hole_xy_m[1] + margin,
+                self.surface_z_m + cfg.workspace_z_above_hole_m,
+            ),
         )
         reference = make_pose(np.zeros(3), yaw_rotation(self.hole_yaw_rad) @ TOOL_DOWN)[3:]
-        return Workspace(box=box, reference_quat=reference,
-                         max_tilt_rad=math.radians(cfg.workspace_tilt_range_deg),
-                         max_yaw_rad=math.radians(cfg.workspace_yaw_range_deg))
+        return Workspace(
+            box=box,
+            reference_quat=reference,
+            max_tilt_rad=math.radians(cfg.workspace_tilt_range_deg),
+            max_yaw_rad=math.radians(cfg.workspace_yaw_range_deg),
+        )
 
     def gripper_width_m(self, gripper_action: float, max_width_m: float) -> float:
         if self.config.gripper_locked:
@@ -165,8 +188,9 @@ class PegInsertion(Task):
         to_target = frame_rot.T @ (self.target_tip() - self.peg_tip(state.tcp_pose))
         frame_yaw = math.atan2(frame_rot[1, 0], frame_rot[0, 0])
         relative_yaw = self.hole_yaw_rad - frame_yaw
-        return np.array([*to_target, math.sin(relative_yaw), math.cos(relative_yaw)],
-                        dtype=np.float32)
+        return np.array(
+            [*to_target, math.sin(relative_yaw), math.cos(relative_yaw)], dtype=np.float32
+        )
 
     def task_state_scale(self) -> np.ndarray:
         position = self.config.obs_position_scale_m
@@ -174,8 +198,10 @@ class PegInsertion(Task):
 
     def evaluate(self, state: RobotState) -> dict[str, object]:
         distance = float(np.linalg.norm(self.target_tip() - self.peg_tip(state.tcp_pose)))
-        return {"success": distance < self.config.success_threshold_m,
-                "target_distance_m": distance}
+        return {
+            "success": distance < self.config.success_threshold_m,
+            "target_distance_m": distance,
+        }
 
     # ------------------------------------------------------------------ scripted expert
     def expert_action(self, state: RobotState, frame: np.ndarray) -> np.ndarray:

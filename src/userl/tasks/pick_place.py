@@ -85,8 +85,10 @@ class PickPlace(Task):
         super().__init__(config)
         for name in config.objects:
             if name not in SHAPES:
-                raise ValueError(f"unknown object {name!r} in task.objects; choose from: "
-                                 f"{', '.join(sorted(SHAPES))}")
+                raise ValueError(
+                    f"unknown object {name!r} in task.objects; choose from: "
+                    f"{', '.join(sorted(SHAPES))}"
+                )
         self.task_state_dim = 7 + len(config.objects)
         self.object_index = 0
         self.container_pose = make_pose([0.5, -0.15, TABLE_TOP_Z_M], np.eye(3))
@@ -105,52 +107,74 @@ class PickPlace(Task):
     # ------------------------------------------------------------------ scene, episode
     def scene(self) -> SceneFragment:
         cfg = self.config
-        container = open_box_geoms(cfg.container_inner_half_size_m,
-                                   cfg.container_inner_half_size_m, cfg.container_wall_height_m,
-                                   cfg.container_wall_thickness_m, "0.6 0.3 0.6 1")
-        objects = "".join(object_xml(object_body(name), SHAPES[name],
-                                     (0.2 + PARK_SPACING_M * i, 0.0))
-                          for i, name in enumerate(cfg.objects))
+        container = open_box_geoms(
+            cfg.container_inner_half_size_m,
+            cfg.container_inner_half_size_m,
+            cfg.container_wall_height_m,
+            cfg.container_wall_thickness_m,
+            "0.6 0.3 0.6 1",
+        )
+        objects = "".join(
+            object_xml(object_body(name), SHAPES[name], (0.2 + PARK_SPACING_M * i, 0.0))
+            for i, name in enumerate(cfg.objects)
+        )
         floor = cfg.container_wall_thickness_m
         return SceneFragment(
-            worldbody_xml=(f'<body name="{CONTAINER_BODY}" mocap="true" pos="0.5 -0.15 {floor}">'
-                           f"{container}</body>{park_shelf_xml(0.5)}{objects}"),
+            worldbody_xml=(
+                f'<body name="{CONTAINER_BODY}" mocap="true" pos="0.5 -0.15 {floor}">'
+                f"{container}</body>{park_shelf_xml(0.5)}{objects}"
+            ),
             mocap_bodies=(CONTAINER_BODY,),
         )
 
     def begin_episode(self, rng: np.random.Generator) -> TaskReset:
         cfg = self.config
         self.object_index = int(rng.integers(len(cfg.objects)))
-        container_xy = np.array([uniform_in(rng, cfg.container_x_range_m),
-                                 uniform_in(rng, cfg.container_y_range_m)])
-        container_yaw = math.radians(rng.uniform(-cfg.container_yaw_range_deg,
-                                                 cfg.container_yaw_range_deg))
-        self.container_pose = make_pose([*container_xy, TABLE_TOP_Z_M
-                                         + cfg.container_wall_thickness_m],
-                                        yaw_rotation(container_yaw))
-        object_xy = np.array([uniform_in(rng, cfg.object_x_range_m),
-                              uniform_in(rng, cfg.object_y_range_m)])
-        object_yaw = math.radians(rng.uniform(-cfg.object_yaw_range_deg,
-                                              cfg.object_yaw_range_deg))
+        container_xy = np.array(
+            [uniform_in(rng, cfg.container_x_range_m), uniform_in(rng, cfg.container_y_range_m)]
+        )
+        container_yaw = math.radians(
+            rng.uniform(-cfg.container_yaw_range_deg, cfg.container_yaw_range_deg)
+        )
+        self.container_pose = make_pose(
+            [*container_xy, TABLE_TOP_Z_M + cfg.container_wall_thickness_m],
+            yaw_rotation(container_yaw),
+        )
+        object_xy = np.array(
+            [uniform_in(rng, cfg.object_x_range_m), uniform_in(rng, cfg.object_y_range_m)]
+        )
+        object_yaw = math.radians(rng.uniform(-cfg.object_yaw_range_deg, cfg.object_yaw_range_deg))
         tcp = reset_tcp_pose(cfg, np.asarray(cfg.tcp_reset_nominal_xy_m), rng)
-        poses = {CONTAINER_BODY: self.container_pose,
-                 object_body(self.object_name): resting_pose(object_xy, object_yaw, self.shape,
-                                                             TABLE_TOP_Z_M)}
+        poses = {
+            CONTAINER_BODY: self.container_pose,
+            object_body(self.object_name): resting_pose(
+                object_xy, object_yaw, self.shape, TABLE_TOP_Z_M
+            ),
+        }
         return TaskReset(tcp_pose=self.workspace().clip(tcp), body_poses=poses)
 
     def workspace(self) -> Workspace:
         cfg = self.config
-        low = np.array([min(cfg.object_x_range_m[0], cfg.container_x_range_m[0]),
-                        min(cfg.object_y_range_m[0], cfg.container_y_range_m[0])])
-        high = np.array([max(cfg.object_x_range_m[1], cfg.container_x_range_m[1]),
-                         max(cfg.object_y_range_m[1], cfg.container_y_range_m[1])])
+        low = np.array(
+            [
+                min(cfg.object_x_range_m[0], cfg.container_x_range_m[0]),
+                min(cfg.object_y_range_m[0], cfg.container_y_range_m[0]),
+            ]
+        )
+        high = np.array(
+            [
+                max(cfg.object_x_range_m[1], cfg.container_x_range_m[1]),
+                max(cfg.object_y_range_m[1], cfg.container_y_range_m[1]),
+            ]
+        )
         return grasp_workspace(cfg, low - WORKSPACE_MARGIN_M, high + WORKSPACE_MARGIN_M)
 
     # ------------------------------------------------------------------ observation, success
     def release_point(self) -> np.ndarray:
         floor = self.container_pose[:3]
-        return floor + np.array([0.0, 0.0, self.shape.rest_height_m
-                                 + self.config.expert_release_above_floor_m])
+        return floor + np.array(
+            [0.0, 0.0, self.shape.rest_height_m + self.config.expert_release_above_floor_m]
+        )
 
     def task_state(self, state: RobotState, frame: np.ndarray) -> np.ndarray:
         frame_rot = quat_to_mat(frame[3:])
@@ -170,8 +194,13 @@ class PickPlace(Task):
 
     def inside(self, pose: np.ndarray) -> bool:
         cfg = self.config
-        return inside_box(pose[:3], self.container_pose, cfg.container_inner_half_size_m,
-                          cfg.container_inner_half_size_m, cfg.container_wall_height_m)
+        return inside_box(
+            pose[:3],
+            self.container_pose,
+            cfg.container_inner_half_size_m,
+            cfg.container_inner_half_size_m,
+            cfg.container_wall_height_m,
+        )
 
     def evaluate(self, state: RobotState) -> dict[str, object]:
         pose = self.object_pose()
@@ -179,16 +208,34 @@ class PickPlace(Task):
         speed = float(np.linalg.norm(self.world.body_velocity(object_body(self.object_name))[:3]))
         released = is_released(state.gripper_width_m, self.shape, self.config)
         distance = float(np.linalg.norm(self.release_point()[:2] - pose[:2]))
-        to_go = 0.0 if inside else distance_to_go(state.tcp_pose, state.gripper_width_m, pose,
-                                                  self.shape, self.release_point(), self.config)
-        return {"success": inside and released and speed < self.config.rest_speed_m_per_s,
-                "target_distance_m": distance, "distance_to_go_m": to_go, "object_inside": inside}
+        to_go = (
+            0.0
+            if inside
+            else distance_to_go(
+                state.tcp_pose,
+                state.gripper_width_m,
+                pose,
+                self.shape,
+                self.release_point(),
+                self.config,
+            )
+        )
+        return {
+            "success": inside and released and speed < self.config.rest_speed_m_per_s,
+            "target_distance_m": distance,
+            "distance_to_go_m": to_go,
+            "object_inside": inside,
+        }
 
     # ------------------------------------------------------------------ scripted expert
     def expert_action(self, state: RobotState, frame: np.ndarray) -> np.ndarray:
         pose = self.object_pose()
-        goal = PickPlaceGoal(release_xyz_m=self.release_point(), release_yaw_rad=None,
-                             carry_height_m=TABLE_TOP_Z_M + self.config.expert_carry_height_m,
-                             placed=self.inside(pose))
-        return pick_place_action(state.tcp_pose, state.gripper_width_m, frame, pose,
-                                 self.shape, goal, self.config)
+        goal = PickPlaceGoal(
+            release_xyz_m=self.release_point(),
+            release_yaw_rad=None,
+            carry_height_m=TABLE_TOP_Z_M + self.config.expert_carry_height_m,
+            placed=self.inside(pose),
+        )
+        return pick_place_action(
+            state.tcp_pose, state.gripper_width_m, frame, pose, self.shape, goal, self.config
+        )

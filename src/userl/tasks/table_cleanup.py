@@ -99,13 +99,16 @@ class TableCleanup(Task):
         super().__init__(config)
         for name in config.objects:
             if name not in SHAPES:
-                raise ValueError(f"unknown object {name!r} in task.objects; choose from: "
-                                 f"{', '.join(sorted(SHAPES))}")
+                raise ValueError(
+                    f"unknown object {name!r} in task.objects; choose from: "
+                    f"{', '.join(sorted(SHAPES))}"
+                )
         self.shapes = [SHAPES[name] for name in config.objects]
         # every object's block, the stage's (the next object's block and which one it is:
         # zeros once all are in), then the lid's
-        self.task_state_dim = ((PER_OBJECT_STATE * (len(self.shapes) + 1)) + len(self.shapes)
-                               + LID_STATE)
+        self.task_state_dim = (
+            (PER_OBJECT_STATE * (len(self.shapes) + 1)) + len(self.shapes) + LID_STATE
+        )
         self.box_pose = make_pose([0.52, -0.17, TABLE_TOP_Z_M], np.eye(3))
 
     # ------------------------------------------------------------------ geometry
@@ -115,8 +118,9 @@ class TableCleanup(Task):
 
     def hinge_point(self) -> np.ndarray:
         cfg = self.config
-        local = np.array([0.0, -self.lid_length_m / 2, cfg.box_wall_height_m
-                          + cfg.lid_thickness_m / 2])
+        local = np.array(
+            [0.0, -self.lid_length_m / 2, cfg.box_wall_height_m + cfg.lid_thickness_m / 2]
+        )
         return self.box_pose[:3] + quat_to_mat(self.box_pose[3:]) @ local
 
     def across_box_yaw(self) -> float:
@@ -131,8 +135,9 @@ class TableCleanup(Task):
         """Where object `index`'s grasp point is released, in the world."""
         cfg = self.config
         offset = (index - (len(self.shapes) - 1) / 2) * cfg.slot_spacing_m
-        local = np.array([offset, 0.0, self.shapes[index].rest_height_m
-                          + cfg.expert_release_above_floor_m])
+        local = np.array(
+            [offset, 0.0, self.shapes[index].rest_height_m + cfg.expert_release_above_floor_m]
+        )
         return self.box_pose[:3] + quat_to_mat(self.box_pose[3:]) @ local
 
     def object_poses(self) -> list[np.ndarray]:
@@ -149,29 +154,35 @@ class TableCleanup(Task):
         t, height = cfg.box_wall_thickness_m, cfg.box_wall_height_m
         walls = open_box_geoms(hx, hy, height, t, "0.55 0.35 0.2 1")
         length = self.lid_length_m
-        lid = (f'<body name="lid" pos="0 {-length / 2:.6g} {height + cfg.lid_thickness_m / 2:.6g}">'
-               f'<joint name="{LID_JOINT}" type="hinge" axis="1 0 0" '
-               f'range="0 {math.radians(cfg.lid_open_angle_deg):.6g}" '
-               f'damping="{cfg.lid_damping_nm_s_per_rad}"/>'
-               f'<geom type="box" pos="0 {length / 2:.6g} 0" '
-               f'size="{fmt([hx + 2 * t, length / 2, cfg.lid_thickness_m / 2])}" '
-               f'mass="{cfg.lid_mass_kg}" rgba="0.65 0.45 0.25 1" {OBJECT_CONTACT}/></body>')
-        objects = "".join(object_xml(object_body(i), shape, (0.2 + PARK_SPACING_M * i, 0.4))
-                          for i, shape in enumerate(self.shapes))
+        lid = (
+            f'<body name="lid" pos="0 {-length / 2:.6g} {height + cfg.lid_thickness_m / 2:.6g}">'
+            f'<joint name="{LID_JOINT}" type="hinge" axis="1 0 0" '
+            f'range="0 {math.radians(cfg.lid_open_angle_deg):.6g}" '
+            f'damping="{cfg.lid_damping_nm_s_per_rad}"/>'
+            f'<geom type="box" pos="0 {length / 2:.6g} 0" '
+            f'size="{fmt([hx + 2 * t, length / 2, cfg.lid_thickness_m / 2])}" '
+            f'mass="{cfg.lid_mass_kg}" rgba="0.65 0.45 0.25 1" {OBJECT_CONTACT}/></body>'
+        )
+        objects = "".join(
+            object_xml(object_body(i), shape, (0.2 + PARK_SPACING_M * i, 0.4))
+            for i, shape in enumerate(self.shapes)
+        )
         return SceneFragment(
-            worldbody_xml=(f'<body name="{BOX_BODY}" mocap="true" pos="0.52 -0.17 {t}">'
-                           f"{walls}{lid}</body>{objects}"),
+            worldbody_xml=(
+                f'<body name="{BOX_BODY}" mocap="true" pos="0.52 -0.17 {t}">'
+                f"{walls}{lid}</body>{objects}"
+            ),
             mocap_bodies=(BOX_BODY,),
         )
 
     # ------------------------------------------------------------------ episode
     def begin_episode(self, rng: np.random.Generator) -> TaskReset:
         cfg = self.config
-        box_xy = np.array([uniform_in(rng, cfg.box_x_range_m),
-                           uniform_in(rng, cfg.box_y_range_m)])
+        box_xy = np.array([uniform_in(rng, cfg.box_x_range_m), uniform_in(rng, cfg.box_y_range_m)])
         box_yaw = math.radians(rng.uniform(-cfg.box_yaw_range_deg, cfg.box_yaw_range_deg))
-        self.box_pose = make_pose([*box_xy, TABLE_TOP_Z_M + cfg.box_wall_thickness_m],
-                                  yaw_rotation(box_yaw))
+        self.box_pose = make_pose(
+            [*box_xy, TABLE_TOP_Z_M + cfg.box_wall_thickness_m], yaw_rotation(box_yaw)
+        )
         poses = {BOX_BODY: self.box_pose}
         placed: list[np.ndarray] = []
         for index, shape in enumerate(self.shapes):
@@ -180,25 +191,39 @@ class TableCleanup(Task):
             yaw = math.radians(rng.uniform(-cfg.object_yaw_range_deg, cfg.object_yaw_range_deg))
             poses[object_body(index)] = resting_pose(xy, yaw, shape, TABLE_TOP_Z_M)
         tcp = reset_tcp_pose(cfg, np.asarray(cfg.tcp_reset_nominal_xy_m), rng)
-        return TaskReset(tcp_pose=self.workspace().clip(tcp), body_poses=poses,
-                         joint_positions={LID_JOINT: math.radians(cfg.lid_open_angle_deg)})
+        return TaskReset(
+            tcp_pose=self.workspace().clip(tcp),
+            body_poses=poses,
+            joint_positions={LID_JOINT: math.radians(cfg.lid_open_angle_deg)},
+        )
 
     def _free_spot(self, rng: np.random.Generator, taken: list[np.ndarray]) -> np.ndarray:
         cfg = self.config
         for _ in range(PLACEMENT_ATTEMPTS):
-            xy = np.array([uniform_in(rng, cfg.object_x_range_m),
-                           uniform_in(rng, cfg.object_y_range_m)])
+            xy = np.array(
+                [uniform_in(rng, cfg.object_x_range_m), uniform_in(rng, cfg.object_y_range_m)]
+            )
             if all(np.linalg.norm(xy - other) >= cfg.object_min_spacing_m for other in taken):
                 return xy
-        raise ValueError("cannot place the objects apart: widen task.object_x_range_m / "
-                         "object_y_range_m or lower task.object_min_spacing_m")
+        raise ValueError(
+            "cannot place the objects apart: widen task.object_x_range_m / "
+            "object_y_range_m or lower task.object_min_spacing_m"
+        )
 
     def workspace(self) -> Workspace:
         cfg = self.config
-        low = np.array([min(cfg.object_x_range_m[0], cfg.box_x_range_m[0]) - WORKSPACE_MARGIN_M,
-                        cfg.box_y_range_m[0] - cfg.workspace_y_margin_m])
-        high = np.array([max(cfg.object_x_range_m[1], cfg.box_x_range_m[1]) + WORKSPACE_MARGIN_M,
-                         cfg.object_y_range_m[1] + WORKSPACE_MARGIN_M])
+        low = np.array(
+            [
+                min(cfg.object_x_range_m[0], cfg.box_x_range_m[0]) - WORKSPACE_MARGIN_M,
+                cfg.box_y_range_m[0] - cfg.workspace_y_margin_m,
+            ]
+        )
+        high = np.array(
+            [
+                max(cfg.object_x_range_m[1], cfg.box_x_range_m[1]) + WORKSPACE_MARGIN_M,
+                cfg.object_y_range_m[1] + WORKSPACE_MARGIN_M,
+            ]
+        )
         return grasp_workspace(cfg, low, high)
 
     # ------------------------------------------------------------------ observation, success
@@ -211,8 +236,9 @@ class TableCleanup(Task):
         frame_rot = quat_to_mat(frame[3:])
         tcp = state.tcp_pose[:3]
         poses = self.object_poses()
-        blocks = [self._object_block(index, pose, state, frame_rot)
-                  for index, pose in enumerate(poses)]
+        blocks = [
+            self._object_block(index, pose, state, frame_rot) for index, pose in enumerate(poses)
+        ]
         pending = self.pending(state, poses)
         which = np.zeros(len(self.shapes))
         stage = np.zeros(PER_OBJECT_STATE)
@@ -225,35 +251,49 @@ class TableCleanup(Task):
         lid_block = [lid, *(frame_rot.T @ (top - tcp)), *(frame_rot.T @ (push - tcp))]
         return np.concatenate([*blocks, stage, which, lid_block]).astype(np.float32)
 
-    def _object_block(self, index: int, pose: np.ndarray, state: RobotState,
-                      frame_rot: np.ndarray) -> np.ndarray:
-        return np.array([*(frame_rot.T @ (pose[:3] - state.tcp_pose[:3])),
-                         *(frame_rot.T @ (self.slot(index) - pose[:3])),
-                         grasp_yaw_error(state.tcp_pose, pose, self.shapes[index])])
+    def _object_block(
+        self, index: int, pose: np.ndarray, state: RobotState, frame_rot: np.ndarray
+    ) -> np.ndarray:
+        return np.array(
+            [
+                *(frame_rot.T @ (pose[:3] - state.tcp_pose[:3])),
+                *(frame_rot.T @ (self.slot(index) - pose[:3])),
+                grasp_yaw_error(state.tcp_pose, pose, self.shapes[index]),
+            ]
+        )
 
     def task_state_scale(self) -> np.ndarray:
         cfg = self.config
         per_object = [cfg.obs_position_scale_m] * 6 + [cfg.obs_angle_scale_rad]
         lid = [cfg.obs_angle_scale_rad] + [cfg.obs_position_scale_m] * 6
-        return np.array(per_object * (len(self.shapes) + 1) + [1.0] * len(self.shapes) + lid,
-                        dtype=np.float32)
+        return np.array(
+            per_object * (len(self.shapes) + 1) + [1.0] * len(self.shapes) + lid, dtype=np.float32
+        )
 
     def evaluate(self, state: RobotState) -> dict[str, object]:
         poses = self.object_poses()
         inside = [self.inside(pose) for pose in poses]
         lid = self.lid_angle()
-        outside_m = sum(float(np.linalg.norm(self.slot(i)[:2] - pose[:2]))
-                        for i, pose in enumerate(poses) if not inside[i])
+        outside_m = sum(
+            float(np.linalg.norm(self.slot(i)[:2] - pose[:2]))
+            for i, pose in enumerate(poses)
+            if not inside[i]
+        )
         closed = lid < math.radians(self.config.lid_closed_tolerance_deg)
-        return {"success": all(inside) and closed,
-                "target_distance_m": outside_m + lid * self.lid_length_m,
-                "distance_to_go_m": self.distance_to_go(state, poses, inside),
-                "objects_inside": int(sum(inside)), "lid_angle_rad": lid}
+        return {
+            "success": all(inside) and closed,
+            "target_distance_m": outside_m + lid * self.lid_length_m,
+            "distance_to_go_m": self.distance_to_go(state, poses, inside),
+            "objects_inside": int(sum(inside)),
+            "lid_angle_rad": lid,
+        }
 
     def held(self, state: RobotState, poses: list[np.ndarray]) -> list[bool]:
         """Per object: is it between the closed fingers?"""
-        return [is_held(state.tcp_pose, state.gripper_width_m, pose, shape, self.config)
-                for pose, shape in zip(poses, self.shapes, strict=True)]
+        return [
+            is_held(state.tcp_pose, state.gripper_width_m, pose, shape, self.config)
+            for pose, shape in zip(poses, self.shapes, strict=True)
+        ]
 
     @staticmethod
     def pending_in_order(held: list[bool], inside: list[bool]) -> list[int]:
@@ -264,11 +304,11 @@ class TableCleanup(Task):
 
     def pending(self, state: RobotState, poses: list[np.ndarray]) -> list[int]:
         """The objects still to put away now, in the expert's order."""
-        return self.pending_in_order(self.held(state, poses),
-                                     [self.inside(pose) for pose in poses])
+        return self.pending_in_order(self.held(state, poses), [self.inside(pose) for pose in poses])
 
-    def distance_to_go(self, state: RobotState, poses: list[np.ndarray],
-                       inside: list[bool]) -> float:
+    def distance_to_go(
+        self, state: RobotState, poses: list[np.ndarray], inside: list[bool]
+    ) -> float:
         """The length of what remains along the expert's way (m): from the TCP to each pending
         object in turn (the held one first, no reach to it) and on to its slot, then to the
         lid's push point, then the arc that point still travels until the lid is shut. It
@@ -295,16 +335,26 @@ class TableCleanup(Task):
         pending = self.pending(state, poses)
         if pending:
             index = pending[0]
-            goal = PickPlaceGoal(release_xyz_m=self.slot(index),
-                                 release_yaw_rad=self.across_box_yaw(),
-                                 carry_height_m=TABLE_TOP_Z_M + cfg.expert_carry_height_m,
-                                 placed=False)
-            return pick_place_action(state.tcp_pose, state.gripper_width_m, frame, poses[index],
-                                     self.shapes[index], goal, cfg)
+            goal = PickPlaceGoal(
+                release_xyz_m=self.slot(index),
+                release_yaw_rad=self.across_box_yaw(),
+                carry_height_m=TABLE_TOP_Z_M + cfg.expert_carry_height_m,
+                placed=False,
+            )
+            return pick_place_action(
+                state.tcp_pose,
+                state.gripper_width_m,
+                frame,
+                poses[index],
+                self.shapes[index],
+                goal,
+                cfg,
+            )
         return self._close_lid(state, frame)
 
-    def _lid_point(self, angle_rad: float,
-                   fraction: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def _lid_point(
+        self, angle_rad: float, fraction: float | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """A point on the lid's outer face, `fraction` of its length from the hinge (default:
         the push distance), and the face's normal."""
         fraction = self.config.expert_lid_push_fraction if fraction is None else fraction
@@ -335,5 +385,13 @@ class TableCleanup(Task):
         else:
             target = top + outward * clearance
             target[2] = max(top[2] + cfg.expert_lid_clearance_m, tcp[2])
-        return move_action(state.tcp_pose, frame, target, self.across_box_yaw(), GRIPPER_OPEN,
-                           cfg.expert_gain, cfg.action_scale_m, cfg.action_scale_rad)
+        return move_action(
+            state.tcp_pose,
+            frame,
+            target,
+            self.across_box_yaw(),
+            GRIPPER_OPEN,
+            cfg.expert_gain,
+            cfg.action_scale_m,
+            cfg.action_scale_rad,
+        )

@@ -28,10 +28,12 @@ class MetricsWriter:
         if len(frames) == 0:
             return
         height, width = np.asarray(frames[0]).shape[:2]
-        image = Summary.Image(height=height, width=width, colorspace=3,
-                              encoded_image_string=encode_gif(frames, fps))
+        image = Summary.Image(
+            height=height, width=width, colorspace=3, encoded_image_string=encode_gif(frames, fps)
+        )
         self._writer._get_file_writer().add_summary(
-            Summary(value=[Summary.Value(tag=tag, image=image)]), global_step=step)
+            Summary(value=[Summary.Value(tag=tag, image=image)]), global_step=step
+        )
 
     def flush(self) -> None:
         self._writer.flush()

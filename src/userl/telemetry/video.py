@@ -15,8 +15,14 @@ def encode_gif(frames: Sequence[np.ndarray], fps: float) -> bytes:
     if len(frames) == 0:
         raise ValueError("a video needs at least one frame")
     buffer = io.BytesIO()
-    iio.imwrite(buffer, np.stack(frames), extension=".gif", plugin="pillow",
-                duration=1000.0 / max(fps, 1e-3), loop=0)
+    iio.imwrite(
+        buffer,
+        np.stack(frames),
+        extension=".gif",
+        plugin="pillow",
+        duration=1000.0 / max(fps, 1e-3),
+        loop=0,
+    )
     return buffer.getvalue()
 
 

@@ -34,8 +34,13 @@ def task_rate_and_instruction(task: str) -> tuple[int | None, str]:
     return (fps if abs(fps - hz) < 1e-6 else None), instruction
 
 
-def export_store(store: Path, out: Path, exporter: Exporter, fps: int | None = None,
-                 instruction: str | None = None) -> dict[str, Any]:
+def export_store(
+    store: Path,
+    out: Path,
+    exporter: Exporter,
+    fps: int | None = None,
+    instruction: str | None = None,
+) -> dict[str, Any]:
     """Every readable episode of `store` written by `exporter` to the new folder `out`."""
     if not store.is_dir():
         raise ConfigError(f"no episode store at {store}; give a folder written by userl")
@@ -83,5 +88,8 @@ def import_dataset(source: Path, out: Path, arguments: Sequence[str]) -> dict[st
     store = EpisodeStore(out).create()
     for episode in report.episodes:
         store.write(episode)
-    return {"out": str(out), "episodes": len(report.episodes),
-            "transitions": sum(len(e) for e in report.episodes)}
+    return {
+        "out": str(out),
+        "episodes": len(report.episodes),
+        "transitions": sum(len(e) for e in report.episodes),
+    }

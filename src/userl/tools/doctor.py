@@ -64,8 +64,9 @@ def check_ray(config: Config) -> list[Check]:
         from userl.runtime.ray_session import require_token_auth
 
         try:
-            checks.append(Check("ray token", True, f"token authentication, token from "
-                                f"{require_token_auth()}"))
+            checks.append(
+                Check("ray token", True, f"token authentication, token from {require_token_auth()}")
+            )
         except ValueError as error:  # ConfigError: no token, or authentication turned off
             checks.append(Check("ray token", False, str(error)))
         head = load_cluster(config.cluster).head_address
@@ -74,8 +75,14 @@ def check_ray(config: Config) -> list[Check]:
             with socket.create_connection((host, int(port)), timeout=HEAD_CONNECT_TIMEOUT_S):
                 checks.append(Check("ray head", True, f"{head} answers"))
         except (OSError, ValueError) as error:
-            checks.append(Check("ray head", False, f"{head} unreachable ({first_line(error)}); "
-                                "start it with `ray start --head` on the GPU box"))
+            checks.append(
+                Check(
+                    "ray head",
+                    False,
+                    f"{head} unreachable ({first_line(error)}); "
+                    "start it with `ray start --head` on the GPU box",
+                )
+            )
     return checks
 
 
@@ -120,8 +127,11 @@ def device_listing(driver: str, camera_class: Any) -> Check | None:
         return Check(f"{driver} devices", False, first_line(error))
     if devices is None:
         return None
-    return Check(f"{driver} devices", bool(devices), ", ".join(devices) or
-                 "none connected; plug the cameras into USB 3 ports")
+    return Check(
+        f"{driver} devices",
+        bool(devices),
+        ", ".join(devices) or "none connected; plug the cameras into USB 3 ports",
+    )
 
 
 def check_spacemouse(config: Config) -> list[Check]:
@@ -133,16 +143,26 @@ def check_spacemouse(config: Config) -> list[Check]:
     try:
         module = importlib.import_module("pyspacemouse")
     except ImportError:
-        return [Check("spacemouse", not needed,
-                      "pyspacemouse not installed; pip install 'userl[teleop]'" + unused)]
+        return [
+            Check(
+                "spacemouse",
+                not needed,
+                "pyspacemouse not installed; pip install 'userl[teleop]'" + unused,
+            )
+        ]
     try:
         found = connected_spacemice(module)
     except HardwareUnavailable as error:  # HID access problems are reported, not raised
         return [Check("spacemouse", not needed, str(error) + unused)]
     if found:
         return [Check("spacemouse", True, ", ".join(found))]
-    return [Check("spacemouse", not needed, "none found; plug it in and install the udev rule "
-                  "from docs/real-robot.md" + unused)]
+    return [
+        Check(
+            "spacemouse",
+            not needed,
+            "none found; plug it in and install the udev rule from docs/real-robot.md" + unused,
+        )
+    ]
 
 
 CHECKS: list[Callable[[Config], list[Check]]] = [
@@ -193,7 +213,9 @@ def gym_preflight(config: Config) -> None:
     from userl.envs.gym_env import make_gym_env
 
     if config.demos.episodes > 0 and not config.demos.path:
-        raise ConfigError(f"task=gym:{config.task.id} has no scripted expert to record "  # type: ignore[attr-defined]
-                          f"demos.episodes={config.demos.episodes}; set demos.episodes=0 or "
-                          "give demos.path= (an episode store or a LeRobot dataset)")
+        raise ConfigError(
+            f"task=gym:{config.task.id} has no scripted expert to record "  # type: ignore[attr-defined]
+            f"demos.episodes={config.demos.episodes}; set demos.episodes=0 or "
+            "give demos.path= (an episode store or a LeRobot dataset)"
+        )
     make_gym_env(config).close()

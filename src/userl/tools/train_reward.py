@@ -47,18 +47,19 @@ def training_config(arguments: list[str]) -> tuple[RewardTrainingConfig, list[st
         if not key.startswith(TRAIN_PREFIX):
             rest.append(argument)
             continue
-        name = key[len(TRAIN_PREFIX):]
+        name = key[len(TRAIN_PREFIX) :]
         if name not in known:
-            raise ConfigError(f"unknown config key {key!r}"
-                              f"{close_matches(name, list(known))}; train-reward takes: "
-                              f"{', '.join(TRAIN_PREFIX + k for k in known)}")
+            raise ConfigError(
+                f"unknown config key {key!r}"
+                f"{close_matches(name, list(known))}; train-reward takes: "
+                f"{', '.join(TRAIN_PREFIX + k for k in known)}"
+            )
         parsed = yaml.safe_load(value) if value else ""
         default = vars(config)[name]  # the field's current value: its type checks the text
         if isinstance(default, float) and isinstance(parsed, int):
             parsed = float(parsed)
         if type(parsed) is not type(default):
-            raise ConfigError(f"bad value for {key!r}: {value!r} is not a "
-                              f"{type(default).__name__}")
+            raise ConfigError(f"bad value for {key!r}: {value!r} is not a {type(default).__name__}")
         setattr(config, name, parsed)
     return config, rest
 
@@ -72,14 +73,18 @@ def load_labelled(stores: list[Path], task: str) -> list[Any]:
     episodes = []
     for store in stores:
         if not store.is_dir():
-            raise ConfigError(f"data={store}: no episode store there; give folders written "
-                              "by `userl collect ... label=auto`")
+            raise ConfigError(
+                f"data={store}: no episode store there; give folders written "
+                "by `userl collect ... label=auto`"
+            )
         report = EpisodeStore(store).load()
         episodes += report.episodes
     others = sorted({e.task for e in episodes} - {task})
     if others:
-        raise ConfigError(f"data= holds episodes of task {', '.join(others)}, not {task}; "
-                          f"pass task={others[0]} or other data")
+        raise ConfigError(
+            f"data= holds episodes of task {', '.join(others)}, not {task}; "
+            f"pass task={others[0]} or other data"
+        )
     return episodes
 
 
@@ -92,14 +97,21 @@ def plot_calibration(report: dict[str, Any], path: Path, title: str) -> Path:
     import matplotlib.pyplot as plt
 
     bins = [b for b in report["calibration"] if b["count"]]
-    figure, (top, bottom) = plt.subplots(2, 1, figsize=(5, 6), sharex=True,
-                                         gridspec_kw={"height_ratios": [3, 1]})
+    figure, (top, bottom) = plt.subplots(
+        2, 1, figsize=(5, 6), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
+    )
     top.plot([0, 1], [0, 1], "--", color="grey", label="perfect calibration")
-    top.plot([b["mean_probability"] for b in bins], [b["success_rate"] for b in bins], "o-",
-             label="classifier")
+    top.plot(
+        [b["mean_probability"] for b in bins],
+        [b["success_rate"] for b in bins],
+        "o-",
+        label="classifier",
+    )
     top.set_ylabel("held-out success rate")
-    top.set_title(f"{title}\naccuracy {report['accuracy']:.3f}, precision "
-                  f"{report['precision']:.3f}, recall {report['recall']:.3f}")
+    top.set_title(
+        f"{title}\naccuracy {report['accuracy']:.3f}, precision "
+        f"{report['precision']:.3f}, recall {report['recall']:.3f}"
+    )
     top.legend(loc="upper left")
     centres = [(b["low"] + b["high"]) / 2 for b in report["calibration"]]
     width = report["calibration"][0]["high"] - report["calibration"][0]["low"]
@@ -122,11 +134,14 @@ def run_train_reward(arguments: list[str], stores: list[Path], out: Path) -> dic
     torch.manual_seed(train_config.seed)
     episodes = load_labelled(stores, config.task.name)
     cameras = check_episodes(episodes, train_config.cameras)
-    train_episodes, held_out = split_episodes(episodes, train_config.holdout_fraction,
-                                              train_config.seed)
+    train_episodes, held_out = split_episodes(
+        episodes, train_config.holdout_fraction, train_config.seed
+    )
     if not held_out:
-        raise ConfigError("train-reward: no episode is held out; give more episodes or raise "
-                          "train.holdout_fraction")
+        raise ConfigError(
+            "train-reward: no episode is held out; give more episodes or raise "
+            "train.holdout_fraction"
+        )
     train_frames = frames_of(train_episodes, cameras)
     test_frames = frames_of(held_out, cameras)
     encoder = encoder_config(train_config.encoder)
@@ -135,28 +150,64 @@ def run_train_reward(arguments: list[str], stores: list[Path], out: Path) -> dic
     started = time.monotonic()
     losses = train_classifier(model, train_frames, train_config)
     train_s = time.monotonic() - started
-    report = metrics(predict(model, test_frames, train_config.batch_size), test_frames.labels,
-                     train_config.threshold_probability, train_config.calibration_bins)
-    report.update({"task": config.task.name, "cameras": cameras,
-                   "train_episodes": len(train_episodes), "held_out_episodes": len(held_out),
-                   "train_frames": len(train_frames), "train_s": round(train_s, 1),
-                   "losses": [round(v, 4) for v in losses]})
+    report = metrics(
+        predict(model, test_frames, train_config.batch_size),
+        test_frames.labels,
+        train_config.threshold_probability,
+        train_config.calibration_bins,
+    )
+    report.update(
+        {
+            "task": config.task.name,
+            "cameras": cameras,
+            "train_episodes": len(train_episodes),
+            "held_out_episodes": len(held_out),
+            "train_frames": len(train_frames),
+            "train_s": round(train_s, 1),
+            "losses": [round(v, 4) for v in losses],
+        }
+    )
     height, width = next(iter(train_frames.images.values())).shape[1:3]
-    save_classifier(out, model, encoder, config.task.name, int(height), int(width),
-                    train_config.hidden_dim, report)
-    plot = plot_calibration(report, out.with_name(out.stem + "_calibration.png"),
-                            f"{config.task.name} success classifier (held out)")
+    save_classifier(
+        out,
+        model,
+        encoder,
+        config.task.name,
+        int(height),
+        int(width),
+        train_config.hidden_dim,
+        report,
+    )
+    plot = plot_calibration(
+        report,
+        out.with_name(out.stem + "_calibration.png"),
+        f"{config.task.name} success classifier (held out)",
+    )
     out.with_suffix(".json").write_text(json.dumps(report, indent=2))
     summary = {k: v for k, v in report.items() if k not in ("calibration", "losses")}
-    summary.update({"checkpoint": str(out), "calibration_png": str(plot),
-                    "final_loss": report["losses"][-1] if losses else None})
-    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in summary.items()
-            if not isinstance(v, np.ndarray)}
+    summary.update(
+        {
+            "checkpoint": str(out),
+            "calibration_png": str(plot),
+            "final_loss": report["losses"][-1] if losses else None,
+        }
+    )
+    return {
+        k: (round(v, 4) if isinstance(v, float) else v)
+        for k, v in summary.items()
+        if not isinstance(v, np.ndarray)
+    }
 
 
-def prepare_classifier(task: str, folder: Path, views: tuple[str, ...], episodes: int,
-                       epochs: int, noisy_seed: int = 1, cameras: list[str] | None = None
-                       ) -> Path:
+def prepare_classifier(
+    task: str,
+    folder: Path,
+    views: tuple[str, ...],
+    episodes: int,
+    epochs: int,
+    noisy_seed: int = 1,
+    cameras: list[str] | None = None,
+) -> Path:
     """A classifier for `task` from `episodes` expert episodes, as many noisy-expert ones
     (mostly far off), as many near misses (the expert with a little noise: it comes close
     and often stops short) and `HALTED_PER_EXPERT_EPISODE` times as many halted ones (the
@@ -172,18 +223,30 @@ def prepare_classifier(task: str, folder: Path, views: tuple[str, ...], episodes
         return out
     recorded = [f"robot.camera_names=[{','.join(cameras)}]"] if cameras else []
     common = [f"task={task}", *views, *recorded, "label=auto"]
-    sets = {"expert": [f"episodes={episodes}"],
-            "failed": [f"episodes={episodes}", "policy=noisy_expert", f"run.seed={noisy_seed}"],
-            "near_miss": [f"episodes={episodes}", "policy=noisy_expert",
-                          f"run.seed={noisy_seed + 1}",
-                          f"demos.noisy_expert_std={NEAR_MISS_NOISE_STD}"],
-            "halted": [f"episodes={episodes * HALTED_PER_EXPERT_EPISODE}",
-                       "policy=halting_expert", f"run.seed={noisy_seed + 2}"]}
+    sets = {
+        "expert": [f"episodes={episodes}"],
+        "failed": [f"episodes={episodes}", "policy=noisy_expert", f"run.seed={noisy_seed}"],
+        "near_miss": [
+            f"episodes={episodes}",
+            "policy=noisy_expert",
+            f"run.seed={noisy_seed + 1}",
+            f"demos.noisy_expert_std={NEAR_MISS_NOISE_STD}",
+        ],
+        "halted": [
+            f"episodes={episodes * HALTED_PER_EXPERT_EPISODE}",
+            "policy=halting_expert",
+            f"run.seed={noisy_seed + 2}",
+        ],
+    }
     for name, extra in sets.items():
         if main(["collect", *common, *extra, f"out={folder / name}"]) != 0:
             raise RuntimeError(f"collecting labelled {name} episodes for {task} failed")
     data = ",".join(str(folder / name) for name in sets)
-    if main(["train-reward", f"task={task}", f"data={data}", f"out={out}",
-             f"train.epochs={epochs}"]) != 0:
+    if (
+        main(
+            ["train-reward", f"task={task}", f"data={data}", f"out={out}", f"train.epochs={epochs}"]
+        )
+        != 0
+    ):
         raise RuntimeError(f"training the reward classifier for {task} failed")
     return out

@@ -25,8 +25,9 @@ def realsense_module() -> ModuleType:
 def realsense_serials() -> list[str]:
     """Serial numbers of the RealSense devices on this machine."""
     rs = realsense_module()
-    return [device.get_info(rs.camera_info.serial_number)
-            for device in rs.context().query_devices()]
+    return [
+        device.get_info(rs.camera_info.serial_number) for device in rs.context().query_devices()
+    ]
 
 
 @CAMERAS.register("realsense")
@@ -50,11 +51,17 @@ class RealSenseCamera(ThreadedCamera):
             raise HardwareUnavailable(
                 f"RealSense {self.serial} (view {name!r}) is not connected (connected: "
                 f"{', '.join(connected) or 'none'}); check the serial (`userl doctor` lists them) "
-                "and the USB 3 cable")
+                "and the USB 3 cable"
+            )
         stream = rs.config()
         stream.enable_device(self.serial)
-        stream.enable_stream(rs.stream.color, devices.capture_width_px,
-                             devices.capture_height_px, rs.format.rgb8, devices.capture_fps)
+        stream.enable_stream(
+            rs.stream.color,
+            devices.capture_width_px,
+            devices.capture_height_px,
+            rs.format.rgb8,
+            devices.capture_fps,
+        )
         self.pipeline: Any = rs.pipeline()
         try:
             self.pipeline.start(stream)

@@ -59,14 +59,17 @@ def resize_bilinear(image: np.ndarray, out_height: int, out_width: int) -> np.nd
     return np.clip(np.rint(top * (1 - wy) + bottom * wy), 0, 255).astype(np.uint8)
 
 
-def crop_and_resize(frame: np.ndarray, crop: list[int] | None, out_height: int,
-                    out_width: int) -> np.ndarray:
+def crop_and_resize(
+    frame: np.ndarray, crop: list[int] | None, out_height: int, out_width: int
+) -> np.ndarray:
     """The `[top, left, h, w]` window (or the centred one) resized to the output size."""
     top, left, h, w = crop or centred_crop(frame.shape[0], frame.shape[1], out_height, out_width)
-    window = frame[top:top + h, left:left + w]
+    window = frame[top : top + h, left : left + w]
     if window.shape[0] != h or window.shape[1] != w:
-        raise HardwareUnavailable(f"crop {[top, left, h, w]} lies outside the {frame.shape[1]}x"
-                                  f"{frame.shape[0]} frame; fix robot.cameras.crops")
+        raise HardwareUnavailable(
+            f"crop {[top, left, h, w]} lies outside the {frame.shape[1]}x"
+            f"{frame.shape[0]} frame; fix robot.cameras.crops"
+        )
     return resize_bilinear(window, out_height, out_width)
 
 
@@ -75,17 +78,20 @@ def device_setting(table: dict[str, str], env_prefix: str, view: str, key: str) 
     env_var = env_prefix + view.upper()
     value = table.get(view) or os.environ.get(env_var, "")
     if not value:
-        raise HardwareUnavailable(f"no device for camera view {view!r}; set "
-                                  f"robot.cameras.{key}.{view}=... or export {env_var}=... on the "
-                                  "robot node (`userl doctor` lists the connected cameras)")
+        raise HardwareUnavailable(
+            f"no device for camera view {view!r}; set "
+            f"robot.cameras.{key}.{view}=... or export {env_var}=... on the "
+            "robot node (`userl doctor` lists the connected cameras)"
+        )
     return value
 
 
 class ThreadedCamera(Camera):
     """Subclasses open the device, then call `start()`; `grab()` returns one RGB frame."""
 
-    def __init__(self, name: str, height_px: int, width_px: int,
-                 devices: CameraDevicesConfig) -> None:
+    def __init__(
+        self, name: str, height_px: int, width_px: int, devices: CameraDevicesConfig
+    ) -> None:
         self.name, self.height_px, self.width_px = name, height_px, width_px
         self.devices = devices
         self.crop = devices.crops.get(name)
@@ -108,8 +114,9 @@ class ThreadedCamera(Camera):
         """Close the device."""
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._capture, name=f"camera-{self.name}",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._capture, name=f"camera-{self.name}", daemon=True
+        )
         self._thread.start()
         self._ready.wait(self.devices.first_frame_timeout_s)
         if self._latest is None:
@@ -118,7 +125,8 @@ class ThreadedCamera(Camera):
             raise HardwareUnavailable(
                 f"camera {self.name!r} delivered no frame within "
                 f"{self.devices.first_frame_timeout_s} s{reason}; check its cable (USB 3 for a "
-                "RealSense) and that no other program holds it")
+                "RealSense) and that no other program holds it"
+            )
 
     def _capture(self) -> None:
         while not self._stop.is_set():
@@ -152,7 +160,8 @@ class ThreadedCamera(Camera):
             raise HardwareUnavailable(
                 f"camera {self.name!r} delivered no frame for {silent_s:.1f} s "
                 f"({self.failed_grabs} failed grabs, last: {first_line(error) if error else '-'})"
-                "; check its cable and restart")
+                "; check its cable and restart"
+            )
         return latest.copy()
 
     def close(self) -> None:

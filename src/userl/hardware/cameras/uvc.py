@@ -24,13 +24,14 @@ class UVCCamera(ThreadedCamera):
         devices = config.cameras
         super().__init__(name, config.image_height_px, config.image_width_px, devices)
         cv2 = import_vendor("cv2", "uvc", "camera driver 'uvc'")
-        device = device_setting(devices.uvc_devices, devices.device_env_prefix, name,
-                                "uvc_devices")
+        device = device_setting(devices.uvc_devices, devices.device_env_prefix, name, "uvc_devices")
         self.device = int(device) if device.isdigit() else device
         self.capture: Any = cv2.VideoCapture(self.device)
         if not self.capture.isOpened():
-            raise HardwareUnavailable(f"UVC camera {device} (view {name!r}) cannot be opened; "
-                                      "check `ls /dev/video*` and that you are in the video group")
+            raise HardwareUnavailable(
+                f"UVC camera {device} (view {name!r}) cannot be opened; "
+                "check `ls /dev/video*` and that you are in the video group"
+            )
         self.capture.set(cv2.CAP_PROP_FRAME_WIDTH, devices.capture_width_px)
         self.capture.set(cv2.CAP_PROP_FRAME_HEIGHT, devices.capture_height_px)
         self.capture.set(cv2.CAP_PROP_FPS, devices.capture_fps)
@@ -39,8 +40,9 @@ class UVCCamera(ThreadedCamera):
     def grab(self) -> np.ndarray:
         ok, frame = self.capture.read()
         if not ok or frame is None:
-            raise HardwareUnavailable(f"UVC camera {self.device} (view {self.name!r}) gave no "
-                                      "frame; check its cable")
+            raise HardwareUnavailable(
+                f"UVC camera {self.device} (view {self.name!r}) gave no frame; check its cable"
+            )
         return np.ascontiguousarray(frame[..., ::-1])
 
     def release(self) -> None:

@@ -72,11 +72,17 @@ QUATERNION_NORM_TOLERANCE = 0.1  # a reading whose quaternion is this far from u
 class ArxR5Robot(Robot):
     """The arm on CAN interface `robot.can_port` (or `$USERL_ARX_CAN_PORT`)."""
 
-    def __init__(self, config: ArxR5Config, scene: SceneFragment | None = None,
-                 control_hz: float = 10.0) -> None:
+    def __init__(
+        self, config: ArxR5Config, scene: SceneFragment | None = None, control_hz: float = 10.0
+    ) -> None:
         self.config = config
-        self.spec = RobotSpec(name=config.name, dof=ARX_R5_DOF, control_hz=control_hz,
-                              has_gripper=True, gripper_max_width_m=config.gripper_max_width_m)
+        self.spec = RobotSpec(
+            name=config.name,
+            dof=ARX_R5_DOF,
+            control_hz=control_hz,
+            has_gripper=True,
+            gripper_max_width_m=config.gripper_max_width_m,
+        )
         self.can_port = setting(config.can_port, config.can_port_env_var, "robot.can_port")
         self.sdk = import_vendor("arx_r5_sdk", "arx", "robot 'arx_r5'")
         self.projection = R5Projection(config)
@@ -91,13 +97,15 @@ class ArxR5Robot(Robot):
     def connect(self) -> None:
         config = self.config
         try:
-            self._arm = self.sdk.SingleArm({"can_port": self.can_port, "type": config.arm_type,
-                                            "dt": config.sdk_dt_s})
+            self._arm = self.sdk.SingleArm(
+                {"can_port": self.can_port, "type": config.arm_type, "dt": config.sdk_dt_s}
+            )
         except Exception as error:  # any SDK failure here means: not reachable
             raise HardwareUnavailable(
                 f"cannot open the ARX R5 on {self.can_port}: {first_line(error)}; check the CAN "
                 f"adapter is up (ip link set {self.can_port} up type can bitrate 1000000) and "
-                f"robot.can_port / ${config.can_port_env_var}") from None
+                f"robot.can_port / ${config.can_port_env_var}"
+            ) from None
         deadline = time.monotonic() + config.first_state_timeout_s
         while not self._reading_valid():
             if time.monotonic() > deadline:
@@ -105,15 +113,19 @@ class ArxR5Robot(Robot):
                 raise HardwareUnavailable(
                     f"the ARX R5 on {self.can_port} sends no pose (it reads zeros after "
                     f"{config.first_state_timeout_s} s); check the arm is powered, its CAN cable, "
-                    f"and that {self.can_port} is the arm's interface (ip -details link show)")
+                    f"and that {self.can_port} is the arm's interface (ip -details link show)"
+                )
             time.sleep(config.reset_poll_s)
         self.projection.set_reference(self._pose()[3:])
         self.pacer.restart()
 
     def _reading_valid(self) -> bool:
         values = np.asarray(self._connected().get_ee_pose(), dtype=np.float64).reshape(-1)
-        return (values.shape == (7,) and bool(np.all(np.isfinite(values)))
-                and abs(float(np.linalg.norm(values[3:7])) - 1.0) < QUATERNION_NORM_TOLERANCE)
+        return (
+            values.shape == (7,)
+            and bool(np.all(np.isfinite(values)))
+            and abs(float(np.linalg.norm(values[3:7])) - 1.0) < QUATERNION_NORM_TOLERANCE
+        )
 
     def _connected(self) -> Any:
         if self._arm is None:
@@ -123,8 +135,10 @@ class ArxR5Robot(Robot):
     def _pose(self) -> np.ndarray:
         values = np.asarray(self._connected().get_ee_pose(), dtype=np.float64).reshape(-1)
         if values.shape != (7,) or not np.all(np.isfinite(values)) or not np.any(values[3:7]):
-            raise HardwareUnavailable(f"the ARX R5 on {self.can_port} sent no valid pose "
-                                      f"({values.tolist()}); check its power and CAN cable")
+            raise HardwareUnavailable(
+                f"the ARX R5 on {self.can_port} sent no valid pose "
+                f"({values.tolist()}); check its power and CAN cable"
+            )
         quat = values[3:7] / np.linalg.norm(values[3:7])
         return np.concatenate([values[:3], quat if quat[0] >= 0 else -quat])
 
@@ -158,8 +172,7 @@ class ArxR5Robot(Robot):
     def command(self, target_tcp_pose: np.ndarray, gripper: float) -> None:
         target = np.asarray(target_tcp_pose, dtype=np.float64)
         projected = self.projection(target)
-        self.last_projection_m, self.last_projection_rad = R5Projection.distance(projected,
-                                                                                 target)
+        self.last_projection_m, self.last_projection_rad = R5Projection.distance(projected, target)
         self._send(projected, gripper)
 
     def tick(self) -> None:
@@ -174,7 +187,8 @@ class ArxR5Robot(Robot):
             if time.monotonic() > deadline:
                 raise HardwareUnavailable(
                     f"the ARX R5 did not reach {what} within {self.config.reset_timeout_s} s; "
-                    "check the arm is powered and enabled, and the pose is reachable")
+                    "check the arm is powered and enabled, and the pose is reachable"
+                )
             time.sleep(self.config.reset_poll_s)
 
     def reset(self, tcp_pose: np.ndarray, gripper: float) -> None:
@@ -185,16 +199,26 @@ class ArxR5Robot(Robot):
         if every and self.episodes % every == 0:
             home = np.asarray(config.home_joints_rad, dtype=np.float64)
             arm.set_joint_positions([float(q) for q in home])
-            self._wait_until(lambda: np.max(np.abs(np.asarray(arm.get_joint_positions(),
-                                                              np.float64)[:ARX_R5_DOF] - home))
-                             <= config.reset_joint_tolerance_rad, "its home joints")
+            self._wait_until(
+                lambda: (
+                    np.max(
+                        np.abs(
+                            np.asarray(arm.get_joint_positions(), np.float64)[:ARX_R5_DOF] - home
+                        )
+                    )
+                    <= config.reset_joint_tolerance_rad
+                ),
+                "its home joints",
+            )
         self.episodes += 1
         pose = np.asarray(tcp_pose, dtype=np.float64)
         self.projection.set_reference(pose[3:])
         target = self.projection(pose)
         self._send(target, gripper)
-        self._wait_until(lambda: np.linalg.norm(self._pose()[:3] - target[:3])
-                         <= config.reset_tolerance_m, "the reset pose")
+        self._wait_until(
+            lambda: np.linalg.norm(self._pose()[:3] - target[:3]) <= config.reset_tolerance_m,
+            "the reset pose",
+        )
         self._previous = None
         self.pacer.restart()
 

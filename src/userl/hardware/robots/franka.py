@@ -44,8 +44,15 @@ from userl.hardware.vendor import (
     setting,
 )
 
-PANDA_HOME_JOINTS_RAD = [0.0, -0.7853981633974483, 0.0, -2.356194490192345, 0.0,
-                         1.5707963267948966, 0.7853981633974483]
+PANDA_HOME_JOINTS_RAD = [
+    0.0,
+    -0.7853981633974483,
+    0.0,
+    -2.356194490192345,
+    0.0,
+    1.5707963267948966,
+    0.7853981633974483,
+]
 
 
 @dataclass
@@ -121,24 +128,32 @@ def from_affine(affine: Any) -> np.ndarray:
     """franky Affine -> userl pose (xyz, w x y z), w >= 0."""
     x, y, z, w = (float(v) for v in affine.quaternion)
     quat = np.array([w, x, y, z]) / math.sqrt(w * w + x * x + y * y + z * z)
-    return np.concatenate([np.asarray(affine.translation, dtype=np.float64),
-                           quat if quat[0] >= 0 else -quat])
+    return np.concatenate(
+        [np.asarray(affine.translation, dtype=np.float64), quat if quat[0] >= 0 else -quat]
+    )
 
 
 @ROBOTS.register("franka", config=FrankaConfig)
 class FrankaRobot(Robot):
     """The arm and its gripper at the FCI address `robot.ip` (or `$USERL_FRANKA_IP`)."""
 
-    def __init__(self, config: FrankaConfig, scene: SceneFragment | None = None,
-                 control_hz: float = 10.0) -> None:
+    def __init__(
+        self, config: FrankaConfig, scene: SceneFragment | None = None, control_hz: float = 10.0
+    ) -> None:
         self.config = config
         self.motion = FRANKA_MOTIONS.get(config.motion)
         if config.realtime_config not in REALTIME_CONFIGS:
             raise HardwareUnavailable(
                 f"robot.realtime_config={config.realtime_config!r} is not one of "
-                f"{', '.join(REALTIME_CONFIGS)}; use enforce on a robot node, ignore for franky-sim")
-        self.spec = RobotSpec(name=config.name, dof=FRANKA_DOF, control_hz=control_hz,
-                              has_gripper=True, gripper_max_width_m=config.gripper_max_width_m)
+                f"{', '.join(REALTIME_CONFIGS)}; use enforce on a robot node, ignore for franky-sim"
+            )
+        self.spec = RobotSpec(
+            name=config.name,
+            dof=FRANKA_DOF,
+            control_hz=control_hz,
+            has_gripper=True,
+            gripper_max_width_m=config.gripper_max_width_m,
+        )
         self.ip = setting(config.ip, config.ip_env_var, "robot.ip")
         self.franky = import_vendor("franky", "franka", "robot 'franka'")
         self.pacer = Pacer(control_hz)
@@ -159,7 +174,9 @@ class FrankaRobot(Robot):
         try:
             self._arm = answered_within(
                 lambda: franky.Robot(self.ip, realtime_config=realtime),
-                config.connect_timeout_s, "the connect")
+                config.connect_timeout_s,
+                "the connect",
+            )
         except franky.RealtimeException as error:
             raise HardwareUnavailable(
                 f"the Franka at {self.ip} needs a real-time kernel on this node "
@@ -170,24 +187,29 @@ class FrankaRobot(Robot):
             raise HardwareUnavailable(
                 f"the Franka at {self.ip} took the connection but {error}: another program "
                 "(a second userl, a franky or libfranka script) may hold it; stop that program, "
-                f"or raise robot.connect_timeout_s on a slow link") from None
+                f"or raise robot.connect_timeout_s on a slow link"
+            ) from None
         except Exception as error:  # any other vendor failure here means: not reachable
             raise HardwareUnavailable(
                 f"cannot reach the Franka at {self.ip}: {first_line(error)}; check the network "
                 "cable, that FCI is enabled in Desk and the brakes are open, and robot.ip / "
-                f"${config.ip_env_var}") from None
+                f"${config.ip_env_var}"
+            ) from None
         try:
-            self._hand = answered_within(lambda: franky.Gripper(self.ip),
-                                         config.connect_timeout_s, "the gripper connect")
+            self._hand = answered_within(
+                lambda: franky.Gripper(self.ip), config.connect_timeout_s, "the gripper connect"
+            )
             self._arm.recover_from_errors()
         except Exception as error:  # the arm answered; its gripper or error state did not
             self._arm = None
             raise HardwareUnavailable(
                 f"the Franka at {self.ip} answered but its gripper did not: {first_line(error)}; "
-                "check the hand is attached and enabled in Desk") from None
+                "check the hand is attached and enabled in Desk"
+            ) from None
         self._arm.relative_dynamics_factor = config.dynamics_fraction
-        self._arm.set_collision_behavior(config.collision_torque_threshold_nm,
-                                         config.collision_force_threshold_n)
+        self._arm.set_collision_behavior(
+            config.collision_torque_threshold_nm, config.collision_force_threshold_n
+        )
         self._gripper_worker = GripperWorker(f"franka-{self.ip}")
         self._gripper_sent = None
         self._running = None
@@ -206,8 +228,12 @@ class FrankaRobot(Robot):
         joints = arm.current_joint_state
         return RobotState(
             tcp_pose=from_affine(cartesian.pose.end_effector_pose),
-            tcp_velocity=np.concatenate([np.asarray(twist.linear, dtype=np.float64),
-                                         np.asarray(twist.angular, dtype=np.float64)]),
+            tcp_velocity=np.concatenate(
+                [
+                    np.asarray(twist.linear, dtype=np.float64),
+                    np.asarray(twist.angular, dtype=np.float64),
+                ]
+            ),
             joint_positions=np.asarray(joints.position, dtype=np.float64),
             joint_velocities=np.asarray(joints.velocity, dtype=np.float64),
             gripper_width_m=float(hand.width),
@@ -234,14 +260,16 @@ class FrankaRobot(Robot):
         if not finished:
             raise HardwareUnavailable(
                 f"the Franka's motion did not stop within {self.config.motion_stop_timeout_s} s; "
-                "stop the arm with the enable button and check Desk")
+                "stop the arm with the enable button and check Desk"
+            )
 
     def _recoverable(self, error: BaseException) -> bool:
         """A control or command error, or franky's planner failure: the motion ended and the
         arm takes the next one after `recover_from_errors()`."""
         franky = self.franky
-        return (isinstance(error, (franky.ControlException, franky.CommandException))
-                or (type(error) is RuntimeError and str(error).startswith(PLANNER_FAILURE)))
+        return isinstance(error, (franky.ControlException, franky.CommandException)) or (
+            type(error) is RuntimeError and str(error).startswith(PLANNER_FAILURE)
+        )
 
     def _move(self, motion: Any, asynchronous: bool) -> None:
         """`arm.move`, after stopping a running motion of another type (or any, before a
@@ -276,15 +304,23 @@ class FrankaRobot(Robot):
         config = self.config
         _, hand = self._connected()
         worker = self._checked_gripper_worker()
-        if (self._gripper_sent is not None
-                and abs(opening - self._gripper_sent) < config.gripper_deadband_fraction):
+        if (
+            self._gripper_sent is not None
+            and abs(opening - self._gripper_sent) < config.gripper_deadband_fraction
+        ):
             return
         self._gripper_sent = opening
         width = opening * config.gripper_max_width_m
         speed = config.gripper_speed_m_per_s
         if opening < config.gripper_grasp_below_fraction:
-            worker.submit(lambda: hand.grasp(width, speed, config.gripper_force_n,
-                                             epsilon_outer=config.gripper_epsilon_outer_m))
+            worker.submit(
+                lambda: hand.grasp(
+                    width,
+                    speed,
+                    config.gripper_force_n,
+                    epsilon_outer=config.gripper_epsilon_outer_m,
+                )
+            )
         else:
             worker.submit(lambda: hand.move(width, speed))
 
@@ -295,8 +331,10 @@ class FrankaRobot(Robot):
             raise HardwareUnavailable("the Franka is not connected; call connect() first")
         error = worker.take_error()
         if error is not None:
-            raise HardwareUnavailable(f"the Franka gripper failed: {error}; check the hand in "
-                                      "Desk (homing may be needed), then restart")
+            raise HardwareUnavailable(
+                f"the Franka gripper failed: {error}; check the hand in "
+                "Desk (homing may be needed), then restart"
+            )
         return worker
 
     # ------------------------------------------------------------------ commands
@@ -309,8 +347,10 @@ class FrankaRobot(Robot):
         self.pacer.wait()
 
     def hold(self) -> None:
-        self._move(self.motion(self.franky, to_affine(self.franky, self.state().tcp_pose),
-                               self.config), True)
+        self._move(
+            self.motion(self.franky, to_affine(self.franky, self.state().tcp_pose), self.config),
+            True,
+        )
 
     def reset(self, tcp_pose: np.ndarray, gripper: float) -> None:
         """Stops the running motion; every `joint_reset_every_episodes`-th reset first moves
@@ -322,14 +362,16 @@ class FrankaRobot(Robot):
             self._move(franky.JointMotion([float(q) for q in config.home_joints_rad]), False)
         self.episodes += 1
         pose = self.randomised(np.asarray(tcp_pose, dtype=np.float64))
-        self._move(franky.CartesianMotion(to_affine(franky, pose), franky.ReferenceType.Absolute),
-                   False)
+        self._move(
+            franky.CartesianMotion(to_affine(franky, pose), franky.ReferenceType.Absolute), False
+        )
         self._gripper_sent = None
         self._gripper(float(np.clip(gripper, 0.0, 1.0)))
         if not self._checked_gripper_worker().wait_idle(config.gripper_reset_timeout_s):
             raise HardwareUnavailable(
                 f"the Franka gripper did not settle within {config.gripper_reset_timeout_s} s "
-                "during a reset; check the hand in Desk")
+                "during a reset; check the hand in Desk"
+            )
         self._checked_gripper_worker()  # a failed reset move is reported now
         self.pacer.restart()
 
@@ -339,8 +381,9 @@ class FrankaRobot(Robot):
         if not (config.reset_xy_noise_m or config.reset_yaw_noise_deg):
             return pose
         shift = self._rng.uniform(-config.reset_xy_noise_m, config.reset_xy_noise_m, 2)
-        yaw = math.radians(self._rng.uniform(-config.reset_yaw_noise_deg,
-                                             config.reset_yaw_noise_deg))
+        yaw = math.radians(
+            self._rng.uniform(-config.reset_yaw_noise_deg, config.reset_yaw_noise_deg)
+        )
         position = pose[:3] + np.array([shift[0], shift[1], 0.0])
         return make_pose(position, yaw_rotation(yaw) @ quat_to_mat(pose[3:]))
 

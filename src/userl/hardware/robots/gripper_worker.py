@@ -37,8 +37,9 @@ class GripperWorker:
     def wait_idle(self, timeout_s: float) -> bool:
         """Block until nothing is pending or running; False after `timeout_s`."""
         with self._cond:
-            return self._cond.wait_for(lambda: self._pending is None and not self._busy,
-                                       timeout=timeout_s)
+            return self._cond.wait_for(
+                lambda: self._pending is None and not self._busy, timeout=timeout_s
+            )
 
     def take_error(self) -> str | None:
         with self._cond:

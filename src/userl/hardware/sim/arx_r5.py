@@ -46,8 +46,9 @@ class SimArxR5Config(SimArmConfig):
 class SimArxR5(SimRobot):
     """MuJoCo ARX R5 with its parallel gripper; targets pass the R5's projection."""
 
-    def __init__(self, config: SimArxR5Config, scene: SceneFragment | None = None,
-                 control_hz: float = 10.0) -> None:
+    def __init__(
+        self, config: SimArxR5Config, scene: SceneFragment | None = None, control_hz: float = 10.0
+    ) -> None:
         super().__init__(config, R5Arm(), scene, control_hz)
         self.projection = R5Projection(config, np.asarray(config.base_position_m, np.float64))
         self.last_projection_m = 0.0
@@ -56,8 +57,7 @@ class SimArxR5(SimRobot):
     def command(self, target_tcp_pose: np.ndarray, gripper: float) -> None:
         target = self.checked_target(target_tcp_pose, gripper)
         projected = self.projection(target)
-        self.last_projection_m, self.last_projection_rad = R5Projection.distance(projected,
-                                                                                 target)
+        self.last_projection_m, self.last_projection_rad = R5Projection.distance(projected, target)
         super().command(projected, gripper)
 
     def reset(self, tcp_pose: np.ndarray, gripper: float) -> None:

@@ -41,8 +41,10 @@ class SimCamera(Camera):
     def __init__(self, name: str, robot: Robot, config: RobotConfig) -> None:
         world = getattr(robot, "world", None)
         if world is None:
-            raise ValueError(f"camera driver 'sim' needs a simulated robot, got {config.name!r}; "
-                             "set robot.camera_driver to a real camera driver")
+            raise ValueError(
+                f"camera driver 'sim' needs a simulated robot, got {config.name!r}; "
+                "set robot.camera_driver to a real camera driver"
+            )
         if world.renderers is None:
             world.renderers = RendererPool(world.model)
         self.name = name

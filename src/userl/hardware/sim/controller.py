@@ -19,12 +19,20 @@ class ImpedanceController:
     the null-space projector and the damping once per control period (`refresh`).
     """
 
-    def __init__(self, model: mujoco.MjModel, data: mujoco.MjData, site_id: int, arm_dofs: int,
-                 home_q: np.ndarray, cfg: SimArmConfig) -> None:
+    def __init__(
+        self,
+        model: mujoco.MjModel,
+        data: mujoco.MjData,
+        site_id: int,
+        arm_dofs: int,
+        home_q: np.ndarray,
+        cfg: SimArmConfig,
+    ) -> None:
         self.model, self.data, self.site_id, self.n = model, data, site_id, arm_dofs
         self.home_q = np.asarray(home_q, dtype=np.float64)
-        self.stiffness = np.array([cfg.translational_stiffness_n_per_m] * 3
-                                  + [cfg.rotational_stiffness_nm_per_rad] * 3)
+        self.stiffness = np.array(
+            [cfg.translational_stiffness_n_per_m] * 3 + [cfg.rotational_stiffness_nm_per_rad] * 3
+        )
         self.damping_ratio = cfg.damping_ratio
         self.damping = 2.0 * cfg.damping_ratio * np.sqrt(self.stiffness)
         self._minv_jt = np.zeros((6, model.nv))

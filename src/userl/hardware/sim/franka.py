@@ -13,6 +13,7 @@ from userl.hardware.sim.robot import SimRobot
 class SimFranka(SimRobot):
     """MuJoCo Panda (7-DoF, built from its DH table), its base at the world origin."""
 
-    def __init__(self, config: SimFrankaConfig, scene: SceneFragment | None = None,
-                 control_hz: float = 10.0) -> None:
+    def __init__(
+        self, config: SimFrankaConfig, scene: SceneFragment | None = None, control_hz: float = 10.0
+    ) -> None:
         super().__init__(config, PandaArm(), scene, control_hz)

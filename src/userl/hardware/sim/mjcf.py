@@ -36,8 +36,10 @@ def look_at_xyaxes(position: np.ndarray, target: np.ndarray, up: np.ndarray) -> 
 def _link_geom(child_pos: np.ndarray, radius_m: float) -> str:
     if np.linalg.norm(child_pos) < 1e-6:
         return f'<geom type="sphere" size="{radius_m}" rgba="{ARM_RGBA}" {VISUAL_ONLY}/>'
-    return (f'<geom type="capsule" fromto="0 0 0 {fmt(child_pos)}" size="{radius_m}" '
-            f'rgba="{ARM_RGBA}" {VISUAL_ONLY}/>')
+    return (
+        f'<geom type="capsule" fromto="0 0 0 {fmt(child_pos)}" size="{radius_m}" '
+        f'rgba="{ARM_RGBA}" {VISUAL_ONLY}/>'
+    )
 
 
 def hand_xml(cfg: SimArmConfig, scene: SceneFragment, gripper: GripperGeometry) -> str:
@@ -57,8 +59,9 @@ def hand_xml(cfg: SimArmConfig, scene: SceneFragment, gripper: GripperGeometry) 
             f'rgba="0.2 0.2 0.2 1" friction="1.5 0.01 0.001" {ROBOT_CONTACT}/></body>'
         )
     wrist_pos = np.asarray(cfg.wrist_camera_pos_m, float)
-    wrist_axes = look_at_xyaxes(wrist_pos, np.asarray(cfg.wrist_camera_lookat_m), np.array(
-        [-1.0, 0.0, 0.0]))
+    wrist_axes = look_at_xyaxes(
+        wrist_pos, np.asarray(cfg.wrist_camera_lookat_m), np.array([-1.0, 0.0, 0.0])
+    )
     return (
         f'<body name="hand" pos="{fmt(gripper.mount_pos_m)}" quat="{fmt(gripper.mount_quat)}">'
         f'<inertial pos="0 0 {gripper.hand_com_z_m}" mass="{gripper.hand_mass_kg}" '
@@ -67,8 +70,7 @@ def hand_xml(cfg: SimArmConfig, scene: SceneFragment, gripper: GripperGeometry) 
         f'size="{fmt(gripper.hand_half_size_m)}" rgba="{ARM_RGBA}" {ROBOT_CONTACT}/>'
         f'<body name="tcp" pos="0 0 {gripper.tcp_offset_m}"><site name="tcp" size="0.005"/>'
         f'<camera name="wrist" pos="{fmt(wrist_pos)}" xyaxes="{wrist_axes}" '
-        f'fovy="{cfg.camera_fovy_deg}"/>{scene.tcp_xml}</body>'
-        + "".join(fingers) + "</body>"
+        f'fovy="{cfg.camera_fovy_deg}"/>{scene.tcp_xml}</body>' + "".join(fingers) + "</body>"
     )
 
 
@@ -76,14 +78,23 @@ def link_geom(child_pos: np.ndarray, radius_m: float) -> str:
     """A visual capsule from a link's origin to its child's (a sphere when they coincide)."""
     if np.linalg.norm(child_pos) < 1e-6:
         return f'<geom type="sphere" size="{radius_m}" rgba="{ARM_RGBA}" {VISUAL_ONLY}/>'
-    return (f'<geom type="capsule" fromto="0 0 0 {fmt(child_pos)}" size="{radius_m}" '
-            f'rgba="{ARM_RGBA}" {VISUAL_ONLY}/>')
+    return (
+        f'<geom type="capsule" fromto="0 0 0 {fmt(child_pos)}" size="{radius_m}" '
+        f'rgba="{ARM_RGBA}" {VISUAL_ONLY}/>'
+    )
 
 
-def joint_xml(cfg: SimArmConfig, index: int, axis: tuple[float, float, float], lower_rad: float,
-              upper_rad: float) -> str:
-    return (f'<joint name="joint{index + 1}" axis="{fmt(axis)}" range="{lower_rad} {upper_rad}" '
-            f'armature="{cfg.joint_armature_kg_m2}" damping="{cfg.joint_damping_nms_per_rad}"/>')
+def joint_xml(
+    cfg: SimArmConfig,
+    index: int,
+    axis: tuple[float, float, float],
+    lower_rad: float,
+    upper_rad: float,
+) -> str:
+    return (
+        f'<joint name="joint{index + 1}" axis="{fmt(axis)}" range="{lower_rad} {upper_rad}" '
+        f'armature="{cfg.joint_armature_kg_m2}" damping="{cfg.joint_damping_nms_per_rad}"/>'
+    )
 
 
 def _actuators_xml(cfg: SimArmConfig, arm: SimArm) -> str:
@@ -102,11 +113,13 @@ def _actuators_xml(cfg: SimArmConfig, arm: SimArm) -> str:
 
 def build_world_xml(cfg: SimArmConfig, scene: SceneFragment, arm: SimArm) -> str:
     """The whole MJCF text of the world."""
-    size = max(cfg.image_height_px, cfg.image_width_px, cfg.render_height_px,
-               cfg.render_width_px, 64)
+    size = max(
+        cfg.image_height_px, cfg.image_width_px, cfg.render_height_px, cfg.render_width_px, 64
+    )
     front_pos = np.asarray(cfg.front_camera_pos_m, float)
-    front_axes = look_at_xyaxes(front_pos, np.asarray(cfg.front_camera_lookat_m),
-                                np.array([0.0, 0.0, 1.0]))
+    front_axes = look_at_xyaxes(
+        front_pos, np.asarray(cfg.front_camera_lookat_m), np.array([0.0, 0.0, 1.0])
+    )
     return f"""
 <mujoco model="userl_sim_{arm.name}">
   <compiler angle="radian" autolimits="true"/>

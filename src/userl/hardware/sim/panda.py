@@ -95,16 +95,22 @@ class PandaArm(SimArm):
     gripper = GripperGeometry(
         mount_pos_m=(0.0, 0.0, PANDA_FLANGE_D_M),
         mount_quat=quat_of(yaw_rotation(PANDA_HAND_YAW_RAD)),
-        tcp_offset_m=PANDA_TCP_OFFSET_M, max_width_m=PANDA_GRIPPER_MAX_WIDTH_M,
-        hand_mass_kg=PANDA_HAND_MASS_KG, hand_com_z_m=0.04, finger_mass_kg=PANDA_FINGER_MASS_KG,
-        hand_half_size_m=(0.025, 0.1, 0.028), hand_center_z_m=0.03)
+        tcp_offset_m=PANDA_TCP_OFFSET_M,
+        max_width_m=PANDA_GRIPPER_MAX_WIDTH_M,
+        hand_mass_kg=PANDA_HAND_MASS_KG,
+        hand_com_z_m=0.04,
+        finger_mass_kg=PANDA_FINGER_MASS_KG,
+        hand_half_size_m=(0.025, 0.1, 0.028),
+        hand_center_z_m=0.03,
+    )
 
     def links_xml(self, cfg: SimArmConfig, hand_xml: str) -> str:
         positions, quats = [], []
         for joint in PANDA_JOINTS:
             rot = rot_x_mat(joint.alpha_rad)
-            positions.append(np.array([joint.a_m, 0.0, 0.0])
-                             + rot @ np.array([0.0, 0.0, joint.d_m]))
+            positions.append(
+                np.array([joint.a_m, 0.0, 0.0]) + rot @ np.array([0.0, 0.0, joint.d_m])
+            )
             quats.append(mat_to_quat(rot))
         child_positions = positions[1:] + [np.array([0.0, 0.0, PANDA_FLANGE_D_M])]
         xml = hand_xml
@@ -122,6 +128,8 @@ class PandaArm(SimArm):
                 f'diaginertia="{inertia:.6g} {inertia:.6g} {inertia:.6g}"/>'
                 f"{link_geom(child, radius)}{xml}</body>"
             )
-        base = (f'<geom type="cylinder" fromto="0 0 0 0 0 {PANDA_JOINTS[0].d_m - 0.05}" '
-                f'size="0.07" rgba="{ARM_RGBA}" {VISUAL_ONLY}/>')
+        base = (
+            f'<geom type="cylinder" fromto="0 0 0 0 0 {PANDA_JOINTS[0].d_m - 0.05}" '
+            f'size="0.07" rgba="{ARM_RGBA}" {VISUAL_ONLY}/>'
+        )
         return f'<body name="link0" pos="{fmt(cfg.base_position_m)}">{base}{xml}</body>'

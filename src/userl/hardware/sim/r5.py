@@ -3,15 +3,22 @@ builds its MJCF from them.
 
 Sources (nothing is downloaded at run time; the numbers are copied here):
 
-| quantity | here | source |
-|---|---|---|
-| joint origins (xyz, rpy), axes | `R5_JOINTS[i].origin_xyz_m`, `.origin_rpy_rad`, `.axis` | arx-r5-sdk 1.0.0 sdist (PyPI), `arx_r5_sdk/R5_master.urdf`, `<joint name="jointN">` `<origin>`, `<axis>` |
-| link masses, centres of mass, inertia tensors | `R5_JOINTS[i].mass_kg`, `.com_m`, `.inertia` | same file, `<link name="linkN"><inertial>` |
-| joint limits | `R5_JOINTS[i].lower_rad`, `.upper_rad` | that URDF's `<limit>` is a +-10 rad placeholder; the SDK builds the X5lite (`X5liteaa0.urdf`) and the R5 from the same joints (the files differ only in link6's mass), so the X5's limits of arx5-sdk (`include/app/config.h`, `RobotConfigFactory`, "X5": `joint_pos_min` / `joint_pos_max`) |
-| motor torque limits | `R5_TORQUE_LIMITS_NM` | arx5-sdk, same entry, `joint_torque_max` |
-| gripper width 0.088 m | `R5_GRIPPER_MAX_WIDTH_M` | arx5-sdk, same entry, `gripper_width` |
-| TCP 0.145 m along link6's x axis | `R5_TCP_OFFSET_M` | ARX's arx5 description, R5 variant (`arx5_r5.urdf` as republished in wei-hsuan-cheng/robot_descriptions): `gripper_joint` origin x + `left_pad_joint` origin x (0.08657 + 0.05843 m) |
-| finger mass 0.065 kg | `R5_GRIPPER.finger_mass_kg` | same description, `<link name="link7"><inertial><mass>` |
+- Joint origins (xyz, rpy) and axes (`R5_JOINTS[i].origin_xyz_m`, `.origin_rpy_rad`,
+  `.axis`): arx-r5-sdk 1.0.0 sdist (PyPI), `arx_r5_sdk/R5_master.urdf`,
+  `<joint name="jointN">` `<origin>`, `<axis>`.
+- Link masses, centres of mass, inertia tensors (`R5_JOINTS[i].mass_kg`, `.com_m`,
+  `.inertia`): the same file, `<link name="linkN"><inertial>`.
+- Joint limits (`R5_JOINTS[i].lower_rad`, `.upper_rad`): that URDF's `<limit>` is a +-10 rad
+  placeholder; the SDK builds the X5lite (`X5liteaa0.urdf`) and the R5 from the same joints
+  (the files differ only in link6's mass), so the X5's limits of arx5-sdk
+  (`include/app/config.h`, `RobotConfigFactory`, "X5": `joint_pos_min` / `joint_pos_max`).
+- Motor torque limits (`R5_TORQUE_LIMITS_NM`): arx5-sdk, same entry, `joint_torque_max`.
+- Gripper width 0.088 m (`R5_GRIPPER_MAX_WIDTH_M`): arx5-sdk, same entry, `gripper_width`.
+- TCP 0.145 m along link6's x axis (`R5_TCP_OFFSET_M`): ARX's arx5 description, R5 variant
+  (`arx5_r5.urdf` as republished in wei-hsuan-cheng/robot_descriptions): `gripper_joint`
+  origin x + `left_pad_joint` origin x (0.08657 + 0.05843 m).
+- Finger mass 0.065 kg (`R5_GRIPPER.finger_mass_kg`): the same description,
+  `<link name="link7"><inertial><mass>`.
 
 Approximated (in neither file): link collision/visual shapes (capsules between joint origins
 instead of the STL meshes; only the hand and fingers collide, as for the Panda), the hand's box
@@ -58,24 +65,66 @@ class UrdfJoint:
 
 
 R5_JOINTS: tuple[UrdfJoint, ...] = (
-    UrdfJoint((0.0, 0.0, 0.0565), (0.0, 0.0, 0.0), (0.0, 0.0, 1.0), -3.14, 2.618,
-              0.09728, (0.005056, -0.0078534, 0.020887),
-              (0.00011, -0.00001, 0.00001, 0.00005, -0.00001, 0.00010)),
-    UrdfJoint((0.02, 0.0, 0.047), (0.0, 0.0, 0.0), (0.0, 1.0, 0.0), -0.05, 3.14,
-              1.1477, (-0.12983, -0.00073729, -1.2236e-05),
-              (0.00061, 0.00008, -0.00001, 0.01676, 0.0, 0.01674)),
-    UrdfJoint((-0.264, 0.0, 0.0), (3.1416, 0.0, 0.0), (0.0, 1.0, 0.0), -0.1, 3.24,
-              0.74116, (0.15404, 5.5044e-07, -0.054689),
-              (0.00070, -0.00009, -0.00061, 0.00747, 0.00003, 0.00732)),
-    UrdfJoint((0.245, 0.0, -0.06), (0.0, 0.0, 0.0), (0.0, 1.0, 0.0), -1.6, 1.55,
-              0.11714, (0.040231, 0.0039307, -0.035335),
-              (0.00019, -0.00002, -0.00009, 0.00023, 0.00002, 0.00014)),
-    UrdfJoint((0.06775, -5e-05, -0.0865), (0.0, 0.0, 0.0), (0.0, 0.0, 1.0), -1.57, 1.57,
-              0.6353, (0.0036004, -1.5445e-05, 0.055255),
-              (0.00084, 0.0, 0.00007, 0.00082, 0.0, 0.00026)),
-    UrdfJoint((0.02895, 0.0, 0.0865), (3.1416, 0.0, 0.0), (1.0, 0.0, 0.0), -2.0, 2.0,
-              0.281, (0.050676, -4.9137e-05, 5.123e-05),
-              (0.00046, 0.0, 0.0, 0.00051, 0.0, 0.00078)),
+    UrdfJoint(
+        (0.0, 0.0, 0.0565),
+        (0.0, 0.0, 0.0),
+        (0.0, 0.0, 1.0),
+        -3.14,
+        2.618,
+        0.09728,
+        (0.005056, -0.0078534, 0.020887),
+        (0.00011, -0.00001, 0.00001, 0.00005, -0.00001, 0.00010),
+    ),
+    UrdfJoint(
+        (0.02, 0.0, 0.047),
+        (0.0, 0.0, 0.0),
+        (0.0, 1.0, 0.0),
+        -0.05,
+        3.14,
+        1.1477,
+        (-0.12983, -0.00073729, -1.2236e-05),
+        (0.00061, 0.00008, -0.00001, 0.01676, 0.0, 0.01674),
+    ),
+    UrdfJoint(
+        (-0.264, 0.0, 0.0),
+        (3.1416, 0.0, 0.0),
+        (0.0, 1.0, 0.0),
+        -0.1,
+        3.24,
+        0.74116,
+        (0.15404, 5.5044e-07, -0.054689),
+        (0.00070, -0.00009, -0.00061, 0.00747, 0.00003, 0.00732),
+    ),
+    UrdfJoint(
+        (0.245, 0.0, -0.06),
+        (0.0, 0.0, 0.0),
+        (0.0, 1.0, 0.0),
+        -1.6,
+        1.55,
+        0.11714,
+        (0.040231, 0.0039307, -0.035335),
+        (0.00019, -0.00002, -0.00009, 0.00023, 0.00002, 0.00014),
+    ),
+    UrdfJoint(
+        (0.06775, -5e-05, -0.0865),
+        (0.0, 0.0, 0.0),
+        (0.0, 0.0, 1.0),
+        -1.57,
+        1.57,
+        0.6353,
+        (0.0036004, -1.5445e-05, 0.055255),
+        (0.00084, 0.0, 0.00007, 0.00082, 0.0, 0.00026),
+    ),
+    UrdfJoint(
+        (0.02895, 0.0, 0.0865),
+        (3.1416, 0.0, 0.0),
+        (1.0, 0.0, 0.0),
+        -2.0,
+        2.0,
+        0.281,
+        (0.050676, -4.9137e-05, 5.123e-05),
+        (0.00046, 0.0, 0.0, 0.00051, 0.0, 0.00078),
+    ),
 )
 R5_DOF = len(R5_JOINTS)
 R5_TORQUE_LIMITS_NM = np.array([30.0, 40.0, 30.0, 15.0, 10.0, 10.0])
@@ -89,18 +138,27 @@ TOOL_IN_LINK6 = np.array([[0.0, 0.0, 1.0], [0.0, -1.0, 0.0], [1.0, 0.0, 0.0]])
 R5_GRIPPER = GripperGeometry(
     mount_pos_m=(0.0, 0.0, 0.0),
     mount_quat=quat_of(TOOL_IN_LINK6),
-    tcp_offset_m=R5_TCP_OFFSET_M, max_width_m=R5_GRIPPER_MAX_WIDTH_M,
-    hand_mass_kg=0.15, hand_com_z_m=0.05, finger_mass_kg=0.065,
-    hand_half_size_m=(0.03, 0.05, 0.035), hand_center_z_m=0.05)
+    tcp_offset_m=R5_TCP_OFFSET_M,
+    max_width_m=R5_GRIPPER_MAX_WIDTH_M,
+    hand_mass_kg=0.15,
+    hand_com_z_m=0.05,
+    finger_mass_kg=0.065,
+    hand_half_size_m=(0.03, 0.05, 0.035),
+    hand_center_z_m=0.05,
+)
 
 
 def rpy_to_mat(roll: float, pitch: float, yaw: float) -> np.ndarray:
     """URDF's fixed-axis roll-pitch-yaw: Rz(yaw) Ry(pitch) Rx(roll)."""
     cr, sr, cp, sp = math.cos(roll), math.sin(roll), math.cos(pitch), math.sin(pitch)
     cy, sy = math.cos(yaw), math.sin(yaw)
-    return np.array([[cy * cp, cy * sp * sr - sy * cr, cy * sp * cr + sy * sr],
-                     [sy * cp, sy * sp * sr + cy * cr, sy * sp * cr - cy * sr],
-                     [-sp, cp * sr, cp * cr]])
+    return np.array(
+        [
+            [cy * cp, cy * sp * sr - sy * cr, cy * sp * cr + sy * sr],
+            [sy * cp, sy * sp * sr + cy * cr, sy * sp * cr - cy * sr],
+            [-sp, cp * sr, cp * cr],
+        ]
+    )
 
 
 def axis_angle_mat(axis: tuple[float, float, float], angle: float) -> np.ndarray:
@@ -115,8 +173,7 @@ def forward_kinematics(q: np.ndarray) -> np.ndarray:
     pose = np.eye(4)
     for joint, theta in zip(R5_JOINTS, q, strict=True):
         step = np.eye(4)
-        step[:3, :3] = rpy_to_mat(*joint.origin_rpy_rad) @ axis_angle_mat(joint.axis,
-                                                                            float(theta))
+        step[:3, :3] = rpy_to_mat(*joint.origin_rpy_rad) @ axis_angle_mat(joint.axis, float(theta))
         step[:3, 3] = joint.origin_xyz_m
         pose = pose @ step
     tool = np.eye(4)
@@ -151,9 +208,13 @@ class R5Arm(SimArm):
                 f"{link_geom(children[index], R5_LINK_RADII_M[index])}{xml}</body>"
             )
         riser_m = cfg.base_position_m[2] - TABLE_TOP_Z_M  # the mount stands on a riser
-        base = (f'<geom type="cylinder" fromto="0 0 0 0 0 {R5_JOINTS[0].origin_xyz_m[2]}" '
-                f'size="0.045" rgba="{ARM_RGBA}" {VISUAL_ONLY}/>')
+        base = (
+            f'<geom type="cylinder" fromto="0 0 0 0 0 {R5_JOINTS[0].origin_xyz_m[2]}" '
+            f'size="0.045" rgba="{ARM_RGBA}" {VISUAL_ONLY}/>'
+        )
         if riser_m > 0.0:
-            base += (f'<geom type="box" pos="0 0 {-riser_m / 2}" size="0.06 0.06 {riser_m / 2}" '
-                     f'rgba="0.3 0.3 0.3 1" {SCENE_CONTACT}/>')
+            base += (
+                f'<geom type="box" pos="0 0 {-riser_m / 2}" size="0.06 0.06 {riser_m / 2}" '
+                f'rgba="0.3 0.3 0.3 1" {SCENE_CONTACT}/>'
+            )
         return f'<body name="link0" pos="{fmt(cfg.base_position_m)}">{base}{xml}</body>'

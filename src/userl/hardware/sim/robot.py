@@ -18,14 +18,24 @@ class SimRobot(Robot):
     work time is not added to the sleep; a late tick restarts the schedule). Poses are in the
     world (table) frame, in which the tasks lay out their scenes."""
 
-    def __init__(self, config: SimArmConfig, arm: SimArm, scene: SceneFragment | None = None,
-                 control_hz: float = 10.0) -> None:
+    def __init__(
+        self,
+        config: SimArmConfig,
+        arm: SimArm,
+        scene: SceneFragment | None = None,
+        control_hz: float = 10.0,
+    ) -> None:
         self.config = config
         self.paced_to_real_time = config.realtime
         self.control_period_s = 1.0 / control_hz
         self.world = SimWorld(config, scene or SceneFragment(), control_hz, arm)
-        self.spec = RobotSpec(name=config.name, dof=arm.dofs, control_hz=control_hz,
-                              has_gripper=True, gripper_max_width_m=arm.gripper.max_width_m)
+        self.spec = RobotSpec(
+            name=config.name,
+            dof=arm.dofs,
+            control_hz=control_hz,
+            has_gripper=True,
+            gripper_max_width_m=arm.gripper.max_width_m,
+        )
         self._gripper = 1.0
         self.pacer = Pacer(control_hz)
 
@@ -37,8 +47,8 @@ class SimRobot(Robot):
         return RobotState(
             tcp_pose=world.tcp_pose(),
             tcp_velocity=world.tcp_velocity(),
-            joint_positions=world.data.qpos[:world.dofs].copy(),
-            joint_velocities=world.data.qvel[:world.dofs].copy(),
+            joint_positions=world.data.qpos[: world.dofs].copy(),
+            joint_velocities=world.data.qvel[: world.dofs].copy(),
             gripper_width_m=world.gripper_width_m(),
             wrench=world.tcp_contact_wrench(),
             timestamp_s=float(world.data.time),

@@ -16,8 +16,9 @@ from userl.hardware.sim.mjcf import build_world_xml
 class SimWorld:
     """Owns the MuJoCo model and data; advances physics by control periods."""
 
-    def __init__(self, cfg: SimArmConfig, scene: SceneFragment, control_hz: float,
-                 arm: SimArm) -> None:
+    def __init__(
+        self, cfg: SimArmConfig, scene: SceneFragment, control_hz: float, arm: SimArm
+    ) -> None:
         self.cfg, self.arm, self.dofs = cfg, arm, arm.dofs
         self.finger_actuators = [arm.dofs, arm.dofs + 1]
         self.model = mujoco.MjModel.from_xml_string(build_world_xml(cfg, scene, arm))
@@ -26,8 +27,9 @@ class SimWorld:
         self.tcp_site = self.model.site("tcp").id
         self.finger_qpos = [self.model.joint(f"{s}_finger").qposadr[0] for s in ("left", "right")]
         self.hand_bodies = self._subtree_bodies(self.model.body("hand").id)
-        self.controller = ImpedanceController(self.model, self.data, self.tcp_site, arm.dofs,
-                                              arm.home_q, cfg)
+        self.controller = ImpedanceController(
+            self.model, self.data, self.tcp_site, arm.dofs, arm.home_q, cfg
+        )
         self._mocap = {name: self.model.body(name).mocapid[0] for name in scene.mocap_bodies}
         self._force = np.zeros(6)
         self.renderers = None  # a camera driver keeps its renderers here
@@ -64,8 +66,8 @@ class SimWorld:
         else:
             joint = self._free_joint(name)
             address, dof = self.model.jnt_qposadr[joint], self.model.jnt_dofadr[joint]
-            self.data.qpos[address:address + 7] = pose
-            self.data.qvel[dof:dof + 6] = 0.0
+            self.data.qpos[address : address + 7] = pose
+            self.data.qvel[dof : dof + 6] = 0.0
         mujoco.mj_forward(self.model, self.data)
 
     def _free_joint(self, name: str) -> int:
@@ -82,8 +84,9 @@ class SimWorld:
     def body_velocity(self, name: str) -> np.ndarray:
         """Linear (m/s) then angular (rad/s) velocity of a body's frame, world axes."""
         velocity = np.empty(6)
-        mujoco.mj_objectVelocity(self.model, self.data, mujoco.mjtObj.mjOBJ_BODY,
-                                 self.model.body(name).id, velocity, 0)
+        mujoco.mj_objectVelocity(
+            self.model, self.data, mujoco.mjtObj.mjOBJ_BODY, self.model.body(name).id, velocity, 0
+        )
         return np.concatenate([velocity[3:], velocity[:3]])
 
     def joint_position(self, name: str) -> float:
@@ -103,7 +106,7 @@ class SimWorld:
         mocap_pos, mocap_quat = self.data.mocap_pos.copy(), self.data.mocap_quat.copy()
         mujoco.mj_resetData(self.model, self.data)
         self.data.mocap_pos[:], self.data.mocap_quat[:] = mocap_pos, mocap_quat
-        self.data.qpos[:self.dofs] = q
+        self.data.qpos[: self.dofs] = q
         finger = float(np.clip(gripper, 0.0, 1.0)) * self.arm.gripper.max_width_m / 2
         self.data.qpos[self.finger_qpos] = finger
         mujoco.mj_forward(self.model, self.data)
@@ -120,10 +123,12 @@ class SimWorld:
         for _ in range(self.cfg.ik_max_iterations):
             mujoco.mj_kinematics(model, scratch)
             mujoco.mj_comPos(model, scratch)
-            error = np.concatenate([
-                tcp_pose[:3] - scratch.site_xpos[self.tcp_site],
-                mat_to_rotvec(target_rot @ scratch.site_xmat[self.tcp_site].reshape(3, 3).T),
-            ])
+            error = np.concatenate(
+                [
+                    tcp_pose[:3] - scratch.site_xpos[self.tcp_site],
+                    mat_to_rotvec(target_rot @ scratch.site_xmat[self.tcp_site].reshape(3, 3).T),
+                ]
+            )
             if np.linalg.norm(error) < self.cfg.ik_tolerance_m:
                 break
             mujoco.mj_jacSite(model, scratch, jac[:3], jac[3:], self.tcp_site)
@@ -144,8 +149,9 @@ class SimWorld:
     def tcp_velocity(self) -> np.ndarray:
         """Linear (m/s) then angular (rad/s) velocity of the TCP in the base frame."""
         velocity = np.empty(6)
-        mujoco.mj_objectVelocity(self.model, self.data, mujoco.mjtObj.mjOBJ_SITE,
-                                 self.tcp_site, velocity, 0)
+        mujoco.mj_objectVelocity(
+            self.model, self.data, mujoco.mjtObj.mjOBJ_SITE, self.tcp_site, velocity, 0
+        )
         return np.concatenate([velocity[3:], velocity[:3]])
 
     def gripper_width_m(self) -> float:

@@ -59,7 +59,8 @@ class TerminalKeys(KeyReader):
         except OSError as error:
             raise HardwareUnavailable(
                 f"keyboard: cannot read the terminal {path} ({first_line(error)}); run in a "
-                "terminal, or use teleop.backend=evdev on a machine without one") from None
+                "terminal, or use teleop.backend=evdev on a machine without one"
+            ) from None
         tty.setcbreak(self.fd)
 
     def pressed(self) -> list[str]:
@@ -67,8 +68,10 @@ class TerminalKeys(KeyReader):
         while select.select([self.fd], [], [], 0)[0]:
             data = os.read(self.fd, 64)
             if not data:  # readable but empty: the terminal hung up; no key can come now
-                raise HardwareUnavailable(f"keyboard: the terminal {self.path} hung up; the "
-                                          "operator's keys can no longer be read")
+                raise HardwareUnavailable(
+                    f"keyboard: the terminal {self.path} hung up; the "
+                    "operator's keys can no longer be read"
+                )
             keys.extend(data.decode(errors="ignore"))
         return keys
 
@@ -98,7 +101,8 @@ class EvdevKeys(KeyReader):
                     raise HardwareUnavailable(
                         f"keyboard: cannot open {path} ({first_line(error)}); check "
                         "teleop.device_path (ls /dev/input/by-id) and that the user is in the "
-                        "input group") from None
+                        "input group"
+                    ) from None
                 continue  # scanning: an unreadable device is not the keyboard we can use
             if self.ecodes.KEY_SPACE in device.capabilities().get(self.ecodes.EV_KEY, []):
                 self.device = device
@@ -107,14 +111,21 @@ class EvdevKeys(KeyReader):
         if self.device is None:
             raise HardwareUnavailable(
                 "keyboard: no readable keyboard under /dev/input; plug one in and add the user "
-                "to the input group (sudo usermod -aG input $USER), or set teleop.device_path=")
+                "to the input group (sudo usermod -aG input $USER), or set teleop.device_path="
+            )
         codes = {self.code(key): key for key in self.bound_keys(config)}
         self.names = {code: key for code, key in codes.items() if code is not None}
 
     @staticmethod
     def bound_keys(config: KeyboardConfig) -> list[str]:
-        return [config.key_success, config.key_failure, config.key_start, config.key_stop,
-                config.key_hold, config.key_release]
+        return [
+            config.key_success,
+            config.key_failure,
+            config.key_start,
+            config.key_stop,
+            config.key_hold,
+            config.key_release,
+        ]
 
     def code(self, key: str) -> int | None:
         return self.ecodes.ecodes.get(EVDEV_NAMES.get(key, f"KEY_{key.upper()}"))
@@ -136,12 +147,19 @@ class KeyboardTeleop(Teleop):
 
     def __init__(self, config: KeyboardConfig) -> None:
         self.config = config
-        self.labels = {config.key_success: "success", config.key_failure: "failure",
-                       config.key_start: "start", config.key_stop: "stop",
-                       config.key_hold: "hold", config.key_release: "release"}
+        self.labels = {
+            config.key_success: "success",
+            config.key_failure: "failure",
+            config.key_start: "start",
+            config.key_stop: "stop",
+            config.key_hold: "hold",
+            config.key_release: "release",
+        }
         if len(self.labels) != 6:
-            raise HardwareUnavailable("keyboard: two labels share one key; give each of "
-                                      "teleop.key_success/failure/start/stop/hold/release its own")
+            raise HardwareUnavailable(
+                "keyboard: two labels share one key; give each of "
+                "teleop.key_success/failure/start/stop/hold/release its own"
+            )
         self.reader: KeyReader = KEY_READERS.get(config.backend)(config)
 
     def read(self) -> TeleopCommand:

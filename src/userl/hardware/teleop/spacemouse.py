@@ -58,9 +58,11 @@ def axis_convention(pyspacemouse: ModuleType, name: str) -> Any:
     """pyspacemouse's AxisConvention named `name`; its deprecated `legacy` one is refused."""
     conventions = {c.value: c for c in pyspacemouse.AxisConvention if c.value != LEGACY}
     if name not in conventions:
-        raise HardwareUnavailable(f"teleop.axis_convention={name!r} is not one of "
-                                  f"{', '.join(conventions)} (pyspacemouse's {LEGACY!r} one is "
-                                  "deprecated); the default is hid_z_up")
+        raise HardwareUnavailable(
+            f"teleop.axis_convention={name!r} is not one of "
+            f"{', '.join(conventions)} (pyspacemouse's {LEGACY!r} one is "
+            "deprecated); the default is hid_z_up"
+        )
     return conventions[name]
 
 
@@ -81,8 +83,9 @@ class SpaceMouseTeleop(Teleop):
 
     def __init__(self, config: SpaceMouseConfig) -> None:
         if len(config.axis_map) != 6 or sorted(config.axis_map) != list(range(6)):
-            raise HardwareUnavailable(f"teleop.axis_map={config.axis_map} must order the six "
-                                      "device axes 0..5, each once")
+            raise HardwareUnavailable(
+                f"teleop.axis_map={config.axis_map} must order the six device axes 0..5, each once"
+            )
         self.config = config
         self.pyspacemouse = import_vendor("pyspacemouse", "teleop", "teleop 'spacemouse'")
         convention = axis_convention(self.pyspacemouse, config.axis_convention)
@@ -90,18 +93,22 @@ class SpaceMouseTeleop(Teleop):
         if not found:
             raise HardwareUnavailable(
                 "no SpaceMouse found; plug it in, install the udev rule from docs/real-robot.md "
-                "(hidraw access), and check `userl doctor`")
+                "(hidraw access), and check `userl doctor`"
+            )
         if config.device and config.device not in found:
             raise HardwareUnavailable(
                 f"SpaceMouse {config.device!r} (teleop.device) is not connected; connected: "
-                f"{', '.join(found) or 'none'}")
+                f"{', '.join(found) or 'none'}"
+            )
         try:
-            self.device: Any = self.pyspacemouse.open(device=config.device or None,
-                                                      axis_convention=convention)
+            self.device: Any = self.pyspacemouse.open(
+                device=config.device or None, axis_convention=convention
+            )
         except (RuntimeError, OSError) as error:  # pyspacemouse's "no device", HID access
             raise HardwareUnavailable(
                 f"cannot open the SpaceMouse ({first_line(error)}); check the udev rule from "
-                "docs/real-robot.md (hidraw access) and `userl doctor`") from None
+                "docs/real-robot.md (hidraw access) and `userl doctor`"
+            ) from None
         self.gripper = GRIPPER_OPEN
 
     def read(self) -> TeleopCommand:
@@ -110,8 +117,10 @@ class SpaceMouseTeleop(Teleop):
         buttons = tuple(bool(b) for b in getattr(state, "buttons", ()))
         motion = shape_axes(raw, self.config)
         pressed = False
-        for index, value in ((self.config.close_button, GRIPPER_CLOSED),
-                             (self.config.open_button, GRIPPER_OPEN)):
+        for index, value in (
+            (self.config.close_button, GRIPPER_CLOSED),
+            (self.config.open_button, GRIPPER_OPEN),
+        ):
             if index < len(buttons) and buttons[index]:
                 self.gripper, pressed = value, True
         action = np.zeros(ACTION_DIM, np.float32)
