@@ -72,7 +72,8 @@ $(BENCH_OUT)/vla.json: | $(STAMP)
 
 # What CI runs before the tests: style (ruff) and types (mypy, configured in pyproject.toml).
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff check src tests scripts
+	$(VENV)/bin/ruff format --check src tests scripts
 	$(VENV)/bin/mypy
 
 clean:

@@ -24,8 +24,13 @@ natively); the result records what it resolved to.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from userl.core.specs import ObservationSpec
+    from userl.core.types import Episode
 
 DEFAULTS = {
     "policies": "mlp,cnn_small,flow_g,flow_t",
@@ -68,7 +73,7 @@ def _parse(arguments: list[str]) -> dict[str, str]:
     return options
 
 
-def _spec(policy_config, state_dim: int):
+def _spec(policy_config: Any, state_dim: int) -> ObservationSpec:
     from userl.core.specs import ImageSpec, ObservationSpec
 
     size = policy_config.view_size_px()
@@ -76,7 +81,9 @@ def _spec(policy_config, state_dim: int):
     return ObservationSpec(state_dim, views)
 
 
-def _episode(spec, steps: int, action_dim: int, rng: np.random.Generator):
+def _episode(
+    spec: ObservationSpec, steps: int, action_dim: int, rng: np.random.Generator
+) -> Episode:
     from userl.core.types import Episode
 
     observations = {"state": rng.standard_normal((steps + 1, spec.state_dim), np.float32)}

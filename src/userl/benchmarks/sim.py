@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from userl.config.schema import Config
 
 DEFAULT_STEPS = 400
 
 
-def _steps_per_s(config, steps: int) -> float:
+def _steps_per_s(config: Config, steps: int) -> float:
     from userl.envs.factory import make_env
 
     env = make_env(config, seed=config.run.seed)
@@ -31,7 +35,7 @@ def _steps_per_s(config, steps: int) -> float:
         env.close()
 
 
-def _render_per_s(config, frames: int) -> float:
+def _render_per_s(config: Config, frames: int) -> float:
     """Two-view observations rendered per second, physics excluded."""
     from userl.envs.factory import make_env
 

@@ -57,7 +57,7 @@ class RewardTelemetry:
 
 
 def run_episode(
-    env,
+    env: Any,
     source: ActionSource,
     robot_id: str,
     seed: int | None,

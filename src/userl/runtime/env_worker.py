@@ -14,6 +14,7 @@ import ray
 import torch
 
 from userl.config.schema import Config
+from userl.core.specs import ObservationSpec
 from userl.core.types import Episode
 from userl.data.store import EpisodeStore, LoadReport, read_episode_file
 from userl.envs.cells import CellBinding, CellEnv
@@ -103,7 +104,7 @@ class EnvWorker:
         """The Ray node this worker runs on (the robot's node in a cluster)."""
         return current_node_id()
 
-    def observation_spec(self):
+    def observation_spec(self) -> ObservationSpec:
         return self.env.observation_spec
 
     def action_dim(self) -> int:

@@ -5,6 +5,7 @@ node."""
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import os
@@ -201,7 +202,7 @@ def join_failure(address: str, token_source: str, error: BaseException) -> str:
     )
 
 
-def ray_for(config: Config):
+def ray_for(config: Config) -> contextlib.AbstractContextManager[None]:
     """The Ray a run uses: the configured cluster's head, else a private local one."""
     address = ray_address(config)
     if address:

@@ -36,6 +36,7 @@ from userl.tasks.grasping import (
 )
 from userl.tasks.objects import (
     SHAPES,
+    ObjectShape,
     inside_box,
     object_xml,
     open_box_geoms,
@@ -98,7 +99,7 @@ class PickPlace(Task):
         return self.config.objects[self.object_index]
 
     @property
-    def shape(self):
+    def shape(self) -> ObjectShape:
         return SHAPES[self.object_name]
 
     def object_pose(self) -> np.ndarray:
