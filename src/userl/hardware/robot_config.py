@@ -23,3 +23,6 @@ class RobotConfig(ComponentConfig):
     render_width_px: int = 320
     safety: SafetyConfig = field(default_factory=SafetyConfig)
     cameras: CameraDevicesConfig = field(default_factory=CameraDevicesConfig)
+
+    def problem(self) -> str | None:
+        return self.safety.problem()

@@ -39,6 +39,73 @@ class SafetyConfig:
     watchdog_check_hz: float = 50.0  # how often the watchdog thread looks
     latch_poll_s: float = 0.05  # a reset waits for the hold latch to clear, looking this often
 
+    def problem(self) -> str | None:
+        """One line on a value that would switch a limit off or invert it, or None."""
+        for name in ("workspace_low_m", "workspace_high_m"):
+            corner = getattr(self, name)
+            if len(corner) != 3 or not all(_finite_number(v) for v in corner):
+                return (
+                    f"bad value for 'robot.safety.{name}': {corner} must be three finite "
+                    "numbers (x, y, z in metres, robot base frame)"
+                )
+        if not all(
+            lo < hi for lo, hi in zip(self.workspace_low_m, self.workspace_high_m, strict=True)
+        ):
+            return (
+                f"bad value for 'robot.safety.workspace_low_m': {self.workspace_low_m} must lie "
+                f"below robot.safety.workspace_high_m={self.workspace_high_m} on every axis"
+            )
+        for name in _POSITIVE_LIMITS:
+            value = getattr(self, name)
+            if not (_finite_number(value) and value > 0):
+                return f"bad value for 'robot.safety.{name}': {value} must be finite and > 0"
+        if not (_finite_number(self.watchdog_timeout_s) and self.watchdog_timeout_s >= 0):
+            return (
+                f"bad value for 'robot.safety.watchdog_timeout_s': {self.watchdog_timeout_s} "
+                "must be finite and >= 0 (0 turns the watchdog off)"
+            )
+        return None
+
+
+# The limits that must be finite and positive: zero, negative or non-finite would switch the
+# limit off, invert it or divide by zero.
+_POSITIVE_LIMITS = (
+    "max_step_m",
+    "max_step_rad",
+    "max_linear_speed_m_per_s",
+    "max_angular_speed_rad_per_s",
+    "watchdog_check_hz",
+    "latch_poll_s",
+)
+
+
+def _finite_number(value: object) -> bool:
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(float(value))
+    )
+
+
+def is_finite_command(target_tcp_pose: np.ndarray, gripper: float) -> bool:
+    """Whether a command is a 7-value pose of finite numbers and a finite gripper: what every
+    driver checks again before anything reaches an arm."""
+    target = np.asarray(target_tcp_pose, dtype=np.float64).reshape(-1)
+    return target.shape == (7,) and bool(np.all(np.isfinite(target))) and math.isfinite(gripper)
+
+
+def unit_quaternion(quaternion: np.ndarray) -> np.ndarray | None:
+    """`quaternion` scaled to unit length, or None when it has no direction. Scaled by its
+    largest component first, so huge or tiny finite values neither overflow nor underflow."""
+    largest = float(np.max(np.abs(quaternion)))
+    if not (math.isfinite(largest) and largest > 0.0):
+        return None
+    scaled = quaternion / largest
+    norm = float(np.linalg.norm(scaled))
+    if not (math.isfinite(norm) and norm > 0.0):
+        return None
+    return scaled / norm
+
 
 def limit_step(
     current: np.ndarray, target: np.ndarray, max_step_m: float, max_step_rad: float
@@ -61,6 +128,9 @@ class SafeRobot(Robot):
     """Wraps `robot`; limits and counters are per instance. Other attributes pass through."""
 
     def __init__(self, robot: Robot, config: SafetyConfig) -> None:
+        problem = config.problem()
+        if problem:
+            raise ValueError(problem)
         self.robot = robot
         self.config = config
         self.spec = robot.spec
@@ -121,17 +191,24 @@ class SafeRobot(Robot):
             return self.robot.state()
 
     def safe_target(self, target_tcp_pose: np.ndarray) -> tuple[np.ndarray | None, bool]:
-        """`(target to send, whether a limit changed it)`; None when refused (not finite)."""
+        """`(target to send, whether a limit changed it)`; None when refused: the input, the
+        measured pose or the limited result is not finite, or the orientation has no
+        direction. The output is checked itself, so no intermediate can leak a NaN."""
         target = np.asarray(target_tcp_pose, dtype=np.float64).reshape(-1)
         if target.shape != (7,) or not np.all(np.isfinite(target)):
             return None, False
-        norm = float(np.linalg.norm(target[3:]))
-        if not norm > 0.0:
+        orientation = unit_quaternion(target[3:])
+        if orientation is None:
             return None, False
-        boxed = np.concatenate([self.box.clip(target[:3]), target[3:] / norm])
-        safe = limit_step(self.robot.state().tcp_pose, boxed, self.max_step_m, self.max_step_rad)
+        current = np.asarray(self.robot.state().tcp_pose, dtype=np.float64)
+        if current.shape != (7,) or not np.all(np.isfinite(current)):
+            return None, False
+        boxed = np.concatenate([self.box.clip(target[:3]), orientation])
+        safe = limit_step(current, boxed, self.max_step_m, self.max_step_rad)
+        if not np.all(np.isfinite(safe)):
+            return None, False
         moved_m = float(np.linalg.norm(safe[:3] - target[:3]))
-        turned = 1.0 - abs(float(np.dot(safe[3:], target[3:] / norm)))
+        turned = 1.0 - abs(float(np.dot(safe[3:], orientation)))
         return safe, moved_m > 1e-9 or turned > 1e-12
 
     def command(self, target_tcp_pose: np.ndarray, gripper: float) -> None:

@@ -36,6 +36,7 @@ from userl.geometry import (
 from userl.hardware.base import Robot, SceneFragment
 from userl.hardware.r5_projection import R5Projection
 from userl.hardware.robot_config import RobotConfig
+from userl.hardware.safety import is_finite_command
 from userl.hardware.vendor import HardwareUnavailable, Pacer, first_line, import_vendor, setting
 
 
@@ -170,6 +171,9 @@ class ArxR5Robot(Robot):
         arm.set_catch_pos(config.gripper_command_closed + self._opening * span)
 
     def command(self, target_tcp_pose: np.ndarray, gripper: float) -> None:
+        if not is_finite_command(target_tcp_pose, gripper):  # checked again before the arm
+            self.hold()
+            return
         target = np.asarray(target_tcp_pose, dtype=np.float64)
         projected = self.projection(target)
         self.last_projection_m, self.last_projection_rad = R5Projection.distance(projected, target)

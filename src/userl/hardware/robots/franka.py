@@ -34,6 +34,7 @@ from userl.geometry import make_pose, quat_to_mat, yaw_rotation
 from userl.hardware.base import Robot, SceneFragment
 from userl.hardware.robot_config import RobotConfig
 from userl.hardware.robots.gripper_worker import GripperWorker
+from userl.hardware.safety import is_finite_command
 from userl.hardware.vendor import (
     HardwareUnavailable,
     NoAnswer,
@@ -339,6 +340,9 @@ class FrankaRobot(Robot):
 
     # ------------------------------------------------------------------ commands
     def command(self, target_tcp_pose: np.ndarray, gripper: float) -> None:
+        if not is_finite_command(target_tcp_pose, gripper):  # checked again before the arm
+            self.hold()
+            return
         target = np.asarray(target_tcp_pose, dtype=np.float64)
         self._move(self.motion(self.franky, to_affine(self.franky, target), self.config), True)
         self._gripper(float(np.clip(gripper, 0.0, 1.0)))
