@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 import gymnasium as gym
 import numpy as np
 
-from userl.core.specs import ACTION_DIM, ImageSpec, ObservationSpec, RobotSpec, RobotState
+from userl.core.specs import ACTION_DIM, ImageSpec, ObservationSpec, RobotState
 from userl.core.types import Observation
 from userl.envs.action import delta_target, sanitise_action
 from userl.envs.reading_check import UnsafeReading, check_reading
@@ -86,10 +86,6 @@ class RobotEnv(gym.Env):
         self._steps = 0
 
     # ------------------------------------------------------------------ properties
-    @property
-    def robot_spec(self) -> RobotSpec:
-        return self.robot.spec
-
     @property
     def instruction(self) -> str:
         return self.task.instruction

@@ -33,15 +33,6 @@ def look_at_xyaxes(position: np.ndarray, target: np.ndarray, up: np.ndarray) -> 
     return fmt(np.concatenate([x_axis, y_axis]))
 
 
-def _link_geom(child_pos: np.ndarray, radius_m: float) -> str:
-    if np.linalg.norm(child_pos) < 1e-6:
-        return f'<geom type="sphere" size="{radius_m}" rgba="{ARM_RGBA}" {VISUAL_ONLY}/>'
-    return (
-        f'<geom type="capsule" fromto="0 0 0 {fmt(child_pos)}" size="{radius_m}" '
-        f'rgba="{ARM_RGBA}" {VISUAL_ONLY}/>'
-    )
-
-
 def hand_xml(cfg: SimArmConfig, scene: SceneFragment, gripper: GripperGeometry) -> str:
     """The hand body: a collision box, the TCP (with the wrist camera and the task's TCP
     fragment) and two fingers sliding along the hand's y axis."""
