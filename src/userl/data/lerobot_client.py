@@ -53,9 +53,20 @@ def import_torchvision() -> None:
     import torchvision  # noqa: F401,F811
 
 
+def go_offline() -> None:
+    """Datasets are read and written from local folders only: the Hugging Face Hub is never
+    contacted (a folder's name must not leave the machine, nor a hub repo of that name be
+    fetched). Also set on a hub library that another component imported already."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    constants = sys.modules.get("huggingface_hub.constants")
+    if constants is not None:
+        constants.HF_HUB_OFFLINE = True  # type: ignore[attr-defined]
+
+
 def lerobot_dataset_module() -> ModuleType:
     """`ledataset.datasets.lerobot_dataset` (LeRobotDataset, LeRobotDatasetMetadata)."""
     os.environ.setdefault("SVT_LOG", SVT_LOG_LEVEL)
+    go_offline()
     try:
         import_torchvision()
         import datasets

@@ -215,12 +215,35 @@ def _flat(values: np.ndarray) -> np.ndarray:
     return values.reshape(len(values), -1)[:, 0]
 
 
+# What a LeRobotDataset v3.0 folder holds, read locally before LeRobot's class opens it (which
+# would otherwise go looking on the hub for what is missing).
+LOCAL_LAYOUT = (("meta/info.json", "file"), ("meta/episodes", "folder"), ("data", "folder"))
+
+
+def check_local_layout(path: Path) -> None:
+    """One line naming what a local LeRobot dataset folder lacks, before anything reads it."""
+    for relative, kind in LOCAL_LAYOUT:
+        entry = path / relative
+        present = entry.is_file() if kind == "file" else entry.is_dir()
+        if not present:
+            raise DatasetMismatch(
+                f"{path}: not a complete LeRobotDataset v3.0 folder (no {kind} {relative}); "
+                "give the folder `userl data export` or LeRobot wrote, with its meta/ and data/"
+            )
+    if not any((path / "data").rglob("*.parquet")):
+        raise DatasetMismatch(
+            f"{path}: the dataset's data/ folder holds no parquet files; give a complete "
+            "LeRobotDataset v3.0 folder"
+        )
+
+
 class _Reader:
     """One LeRobot dataset opened with LeRobot's own class (offline, from a local folder)."""
 
     def __init__(self, path: Path, mapping: LeRobotMappingConfig) -> None:
         module = lerobot_dataset_module()
         self.path, self.mapping = Path(path), mapping
+        check_local_layout(self.path)
         self.dataset = module.LeRobotDataset(repo_id=f"local/{self.path.name}", root=self.path)
         self.features: dict[str, dict[str, Any]] = self.dataset.meta.features
         self.table = self.dataset.hf_dataset.data  # the arrow table, read as numpy
