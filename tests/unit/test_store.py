@@ -95,12 +95,26 @@ def test_index_is_rebuilt_when_missing_damaged_or_stale(tmp_path: Path) -> None:
         store.write(make_episode())
     entries, rebuilt = store.checked_index()
     assert len(entries) == 3 and not rebuilt
-    store.index.path.write_text(store.index.path.read_text()[:-20])  # a torn last line
-    assert store.stats()["index"] == "rebuilt"
+    torn = store.index.path.read_text()[:-20]  # a torn last line
+    store.index.path.write_text(torn)
+    assert store.stats()["index"].startswith("stale")
+    assert store.index.path.read_text() == torn  # stats is read-only
+    store.checked_index()
     assert store.checked_index() == (store.checked_index()[0], False)  # healed
     store.index.path.unlink()
     stats = store.stats()
-    assert stats["index"] == "rebuilt" and stats["episodes"] == 3
+    assert stats["index"].startswith("stale") and stats["episodes"] == 3
+    assert not store.index.path.exists()
+
+
+def test_a_folder_without_episodes_or_index_is_not_a_store(tmp_path: Path) -> None:
+    (tmp_path / "meta").mkdir()
+    assert not EpisodeStore(tmp_path).is_store()
+    EpisodeStore(tmp_path).stats()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["meta"]  # nothing written
+    store = EpisodeStore(tmp_path / "episodes").create()
+    store.write(make_episode())
+    assert store.is_store()
 
 
 def test_a_swapped_file_fails_its_index_checksum(tmp_path: Path) -> None:

@@ -170,9 +170,14 @@ class EpisodeStore:
         """Remove one episode file (a spool after acknowledgement); the index follows."""
         path.unlink(missing_ok=True)
 
-    def checked_index(self) -> tuple[dict[str, dict[str, object]], bool]:
-        """The index, rebuilt from the files when it is missing, damaged or out of date;
-        returns (file name -> entry, whether it was rebuilt)."""
+    def is_store(self) -> bool:
+        """Whether the folder holds an episode store: its index or at least one episode."""
+        return self.index.path.is_file() or bool(self.files())
+
+    def checked_index(self, rewrite: bool = True) -> tuple[dict[str, dict[str, object]], bool]:
+        """The index, rebuilt from the files when it is missing, damaged or out of date (and
+        written back unless `rewrite` is false: a read-only look never writes); returns (file
+        name -> entry, whether it was rebuilt)."""
         entries = self.index.read()
         names = {p.name for p in self.files()}
         if entries is not None and set(entries) == names:
@@ -185,7 +190,7 @@ class EpisodeStore:
             except (OSError, ValueError):
                 continue  # damaged: left out of the index, reported by load()
             rebuilt.append(index_entry(path.name, data, episode))
-        if self.root.is_dir():
+        if rewrite and self.root.is_dir():
             self.index.rewrite(rebuilt)
         return {entry["file"]: entry for entry in rebuilt}, True
 
@@ -207,7 +212,8 @@ class EpisodeStore:
         return report
 
     def stats(self) -> dict[str, object]:
-        _, index_rebuilt = self.checked_index()
+        """What the store holds; read-only (a stale index is reported, not rewritten)."""
+        _, index_stale = self.checked_index(rewrite=False)
         report = LoadReport()
         per_robot: Counter[str] = Counter()
         per_source: Counter[str] = Counter()
@@ -230,5 +236,5 @@ class EpisodeStore:
             "intervened_steps": intervened,
             "unreadable_files": len(report.unreadable),
             "unreadable": [f"{name}: {reason}" for name, reason in report.unreadable],
-            "index": "rebuilt" if index_rebuilt else "ok",
+            "index": "stale (rebuilt on the next write)" if index_stale else "ok",
         }
