@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from userl.algorithms.sac import SACConfig
 from userl.config.loader import ConfigError, load_config, load_config_file, to_yaml
-from userl.runtime.pipelines import SyncPipelineConfig
+from userl.config.pipelines import SyncPipelineConfig
 
 
 def test_defaults_compose_from_presets() -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from userl.algorithms.base import AlgoConfig
+from userl.config.pipelines import PipelineConfig
 from userl.core.registry import GROUPS, ComponentConfig, load_components
 from userl.data.lerobot_mapping import LeRobotMappingConfig
 from userl.hardware.robot_config import RobotConfig
@@ -18,17 +19,6 @@ from userl.hardware.teleop.base import TeleopConfig
 from userl.policies.base import PolicyConfig
 from userl.rewards.base import RewardConfig
 from userl.tasks.base import TaskConfig
-
-
-@dataclass
-class PipelineConfig(ComponentConfig):
-    """Fields of every pipeline mode (`runtime/pipelines.py` registers the modes)."""
-
-    weight_sync: Literal["full", "delta"] = "full"  # delta: only the tensors that changed travel
-    inference: Literal["local", "remote"] = "local"  # a policy copy per env worker | one server
-    inference_batch_window_ms: float = 2.0  # remote: requests this close share a forward pass
-    inference_max_batch: int = 16  # remote: a full batch is answered at once
-    chunk_prefetch_steps: int = 2  # remote: ask for the next chunk when this many actions remain
 
 
 @dataclass

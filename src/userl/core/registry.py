@@ -68,15 +68,22 @@ class Registry(Generic[T]):
                 raise ValueError(f"{self.kind} {name!r} is registered twice")
             self._entries[name] = entry
             if config is not None:
-                if config.__dict__.get("registered_name", name) != name:
-                    raise ValueError(
-                        f"{config.__name__} is registered as {config.registered_name!r} already"
-                    )
-                config.registered_name = name
-                self._configs[name] = config
+                self.register_config(name, config)
             return entry
 
         return decorate
+
+    def register_config(self, name: str, config: type[ComponentConfig]) -> None:
+        """Register the config class of `name` on its own, for a component whose code a
+        config must load without (a pipeline's Ray code registers its entry later)."""
+        if config.__dict__.get("registered_name", name) != name:
+            raise ValueError(
+                f"{config.__name__} is registered as {config.registered_name!r} already"
+            )
+        if self._configs.get(name, config) is not config:
+            raise ValueError(f"{self.kind} {name!r} has two config classes")
+        config.registered_name = name
+        self._configs[name] = config
 
     def _unknown(self, name: str) -> UnknownNameError:
         known = ", ".join(self.names()) or "none"
@@ -99,7 +106,8 @@ class Registry(Generic[T]):
         return self.get(config.name)(config, *args, **kwargs)  # type: ignore[operator]
 
     def names(self) -> list[str]:
-        return sorted(self._entries)
+        """Every registered name, also one whose config alone is registered so far."""
+        return sorted(set(self._entries) | set(self._configs))
 
     def __contains__(self, name: object) -> bool:
         return name in self._entries
@@ -127,7 +135,8 @@ GROUPS: dict[str, Registry] = {
     "reward": REWARDS,
 }
 
-# The modules whose import registers every component. Plug-ins add theirs here.
+# The modules whose import registers every component (its config at least). Importing them
+# loads no Ray, so a config loads without it. Plug-ins add theirs here.
 COMPONENT_MODULES: tuple[str, ...] = (
     "userl.tasks",
     "userl.hardware.sim.franka",
@@ -142,7 +151,7 @@ COMPONENT_MODULES: tuple[str, ...] = (
     "userl.envs",
     "userl.envs.gym_env",
     "userl.rollout",
-    "userl.runtime.pipelines",
+    "userl.config.pipelines",  # the pipeline modes' configs; their Ray code registers later
 )
 
 

@@ -1,35 +1,21 @@
-"""Pipeline modes: the same env workers and learner, in two orders."""
+"""Pipeline modes: the same env workers and learner, in two orders. Their configs live in
+`config/pipelines.py` (no Ray there), registered under the same names."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import ray
 
-from userl.config.schema import Config, PipelineConfig
+from userl.config.pipelines import (  # noqa: F401  (their old home: workers import them here)
+    AsyncPipelineConfig,
+    SyncPipelineConfig,
+)
+from userl.config.schema import Config
 from userl.core.registry import PIPELINES
 from userl.rewards.base import RewardFailed
-
-
-@dataclass
-class AsyncPipelineConfig(PipelineConfig):
-    """Env workers and the learner run at once; weights flow as versioned snapshots."""
-
-    publish_every_updates: int = 20  # learner publishes a weight snapshot this often
-    publish_every_s: float = 0.0  # and at least this often in seconds (0: by updates only)
-    weight_poll_interval_s: float = 0.1  # env worker asks for new weights at most this often
-    idle_wait_s: float = 0.01  # learner sleep while the update-to-data ceiling is reached
-    max_unacknowledged_episodes: int = 3  # the robot holds while this many await the learner
-    resend_after_s: float = 2.0  # while holding, spooled episodes are shipped again this often
-
-
-@dataclass
-class SyncPipelineConfig(PipelineConfig):
-    """Collect an episode, train on it, sync weights, repeat: the paper's baseline."""
-
 
 ProgressHook = Callable[[dict[str, float]], None]
 SYNC_TRAIN_CHUNK_UPDATES = 10  # the sync pipeline asks the learner for this many at a time
@@ -55,7 +41,7 @@ def _budget_left(config: Config, stats: dict[str, float], started: float) -> boo
     return not (config.run.wall_s and time.monotonic() - started >= config.run.wall_s)
 
 
-@PIPELINES.register("async", config=AsyncPipelineConfig)
+@PIPELINES.register("async")
 def run_async(
     config: Config, learner: Any, workers: list[Any], progress: ProgressHook
 ) -> dict[str, int]:
@@ -165,7 +151,7 @@ def _stop_all(
     ray.wait([training], timeout=timeout_s)
 
 
-@PIPELINES.register("sync", config=SyncPipelineConfig)
+@PIPELINES.register("sync")
 def run_sync(config: Config, learner: Any, workers: list[Any], progress: ProgressHook) -> None:
     """Collect an episode per worker, train on it (UTD x its steps), sync weights, repeat."""
     timeout_s = config.run.remote_timeout_s
