@@ -20,6 +20,19 @@ def test_defaults_compose_from_presets() -> None:
     assert config.pipeline.name == "async"
 
 
+def test_a_config_built_in_code_is_the_command_lines_default_run() -> None:
+    """One table of defaults: `Config()` (tests, tools) holds the components, with the
+    values, that the command line composes with no arguments."""
+    from dataclasses import fields
+
+    from userl.config.schema import Config
+
+    built, loaded = Config(), load_config([])
+    for group in fields(Config):
+        assert getattr(built, group.name) == getattr(loaded, group.name), group.name
+    assert isinstance(built.algo, SACConfig) and built.algo.num_critics == 10  # rlpd
+
+
 def test_group_selection_and_overrides() -> None:
     config = load_config(
         [

@@ -25,31 +25,18 @@ from userl.config.cells import (
     check_cell_keys,
     read_cells_argument,
 )
+from userl.config.defaults import DEFAULT_PRESETS
+from userl.config.preset_files import read_preset_file
 from userl.config.schema import CELL_GROUPS, CellConfig, Config
 from userl.config.validation import validate
 from userl.core.errors import ConfigError
 from userl.core.registry import GROUPS, UnknownNameError, close_matches, load_components
 
-PRESET_DIR = Path(__file__).parent / "presets"
-DEFAULT_PRESETS: dict[str, str] = {
-    "task": "peg_insertion",
-    "robot": "sim_franka",
-    "algo": "rlpd",
-    "policy": "mlp",
-    "pipeline": "async",
-    "teleop": "none",
-    "reward": "success",
-}
-
-
-def preset_names(group: str) -> list[str]:
-    return sorted(path.stem for path in (PRESET_DIR / group).glob("*.yaml"))
-
 
 def load_preset(group: str, name: str) -> dict[str, Any]:
     """`group=name` or `group=name:argument` (the schema's PRESET_ARGUMENT field)."""
     name, colon, argument = name.partition(":")
-    data = _load_preset_file(group, name)
+    data = read_preset_file(group, name)
     if colon:
         load_components()
         field_name = GROUPS[group].config(str(data["name"])).PRESET_ARGUMENT
@@ -63,20 +50,6 @@ def load_preset(group: str, name: str) -> dict[str, Any]:
                 f"{group}={name}: needs a value after the colon, e.g. {group}={name}:Reacher-v5"
             )
         data[field_name] = argument
-    return data
-
-
-def _load_preset_file(group: str, name: str) -> dict[str, Any]:
-    path = PRESET_DIR / group / f"{name}.yaml"
-    if not path.is_file():
-        known = ", ".join(preset_names(group)) or "none"
-        raise ConfigError(
-            f"unknown {group} preset {name!r} ({group}={name}); choose one of: {known}"
-        )
-    data = yaml.safe_load(path.read_text()) or {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"preset {path} must be a mapping of keys to values")
-    data.setdefault("name", name)
     return data
 
 

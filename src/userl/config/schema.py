@@ -2,17 +2,19 @@
 
 Each component's config lives beside its code and is registered with it
 (`core/registry.py`); the groups here are typed by their base classes, and the config
-loader picks the concrete class a preset names. Every number carries its unit in its name."""
+loader picks the concrete class a preset names. A group's default is its default preset
+(`config/defaults.py`), the same for `Config()` as for the command line. Every number
+carries its unit in its name."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
 from userl.algorithms.base import AlgoConfig
+from userl.config.defaults import default_of
 from userl.config.pipelines import PipelineConfig
-from userl.core.registry import GROUPS, ComponentConfig, load_components
+from userl.core.registry import ComponentConfig
 from userl.data.lerobot_mapping import LeRobotMappingConfig
 from userl.hardware.robot_config import RobotConfig
 from userl.hardware.teleop.base import TeleopConfig
@@ -73,29 +75,6 @@ class EvalConfig:
     # pass another multiple of this (0: off). TensorBoard eval/success_rate; summary.json.
     curve_every_env_steps: int = 0
     curve_episodes: int = 10
-
-
-# The component each group holds when a `Config` is built directly (tests, tools); the
-# command line starts from the presets in `config/loader.py` instead.
-DEFAULT_COMPONENTS: dict[str, str] = {
-    "task": "peg_insertion",
-    "robot": "sim_franka",
-    "algo": "sac",
-    "policy": "mlp",
-    "pipeline": "async",
-    "teleop": "none",
-    "reward": "success",
-}
-
-
-def default_of(group: str) -> Callable[[], ComponentConfig]:
-    """A factory for the default component config of `group`."""
-
-    def make() -> ComponentConfig:
-        load_components()
-        return GROUPS[group].config(DEFAULT_COMPONENTS[group])()
-
-    return make
 
 
 CELL_GROUPS: tuple[str, ...] = ("task", "robot", "teleop", "reward")
