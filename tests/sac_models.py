@@ -6,7 +6,6 @@ import torch
 
 from userl.algorithms import build_algorithm
 from userl.algorithms.sac import SAC, SACConfig
-from userl.config.schema import Config
 from userl.core.specs import ObservationSpec
 from userl.core.types import Batch
 from userl.policies.mlp import MLPPolicyConfig
@@ -17,8 +16,12 @@ STATE_DIM, ACTION_DIM, BATCH = 6, 3, 64
 def make_sac(seed: int = 0, **algo) -> SAC:
     torch.manual_seed(seed)
     defaults = dict(num_critics=5, critic_subset=2, critic_hidden_dims=[32, 32])
-    cfg = Config(algo=SACConfig(**(defaults | algo)), policy=MLPPolicyConfig(hidden_dims=[32, 32]))
-    sac = build_algorithm(cfg, ObservationSpec(STATE_DIM), ACTION_DIM)
+    sac = build_algorithm(
+        SACConfig(**(defaults | algo)),
+        MLPPolicyConfig(hidden_dims=[32, 32]),
+        ObservationSpec(STATE_DIM),
+        ACTION_DIM,
+    )
     assert isinstance(sac, SAC)
     return sac
 

@@ -214,7 +214,7 @@ def test_the_critic_loss_trains_the_task_embedding():
 
     config = load_config(["algo=sac", "policy.hidden_dims=[16]", "algo.critic_hidden_dims=[16]"])
     spec = ObservationSpec(LAYOUT.vector_dim, cells=LAYOUT)
-    algorithm = build_algorithm(config, spec, ACTION_DIM)
+    algorithm = build_algorithm(config.algo, config.policy, spec, ACTION_DIM)
     embedding = algorithm.policy.encoder.state.task_embedding.weight
     before = embedding.detach().clone()
     obs = laid_out([0, 1] * 8, [0, 1] * 8)

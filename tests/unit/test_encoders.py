@@ -11,7 +11,6 @@ from torch import nn
 from userl.algorithms import build_algorithm
 from userl.algorithms.augment import augment_views, random_shift
 from userl.algorithms.sac import SACConfig
-from userl.config.schema import Config
 from userl.core.errors import ConfigError
 from userl.core.specs import ImageSpec, ObservationSpec
 from userl.core.types import Batch
@@ -139,11 +138,12 @@ def test_frozen_pretrained_weights_load_and_stay_fixed(tmp_path):
     )
     path = tmp_path / "trunk.pt"
     torch.save(source.state_dict(), path)
-    cfg = Config(
-        algo=SACConfig(num_critics=2, critic_hidden_dims=[16]),
-        policy=dataclasses.replace(TINY, encoder_weights=str(path)),
+    sac = build_algorithm(
+        SACConfig(num_critics=2, critic_hidden_dims=[16]),
+        dataclasses.replace(TINY, encoder_weights=str(path)),
+        SPEC,
+        ACTION_DIM,
     )
-    sac = build_algorithm(cfg, SPEC, ACTION_DIM)
     for view in sac.policy.encoder.views.values():
         for name, tensor in view.trunk.state_dict().items():
             torch.testing.assert_close(tensor, source.state_dict()[name])
@@ -192,8 +192,7 @@ def test_mismatched_weights_file_is_named(tmp_path):
 
 def test_cnn_sac_shares_encoder_critic_trains_it_actor_does_not():
     torch.manual_seed(0)
-    cfg = Config(algo=SACConfig(num_critics=3, critic_hidden_dims=[16]), policy=TINY)
-    sac = build_algorithm(cfg, SPEC, ACTION_DIM)
+    sac = build_algorithm(SACConfig(num_critics=3, critic_hidden_dims=[16]), TINY, SPEC, ACTION_DIM)
     assert sac.critic.encoder is sac.policy.encoder
     assert sac.target_critic.encoder is sac.policy.encoder
     encoder_ids = {id(p) for p in sac.policy.encoder.parameters()}

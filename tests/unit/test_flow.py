@@ -10,7 +10,6 @@ from torch.distributions import Normal
 
 from userl.algorithms import build_algorithm
 from userl.algorithms.sac_flow import SACFlow, SACFlowConfig
-from userl.config.schema import Config
 from userl.core.specs import ObservationSpec
 from userl.core.types import Batch
 from userl.policies import build_policy
@@ -118,8 +117,8 @@ def test_flow_matching_loss_decreases(name):
 @pytest.mark.parametrize("name", CONFIGS)
 def test_sac_flow_updates_all_parts(name):
     torch.manual_seed(0)
-    cfg = Config(algo=SACFlowConfig(num_critics=4, critic_hidden_dims=[16]), policy=CONFIGS[name])
-    sac = build_algorithm(cfg, ObservationSpec(STATE_DIM), ACTION_DIM)
+    algo = SACFlowConfig(num_critics=4, critic_hidden_dims=[16])
+    sac = build_algorithm(algo, CONFIGS[name], ObservationSpec(STATE_DIM), ACTION_DIM)
     assert isinstance(sac, SACFlow)
     g = torch.Generator().manual_seed(2)
     batch = Batch(
@@ -138,6 +137,6 @@ def test_sac_flow_updates_all_parts(name):
 
 
 def test_sac_flow_rejects_a_gaussian_policy():
-    cfg = Config(algo=SACFlowConfig(), policy=MLPPolicyConfig(hidden_dims=[8]))
+    gaussian = MLPPolicyConfig(hidden_dims=[8])
     with pytest.raises(ValueError, match="flow policy"):
-        build_algorithm(cfg, ObservationSpec(STATE_DIM), ACTION_DIM)
+        build_algorithm(SACFlowConfig(), gaussian, ObservationSpec(STATE_DIM), ACTION_DIM)

@@ -11,7 +11,6 @@ import torch
 from userl.algorithms import build_algorithm
 from userl.algorithms.hg_dagger import HGDAgger, HGDAggerConfig
 from userl.config.loader import load_config
-from userl.config.schema import Config
 from userl.core.errors import ConfigError
 from userl.core.specs import ObservationSpec
 from userl.core.types import Batch
@@ -32,8 +31,8 @@ POLICIES = {
 
 def make(policy: str, seed: int = 0, ema_decay: float = 0.0) -> HGDAgger:
     torch.manual_seed(seed)
-    cfg = Config(algo=HGDAggerConfig(lr=3e-3, ema_decay=ema_decay), policy=POLICIES[policy])
-    algo = build_algorithm(cfg, ObservationSpec(STATE_DIM), ACTION_DIM)
+    config = HGDAggerConfig(lr=3e-3, ema_decay=ema_decay)
+    algo = build_algorithm(config, POLICIES[policy], ObservationSpec(STATE_DIM), ACTION_DIM)
     assert isinstance(algo, HGDAgger)
     return algo
 

@@ -187,7 +187,7 @@ def test_frozen_parameters_get_no_gradient_and_are_not_synced(train):
     config = load_config(
         ["policy=pi0_tiny", "algo=hg_dagger", "obs=image", f"policy.train={train}"]
     )
-    algorithm = HGDAgger(config, SPEC, ACTION_DIM)
+    algorithm = HGDAgger(config.algo, config.policy, SPEC, ACTION_DIM)
     policy = algorithm.policy
     loss = policy.imitation_loss(observation(2), torch.zeros(2, 10, ACTION_DIM))
     loss.backward()

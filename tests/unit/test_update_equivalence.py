@@ -16,7 +16,6 @@ from torch import nn
 
 from userl.algorithms import build_algorithm
 from userl.algorithms.sac import SAC, SACConfig
-from userl.config.schema import Config
 from userl.core.specs import ImageSpec, ObservationSpec
 from userl.core.types import Batch
 from userl.policies.cnn import CNNPolicyConfig
@@ -96,18 +95,15 @@ def build(setting: str, **algo) -> SAC:
     policy, views = SETTINGS[setting]
     heads = 10 if setting.startswith("state") else 2
     algo = {"bf16_matmuls": "off"} | algo  # the reference is float32 arithmetic
-    cfg = Config(
-        algo=SACConfig(
-            num_critics=heads,
-            critic_subset=2,
-            critic_hidden_dims=[32, 32],
-            grad_clip_norm=10.0,
-            **algo,
-        ),
-        policy=policy,
+    config = SACConfig(
+        num_critics=heads,
+        critic_subset=2,
+        critic_hidden_dims=[32, 32],
+        grad_clip_norm=10.0,
+        **algo,
     )
     torch.manual_seed(0)
-    sac = build_algorithm(cfg, ObservationSpec(STATE_DIM, views), ACTION_DIM)
+    sac = build_algorithm(config, policy, ObservationSpec(STATE_DIM, views), ACTION_DIM)
     assert isinstance(sac, SAC)
     return sac
 

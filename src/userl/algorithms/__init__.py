@@ -1,23 +1,25 @@
-"""Algorithms: a registry of `Algorithm` classes built from the run config by name."""
+"""Algorithms: a registry of `Algorithm` classes, each built from its own config by name."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from userl.algorithms import hg_dagger, sac, sac_flow  # noqa: F401  (register them)
-from userl.algorithms.base import Algorithm
+from userl.algorithms.base import AlgoConfig, Algorithm
 from userl.core.registry import ALGORITHMS
 from userl.core.specs import ObservationSpec
-
-if TYPE_CHECKING:
-    from userl.config.schema import Config
+from userl.policies.base import PolicyConfig
 
 
 def build_algorithm(
-    cfg: Config, obs_spec: ObservationSpec, action_dim: int, device: str = "cpu"
+    algo: AlgoConfig,
+    policy: PolicyConfig,
+    obs_spec: ObservationSpec,
+    action_dim: int,
+    device: str = "cpu",
 ) -> Algorithm:
-    """Build the algorithm registered under `cfg.algo.name`, with its policy and critics."""
-    return ALGORITHMS.get(cfg.algo.name)(cfg, obs_spec, action_dim, device)
+    """The algorithm registered under `algo.name`, with the policy `policy` configures (on
+    `device`) and the algorithm's own networks; the loader has validated both configs."""
+    algorithm: Algorithm = ALGORITHMS.build(algo, policy, obs_spec, action_dim, device)
+    return algorithm
 
 
 __all__ = ["Algorithm", "build_algorithm"]

@@ -16,7 +16,7 @@ single-batch steps are noisy, and one update can move the point estimate a robot
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from torch import nn
@@ -27,9 +27,7 @@ from userl.core.registry import ALGORITHMS
 from userl.core.specs import ObservationSpec
 from userl.core.types import Batch
 from userl.policies import build_policy
-
-if TYPE_CHECKING:
-    from userl.config.schema import Config
+from userl.policies.base import PolicyConfig
 
 
 @dataclass
@@ -64,12 +62,16 @@ class HGDAggerConfig(AlgoConfig):
 @ALGORITHMS.register("hg_dagger", config=HGDAggerConfig)
 class HGDAgger(Algorithm):
     def __init__(
-        self, cfg: Config, obs_spec: ObservationSpec, action_dim: int, device: str = "cpu"
+        self,
+        algo: HGDAggerConfig,
+        policy: PolicyConfig,
+        obs_spec: ObservationSpec,
+        action_dim: int,
+        device: str = "cpu",
     ) -> None:
-        algo: HGDAggerConfig = cfg.algo  # type: ignore[assignment]
         self.cfg = algo
         self.device = torch.device(device)
-        self.policy = build_policy(cfg.policy, obs_spec, action_dim).to(self.device)
+        self.policy = build_policy(policy, obs_spec, action_dim).to(self.device)
         self.params = [p for p in self.policy.parameters() if p.requires_grad]
         self.label_chunk_steps = self.policy.chunk_size
         self.optim = torch.optim.AdamW(self.params, lr=algo.lr, weight_decay=algo.weight_decay)

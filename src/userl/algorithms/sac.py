@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -28,9 +28,7 @@ from userl.core.registry import ALGORITHMS
 from userl.core.specs import ObservationSpec
 from userl.core.types import Batch
 from userl.policies import build_policy
-
-if TYPE_CHECKING:
-    from userl.config.schema import Config
+from userl.policies.base import PolicyConfig
 
 
 @dataclass
@@ -84,18 +82,20 @@ def adam(params: Sequence[Tensor], lr: float, fused: bool) -> torch.optim.Adam:
 @ALGORITHMS.register("sac", config=SACConfig)
 class SAC(Algorithm):
     def __init__(
-        self, cfg: Config, obs_spec: ObservationSpec, action_dim: int, device: str = "cpu"
+        self,
+        algo: SACConfig,
+        policy: PolicyConfig,
+        obs_spec: ObservationSpec,
+        action_dim: int,
+        device: str = "cpu",
     ) -> None:
-        algo: SACConfig = cfg.algo  # type: ignore[assignment]
-        if algo.problem():
-            raise ValueError(algo.problem())
         self.cfg = algo
         self.device = torch.device(device)
         self.target_entropy = (
             -action_dim / 2.0 if algo.target_entropy is None else float(algo.target_entropy)
         )
 
-        self.policy = build_policy(cfg.policy, obs_spec, action_dim).to(self.device)
+        self.policy = build_policy(policy, obs_spec, action_dim).to(self.device)
         self.critic = EnsembleCritic(
             algo.num_critics,
             self.policy.encoder,

@@ -14,15 +14,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from userl.algorithms.sac import SAC, SACConfig
 from userl.core.registry import ALGORITHMS
 from userl.core.specs import ObservationSpec
+from userl.policies.base import PolicyConfig
 from userl.policies.flow import FlowPolicy
-
-if TYPE_CHECKING:
-    from userl.config.schema import Config
 
 
 @dataclass
@@ -33,13 +30,18 @@ class SACFlowConfig(SACConfig):
 @ALGORITHMS.register("sac_flow", config=SACFlowConfig)
 class SACFlow(SAC):
     def __init__(
-        self, cfg: Config, obs_spec: ObservationSpec, action_dim: int, device: str = "cpu"
+        self,
+        algo: SACFlowConfig,
+        policy: PolicyConfig,
+        obs_spec: ObservationSpec,
+        action_dim: int,
+        device: str = "cpu",
     ) -> None:
-        super().__init__(cfg, obs_spec, action_dim, device)
+        super().__init__(algo, policy, obs_spec, action_dim, device)
         if not isinstance(self.policy, FlowPolicy):
             raise ValueError(
                 f"algo=sac_flow needs a flow policy (policy=flow_g or flow_t), "
-                f"got policy={cfg.policy.name}"
+                f"got policy={policy.name}"
             )
         if self.cfg.target_entropy is None:
             self.target_entropy += 0.5 * action_dim * math.log(2.0 * math.pi * math.e)

@@ -135,7 +135,7 @@ def _updates_per_s(policy: str, heads: int, options: dict[str, str]) -> dict:
     spec = _spec(config.policy, int(options["state_dim"]))
     device = options["device"]
     torch.manual_seed(0)
-    learner = build_algorithm(config, spec, ACTION_DIM, device)
+    learner = build_algorithm(config.algo, config.policy, spec, ACTION_DIM, device)
     rng = np.random.default_rng(0)
     replay = ReplayBuffer(REPLAY_FILL, spec, ACTION_DIM)
     for _ in range(REPLAY_FILL // EPISODE_STEPS):

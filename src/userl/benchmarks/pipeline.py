@@ -60,7 +60,7 @@ def learner_alone_s_per_update(arguments: list[str], updates: int) -> float:
     env = make_env(config, seed=0)
     spec = env.observation_spec
     env.close()
-    algorithm = build_algorithm(config, spec, 7)
+    algorithm = build_algorithm(config.algo, config.policy, spec, 7)
     buffer = ReplayBuffer(10_000, spec, 7)
     for episode in episodes:
         buffer.add_episode(episode)

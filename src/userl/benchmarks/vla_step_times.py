@@ -109,7 +109,7 @@ def step_times(
     device = torch.device(device_name)
     spec = expected_observation_spec(config, TASKS.build(config.task))
     torch.manual_seed(0)
-    learner = build_algorithm(config, spec, ACTION_DIM, device_name)
+    learner = build_algorithm(config.algo, config.policy, spec, ACTION_DIM, device_name)
     policy = learner.policy
     generator = torch.Generator().manual_seed(0)
     one = random_observations(spec, 1, device, generator)

@@ -82,7 +82,9 @@ class Learner:
         self.config = config
         self.run_dir = Path(run_dir)
         self.device = assigned_device()
-        self.algorithm = build_algorithm(config, observation_spec, action_dim, self.device)
+        self.algorithm = build_algorithm(
+            config.algo, config.policy, observation_spec, action_dim, self.device
+        )
         algo = config.algo
         chunk = self.algorithm.label_chunk_steps  # > 1: the buffers keep chunk labels
         # the replay is keyed by cell (each its robot and task), sampled fairly across cells
