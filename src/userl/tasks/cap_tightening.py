@@ -4,11 +4,9 @@ its mark reaches a target mark, regripping between strokes as a person's hand wo
 Hardest part: the regrip. The cap starts 0-30 deg round and must end within 4 deg of a
 target 100-170 deg round, but the wrist turns at most +- 65 deg (the safety box), so the
 policy must grasp, turn, open, turn back and grasp again, and stop on a mark it sees only as
-the remaining angle; the expert takes about 50 steps at 5 Hz. RLPD with Q-filtered demo BC
-and the simulated operator read 1.0 at 3,100 env steps (10 robot-minutes) on 2 seeds; over
-the same 6,000 env steps SAC from scratch read 0.3 at best (finals 0.2, 0.1) and SAC Flow-G
-with 20 demos 0.2 at best (finals 0.1, 0.0): acting alone, a policy seldom completes a
-stroke and a regrip, so the critics rarely see the reward.
+the remaining angle. Acting alone, a policy seldom completes a stroke and a regrip, so the
+critics rarely see the reward: demos and the simulated operator carry a run through the first
+strokes (measured figures: docs/results.md).
 """
 
 from __future__ import annotations

@@ -2,14 +2,11 @@
 slots of a power socket lying on the table at a randomised pose.
 
 The hardest part is lateral precision before the push: the blades clear their slots by
-1.2 mm a side (`slot_clearance_m`). A blade that comes down 2-5 mm off jams on the socket's
-face, and a policy does not learn to lift and re-align from there. At 2 cm per action unit
-(the base task's `action_scale_m`), RLPD with Q-filtered demo BC and the simulated operator
-(seed 1, 12,000 env steps; 2026-12-03) read 0.9 on its curve at 4,000 env steps but 0.55
-over 20 final episodes: every failure ended on the face, with the blades 1.6-4.7 mm off in
-xy (0.7-1.1 mm in the successes), while online the operator rescued each jam, so the run
-never stopped needing it. At 1 cm per unit, the default here, the same setting read 1.0
-from 6,000 env steps on and in the final 20 episodes on seeds 0 and 1.
+1.2 mm a side (`slot_clearance_m`). A blade that comes down a few millimetres off jams on the
+socket's face, and a policy does not learn to lift and re-align from there; online the
+operator rescues each jam, so a run whose policy jams never stops needing it. So one action
+unit moves 1 cm here, half the base task's `action_scale_m`: at 2 cm a policy's small errors
+in the push land the blades on the face.
 """
 
 from __future__ import annotations

@@ -3,10 +3,9 @@
 Hardest part: the alignment before the push. The peg clears the hole by 3 mm
 (`hole_clearance_m`), the hole lies at a random xy (+- 5 cm) and yaw (+- 30 deg) below a TCP
 starting 6-10 cm above it, and a peg pushed down more than 3 mm off lands on the board. The
-horizon is short (the expert takes about 17 steps), so the sparse reward is near the start
-and learning needs no operator: RLPD on state with 20 demos read 1.0 at 8,000 env steps,
-SAC Flow-G 0.9 at 8,000. SAC from scratch (no demos, 2 critics) stayed at 0.0 over 12,000
-env steps: a random policy seldom lands the peg, so the critic rarely sees a reward.
+horizon is short, so the sparse reward is near the start and learning from demos needs no
+operator; from scratch (no demos) a random policy seldom lands the peg, so the critic rarely
+sees a reward.
 """
 
 from __future__ import annotations

@@ -1,15 +1,13 @@
 """Pick and place: grasp a randomly chosen, randomly placed object (a rubber duck, a block or a
 can) and put it into an open container.
 
-Hardest part for RL: the horizon and the grasp in the middle of it. The scripted expert
-closes the gripper at about step 29 and releases at about step 85, so the sparse success
-reward lies some 85 steps from the start: at the RLPD preset's discount 0.97 the start is
-worth 0.97**85 = 0.07, and SAC's entropy term outweighs the critic (in a 12,000-step run the
-policy's entropy rose to 4.3 nats of a possible 4.85 within 1,000 updates and stayed above 3
-for 8,000). RLPD learns it with `algo.demo_bc_weight=1` (a Q-filtered imitation of the
-demos: 0.9 within 12,000 env steps in 2 seeds). Progress is measured over every stage
-(`distance_to_go_m`: the reach, then the carry), so the simulated operator steps in when a
-policy stalls before the grasp, too."""
+Hardest part for RL: the horizon and the grasp in the middle of it. The sparse success reward
+comes only after the reach, the grasp, the carry and the release, many steps from the start,
+so at the RLPD preset's discount the start is worth little, and SAC's entropy term outweighs
+the critic (the policy's entropy climbs towards its maximum early and stays high). RLPD
+learns it with `algo.demo_bc_weight=1` (a Q-filtered imitation of the demos). Progress is
+measured over every stage (`distance_to_go_m`: the reach, then the carry), so the simulated
+operator steps in when a policy stalls before the grasp, too."""
 
 from __future__ import annotations
 

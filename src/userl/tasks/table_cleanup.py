@@ -1,17 +1,15 @@
 """Table clean-up: several objects lie scattered on the table; each goes into a box, then the
 box's hinged lid, which starts open, is closed.
 
-Hardest part: the sequence. The expert takes 310-330 of the 400 steps for three objects and
-the lid, switching sub-goal, grasp yaw and gripper many times. Behaviour cloning on 50
-expert demos (16,000 transitions, 8,000 updates, 10 evaluation episodes) put no object in
-the box with an MLP: its one Gaussian averages the switches (the hand dives and closes
-between objects; on pick_place, one object, the same MLP reads 0.9). A flow policy (Flow-G)
-fits them, but only once the state names the stage: with every object's block alone it
-put 0-1 objects in (success 0.0); with the stage block below (the next object's block, a
-one-hot of which it is, then the lid's edge and push point) 3 objects in 6 of 10 episodes
-and success 0.4 (the MLP stays at 0.0 either way). Progress is measured along the
-expert's whole way (`distance_to_go_m`), so the simulated operator steps in when a policy
-stalls in any stage, not only while objects move."""
+Hardest part: the sequence. The expert needs most of the episode for the objects and the
+lid, switching sub-goal, grasp yaw and gripper many times. Behaviour cloning with an MLP
+averages the switches (its one Gaussian: the hand dives and closes between objects) and puts
+no object in the box, even from many demos. A flow policy (Flow-G) fits the switches,
+but only once the state names the stage: hence the stage block below (the next object's
+block, a one-hot of which it is, then the lid's edge and push point); with every object's
+block alone it does little better than the MLP. Progress is measured along the expert's
+whole way (`distance_to_go_m`), so the simulated operator steps in when a policy stalls in
+any stage, not only while objects move."""
 
 from __future__ import annotations
 
