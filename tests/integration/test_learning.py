@@ -19,9 +19,8 @@ def test_learning_benchmark_short_version(tmp_path: Path) -> None:
     """`userl bench learning short=true`: RLPD (2 critics, 64-wide networks, batch 128) on peg
     insertion, 2 seeds, 6,000 env steps each; measured curves, JSON and a PNG plot; every
     seed's curve rises above its start, and the seeds' best evaluations in the second half of
-    the run average 0.3 or more (about 3 minutes on a loaded 2-core machine). Not the final
-    point alone: on 5 evaluation episodes it swings (under a CPU hog one seed read 0.0 at the
-    end while its last 20 training episodes succeeded 55 % of the time)."""
+    the run average 0.3 or more. Not the final point alone: on 5 evaluation episodes it swings
+    (a seed can read 0.0 at the end while most of its last training episodes succeed)."""
     result = load_benchmark("learning").run(["short=true", f"root={tmp_path}"])
     entry = result["results"]["rlpd_state/peg_insertion"]
     assert len(entry["runs"]) == 2
@@ -66,7 +65,7 @@ def test_hg_dagger_with_simulated_operator_short(tmp_path: Path) -> None:
     """BC on 5 demos, then 30 online episodes with the scripted operator taking over when the
     novice stalls; only human-controlled steps join the aggregate. The curve is evaluated
     along the way (the sync pipeline's hook). 20 evaluation episodes each side: with 10, the
-    BC start alone read 0.5 where 20 read 0.3."""
+    BC start alone swings enough to make or break the rise the test asks for."""
     summary = train(
         load_config(
             [
@@ -119,7 +118,7 @@ def test_rlpd_state_20_demos_within_20k_env_steps(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_rlpd_with_demo_bc_learns_pick_place_within_12k_env_steps(tmp_path: Path) -> None:
     """RLPD with the Q-filtered demo BC term and the simulated operator: >= 0.9 on
-    pick_place within 12,000 env steps (RLPD alone stays at 0.0 there)."""
+    pick_place within 12,000 env steps (RLPD without the demo BC term does not learn it)."""
     entry = learning_setting(tmp_path, "rlpd_bc_operator", task="pick_place")
     assert entry["seeds_reaching_target"] == 1, entry
 
