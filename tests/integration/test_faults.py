@@ -65,7 +65,7 @@ def test_learner_death_is_reported_and_resumable(tmp_path: Path) -> None:
 
     from userl.cli import main
     from userl.data.store import EpisodeStore
-    from userl.runtime.train import LEARNER_NAME
+    from userl.runtime.cluster import LEARNER_NAME
 
     name = ["run.root=" + str(tmp_path), "run.name=dead"]
     thread, outcome = faults.train_in_background(

@@ -70,7 +70,7 @@ def test_a_resumed_run_keeps_its_first_initial_evaluation(
     from types import SimpleNamespace
 
     from userl.config.loader import load_config
-    from userl.runtime import train
+    from userl.runtime import evaluation as train
 
     learner = make_learner(tmp_path)
     learner.log_evaluation(0.1, 0.1, 4)

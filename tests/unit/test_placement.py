@@ -116,7 +116,7 @@ def test_actor_computes_on_the_gpu_ray_assigned_it(monkeypatch):
 
 def test_each_cell_runs_on_its_robots_node(lab: Path, tmp_path: Path) -> None:
     """A cell takes the layout's i-th robot, or the one it names (`ray_robot`)."""
-    from userl.runtime.train import worker_plan
+    from userl.runtime.cluster import worker_plan
 
     cells = tmp_path / "cells.yaml"
     cells.write_text("peg: {task: peg_insertion}\ncharger: {task: charger, ray_robot: franka_0}\n")

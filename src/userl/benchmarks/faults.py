@@ -262,7 +262,7 @@ def in_process_fault(root: Path, name: str, inject: Callable[[], None]) -> dict[
 def worker_kill(root: Path) -> dict[str, Any]:
     import ray
 
-    from userl.runtime.train import worker_name
+    from userl.runtime.cluster import worker_name
 
     def inject() -> None:
         ray.kill(ray.get_actor(worker_name("robot_0")), no_restart=False)
@@ -276,7 +276,7 @@ def worker_kill(root: Path) -> dict[str, Any]:
 def learner_stall(root: Path, stall_s: float = 6.0) -> dict[str, Any]:
     import ray
 
-    from userl.runtime.train import LEARNER_NAME
+    from userl.runtime.cluster import LEARNER_NAME
 
     def inject() -> None:
         ray.get_actor(LEARNER_NAME).stall.remote(stall_s)

@@ -152,7 +152,7 @@ def task_weights(value: str) -> dict[str, float]:
 
 def multitask_rows(summary: dict[str, Any], wall_s: float) -> list[dict[str, Any]]:
     """Per task (cell) figures of a multi-task run; timings are the run's."""
-    from userl.runtime.train import point_before_training
+    from userl.runtime.evaluation import point_before_training
 
     rows = []
     for task, cell in summary["cells"].items():

@@ -7,7 +7,6 @@ import time
 import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any, TypeVar
 
 import ray
@@ -16,19 +15,20 @@ import torch
 from userl.config.schema import Config
 from userl.core.specs import ObservationSpec
 from userl.core.types import Episode
-from userl.data.store import EpisodeStore, LoadReport, read_episode_file
 from userl.envs.cells import CellBinding, CellEnv
 from userl.envs.factory import make_env
 from userl.policies import build_policy
 from userl.rollout.action_sources import ExpertSource, PolicySource
-from userl.rollout.evaluation import results_of, reward_confusion
 from userl.rollout.intervention import with_interventions
 from userl.runtime.inference import RemotePolicySource
+from userl.runtime.outbox import Outbox
 from userl.runtime.pipelines import AsyncPipelineConfig
 from userl.runtime.placement import current_node_id
+from userl.runtime.remote import call
 from userl.runtime.signals import ignore_interrupts
 from userl.runtime.utd import floor_met
 from userl.runtime.weight_sync import Snapshot, WeightSubscriber
+from userl.runtime.worker_evaluation import WorkerEvaluations
 
 T = TypeVar("T")
 UTD_FLOOR_POLL_S = 0.02  # how often a waiting simulated robot asks the learner
@@ -89,11 +89,9 @@ class EnvWorker:
         self._episodes_run = 0
         self._stop = threading.Event()
         self.weights = WeightSubscriber(self._install_weights, poll_interval_s=0.0)
-        self.spool = EpisodeStore(spool_dir).create()
-        self._in_flight: dict[str, tuple[Path, Any]] = {}  # episode id -> (spool file, ack|None)
+        self.outbox = Outbox(spool_dir, robot_id)
         self._holding = False
-        self._last_video_s: float | None = None
-        self._next_curve_env_steps = config.eval.curve_every_env_steps
+        self.evaluations = WorkerEvaluations(config, robot_id, cell, self._collect)
         self._remote_inference = False
 
     def _on_env_thread(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -191,20 +189,16 @@ class EnvWorker:
         return self._on_env_thread(self._run, learner, max_episodes)
 
     def _run(self, learner: Any, max_episodes: int | None) -> dict[str, int]:
-        """The asynchronous loop: act, spool and ship finished episodes, poll weights.
-
-        Every finished episode is first written to this robot's spool on local disk and
-        leaves it only when the learner acknowledges it as stored. Episodes left in the
-        spool (by a crash, or a learner that vanished) are shipped again on start; the
-        learner drops duplicates by episode id. While too many episodes wait for an
-        acknowledgement, the robot holds still instead of starting another episode.
-        """
+        """The asynchronous loop: act, spool and ship finished episodes (`Outbox`), poll
+        weights. Episodes left in the spool are shipped again on start. While too many
+        episodes wait for an acknowledgement, the robot holds still instead of starting
+        another episode."""
         from userl.rollout.episode import run_episode
 
         pipeline: AsyncPipelineConfig = self.config.pipeline  # type: ignore[assignment]
         self.weights.poll_interval_s = pipeline.weight_poll_interval_s
         self._stop.clear()
-        self._ship_spooled(learner)
+        self.outbox.ship_spooled(learner)
         produced = 0
         while not self._stop.is_set() and (max_episodes is None or produced < max_episodes):
             if not self._room_to_act(learner, pipeline):
@@ -222,68 +216,16 @@ class EnvWorker:
             )
             episode.info.update(self.weights.drain_metrics())
             episode.info["waited_for_learner_s"] = waited_s
-            path = self.spool.write(episode)
-            self._in_flight[episode.episode_id] = (path, learner.add_episode.remote(episode))
+            self.outbox.send(episode, learner)
             produced += 1
-            self._release_acknowledged()
-            self._maybe_record_evaluation_video(learner)
-            self._maybe_evaluate_for_curve(learner)
-        return {"episodes": produced, "unacknowledged": len(self._in_flight)}
-
-    def _maybe_record_evaluation_video(self, learner: Any) -> None:
-        """Every `eval.video_every_s`, one deterministic episode on video for TensorBoard
-        (the first robot only; the episode is not training data)."""
-        every_s = self.config.eval.video_every_s
-        if not every_s or self.robot_id != "robot_0":
-            return
-        now = time.monotonic()
-        if self._last_video_s is not None and now - self._last_video_s < every_s:
-            return
-        self._last_video_s = now
-        (episode,) = self._collect(
-            1,
-            "policy",
-            deterministic=True,
-            seed_base=self.config.eval.seed_offset,
-            record_first=True,
-        )
-        learner.log_video.remote(episode.frames, bool(episode.success))
+            self.outbox.release_acknowledged()
+            self.evaluations.record_video(learner)
+            self.evaluations.curve_point(learner)
+        return {"episodes": produced, "unacknowledged": len(self.outbox)}
 
     def evaluate_for_curve(self, learner: Any) -> bool:
         """The sync pipeline's hook: a learning-curve evaluation if one is due."""
-        return self._on_env_thread(self._maybe_evaluate_for_curve, learner)
-
-    def _maybe_evaluate_for_curve(self, learner: Any) -> bool:
-        """Each time the run passes another `eval.curve_every_env_steps` online env steps,
-        the first robot runs `eval.curve_episodes` evaluation episodes (fixed seeds, the
-        deterministic policy as of now, not stored) and the learner logs the result."""
-        every = self.config.eval.curve_every_env_steps
-        if not every or (self.robot_id != "robot_0" and self.cell is None):
-            return False  # one robot of one cell evaluates, or each cell of several
-        timeout_s = self.config.run.remote_timeout_s
-        _, env_steps = ray.get(learner.utd_state.remote(), timeout=timeout_s)
-        if env_steps < self._next_curve_env_steps:
-            return False
-        self._next_curve_env_steps = (env_steps // every + 1) * every
-        episodes = self._collect(
-            self.config.eval.curve_episodes,
-            "policy",
-            self.config.eval.deterministic,
-            self.config.eval.seed_offset,
-            record_first=False,
-        )
-        results = results_of(episodes)
-        ray.get(
-            learner.log_evaluation.remote(
-                results["success_rate"],
-                results["mean_return"],
-                results["episodes"],
-                reward_confusion(episodes),
-                self.cell.name if self.cell else "",
-            ),
-            timeout=timeout_s,
-        )
-        return True
+        return self._on_env_thread(self.evaluations.curve_point, learner)
 
     def _wait_for_learner(self, learner: Any) -> float:
         """The update-to-data floor: a simulated robot that is not paced to real time waits
@@ -295,8 +237,8 @@ class EnvWorker:
         started = time.monotonic()
         deadline = started + self.config.run.remote_timeout_s
         while not self._stop.is_set() and time.monotonic() < deadline:
-            online_updates, env_steps = ray.get(
-                learner.utd_state.remote(), timeout=self.config.run.remote_timeout_s
+            online_updates, env_steps = call(
+                learner.utd_state, timeout_s=self.config.run.remote_timeout_s
             )
             if floor_met(online_updates, env_steps, utd_min):
                 break
@@ -305,65 +247,22 @@ class EnvWorker:
 
     def _room_to_act(self, learner: Any, pipeline: AsyncPipelineConfig) -> bool:
         """False (after holding the robot and retrying shipment) while the backlog is full."""
-        self._release_acknowledged()
-        if len(self._in_flight) < pipeline.max_unacknowledged_episodes:
+        self.outbox.release_acknowledged()
+        if len(self.outbox) < pipeline.max_unacknowledged_episodes:
             self._holding = False
             return True
         if not self._holding:
             self._holding = True
             self.env.robot.hold()
-        acks = [ack for _, ack in self._in_flight.values() if ack is not None]
-        if acks:
-            ray.wait(acks, num_returns=1, timeout=pipeline.resend_after_s)
-        self._release_acknowledged()
-        self._ship_spooled(learner)
+        self.outbox.wait(pipeline.resend_after_s)
+        self.outbox.release_acknowledged()
+        self.outbox.ship_spooled(learner)
         return False
-
-    def _ship_spooled(self, learner: Any) -> None:
-        """Ship spooled episodes that have no acknowledgement under way."""
-        report = LoadReport()
-        for path in self.spool.files():
-            episode_id = path.stem.rsplit("_", 1)[-1]
-            entry = self._in_flight.get(episode_id)
-            if entry is not None and entry[1] is not None:
-                continue
-            try:
-                episode = read_episode_file(path)
-            except ValueError as error:
-                report.unreadable.append((path.name, str(error)))
-                continue
-            self._in_flight[episode_id] = (path, learner.add_episode.remote(episode))
-        for name, reason in report.unreadable:
-            print(f"{self.robot_id}: unreadable spooled episode {name}: {reason}", flush=True)
-
-    def _release_acknowledged(self) -> None:
-        """Drop acknowledged episodes from the spool; a failed shipment is retried later."""
-        pending = {
-            ack: episode_id for episode_id, (_, ack) in self._in_flight.items() if ack is not None
-        }
-        if not pending:
-            return
-        ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=0)
-        for ack in ready:
-            episode_id = pending[ack]
-            path, _ = self._in_flight[episode_id]
-            try:
-                ray.get(ack, timeout=0)
-            except (ray.exceptions.RayError, TimeoutError):
-                self._in_flight[episode_id] = (path, None)  # not stored: ship again later
-                continue
-            self.spool.delete(path)
-            del self._in_flight[episode_id]
 
     def flush(self, learner: Any, timeout_s: float) -> int:
         """Ship what is spooled and wait (bounded) for every acknowledgement; returns the
         number of episodes still unacknowledged (they stay in the spool)."""
-        self._ship_spooled(learner)
-        acks = [ack for _, ack in self._in_flight.values() if ack is not None]
-        if acks:
-            ray.wait(acks, num_returns=len(acks), timeout=timeout_s)
-        self._release_acknowledged()
-        return len(self._in_flight)
+        return self.outbox.flush(learner, timeout_s)
 
     def stop(self) -> None:
         self._stop.set()

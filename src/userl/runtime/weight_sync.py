@@ -42,9 +42,18 @@ class WeightPublisher:
         self._latest: Snapshot | None = None
         self._current: StateDict = {}
         self._full: Snapshot | None = None
+        self.published_s = time.monotonic()  # when the newest version was published
+
+    def due(self, grad_steps: int, every_updates: int, every_s: float) -> bool:
+        """Whether a learner that trains on its own publishes after `grad_steps` updates:
+        every `every_updates` of them, and at least every `every_s` seconds (0: by updates
+        only)."""
+        late = bool(every_s) and time.monotonic() - self.published_s >= every_s
+        return grad_steps % every_updates == 0 or late
 
     def publish(self, state: StateDict) -> Snapshot:
         self.version += 1
+        self.published_s = time.monotonic()
         changed = state
         base = None
         if self.delta and self._current:

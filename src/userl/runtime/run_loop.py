@@ -1,0 +1,116 @@
+"""A run on a started cluster, in its order: resume or load demos, pretrain, evaluate, run the
+pipeline until its budget is spent (or Ctrl-C), checkpoint, evaluate again, collect the
+figures into the run's summary and close the actors."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import ray
+
+from userl.config.schema import Config
+from userl.core.registry import PIPELINES
+from userl.data.checkpoint import CheckpointRefused
+from userl.runtime import pipelines  # noqa: F401  (registers the pipeline modes)
+from userl.runtime.cluster import Cluster, sync_weights
+from userl.runtime.demos import demos_and_pretraining
+from userl.runtime.errors import RunFailed
+from userl.runtime.evaluation import evaluate, initial_evaluation
+from userl.runtime.progress import ProgressReporter
+from userl.runtime.remote import call, call_each
+from userl.runtime.signals import GracefulStop, StopRequested
+from userl.runtime.summary import RunSummary, cell_summary
+from userl.telemetry.progress import progress_line
+
+
+def run_on(
+    config: Config, cluster: Cluster, run_dir: Path, summary: RunSummary, started: float
+) -> dict[str, float]:
+    """Resume or load demos, pretrain, evaluate, run the pipeline, evaluate again; fills
+    `summary` and returns the learner's final stats."""
+    if config.resume:
+        summary.resumed_from = resume(config, cluster)
+    demos_and_pretraining(config, cluster)
+    sync_weights(config, cluster)
+    if config.eval.at_start:
+        initial = initial_evaluation(config, cluster)
+        summary.initial_evaluation(initial)
+        print(f"initial evaluation: success {initial['success_rate']:.2f}", flush=True)
+    train_started = time.monotonic()
+    run_pipeline(config, cluster, run_dir, summary, started)
+    summary.train_wall_s = time.monotonic() - train_started
+    return finish(config, cluster, summary, started)
+
+
+def resume(config: Config, cluster: Cluster) -> dict[str, int]:
+    """The learner reloads the run's episodes and its last checkpoint; a checkpoint it
+    refuses to load ends the run with that one line."""
+    try:
+        restored: dict[str, int] = call(
+            cluster.learner.restore, timeout_s=config.run.remote_timeout_s
+        )
+    except ray.exceptions.RayTaskError as error:  # a refused checkpoint: one line
+        if isinstance(error.cause, CheckpointRefused):
+            raise CheckpointRefused(str(error.cause)) from None
+        raise
+    print(f"resumed: {json.dumps(restored)}", flush=True)
+    return restored
+
+
+def run_pipeline(
+    config: Config, cluster: Cluster, run_dir: Path, summary: RunSummary, started: float
+) -> None:
+    """`pipeline.name` until its budget is spent. Ctrl-C (or SIGTERM) stops it at a safe
+    point; a failure ends the run with how to continue it."""
+    pipeline = PIPELINES.get(config.pipeline.name)
+    try:
+        with GracefulStop() as stop:
+            progress = ProgressReporter(config, cluster, started, stop)
+            summary.pipeline_results = (
+                pipeline(config, cluster.learner, cluster.workers, progress) or {}
+            )
+    except (StopRequested, KeyboardInterrupt):
+        summary.interrupted = True
+        print("interrupted: every episode is stored; writing a final checkpoint", flush=True)
+    except (ray.exceptions.RayError, RuntimeError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        raise RunFailed(
+            f"{reason} -- every finished episode is in {run_dir}/episodes or a robot's "
+            f"spool; continue with: userl train resume=true run.name={config.run.name} "
+            f"run.root={config.run.root}"
+        ) from error
+
+
+def finish(
+    config: Config, cluster: Cluster, summary: RunSummary, started: float
+) -> dict[str, float]:
+    """After the pipeline: the learner's figures, a final checkpoint, the final evaluation
+    (not after Ctrl-C), the learning curves; then the actors close. Returns the learner's
+    final stats."""
+    timeout_s = config.run.remote_timeout_s
+    learner = cluster.learner
+    stats: dict[str, float] = call(learner.stats, timeout_s=timeout_s)
+    timing = call(learner.pipeline_timing, timeout_s=timeout_s)
+    summary.training_s_per_update = timing["training_s_per_update"]
+    summary.generation_s_per_episode = timing["generation_s_per_episode"]
+    if cluster.inference is not None:
+        summary.inference = call(cluster.inference.stats, timeout_s=timeout_s)
+    print(progress_line(stats, time.monotonic() - started), flush=True)
+    call(learner.save_checkpoint, timeout_s=timeout_s)
+    if not summary.interrupted:
+        summary.final_evaluation(evaluate(config, cluster))
+    summary.eval_curve = call(learner.evaluation_curve, timeout_s=timeout_s)
+    if cluster.cells:
+        summary.cells = cell_summary(
+            call(learner.cell_stats, timeout_s=timeout_s),
+            summary.eval_results_by_cell or {},
+            summary.train_wall_s,
+        )
+        curves = call(learner.cell_evaluation_curves, timeout_s=timeout_s)
+        for name, curve in curves.items():
+            summary.cells[name]["eval_curve"] = curve
+    call(learner.close, timeout_s=timeout_s)
+    call_each([w.close for w in cluster.workers], timeout_s=timeout_s)
+    return stats
