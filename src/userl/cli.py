@@ -275,13 +275,14 @@ def bench_command(arguments: list[str]) -> int:
     if not arguments or "=" in arguments[0]:
         raise UsageError("usage: userl bench NAME [key=value ...] out=FILE.json")
     from userl.benchmarks import load_benchmark
+    from userl.benchmarks.provenance import stamped
 
     benchmark = load_benchmark(arguments.pop(0))
     out = take(arguments, "out")
     result = benchmark.run(arguments)
     print(benchmark.table(result))
-    if out:
-        Path(out).write_text(json.dumps(result, indent=2))
+    if out:  # the record says where and when it was made
+        Path(out).write_text(json.dumps(stamped(result), indent=2))
     return 0
 
 

@@ -23,6 +23,7 @@ for _name in (
     "multirobot",
     "multitask",
     "pipeline",
+    "report",
     "sim",
     "sync",
     "vla",
