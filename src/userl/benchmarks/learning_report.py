@@ -164,7 +164,8 @@ def _minutes(value: float | None) -> str:
 
 
 def table(result: dict[str, Any]) -> str:
-    """The summary table as Markdown (the README's), then where the plots are."""
+    """The summary table as Markdown (the console's; `bench report` writes docs/results.md),
+    then where the plots are."""
     thresholds = [f"{t:g}" for t in THRESHOLDS]
     header = [
         "setting",
