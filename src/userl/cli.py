@@ -6,15 +6,11 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from userl.core.errors import RewardFailed
 from userl.core.registry import Registry, UnknownNameError
 from userl.hardware.vendor import HardwareUnavailable
 from userl.runtime.errors import RunFailed
-
-if TYPE_CHECKING:
-    from userl.config.schema import Config
 
 COMMANDS: Registry = Registry("command")
 USAGE = """usage: userl COMMAND [key=value ...]
@@ -145,10 +141,11 @@ def eval_command(arguments: list[str]) -> int:
 
 @COMMANDS.register("collect")
 def collect_command(arguments: list[str]) -> int:
-    from userl.config.loader import load_config, load_config_file
+    """`userl collect ...` (see USAGE): `tools/collect.py` records the episodes."""
+    from userl.tools.collect import collect, collection_config
 
     arguments = list(arguments)
-    teleop = take(arguments, "teleop", "expert")
+    teleop = str(take(arguments, "teleop", "expert"))
     out = take(arguments, "out")
     episodes = positive_int(take(arguments, "episodes", "20"), "episodes")
     video = take(arguments, "video", "false")
@@ -157,99 +154,23 @@ def collect_command(arguments: list[str]) -> int:
     if not out:
         raise UsageError("collect needs out=DIR, the episode store to write")
     run = take(arguments, "run")  # record a trained run's policy instead of a demonstrator
-    actor = take(arguments, "policy")  # a registered action source: random | noisy_expert | ...
+    source = take(arguments, "policy")  # a registered action source: random | noisy_expert | ...
     label = take(arguments, "label")
     cell = take(arguments, "cell")  # a multi-cell run's cell (default: its first)
-    if label is not None:
-        arguments = labelled_collection(arguments, label)
-    if run:
-        config = load_config_file(Path(run) / "config.yaml", [*arguments, "teleop=none"])
-    else:
-        config = load_config([*arguments, f"teleop={teleop}"])  # expert: the scripted demonstrator
-    from userl.tools.doctor import preflight
-
-    preflight(config)
-    from userl.data.store import EpisodeStore
-    from userl.envs.factory import make_env
-    from userl.rollout.action_sources import ACTION_SOURCES, demonstrator
-    from userl.rollout.episode import run_episode
-    from userl.telemetry.video import write_gif
-
-    store = EpisodeStore(out).create()
-    seed_base = config.run.seed * 100_000
-    render_mode = "rgb_array" if video == "true" else None
-    index = cell_index(config, cell)
-    if run and config.cells:  # a multi-cell run's policy acts on its cell's laid-out state
-        from userl.envs.cells import make_cell_env
-
-        env = make_cell_env(config, index, seed=config.run.seed, render_mode=render_mode)
-    elif config.cells:  # a cell's own environment (a cells run lays its demos out)
-        from userl.config.cells import cell_config
-
-        config = cell_config(config, config.cells[index])
-        env = make_env(config, seed=config.run.seed, render_mode=render_mode)
-    else:
-        env = make_env(config, seed=config.run.seed, render_mode=render_mode)
-    successes, positive_frames, frames, videos = 0, 0, 0, []
-    try:
-        if run:
-            source = ACTION_SOURCES.get("policy")(config, env, Path(run))
-        elif actor:
-            source = ACTION_SOURCES.get(actor)(config, env, None)
-        else:
-            source = demonstrator(env, config)
-        for index in range(episodes):
-            episode = run_episode(
-                env, source, "robot_0", seed=seed_base + index, record_frames=video == "true"
-            )
-            store.write(episode)
-            successes += int(episode.success)
-            positive_frames += (
-                int(episode.step_success.sum()) if episode.step_success is not None else 0
-            )
-            frames += len(episode)
-            if episode.frames:
-                path = Path(out) / "videos" / f"episode_{index:04d}.gif"
-                videos.append(str(write_gif(path, episode.frames, env.task.control_hz)))
-    finally:
-        env.close()
-    report: dict[str, object] = {"out": out, "episodes": episodes, "successes": successes}
-    if label is not None:
-        report.update({"label": label, "frames": frames, "success_frames": positive_frames})
-    if videos:
-        report["videos"] = videos
+    run_dir = Path(run) if run else None
+    config = collection_config(arguments, teleop, run_dir, label)
+    report = collect(
+        config,
+        Path(out),
+        episodes,
+        run=run_dir,
+        source=source,
+        cell=cell,
+        video=video == "true",
+        label=label,
+    )
     print(json.dumps(report))
     return 0
-
-
-def cell_index(config: Config, name: str | None) -> int:
-    """The index of the cell `name` of a multi-cell run (None: the first)."""
-    names = [cell.name for cell in config.cells]
-    if name is None:
-        return 0
-    if not names:
-        raise UsageError(f"cell={name}: the run has no cells; leave cell= out")
-    if name not in names:
-        raise UsageError(f"cell={name}: the run has no such cell; its cells are {', '.join(names)}")
-    return names.index(name)
-
-
-LABEL_REWARDS: dict[str, str] = {"auto": "success", "keyboard": "keyboard"}
-"""`collect label=L`: the reward source whose per-step success labels the frames."""
-
-
-def labelled_collection(arguments: list[str], label: str) -> list[str]:
-    """`label=auto` (the simulator's success) or `label=keyboard` (the operator's marks):
-    that reward source, and episodes that go on after a success (more success frames to
-    learn from) unless `task.terminate_on_success=` is given."""
-    if label not in LABEL_REWARDS:
-        raise UsageError(
-            f"label={label} is not a labeller; choose one of: {', '.join(LABEL_REWARDS)}"
-        )
-    extra = [f"reward={LABEL_REWARDS[label]}"]
-    if not any(a.startswith("task.terminate_on_success=") for a in arguments):
-        extra.append("task.terminate_on_success=false")
-    return [*arguments, *extra]
 
 
 @COMMANDS.register("train-reward")

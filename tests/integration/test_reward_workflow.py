@@ -405,7 +405,8 @@ def test_the_rewards_benchmark_prepares_peg_classifier_on_its_close_up_view(tmp_
 
 
 def test_collect_labels_pick_the_labelling_source():
-    from userl.cli import UsageError, labelled_collection
+    from userl.core.errors import ConfigError
+    from userl.tools.collect import labelled_collection
 
     assert labelled_collection(["task=pick_place"], "keyboard") == [
         "task=pick_place",
@@ -414,7 +415,7 @@ def test_collect_labels_pick_the_labelling_source():
     ]
     kept = labelled_collection(["task.terminate_on_success=true"], "auto")
     assert kept == ["task.terminate_on_success=true", "reward=success"]
-    with pytest.raises(UsageError, match="label=human is not a labeller"):
+    with pytest.raises(ConfigError, match="label=human is not a labeller"):
         labelled_collection([], "human")
 
 

@@ -30,11 +30,13 @@ from userl.rewards.training import (
     split_episodes,
     train_classifier,
 )
+from userl.tools.collect import collect, collection_config
 
 TRAIN_PREFIX = "train."
 NEAR_MISS_NOISE_STD = 0.35  # `prepare_classifier`: the near misses' noise per action component
+LABEL = "auto"  # `prepare_classifier` labels every frame by the simulator's success
 HALTED_PER_EXPERT_EPISODE = 2  # `prepare_classifier`: halted episodes per expert one (most
-# halts land far from the goal; 6 of 40 peg halts rest 1-3 cm short of success)
+# halts land far from the goal; a few rest just short of success, the frames that matter)
 
 
 def training_config(arguments: list[str]) -> tuple[RewardTrainingConfig, list[str]]:
@@ -216,37 +218,31 @@ def prepare_classifier(
     (`collect label=auto`), then train-reward; reused when `folder` already holds one.
     `cameras`: the classifier's own views instead of the policy's (`views`' cameras): only
     they are recorded and trained on."""
-    from userl.cli import main
-
     out = folder / "classifier.pt"
     if out.is_file():
         return out
     recorded = [f"robot.camera_names=[{','.join(cameras)}]"] if cameras else []
-    common = [f"task={task}", *views, *recorded, "label=auto"]
-    sets = {
-        "expert": [f"episodes={episodes}"],
-        "failed": [f"episodes={episodes}", "policy=noisy_expert", f"run.seed={noisy_seed}"],
-        "near_miss": [
-            f"episodes={episodes}",
-            "policy=noisy_expert",
-            f"run.seed={noisy_seed + 1}",
-            f"demos.noisy_expert_std={NEAR_MISS_NOISE_STD}",
-        ],
-        "halted": [
-            f"episodes={episodes * HALTED_PER_EXPERT_EPISODE}",
-            "policy=halting_expert",
-            f"run.seed={noisy_seed + 2}",
-        ],
+    common = [f"task={task}", *views, *recorded]
+    # each set: its episodes, who acts (None: the expert demonstrator), its config overrides
+    sets: dict[str, tuple[int, str | None, list[str]]] = {
+        "expert": (episodes, None, []),
+        "failed": (episodes, "noisy_expert", [f"run.seed={noisy_seed}"]),
+        "near_miss": (
+            episodes,
+            "noisy_expert",
+            [f"run.seed={noisy_seed + 1}", f"demos.noisy_expert_std={NEAR_MISS_NOISE_STD}"],
+        ),
+        "halted": (
+            episodes * HALTED_PER_EXPERT_EPISODE,
+            "halting_expert",
+            [f"run.seed={noisy_seed + 2}"],
+        ),
     }
-    for name, extra in sets.items():
-        if main(["collect", *common, *extra, f"out={folder / name}"]) != 0:
-            raise RuntimeError(f"collecting labelled {name} episodes for {task} failed")
-    data = ",".join(str(folder / name) for name in sets)
-    if (
-        main(
-            ["train-reward", f"task={task}", f"data={data}", f"out={out}", f"train.epochs={epochs}"]
-        )
-        != 0
-    ):
-        raise RuntimeError(f"training the reward classifier for {task} failed")
+    for name, (count, source, overrides) in sets.items():
+        config = collection_config([*common, *overrides], label=LABEL)
+        report = collect(config, folder / name, count, source=source, label=LABEL)
+        print(json.dumps(report), flush=True)
+    arguments = [f"task={task}", f"train.epochs={epochs}"]
+    report = run_train_reward(arguments, [folder / name for name in sets], out)
+    print(json.dumps(report), flush=True)
     return out
