@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 # share the two cores well; each test module stays in one process (its shared fixtures).
 TEST_WORKERS ?= 2
 
-.PHONY: setup run test bench lint clean
+.PHONY: setup run test test-fast bench lint clean
 
 setup: $(STAMP)
 
@@ -30,8 +30,18 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/userl train
 
+# Two tiers. `make test-fast`: tests/unit only, the code's logic without physics, Ray or
+# trainings (tests/unit/conftest.py fails a test that starts Ray or builds a MuJoCo model); about
+# two minutes on two cores, for every edit. `make test`: what CI runs, both tiers (tests/integration
+# and tests/e2e are marked `integration` by their folder: MuJoCo physics, Ray, trainings,
+# simulated robots and vendors' simulators) in $(TEST_WORKERS) processes, the full-length
+# learning checks (`slow`) left to `make bench`.
 test: $(STAMP)
 	$(PY) -m pytest -m "not slow" -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	$(PY) -m pytest tests/unit -m "not integration and not slow" -n $(TEST_WORKERS) \
+	  --dist loadfile $(PYTEST_ARGS)
 
 BENCH_OUT ?= bench-results
 TASKS := peg_insertion charger pick_place cap_tightening table_cleanup

@@ -1,5 +1,6 @@
 """Fixtures shared by the test modules: a takeover episode, the expert's success rate, and a
-franky-sim server for the tests that drive the real franky-control."""
+franky-sim server for the tests that drive the real franky-control; and the two tiers' marker
+(tests/unit is the fast tier, tests/integration and tests/e2e are `integration`)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,19 @@ from userl.core.types import Episode
 # Property tests check behaviour, not speed: on a busy machine one example may take seconds.
 settings.register_profile("userl", deadline=None)
 settings.load_profile("userl")
+
+TESTS = Path(__file__).parent
+INTEGRATION_FOLDERS = {"integration", "e2e"}  # MuJoCo physics, Ray, subprocess trainings
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under tests/integration and tests/e2e is `integration`, by where it lives:
+    `make test-fast` deselects them (`-m "not integration"`), whatever a module declares."""
+    for item in items:
+        if item.path.is_relative_to(TESTS):
+            folder = item.path.relative_to(TESTS).parts[0]
+            if folder in INTEGRATION_FOLDERS:
+                item.add_marker(pytest.mark.integration)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,8 @@
 """Where intervened steps go: RL (HIL-SERL) puts them in replay AND the demo buffer;
-HG-DAgger trains only on human-controlled steps (demos plus interventions)."""
+HG-DAgger trains only on human-controlled steps (demos plus interventions).
+
+Integration tier: the learner publishes its weights into Ray's object store, which starts a
+Ray; the module's tests share one."""
 
 from __future__ import annotations
 
@@ -11,6 +14,8 @@ import pytest
 from userl.config.loader import load_config
 from userl.core.specs import ObservationSpec
 from userl.runtime.learner import Learner
+
+pytestmark = pytest.mark.usefixtures("shared_ray")
 
 
 def learner(tmp_path: Path, algo: str, takeover) -> Learner:

@@ -1,8 +1,14 @@
-"""The learner's pretraining on demos (HG-DAgger's BC start) and its learning-curve log."""
+"""The learner's pretraining on demos (HG-DAgger's BC start) and its learning-curve log.
+
+Integration tier: the learner publishes its weights into Ray's object store, which starts a
+Ray; the module's tests share one."""
 
 from __future__ import annotations
 
+import pytest
 import torch
+
+pytestmark = pytest.mark.usefixtures("shared_ray")
 
 
 def test_pretraining_runs_in_chunks_on_demos_and_is_outside_the_utd_budget(

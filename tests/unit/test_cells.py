@@ -1,5 +1,7 @@
 """Several robot cells under one learner: fair sampling across cells, the padded and masked
-state layout, and the task-conditioned encoder that policies and critics share."""
+state layout, and the task-conditioned encoder that policies and critics share. A cell's
+environment on a real task and the learner's pooled curve are integration tests
+(tests/integration/test_cells_runtime.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from userl.core.specs import CellLayout, ObservationSpec
 from userl.core.types import Episode
 from userl.data.buffers import ReplayBuffer
 from userl.data.samplers import CellSampler, SymmetricSampler, apportion
-from userl.envs.cells import CellEnv, cell_bindings, cell_layout, pad_state
+from userl.envs.cells import cell_bindings, cell_layout, pad_state
 from userl.policies import build_policy
 from userl.policies.conditioning import StateFeatures
 from userl.policies.mlp import MLPPolicyConfig
@@ -156,26 +158,6 @@ def test_cells_with_different_views_are_refused():
         )
 
 
-def test_cell_env_gives_laid_out_observations_of_a_real_task():
-    from userl.envs.factory import make_env
-
-    config = load_config(["cells=[franka_peg,franka_pick_place]", "eval.video_every_s=0"])
-    binding = cell_bindings(config)[0]  # type: ignore[index]
-    inner = make_env(config, seed=0)
-    env = CellEnv(inner, binding.layout, binding.task_id, binding.embodiment_id)
-    try:
-        observation, _ = env.reset(seed=0)
-        raw = inner.observation_spec.state_dim
-        assert observation["state"].shape == (binding.layout.vector_dim,)
-        assert env.observation_spec.state_dim == binding.layout.vector_dim
-        assert observation["state"][binding.layout.state_dim :][:raw].min() == 1.0  # mask
-        assert observation["state"][raw : binding.layout.state_dim].max() == 0.0  # padding
-        step, *_ = env.step(env.expert_action())
-        assert step["state"][binding.layout.task_id_index] == binding.task_id
-    finally:
-        env.close()
-
-
 def test_single_cell_features_are_the_state_itself_with_no_parameters():
     features = StateFeatures(ObservationSpec(7))
     state = torch.randn(4, 7)
@@ -246,58 +228,3 @@ def test_demos_recorded_on_a_cells_own_task_are_laid_out_for_the_run():
     assert lay_out_episode(laid, binding) is laid
     with pytest.raises(ConfigError, match="another task"):
         lay_out_episode(episode(0.5, state_dim=31), binding)
-
-
-def test_the_runs_curve_pools_every_cells_latest_evaluation(tmp_path):
-    from userl.runtime.learner import Learner
-
-    config = load_config(
-        [
-            "cells=[franka_peg,franka_charger]",
-            "policy.hidden_dims=[16]",
-            "algo.critic_hidden_dims=[16]",
-            "algo.num_critics=2",
-        ]
-    )
-    learner = Learner(config, ObservationSpec(8), ACTION_DIM, str(tmp_path))
-    learner.log_evaluation(1.0, 2.0, 4, {"reward_true_positives": 3}, "franka_peg")
-    learner.log_evaluation(0.5, 1.0, 4, {"reward_true_positives": 1}, "franka_peg")
-    assert learner.evaluation_curve() == []  # the charger has not evaluated yet
-    learner.log_evaluation(0.0, 0.0, 12, {"reward_true_positives": 2}, "franka_charger")
-    (point,) = learner.evaluation_curve()
-    assert point["success_rate"] == pytest.approx(0.125)  # 2 of 16 episodes
-    assert point["mean_return"] == pytest.approx(0.25) and point["episodes"] == 16
-    assert point["reward_true_positives"] == 3
-    learner.log_evaluation(1.0, 1.0, 4, None, "franka_peg")
-    assert learner.evaluation_curve()[-1]["success_rate"] == pytest.approx(0.25)
-    assert [len(c) for c in learner.cell_evaluation_curves().values()] == [3, 1]
-    learner.close()
-
-
-def test_a_run_of_several_cells_reaches_a_target_only_when_every_cell_does(tmp_path):
-    """`run.stop_at_eval_success` reads the lowest of the cells' newest evaluations."""
-    from userl.runtime.learner import Learner
-
-    config = load_config(
-        [
-            "cells=[franka_peg,franka_charger]",
-            "policy.hidden_dims=[16]",
-            "algo.critic_hidden_dims=[16]",
-            "algo.num_critics=2",
-        ]
-    )
-    learner = Learner(config, ObservationSpec(8), ACTION_DIM, str(tmp_path))
-    learner._cells[0].env_steps = 100  # evaluations after training started count
-    learner.log_evaluation(1.0, 1.0, 4, None, "franka_peg")
-    assert learner.stats()["curve_success_rate"] == -1.0  # the charger has not evaluated
-    learner.log_evaluation(0.5, 0.5, 4, None, "franka_charger")
-    assert learner.stats()["curve_success_rate"] == 0.5
-    learner.log_evaluation(0.9, 0.9, 4, None, "franka_charger")
-    learner.log_evaluation(0.8, 0.8, 4, None, "franka_peg")
-    assert learner.stats()["curve_success_rate"] == 0.8
-    times = [p["time_s"] for curve in learner.cell_evaluation_curves().values() for p in curve]
-    assert all(t >= 0.0 for t in times)
-    assert [p["time_s"] for p in learner.evaluation_curve()] == sorted(
-        p["time_s"] for p in learner.evaluation_curve()
-    )
-    learner.close()
