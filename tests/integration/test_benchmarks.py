@@ -10,6 +10,7 @@ import math
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import yaml
 
 from userl.benchmarks import BENCHMARKS
 from userl.cli import main
+from userl.config.loader import load_config
 
 pytestmark = pytest.mark.integration
 CLI_TIMEOUT_S = 600
@@ -194,11 +196,23 @@ def test_bench_sync(tmp_path: Path, bench) -> None:
 
 
 def test_bench_control(tmp_path: Path, bench) -> None:
+    """20 steps fit in one 100-step episode: 20 periods. The pacer's deadlines follow from one
+    another, so a tick is early by at most one period (catching up after a late one) and only a
+    late one deviates by more: without overruns (10 % late) no deviation exceeds the period,
+    and an overrun is a deviation past a tenth of it. How late a tick is depends on the
+    machine's load, which the test does not bound."""
     figures = bench("control", "steps=20", "learner_threads=1")
+    period_ms = 1000.0 / figures["control_hz"]
     for name in ("alone", "under_learner_load"):
-        for key in ("deviation_ms_p50", "deviation_ms_p99", "deviation_ms_max"):
-            assert figures[name][key] >= 0
-        assert figures[name]["overruns"] >= 0
+        row = figures[name]
+        assert row["periods"] == 20, row
+        assert 0.0 <= row["deviation_ms_p50"] <= row["deviation_ms_p99"], row
+        assert row["deviation_ms_p99"] <= row["deviation_ms_max"], row
+        assert 0 <= row["overruns"] <= row["periods"], row
+        if row["overruns"]:
+            assert row["deviation_ms_max"] > 0.1 * period_ms, row
+        else:
+            assert row["deviation_ms_max"] <= period_ms, row
     assert figures["under_learner_load"]["learner_updates_per_s"] > 0
 
 
@@ -277,11 +291,13 @@ def test_bench_multirobot(tmp_path: Path, bench) -> None:
     )
     rows = {row["robots"]: row for row in figures["rows"]}
     assert set(rows) == {1, 2} and rows[1]["speedup"] == 1.0
+    utd_max = load_config(["algo=rlpd"]).algo.utd_max
     for row in rows.values():
         assert row["episodes"] >= row["robots"] and row["env_steps"] > 0
         # paced to real time: never faster than the robots' control rate allows
         assert 0 < row["env_steps_per_s"] <= row["robots"] * row["control_hz"] * 1.1
-        assert row["utd"] >= 0 and 0.0 <= row["online_success_rate"] <= 1.0
+        # the learner's ceiling: gradient steps per env step never above algo=rlpd's utd_max
+        assert 0.0 <= row["utd"] <= utd_max and 0.0 <= row["online_success_rate"] <= 1.0
     assert figures["speedup_2"] == rows[2]["speedup"] > 0
     from userl.benchmarks.multirobot import table
 
@@ -290,10 +306,14 @@ def test_bench_multirobot(tmp_path: Path, bench) -> None:
 
 def test_bench_faults(tmp_path: Path, bench) -> None:
     """The quickest scenario through the CLI; `test_faults.py` runs every scenario."""
+    started_s = time.monotonic()
     figures = bench("faults", "scenarios=corrupt_files", f"root={tmp_path}/runs")
     row = figures["scenarios"]["corrupt_files"]
     assert row["episodes_lost"] == 0 and row["recovered"]
-    assert row["damaged_reported_and_skipped"] == 2 and row["time_to_recover_s"] >= 0
+    assert row["damaged_reported_and_skipped"] == 2
+    assert row["intact_episodes_loaded"] == row["episodes_produced"] - 2
+    # the reload is timed inside the benchmark: a part of the time this call took
+    assert 0.0 < row["time_to_recover_s"] <= time.monotonic() - started_s
 
 
 def test_bench_vla_short(tmp_path: Path, bench) -> None:

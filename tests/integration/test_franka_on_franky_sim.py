@@ -283,7 +283,10 @@ def test_a_franka_held_by_another_client_is_one_line_not_a_hang(make_franka) -> 
     holder.close()
     del holder
     gc.collect()
-    assert make_franka().state().gripper_width_m >= 0.0
+    robot = make_franka()  # connects: the holder let go
+    # a reading of the hand, not a default: within its range (the fingers' physics may settle a
+    # fraction of a millimetre past the open limit)
+    assert 0.0 <= robot.state().gripper_width_m <= robot.config.gripper_max_width_m + 1e-4
 
 
 def test_a_gripper_that_never_answers_is_one_line_not_a_hang(make_franka, monkeypatch) -> None:

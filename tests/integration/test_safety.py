@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 
 import numpy as np
 import pytest
 
+from userl.hardware import safety
 from userl.hardware.base import SceneControl
 from userl.hardware.safety import SafeRobot, SafeSceneRobot, SafetyConfig, limit_step, with_safety
 from userl.hardware.sim.config import SimFrankaConfig
@@ -16,6 +18,7 @@ from userl.hardware.sim.franka import SimFranka
 pytestmark = pytest.mark.integration  # MuJoCo physics; no hardware
 
 TOOL_DOWN = np.array([0.0, 1.0, 0.0, 0.0])
+WAIT_BOUND_S = 30.0  # generous: a thread on a busy machine may wait long for a core
 
 
 class CountingSim(SimFranka):
@@ -93,18 +96,55 @@ def test_non_finite_target_is_refused_and_the_arm_holds(bad: float) -> None:
     robot.close()
 
 
-def test_watchdog_holds_after_the_timeout_once() -> None:
+class ObservedClock:
+    """The safety module's `time`, counting what its threads do with it: the watchdog reads
+    `monotonic()` once per check, and a reset waiting on the latch `sleep()`s once per poll.
+    A test waits for a number of those instead of sleeping a fixed time and hoping they ran."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self._changed = threading.Condition()
+
+    def _count(self, name: str) -> None:
+        with self._changed:
+            self.calls[name] += 1
+            self._changed.notify_all()
+
+    def monotonic(self) -> float:
+        self._count("monotonic")
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        self._count("sleep")
+        time.sleep(seconds)
+
+    def wait_for(self, name: str, count: int) -> bool:
+        """Whether `name` was called `count` times in all within a generous bound."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self.calls[name] >= count, WAIT_BOUND_S)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> ObservedClock:
+    observed = ObservedClock()
+    monkeypatch.setattr(safety, "time", observed)
+    return observed
+
+
+def test_watchdog_holds_after_the_timeout_once(clock: ObservedClock) -> None:
+    """Once per silence: the watchdog's further checks of the same silence hold no more."""
     robot, inner = safe(watchdog_timeout_s=0.05, watchdog_check_hz=200.0)
     robot.command(robot.state().tcp_pose, 1.0)
-    assert inner.held.wait(timeout=5.0)
-    time.sleep(0.1)
-    assert robot.watchdog_holds == 1 and inner.holds == 1  # once per silence
+    assert inner.held.wait(timeout=WAIT_BOUND_S)
+    checks = clock.calls["monotonic"]
+    assert clock.wait_for("monotonic", checks + 10)  # ten more checks of a silent arm
+    assert robot.watchdog_holds == 1 and inner.holds == 1
     robot.command(robot.state().tcp_pose, 1.0)  # commands are accepted again
     assert len(inner.commands) == 2
     robot.close()
 
 
-def test_hold_latch_ignores_commands_and_reset_waits_until_cleared() -> None:
+def test_hold_latch_ignores_commands_and_reset_waits_until_cleared(clock: ObservedClock) -> None:
     robot, inner = safe(latch_poll_s=0.01)
     robot.latch_hold()
     assert robot.hold_latched and inner.holds == 1
@@ -114,9 +154,10 @@ def test_hold_latch_ignores_commands_and_reset_waits_until_cleared() -> None:
     done = threading.Event()
     worker = threading.Thread(target=lambda: (robot.reset(pose, 1.0), done.set()))
     worker.start()
-    assert not done.wait(timeout=0.1)
+    assert clock.wait_for("sleep", 5)  # the reset found the latch set five times
+    assert not done.is_set()
     robot.clear_hold()
-    assert done.wait(timeout=5.0)
+    assert done.wait(timeout=WAIT_BOUND_S)
     worker.join()
     assert not robot.hold_latched
     robot.close()

@@ -58,7 +58,11 @@ def test_pi0_tiny_hg_dagger_on_pick_place(tmp_path: Path, inference: str) -> Non
     stored = EpisodeStore(run_dir / "episodes").stats()
     assert stored["intervened_steps"] == summary["interventions"]
     for episode in EpisodeStore(run_dir / "episodes").iter_episodes():
-        assert episode.info["action_wait_ms"] >= 0.0 and episode.info["action_wait_ms_p99"] >= 0.0
+        # the robot waits for chunks inside its episode (none if the operator held every step),
+        # and a remote chunk comes within the configured bound or the episode fails
+        bound_ms = 1000.0 * min(episode.info["wall_s"], config.run.remote_timeout_s)
+        for key in ("action_wait_ms", "action_wait_ms_p99"):
+            assert 0.0 <= episode.info[key] <= bound_ms, (key, episode.info)
     report = tmp_path / "eval.json"
     assert main(["eval", f"run={run_dir}", "episodes=1", f"out={report}"]) == 0
     assert json.loads(report.read_text())["episodes"] == 1

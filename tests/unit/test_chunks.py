@@ -4,6 +4,7 @@ and chunk labels in replay (masked past the episode end and where no human acted
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from userl.core.specs import ObservationSpec
@@ -11,6 +12,7 @@ from userl.core.types import EpisodeBuilder
 from userl.data.buffers import ReplayBuffer, chunk_labels
 from userl.data.samplers import BatchBuffers, SymmetricSampler, to_torch
 from userl.policies.base import Policy
+from userl.rollout import chunks
 from userl.rollout.action_sources import PolicySource
 from userl.rollout.chunks import ChunkQueue, wait_metrics
 from userl.rollout.intervention import InterventionSource
@@ -28,13 +30,30 @@ def test_a_late_chunk_skips_the_steps_already_executed():
     assert queue.drain_waits_ms() == [0.0, 0.0]  # never ran dry: no wait
 
 
-def test_running_dry_is_a_measured_wait():
+class SteppedClock:
+    """A monotonic clock that moves only when told: `tick(seconds)`."""
+
+    def __init__(self) -> None:
+        self.now_s = 100.0
+
+    def monotonic(self) -> float:
+        return self.now_s
+
+    def tick(self, seconds: float) -> None:
+        self.now_s += seconds
+
+
+def test_running_dry_is_a_measured_wait(monkeypatch):
+    """The wait runs from the moment the queue ran dry to the chunk's arrival, in ms."""
+    clock = SteppedClock()
+    monkeypatch.setattr(chunks, "time", clock)
     queue = ChunkQueue()
     queue.requested()
+    clock.tick(1.0)  # asked for early: time before running dry is no wait
     queue.start_wait()
+    clock.tick(0.25)
     queue.receive(np.zeros((3, 1), np.float32))
-    waits = queue.drain_waits_ms()
-    assert len(waits) == 1 and waits[0] >= 0.0
+    assert queue.drain_waits_ms() == [pytest.approx(250.0)]
     assert wait_metrics([0.0, 10.0])["action_wait_ms"] == 5.0
     assert wait_metrics([]) == {"action_wait_ms": 0.0, "action_wait_ms_p99": 0.0}
 
