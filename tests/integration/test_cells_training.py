@@ -148,6 +148,7 @@ def test_rlpd_state_policy_learns_peg_and_charger_on_two_frankas(tmp_path: Path)
                 "eval.video_every_s=0",
                 f"run.root={tmp_path}",
                 "run.name=multitask",
+                "algo.bf16_matmuls=off",  # the threshold holds at float32, on any CPU
             ]
         )
         == 0

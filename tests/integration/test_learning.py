@@ -13,6 +13,9 @@ from userl.config.loader import load_config
 from userl.runtime.train import train
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("shared_ray")]
+# The SAC-family thresholds hold at float32: `algo.bf16_matmuls=auto` would switch the updates'
+# numerics with the CPU the suite runs on (HG-DAgger's updates are always float32).
+FLOAT32 = "algo.bf16_matmuls=off"
 
 
 def test_learning_benchmark_short_version(tmp_path: Path) -> None:
@@ -21,7 +24,7 @@ def test_learning_benchmark_short_version(tmp_path: Path) -> None:
     seed's curve rises above its start, and the seeds' best evaluations in the second half of
     the run average 0.3 or more. Not the final point alone: on 5 evaluation episodes it swings
     (a seed can read 0.0 at the end while most of its last training episodes succeed)."""
-    result = load_benchmark("learning").run(["short=true", f"root={tmp_path}"])
+    result = load_benchmark("learning").run(["short=true", f"root={tmp_path}", FLOAT32])
     entry = result["results"]["rlpd_state/peg_insertion"]
     assert len(entry["runs"]) == 2
     for run in entry["runs"]:
@@ -49,13 +52,13 @@ def test_learning_benchmark_short_version(tmp_path: Path) -> None:
     (row,) = json.loads((root / "learning_table.json").read_text())
     assert row["budget_robot_minutes"] == 10.0 and row["takeovers_per_episode"] == 0.0
     assert all("online_episodes" in point for point in entry["runs"][0]["curve"])
-    again = load_benchmark("learning").run(["short=true", f"root={tmp_path}"])  # read back
+    again = load_benchmark("learning").run(["short=true", f"root={tmp_path}", FLOAT32])  # read back
     assert again["results"]["rlpd_state/peg_insertion"]["runs"] == entry["runs"]
 
 
 @pytest.mark.slow
 def test_rlpd_learns_peg_insertion_default(tmp_path: Path) -> None:
-    summary = train(load_config([f"run.root={tmp_path}", "run.name=default"]))
+    summary = train(load_config([f"run.root={tmp_path}", "run.name=default", FLOAT32]))
     assert summary["eval_episodes"] >= 20
     assert summary["eval_success_rate"] >= 0.8, summary
 
@@ -102,7 +105,7 @@ def learning_setting(
 ) -> dict:
     benchmark = load_benchmark("learning")
     result = benchmark.run(
-        [f"settings={setting}", "seeds=1", f"root={tmp_path}", f"tasks={task}", *extra]
+        [f"settings={setting}", "seeds=1", f"root={tmp_path}", f"tasks={task}", FLOAT32, *extra]
     )
     return result["results"][f"{setting}/{task}"]
 
