@@ -82,8 +82,8 @@ $(BENCH_OUT)/vla.json: | $(STAMP)
 
 # What CI runs before the tests: style (ruff) and types (mypy, configured in pyproject.toml).
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests scripts
-	$(VENV)/bin/ruff format --check src tests scripts
+	$(VENV)/bin/ruff check src tests scripts docs/hooks
+	$(VENV)/bin/ruff format --check src tests scripts docs/hooks
 	$(VENV)/bin/mypy
 	# The docs site (mkdocs.yml), strictly: a broken link or anchor, or a page left out of the
 	# navigation, fails. Not --quiet: mkdocs 1.6.1 then drops the warnings strict mode counts.

@@ -154,7 +154,7 @@ def run(arguments: list[str]) -> dict[str, Any]:
 
 
 def table(result: dict[str, Any]) -> str:
-    """A Markdown table (as the README shows it)."""
+    """A Markdown table of the result."""
     lines = [
         "| robots | env steps/s | speedup | episodes | online success | "
         f"time to {result['success_threshold']:.0%} (s) | UTD |",

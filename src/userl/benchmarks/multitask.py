@@ -216,7 +216,7 @@ def _seconds(value: float | None) -> str:
 
 
 def table(result: dict[str, Any]) -> str:
-    """A Markdown table (as the README shows it)."""
+    """A Markdown table of the result."""
     threshold = result["threshold"]
     lines = [
         f"| task | alone: s to {threshold:g} | env steps | together: s to {threshold:g} | "

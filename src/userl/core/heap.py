@@ -2,8 +2,8 @@
 
 Each learner update allocates and frees tensors of a few MB (activations, gradients). glibc
 serves blocks that large with fresh `mmap`s and unmaps them on free, so every update pays a
-page fault per 4 KiB page it touches again: on a 2-core CPU a third of a state-MLP update's
-time. Raising glibc's mmap and trim thresholds makes freed blocks stay in the heap for reuse
+page fault per 4 KiB page it touches again, a large share of a small policy's update time on
+a CPU. Raising glibc's mmap and trim thresholds makes freed blocks stay in the heap for reuse
 (what PyTorch's CUDA caching allocator does on a GPU). Other C libraries: a no-op.
 """
 

@@ -1,6 +1,6 @@
 """The episode store: one `.npz` file per finished episode, written crash-safely.
 
-Format (documented in README "Episode store"): `episodes/<ms-timestamp>_<robot>_<id>.npz`,
+Format (documented in docs/data.md, the episode store): `episodes/<ms-timestamp>_<robot>_<id>.npz`,
 an uncompressed NumPy zip whose members are `obs.<key>` (T+1 rows), `actions`,
 `policy_actions`, `rewards`, `terminated`, `truncated`, `intervened`, `policy_versions`
 (T rows), optionally `step_success` (T rows: the reward source's success after each step,
