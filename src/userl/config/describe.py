@@ -40,13 +40,17 @@ def _class_comments(source: str) -> dict[str, str]:
     lines = source.splitlines()
     found: dict[str, str] = {}
     body = ast.parse(source).body[0]
+    field_starts = {n.lineno for n in getattr(body, "body", []) if isinstance(n, ast.AnnAssign)}
     for node in getattr(body, "body", []):
         if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             parts = [by_line[node.end_lineno]] if node.end_lineno in by_line else []
             line = (node.end_lineno or node.lineno) + 1
+            below = list[str]()
             while parts and line in by_line and lines[line - 1].lstrip().startswith("#"):
-                parts.append(by_line[line])  # the trailing comment goes on below
+                below.append(by_line[line])  # the trailing comment goes on below ...
                 line += 1
+            if line not in field_starts:  # ... unless the block sits right above a field
+                parts.extend(below)
             line, above = node.lineno - 1, list[str]()
             while line in by_line and lines[line - 1].lstrip().startswith("#"):
                 above.insert(0, by_line[line])  # a comment block right above the field
