@@ -228,9 +228,15 @@ def data_stats_command(arguments: list[str]) -> int:
     if len(arguments) != 1:
         raise UsageError("usage: userl data stats PATH")
     path = Path(arguments[0])
-    if not path.is_dir():
-        raise UsageError(f"no episode store at {path}; give a folder like runs/<name>/episodes")
-    print(json.dumps(EpisodeStore(path).stats()))
+    store = EpisodeStore(path)
+    if not path.is_dir() or not store.is_store():
+        hint = (
+            " (a run folder: give its episodes/ or demos/)" if (path / "episodes").is_dir() else ""
+        )
+        raise UsageError(
+            f"no episode store at {path}{hint}; give a folder like runs/<name>/episodes"
+        )
+    print(json.dumps(store.stats()))
     return 0
 
 

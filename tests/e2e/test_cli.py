@@ -44,6 +44,17 @@ def test_bad_input_exits_2_with_one_line(arguments: list[str], named: str, capsy
     assert len(lines) == 1 and named in lines[0], error
 
 
+def test_data_stats_on_a_folder_that_is_no_store_is_an_error_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = tmp_path / "run"
+    (run / "episodes").mkdir(parents=True)
+    (run / "summary.json").write_text("{}")
+    assert main(["data", "stats", str(run)]) == 2
+    assert "episodes/" in capsys.readouterr().err
+    assert sorted(p.name for p in run.iterdir()) == ["episodes", "summary.json"]
+
+
 def test_a_bad_key_exits_the_process_with_status_2_and_one_line() -> None:
     result = userl("train", "algo.bogus=1")
     assert result.returncode == 2, result.stderr
