@@ -148,3 +148,22 @@ def test_closed_set_values_stay_text() -> None:
     """YAML would read `off` as false; a Literal field keeps the word it was given."""
     assert load_config(["algo.compile=off"]).algo.compile == "off"
     assert load_config(["obs=image"]).obs == "image"
+
+
+@pytest.mark.parametrize(
+    ("override", "named"),
+    [
+        ("run.name=../outside", "run.name"),
+        ("run.name=/abs/path", "run.name"),
+        ("run.name=..", "run.name"),
+        ("robot.safety.watchdog_timeout_s=.inf", "robot.safety.watchdog_timeout_s"),
+        ("policy.log_std_max=.nan", "policy.log_std_max"),
+        ("algo.actor_lr=.inf", "algo.actor_lr"),
+        ("task.action_scale_m=.inf", "task.action_scale_m"),
+    ],
+)
+def test_a_run_name_outside_the_root_or_a_non_finite_number_is_refused(
+    override: str, named: str
+) -> None:
+    with pytest.raises(ConfigError, match=named.replace(".", r"\.")):
+        load_config([override])

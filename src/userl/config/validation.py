@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import fields, is_dataclass
 from pathlib import Path
@@ -47,17 +48,29 @@ def _leaves(node: Any, prefix: str = "") -> Iterator[tuple[str, str, Any]]:
             yield key, item.name, value
 
 
+def _plain_name(name: str) -> bool:
+    """A single path component that stays inside its parent folder."""
+    return name not in {".", ".."} and not any(c in name for c in "/\\\0")
+
+
 def validate(config: Config) -> str | None:
     """Return a one-line problem description, or None when the config is sound."""
     for key, name, value in _leaves(config):
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             continue
+        if not math.isfinite(value):
+            return f"bad value for {key!r}: {value} must be a finite number"
         rule = _NAMED_RULES.get(name)
         if rule is None:
             rule = next(((c, m) for s, c, m in _SUFFIX_RULES if name.endswith(s)), None)
         if rule is not None and not rule[0](value):
             return f"bad value for {key!r}: {value} {rule[1]}"
     run = config.run
+    if run.name and not _plain_name(run.name):
+        return (
+            f"bad value for 'run.name': {run.name!r} must be a plain folder name (no '/', "
+            "'\\', '..' or absolute path): a run is written inside run.root"
+        )
     if not (run.env_steps or run.grad_steps or run.episodes or run.wall_s):
         return (
             "the run has no budget: set run.env_steps=, run.grad_steps=, run.episodes= or "
