@@ -36,7 +36,7 @@ def run_on(
     sync_weights(config, cluster)
     if config.eval.at_start:
         initial = initial_evaluation(config, cluster)
-        summary.initial_evaluation(initial)
+        summary.record_initial_evaluation(initial)
         print(f"initial evaluation: success {initial['success_rate']:.2f}", flush=True)
     train_started = time.monotonic()
     run_pipeline(config, cluster, run_dir, summary, started)
@@ -100,7 +100,7 @@ def finish(
     print(progress_line(stats, time.monotonic() - started), flush=True)
     call(learner.save_checkpoint, timeout_s=timeout_s)
     if not summary.interrupted:
-        summary.final_evaluation(evaluate(config, cluster))
+        summary.record_final_evaluation(evaluate(config, cluster))
     summary.eval_curve = call(learner.evaluation_curve, timeout_s=timeout_s)
     if cluster.cells:
         summary.cells = cell_summary(

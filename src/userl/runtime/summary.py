@@ -56,11 +56,14 @@ class RunSummary:
     updates_per_s: float = 0.0
     wall_s: float = 0.0
 
-    def initial_evaluation(self, results: dict[str, Any]) -> None:
+    def record_initial_evaluation(self, results: dict[str, Any]) -> None:
+        """The evaluation before training (`eval.at_start`)."""
         self.initial_eval_success_rate = results["success_rate"]
         self.initial_eval_mean_return = results["mean_return"]
 
-    def final_evaluation(self, results: dict[str, Any]) -> None:
+    def record_final_evaluation(self, results: dict[str, Any]) -> None:
+        """The evaluation after training: its figures, its episodes, each cell's figures
+        (several cells) and the reward source's confusion counts (with ground truth)."""
         self.eval_success_rate = results["success_rate"]
         self.eval_mean_return = results["mean_return"]
         self.eval_episodes = results["episodes"]
@@ -68,7 +71,7 @@ class RunSummary:
         self.eval_results_by_cell = results.get("cells")
         self.eval_confusion = {k: results[k] for k in CONFUSION_KEYS if k in results}
 
-    def training_figures(self, stats: dict[str, float], wall_s: float) -> None:
+    def record_training(self, stats: dict[str, float], wall_s: float) -> None:
         """The learner's final counters, and the rates over the training's wall time."""
         self.env_steps = int(stats["env_steps"])
         self.grad_steps = int(stats["grad_steps"])

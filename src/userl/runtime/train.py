@@ -31,5 +31,5 @@ def train(config: Config) -> dict[str, Any]:
             stats = run_on(config, cluster, run_dir, summary, started)
         finally:
             cluster.stop()
-    summary.training_figures(stats, time.monotonic() - started)
+    summary.record_training(stats, time.monotonic() - started)
     return summary.write(run_dir)
