@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import ray
 import torch
 
+from userl.config.pipelines import AsyncPipelineConfig
 from userl.config.schema import Config
 from userl.core.specs import ObservationSpec
 from userl.core.types import Episode
@@ -22,7 +23,6 @@ from userl.rollout.action_sources import ExpertSource, PolicySource
 from userl.rollout.intervention import with_interventions
 from userl.runtime.inference import RemotePolicySource
 from userl.runtime.outbox import Outbox
-from userl.runtime.pipelines import AsyncPipelineConfig
 from userl.runtime.placement import current_node_id
 from userl.runtime.remote import call
 from userl.runtime.signals import ignore_interrupts

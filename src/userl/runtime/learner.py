@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from userl.algorithms import build_algorithm
+from userl.config.pipelines import AsyncPipelineConfig
 from userl.config.schema import Config
 from userl.core.heap import keep_freed_memory
 from userl.core.specs import ObservationSpec
@@ -23,7 +24,6 @@ from userl.core.types import Episode
 from userl.runtime.checkpoints import Checkpoints
 from userl.runtime.learner_telemetry import PipelineTiming, TrainingMetrics, episode_scalars
 from userl.runtime.learning_curve import Curve, LearningCurve
-from userl.runtime.pipelines import AsyncPipelineConfig
 from userl.runtime.placement import assigned_device, current_node_id
 from userl.runtime.replay import Replay
 from userl.runtime.run_episodes import RunEpisodes

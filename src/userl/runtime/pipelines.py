@@ -9,13 +9,10 @@ from typing import Any
 
 import ray
 
-from userl.config.pipelines import (  # noqa: F401  (their old home: workers import them here)
-    AsyncPipelineConfig,
-    SyncPipelineConfig,
-)
 from userl.config.schema import Config
 from userl.core.registry import PIPELINES
 from userl.rewards.base import RewardFailed
+from userl.runtime.remote import call, call_each
 
 ProgressHook = Callable[[dict[str, float]], None]
 SYNC_TRAIN_CHUNK_UPDATES = 10  # the sync pipeline asks the learner for this many at a time
@@ -51,7 +48,7 @@ def run_async(
     back-off and reconnects; training goes on meanwhile."""
     timeout_s = config.run.remote_timeout_s
     started = time.monotonic()
-    stats = ray.get(learner.stats.remote(), timeout=timeout_s)
+    stats = call(learner.stats, timeout_s=timeout_s)
     if not _budget_left(config, stats, started):  # e.g. resumed with its budget spent: a
         progress(stats)  # stop sent right after a loop's start could reach it before the
         return {"worker_restarts": 0}  # loop clears its stop flag, so start nothing
@@ -60,7 +57,7 @@ def run_async(
     restarts = [0] * len(workers)
     try:
         while True:
-            stats = ray.get(learner.stats.remote(), timeout=timeout_s)
+            stats = call(learner.stats, timeout_s=timeout_s)
             progress(stats)
             if not _budget_left(config, stats, started):
                 break
@@ -117,7 +114,7 @@ def _wait_until_alive(worker: Any, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            ray.get(worker.action_dim.remote(), timeout=max(deadline - time.monotonic(), 0.1))
+            call(worker.action_dim, timeout_s=max(deadline - time.monotonic(), 0.1))
             return
         except ray.exceptions.ActorUnavailableError:
             if time.monotonic() >= deadline:
@@ -157,28 +154,29 @@ def run_sync(config: Config, learner: Any, workers: list[Any], progress: Progres
     timeout_s = config.run.remote_timeout_s
     started = time.monotonic()
     while True:
-        stats = ray.get(learner.stats.remote(), timeout=timeout_s)
+        stats = call(learner.stats, timeout_s=timeout_s)
         progress(stats)
         if not _budget_left(config, stats, started):
             break
-        episodes = ray.get([w.collect.remote(1, "training") for w in workers], timeout=timeout_s)
+        episodes = call_each([w.collect for w in workers], 1, "training", timeout_s=timeout_s)
         steps = 0
         for batch in episodes:
             for episode in batch:
-                ray.get(learner.add_episode.remote(episode), timeout=timeout_s)
+                call(learner.add_episode, episode, timeout_s=timeout_s)
                 steps += len(episode)
         remaining = int(config.algo.utd_max * steps)
         while remaining > 0:  # in chunks, so that every wait stays short and bounded
-            done = ray.get(
-                learner.train.remote(min(remaining, SYNC_TRAIN_CHUNK_UPDATES)), timeout=timeout_s
+            done = call(
+                learner.train, min(remaining, SYNC_TRAIN_CHUNK_UPDATES), timeout_s=timeout_s
             )
             if done == 0:
                 break
             remaining -= done
-        version = ray.get(learner.publish_weights.remote(), timeout=timeout_s)
-        snapshot = ray.get(learner.latest_weights.remote(version - 1, True), timeout=timeout_s)
-        ray.get([w.set_weights.remote(snapshot) for w in workers], timeout=timeout_s)
-        ray.get(
-            [w.evaluate_for_curve.remote(learner) for w in workers],
-            timeout=curve_evaluation_timeout_s(config),
+        version = call(learner.publish_weights, timeout_s=timeout_s)
+        snapshot = call(learner.latest_weights, version - 1, True, timeout_s=timeout_s)
+        call_each([w.set_weights for w in workers], snapshot, timeout_s=timeout_s)
+        call_each(
+            [w.evaluate_for_curve for w in workers],
+            learner,
+            timeout_s=curve_evaluation_timeout_s(config),
         )
