@@ -31,11 +31,11 @@ run: $(STAMP)
 	$(VENV)/bin/userl train
 
 # Two tiers. `make test-fast`: tests/unit only, the code's logic without physics, Ray or
-# trainings (tests/unit/conftest.py fails a test that starts Ray or builds a MuJoCo model); about
-# two minutes on two cores, for every edit. `make test`: what CI runs, both tiers (tests/integration
-# and tests/e2e are marked `integration` by their folder: MuJoCo physics, Ray, trainings,
-# simulated robots and vendors' simulators) in $(TEST_WORKERS) processes, the full-length
-# learning checks (`slow`) left to `make bench`.
+# trainings (tests/unit/conftest.py fails a test that starts Ray or builds a MuJoCo model), in
+# under two minutes on two cores: for every edit. `make test`: what CI runs, both tiers
+# (tests/integration and tests/e2e are marked `integration` by their folder: MuJoCo physics,
+# Ray, trainings, simulated robots and vendors' simulators), the full-length learning checks
+# (`slow`) left to `make bench`. Both run $(TEST_WORKERS) test processes.
 test: $(STAMP)
 	$(PY) -m pytest -m "not slow" -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 

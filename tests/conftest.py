@@ -21,16 +21,22 @@ settings.load_profile("userl")
 
 TESTS = Path(__file__).parent
 INTEGRATION_FOLDERS = {"integration", "e2e"}  # MuJoCo physics, Ray, subprocess trainings
+# `slow` tests are full-length learning runs (`make bench`), each up to about half an hour on a
+# small CPU machine: far past the suite's per-test bound (pyproject.toml), so they get this one
+SLOW_TIMEOUT_S = 7200
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test under tests/integration and tests/e2e is `integration`, by where it lives:
-    `make test-fast` deselects them (`-m "not integration"`), whatever a module declares."""
+    `make test-fast` deselects them (`-m "not integration"`), whatever a module declares. A
+    `slow` test without a timeout of its own gets SLOW_TIMEOUT_S."""
     for item in items:
         if item.path.is_relative_to(TESTS):
             folder = item.path.relative_to(TESTS).parts[0]
             if folder in INTEGRATION_FOLDERS:
                 item.add_marker(pytest.mark.integration)
+        if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT_S))
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from tests.devices import plug_in_spacemouse
 from userl.cli import main
 from userl.data.store import EpisodeStore
 
+# past the suite's per-test bound: franky-sim's start bound, then a training whose remote
+# calls wait up to run.remote_timeout_s=300
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 STEPS = 15
 EPISODES = 3

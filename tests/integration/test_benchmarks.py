@@ -24,6 +24,9 @@ from userl.config.loader import load_config
 
 pytestmark = pytest.mark.integration
 CLI_TIMEOUT_S = 600
+# three trainings each (two modes, or two tasks alone and together): past the suite's per-test
+# bound on a busy machine
+TRAINING_TIMEOUT_S = 600
 
 
 def bench_process(tmp_path: Path, name: str, *arguments: str) -> dict[str, Any]:
@@ -68,6 +71,7 @@ def test_every_benchmark_is_registered_and_importable() -> None:
         "multirobot",
         "multitask",
         "pipeline",
+        "report",
         "sim",
         "sync",
         "vla",
@@ -216,6 +220,7 @@ def test_bench_control(tmp_path: Path, bench) -> None:
     assert figures["under_learner_load"]["learner_updates_per_s"] > 0
 
 
+@pytest.mark.timeout(TRAINING_TIMEOUT_S)
 def test_bench_pipeline(tmp_path: Path, bench) -> None:
     """Each mode runs a few episodes (the wall time only bounds it: on a busy machine four
     seconds held no full episode)."""
@@ -240,6 +245,7 @@ def test_bench_pipeline(tmp_path: Path, bench) -> None:
         assert np.isfinite(figures[key]) and figures[key] > 0
 
 
+@pytest.mark.timeout(TRAINING_TIMEOUT_S)
 def test_bench_multitask(tmp_path: Path, bench) -> None:
     """Two tasks alone, then together, with real-time robots and 10-step episodes, a few
     episodes each: every figure exists (threshold 0: reached at the first evaluation; the

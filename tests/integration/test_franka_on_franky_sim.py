@@ -19,6 +19,8 @@ from userl.hardware.robots.franka import FrankaConfig, FrankaRobot
 from userl.hardware.safety import SafetyConfig, with_safety
 from userl.hardware.vendor import HardwareUnavailable, answered_within
 
+# past the suite's per-test bound: the first test's set-up waits up to the server's start bound
+# (tests/franky_sim.py) before the test's own waits
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 CONTROL_HZ = 10.0
 SETTLE_BOUND_S = 60.0  # generous bounds for waits on the simulated arm (a busy machine)

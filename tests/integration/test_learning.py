@@ -16,8 +16,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("shared_ray")]
 # The SAC-family thresholds hold at float32: `algo.bf16_matmuls=auto` would switch the updates'
 # numerics with the CPU the suite runs on (HG-DAgger's updates are always float32).
 FLOAT32 = "algo.bf16_matmuls=off"
+TRAINING_TIMEOUT_S = 600  # two seeds' trainings: past the suite's per-test bound on a busy machine
 
 
+@pytest.mark.timeout(TRAINING_TIMEOUT_S)
 def test_learning_benchmark_short_version(tmp_path: Path) -> None:
     """`userl bench learning short=true`: RLPD (2 critics, 64-wide networks, batch 128) on peg
     insertion, 2 seeds, 6,000 env steps each; measured curves, JSON and a PNG plot; every
