@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from tests.sac_models import ACTION_DIM, STATE_DIM, make_batch, make_sac
+from userl.config.loader import ConfigError, load_config
 from userl.core.specs import ObservationSpec
 from userl.core.types import EpisodeBuilder
 from userl.data.buffers import ReplayBuffer
@@ -93,9 +94,9 @@ def test_imitation_pulls_the_policy_toward_valued_demo_actions() -> None:
     assert with_term < 0.25 * without, (with_term, without)
 
 
-def test_a_negative_weight_is_refused() -> None:
-    with pytest.raises(ValueError, match="algo.demo_bc_weight"):
-        make_sac(demo_bc_weight=-1.0)
+def test_a_negative_weight_is_refused_by_the_loader() -> None:
+    with pytest.raises(ConfigError, match="algo.demo_bc_weight"):
+        load_config(["algo.demo_bc_weight=-1"])
 
 
 def buffer_with(steps: int, action: float) -> ReplayBuffer:
