@@ -11,7 +11,7 @@ from typing import Any
 
 from userl.benchmarks.learning_settings import SETTINGS
 from userl.benchmarks.results import learning, vla
-from userl.benchmarks.results.markdown import anchor, dates, minutes, rate, signed, table
+from userl.benchmarks.results.markdown import anchor, minutes, rate, signed, table
 from userl.benchmarks.results.page import COMMAND
 from userl.benchmarks.results.records import Collection
 
@@ -28,7 +28,8 @@ LEARNING_HEADLINES = (
     ("learning/records", "hg_dagger_flow", "table_cleanup"),
     ("learning/rewards", "rlpd_image_classifier", "peg_insertion"),
 )
-HEADER = ["result", "task", "outcome", "seeds", "date", "records", "details"]
+# no date column: README carries no dates (the results page has each row's date and machine)
+HEADER = ["result", "task", "outcome", "seeds", "records", "details"]
 
 
 def learning_outcome(setting: str, figure: dict[str, Any]) -> str:
@@ -75,7 +76,6 @@ def learning_rows(found: dict[str, Collection], prefix: str) -> list[list[str]]:
                 task,
                 learning_outcome(setting, figure),
                 str(len(runs)),
-                dates(r.record.date for r in runs),
                 learning.record_links(runs, prefix),
                 details(collection, prefix),
             ]
@@ -113,7 +113,6 @@ def vla_rows(found: list[Collection], prefix: str) -> list[list[str]]:
                     task,
                     f"BC start → after online episodes: {after}",
                     str(len(runs)),
-                    dates(r.record.date for r in runs),
                     ", ".join(f"[seed {r.seed}]({prefix}{r.record.path})" for r in runs),
                     details(collection, prefix),
                 ]
