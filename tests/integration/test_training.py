@@ -31,7 +31,7 @@ SMALL = [
 
 
 @pytest.mark.parametrize("pipeline", ["async", "sync"])
-def test_short_training(tmp_path: Path, pipeline: str) -> None:
+def test_short_training(tmp_path: Path, pipeline: str, monkeypatch, capsys) -> None:
     demos_from_store = []
     if pipeline == "sync":  # demonstrations from a store written by `userl collect`
         assert main(["collect", "episodes=2", f"out={tmp_path / 'demos'}"]) == 0
@@ -76,6 +76,31 @@ def test_short_training(tmp_path: Path, pipeline: str) -> None:
     report = tmp_path / "eval.json"
     assert main(["eval", f"run={run_dir}", "episodes=2", f"out={report}"]) == 0
     assert json.loads(report.read_text())["episodes"] == 2
+    # its env-steps budget ended it, which the summary says along with every budget set
+    assert written["stop_reason"] == "env_steps"
+    assert written["budgets"] == {"env_steps": 300, "grad_steps": config.run.grad_steps}
+    assert_resume_with_nothing_left_changes_nothing(run_dir, monkeypatch, capsys)
+
+
+def assert_resume_with_nothing_left_changes_nothing(run_dir: Path, monkeypatch, capsys) -> None:
+    """resume=true on a run whose budget is reached: exit 0, one line, no Ray, no writes."""
+    saved = (run_dir / "summary.json").read_bytes()
+    checkpoint = (run_dir / "checkpoints" / "latest.pt").stat().st_mtime_ns
+
+    def no_ray(config: object) -> None:
+        raise AssertionError("Ray started for a run with nothing left to do")
+
+    monkeypatch.setattr("userl.runtime.train.ray_for", no_ray)
+    capsys.readouterr()
+    resume = ["train", "resume=true", f"run.name={run_dir.name}", f"run.root={run_dir.parent}"]
+    assert main(resume) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines == [
+        "nothing left to do: run.env_steps=300 already reached; "
+        "raise it (resume=true ... run.<budget>=N) to train on"
+    ]
+    assert (run_dir / "summary.json").read_bytes() == saved
+    assert (run_dir / "checkpoints" / "latest.pt").stat().st_mtime_ns == checkpoint
 
 
 def test_simulated_operator_interventions_are_stored_and_routed(tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ class RunConfig:
     grad_steps: int = 6000  # or after this many learner updates (0: no limit)
     episodes: int = 0  # or after this many online episodes (0: no limit)
     stop_at_eval_success: float = 0.0  # or once a learning-curve evaluation reaches this (0: off)
-    wall_s: float = 600.0  # or after this many seconds of training (0: no limit)
+    wall_s: float = 0.0  # or after this many seconds of training, all sessions (0: no limit)
     seed: int = 0
     num_robots: int = 1  # env workers, one simulated robot each
     torch_threads: int = 1  # per training process; the actor and learner share the cores

@@ -12,6 +12,7 @@ import ray
 from userl.config.schema import Config
 from userl.core.registry import PIPELINES
 from userl.rewards.base import RewardFailed
+from userl.runtime.budgets import stop_reason
 from userl.runtime.remote import call, call_each
 
 ProgressHook = Callable[[dict[str, float]], None]
@@ -25,33 +26,35 @@ def curve_evaluation_timeout_s(config: Config) -> float:
     return config.run.remote_timeout_s * max(1, config.eval.curve_episodes)
 
 
-def _budget_left(config: Config, stats: dict[str, float], started: float) -> bool:
-    if config.run.env_steps and stats["env_steps"] >= config.run.env_steps:
-        return False
-    if config.run.grad_steps and stats["grad_steps"] >= config.run.grad_steps:
-        return False
-    if config.run.episodes and stats["episodes"] >= config.run.episodes:
-        return False
-    target = config.run.stop_at_eval_success
-    if target and stats["curve_success_rate"] >= target:
-        return False
-    return not (config.run.wall_s and time.monotonic() - started >= config.run.wall_s)
+def _stop_reason(
+    config: Config, stats: dict[str, float], started: float, earlier_train_s: float
+) -> str | None:
+    """Which budget ends the run now (None: none yet): the learner's counters, and the
+    training seconds of this session since `started` plus those of earlier sessions."""
+    return stop_reason(config.run, stats, earlier_train_s + time.monotonic() - started)
 
 
 @PIPELINES.register("async")
 def run_async(
-    config: Config, learner: Any, workers: list[Any], progress: ProgressHook
-) -> dict[str, int]:
+    config: Config,
+    learner: Any,
+    workers: list[Any],
+    progress: ProgressHook,
+    earlier_train_s: float = 0.0,
+) -> dict[str, Any]:
     """Env workers act and ship episodes while the learner trains; nobody waits on anybody.
+    Returns the worker restarts and the stop reason (`budgets.py`); `earlier_train_s` is the
+    training time of the run's earlier sessions, which the wall-clock budget counts.
 
     A worker that dies (its process, its robot or its driver) is restarted with exponential
     back-off and reconnects; training goes on meanwhile."""
     timeout_s = config.run.remote_timeout_s
     started = time.monotonic()
     stats = call(learner.stats, timeout_s=timeout_s)
-    if not _budget_left(config, stats, started):  # e.g. resumed with its budget spent: a
-        progress(stats)  # stop sent right after a loop's start could reach it before the
-        return {"worker_restarts": 0}  # loop clears its stop flag, so start nothing
+    reason = _stop_reason(config, stats, started, earlier_train_s)
+    if reason:  # e.g. resumed with its budget spent: a stop sent right after a loop's start
+        progress(stats)  # could reach it before the loop clears its stop flag, so start
+        return {"worker_restarts": 0, "stop_reason": reason}  # nothing
     training = learner.run_async.remote()
     acting = {worker.run.remote(learner): index for index, worker in enumerate(workers)}
     restarts = [0] * len(workers)
@@ -59,7 +62,8 @@ def run_async(
         while True:
             stats = call(learner.stats, timeout_s=timeout_s)
             progress(stats)
-            if not _budget_left(config, stats, started):
+            reason = _stop_reason(config, stats, started, earlier_train_s)
+            if reason:
                 break
             finished, _ = ray.wait([*acting, training], num_returns=1, timeout=0.5)
             for reference in finished:
@@ -71,7 +75,7 @@ def run_async(
                 acting[workers[index].run.remote(learner)] = index
     finally:
         _stop_all(config, learner, workers, list(acting), training)
-    return {"worker_restarts": sum(restarts)}
+    return {"worker_restarts": sum(restarts), "stop_reason": reason}
 
 
 def _restart_worker(
@@ -149,15 +153,23 @@ def _stop_all(
 
 
 @PIPELINES.register("sync")
-def run_sync(config: Config, learner: Any, workers: list[Any], progress: ProgressHook) -> None:
-    """Collect an episode per worker, train on it (UTD x its steps), sync weights, repeat."""
+def run_sync(
+    config: Config,
+    learner: Any,
+    workers: list[Any],
+    progress: ProgressHook,
+    earlier_train_s: float = 0.0,
+) -> dict[str, Any]:
+    """Collect an episode per worker, train on it (UTD x its steps), sync weights, repeat.
+    Returns the stop reason, as `run_async` does."""
     timeout_s = config.run.remote_timeout_s
     started = time.monotonic()
     while True:
         stats = call(learner.stats, timeout_s=timeout_s)
         progress(stats)
-        if not _budget_left(config, stats, started):
-            break
+        reason = _stop_reason(config, stats, started, earlier_train_s)
+        if reason:
+            return {"stop_reason": reason}
         episodes = call_each([w.collect for w in workers], 1, "training", timeout_s=timeout_s)
         steps = 0
         for batch in episodes:

@@ -14,6 +14,7 @@ from userl.config.schema import Config
 from userl.core.registry import PIPELINES
 from userl.data.checkpoint import CheckpointRefused
 from userl.runtime import pipelines  # noqa: F401  (registers the pipeline modes)
+from userl.runtime.budgets import INTERRUPTED
 from userl.runtime.cluster import Cluster, sync_weights
 from userl.runtime.demos import demos_and_pretraining
 from userl.runtime.errors import RunFailed
@@ -62,17 +63,20 @@ def resume(config: Config, cluster: Cluster) -> dict[str, int]:
 def run_pipeline(
     config: Config, cluster: Cluster, run_dir: Path, summary: RunSummary, started: float
 ) -> None:
-    """`pipeline.name` until its budget is spent. Ctrl-C (or SIGTERM) stops it at a safe
-    point; a failure ends the run with how to continue it."""
+    """`pipeline.name` until a budget is spent (its stop reason goes into `summary`). Ctrl-C
+    (or SIGTERM) stops it at a safe point; a failure ends the run with how to continue it."""
     pipeline = PIPELINES.get(config.pipeline.name)
     try:
         with GracefulStop() as stop:
             progress = ProgressReporter(config, cluster, started, stop)
-            summary.pipeline_results = (
-                pipeline(config, cluster.learner, cluster.workers, progress) or {}
+            results = pipeline(
+                config, cluster.learner, cluster.workers, progress, summary.earlier_train_s
             )
+            summary.stop_reason = results.pop("stop_reason", None)
+            summary.pipeline_results = results
     except (StopRequested, KeyboardInterrupt):
         summary.interrupted = True
+        summary.stop_reason = INTERRUPTED
         print("interrupted: every episode is stored; writing a final checkpoint", flush=True)
     except (ray.exceptions.RayError, RuntimeError) as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)

@@ -35,6 +35,8 @@ class RunSummary:
     initial_eval_mean_return: float | None = None
     pipeline_results: dict[str, Any] = field(default_factory=dict)  # e.g. worker_restarts
     interrupted: bool | None = None  # True: stopped by Ctrl-C or SIGTERM
+    stop_reason: str | None = None  # the budget that ended the run, or `interrupted`
+    budgets: dict[str, float] = field(default_factory=dict)  # every budget set: its value
     training_s_per_update: float = 0.0
     generation_s_per_episode: float = 0.0
     inference: dict[str, float] | None = None  # the remote inference server's statistics
@@ -46,7 +48,9 @@ class RunSummary:
     eval_confusion: dict[str, int] = field(default_factory=dict)  # reward_* with ground truth
     eval_curve: list[dict[str, float]] = field(default_factory=list)
     cells: dict[str, dict[str, Any]] | None = None  # several cells: `cell_summary`
-    train_wall_s: float = 0.0
+    train_wall_s: float = 0.0  # this session's training (seconds)
+    earlier_train_s: float = 0.0  # the run's earlier sessions' training (seconds)
+    total_train_s: float = 0.0  # all sessions' training: what the rates divide by (seconds)
     env_steps: int = 0
     grad_steps: int = 0
     episodes: int = 0
@@ -72,14 +76,16 @@ class RunSummary:
         self.eval_confusion = {k: results[k] for k in CONFUSION_KEYS if k in results}
 
     def record_training(self, stats: dict[str, float], wall_s: float) -> None:
-        """The learner's final counters, and the rates over the training's wall time."""
+        """The learner's final counters, and the rates over the training time of all the
+        run's sessions (its counters count them all)."""
+        self.total_train_s = self.earlier_train_s + self.train_wall_s
         self.env_steps = int(stats["env_steps"])
         self.grad_steps = int(stats["grad_steps"])
         self.episodes = int(stats["episodes"])
         self.interventions = int(stats["interventions"])
         self.demo_transitions = int(stats["demo_transitions"])
-        self.env_steps_per_s = stats["env_steps"] / max(self.train_wall_s, NO_TIME_S)
-        self.updates_per_s = stats["grad_steps"] / max(self.train_wall_s, NO_TIME_S)
+        self.env_steps_per_s = stats["env_steps"] / max(self.total_train_s, NO_TIME_S)
+        self.updates_per_s = stats["grad_steps"] / max(self.total_train_s, NO_TIME_S)
         self.wall_s = wall_s
 
     def to_json(self) -> dict[str, Any]:
@@ -99,6 +105,29 @@ class RunSummary:
         (run_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2))
         print(json.dumps({k: v for k, v in summary.items() if k not in NOT_PRINTED}), flush=True)
         return summary
+
+
+def saved_summary(run_dir: Path) -> dict[str, Any] | None:
+    """The summary the run's last finished session wrote, if any."""
+    path = run_dir / SUMMARY_FILE
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def saved_train_s(saved: dict[str, Any]) -> float:
+    """The training seconds of every session up to the one that wrote `saved` (a summary
+    from before sessions were added up holds its own session's only)."""
+    return float(saved.get("total_train_s", saved.get("train_wall_s", 0.0)))
+
+
+def saved_counters(saved: dict[str, Any]) -> dict[str, float]:
+    """The learner's counters as a saved summary holds them, for the budget check; the
+    learning curve's newest online success only for one cell (-1: not known)."""
+    online = [p["success_rate"] for p in saved.get("eval_curve", []) if p["env_steps"] > 0]
+    known = online and not saved.get("cells")
+    return {
+        **{key: float(saved.get(key, 0)) for key in ("env_steps", "grad_steps", "episodes")},
+        "curve_success_rate": online[-1] if known else -1.0,
+    }
 
 
 def cell_summary(
