@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from userl.core.errors import RewardFailed
+from userl.core.errors import RewardFailed, TrainingDiverged
 from userl.core.registry import Registry, UnknownNameError
 from userl.hardware.vendor import HardwareUnavailable
 from userl.runtime.errors import RunFailed
@@ -330,7 +330,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as stop:  # its message, when it has one, says how to continue
         print(f"userl: interrupted{f': {stop}' if str(stop) else ''}", file=sys.stderr)
         return 130
-    except (RunFailed, RewardFailed) as error:  # a run-level failure: one line, no traceback
+    # a run-level failure: one line, no traceback
+    except (RunFailed, RewardFailed, TrainingDiverged) as error:
         print(f"userl: error: {error}", file=sys.stderr)
         return 1
 

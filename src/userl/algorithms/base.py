@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from torch import Tensor
 
+from userl.algorithms.finite import FiniteSteps
 from userl.core.registry import ComponentConfig
 from userl.core.types import Batch
 from userl.policies.base import Policy
@@ -27,6 +28,8 @@ class AlgoConfig(ComponentConfig):
     replay_capacity: int = 200_000  # transitions (online episodes)
     demo_capacity: int = 50_000  # transitions (demos and human-corrected steps)
     grad_clip_norm: float = 0.0  # 0 disables clipping
+    # updates skipped in a row for a NaN or infinite loss or gradient before the run stops
+    max_nonfinite_updates: int = 100
     image_shift_pixels: int = 4  # DrQ: views padded (edge) by this and randomly cropped; 0 = off
     # Online episodes act with the policy's point estimate instead of sampling from it. RL
     # explores by sampling, so it keeps this off; HG-DAgger learns only from the operator's
@@ -50,6 +53,8 @@ class Algorithm(abc.ABC):
 
     policy: Policy
     grad_steps: int = 0
+    finite: FiniteSteps
+    """Guarded optimiser steps: updates skipped for non-finite losses (`finite.skipped`)."""
     label_chunk_steps: int = 1
     """Steps of action-chunk labels each training row needs (1: single actions)."""
 

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-from torch import nn
 
 from userl.algorithms.augment import augment_views
 from userl.algorithms.base import AlgoConfig, Algorithm
+from userl.algorithms.finite import FiniteSteps
 from userl.core.registry import ALGORITHMS
 from userl.core.specs import ObservationSpec
 from userl.core.types import Batch
@@ -76,6 +76,7 @@ class HGDAgger(Algorithm):
         self.label_chunk_steps = self.policy.chunk_size
         self.optim = torch.optim.AdamW(self.params, lr=algo.lr, weight_decay=algo.weight_decay)
         self.grad_steps = 0
+        self.finite = FiniteSteps(algo.max_nonfinite_updates)
         # the moving average of the trainable tensors (frozen ones never change), by name
         self.ema: dict[str, torch.Tensor] = {}
         if algo.ema_decay > 0:
@@ -108,11 +109,9 @@ class HGDAgger(Algorithm):
 
     def update(self, batch: Batch, metrics: bool = True) -> dict[str, float]:
         loss = self.loss(batch)
-        self.optim.zero_grad(set_to_none=True)
-        loss.backward()
-        if self.cfg.grad_clip_norm > 0:
-            nn.utils.clip_grad_norm_(self.params, self.cfg.grad_clip_norm)
-        self.optim.step()
+        if not self.finite.step(self.optim, loss, self.params, self.cfg.grad_clip_norm):
+            return self.finite.skip(metrics)  # nothing changed
+        self.finite.passed()
         if self.ema:
             self._update_average()
         self.grad_steps += 1

@@ -23,6 +23,7 @@ from torch import Tensor, nn
 from userl.algorithms.augment import augment_views
 from userl.algorithms.base import AlgoConfig, Algorithm
 from userl.algorithms.critics import EnsembleCritic
+from userl.algorithms.finite import FiniteSteps
 from userl.algorithms.precision import bf16_matmuls_enabled
 from userl.core.registry import ALGORITHMS
 from userl.core.specs import ObservationSpec
@@ -128,6 +129,7 @@ class SAC(Algorithm):
         self._online_tensors: list[Tensor] = [p.detach() for p in self.critic.net.parameters()]
 
         self.grad_steps = 0
+        self.finite = FiniteSteps(algo.max_nonfinite_updates)
         self.actor_steps = 0
         self.last_target_heads: Tensor | None = None  # the subset drawn by the last update
         self.demo_bc_kept: Tensor | float = 0.0  # share of demo rows the Q filter last kept
@@ -244,12 +246,9 @@ class SAC(Algorithm):
         return self.temperature * (entropy - self.target_entropy)
 
     # ------------------------------------------------------------------ update
-    def _step(self, optim: torch.optim.Optimizer, loss: Tensor, params: Any) -> None:
-        optim.zero_grad(set_to_none=True)
-        loss.backward()
-        if self.cfg.grad_clip_norm > 0:
-            nn.utils.clip_grad_norm_(params, self.cfg.grad_clip_norm)
-        optim.step()
+    def _step(self, optim: torch.optim.Optimizer, loss: Tensor, params: Any) -> bool:
+        """One guarded optimiser step (`FiniteSteps.step`); whether it stepped."""
+        return self.finite.step(optim, loss, params, self.cfg.grad_clip_norm)
 
     @torch.no_grad()
     def _update_target(self) -> None:
@@ -261,14 +260,16 @@ class SAC(Algorithm):
         obs, next_obs = self.augment(batch.observations), self.augment(batch.next_observations)
         with self._low_precision():
             critic_loss, values, features = self._critic_terms(batch, obs, next_obs)
-        self._step(self.critic_optim, critic_loss, self.critic_params)
+        if not self._step(self.critic_optim, critic_loss, self.critic_params):
+            return self.finite.skip(metrics)  # nothing changed
         self._update_target()
         values["train/critic_loss"] = critic_loss.detach()
 
         if self.grad_steps % self.cfg.critic_actor_ratio == 0:
             with self._low_precision():
                 actor_loss, log_prob = self.actor_loss(batch, obs, features)
-            self._step(self.actor_optim, actor_loss, self.actor_params)
+            if not self._step(self.actor_optim, actor_loss, self.actor_params):
+                return self.finite.skip(metrics)  # the critic stepped, the actor did not
             temperature_loss = self.temperature_loss(log_prob)
             self._step(self.temperature_optim, temperature_loss, [self.log_temperature])
             self.actor_steps += 1
@@ -277,6 +278,7 @@ class SAC(Algorithm):
             if self.cfg.demo_bc_weight > 0:
                 values["train/demo_bc_kept"] = torch.as_tensor(self.demo_bc_kept)
         self.grad_steps += 1
+        self.finite.passed()
         if not metrics:
             return {}
         values["train/temperature"] = self.temperature.detach()

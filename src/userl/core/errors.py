@@ -8,3 +8,8 @@ class ConfigError(ValueError):
 class RewardFailed(RuntimeError):
     """A reward source failed while the robot ran; the env holds the robot first. The run
     stops (no restart): every finished episode is already stored."""
+
+
+class TrainingDiverged(RuntimeError):
+    """Training produced NaN or infinite losses or gradients update after update; the run
+    stops with one line (the weights robots have are the last finite ones)."""

@@ -86,6 +86,20 @@ class Episode:
         before = np.concatenate(([False], flags[:-1]))
         return int(np.count_nonzero(flags & ~before))
 
+    def nonfinite_fields(self) -> list[str]:
+        """The float columns holding NaN or infinity (observations by key, actions, policy
+        actions, rewards): such an episode would turn every weight trained on it NaN, so
+        every place episodes enter refuses it. Empty for a healthy episode."""
+        columns = {f"observations.{key}": value for key, value in self.observations.items()}
+        columns.update(
+            actions=self.actions, policy_actions=self.policy_actions, rewards=self.rewards
+        )
+        return [
+            name
+            for name, value in columns.items()
+            if np.issubdtype(np.asarray(value).dtype, np.floating) and not np.isfinite(value).all()
+        ]
+
     def observation_at(self, index: int) -> dict[str, np.ndarray]:
         return {key: value[index] for key, value in self.observations.items()}
 

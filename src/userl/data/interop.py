@@ -14,7 +14,7 @@ from userl.core.registry import Registry
 from userl.core.specs import ObservationSpec
 from userl.core.types import Episode
 from userl.data.lerobot_mapping import LeRobotMappingConfig
-from userl.data.store import EpisodeStore, LoadReport
+from userl.data.store import EpisodeStore, LoadReport, nonfinite_entry
 
 Exporter = Callable[[list[Episode], Path, int, str], dict[str, Any]]
 EXPORT_FORMATS: Registry = Registry("export format")
@@ -54,7 +54,13 @@ def read_lerobot_report(
 ) -> LoadReport:
     from userl.data.lerobot_format import read_lerobot
 
-    return LoadReport(episodes=read_lerobot(path, mapping, spec, action_dim))
+    report = LoadReport()
+    for index, episode in enumerate(read_lerobot(path, mapping, spec, action_dim)):
+        if (entry := nonfinite_entry(f"episode {index}", episode)) is None:
+            report.episodes.append(episode)
+        else:
+            report.nonfinite.append(entry)
+    return report
 
 
 @_format("userl", lambda path: path.is_dir())
@@ -70,7 +76,8 @@ def read_episodes(
     spec: ObservationSpec | None = None,
     action_dim: int | None = None,
 ) -> LoadReport:
-    """The episodes at `path` in whichever registered format it is (first probe that fits)."""
+    """The episodes at `path` in whichever registered format it is (first probe that fits);
+    non-finite ones are named in the report's `nonfinite`, not loaded."""
     for name in _PROBES:
         if _PROBES[name](path):
             return EPISODE_FORMATS.get(name)(path, mapping, spec, action_dim)

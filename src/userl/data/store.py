@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from userl.core.errors import ConfigError
 from userl.core.files import atomic_write
 from userl.core.types import Episode
 from userl.data.store_index import StoreIndex, sha256_of
@@ -49,6 +50,25 @@ class LoadReport:
 
     episodes: list[Episode] = field(default_factory=list)
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (file name, reason)
+    # (file name, columns): well-formed episodes holding NaN or infinity, never loaded
+    nonfinite: list[tuple[str, str]] = field(default_factory=list)
+
+    def refuse_nonfinite(self, where: Path) -> None:
+        """A `ConfigError` naming the first non-finite episode file at `where`, if any: such
+        data is never trained on or passed on."""
+        if self.nonfinite:
+            name, columns = self.nonfinite[0]
+            more = f" (and {len(self.nonfinite) - 1} more)" if len(self.nonfinite) > 1 else ""
+            raise ConfigError(
+                f"{where / name} holds NaN or infinite values in {columns}{more}; delete or "
+                "re-record that episode (userl data stats lists them)"
+            )
+
+
+def nonfinite_entry(name: str, episode: Episode) -> tuple[str, str] | None:
+    """(name, its non-finite columns) for a `LoadReport`, or None for a finite episode."""
+    columns = episode.nonfinite_fields()
+    return (name, ", ".join(columns)) if columns else None
 
 
 def encode_episode(episode: Episode) -> dict[str, np.ndarray]:
@@ -195,16 +215,21 @@ class EpisodeStore:
         return {entry["file"]: entry for entry in rebuilt}, True
 
     def iter_episodes(self, report: LoadReport | None = None) -> Iterator[Episode]:
-        """Every readable episode in file order; damage (zip CRC or the index's SHA-256)
-        is added to `report` and the file skipped."""
+        """Every readable, finite episode in file order; damage (zip CRC or the index's
+        SHA-256) and NaN or infinite values are added to `report` and the file skipped."""
         entries = self.index.read() or {}
         for path in self.files():
             expected = entries.get(path.name, {}).get("sha256")
             try:
-                yield read_episode_file(path, expected)
+                episode = read_episode_file(path, expected)
             except ValueError as reason:
                 if report is not None:
                     report.unreadable.append((path.name, str(reason)))
+                continue
+            if (entry := nonfinite_entry(path.name, episode)) is None:
+                yield episode
+            elif report is not None:
+                report.nonfinite.append(entry)
 
     def load(self) -> LoadReport:
         report = LoadReport()
@@ -236,5 +261,7 @@ class EpisodeStore:
             "intervened_steps": intervened,
             "unreadable_files": len(report.unreadable),
             "unreadable": [f"{name}: {reason}" for name, reason in report.unreadable],
+            "nonfinite_episodes": len(report.nonfinite),
+            "nonfinite": [f"{name}: {columns}" for name, columns in report.nonfinite],
             "index": "stale (rebuilt on the next write)" if index_stale else "ok",
         }

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from userl.algorithms.finite import refuse_nonfinite
 from userl.core.files import atomic_write
 from userl.data.checkpoint import load_checkpoint, plain
 
@@ -54,7 +55,8 @@ class Checkpoints:
         self._writing = threading.Lock()
 
     def save(self, learner: Learner) -> str:
-        """Write `learner`'s state, taken between two of its updates; returns the path."""
+        """Write `learner`'s state, taken between two of its updates, unless its weights are
+        not finite (the previous checkpoint stays); returns the path."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._writing:
             with learner.update_lock, learner.data_lock:  # weights match counters
@@ -71,7 +73,8 @@ class Checkpoints:
                         "rng": rng_states(learner.rng),
                     }
                 )
-            atomic_write(self.path, lambda handle: torch.save(state, handle))
+            if not refuse_nonfinite(state["algorithm"], f"checkpoint {self.path}"):
+                atomic_write(self.path, lambda handle: torch.save(state, handle))
         return str(self.path)
 
     def load_into(self, learner: Learner) -> bool:

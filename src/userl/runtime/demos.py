@@ -76,6 +76,7 @@ def read_cell_demos(
     spec = call(worker.observation_spec, timeout_s=timeout_s)
     action_dim = call(worker.action_dim, timeout_s=timeout_s)
     report = read_episodes(path, config.demos.lerobot, spec, action_dim)
+    report.refuse_nonfinite(path)
     for name, reason in report.unreadable:
         print(f"warning: skipped unreadable demo file {name}: {reason}")
     bindings = cell_bindings(config)

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from userl.algorithms import build_algorithm
+from userl.algorithms.finite import refuse_nonfinite
 from userl.config.pipelines import AsyncPipelineConfig
 from userl.config.schema import Config
 from userl.core.heap import keep_freed_memory
@@ -96,7 +97,7 @@ class Learner:
         """Store one online episode (crash-safe), add it to replay, log it; the id is the ack."""
         with self.data_lock:
             if not self.episode_files.store(episode):
-                return episode.episode_id  # a resend after a lost ack: already stored
+                return episode.episode_id  # already stored (a resend), or non-finite
             self._cells[self.replay.add_online(episode)].rate.add(len(episode))
         self.timing.episode(episode)
         self.writer.scalars(
@@ -202,8 +203,10 @@ class Learner:
 
     # ------------------------------------------------------------------ weights out
     def publish_weights(self) -> int:
-        """Publish a new versioned snapshot of the policy's trainable tensors."""
-        return self.publisher.publish(self.algorithm.policy_state_dict()).version
+        """A new version of the policy's trainable tensors, unless not finite (kept back)."""
+        state = self.algorithm.policy_state_dict()
+        refused = refuse_nonfinite(state, "weight publish")
+        return self.publisher.version if refused else self.publisher.publish(state).version
 
     def latest_weights(self, known_version: int, want_full: bool = False) -> Snapshot | None:
         """The newest snapshot if it is newer than `known_version` (latest wins)."""
@@ -232,6 +235,8 @@ class Learner:
         return {
             **self._cells.totals(),
             "grad_steps": self.algorithm.grad_steps,
+            "nonfinite_updates": self.algorithm.finite.skipped,
+            "rejected_episodes": len(self.episode_files.rejected_ids),
             "updates_per_s": self.metrics.rate.rate(),
             "weight_version": self.weight_version,
             **self.replay.sizes(),

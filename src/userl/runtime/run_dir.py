@@ -1,7 +1,8 @@
 """A run's folder, `<run.root>/<run.name>/`: where a new run writes and a resumed one reads.
 
-A new run never overwrites an existing one, and its folder is created only once Ray is up (a
-failed start leaves nothing behind); a resumed run must find its own config there.
+A new run never overwrites an existing one, and its folder is created only once Ray is up and
+its demos are known to be finite (a failed start leaves nothing behind); a resumed run must
+find its own config there.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 from userl.config.loader import to_yaml
 from userl.config.schema import Config
 from userl.core.errors import ConfigError
+from userl.data.store import EpisodeStore
 
 
 def new_run_dir(config: Config) -> Path:
@@ -46,6 +48,21 @@ def existing_run_dir(config: Config) -> Path:
     return run_dir
 
 
+def check_demo_files(config: Config) -> None:
+    """Every demos folder that is an episode store holds finite episodes only
+    (`LoadReport.refuse_nonfinite`: a `ConfigError` naming the file), checked before the
+    run's folder exists; a LeRobot dataset is checked as it is read."""
+    paths = [config.demos.path, *(cell.demos_path for cell in config.cells)]
+    for path in filter(None, paths):
+        store = EpisodeStore(path)
+        if store.is_store():
+            store.load().refuse_nonfinite(Path(path))
+
+
 def run_dir_for(config: Config) -> Path:
-    """The folder this run works in: its own (`resume=true`) or a new one."""
-    return existing_run_dir(config) if config.resume else new_run_dir(config)
+    """The folder this run works in: its own (`resume=true`) or a new one, whose demos must
+    be finite (`check_demo_files`)."""
+    if config.resume:
+        return existing_run_dir(config)
+    check_demo_files(config)
+    return new_run_dir(config)

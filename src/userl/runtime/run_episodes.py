@@ -17,15 +17,34 @@ class RunEpisodes:
     def __init__(self, run_dir: Path) -> None:
         self.online = EpisodeStore(run_dir / "episodes").create()
         self.demos = EpisodeStore(run_dir / "demos").create()
+        self.rejected = EpisodeStore(run_dir / "rejected")  # created on the first one
         self._stored_ids: set[str] = set()
+        self.rejected_ids: set[str] = set()  # non-finite episodes kept aside
 
     def store(self, episode: Episode) -> bool:
-        """Write an online episode; False if it is stored already (nothing is written)."""
+        """Write an online episode; False if it is stored already (nothing is written) or
+        holds NaN or infinite values (`reject`: kept aside, never replayed)."""
         if episode.episode_id in self._stored_ids:
+            return False
+        if columns := episode.nonfinite_fields():
+            self.reject(episode, columns)
             return False
         self.online.write(episode)
         self._stored_ids.add(episode.episode_id)
         return True
+
+    def reject(self, episode: Episode, columns: list[str]) -> None:
+        """Keep a non-finite episode aside in the run's `rejected/` and say so: a robot or
+        reward source that produced NaN needs looking at, and its data must not be trained
+        on. Counted in `rejected_ids` (a resend is kept once)."""
+        self._stored_ids.add(episode.episode_id)
+        self.rejected_ids.add(episode.episode_id)
+        path = self.rejected.create().write(episode)
+        print(
+            f"warning: episode from {episode.robot_id} rejected: NaN or infinite "
+            f"{', '.join(columns)}; kept aside in {path}",
+            flush=True,
+        )
 
     def store_demo(self, episode: Episode) -> None:
         self.demos.write(episode)

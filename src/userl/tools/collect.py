@@ -119,13 +119,17 @@ def collect(
     seed_base = config.run.seed * SEEDS_PER_RUN_SEED
     render_mode = "rgb_array" if video else None
     env, config = collection_env(config, cell_index(config, cell), run is not None, render_mode)
-    successes, positive_frames, frames, videos = 0, 0, 0, []
+    successes, positive_frames, frames, videos, rejected = 0, 0, 0, [], 0
     try:
         actor = action_source(config, env, run, source)
         for index in range(episodes):
             episode = run_episode(
                 env, actor, "robot_0", seed=seed_base + index, record_frames=video
             )
+            if columns := episode.nonfinite_fields():  # never stored: it would poison training
+                print(f"warning: episode {index} not written: NaN or infinite {columns}")
+                rejected += 1
+                continue
             store.write(episode)
             successes += int(episode.success)
             if episode.step_success is not None:
@@ -136,7 +140,12 @@ def collect(
                 videos.append(str(write_gif(path, episode.frames, env.task.control_hz)))
     finally:
         env.close()
-    report: dict[str, object] = {"out": str(out), "episodes": episodes, "successes": successes}
+    report: dict[str, object] = {
+        "out": str(out),
+        "episodes": episodes - rejected,
+        "successes": successes,
+        "nonfinite_episodes": rejected,
+    }
     if label is not None:
         report.update({"label": label, "frames": frames, "success_frames": positive_frames})
     if videos:

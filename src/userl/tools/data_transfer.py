@@ -47,6 +47,7 @@ def export_store(
     if out.exists():
         raise ConfigError(f"out={out} exists; give a new folder (nothing was overwritten)")
     report = EpisodeStore(store).load()
+    report.refuse_nonfinite(store)
     if not report.episodes:
         raise ConfigError(f"{store} holds no readable episodes to export")
     tasks = sorted({e.task for e in report.episodes})
@@ -85,6 +86,7 @@ def import_dataset(source: Path, out: Path, arguments: Sequence[str]) -> dict[st
         finally:
             env.close()
     report = read_episodes(source, config.demos.lerobot, spec, action_dim)
+    report.refuse_nonfinite(source)
     store = EpisodeStore(out).create()
     for episode in report.episodes:
         store.write(episode)
