@@ -79,12 +79,23 @@ def run_pipeline(
         summary.stop_reason = INTERRUPTED
         print("interrupted: every episode is stored; writing a final checkpoint", flush=True)
     except (ray.exceptions.RayError, RuntimeError) as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        reason = failure_line(error)
         raise RunFailed(
             f"{reason} -- every finished episode is in {run_dir}/episodes or a robot's "
             f"spool; continue with: userl train resume=true run.name={config.run.name} "
             f"run.root={config.run.root}"
         ) from error
+
+
+def failure_line(error: BaseException) -> str:
+    """The first line of what went wrong: an actor's own error (e.g. the learner's
+    `TrainingDiverged`), not Ray's wrapper around it."""
+    prefix = ""
+    if isinstance(error, ray.exceptions.RayTaskError) and error.cause is not None:
+        error = error.cause
+        prefix = f"{type(error).__name__}: "
+    text = str(error).strip()
+    return prefix + text.splitlines()[0] if text else repr(error)
 
 
 def finish(
