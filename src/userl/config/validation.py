@@ -2,50 +2,57 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterator
-from dataclasses import fields, is_dataclass
+from collections.abc import Iterator
+from dataclasses import Field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
+from userl.config.ranges import PAIRS, declared_range
 from userl.config.schema import Config
 
-# Suffix rules: a field whose name ends like this must satisfy the check.
-_SUFFIX_RULES: list[tuple[str, Callable[[Any], bool], str]] = [
-    ("_hz", lambda v: v > 0, "must be > 0"),
-    ("_dt_s", lambda v: v > 0, "must be > 0"),
-    ("_px", lambda v: v >= 8, "must be >= 8 pixels"),
-    ("_fraction", lambda v: 0.0 <= v <= 1.0, "must be within [0, 1]"),
-    ("_probability", lambda v: 0.0 <= v <= 1.0, "must be within [0, 1]"),
-    ("_capacity", lambda v: v > 0, "must be > 0"),
-    ("_steps", lambda v: v >= 0, "must be >= 0"),
-    ("_episodes", lambda v: v >= 0, "must be >= 0"),
-    ("_s", lambda v: v >= 0, "must be >= 0 seconds"),
-    ("_m", lambda v: v >= 0, "must be >= 0 metres"),
-    ("_lr", lambda v: v > 0, "must be > 0"),
-]
-_NAMED_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "batch_size": (lambda v: v > 0, "must be > 0"),
-    "utd_max": (lambda v: v > 0, "must be > 0"),
-    "utd_min": (lambda v: v >= 0, "must be >= 0"),
-    "gamma": (lambda v: 0.0 < v <= 1.0, "must be within (0, 1]"),
-    "tau": (lambda v: 0.0 < v <= 1.0, "must be within (0, 1]"),
-    "num_critics": (lambda v: v >= 1, "must be >= 1"),
-    "critic_actor_ratio": (lambda v: v >= 1, "must be >= 1"),
-    "episodes": (lambda v: v >= 0, "must be >= 0"),
-    "num_robots": (lambda v: v >= 1, "must be >= 1"),
-    "torch_threads": (lambda v: v >= 1, "must be >= 1"),
-}
 
-
-def _leaves(node: Any, prefix: str = "") -> Iterator[tuple[str, str, Any]]:
+def _leaves(node: Any, prefix: str = "") -> Iterator[tuple[str, Field[Any], Any]]:
+    """Every non-dataclass field under `node`: its dotted key, its field and its value; a
+    cell of `cells` is walked as `cells.<name>.`, as its override keys spell it."""
     for item in fields(node):
         value = getattr(node, item.name)
         key = f"{prefix}{item.name}"
         if is_dataclass(value):
             yield from _leaves(value, key + ".")
+        elif isinstance(value, list) and value and all(is_dataclass(v) for v in value):
+            for index, child in enumerate(value):
+                yield from _leaves(child, f"{key}.{getattr(child, 'name', '') or index}.")
         else:
-            yield key, item.name, value
+            yield key, item, value
+
+
+def range_problem(config: Any) -> str | None:
+    """The first numeric value outside its declared range (`config/ranges.py`), or a
+    low/high pair out of order, as one line naming the key; None when all are in range."""
+    values: dict[str, Any] = {}
+    for key, item, value in _leaves(config):
+        values[key] = value
+        declared = declared_range(item)
+        if declared is None:
+            continue
+        entries = value.items() if isinstance(value, dict) else [("", value)]
+        for sub, entry in entries:
+            problem = declared.problem(entry)
+            if problem:
+                where = f"{key}.{sub}" if sub else key
+                return f"bad value for {where!r}: {entry} {problem}"
+    for key, value in values.items():
+        for low_name, high_name in PAIRS:
+            if not key.endswith("." + low_name):
+                continue
+            high_key = key[: -len(low_name)] + high_name
+            high = values.get(high_key)
+            if high is None or value is None:
+                continue
+            lows, highs = (value, high) if isinstance(value, list) else ([value], [high])
+            if len(lows) == len(highs) and not all(a < b for a, b in zip(lows, highs, strict=True)):
+                return f"bad value for {key!r}: {value} must be below {high_key}={high}"
+    return None
 
 
 def _plain_name(name: str) -> bool:
@@ -55,16 +62,9 @@ def _plain_name(name: str) -> bool:
 
 def validate(config: Config) -> str | None:
     """Return a one-line problem description, or None when the config is sound."""
-    for key, name, value in _leaves(config):
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
-            continue
-        if not math.isfinite(value):
-            return f"bad value for {key!r}: {value} must be a finite number"
-        rule = _NAMED_RULES.get(name)
-        if rule is None:
-            rule = next(((c, m) for s, c, m in _SUFFIX_RULES if name.endswith(s)), None)
-        if rule is not None and not rule[0](value):
-            return f"bad value for {key!r}: {value} {rule[1]}"
+    problem = range_problem(config)
+    if problem:
+        return problem
     run = config.run
     if run.name and not _plain_name(run.name):
         return (
