@@ -165,6 +165,7 @@ def test_unreachable_address_is_one_line_with_the_fix() -> None:
     assert "\n" not in str(error.value)
 
 
+@pytest.mark.timeout(300)
 def test_watchdog_holds_the_arm_short_of_a_target_when_commands_stop(make_franka) -> None:
     robot = make_franka(motion="waypoint", dynamics_fraction=0.1)
     start = start_pose(robot)
@@ -268,6 +269,50 @@ def test_a_control_error_or_planner_failure_is_recovered_and_repeated_ones_give_
         robot.command(start, 1.0)
     assert "\n" not in str(error.value)
     robot._arm = real_arm
+
+
+# the failing reset's own bounds: a tiny move bound, then the stop's join, per attempt
+OVERRUN_BOUND_S = 0.05
+OVERRUN_STOP_S = 10.0
+
+
+@pytest.mark.timeout(300)
+def test_a_reset_that_overruns_its_bound_stops_in_one_line_and_the_arm_moves_again(
+    make_franka,
+) -> None:
+    """A blocking reset is joined within its bound: one that cannot finish in time (here a far
+    pose under a tiny floor, with the speed limit the bound assumes far too high) is stopped,
+    recovered, tried again, then reported in one line, and the next reset with the normal
+    bounds reaches its pose."""
+    robot = make_franka(
+        motion="waypoint",
+        dynamics_fraction=0.1,
+        joint_reset_every_episodes=0,
+        max_error_recoveries=1,
+        motion_stop_timeout_s=OVERRUN_STOP_S,
+    )
+    start = start_pose(robot)
+    robot.reset(start, 1.0)
+    config = robot.config
+    normal = (config.motion_timeout_floor_s, config.max_translation_speed_m_per_s)
+    # the bound believes in an arm a thousand times faster: the reset's bound is the tiny floor
+    config.motion_timeout_floor_s = OVERRUN_BOUND_S
+    config.max_translation_speed_m_per_s = 1000 * normal[1]
+    far = start.copy()
+    far[0] -= 0.15
+    began = time.monotonic()
+    with pytest.raises(HardwareUnavailable, match="did not finish within 0.05 s") as error:
+        robot.reset(far, 1.0)
+    elapsed = time.monotonic() - began
+    message = str(error.value)
+    assert "\n" not in message and "after 1 recoveries" in message
+    assert "the reset pose [0.4" in message and "robot.motion_timeout_floor_s" in message
+    assert elapsed < 2 * (OVERRUN_BOUND_S + OVERRUN_STOP_S) + SETTLE_BOUND_S, elapsed
+    assert robot.recoveries == 0 and robot._running is None
+    del error
+    config.motion_timeout_floor_s, config.max_translation_speed_m_per_s = normal
+    robot.reset(start, 1.0)
+    assert np.linalg.norm(robot.state().tcp_pose[:3] - start[:3]) < 0.005
 
 
 def test_a_franka_held_by_another_client_is_one_line_not_a_hang(make_franka) -> None:

@@ -17,6 +17,8 @@ from userl.hardware.robots.franka import (
     FrankaConfig,
     FrankaRobot,
     from_affine,
+    motion_bound_s,
+    rotation_angle_rad,
     to_affine,
 )
 from userl.hardware.robots.gripper_worker import GripperWorker
@@ -76,6 +78,70 @@ def test_pose_conversion_round_trips_wxyz_and_xyzw(franky) -> None:
     assert np.allclose(affine.quaternion, [0.5, -0.5, 0.5, 0.5])  # x y z w
     assert np.allclose(affine.translation, [0.1, 0.2, 0.3])
     assert np.allclose(from_affine(affine), pose)
+
+
+def test_franka_motion_bound_scales_with_distance_and_dynamics_and_keeps_its_floor() -> None:
+    config = FrankaConfig(
+        dynamics_fraction=0.1,
+        motion_timeout_floor_s=2.0,
+        motion_timeout_margin=3.0,
+        max_translation_speed_m_per_s=1.0,
+        max_rotation_speed_rad_per_s=2.0,
+        max_joint_speed_rad_per_s=4.0,
+    )
+    assert motion_bound_s(config) == 2.0  # no travel: the floor
+    assert motion_bound_s(config, distance_m=0.01) == 2.0  # 0.1 s at 0.1 m/s, x3: the floor
+    assert motion_bound_s(config, distance_m=0.5) == pytest.approx(15.0)  # 5 s x 3
+    assert motion_bound_s(config, angle_rad=1.0) == pytest.approx(15.0)  # 1 rad at 0.2 rad/s
+    assert motion_bound_s(config, joint_rad=2.0) == pytest.approx(15.0)  # 2 rad at 0.4 rad/s
+    # the slowest of the three sets the bound; half the dynamics fraction doubles it
+    assert motion_bound_s(config, distance_m=0.5, angle_rad=2.0) == pytest.approx(30.0)
+    config.dynamics_fraction = 0.05
+    assert motion_bound_s(config, distance_m=0.5) == pytest.approx(30.0)
+    assert rotation_angle_rad(TOOL_DOWN, -TOOL_DOWN) == pytest.approx(0.0, abs=1e-6)
+    quarter = np.array([np.cos(np.pi / 4), np.sin(np.pi / 4), 0.0, 0.0])
+    assert rotation_angle_rad(np.array([1.0, 0.0, 0.0, 0.0]), quarter) == pytest.approx(np.pi / 2)
+
+
+class NeverFinishingArm:
+    """A franky arm whose motions never finish: `join_motion` waits out its timeout."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.joins: list[float | None] = []
+
+    def move(self, motion, asynchronous: bool = False) -> None:
+        assert asynchronous, "a blocking move must not wait without a bound"
+        self.calls.append("move")
+
+    def join_motion(self, timeout: float | None = None) -> bool:
+        assert timeout is not None, "join_motion without a timeout waits forever"
+        self.joins.append(timeout)
+        return len(self.joins) % 2 == 0  # every overrun's stop is joined at once
+
+    def stop(self) -> None:
+        self.calls.append("stop")
+
+    def recover_from_errors(self) -> bool:
+        self.calls.append("recover")
+        return True
+
+
+def test_franka_blocking_move_that_overruns_is_stopped_recovered_then_one_line(franky) -> None:
+    robot = FrankaRobot(
+        FrankaConfig(ip="1.2.3.4", max_error_recoveries=2, motion_stop_timeout_s=1.5),
+        control_hz=10.0,
+    )
+    arm = NeverFinishingArm()
+    robot._arm = arm
+    with pytest.raises(HardwareUnavailable, match=r"did not finish within 0\.2 s") as error:
+        robot._move_within(lambda: franky.JointMotion([0.0] * 7), 0.2, "the home joints")
+    message = str(error.value)
+    assert "\n" not in message and "after 2 recoveries" in message
+    assert "the home joints" in message and "robot.motion_timeout_floor_s" in message
+    assert arm.calls == ["move", "stop", "recover"] * 2 + ["move", "stop"]
+    assert arm.joins == [0.2, 1.5] * 3  # each move joined within its bound, each stop within its
+    assert robot.recoveries == 0 and robot._running is None
 
 
 def test_gripper_worker_runs_one_call_at_a_time_and_the_newest_replaces_a_pending_one() -> None:

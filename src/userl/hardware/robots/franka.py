@@ -12,7 +12,10 @@ grasps with force when closing, on its own thread (`GripperWorker`): a gripper c
 until the fingers stop, so the control loop never waits on one. A control error (reflex, limit)
 or a failure of franky's trajectory planner (a plain `RuntimeError` "Motion planner failed
 with error code N" from Ruckig; it ends the motion) is recovered automatically up to
-`max_error_recoveries` times in a row. `robot.realtime_config`
+`max_error_recoveries` times in a row. A blocking move (a reset's) is started asynchronously
+and joined within a bound derived from its distance and the dynamics fraction
+(`motion_bound_s`): one that overruns is stopped and recovered the same way, so no reset holds
+the caller forever. `robot.realtime_config`
 is franky's `RealtimeConfig`: `enforce` on a robot node (libfranka refuses a kernel without
 PREEMPT_RT), `ignore` for development and franky-sim.
 """
@@ -74,6 +77,13 @@ class FrankaConfig(RobotConfig):
     collision_force_threshold_n: float = 30.0
     collision_torque_threshold_nm: float = 20.0
     max_error_recoveries: int = 3  # consecutive automatic recoveries before giving up
+    # A blocking move (a reset) is stopped once it runs past max(floor, margin x its time at the
+    # arm's speed limits scaled by dynamics_fraction); see motion_bound_s.
+    motion_timeout_floor_s: float = 30.0  # no blocking move is stopped sooner than this
+    motion_timeout_margin: float = 4.0  # times the move's duration at the scaled speed limits
+    max_translation_speed_m_per_s: float = 1.7  # the arm's Cartesian translation speed limit
+    max_rotation_speed_rad_per_s: float = 2.5  # the arm's Cartesian rotation speed limit
+    max_joint_speed_rad_per_s: float = 2.175  # the slowest joint's speed limit
     gripper_max_width_m: float = 0.08
     gripper_speed_m_per_s: float = 0.1
     gripper_force_n: float = 20.0  # grasping force when closing on an object
@@ -117,6 +127,28 @@ def waypoint_motion(franky: ModuleType, target: Any, config: FrankaConfig) -> An
 
 FRANKA_MOTIONS.register("impedance")(impedance_motion)
 FRANKA_MOTIONS.register("waypoint")(waypoint_motion)
+
+
+def motion_bound_s(
+    config: FrankaConfig, distance_m: float = 0.0, angle_rad: float = 0.0, joint_rad: float = 0.0
+) -> float:
+    """How long a blocking move may run before it counts as stuck: `margin` times the slowest of
+    its translation, rotation and largest joint travel at the arm's speed limits scaled by
+    `dynamics_fraction`, and never less than the floor (a short move still accelerates and
+    settles, and a loaded link answers late)."""
+    fraction = config.dynamics_fraction
+    full_speed_s = max(
+        distance_m / (config.max_translation_speed_m_per_s * fraction),
+        angle_rad / (config.max_rotation_speed_rad_per_s * fraction),
+        joint_rad / (config.max_joint_speed_rad_per_s * fraction),
+    )
+    return max(config.motion_timeout_floor_s, config.motion_timeout_margin * full_speed_s)
+
+
+def rotation_angle_rad(quat_a: np.ndarray, quat_b: np.ndarray) -> float:
+    """The angle of the rotation between two unit quaternions (w, x, y, z), in [0, pi]."""
+    dot = min(1.0, abs(float(np.dot(quat_a, quat_b))))
+    return 2.0 * math.acos(dot)
 
 
 def to_affine(franky: ModuleType, pose: np.ndarray) -> Any:
@@ -272,17 +304,19 @@ class FrankaRobot(Robot):
             type(error) is RuntimeError and str(error).startswith(PLANNER_FAILURE)
         )
 
-    def _move(self, motion: Any, asynchronous: bool) -> None:
-        """`arm.move`, after stopping a running motion of another type (or any, before a
-        blocking move); recovers from control errors and planner failures up to
-        `max_error_recoveries` in a row."""
+    def _move(self, make_motion: Callable[[], Any]) -> None:
+        """An asynchronous `arm.move` (it returns at once), after stopping a running motion of
+        another type; recovers from control errors and planner failures up to
+        `max_error_recoveries` in a row, each try with a new motion (franky starts a motion
+        object once). Blocking moves go through `_move_within`."""
         arm, _ = self._connected()
-        if not asynchronous or (self._running is not None and type(motion) is not self._running):
+        motion = make_motion()
+        if self._running is not None and type(motion) is not self._running:
             self.stop_motion()
         while True:
             try:
-                arm.move(motion, asynchronous=asynchronous)
-                self._running = type(motion) if asynchronous else None
+                arm.move(motion, asynchronous=True)
+                self._running = type(motion)
                 self.recoveries = 0
                 return
             except Exception as error:
@@ -297,6 +331,43 @@ class FrankaRobot(Robot):
                 self.recoveries += 1
                 self._running = None  # a control error or a planner failure ends the motion
                 arm.recover_from_errors()
+                motion = make_motion()
+
+    def _move_within(self, make_motion: Callable[[], Any], bound_s: float, what: str) -> None:
+        """A blocking move with a bound: stop the running motion, start a new motion
+        asynchronously and join it within `bound_s`. A control error, a planner failure or an
+        overrun (stopped with `robot.stop()`) is recovered and a new motion sent (franky starts
+        a motion object once), up to `max_error_recoveries` in a row; then one line naming
+        `what`, the bound and the fix."""
+        arm, _ = self._connected()
+        self.stop_motion()
+        while True:
+            motion = make_motion()
+            try:
+                arm.move(motion, asynchronous=True)
+                self._running = type(motion)
+                finished = arm.join_motion(bound_s)
+            except Exception as error:
+                if not self._recoverable(error):
+                    raise
+                self._running = None  # a control error or a planner failure ends the motion
+                failure = first_line(error)
+            else:
+                if finished:
+                    self._running = None
+                    self.recoveries = 0
+                    return
+                self.stop_motion()  # bounded by motion_stop_timeout_s
+                failure = f"did not finish within {bound_s:.3g} s"
+            if self.recoveries >= self.config.max_error_recoveries:
+                given_up_after, self.recoveries = self.recoveries, 0  # next call starts over
+                raise HardwareUnavailable(
+                    f"the Franka's move to {what} failed ({failure}) after {given_up_after} "
+                    "recoveries; check the arm and Desk for an obstacle or a "
+                    "reflex, or raise robot.motion_timeout_floor_s / motion_timeout_margin"
+                ) from None
+            self.recoveries += 1
+            arm.recover_from_errors()
 
     # ------------------------------------------------------------------ gripper
     def _gripper(self, opening: float) -> None:
@@ -344,30 +415,42 @@ class FrankaRobot(Robot):
             self.hold()
             return
         target = np.asarray(target_tcp_pose, dtype=np.float64)
-        self._move(self.motion(self.franky, to_affine(self.franky, target), self.config), True)
+        self._move(lambda: self.motion(self.franky, to_affine(self.franky, target), self.config))
         self._gripper(float(np.clip(gripper, 0.0, 1.0)))
 
     def tick(self) -> None:
         self.pacer.wait()
 
     def hold(self) -> None:
-        self._move(
-            self.motion(self.franky, to_affine(self.franky, self.state().tcp_pose), self.config),
-            True,
-        )
+        pose = self.state().tcp_pose
+        self._move(lambda: self.motion(self.franky, to_affine(self.franky, pose), self.config))
 
     def reset(self, tcp_pose: np.ndarray, gripper: float) -> None:
         """Stops the running motion; every `joint_reset_every_episodes`-th reset first moves
-        the joints home; then a blocking Cartesian move to the (optionally further randomised)
-        pose, and the gripper to its opening (waited for)."""
+        the joints home; then a Cartesian move to the (optionally further randomised) pose,
+        each waited for within its `motion_bound_s`, and the gripper to its opening (waited for
+        within `gripper_reset_timeout_s`)."""
         config, franky = self.config, self.franky
         every = config.joint_reset_every_episodes
         if every and self.episodes % every == 0:
-            self._move(franky.JointMotion([float(q) for q in config.home_joints_rad]), False)
+            home = np.asarray(config.home_joints_rad, dtype=np.float64)
+            travel = float(np.max(np.abs(home - self.state().joint_positions)))
+            self._move_within(
+                lambda: franky.JointMotion([float(q) for q in home]),
+                motion_bound_s(config, joint_rad=travel),
+                f"the home joints {np.round(home, 3).tolist()}",
+            )
         self.episodes += 1
         pose = self.randomised(np.asarray(tcp_pose, dtype=np.float64))
-        self._move(
-            franky.CartesianMotion(to_affine(franky, pose), franky.ReferenceType.Absolute), False
+        now = self.state().tcp_pose
+        self._move_within(
+            lambda: franky.CartesianMotion(to_affine(franky, pose), franky.ReferenceType.Absolute),
+            motion_bound_s(
+                config,
+                distance_m=float(np.linalg.norm(pose[:3] - now[:3])),
+                angle_rad=rotation_angle_rad(pose[3:], now[3:]),
+            ),
+            f"the reset pose {np.round(pose, 3).tolist()}",
         )
         self._gripper_sent = None
         self._gripper(float(np.clip(gripper, 0.0, 1.0)))
