@@ -86,7 +86,7 @@ POSITIVE = Range(0, low_open=True)
 NON_NEGATIVE = Range(0)  # 0 usually means off / no limit
 AT_LEAST_ONE = Range(1)
 UNIT = Range(0, 1)
-LEARNING_RATE = Range(0, 1, low_open=True)
+LEARNING_RATE = Range(0, 1)  # 0 freezes what it trains (a fixed policy acting online)
 PIXELS = Range(8, 65536)
 ANGLE_DEG = Range(0, 360)
 ANGLE_RAD = Range(0, 2 * math.pi)
