@@ -7,9 +7,11 @@ STAMP := $(VENV)/.userl-installed
 TORCH_SPEC ?= torch==2.13.0
 export RAY_USAGE_STATS_ENABLED := 0
 PYTEST_ARGS ?=
-# Test processes: many tests wait (robots paced to real time, process and Ray starts), so two
-# share the two cores well; each test module stays in one process (its shared fixtures).
-TEST_WORKERS ?= 2
+# Test processes: many integration tests wait (robots paced to real time, process and Ray
+# starts), so three share two cores well; the unit tests compute, so two. Each test module
+# stays in one process (its shared fixtures).
+TEST_WORKERS ?= 3
+FAST_TEST_WORKERS ?= 2
 
 .PHONY: setup run test test-fast bench lint clean
 
@@ -35,12 +37,12 @@ run: $(STAMP)
 # under two minutes on two cores: for every edit. `make test`: what CI runs, both tiers
 # (tests/integration and tests/e2e are marked `integration` by their folder: MuJoCo physics,
 # Ray, trainings, simulated robots and vendors' simulators), the full-length learning checks
-# (`slow`) left to `make bench`. Both run $(TEST_WORKERS) test processes.
+# (`slow`) left to `make bench`.
 test: $(STAMP)
 	$(PY) -m pytest -m "not slow" -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
-	$(PY) -m pytest tests/unit -m "not integration and not slow" -n $(TEST_WORKERS) \
+	$(PY) -m pytest tests/unit -m "not integration and not slow" -n $(FAST_TEST_WORKERS) \
 	  --dist loadfile $(PYTEST_ARGS)
 
 BENCH_OUT ?= bench-results
