@@ -135,13 +135,41 @@ def test_franka_blocking_move_that_overruns_is_stopped_recovered_then_one_line(f
     arm = NeverFinishingArm()
     robot._arm = arm
     with pytest.raises(HardwareUnavailable, match=r"did not finish within 0\.2 s") as error:
-        robot._move_within(lambda: franky.JointMotion([0.0] * 7), 0.2, "the home joints")
+        robot._move_within(
+            lambda: franky.JointMotion([0.0] * 7), 0.2, "the home joints", lambda: True
+        )
     message = str(error.value)
     assert "\n" not in message and "after 2 recoveries" in message
     assert "the home joints" in message and "robot.motion_timeout_floor_s" in message
     assert arm.calls == ["move", "stop", "recover"] * 2 + ["move", "stop"]
     assert arm.joins == [0.2, 1.5] * 3  # each move joined within its bound, each stop within its
     assert robot.recoveries == 0 and robot._running is None
+
+
+class StoppedShortArm(NeverFinishingArm):
+    """A franky arm whose motions end at once (preempted or aborted), wherever the arm is."""
+
+    def join_motion(self, timeout: float | None = None) -> bool:
+        assert timeout is not None, "join_motion without a timeout waits forever"
+        self.joins.append(timeout)
+        return True
+
+
+def test_franka_blocking_move_that_ends_short_of_its_target_is_sent_again(franky) -> None:
+    robot = FrankaRobot(FrankaConfig(ip="1.2.3.4", max_error_recoveries=2), control_hz=10.0)
+    arm = StoppedShortArm()
+    robot._arm = arm
+    arrivals = iter([False, True])  # short of the target the first time, there the second
+    robot._move_within(
+        lambda: franky.JointMotion([0.0] * 7), 0.2, "the home joints", lambda: next(arrivals)
+    )
+    assert arm.calls == ["move", "recover", "move"] and robot.recoveries == 0
+    arm.calls.clear()
+    with pytest.raises(HardwareUnavailable, match="ended short of its target"):
+        robot._move_within(
+            lambda: franky.JointMotion([0.0] * 7), 0.2, "the home joints", lambda: False
+        )
+    assert arm.calls == ["move", "recover"] * 2 + ["move"]
 
 
 def test_gripper_worker_runs_one_call_at_a_time_and_the_newest_replaces_a_pending_one() -> None:

@@ -84,6 +84,10 @@ class FrankaConfig(RobotConfig):
     max_translation_speed_m_per_s: float = 1.7  # the arm's Cartesian translation speed limit
     max_rotation_speed_rad_per_s: float = 2.5  # the arm's Cartesian rotation speed limit
     max_joint_speed_rad_per_s: float = 2.175  # the slowest joint's speed limit
+    # A blocking move counts as done only when the arm is there: a motion that ends short of its
+    # target (preempted or aborted) is recovered and sent again like an overrun.
+    reached_tolerance_m: float = 0.01  # TCP position within this of the reset pose
+    reached_tolerance_rad: float = 0.05  # every joint within this of the home joints
     gripper_max_width_m: float = 0.08
     gripper_speed_m_per_s: float = 0.1
     gripper_force_n: float = 20.0  # grasping force when closing on an object
@@ -333,7 +337,13 @@ class FrankaRobot(Robot):
                 arm.recover_from_errors()
                 motion = make_motion()
 
-    def _move_within(self, make_motion: Callable[[], Any], bound_s: float, what: str) -> None:
+    def _move_within(
+        self,
+        make_motion: Callable[[], Any],
+        bound_s: float,
+        what: str,
+        reached: Callable[[], bool],
+    ) -> None:
         """A blocking move with a bound: stop the running motion, start a new motion
         asynchronously and join it within `bound_s`. A control error, a planner failure or an
         overrun (stopped with `robot.stop()`) is recovered and a new motion sent (franky starts
@@ -353,12 +363,16 @@ class FrankaRobot(Robot):
                 self._running = None  # a control error or a planner failure ends the motion
                 failure = first_line(error)
             else:
-                if finished:
+                if finished and reached():
                     self._running = None
                     self.recoveries = 0
                     return
-                self.stop_motion()  # bounded by motion_stop_timeout_s
-                failure = f"did not finish within {bound_s:.3g} s"
+                if finished:
+                    self._running = None
+                    failure = "ended short of its target"
+                else:
+                    self.stop_motion()  # bounded by motion_stop_timeout_s
+                    failure = f"did not finish within {bound_s:.3g} s"
             if self.recoveries >= self.config.max_error_recoveries:
                 given_up_after, self.recoveries = self.recoveries, 0  # next call starts over
                 raise HardwareUnavailable(
@@ -439,6 +453,10 @@ class FrankaRobot(Robot):
                 lambda: franky.JointMotion([float(q) for q in home]),
                 motion_bound_s(config, joint_rad=travel),
                 f"the home joints {np.round(home, 3).tolist()}",
+                lambda: bool(
+                    np.max(np.abs(home - self.state().joint_positions))
+                    <= config.reached_tolerance_rad
+                ),
             )
         self.episodes += 1
         pose = self.randomised(np.asarray(tcp_pose, dtype=np.float64))
@@ -451,6 +469,9 @@ class FrankaRobot(Robot):
                 angle_rad=rotation_angle_rad(pose[3:], now[3:]),
             ),
             f"the reset pose {np.round(pose, 3).tolist()}",
+            lambda: bool(
+                np.linalg.norm(self.state().tcp_pose[:3] - pose[:3]) <= config.reached_tolerance_m
+            ),
         )
         self._gripper_sent = None
         self._gripper(float(np.clip(gripper, 0.0, 1.0)))
