@@ -25,6 +25,7 @@ import yaml
 
 from userl.config.schema import CELL_GROUPS, CellConfig, Config
 from userl.core.errors import ConfigError
+from userl.core.yaml_files import read_yaml
 
 PRESET_KEY = "preset"  # in a cell's group mapping: the preset its fields start from
 CELL_FIELDS = ("weight", "demos_path", "ray_robot")
@@ -74,7 +75,7 @@ def _cell_preset(name: str) -> dict[str, Any]:
             f"unknown cell preset {name!r}; choose one of: "
             f"{', '.join(cell_preset_names())} (or give cells=path/to/cells.yaml)"
         )
-    return _mapping(yaml.safe_load(path.read_text()), f"cell preset {path}")
+    return _mapping(read_yaml(path, "a cell preset"), f"cell preset {path}")
 
 
 def _cells_file(path: Path) -> dict[str, dict[str, Any]]:
@@ -83,7 +84,7 @@ def _cells_file(path: Path) -> dict[str, dict[str, Any]]:
             f"cells={path}: no such file; give a YAML mapping of cell name to "
             "cell, or a list of presets, e.g. cells=[franka_peg,franka_charger]"
         )
-    data = _mapping(yaml.safe_load(path.read_text()), f"cells={path}")
+    data = _mapping(read_yaml(path, f"cells={path}"), f"cells={path}")
     if not data:
         raise ConfigError(f"cells={path}: no cells in it; map each cell's name to its groups")
     return {

@@ -31,6 +31,7 @@ from userl.config.schema import CELL_GROUPS, CellConfig, Config
 from userl.config.validation import validate
 from userl.core.errors import ConfigError
 from userl.core.registry import GROUPS, UnknownNameError, close_matches, load_components
+from userl.core.yaml_files import read_yaml
 
 
 def load_preset(group: str, name: str) -> dict[str, Any]:
@@ -350,7 +351,7 @@ def load_config_file(path: Path, arguments: Sequence[str] = ()) -> Config:
     """Reload a saved `config.yaml` (its groups keep their schema), then apply overrides."""
     if not path.is_file():
         raise ConfigError(f"no config file at {path}; pass run=runs/<name> of an existing run")
-    data = with_reward_group(yaml.safe_load(path.read_text()) or {})
+    data = with_reward_group(read_yaml(path, "a saved config") or {})
     saved_cells = data.pop(CELLS_KEY, None) or []
     selections, overrides = split_arguments(arguments)
     groups = {group: data.pop(group, {}) for group in GROUPS}

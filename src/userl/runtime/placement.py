@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from userl.config.schema import Config
 from userl.core.errors import ConfigError
+from userl.core.yaml_files import read_yaml
 
 ROBOT_RESOURCE_PREFIX = "robot:"
 # Ray's own resource, offered by the head node alone (Ray Serve places its controller with it);
@@ -66,7 +66,7 @@ def load_cluster(path: str | Path) -> ClusterLayout:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"cluster={path}: no such file; write one as in docs/real-robot.md")
-    data = yaml.safe_load(path.read_text()) or {}
+    data = read_yaml(path, f"cluster={path}") or {}
     try:
         node = OmegaConf.merge(OmegaConf.structured(ClusterLayout), data)
         layout: ClusterLayout = OmegaConf.to_object(node)  # type: ignore[assignment]
