@@ -193,12 +193,20 @@ def train_reward_command(arguments: list[str]) -> int:
 @COMMANDS.register("bench")
 def bench_command(arguments: list[str]) -> int:
     arguments = list(arguments)
+    from userl.benchmarks import bench_help, load_benchmark
+
+    if arguments and arguments[0] in HELP_FLAGS:
+        print(bench_help())
+        return 0
     if not arguments or "=" in arguments[0]:
         raise UsageError("usage: userl bench NAME [key=value ...] out=FILE.json")
-    from userl.benchmarks import load_benchmark
     from userl.benchmarks.provenance import stamped
 
-    benchmark = load_benchmark(arguments.pop(0))
+    name = arguments.pop(0)
+    if any(a in HELP_FLAGS for a in arguments):
+        print(bench_help(name))
+        return 0
+    benchmark = load_benchmark(name)
     out = take(arguments, "out")
     result = benchmark.run(arguments)
     print(benchmark.table(result))

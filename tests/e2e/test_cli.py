@@ -103,3 +103,17 @@ def test_train_help_prints_the_resolved_config_and_starts_nothing(tmp_path: Path
     assert not any(tmp_path.iterdir())
     assert main(["config", "show", "algo=sac", f"run.root={tmp_path}"]) == 0
     assert capsys.readouterr().out in helped
+
+
+def test_bench_help_lists_every_benchmark_and_one_benchmarks_options(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from userl.benchmarks import BENCHMARKS
+    from userl.benchmarks.vla import DEFAULTS
+
+    assert main(["bench", "--help"]) == 0
+    listing = capsys.readouterr().out
+    assert all(f"\n  {name} " in listing for name in BENCHMARKS.names())
+    assert main(["bench", "vla", "--help"]) == 0
+    described = capsys.readouterr().out
+    assert all(f"  {key}={value}\n" in described for key, value in DEFAULTS.items())
