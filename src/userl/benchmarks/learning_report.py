@@ -10,6 +10,9 @@ from typing import Any
 
 import numpy as np
 
+from userl.benchmarks.results.markdown import minutes as minutes_cell
+from userl.benchmarks.results.markdown import table as table_lines
+
 THRESHOLDS = (0.8, 0.9)  # success rates whose time to reach the table reports
 SECONDS_PER_MINUTE = 60.0
 
@@ -159,10 +162,6 @@ def summary_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _minutes(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f}"
-
-
 def table(result: dict[str, Any]) -> str:
     """The summary table as Markdown (the console's; `bench report` writes docs/results.md),
     then where the plots are."""
@@ -177,24 +176,20 @@ def table(result: dict[str, Any]) -> str:
         "takeovers / episode",
         "intervened steps / episode",
     ]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for row in summary_rows(result):
-        lines.append(
-            "| "
-            + " | ".join(
-                [
-                    row["setting"],
-                    row["task"],
-                    str(row["seeds"]),
-                    _minutes(row["budget_robot_minutes"]),
-                    *[_minutes(row[f"robot_minutes_to_{t}"]) for t in thresholds],
-                    f"{row['final_success_mean']:.2f} / {row['final_success_min']:.2f}",
-                    f"{row['takeovers_per_episode']:.2f}",
-                    f"{row['intervened_steps_per_episode']:.1f}",
-                ]
-            )
-            + " |"
-        )
+    rows = [
+        [
+            row["setting"],
+            row["task"],
+            str(row["seeds"]),
+            minutes_cell(row["budget_robot_minutes"]),
+            *[minutes_cell(row[f"robot_minutes_to_{t}"]) for t in thresholds],
+            f"{row['final_success_mean']:.2f} / {row['final_success_min']:.2f}",
+            f"{row['takeovers_per_episode']:.2f}",
+            f"{row['intervened_steps_per_episode']:.1f}",
+        ]
+        for row in summary_rows(result)
+    ]
+    lines = table_lines(header, rows)
     for entry in result["results"].values():
         if "gap_to_ground_truth" in entry:
             lines.append(
