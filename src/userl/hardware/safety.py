@@ -87,11 +87,16 @@ def _finite_number(value: object) -> bool:
     )
 
 
+def is_finite_pose(pose: np.ndarray) -> bool:
+    """Whether `pose` is 7 finite numbers (xyz + quaternion)."""
+    return pose.shape == (7,) and bool(np.all(np.isfinite(pose)))
+
+
 def is_finite_command(target_tcp_pose: np.ndarray, gripper: float) -> bool:
     """Whether a command is a 7-value pose of finite numbers and a finite gripper: what every
     driver checks again before anything reaches an arm."""
     target = np.asarray(target_tcp_pose, dtype=np.float64).reshape(-1)
-    return target.shape == (7,) and bool(np.all(np.isfinite(target))) and math.isfinite(gripper)
+    return is_finite_pose(target) and math.isfinite(gripper)
 
 
 def unit_quaternion(quaternion: np.ndarray) -> np.ndarray | None:
@@ -195,17 +200,17 @@ class SafeRobot(Robot):
         measured pose or the limited result is not finite, or the orientation has no
         direction. The output is checked itself, so no intermediate can leak a NaN."""
         target = np.asarray(target_tcp_pose, dtype=np.float64).reshape(-1)
-        if target.shape != (7,) or not np.all(np.isfinite(target)):
+        if not is_finite_pose(target):
             return None, False
         orientation = unit_quaternion(target[3:])
         if orientation is None:
             return None, False
         current = np.asarray(self.robot.state().tcp_pose, dtype=np.float64)
-        if current.shape != (7,) or not np.all(np.isfinite(current)):
+        if not is_finite_pose(current):
             return None, False
         boxed = np.concatenate([self.box.clip(target[:3]), orientation])
         safe = limit_step(current, boxed, self.max_step_m, self.max_step_rad)
-        if not np.all(np.isfinite(safe)):
+        if not is_finite_pose(safe):
             return None, False
         moved_m = float(np.linalg.norm(safe[:3] - target[:3]))
         turned = 1.0 - abs(float(np.dot(safe[3:], orientation)))
@@ -232,7 +237,7 @@ class SafeRobot(Robot):
     def reset(self, tcp_pose: np.ndarray, gripper: float) -> None:
         """A planned move (no step limit) to a pose inside the box; waits while latched."""
         pose = np.asarray(tcp_pose, dtype=np.float64).reshape(-1)
-        if pose.shape != (7,) or not np.all(np.isfinite(pose)) or not math.isfinite(gripper):
+        if not is_finite_command(pose, gripper):
             raise ValueError(
                 f"a reset pose must be 7 finite numbers and a finite gripper, got "
                 f"{tcp_pose!r}, {gripper!r}; check the task's reset distribution"
