@@ -217,7 +217,7 @@ def _flat(values: np.ndarray) -> np.ndarray:
 
 # What a LeRobotDataset v3.0 folder holds, read locally before LeRobot's class opens it (which
 # would otherwise go looking on the hub for what is missing).
-LOCAL_LAYOUT = (("meta/info.json", "file"), ("meta/episodes", "folder"), ("data", "folder"))
+LOCAL_LAYOUT = ((INFO_FILE, "file"), ("meta/episodes", "folder"), ("data", "folder"))
 
 
 def check_local_layout(path: Path) -> None:
