@@ -70,6 +70,7 @@ class EvalConfig:
     seed_offset: int = 1_000_000  # evaluation seeds never collide with training seeds
     video_every_s: float = 60.0  # during training, one evaluation episode on video this often
     video_fps: float = 10.0
+    video_format: Literal["mp4", "gif"] = "mp4"  # evaluation videos in the run's videos/
     # The learning curve: during training, the first robot evaluates `curve_episodes` fixed
     # seeds (deterministic policy, not training data) each time the run's online env steps
     # pass another multiple of this (0: off). TensorBoard eval/success_rate; summary.json.

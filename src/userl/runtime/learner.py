@@ -71,7 +71,7 @@ class Learner:
         self.publisher = WeightPublisher(delta=config.pipeline.weight_sync == "delta")
         self.curve = LearningCurve(
             self._cells, self.writer, lambda: (self.env_steps, self.algorithm.grad_steps)
-        )
+        ).drawn_in(self.run_dir, config.eval, config.task.control_hz)
         self.checkpoints = Checkpoints(self.run_dir)
         self.pretrained_updates = 0  # gradient steps on the demos alone, before going online
         self.publish_weights()
@@ -256,8 +256,7 @@ class Learner:
 
     def log_video(self, frames: list[np.ndarray], success: bool) -> None:
         """An evaluation episode's front-camera video, at the current env step."""
-        self.writer.video("eval/video", frames, self.env_steps, self.config.eval.video_fps)
-        self.writer.scalars({"eval/video_episode_success": float(success)}, self.env_steps)
+        self.curve.video(frames, success)  # TensorBoard, and the run's videos/ folder
 
     # ------------------------------------------------------------------ curve, checkpoint
     def log_evaluation(

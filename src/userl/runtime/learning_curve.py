@@ -1,15 +1,23 @@
 """The run's learning curve, kept by the learner: every evaluation as a point stamped with
 the run's progress, so that summary.json and TensorBoard show success against env steps,
-gradient steps, wall time and human effort."""
+gradient steps, wall time and human effort; and, once `drawn_in` a run's folder, what people
+look at of the evaluations there: `curve.png`, redrawn at each point, and the evaluation
+videos (`videos/eval_*.mp4`)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from userl.config.schema import EvalConfig
 from userl.data.checkpoint import plain
 from userl.runtime.cell_counters import Cells
+from userl.telemetry.curve_plot import CURVE_FILE, CurvePlot
+from userl.telemetry.mp4 import save_eval_video
 from userl.telemetry.tensorboard import MetricsWriter
 
 Curve = list[dict[str, float]]
@@ -46,6 +54,9 @@ class LearningCurve:
         self.cells = cells
         self.writer = writer
         self.progress = progress
+        self.run_dir: Path | None = None  # where curve.png and the videos go (`drawn_in`)
+        self.evaluation = EvalConfig()
+        self.plot: CurvePlot | None = None
         self.points: Curve = []
         self.cell_points: dict[str, Curve] = (
             {name: [] for name in cells.names} if cells.several else {}
@@ -112,6 +123,28 @@ class LearningCurve:
             },
             env_steps,
         )
+        if self.plot is not None:
+            self.plot(self.points)
+
+    def drawn_in(self, run_dir: Path, evaluation: EvalConfig, control_hz: float) -> LearningCurve:
+        """This curve, from now on also drawn as `run_dir/curve.png` at every point of the
+        run's curve (robot-minutes at `control_hz`), with `video` writing the evaluation
+        videos into `run_dir/videos/` as `evaluation.video_format` says."""
+        self.run_dir = run_dir
+        self.evaluation = evaluation
+        self.plot = CurvePlot(run_dir / CURVE_FILE, control_hz, run_dir.name)
+        return self
+
+    def video(self, frames: list[np.ndarray], success: bool) -> None:
+        """An evaluation episode's front-camera video at the run's env step now: in
+        TensorBoard and, once `drawn_in` a run's folder, as a file in its `videos/`."""
+        env_steps, _ = self.progress()
+        fps = self.evaluation.video_fps
+        self.writer.video("eval/video", frames, env_steps, fps)
+        self.writer.scalars({"eval/video_episode_success": float(success)}, env_steps)
+        if self.run_dir is not None:
+            video_format = self.evaluation.video_format
+            save_eval_video(self.run_dir, frames, env_steps, success, fps, video_format)
 
     def latest_online_success(self) -> float:
         """Success of the newest evaluation made after training started (-1: none yet); with
