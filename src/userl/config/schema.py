@@ -39,6 +39,9 @@ class RunConfig:
     torch_threads: int = 1  # per training process; the actor and learner share the cores
     log_every_s: float = 5.0  # console progress line cadence
     checkpoint_every_s: float = 120.0
+    # free disk space, in MB, each env worker needs beyond the next episode's expected size
+    # before the robot moves (room for the store and checkpoints); short: the run stops
+    min_free_disk_mb: float = 100.0
     remote_timeout_s: float = 120.0  # every wait on another worker gives up after this
     # (a wait on several episodes, e.g. a learning-curve evaluation, after this per episode)
     start_timeout_s: float = 600.0  # waiting for a worker to be built (imports, model, robot)

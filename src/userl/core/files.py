@@ -23,11 +23,16 @@ def atomic_write(
     path: Path, write: Callable[[BinaryIO], object], temporary: Path | None = None
 ) -> None:
     """Write `path` through `write(handle)`: into `temporary` (default `path` + '.partial'),
-    fsynced, atomically renamed over `path`, then the folder fsynced."""
+    fsynced, atomically renamed over `path`, then the folder fsynced. A write that fails (a full
+    disk: `OSError` ENOSPC) removes `temporary` and raises."""
     temporary = temporary or path.with_name(path.name + PARTIAL_SUFFIX)
-    with open(temporary, "wb") as handle:
-        write(handle)
-        handle.flush()
-        os.fsync(handle.fileno())
+    try:
+        with open(temporary, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        temporary.unlink(missing_ok=True)  # a full disk leaves no half-written file behind
+        raise
     os.replace(temporary, path)
     fsync_directory(path.parent)

@@ -13,6 +13,7 @@ damaged or truncated files are reported and skipped, and the rest loads.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import time
@@ -28,7 +29,9 @@ import numpy as np
 from userl.core.errors import ConfigError
 from userl.core.files import atomic_write
 from userl.core.types import Episode
+from userl.data.file_kind import not_a_zip
 from userl.data.store_index import StoreIndex, sha256_of
+from userl.data.store_partials import PartialReport, describe_partials, recover_partials
 
 SUFFIX = ".npz"
 TEMP_SUFFIX = ".partial"
@@ -124,6 +127,8 @@ def read_episode_file(path: Path, expected_sha256: str | None = None) -> Episode
 
 def read_episode_bytes(data: bytes, expected_sha256: str | None = None) -> Episode:
     """Decode one episode file's bytes; raises ValueError naming the damage."""
+    if (kind := not_a_zip(data)) is not None:
+        raise ValueError(f"not a NumPy .npz archive (a zip file): it is {kind}")
     try:
         if expected_sha256 is not None and sha256_of(data) != expected_sha256:
             raise ValueError("SHA-256 differs from the index")
@@ -183,7 +188,8 @@ class EpisodeStore:
         np.savez(buffer, **encode_episode(episode))  # type: ignore[arg-type]
         data = buffer.getvalue()
         atomic_write(final, lambda handle: handle.write(data), temporary)
-        self.index.append(index_entry(final.name, data, episode))
+        with contextlib.suppress(OSError):  # the episode is whole; an index that disagrees
+            self.index.append(index_entry(final.name, data, episode))  # is rebuilt from files
         return final
 
     def delete(self, path: Path) -> None:
@@ -191,8 +197,22 @@ class EpisodeStore:
         path.unlink(missing_ok=True)
 
     def is_store(self) -> bool:
-        """Whether the folder holds an episode store: its index or at least one episode."""
-        return self.index.path.is_file() or bool(self.files())
+        """Whether the folder holds an episode store: its index, an episode or an unfinished
+        write."""
+        return self.index.path.is_file() or bool(self.files()) or bool(describe_partials(self.root))
+
+    def recover_partials(self) -> PartialReport:
+        """Unfinished writes (`store_partials`): a whole episode is recovered under its final
+        name, anything else removed. Run on resume and when a spool opens; never by a read."""
+        return recover_partials(self.root, SUFFIX, self._is_whole_episode)
+
+    @staticmethod
+    def _is_whole_episode(path: Path) -> bool:
+        try:
+            read_episode_file(path)
+        except ValueError:
+            return False
+        return True
 
     def checked_index(self, rewrite: bool = True) -> tuple[dict[str, dict[str, object]], bool]:
         """The index, rebuilt from the files when it is missing, damaged or out of date (and
@@ -264,4 +284,6 @@ class EpisodeStore:
             "nonfinite_episodes": len(report.nonfinite),
             "nonfinite": [f"{name}: {columns}" for name, columns in report.nonfinite],
             "index": "stale (rebuilt on the next write)" if index_stale else "ok",
+            "partial_files": len(partials := describe_partials(self.root)),
+            "partial": partials,  # recovered or removed on resume
         }

@@ -5,7 +5,9 @@ The buffers are not in it: the episode stores are their source of truth, and a r
 learner rebuilds them (online replay, demos, and interventions) from the files. A checkpoint
 is taken between two gradient steps (its weights match its counters), written whole or not
 at all (fsynced, then atomically renamed), and loaded with `weights_only` (a run folder from
-someone else cannot run code through its pickle).
+someone else cannot run code through its pickle). The one it replaces is kept as
+`previous.pt` until the new one is whole; a resume falls back to it, with a warning, when
+`latest.pt` is damaged. A checkpoint the disk has no room for is skipped with a warning.
 """
 
 from __future__ import annotations
@@ -20,8 +22,7 @@ import numpy as np
 import torch
 
 from userl.algorithms.finite import refuse_nonfinite
-from userl.core.files import atomic_write
-from userl.data.checkpoint import load_checkpoint, plain
+from userl.data.checkpoint import load_latest, plain, write_checkpoint
 
 if TYPE_CHECKING:
     from userl.runtime.learner import Learner
@@ -56,7 +57,7 @@ class Checkpoints:
 
     def save(self, learner: Learner) -> str:
         """Write `learner`'s state, taken between two of its updates, unless its weights are
-        not finite (the previous checkpoint stays); returns the path."""
+        not finite or the disk is full (the previous checkpoint stays); returns the path."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._writing:
             with learner.update_lock, learner.data_lock:  # weights match counters
@@ -74,15 +75,23 @@ class Checkpoints:
                     }
                 )
             if not refuse_nonfinite(state["algorithm"], f"checkpoint {self.path}"):
-                atomic_write(self.path, lambda handle: torch.save(state, handle))
+                failed = write_checkpoint(self.path, state)
+                if failed is not None:
+                    print(
+                        f"warning: checkpoint {self.path} not written ({failed}); the one "
+                        "before it stays",
+                        flush=True,
+                    )
         return str(self.path)
 
     def load_into(self, learner: Learner) -> bool:
-        """Put the checkpoint's state into `learner`, if the run has a checkpoint; raises
-        `CheckpointRefused` for one that is not plain data."""
-        if not self.path.is_file():
+        """Put the checkpoint's state into `learner`, if the run has a checkpoint (the
+        previous one when the latest is damaged: `load_latest`); raises `CheckpointRefused`
+        for one that is not plain data, `CheckpointUnreadable` when none is readable."""
+        loaded = load_latest(self.path)
+        if loaded is None:
             return False
-        state = load_checkpoint(self.path)
+        state, _ = loaded
         with learner.data_lock:
             learner.algorithm.load_state_dict(state["algorithm"])
             learner.publisher.version = int(state["weight_version"])
@@ -93,7 +102,12 @@ class Checkpoints:
 
     def resume(self, learner: Learner) -> dict[str, int]:
         """Continue a run: every stored episode and demo back into `learner`'s buffers, then
-        the last checkpoint (if the run got to one); returns what was restored."""
+        the last checkpoint (if the run got to one); returns what was restored. Writes a
+        full disk interrupted are recovered or removed first (`EpisodeStore.recover_partials`).
+        """
+        for store in (learner.episode_files.demos, learner.episode_files.online):
+            if (line := store.recover_partials().line(store.root)) is not None:
+                print(f"warning: {line}", flush=True)
         demo_report, online_report = learner.episode_files.load()
         with learner.data_lock:
             for episode in demo_report.episodes:

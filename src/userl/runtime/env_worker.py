@@ -21,6 +21,7 @@ from userl.envs.factory import make_env
 from userl.policies import build_policy
 from userl.rollout.action_sources import ExpertSource, PolicySource
 from userl.rollout.intervention import with_interventions
+from userl.runtime.disk_space import DiskGate, expected_episode_bytes
 from userl.runtime.inference import RemotePolicySource
 from userl.runtime.outbox import Outbox
 from userl.runtime.placement import current_node_id
@@ -90,8 +91,18 @@ class EnvWorker:
         self._stop = threading.Event()
         self.weights = WeightSubscriber(self._install_weights, poll_interval_s=0.0)
         self.outbox = Outbox(spool_dir, robot_id)
+        self.disk = DiskGate(
+            self.outbox,
+            expected_episode_bytes(
+                self.env.observation_spec, self.action_dim(), self.env.task.episode_steps
+            ),
+            config.run.min_free_disk_mb,
+            config.run.remote_timeout_s,
+        )
         self._holding = False
-        self.evaluations = WorkerEvaluations(config, robot_id, cell, self._collect)
+        self.evaluations = WorkerEvaluations(
+            config, robot_id, cell, self._collect, self._stop.is_set
+        )
         self._remote_inference = False
 
     def _on_env_thread(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -164,7 +175,8 @@ class EnvWorker:
         """Run `episodes` whole episodes and return them: `expert`, `policy` (alone, as in
         evaluation) or `training` (the policy under the intervention layer). The policy
         samples or not as `deterministic` says; None: as online episodes do
-        (`algo.act_deterministic`)."""
+        (`algo.act_deterministic`). `record_first`: the first on video, within the video's
+        time bound (`rollout/video_episode.py`)."""
         from userl.rollout.episode import run_episode
 
         actor = {"expert": self.expert, "policy": self.policy, "training": self.acting}[source]
@@ -173,12 +185,11 @@ class EnvWorker:
             self.policy.deterministic = deterministic
         try:
             return [
-                run_episode(
+                (self.evaluations.videos.run_episode if record_first and i == 0 else run_episode)(
                     self.env,
                     actor,
                     self.robot_id,
                     seed=(seed_base + i) if seed_base is not None else self._next_seed(),
-                    record_frames=record_first and i == 0,
                 )
                 for i in range(episodes)
             ]
@@ -192,7 +203,7 @@ class EnvWorker:
         """The asynchronous loop: act, spool and ship finished episodes (`Outbox`), poll
         weights. Episodes left in the spool are shipped again on start. While too many
         episodes wait for an acknowledgement, the robot holds still instead of starting
-        another episode."""
+        another episode; without room on disk it holds and the run stops (`DiskGate`)."""
         from userl.rollout.episode import run_episode
 
         pipeline: AsyncPipelineConfig = self.config.pipeline  # type: ignore[assignment]
@@ -203,6 +214,7 @@ class EnvWorker:
         while not self._stop.is_set() and (max_episodes is None or produced < max_episodes):
             if not self._room_to_act(learner, pipeline):
                 continue
+            self.disk.check(self._hold)
             waited_s = self._wait_for_learner(learner)
             episode = run_episode(
                 self.env,
@@ -218,6 +230,8 @@ class EnvWorker:
             episode.info["waited_for_learner_s"] = waited_s
             self.outbox.send(episode, learner)
             produced += 1
+            if self.outbox.unwritten:  # the spool refused it: no further move, not even
+                self.disk.check(self._hold)  # an evaluation, until it is on a disk
             self.outbox.release_acknowledged()
             self.evaluations.record_video(learner)
             self.evaluations.curve_point(learner)
@@ -245,15 +259,18 @@ class EnvWorker:
             time.sleep(UTD_FLOOR_POLL_S)
         return time.monotonic() - started
 
+    def _hold(self) -> None:
+        if not self._holding:
+            self._holding = True
+            self.env.robot.hold()
+
     def _room_to_act(self, learner: Any, pipeline: AsyncPipelineConfig) -> bool:
         """False (after holding the robot and retrying shipment) while the backlog is full."""
         self.outbox.release_acknowledged()
         if len(self.outbox) < pipeline.max_unacknowledged_episodes:
             self._holding = False
             return True
-        if not self._holding:
-            self._holding = True
-            self.env.robot.hold()
+        self._hold()
         self.outbox.wait(pipeline.resend_after_s)
         self.outbox.release_acknowledged()
         self.outbox.ship_spooled(learner)

@@ -13,6 +13,7 @@ from userl.config.schema import Config
 from userl.core.registry import PIPELINES
 from userl.rewards.base import RewardFailed
 from userl.runtime.budgets import stop_reason
+from userl.runtime.disk_space import DiskShort
 from userl.runtime.remote import call, call_each
 
 ProgressHook = Callable[[dict[str, float]], None]
@@ -91,6 +92,8 @@ def _restart_worker(
         reason = f"{type(error.cause).__name__}: {error.cause}".splitlines()[0]
         if isinstance(error.cause, RewardFailed):  # a restart would not fix the reward source
             raise RuntimeError(str(error.cause).splitlines()[0]) from None
+        if isinstance(error.cause, DiskShort):  # nor free the disk: stop on its own line
+            raise error.cause from None
         ray.kill(worker, no_restart=False)  # a fresh process: a fresh robot connection
     restarts[index] += 1
     if restarts[index] > config.run.max_worker_restarts:
@@ -144,8 +147,8 @@ def _stop_all(
             continue
         if left:
             print(
-                f"warning: {left} episodes stay in a spool, unacknowledged; "
-                "they are shipped again on resume=true",
+                f"warning: {left} episodes are unacknowledged; those in a spool are "
+                "shipped again on resume=true (a robot names any it could not write)",
                 flush=True,
             )
     learner.stop.remote()

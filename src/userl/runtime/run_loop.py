@@ -17,6 +17,7 @@ from userl.runtime import pipelines  # noqa: F401  (registers the pipeline modes
 from userl.runtime.budgets import INTERRUPTED
 from userl.runtime.cluster import Cluster, sync_weights
 from userl.runtime.demos import demos_and_pretraining
+from userl.runtime.disk_space import DiskShort
 from userl.runtime.errors import RunFailed
 from userl.runtime.evaluation import evaluate, initial_evaluation
 from userl.runtime.progress import ProgressReporter
@@ -80,10 +81,12 @@ def run_pipeline(
         print("interrupted: every episode is stored; writing a final checkpoint", flush=True)
     except (ray.exceptions.RayError, RuntimeError) as error:
         reason = failure_line(error)
+        # a robot that could not write an episode named it in `reason`: the rest are kept
+        other = " other" if isinstance(error, DiskShort) and error.unwritten else ""
         raise RunFailed(
-            f"{reason} -- every finished episode is in {run_dir}/episodes or a robot's "
-            f"spool; continue with: userl train resume=true run.name={config.run.name} "
-            f"run.root={config.run.root}"
+            f"{reason} -- every{other} finished episode is in {run_dir}/episodes or a "
+            f"robot's spool; continue with: userl train resume=true "
+            f"run.name={config.run.name} run.root={config.run.root}"
         ) from error
 
 
