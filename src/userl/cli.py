@@ -119,13 +119,15 @@ def eval_command(arguments: list[str]) -> int:
 
     run_dir = Path(run) if run else None
     per_cell = {
-        cell.name: run_episodes(config, source, episodes, run_dir, cell=index)
+        cell.name: run_episodes(
+            config, source, episodes, run_dir, cell=index, progress=f"eval {cell.name}"
+        )
         for index, cell in enumerate(config.cells)
     }  # several cells: each evaluated
     report = results_of(
         [e for cell in per_cell.values() for e in cell]
         if per_cell
-        else run_episodes(config, source, episodes, run_dir)
+        else run_episodes(config, source, episodes, run_dir, progress="eval")
     )
     report.update({"task": config.task.name, "policy": source, "run": run})
     if per_cell:

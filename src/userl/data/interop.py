@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from userl.core.errors import ConfigError
 from userl.core.registry import Registry
@@ -16,19 +16,39 @@ from userl.core.types import Episode
 from userl.data.lerobot_mapping import LeRobotMappingConfig
 from userl.data.store import EpisodeStore, LoadReport, nonfinite_entry
 
-Exporter = Callable[[list[Episode], Path, int, str], dict[str, Any]]
+if TYPE_CHECKING:  # LeRobot's modules load only when a LeRobot format is used
+    from userl.data.lerobot_format import EpisodeDone
+
+
+class Exporter(Protocol):
+    """An export format: episodes to the new folder `out` at `fps` with the task's
+    `instruction`; `on_episode` is told after each one how many of how many are written."""
+
+    def __call__(
+        self,
+        episodes: list[Episode],
+        out: Path,
+        fps: int,
+        instruction: str,
+        on_episode: EpisodeDone | None = None,
+    ) -> dict[str, Any]: ...
+
+
 EXPORT_FORMATS: Registry = Registry("export format")
 
 
 @EXPORT_FORMATS.register("lerobot")
-def export_lerobot(episodes: list[Episode], out: Path, fps: int, instruction: str) -> dict:
+def export_lerobot(
+    episodes: list[Episode],
+    out: Path,
+    fps: int,
+    instruction: str,
+    on_episode: EpisodeDone | None = None,
+) -> dict[str, Any]:
     from userl.data.lerobot_format import export_episodes
 
-    return asdict(
-        export_episodes(
-            episodes, out, fps, instruction, repo_id=f"userl/{episodes[0].task.replace(':', '-')}"
-        )
-    )
+    repo_id = f"userl/{episodes[0].task.replace(':', '-')}"
+    return asdict(export_episodes(episodes, out, fps, instruction, repo_id, on_episode))
 
 
 # ----------------------------------------------------------------------------- reading
@@ -37,7 +57,12 @@ EPISODE_FORMATS: Registry = Registry("episode format")
 _PROBES: dict[str, Callable[[Path], bool]] = {}
 
 
-def _format(name: str, probe: Callable[[Path], bool]) -> Callable[[Reader], Reader]:
+AnyReader = TypeVar("AnyReader", bound=Reader)
+
+
+def _format(name: str, probe: Callable[[Path], bool]) -> Callable[[AnyReader], AnyReader]:
+    """Register a reader with the probe that recognises its folders; the reader keeps its
+    own signature (a reader may take more, such as a progress callback)."""
     _PROBES[name] = probe
     return EPISODE_FORMATS.register(name)
 
@@ -50,12 +75,18 @@ def _is_lerobot(path: Path) -> bool:
 
 @_format("lerobot", _is_lerobot)
 def read_lerobot_report(
-    path: Path, mapping: LeRobotMappingConfig, spec: ObservationSpec | None, action_dim: int | None
+    path: Path,
+    mapping: LeRobotMappingConfig,
+    spec: ObservationSpec | None,
+    action_dim: int | None,
+    on_episode: EpisodeDone | None = None,
 ) -> LoadReport:
+    """A LeRobot dataset's episodes; `on_episode` is told after each how many are read."""
     from userl.data.lerobot_format import read_lerobot
 
     report = LoadReport()
-    for index, episode in enumerate(read_lerobot(path, mapping, spec, action_dim)):
+    episodes = read_lerobot(path, mapping, spec, action_dim, on_episode)
+    for index, episode in enumerate(episodes):
         if (entry := nonfinite_entry(f"episode {index}", episode)) is None:
             report.episodes.append(episode)
         else:

@@ -20,7 +20,7 @@ import io
 import json
 import shutil
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ INFO_FILE = "meta/info.json"
 DEFAULT_MAPPING = LeRobotMappingConfig()
 VIDEO_CODEC = "libsvtav1"  # LeRobot's default encoder
 PIXEL_SCALE = 255.0  # LeRobot decodes video frames to float in [0, 1]
+EpisodeDone = Callable[[int, int], None]  # told how many episodes of how many are done
 
 
 class DatasetMismatch(ConfigError):
@@ -131,7 +132,9 @@ def _folder_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
-def _write(dataset: Any, episodes: list[Episode], instruction: str) -> list[dict[str, Any]]:
+def _write(
+    dataset: Any, episodes: list[Episode], instruction: str, on_episode: EpisodeDone | None
+) -> list[dict[str, Any]]:
     """Every episode's frames through LeRobot's writer; returns userl's episode records."""
     features = _features(episodes[0])
     records = []
@@ -144,6 +147,8 @@ def _write(dataset: Any, episodes: list[Episode], instruction: str) -> list[dict
         for frame in _frames(episode, instruction or episode.task):
             dataset.add_frame(frame)
         dataset.save_episode()
+        if on_episode is not None:
+            on_episode(index + 1, len(episodes))
         records.append(
             {
                 "episode_index": index,
@@ -159,9 +164,15 @@ def _write(dataset: Any, episodes: list[Episode], instruction: str) -> list[dict
 
 
 def export_episodes(
-    episodes: list[Episode], out: Path, fps: int, instruction: str, repo_id: str = "userl/export"
+    episodes: list[Episode],
+    out: Path,
+    fps: int,
+    instruction: str,
+    repo_id: str = "userl/export",
+    on_episode: EpisodeDone | None = None,
 ) -> ExportReport:
-    """Write `episodes` as a LeRobotDataset v3.0 at `out` (which must not exist)."""
+    """Write `episodes` as a LeRobotDataset v3.0 at `out` (which must not exist);
+    `on_episode` is told after each one how many of how many are written (a progress bar)."""
     if not episodes:
         raise DatasetMismatch("the store has no readable episodes to export")
     module = lerobot_dataset_module()
@@ -177,7 +188,7 @@ def export_episodes(
     with warnings.catch_warnings():  # LeRobot's statistics convert the bool flags to count them
         warnings.filterwarnings("ignore", message="Converting input from bool")
         try:
-            records = _write(dataset, episodes, instruction)
+            records = _write(dataset, episodes, instruction, on_episode)
         finally:
             dataset.finalize()
     frames_folder = out / "images"  # LeRobot's per-frame PNGs, emptied once encoded
@@ -404,12 +415,16 @@ def read_lerobot(
     mapping: LeRobotMappingConfig = DEFAULT_MAPPING,
     spec: ObservationSpec | None = None,
     action_dim: int | None = None,
+    on_episode: EpisodeDone | None = None,
 ) -> list[Episode]:
-    """Every episode of the LeRobot dataset at `path`, checked against the task when given."""
+    """Every episode of the LeRobot dataset at `path`, checked against the task when given;
+    `on_episode` is told after each one how many of how many are read (a progress bar)."""
     reader = _Reader(Path(path), mapping)
     episodes = []
     for index in range(reader.dataset.meta.total_episodes):
         episode = reader.episode(index)
         check_fits(episode, spec, action_dim, mapping)
         episodes.append(episode)
+        if on_episode is not None:
+            on_episode(index + 1, reader.dataset.meta.total_episodes)
     return episodes

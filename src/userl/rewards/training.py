@@ -5,6 +5,7 @@ the held-out frames give accuracy, precision, recall and the calibration."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,9 +136,13 @@ def predict(model: SuccessClassifier, frames: FrameSet, batch_size: int) -> np.n
 
 
 def train_classifier(
-    model: SuccessClassifier, frames: FrameSet, config: RewardTrainingConfig
+    model: SuccessClassifier,
+    frames: FrameSet,
+    config: RewardTrainingConfig,
+    on_epoch: Callable[[int, float], None] | None = None,
 ) -> list[float]:
-    """Binary cross-entropy (classes balanced by weight) with Adam; the loss per epoch."""
+    """Binary cross-entropy (classes balanced by weight) with Adam; the loss per epoch.
+    `on_epoch` is told after each epoch how many are done and its loss (a progress bar)."""
     generator = torch.Generator().manual_seed(config.seed)
     positives = float(frames.labels.sum())
     pos_weight = torch.tensor((len(frames) - positives) / max(positives, 1.0))
@@ -163,6 +168,8 @@ def train_classifier(
             optimiser.step()
             total += loss.item() * len(index)
         losses.append(total / len(frames))
+        if on_epoch is not None:
+            on_epoch(len(losses), losses[-1])
     return losses
 
 

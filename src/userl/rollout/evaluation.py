@@ -13,6 +13,7 @@ from userl.core.types import Episode
 from userl.envs.cells import make_cell_env
 from userl.rollout.action_sources import ACTION_SOURCES
 from userl.rollout.episode import CONFUSION_KEYS, run_episode
+from userl.telemetry.progress import CountProgress
 
 
 def run_episodes(
@@ -22,16 +23,26 @@ def run_episodes(
     run_dir: Path | None = None,
     seed_base: int | None = None,
     cell: int = 0,
+    progress: str | None = None,
 ) -> list[Episode]:
     """Run `episodes` episodes in this process with a registered action source (`expert`, or
-    `policy`: the trained policy of `run_dir`); in a multi-cell run, on cell `cell`."""
+    `policy`: the trained policy of `run_dir`); in a multi-cell run, on cell `cell`. With
+    `progress` (its label), the console shows how many are done and their success so far."""
     torch.set_num_threads(config.run.torch_threads)
     env = make_cell_env(config, cell, robot_id="robot_0", seed=config.run.seed)
+    shown = CountProgress(progress or "", episodes, "episodes", config.run.log_every_s)
     try:
         source = ACTION_SOURCES.get(source_name)(config, env, run_dir)
         base = config.eval.seed_offset if seed_base is None else seed_base
-        return [run_episode(env, source, "robot_0", seed=base + i) for i in range(episodes)]
+        done: list[Episode] = []
+        for i in range(episodes):
+            done.append(run_episode(env, source, "robot_0", seed=base + i))
+            if progress:
+                successes = sum(bool(e.info.get("true_success", e.success)) for e in done)
+                shown.advance(info=f"successes={successes}")
+        return done
     finally:
+        shown.close()
         env.close()
 
 

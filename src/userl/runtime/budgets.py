@@ -54,3 +54,10 @@ def stop_line(run: RunConfig, reason: str) -> str:
     if reason in BUDGETS:
         return f"stopped: {describe(run, reason)} reached"
     return f"stopped: {reason}"
+
+
+def reached_line(run: RunConfig, reason: str, then: str) -> str:
+    """The console line the moment a budget is reached, and what happens next ("budget
+    reached (run.env_steps=5000); finishing the episode in progress"): the figures then pass
+    the budget by what is finished, and the line says so."""
+    return f"budget reached ({describe(run, reason)}); {then}"

@@ -12,7 +12,7 @@ import ray
 from userl.config.schema import Config
 from userl.core.registry import PIPELINES
 from userl.rewards.base import RewardFailed
-from userl.runtime.budgets import stop_reason
+from userl.runtime.budgets import reached_line, stop_reason
 from userl.runtime.disk_space import DiskShort
 from userl.runtime.remote import call, call_each
 
@@ -64,7 +64,11 @@ def run_async(
             stats = call(learner.stats, timeout_s=timeout_s)
             progress(stats)
             reason = _stop_reason(config, stats, started, earlier_train_s)
-            if reason:
+            if reason:  # each robot finishes its episode, so the figures pass the budget
+                print(
+                    reached_line(config.run, reason, "finishing the episode in progress"),
+                    flush=True,
+                )
                 break
             finished, _ = ray.wait([*acting, training], num_returns=1, timeout=0.5)
             for reference in finished:

@@ -23,8 +23,8 @@ from userl.runtime.evaluation import evaluate, initial_evaluation
 from userl.runtime.progress import ProgressReporter
 from userl.runtime.remote import call, call_each
 from userl.runtime.signals import GracefulStop, StopRequested
-from userl.runtime.summary import RunSummary, cell_summary
-from userl.telemetry.progress import progress_line
+from userl.runtime.summary import NO_TIME_S, RunSummary, cell_summary
+from userl.telemetry.progress import training_line
 
 
 def run_on(
@@ -68,8 +68,10 @@ def run_pipeline(
     (or SIGTERM) stops it at a safe point; a failure ends the run with how to continue it."""
     pipeline = PIPELINES.get(config.pipeline.name)
     try:
-        with GracefulStop() as stop:
-            progress = ProgressReporter(config, cluster, started, stop)
+        with (
+            GracefulStop() as stop,
+            ProgressReporter(config, cluster, started, stop, summary.earlier_train_s) as progress,
+        ):
             results = pipeline(
                 config, cluster.learner, cluster.workers, progress, summary.earlier_train_s
             )
@@ -101,6 +103,17 @@ def failure_line(error: BaseException) -> str:
     return prefix + text.splitlines()[0] if text else repr(error)
 
 
+def final_line(stats: dict[str, float], summary: RunSummary, elapsed_s: float) -> str:
+    """The last progress line: the final counters, with the rates over the training time of
+    all the run's sessions (as `summary.json` has them)."""
+    train_s = max(summary.earlier_train_s + summary.train_wall_s, NO_TIME_S)
+    rates = {
+        "env_steps_per_s": stats.get("env_steps", 0.0) / train_s,
+        "updates_per_s": stats.get("grad_steps", 0.0) / train_s,
+    }
+    return training_line(stats, rates, elapsed_s)
+
+
 def finish(
     config: Config, cluster: Cluster, summary: RunSummary, started: float
 ) -> dict[str, float]:
@@ -115,7 +128,7 @@ def finish(
     summary.generation_s_per_episode = timing["generation_s_per_episode"]
     if cluster.inference is not None:
         summary.inference = call(cluster.inference.stats, timeout_s=timeout_s)
-    print(progress_line(stats, time.monotonic() - started), flush=True)
+    print(final_line(stats, summary, time.monotonic() - started), flush=True)
     call(learner.save_checkpoint, timeout_s=timeout_s)
     if not summary.interrupted:
         summary.record_final_evaluation(evaluate(config, cluster))

@@ -111,6 +111,7 @@ def collect(
     successes, with `label` the labelled frames, with `video` the GIFs written."""
     from userl.data.store import EpisodeStore
     from userl.rollout.episode import run_episode
+    from userl.telemetry.progress import CountProgress
     from userl.telemetry.video import write_gif
     from userl.tools.doctor import preflight
 
@@ -120,6 +121,7 @@ def collect(
     render_mode = "rgb_array" if video else None
     env, config = collection_env(config, cell_index(config, cell), run is not None, render_mode)
     successes, positive_frames, frames, videos, rejected = 0, 0, 0, [], 0
+    progress = CountProgress("collect", episodes, "episodes", config.run.log_every_s)
     try:
         actor = action_source(config, env, run, source)
         for index in range(episodes):
@@ -127,18 +129,20 @@ def collect(
                 env, actor, "robot_0", seed=seed_base + index, record_frames=video
             )
             if columns := episode.nonfinite_fields():  # never stored: it would poison training
-                print(f"warning: episode {index} not written: NaN or infinite {columns}")
+                progress.note(f"warning: episode {index} not written: NaN or infinite {columns}")
                 rejected += 1
-                continue
-            store.write(episode)
-            successes += int(episode.success)
-            if episode.step_success is not None:
-                positive_frames += int(episode.step_success.sum())
-            frames += len(episode)
-            if episode.frames:
-                path = out / "videos" / f"episode_{index:04d}.gif"
-                videos.append(str(write_gif(path, episode.frames, env.task.control_hz)))
+            else:
+                store.write(episode)
+                successes += int(episode.success)
+                if episode.step_success is not None:
+                    positive_frames += int(episode.step_success.sum())
+                frames += len(episode)
+                if episode.frames:
+                    path = out / "videos" / f"episode_{index:04d}.gif"
+                    videos.append(str(write_gif(path, episode.frames, env.task.control_hz)))
+            progress.advance(info=f"successes={successes} rejected={rejected}")
     finally:
+        progress.close()
         env.close()
     report: dict[str, object] = {
         "out": str(out),

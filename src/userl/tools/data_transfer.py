@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from userl.config.loader import load_config
+from userl.config.schema import RunConfig
 from userl.core.errors import ConfigError
 from userl.core.registry import UnknownNameError
-from userl.data.interop import Exporter, read_episodes
+from userl.data.interop import Exporter, read_lerobot_report
 from userl.data.store import EpisodeStore
+from userl.telemetry.progress import CountProgress
 
 
 def task_rate_and_instruction(task: str) -> tuple[int | None, str]:
@@ -40,8 +42,10 @@ def export_store(
     exporter: Exporter,
     fps: int | None = None,
     instruction: str | None = None,
+    every_s: float = RunConfig.log_every_s,
 ) -> dict[str, Any]:
-    """Every readable episode of `store` written by `exporter` to the new folder `out`."""
+    """Every readable episode of `store` written by `exporter` to the new folder `out`,
+    with its progress on the console (a line at most every `every_s` off a terminal)."""
     if not store.is_dir():
         raise ConfigError(f"no episode store at {store}; give a folder written by userl")
     if out.exists():
@@ -58,11 +62,16 @@ def export_store(
     if not fps:
         raise ConfigError(f"task {tasks[0]!r} has no whole-number control rate here; give fps=N")
     started = time.monotonic()
+    progress = CountProgress("export", len(report.episodes), "episodes written", every_s)
     try:
-        result = exporter(report.episodes, out, fps, instruction or task_instruction)
+        result = exporter(
+            report.episodes, out, fps, instruction or task_instruction, progress.on_item
+        )
     except BaseException:
         shutil.rmtree(out, ignore_errors=True)  # a half-written export (out was new)
         raise
+    finally:
+        progress.close()
     result["export_s"] = round(time.monotonic() - started, 3)
     result["skipped_unreadable"] = len(report.unreadable)
     return result
@@ -70,7 +79,9 @@ def export_store(
 
 def import_dataset(source: Path, out: Path, arguments: Sequence[str]) -> dict[str, Any]:
     """A LeRobot dataset into the episode store `out`; with `task=` checked against the
-    task's observation and action spaces (building its environment once)."""
+    task's observation and action spaces (building its environment once). Its progress is on
+    the console, reading and then writing (a line at most every `run.log_every_s` off a
+    terminal)."""
     from userl.data.lerobot_format import is_lerobot_dataset
 
     if not is_lerobot_dataset(source):
@@ -85,11 +96,17 @@ def import_dataset(source: Path, out: Path, arguments: Sequence[str]) -> dict[st
             spec, action_dim = env.observation_spec, int(env.action_space.shape[0])
         finally:
             env.close()
-    report = read_episodes(source, config.demos.lerobot, spec, action_dim)
+    every_s = config.run.log_every_s
+    with CountProgress("import", None, "episodes read", every_s) as reading:
+        report = read_lerobot_report(
+            source, config.demos.lerobot, spec, action_dim, reading.on_item
+        )
     report.refuse_nonfinite(source)
     store = EpisodeStore(out).create()
-    for episode in report.episodes:
-        store.write(episode)
+    with CountProgress("import", len(report.episodes), "episodes written", every_s) as writing:
+        for episode in report.episodes:
+            store.write(episode)
+            writing.advance()
     return {
         "out": str(out),
         "episodes": len(report.episodes),

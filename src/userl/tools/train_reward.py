@@ -30,6 +30,7 @@ from userl.rewards.training import (
     split_episodes,
     train_classifier,
 )
+from userl.telemetry.progress import CountProgress
 from userl.tools.collect import collect, collection_config
 
 TRAIN_PREFIX = "train."
@@ -150,7 +151,14 @@ def run_train_reward(arguments: list[str], stores: list[Path], out: Path) -> dic
     encoder.image_size_px = train_config.image_size_px
     model = build_classifier(encoder, train_frames, train_config.hidden_dim)
     started = time.monotonic()
-    losses = train_classifier(model, train_frames, train_config)
+    epochs, every_s = train_config.epochs, config.run.log_every_s
+    with CountProgress("train-reward", epochs, "epochs", every_s) as bar:
+        losses = train_classifier(
+            model,
+            train_frames,
+            train_config,
+            lambda epochs, loss: bar.set(epochs, info=f"loss={loss:.4f}"),
+        )
     train_s = time.monotonic() - started
     report = metrics(
         predict(model, test_frames, train_config.batch_size),
