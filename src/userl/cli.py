@@ -29,6 +29,8 @@ USAGE = """usage: userl COMMAND [key=value ...]
   data export STORE out=DIR format=lerobot      an episode store as a LeRobotDataset v3.0
   data import DIR out=STORE [task=T]            a LeRobot dataset into an episode store
   bench NAME [key=value ...] out=F.json         run benchmark NAME, write its figures
+  export-policy run=runs/<name> out=DIR         the policy as config.json + model.safetensors
+                                                (load it back with policy.weights=DIR)
   doctor [robot=... cluster=...]                check the installation and the hardware
   record-pose out=F.yaml [field=NAME]           write the robot's current TCP pose to a file"""
 
@@ -281,6 +283,21 @@ def data_import_command(arguments: list[str]) -> int:
         raise UsageError("usage: userl data import DIR out=STORE [task=T] [demos.lerobot.KEY=V]")
     source = Path(arguments.pop(0))
     print(json.dumps(import_dataset(source, Path(out), arguments)))
+    return 0
+
+
+@COMMANDS.register("export-policy")
+def export_policy_command(arguments: list[str]) -> int:
+    """`userl export-policy run=runs/<name> out=DIR` (`tools/export_policy.py`)."""
+    arguments = list(arguments)
+    run, out = take(arguments, "run"), take(arguments, "out")
+    if not run or not out:
+        raise UsageError("export-policy needs run=runs/<name> and out=DIR (a new folder)")
+    if arguments:
+        raise UsageError(f"export-policy takes run= and out= only, not {arguments[0]!r}")
+    from userl.tools.export_policy import export_policy
+
+    print(json.dumps(export_policy(run, out)))
     return 0
 
 

@@ -12,6 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from userl.core.registry import ComponentConfig
+from userl.policies.exported import EXPORT_FORMAT, config_problem
 
 
 @dataclass
@@ -19,6 +20,15 @@ class PolicyConfig(ComponentConfig):
     """Fields of every policy (each policy's config subclasses this beside its code)."""
 
     NEEDS_VIEWS: ClassVar[bool] = False  # True: cannot act without camera views (obs=image)
+    WEIGHTS_FORMAT: ClassVar[str] = EXPORT_FORMAT  # how `weights` is read (exported.py)
+
+    weights: str = ""  # a `userl export-policy` folder to start from; "" = random init
+
+    def problem(self) -> str | None:
+        """With `weights`: whether this config builds the policy that export holds."""
+        if not self.weights or self.WEIGHTS_FORMAT != EXPORT_FORMAT:
+            return None
+        return config_problem(self)
 
     def view_size_px(self) -> int:
         """The square size the policy wants its camera views at; 0: it takes what comes."""

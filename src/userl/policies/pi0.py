@@ -69,6 +69,7 @@ class PI0PolicyConfig(PolicyConfig):
     pi0 (PaliGemma 3B prefix: SigLIP So400m/14 at 224 px, Gemma 2B; Gemma 300M expert)."""
 
     NEEDS_VIEWS: ClassVar[bool] = True  # the config loader picks obs=image
+    WEIGHTS_FORMAT: ClassVar[str] = "lerobot"  # `weights`: the LeRobot/openpi checkpoint layout
 
     text_width: int = 2048  # the prefix: PaliGemma's Gemma
     text_layers: int = 18  # the expert has as many: it attends to each layer's cache

@@ -90,9 +90,16 @@ def expert_source(config: Any, env: Any, run_dir: Path | None) -> ExpertSource:
 
 @ACTION_SOURCES.register("policy")
 def run_policy_source(config: Any, env: Any, run_dir: Path | None) -> PolicySource:
-    """A trained run's policy, from its latest checkpoint."""
+    """A trained run's policy, from its latest checkpoint; without a run, the policy that
+    `policy.weights=DIR` (a `userl export-policy` folder) holds."""
+    if run_dir is None and config.policy.weights:  # build_policy loads the export
+        policy = build_policy(config.policy, env.observation_spec, env.action_space.shape[0])
+        return PolicySource(policy, deterministic=config.eval.deterministic)
     if run_dir is None:
-        raise ConfigError("evaluating a policy needs run=runs/<name>; or use policy=expert")
+        raise ConfigError(
+            "evaluating a policy needs run=runs/<name> or policy.weights=DIR (an export from "
+            "`userl export-policy`); or use policy=expert"
+        )
     checkpoint = run_dir / "checkpoints" / "latest.pt"
     if not checkpoint.is_file():
         raise ConfigError(f"no checkpoint at {checkpoint}; train first or pass another run=")
