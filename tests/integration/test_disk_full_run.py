@@ -1,0 +1,42 @@
+"""A disk without room for the next episode stops a real async run before its robot moves,
+on one line naming the spool folder, the free space and the key; the worker is not restarted
+into the same full disk, and no `.partial` file is left anywhere in the run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from userl.cli import main
+
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("shared_ray")]
+
+
+def test_a_short_disk_stops_the_run_on_one_line_before_the_robot_moves(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        [
+            "train",
+            "task=gym:InvertedPendulum-v5",
+            "algo=sac",
+            "demos.episodes=0",
+            "pipeline=async",
+            "run.env_steps=200",
+            "run.grad_steps=0",
+            "eval.episodes=1",
+            "run.min_free_disk_mb=1000000000000.0",  # more than any disk has free
+            f"run.root={tmp_path}",
+            "run.name=full",
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert code == 1
+    [line] = err.strip().splitlines()
+    assert "robot_0 stopped before its next episode: only " in line
+    assert str(tmp_path / "full" / "spool" / "robot_0") in line
+    assert "run.min_free_disk_mb=1e+12" in line and "every finished episode" in line
+    assert "restart 1" not in out
+    assert not list((tmp_path / "full").rglob("*.partial"))
+    assert not list((tmp_path / "full" / "episodes").glob("*.npz"))
