@@ -36,6 +36,7 @@ from userl.core.specs import ObservationSpec
 from userl.policies.base import STATE_KEY, Policy, PolicyConfig
 from userl.policies.conditioning import cell_ids
 from userl.policies.vla_tokenizer import IMAGE, load_tokenizer
+from userl.policies.weights_files import safetensors_folder
 
 TrainSet = Literal["expert", "expert_and_projections", "all"]
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
@@ -182,16 +183,15 @@ def model_config(cfg: PI0PolicyConfig, vocab_size: int, image_token_id: int) -> 
 def load_weights(model_cls: Any, config: Any, folder: str, dtype: torch.dtype) -> Any:
     """The checkpoint in `folder` through the library's key mapping; every missing or
     unexpected key (or shape mismatch) is a ConfigError naming it."""
-    path = Path(folder).expanduser()
-    if not path.is_dir() or not any(path.glob("*.safetensors")):
-        raise ConfigError(
-            f"policy.weights={folder}: no *.safetensors in that folder; give the "
-            "local folder of a pi0 checkpoint (e.g. lerobot/pi0_base downloaded "
-            "on a machine with network access)"
-        )
+    path = safetensors_folder(folder, "policy.weights")  # never a pickle (.bin)
     import_transformers().utils.logging.disable_progress_bar()
     model, info = model_cls.from_pretrained(
-        str(path), config=config, dtype=dtype, local_files_only=True, output_loading_info=True
+        str(path),
+        config=config,
+        dtype=dtype,
+        local_files_only=True,
+        use_safetensors=True,
+        output_loading_info=True,
     )
     for kind, fix in (
         ("missing_keys", "the checkpoint lacks it: check the preset's sizes"),
