@@ -161,3 +161,35 @@ def test_a_budget_reached_mid_episode_is_announced() -> None:
     assert reached_line(run, "env_steps", "finishing the episode in progress") == (
         "budget reached (run.env_steps=5000); finishing the episode in progress"
     )
+
+
+def test_reward_training_reports_each_epoch_and_its_loss() -> None:
+    """`userl train-reward`'s bar: the classifier's training tells it every epoch's loss
+    (the tiny classifier of test_reward_training)."""
+    from tests.unit.test_reward_training import SIZE, episode
+    from userl.policies.cnn import CNNPolicyConfig
+    from userl.rewards.classifier_model import SuccessClassifier
+    from userl.rewards.training import RewardTrainingConfig, frames_of, train_classifier
+
+    frames = frames_of([episode(i % 2 == 0, seed=i) for i in range(4)], ["front"])
+    encoder = CNNPolicyConfig(
+        image_size_px=0,
+        encoder_widths=[4],
+        encoder_strides=[2],
+        stem_kernel_size=3,
+        group_norm_groups=2,
+        view_latent_dim=4,
+    )
+    model = SuccessClassifier(encoder, ["front"], SIZE, SIZE, hidden_dim=4)
+    stream = io.StringIO()
+    with CountProgress("train-reward", 3, "epochs", 0.0, stream) as bar:
+        losses = train_classifier(
+            model,
+            frames,
+            RewardTrainingConfig(epochs=3, batch_size=8, shift_px=0),
+            lambda epochs, loss: bar.set(epochs, info=f"loss={loss:.4f}"),
+        )
+    lines = stream.getvalue().splitlines()
+    assert [line.split("  ")[:2] for line in lines] == [
+        [f"train-reward: {k}/3 epochs", f"loss={loss:.4f}"] for k, loss in enumerate(losses, 1)
+    ]
