@@ -106,9 +106,9 @@ def test_random_keys_never_crash(key: str, value: str) -> None:
 def test_cameras_deliver_views_at_the_image_policys_size_unless_given():
     small = load_config(["obs=image", "policy=cnn_small"])
     assert (small.robot.image_height_px, small.robot.image_width_px) == (64, 64)
-    resized = load_config(["policy=cnn_small", "policy.image_size_px=32"])
+    resized = load_config(["obs=image", "policy=cnn_small", "policy.image_size_px=32"])
     assert resized.robot.image_height_px == 32
-    given = load_config(["policy=cnn_small", "robot.image_height_px=96"])
+    given = load_config(["obs=image", "policy=cnn_small", "robot.image_height_px=96"])
     assert (given.robot.image_height_px, given.robot.image_width_px) == (96, 128)
     assert load_config(["policy=mlp"]).robot.image_height_px == 128
 

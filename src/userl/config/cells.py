@@ -165,3 +165,33 @@ def cell_config(config: Config, cell: CellConfig) -> Config:
     return dataclasses.replace(
         config, task=cell.task, robot=cell.robot, teleop=cell.teleop, reward=cell.reward, cells=[]
     )
+
+
+def _views(cell: CellConfig, obs: str) -> str:
+    """The camera views a cell's policy sees, as 'front 64x64, wrist 64x64' ('none')."""
+    if obs != "image":
+        return "none"
+    robot = cell.robot
+    size = f"{robot.image_height_px}x{robot.image_width_px}"
+    return ", ".join(f"{name} {size}" for name in robot.camera_names) or "none"
+
+
+def cells_problem(cells: list[CellConfig], obs: str) -> str | None:
+    """What keeps the cells from training one policy, known from the config alone: a cell
+    whose task is not a robot task, or camera views that differ between cells (one policy
+    reads the same views from every cell)."""
+    for cell in cells:
+        if cell.task.ENV_BUILDER != "robot":
+            return (
+                f"cell {cell.name!r}: task={cell.task.name} is not a robot task; cells hold "
+                "robot tasks (peg_insertion, charger, ...)"
+            )
+    first = cells[0]
+    for cell in cells[1:]:
+        if _views(cell, obs) != _views(first, obs):
+            return (
+                f"cell {cell.name!r} sees {_views(cell, obs)} where cell {first.name!r} sees "
+                f"{_views(first, obs)}; give every cell's robot the same robot.camera_names "
+                "and robot.image_height_px/robot.image_width_px"
+            )
+    return None

@@ -22,13 +22,14 @@ from userl.config.cells import (
     CELL_FIELDS,
     cell_fields,
     cell_group_selection,
+    cells_problem,
     check_cell_keys,
     read_cells_argument,
 )
 from userl.config.defaults import DEFAULT_PRESETS
 from userl.config.preset_files import read_preset_file
 from userl.config.schema import CELL_GROUPS, CellConfig, Config
-from userl.config.validation import validate
+from userl.config.validation import preset_name_problem, validate, videos_by_default
 from userl.core.errors import ConfigError
 from userl.core.registry import GROUPS, UnknownNameError, close_matches, load_components
 from userl.core.yaml_files import read_yaml
@@ -133,8 +134,17 @@ def compose(
     groups: dict[str, dict[str, Any]],
     overrides: Sequence[tuple[str, Any]],
     rest: dict[str, Any] | None = None,
+    presets: dict[str, str] | None = None,
 ) -> Config:
-    """Build a validated `Config` from per-group mappings, top-level values and overrides."""
+    """Build a validated `Config` from per-group mappings, top-level values and overrides;
+    `presets` are the groups' presets as the command line named them (for messages)."""
+    for key, value in overrides:
+        group, _, leaf = key.partition(".")
+        if leaf == "name" and group in groups:
+            name = str(groups[group].get("name", ""))
+            problem = preset_name_problem(group, (presets or {}).get(group, name), name, value, key)
+            if problem:
+                raise ConfigError(problem)
     config = Config(**{group: _schema_instance(group, data) for group, data in groups.items()})
     node: DictConfig = OmegaConf.structured(config)
     OmegaConf.set_struct(node, True)
@@ -156,7 +166,7 @@ def compose(
         resolved: Config = OmegaConf.to_object(node)  # type: ignore[assignment]
     except OmegaConfBaseException as error:
         raise ConfigError(_describe(error, "config", node)) from None
-    problem = validate(resolved)
+    problem = validate(resolved, presets)
     if problem:
         raise ConfigError(problem)
     return resolved
@@ -217,24 +227,25 @@ def load_config(arguments: Sequence[str] = ()) -> Config:
     if not cells_values:
         if per_cell:
             raise ConfigError(f"{per_cell[0][0]}: the run has no cells; give cells=[...] first")
-        return _compose_command_line(groups, overrides)
+        return _compose_command_line(groups, overrides, chosen)
     raw = read_cells_argument(cells_values[-1])
     cell_overrides = _per_cell_overrides(per_cell, raw)
     cells = []
     for name, body in raw.items():
         check_cell_keys(name, body)
-        cell_groups = dict(groups)
+        cell_groups, cell_presets = dict(groups), dict(chosen)
         for group in CELL_GROUPS:
             preset, fields = cell_group_selection(body, group)
             if preset is not None:
-                cell_groups[group] = {**load_preset(group, preset), **fields}
+                cell_groups[group] = _cell_group(name, group, preset, fields)
+                cell_presets[group] = preset
         own = cell_overrides[name]
         fields = {**body, **{key: _typed(None, value) for key, value in own if "." not in key}}
         group_overrides = [*overrides, *((key, value) for key, value in own if "." in key)]
         cells.append(
             _cell(
                 name,
-                _in_cell(name, _compose_command_line, cell_groups, group_overrides),
+                _in_cell(name, _compose_command_line, cell_groups, group_overrides, cell_presets),
                 cell_fields(name, fields),
             )
         )
@@ -263,17 +274,37 @@ def _per_cell_overrides(
     return found
 
 
+def _cell_group(cell: str, group: str, preset: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """A cell's group: its preset's values with the cell's own field values over them (its
+    `name` only as the preset's own)."""
+    data = load_preset(group, preset)
+    if "name" in fields:
+        problem = preset_name_problem(
+            group, preset, str(data["name"]), fields["name"], f"{group}.name"
+        )
+        if problem:
+            raise ConfigError(f"cell {cell!r}: {problem}")
+    return {**data, **fields}
+
+
 def _compose_command_line(
-    groups: dict[str, dict[str, Any]], overrides: Sequence[tuple[str, Any]]
+    groups: dict[str, dict[str, Any]],
+    overrides: Sequence[tuple[str, Any]],
+    presets: dict[str, str] | None = None,
 ) -> Config:
-    return compose(
+    """The config of command-line presets and overrides, with the defaults that follow
+    from them: the policy's views, their size, evaluation videos where there is a view."""
+    config = compose(
         groups,
         [
             *views_at_policy_size(groups, overrides),
             *views_for_policy(groups, overrides),
             *overrides,
         ],
+        presets=presets,
     )
+    videos_by_default(config, [key for key, _ in overrides])
+    return config
 
 
 def _in_cell(name: str, build: Any, *args: Any, **kwargs: Any) -> Config:
@@ -300,6 +331,9 @@ def _with_cells(first: tuple[Config, CellConfig], cells: list[tuple[Config, Cell
     """The run's config: the first cell's, holding every cell."""
     config = first[0]
     config.cells = [cell for _, cell in cells]
+    problem = cells_problem(config.cells, config.obs)
+    if problem:
+        raise ConfigError(problem)
     if config.run.num_robots != 1:
         raise ConfigError(
             f"run.num_robots={config.run.num_robots} with cells: each cell is "
@@ -358,7 +392,7 @@ def load_config_file(path: Path, arguments: Sequence[str] = ()) -> Config:
     for group, name in selections.items():
         groups[group] = load_preset(group, name)
     if not saved_cells:
-        return compose(groups, overrides, rest=data)
+        return compose(groups, overrides, rest=data, presets=selections)
     cells = []
     for saved in saved_cells:
         name = str(saved.get("name", ""))
@@ -372,7 +406,11 @@ def load_config_file(path: Path, arguments: Sequence[str] = ()) -> Config:
         }
         fields = {key: saved[key] for key in saved if key not in (*CELL_GROUPS, "name")}
         cells.append(
-            _cell(name, _in_cell(name, compose, cell_groups, overrides, rest=data), fields)
+            _cell(
+                name,
+                _in_cell(name, compose, cell_groups, overrides, rest=data, presets=selections),
+                fields,
+            )
         )
     return _with_cells(cells[0], cells)
 

@@ -164,6 +164,7 @@ NAMED: dict[str, Range] = {
     "torch_threads": AT_LEAST_ONE,
     "max_worker_restarts": NON_NEGATIVE,
     "stop_at_eval_success": UNIT,
+    "video_render_max_period_fraction": Range(0, 1, low_open=True),
     "noisy_expert_std": NON_NEGATIVE,
     "success_reward_min": ANY,
     "weight": POSITIVE,  # a cell's share of each batch

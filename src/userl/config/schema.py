@@ -73,6 +73,10 @@ class EvalConfig:
     seed_offset: int = 1_000_000  # evaluation seeds never collide with training seeds
     video_every_s: float = 60.0  # during training, one evaluation episode on video this often
     video_fps: float = 10.0
+    video_render_max_period_fraction: float = 0.5  # a video frame's render may take at most
+    # this share of the task's control period; a slower one drops that video (one warning
+    # line) and ends the robot's videos for the run
+
     video_format: Literal["mp4", "gif"] = "mp4"  # evaluation videos in the run's videos/
     # The learning curve: during training, the first robot evaluates `curve_episodes` fixed
     # seeds (deterministic policy, not training data) each time the run's online env steps

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import Field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
 from userl.config.ranges import PAIRS, declared_range
 from userl.config.schema import Config
+from userl.hardware.robot_config import RENDER_VIEW
 
 
 def _leaves(node: Any, prefix: str = "") -> Iterator[tuple[str, Field[Any], Any]]:
@@ -60,8 +61,9 @@ def _plain_name(name: str) -> bool:
     return name not in {".", ".."} and not any(c in name for c in "/\\\0")
 
 
-def validate(config: Config) -> str | None:
-    """Return a one-line problem description, or None when the config is sound."""
+def validate(config: Config, presets: Mapping[str, str] | None = None) -> str | None:
+    """Return a one-line problem description, or None when the config is sound. `presets`:
+    each group's preset as the command line chose it (`policy=cnn_small`), for the message."""
     problem = range_problem(config)
     if problem:
         return problem
@@ -81,8 +83,12 @@ def validate(config: Config) -> str | None:
             f"bad value for 'demos.path': {config.demos.path} is not a folder; give an "
             "episode store written by `userl collect`, or set demos.episodes=N instead"
         )
-    if config.policy.NEEDS_VIEWS and config.obs != "image":
-        return f"policy={config.policy.name} needs camera views; set obs=image (obs={config.obs})"
+    if needs_views(config) and config.obs != "image":
+        policy = (presets or {}).get("policy", config.policy.name)
+        return f"policy={policy} needs camera views (obs={config.obs}); add obs=image"
+    problem = path_problem(config)
+    if problem:
+        return problem
     algo = config.algo
     if algo.utd_min > algo.utd_max:
         return f"bad value for 'algo.utd_min': {algo.utd_min} is above algo.utd_max={algo.utd_max}"
@@ -115,3 +121,73 @@ def reward_problem(config: Config) -> str | None:
             "teleop=spacemouse"
         )
     return None
+
+
+def needs_views(config: Config) -> bool:
+    """Whether the policy cannot act without camera views: it says so (`NEEDS_VIEWS`), or
+    it asks for its views at a size (an image encoder)."""
+    return config.policy.NEEDS_VIEWS or config.policy.view_size_px() > 0
+
+
+PATH_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("policy", "encoder_weights", "file"),
+    ("policy", "weights", "folder"),
+    ("policy", "tokenizer", "folder"),
+)
+"""(group, field, kind) of the config's local files and folders read once the run has
+started (its policy is built in each worker): one missing is refused before anything runs."""
+
+
+def path_problem(config: Config) -> str | None:
+    """A file or folder in `PATH_FIELDS` that is set but not there, naming its key."""
+    for group, name, kind in PATH_FIELDS:
+        value = getattr(getattr(config, group), name, "")
+        if not value:
+            continue
+        path = Path(value)
+        if not (path.is_file() if kind == "file" else path.is_dir()):
+            return f"{group}.{name}={value}: no such {kind}; give a local {kind} or leave it empty"
+    return None
+
+
+def preset_name_problem(
+    group: str, preset: str, preset_name: str, value: object, key: str
+) -> str | None:
+    """`task.name=charger` over `task=peg_insertion`: the fields are the preset's, so a
+    different name cannot apply; the group's preset picks the component."""
+    if str(value) == preset_name:
+        return None
+    from userl.config.preset_files import preset_names
+
+    names = preset_names(group)
+    fix = (
+        f"choose the preset instead: {group}={value}"
+        if str(value) in names
+        else f"choose a preset with {group}=NAME ({', '.join(names)})"
+    )
+    named = "" if preset == preset_name else f" (a {preset_name})"
+    return f"{key}={value}: the {group}'s fields come from {group}={preset}{named}; {fix}"
+
+
+def has_video_view(config: Config) -> bool:
+    """Whether evaluation videos have something to show without a camera the config does
+    not set up: a gymnasium task's own `render()`, a simulated camera, or the view videos
+    show (`RENDER_VIEW`) among the policy's own camera views (a real device the run opens
+    anyway)."""
+    from userl.core.registry import CAMERAS, UnknownNameError
+
+    if config.task.ENV_BUILDER != "robot":
+        return True
+    try:
+        simulated = bool(getattr(CAMERAS.get(config.robot.camera_driver), "simulated", False))
+    except UnknownNameError:
+        return False
+    return simulated or (config.obs == "image" and RENDER_VIEW in config.robot.camera_names)
+
+
+def videos_by_default(config: Config, given: Sequence[str]) -> None:
+    """Evaluation videos are off unless asked for (`eval.video_every_s` in `given`) where
+    the robot has no view for them (`has_video_view`): a state-only real arm would need a
+    camera the user never configured."""
+    if "eval.video_every_s" not in given and not has_video_view(config):
+        config.eval.video_every_s = 0.0

@@ -20,13 +20,14 @@ from userl.core.specs import ImageSpec, ObservationSpec
 from userl.envs.relative_frame import PROPRIOCEPTION_DIM
 from userl.envs.robot_env import RobotEnv
 from userl.hardware.cameras.threaded import ThreadedCamera
+from userl.hardware.robot_config import RENDER_VIEW
 from userl.hardware.safety import with_safety
 from userl.rewards.base import RewardContext, RewardSource
 from userl.rewards.factory import build_reward
 
 OBSERVATION_MODES: dict[str, bool] = {"state": False, "image": True}
 """`obs=` (the closed set `Config.obs` types) -> whether the env reads the robot's cameras."""
-RENDER_CAMERA = "front"  # the view that env.render() and episode videos show
+RENDER_CAMERA = RENDER_VIEW  # the view that env.render() and episode videos show
 
 
 class TaskEnv(Protocol):

@@ -8,6 +8,8 @@ from userl.core.registry import ComponentConfig
 from userl.hardware.cameras.threaded import CameraDevicesConfig
 from userl.hardware.safety import SafetyConfig
 
+RENDER_VIEW = "front"  # the camera view env.render() and evaluation videos show
+
 
 @dataclass
 class RobotConfig(ComponentConfig):

@@ -12,6 +12,7 @@ from userl.config.schema import Config
 from userl.core.types import Episode
 from userl.envs.cells import CellBinding
 from userl.rollout.evaluation import results_of, reward_confusion
+from userl.rollout.video_episode import EpisodeVideos
 from userl.runtime.remote import call
 
 # collect(episodes, source, deterministic, seed_base, record_first) -> episodes
@@ -20,30 +21,43 @@ Collect = Callable[[int, str, bool | None, int | None, bool], list[Episode]]
 
 class WorkerEvaluations:
     """When and how one worker evaluates: `collect` runs whole episodes on its robot (not
-    stored, not training data); `cell` is the cell it runs, in a run of several."""
+    stored, not training data); `cell` is the cell it runs, in a run of several. `videos`
+    records the first episode of a `collect(..., record_first=True)` within its time bound;
+    `stopping()` is true once the run stops."""
 
     def __init__(
-        self, config: Config, robot_id: str, cell: CellBinding | None, collect: Collect
+        self,
+        config: Config,
+        robot_id: str,
+        cell: CellBinding | None,
+        collect: Collect,
+        stopping: Callable[[], bool] = lambda: False,
     ) -> None:
         self.config = config
         self.robot_id = robot_id
         self.cell = cell
         self.collect = collect
+        self.stopping = stopping
+        self.videos = EpisodeVideos(config.eval.video_render_max_period_fraction, stopping)
         self._last_video_s: float | None = None
         self._next_curve_env_steps = config.eval.curve_every_env_steps
 
     def record_video(self, learner: Any) -> None:
         """Every `eval.video_every_s`, one deterministic episode on video for TensorBoard
-        (the first robot only; the episode is not training data)."""
+        (the first robot only; the episode is not training data). None once the run stops or
+        this robot's videos are off (a frame rendered too slowly); the episode ends at a stop
+        or when its video is dropped, and then nothing is logged."""
         every_s = self.config.eval.video_every_s
-        if not every_s or self.robot_id != "robot_0":
+        if not every_s or self.robot_id != "robot_0" or self.videos.off or self.stopping():
             return
         now = time.monotonic()
         if self._last_video_s is not None and now - self._last_video_s < every_s:
             return
         self._last_video_s = now
-        (episode,) = self.collect(1, "policy", True, self.config.eval.seed_offset, True)
-        learner.log_video.remote(episode.frames, bool(episode.success))
+        with self.videos.video_only():
+            (episode,) = self.collect(1, "policy", True, self.config.eval.seed_offset, True)
+        if episode.frames:
+            learner.log_video.remote(episode.frames, bool(episode.success))
 
     def curve_point(self, learner: Any) -> bool:
         """Each time the run passes another `eval.curve_every_env_steps` online env steps,
