@@ -17,6 +17,8 @@ USAGE = """usage: userl COMMAND [key=value ...]
   train [key=value ...]                         train (`userl train --help` lists every key)
   config show [key=value ...]                   print the resolved config: type, value, help
   eval run=runs/<name> episodes=N [out=F.json]  evaluate a trained run
+       [video=true video_dir=DIR]               (and write each episode's video into DIR)
+  eval task=T policy.weights=DIR episodes=N     evaluate an exported policy
   eval task=T policy=expert episodes=N          evaluate the scripted expert
   collect task=T teleop=expert episodes=N out=DIR [video=true]
                                                 record demonstrations (and front-camera GIFs)
@@ -113,6 +115,12 @@ def eval_command(arguments: list[str]) -> int:
     out = take(arguments, "out")
     episodes = positive_int(take(arguments, "episodes", "20"), "episodes")
     source = take(arguments, "policy") or "policy"  # a registered action source: policy | expert
+    video = take(arguments, "video", "false")
+    if video not in ("true", "false"):
+        raise UsageError(f"video={video} must be true or false")
+    recording, video_dir = video == "true", Path(take(arguments, "video_dir") or "eval_videos")
+    if recording and video_dir.exists() and not video_dir.is_dir():
+        raise UsageError(f"video_dir={video_dir} is a file; give a folder for the videos")
     if run is not None:
         config = load_config_file(Path(run) / "config.yaml", arguments)
     else:
@@ -122,21 +130,38 @@ def eval_command(arguments: list[str]) -> int:
     run_dir = Path(run) if run else None
     per_cell = {
         cell.name: run_episodes(
-            config, source, episodes, run_dir, cell=index, progress=f"eval {cell.name}"
+            config,
+            source,
+            episodes,
+            run_dir,
+            cell=index,
+            progress=f"eval {cell.name}",
+            video=recording,
         )
         for index, cell in enumerate(config.cells)
     }  # several cells: each evaluated
-    report = results_of(
+    evaluated = (
         [e for cell in per_cell.values() for e in cell]
         if per_cell
-        else run_episodes(config, source, episodes, run_dir, progress="eval")
+        else run_episodes(config, source, episodes, run_dir, progress="eval", video=recording)
     )
+    report = results_of(evaluated)
     report.update({"task": config.task.name, "policy": source, "run": run})
     if per_cell:
         report["cells"] = {
             name: {k: v for k, v in results_of(cell).items() if k != "results"}
             for name, cell in per_cell.items()
         }
+    if recording:
+        from userl.telemetry.mp4 import write_episode_videos
+
+        report["videos"] = [
+            path
+            for name, group in (per_cell or {"": evaluated}).items()
+            for path in write_episode_videos(
+                video_dir, group, config.eval.video_fps, config.eval.video_format, name
+            )
+        ]
     print(json.dumps({k: v for k, v in report.items() if k != "results"}))
     if out:
         Path(out).write_text(json.dumps(report, indent=2))

@@ -9,11 +9,18 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
+from userl.cli import main
 from userl.config.schema import EvalConfig
 from userl.runtime.cell_counters import Cells
 from userl.runtime.learning_curve import LearningCurve
 from userl.telemetry.curve_plot import CurvePlot, render_curve, robot_minutes
-from userl.telemetry.mp4 import VIDEO_FORMATS, encode_mp4, eval_video_path, write_video
+from userl.telemetry.mp4 import (
+    VIDEO_FORMATS,
+    encode_mp4,
+    eval_video_path,
+    write_episode_videos,
+    write_video,
+)
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -114,6 +121,38 @@ def test_a_video_that_cannot_be_encoded_warns_and_the_run_goes_on(
         RecordingWriter(),
         lambda: (5, 0),  # type: ignore[arg-type]
     ).drawn_in(tmp_path, EvalConfig(video_format="mp4"), control_hz=10.0)
-    curve.video([np.zeros((4, 4), dtype=np.uint8)], success=False)  # not RGB
+    curve.video([np.zeros((4, 4, 5), dtype=np.uint8)], success=False)  # 5 channels
     assert "not written" in capsys.readouterr().out
     assert not list(tmp_path.rglob("*.mp4*"))
+
+
+class Recorded:
+    """An episode as `write_episode_videos` reads it: frames, success, its seed."""
+
+    def __init__(self, seed: int, success: bool, frames: list[np.ndarray]) -> None:
+        self.frames = frames
+        self.success = success
+        self.info = {"seed": seed, "true_success": success}
+
+
+def test_eval_videos_are_one_file_per_recorded_episode_named_by_cell_seed_and_outcome(
+    tmp_path: Path,
+) -> None:
+    episodes = [Recorded(7, True, frames_of(3, 16, 16)), Recorded(8, False, [])]
+    written = write_episode_videos(tmp_path, episodes, 10.0, "mp4", cell="left")
+    assert [Path(p).name for p in written] == ["left_seed7_success.mp4"]
+    assert len(iio.imread(written[0], plugin="pyav")) == 3
+
+
+@pytest.mark.parametrize(
+    ("arguments", "says"),
+    [(["video=yes"], "video=yes must be true or false"), (["video=true"], "is a file")],
+)
+def test_eval_video_arguments_are_checked_before_any_episode(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], arguments: list[str], says: str
+) -> None:
+    blocker = tmp_path / "clips"
+    blocker.write_text("")
+    assert main(["eval", "policy=expert", *arguments, f"video_dir={blocker}"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert says in err and len(err.splitlines()) == 1

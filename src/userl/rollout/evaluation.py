@@ -24,19 +24,24 @@ def run_episodes(
     seed_base: int | None = None,
     cell: int = 0,
     progress: str | None = None,
+    video: bool = False,
 ) -> list[Episode]:
     """Run `episodes` episodes in this process with a registered action source (`expert`, or
     `policy`: the trained policy of `run_dir`); in a multi-cell run, on cell `cell`. With
-    `progress` (its label), the console shows how many are done and their success so far."""
+    `progress` (its label), the console shows how many are done and their success so far;
+    with `video`, each episode keeps its rendered frames (`Episode.frames`)."""
     torch.set_num_threads(config.run.torch_threads)
-    env = make_cell_env(config, cell, robot_id="robot_0", seed=config.run.seed)
+    render_mode = "rgb_array" if video else None
+    env = make_cell_env(
+        config, cell, robot_id="robot_0", seed=config.run.seed, render_mode=render_mode
+    )
     shown = CountProgress(progress or "", episodes, "episodes", config.run.log_every_s)
     try:
         source = ACTION_SOURCES.get(source_name)(config, env, run_dir)
         base = config.eval.seed_offset if seed_base is None else seed_base
         done: list[Episode] = []
         for i in range(episodes):
-            done.append(run_episode(env, source, "robot_0", seed=base + i))
+            done.append(run_episode(env, source, "robot_0", seed=base + i, record_frames=video))
             if progress:
                 successes = sum(bool(e.info.get("true_success", e.success)) for e in done)
                 shown.advance(info=f"successes={successes}")

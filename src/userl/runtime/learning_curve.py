@@ -140,11 +140,11 @@ class LearningCurve:
         TensorBoard and, once `drawn_in` a run's folder, as a file in its `videos/`."""
         env_steps, _ = self.progress()
         fps = self.evaluation.video_fps
-        self.writer.video("eval/video", frames, env_steps, fps)
-        self.writer.scalars({"eval/video_episode_success": float(success)}, env_steps)
-        if self.run_dir is not None:
+        if self.run_dir is not None:  # first: a frame TensorBoard cannot take costs no file
             video_format = self.evaluation.video_format
             save_eval_video(self.run_dir, frames, env_steps, success, fps, video_format)
+        self.writer.video("eval/video", frames, env_steps, fps)
+        self.writer.scalars({"eval/video_episode_success": float(success)}, env_steps)
 
     def latest_online_success(self) -> float:
         """Success of the newest evaluation made after training started (-1: none yet); with
