@@ -145,3 +145,19 @@ def test_export_policy_bad_input_is_exit_2_one_line_nothing_written(
     assert "not empty" in bad_export(tmp_path, capsys, f"run={tmp_path / 'run'}", full)
     assert "needs run=" in bad_export(tmp_path, capsys, out)
     assert "not 'x=1'" in bad_export(tmp_path, capsys, f"run={tmp_path / 'run'}", out, "x=1")
+
+
+@pytest.mark.parametrize("algo", ["rlpd", "hg_dagger"])
+def test_trainings_algorithm_starts_from_the_export(tmp_path: Path, algo: str) -> None:
+    """`userl train policy.weights=DIR`: the learner's policy (the one it trains and syncs
+    to the robots) holds the export's tensors before its first update."""
+    from userl.algorithms import build_algorithm
+
+    config = load_config([]).policy
+    policy = build_policy(config, STATE, 7)
+    trained_like(policy)
+    write_exported(tmp_path, policy, config, STATE, 7, {})
+    run = load_config([f"algo={algo}", f"policy.weights={tmp_path}"])
+    algorithm = build_algorithm(run.algo, run.policy, STATE, 7)
+    synced = algorithm.policy_state_dict()
+    assert synced and all(torch.equal(synced[k], policy.state_dict()[k]) for k in synced)
