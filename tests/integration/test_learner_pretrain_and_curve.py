@@ -103,3 +103,14 @@ def test_a_resumed_run_keeps_its_first_initial_evaluation(
     assert train.initial_evaluation(load_config(["resume=true"]), cluster)["success_rate"] == 0.9
     assert evaluated == [1, 1]
     resumed.close()
+
+
+def test_the_utd_floor_counts_env_steps_past_the_warm_up_only(tmp_path, takeover, make_learner):
+    """During the warm-up the learner makes no update, so a floor counting those steps would
+    hold a simulated robot until its wait times out, episode after episode."""
+    learner = make_learner(tmp_path, f"algo.warmup_env_steps={takeover.steps + 5}")
+    learner.add_episode(takeover.episode())
+    assert learner.utd_state() == (0, 0)
+    learner.add_episode(takeover.episode())
+    assert learner.utd_state() == (0, takeover.steps - 5)
+    learner.close()

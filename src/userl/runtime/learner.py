@@ -187,8 +187,8 @@ class Learner:
         self._stop.set()
 
     def utd_state(self) -> tuple[int, int]:
-        """(gradient steps, stored online env steps): what the UTD floor compares."""
-        return self.online_updates, self.env_steps
+        """(gradient steps, online env steps past the warm-up): what the UTD floor compares."""
+        return self.online_updates, max(0, self.env_steps - self.config.algo.warmup_env_steps)
 
     def stall(self, seconds: float) -> None:
         """Fault injection: hang ingest and training for `seconds`, as a stuck learner would."""
