@@ -66,10 +66,14 @@ HELP_FLAGS = ("-h", "--help")
 
 def show_config(arguments: list[str]) -> int:
     """Print every key of the config these arguments resolve to: type, value, default, help."""
+    from userl.config.defaults import DEFAULT_PRESETS
     from userl.config.describe import describe
-    from userl.config.loader import load_config
+    from userl.config.loader import load_config, split_arguments
 
-    print(describe(load_config([a for a in arguments if a not in HELP_FLAGS])))
+    arguments = [a for a in arguments if a not in HELP_FLAGS]
+    config = load_config(arguments)
+    chosen = {**DEFAULT_PRESETS, **split_arguments(arguments)[0]}
+    print(describe(config, {group: name.partition(":")[0] for group, name in chosen.items()}))
     return 0
 
 

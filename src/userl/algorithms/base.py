@@ -18,34 +18,37 @@ from userl.policies.base import Policy
 class AlgoConfig(ComponentConfig):
     """Fields every algorithm has, and what the learner reads of any algorithm."""
 
-    batch_size: int = 256
+    batch_size: int = 256  # transitions per gradient step
     utd_max: float = 1.0  # ceiling: gradient steps per new environment step (update-to-data)
-    utd_min: float = 0.0  # floor; a simulated robot not paced to real time waits for the
-    # learner to keep at least this ratio; a real-time robot never waits (the lag is logged)
+    utd_min: float = 0.0  # floor; a simulated robot not paced to real time waits for the learner to
+    # keep at least this ratio; a real-time robot never waits (the lag is logged)
+
     warmup_env_steps: int = 0  # online transitions collected before the first update
     pretrain_updates: int = 0  # gradient steps on the demos alone before going online
     demo_fraction: float = 0.0  # share of each batch drawn from the demo buffer
     replay_capacity: int = 200_000  # transitions (online episodes)
     demo_capacity: int = 50_000  # transitions (demos and human-corrected steps)
     grad_clip_norm: float = 0.0  # 0 disables clipping
-    # updates skipped in a row for a NaN or infinite loss or gradient before the run stops
-    max_nonfinite_updates: int = 100
+    max_nonfinite_updates: int = 100  # updates skipped in a row for a NaN or infinite loss or
+    # gradient before the run stops
+
     image_shift_pixels: int = 4  # DrQ: views padded (edge) by this and randomly cropped; 0 = off
-    # Online episodes act with the policy's point estimate instead of sampling from it. RL
-    # explores by sampling, so it keeps this off; HG-DAgger learns only from the operator's
-    # labels, where sampling noise (for a flow policy, noise it never trained) only adds
-    # failures for the operator to correct.
-    act_deterministic: bool = False
-    # Learner speed (the maths is the same either way): one fused Adam kernel per optimiser
-    # (False: PyTorch's per-tensor loop, bit-identical to the original update); freed host
-    # memory the learner process keeps for reuse instead of page-faulting it back each update
-    # (0: leave malloc alone); `torch.compile` of the update's element-wise blocks
-    # (reduce-overhead: CUDA graphs on a GPU); bf16 autocast of the image encoder on a GPU
-    # (ignored on a CPU).
-    fused_optimizer: bool = True
-    host_memory_kept_mb: int = 1024
-    compile: Literal["off", "default", "reduce-overhead"] = "off"
-    image_encoder_bf16: bool = False
+    act_deterministic: bool = False  # online episodes act with the policy's point estimate instead
+    # of sampling from it; RL explores by sampling, so it keeps this off; HG-DAgger learns only from
+    # the operator's labels, where sampling noise (for a flow policy, noise it never trained) only
+    # adds failures for the operator to correct
+
+    fused_optimizer: bool = True  # learner speed, same maths: one fused Adam kernel per optimiser
+    # (False: PyTorch's per-tensor loop, bit-identical to the original update)
+
+    host_memory_kept_mb: int = 1024  # learner speed, same maths: freed host memory the learner
+    # process keeps for reuse instead of page-faulting it back each update (0: leave malloc alone)
+
+    compile: Literal["off", "default", "reduce-overhead"] = "off"  # learner speed, same maths:
+    # `torch.compile` of the update's element-wise blocks (reduce-overhead: CUDA graphs on a GPU)
+
+    image_encoder_bf16: bool = False  # learner speed: bf16 autocast of the image encoder on a GPU
+    # (ignored on a CPU)
 
 
 class Algorithm(abc.ABC):

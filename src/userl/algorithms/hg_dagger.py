@@ -34,17 +34,17 @@ from userl.policies.base import PolicyConfig
 class HGDAggerConfig(AlgoConfig):
     """HG-DAgger: behaviour cloning on the demo buffer (demos + human-controlled steps)."""
 
-    lr: float = 3e-4
+    lr: float = 3e-4  # AdamW learning rate of the policy
     weight_decay: float = 0.0  # AdamW decoupled weight decay
     grad_clip_norm: float = 1.0  # 0 disables clipping
     demo_fraction: float = 1.0  # batches come only from the demo (aggregate) buffer
     demo_capacity: int = 200_000  # transitions
-    # Robots act with (and evaluation and checkpoints use) an exponential moving average of
-    # the trained weights: ema <- d * ema + (1 - d) * weights after every update, with
-    # d = min(ema_decay, (1 + n) / (ema_warmup_updates + n)) at update n, so the average
-    # does not start anchored to the random initialisation. 0: the trained weights.
-    ema_decay: float = 0.0
-    ema_warmup_updates: int = 10
+    ema_decay: float = 0.0  # robots act with (and evaluation and checkpoints use) an exponential
+    # moving average of the trained weights: ema <- d * ema + (1 - d) * weights after every update,
+    # d = min(ema_decay, (1 + n) / (ema_warmup_updates + n)) at update n; 0: the trained weights
+
+    ema_warmup_updates: int = 10  # the moving average's warm-up (see ema_decay), so it does not
+    # start anchored to the random initialisation
 
     def problem(self) -> str | None:
         if not 0.0 <= self.ema_decay < 1.0:

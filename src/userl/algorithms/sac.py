@@ -36,29 +36,30 @@ from userl.policies.base import PolicyConfig
 class SACConfig(AlgoConfig):
     """SAC; RLPD is its options (ensemble, subset, LayerNorm, symmetric sampling, UTD)."""
 
-    gamma: float = 0.97
-    tau: float = 0.005
-    actor_lr: float = 3e-4
-    critic_lr: float = 3e-4
-    temperature_lr: float = 3e-4
-    init_temperature: float = 0.01
+    gamma: float = 0.97  # discount per step
+    tau: float = 0.005  # target critics' Polyak averaging rate per update
+    actor_lr: float = 3e-4  # Adam learning rate of the policy
+    critic_lr: float = 3e-4  # Adam learning rate of the critics
+    temperature_lr: float = 3e-4  # Adam learning rate of the entropy temperature
+    init_temperature: float = 0.01  # the entropy temperature (alpha) at the start
     target_entropy: float | None = None  # None: -|A|/2
-    num_critics: int = 2
+    num_critics: int = 2  # Q heads in the critic ensemble
     critic_subset: int = 2  # target = min over this many heads drawn without replacement
-    critic_hidden_dims: list[int] = field(default_factory=lambda: [256, 256])
-    critic_layer_norm: bool = True
+    critic_hidden_dims: list[int] = field(default_factory=lambda: [256, 256])  # hidden layer widths
+    # of each Q head
+
+    critic_layer_norm: bool = True  # LayerNorm after each hidden layer of the Q heads
     backup_entropy: bool = False  # include the entropy term in the target backup
     critic_actor_ratio: int = 1  # critic updates per actor update
     critic_activation: str = "tanh"  # critic hidden activation: tanh | relu | gelu | silu | elu
-    # weight of a Q-filtered behaviour-cloning term on the batch's demo rows in the actor
-    # loss (Nair et al. 2018): a demo action is imitated only where the critic values it
-    # above the policy's own; 0: RLPD as published
-    demo_bc_weight: float = 0.0
-    # the hidden layers' matrix products (critic heads, actor trunk) in bfloat16 autocast
-    # during updates; weights, optimiser state, output layers, losses and the image encoder
-    # stay float32. auto: on where the device multiplies bfloat16 natively (a CPU with AVX512-BF16
-    # or AMX: ~5x the float32 rate per core), off elsewhere; acting is always float32
-    bf16_matmuls: Literal["auto", "on", "off"] = "auto"
+    demo_bc_weight: float = 0.0  # weight of a Q-filtered behaviour-cloning term on the batch's demo
+    # rows in the actor loss (Nair et al. 2018): a demo action is imitated only where the critic
+    # values it above the policy's own; 0: RLPD as published
+
+    bf16_matmuls: Literal["auto", "on", "off"] = "auto"  # the hidden layers' matrix products
+    # (critic heads, actor trunk) in bfloat16 autocast during updates; weights, optimiser state,
+    # output layers, losses and the image encoder stay float32. auto: on where the device multiplies
+    # bfloat16 natively (a CPU with AVX512-BF16 or AMX), off elsewhere; acting is always float32
 
     def problem(self) -> str | None:
         if self.demo_bc_weight < 0:

@@ -1,64 +1,15 @@
 """`userl config show` / `userl train --help`: every key of a resolved config, with its type,
-value, default and the one-line help written beside the field in its config class."""
+value, default and its field's doc (`config/field_docs.py` says which comment that is)."""
 
 from __future__ import annotations
 
-import ast
 import dataclasses
-import inspect
-import io
-import tokenize
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-_COMMENTS: dict[type, dict[str, str]] = {}
-
-
-def field_comments(cls: type) -> dict[str, str]:
-    """Field name -> the comment on its line (and `#` lines right below it), over the MRO."""
-    if cls in _COMMENTS:
-        return _COMMENTS[cls]
-    comments: dict[str, str] = _COMMENTS.setdefault(cls, {})
-    for klass in reversed(cls.__mro__):
-        if not dataclasses.is_dataclass(klass):
-            continue
-        try:
-            source = inspect.getsource(klass)
-        except (OSError, TypeError):
-            continue
-        comments.update(_class_comments(source))
-    return comments
-
-
-def _class_comments(source: str) -> dict[str, str]:
-    source = inspect.cleandoc("\n" + source) if source.startswith(" ") else source
-    by_line: dict[int, str] = {}
-    for token in tokenize.generate_tokens(io.StringIO(source).readline):
-        if token.type == tokenize.COMMENT:
-            by_line[token.start[0]] = token.string.lstrip("#").strip()
-    lines = source.splitlines()
-    found: dict[str, str] = {}
-    body = ast.parse(source).body[0]
-    field_starts = {n.lineno for n in getattr(body, "body", []) if isinstance(n, ast.AnnAssign)}
-    for node in getattr(body, "body", []):
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            parts = [by_line[node.end_lineno]] if node.end_lineno in by_line else []
-            line = (node.end_lineno or node.lineno) + 1
-            below = list[str]()
-            while parts and line in by_line and lines[line - 1].lstrip().startswith("#"):
-                below.append(by_line[line])  # the trailing comment goes on below ...
-                line += 1
-            if line not in field_starts:  # ... unless the block sits right above a field
-                parts.extend(below)
-            line, above = node.lineno - 1, list[str]()
-            while line in by_line and lines[line - 1].lstrip().startswith("#"):
-                above.insert(0, by_line[line])  # a comment block right above the field
-                line -= 1
-            parts = parts or above
-            if parts:
-                found[node.target.id] = " ".join(parts)
-    return found
+from userl.config.field_docs import class_doc, field_docs
+from userl.config.preset_files import PRESET_DIR
 
 
 def _type_name(annotation: Any) -> str:
@@ -75,11 +26,36 @@ def _default(item: dataclasses.Field) -> Any:
     return None
 
 
-def describe_lines(node: Any, prefix: str = "") -> Iterator[str]:
-    """One line per leaf key: `key: type = value  [default: d]  # help`; a section header
-    (with the class's first docstring line) before each nested config."""
+def preset_doc(group: str, preset: str) -> str:
+    """The comment block at the top of a preset file, on one line ('' without one)."""
+    path = PRESET_DIR / group / f"{preset}.yaml"
+    lines = path.read_text().splitlines() if path.is_file() else []
+    block = []
+    for line in lines:
+        if not line.startswith("#"):
+            break
+        block.append(line.lstrip("#").strip())
+    return " ".join(block)
+
+
+def section_header(key: str, value: Any, preset: str | None = None) -> str:
+    """`[key] Class: doc`, or with the preset it was built from, `[key] preset P (Class):
+    the preset file's own doc` (so `[algo]` says rlpd, not only the SAC class it uses)."""
+    cls = type(value)
+    if preset is None:
+        doc = class_doc(cls)
+        return f"[{key}] {cls.__name__}" + (f": {doc}" if doc else "")
+    doc = preset_doc(key, preset) or class_doc(cls)
+    return f"[{key}] preset {preset} ({cls.__name__})" + (f": {doc}" if doc else "")
+
+
+def describe_lines(
+    node: Any, prefix: str = "", presets: Mapping[str, str] | None = None
+) -> Iterator[str]:
+    """One line per leaf key: `key: type = value  [default: d]  # doc`; a section header
+    (the preset's or the class's doc) before each nested config."""
     hints = typing.get_type_hints(type(node), include_extras=False)
-    comments = field_comments(type(node))
+    docs = field_docs(type(node))
     sections = []
     for item in dataclasses.fields(node):
         value = getattr(node, item.name)
@@ -97,15 +73,15 @@ def describe_lines(node: Any, prefix: str = "") -> Iterator[str]:
         default = _default(item)
         if default != value and item.name != "name":
             line += f"  [default: {default!r}]"
-        if item.name in comments:
-            line += f"  # {comments[item.name]}"
+        if item.name in docs:
+            line += f"  # {docs[item.name]}"
         yield line
     for key, value in sections:
-        doc = (inspect.getdoc(type(value)) or "").split("\n\n")[0].replace("\n", " ")
         yield ""
-        yield f"[{key}] {type(value).__name__}" + (f": {doc}" if doc else "")
+        yield section_header(key, value, (presets or {}).get(key))
         yield from describe_lines(value, key + ".")
 
 
-def describe(config: Any) -> str:
-    return "\n".join(describe_lines(config)).lstrip("\n")
+def describe(config: Any, presets: Mapping[str, str] | None = None) -> str:
+    """The whole listing; `presets` (group -> preset name) names each group's preset."""
+    return "\n".join(describe_lines(config, presets=presets)).lstrip("\n")

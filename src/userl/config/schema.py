@@ -28,26 +28,28 @@ class RunConfig:
     """Where the run is written, when it stops, its seed, its workers and its supervision."""
 
     name: str = ""  # empty: a timestamped name
-    root: str = "runs"
+    root: str = "runs"  # the folder runs are written under (run folder: root/name)
     env_steps: int = 0  # stop after this many online environment steps (0: no limit)
     grad_steps: int = 6000  # or after this many learner updates (0: no limit)
     episodes: int = 0  # or after this many online episodes (0: no limit)
     stop_at_eval_success: float = 0.0  # or once a learning-curve evaluation reaches this (0: off)
     wall_s: float = 0.0  # or after this many seconds of training, all sessions (0: no limit)
-    seed: int = 0
+    seed: int = 0  # seed of the run (each robot and the learner derive theirs from it)
     num_robots: int = 1  # env workers, one simulated robot each
     torch_threads: int = 1  # per training process; the actor and learner share the cores
     log_every_s: float = 5.0  # console progress line cadence
-    checkpoint_every_s: float = 120.0
-    # free disk space, in MB, each env worker needs beyond the next episode's expected size
-    # before the robot moves (room for the store and checkpoints); short: the run stops
-    min_free_disk_mb: float = 100.0
-    remote_timeout_s: float = 120.0  # every wait on another worker gives up after this
-    # (a wait on several episodes, e.g. a learning-curve evaluation, after this per episode)
+    checkpoint_every_s: float = 120.0  # seconds between checkpoints
+    min_free_disk_mb: float = 100.0  # free disk space each env worker needs beyond the next
+    # episode's expected size before the robot moves (room for the store and checkpoints); short:
+    # the run stops
+
+    remote_timeout_s: float = 120.0  # every wait on another worker gives up after this (a wait on
+    # several episodes, e.g. a learning-curve evaluation, after this per episode)
+
     start_timeout_s: float = 600.0  # waiting for a worker to be built (imports, model, robot)
     max_worker_restarts: int = 5  # per env worker; then the run stops with the last error
     worker_restart_backoff_s: float = 1.0  # first restart delay, doubled each time
-    worker_restart_backoff_max_s: float = 30.0
+    worker_restart_backoff_max_s: float = 30.0  # the restart delay grows at most to this
 
 
 @dataclass
@@ -56,10 +58,11 @@ class DemosConfig:
 
     episodes: int = 20  # scripted-expert demos to collect when no path is given
     path: str = ""  # an episode store (or a LeRobot dataset) of demonstrations to load instead
-    only_successful: bool = True
+    only_successful: bool = True  # load only the episodes that succeeded
     noisy_expert_std: float = 0.7  # `collect policy=noisy_expert`: noise per action component
-    halting_expert_probability: float = 0.08  # `collect policy=halting_expert`: chance per
-    # step that the expert halts and holds still for the rest of the episode
+    halting_expert_probability: float = 0.08  # `collect policy=halting_expert`: chance per step
+    # that the expert halts and holds still for the rest of the episode
+
     lerobot: LeRobotMappingConfig = field(default_factory=LeRobotMappingConfig)
 
 
@@ -67,22 +70,23 @@ class DemosConfig:
 class EvalConfig:
     """The final (and initial) evaluation, the learning curve and evaluation videos."""
 
-    episodes: int = 20
-    at_start: bool = False
-    deterministic: bool = True
+    episodes: int = 20  # episodes of the final (and initial) evaluation
+    at_start: bool = False  # also evaluate before training
+    deterministic: bool = True  # evaluate the policy's point estimate instead of sampling
     seed_offset: int = 1_000_000  # evaluation seeds never collide with training seeds
     video_every_s: float = 60.0  # during training, one evaluation episode on video this often
-    video_fps: float = 10.0
+    video_fps: float = 10.0  # frame rate of evaluation videos
     video_render_max_period_fraction: float = 0.5  # a video frame's render may take at most
     # this share of the task's control period; a slower one drops that video (one warning
     # line) and ends the robot's videos for the run
 
     video_format: Literal["mp4", "gif"] = "mp4"  # evaluation videos in the run's videos/
-    # The learning curve: during training, the first robot evaluates `curve_episodes` fixed
-    # seeds (deterministic policy, not training data) each time the run's online env steps
-    # pass another multiple of this (0: off). TensorBoard eval/success_rate; summary.json.
-    curve_every_env_steps: int = 0
-    curve_episodes: int = 10
+    curve_every_env_steps: int = 0  # the learning curve: during training, the first robot evaluates
+    # `curve_episodes` fixed seeds (deterministic policy, not training data) each time the run's
+    # online env steps pass another multiple of this (0: off); TensorBoard eval/success_rate,
+    # summary.json
+
+    curve_episodes: int = 10  # episodes per learning-curve evaluation
 
 
 CELL_GROUPS: tuple[str, ...] = ("task", "robot", "teleop", "reward")

@@ -34,8 +34,8 @@ class ComponentConfig:
 
     name: str = ""  # the registered component this config builds
     registered_name: ClassVar[str] = ""
-    # `group=preset:argument` sets this field (e.g. `task=gym:Reacher-v5` sets task.id)
-    PRESET_ARGUMENT: ClassVar[str] = ""
+    PRESET_ARGUMENT: ClassVar[str] = ""  # `group=preset:argument` sets this field (e.g.
+    # `task=gym:Reacher-v5` sets task.id)
 
     def __post_init__(self) -> None:
         if not self.name:

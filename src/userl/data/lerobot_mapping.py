@@ -13,14 +13,14 @@ class LeRobotMappingConfig:
 
     state: list[str] = field(default_factory=lambda: ["observation.state"])  # concatenated
     image_prefix: str = "observation.images."  # feature <prefix><view> -> camera view <view>
-    action: str = "action"
-    reward: str = "next.reward"
+    action: str = "action"  # the action feature
+    reward: str = "next.reward"  # the reward feature
     done: str = "next.done"  # the episode's last transition (when `terminated` is absent)
-    terminated: str = "next.terminated"
-    truncated: str = "next.truncated"
-    intervened: str = "intervened"
-    policy_action: str = "policy_action"
-    policy_version: str = "policy_version"
+    terminated: str = "next.terminated"  # the feature flagging a terminal transition
+    truncated: str = "next.truncated"  # the feature flagging a time-limit end
+    intervened: str = "intervened"  # the feature flagging a human-controlled step
+    policy_action: str = "policy_action"  # the feature holding the policy's proposed action
+    policy_version: str = "policy_version"  # the feature holding the weights version that acted
     final_observation: str = "final_observation"  # a frame holding only the last observation
-    # Without userl's episode records, success is: any reward >= this (reward mapped), else true
-    success_reward_min: float = 1.0
+    success_reward_min: float = 1.0  # without userl's episode records, an episode succeeded if any
+    # reward is >= this (reward mapped), else true

@@ -48,8 +48,8 @@ class GymTaskConfig(TaskConfig):
     realtime: bool = False  # pace steps to control_hz of wall-clock time
     terminate_on_success: bool = False  # keep the environment's own termination
     success_from: str = "info"  # info: info[success_key] >= success_min; reward: reward >= it
-    success_key: str = "is_success"
-    success_min: float = 1.0
+    success_key: str = "is_success"  # success_from=info: the info key read
+    success_min: float = 1.0  # a step succeeds when that value (or the reward) is >= this
     state_keys: list[str] = field(default_factory=list)  # Dict observations; empty: all non-image
     render_view: str = "front"  # obs=image without image observations: env.render() as this view
 

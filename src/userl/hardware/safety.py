@@ -28,13 +28,17 @@ from userl.hardware.base import Robot, SceneControl
 class SafetyConfig:
     """Robot-side limits enforced by `hardware.safety.SafeRobot`, whatever the policy sends."""
 
-    enabled: bool = True
+    enabled: bool = True  # enforce these limits (off only for a trusted simulator)
     workspace_low_m: list[float] = field(default_factory=lambda: [0.2, -0.5, -0.05])  # base frame
-    workspace_high_m: list[float] = field(default_factory=lambda: [0.9, 0.5, 0.7])
+    workspace_high_m: list[float] = field(default_factory=lambda: [0.9, 0.5, 0.7])  # base frame:
+    # the box's upper corner (workspace_low_m the lower)
+
     max_step_m: float = 0.1  # a target lies at most this far from the measured TCP position
     max_step_rad: float = 0.5  # ... and its orientation at most this far from the measured one
     max_linear_speed_m_per_s: float = 1.0  # step also within this speed x the control period
-    max_angular_speed_rad_per_s: float = 5.0
+    max_angular_speed_rad_per_s: float = 5.0  # rotation step also within this speed x the control
+    # period
+
     watchdog_timeout_s: float = 1.0  # hold when no command arrives for this long (0: off)
     watchdog_check_hz: float = 50.0  # how often the watchdog thread looks
     latch_poll_s: float = 0.05  # a reset waits for the hold latch to clear, looking this often

@@ -17,17 +17,23 @@ class CNNPolicyConfig(MLPPolicyConfig):
     learned spatial pooling) and the state vector."""
 
     image_size_px: int = 128  # views are resized to this square size when they differ
-    encoder_widths: list[int] = field(default_factory=lambda: [64, 128, 256, 512])
+    encoder_widths: list[int] = field(default_factory=lambda: [64, 128, 256, 512])  # channels of
+    # each trunk stage
+
     encoder_strides: list[int] = field(default_factory=lambda: [1, 2, 2, 2])  # per stage
-    stem_kernel_size: int = 7
-    stem_stride: int = 2
+    stem_kernel_size: int = 7  # the stem convolution's kernel size (px)
+    stem_stride: int = 2  # the stem convolution's stride (px)
     stem_pool: bool = True  # 3x3 stride-2 max-pool after the stem
-    group_norm_groups: int = 8
+    group_norm_groups: int = 8  # GroupNorm groups per layer
     pooling: str = "spatial_softmax"  # spatial_softmax | attention (registered poolings)
     pool_queries: int = 4  # attention pooling: learned queries per view
     view_latent_dim: int = 64  # each view is projected to this (Linear, LayerNorm, tanh)
-    image_mean: list[float] = field(default_factory=lambda: [0.485, 0.456, 0.406])
-    image_std: list[float] = field(default_factory=lambda: [0.229, 0.224, 0.225])
+    image_mean: list[float] = field(default_factory=lambda: [0.485, 0.456, 0.406])  # per-channel
+    # mean subtracted from the views (ImageNet's)
+
+    image_std: list[float] = field(default_factory=lambda: [0.229, 0.224, 0.225])  # per-channel std
+    # the views are divided by (ImageNet's)
+
     encoder_weights: str = ""  # local file with a pretrained trunk state_dict; "" = random init
     encoder_frozen: bool = True  # with encoder_weights: keep the loaded trunk fixed
 

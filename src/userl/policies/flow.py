@@ -36,8 +36,8 @@ class FlowPolicyConfig(PolicyConfig):
     state-dependent per-step noise (log-std squashed to [log_std_min, log_std_max])."""
 
     flow_steps: int = 4  # K Euler steps over t in [0, 1]
-    log_std_min: float = -5.0
-    log_std_max: float = 2.0
+    log_std_min: float = -5.0  # lower clamp of the log standard deviation
+    log_std_max: float = 2.0  # upper clamp of the log standard deviation
     bc_action_abs_max: float = 0.999  # flow matching: targets clipped to this before atanh
 
 
@@ -45,9 +45,11 @@ class FlowPolicyConfig(PolicyConfig):
 class FlowGPolicyConfig(FlowPolicyConfig):
     """Flow-G: v = sigmoid(gate(s, A, t)) * (cand(s, A, t) - A), gate bias initialised high."""
 
-    hidden_dims: list[int] = field(default_factory=lambda: [256, 256])
-    activation: str = "tanh"
-    layer_norm: bool = True
+    hidden_dims: list[int] = field(default_factory=lambda: [256, 256])  # hidden layer widths of the
+    # velocity network
+
+    activation: str = "tanh"  # hidden activation: tanh | relu | gelu | silu | elu
+    layer_norm: bool = True  # LayerNorm after each hidden layer
     gate_bias_init: float = 5.0  # sigmoid(5) ~ 0.993: the gate starts open
 
 
@@ -55,10 +57,10 @@ class FlowGPolicyConfig(FlowPolicyConfig):
 class FlowTPolicyConfig(FlowPolicyConfig):
     """Flow-T: a small transformer decoder; the action token cross-attends to state tokens."""
 
-    d_model: int = 64
-    num_heads: int = 4
-    num_layers: int = 2
-    feedforward_dim: int = 128
+    d_model: int = 64  # the transformer's width
+    num_heads: int = 4  # attention heads per layer
+    num_layers: int = 2  # transformer layers
+    feedforward_dim: int = 128  # each layer's feed-forward width
     context_tokens: int = 4  # the state features are projected to this many tokens
 
 

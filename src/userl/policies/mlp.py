@@ -21,10 +21,10 @@ from userl.policies.networks import full_precision, mlp_trunk
 class MLPPolicyConfig(PolicyConfig):
     """A tanh-squashed Gaussian MLP policy on the state vector."""
 
-    hidden_dims: list[int] = field(default_factory=lambda: [256, 256])
-    layer_norm: bool = True
-    log_std_min: float = -5.0
-    log_std_max: float = 2.0
+    hidden_dims: list[int] = field(default_factory=lambda: [256, 256])  # hidden layer widths
+    layer_norm: bool = True  # LayerNorm after each hidden layer
+    log_std_min: float = -5.0  # lower clamp of the log standard deviation
+    log_std_max: float = 2.0  # upper clamp of the log standard deviation
     activation: str = "tanh"  # hidden activation: tanh | relu | gelu | silu | elu
     bc_action_abs_max: float = 0.999  # imitation: target actions clipped to this before atanh
 

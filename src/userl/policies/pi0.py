@@ -74,30 +74,30 @@ class PI0PolicyConfig(PolicyConfig):
 
     text_width: int = 2048  # the prefix: PaliGemma's Gemma
     text_layers: int = 18  # the expert has as many: it attends to each layer's cache
-    text_mlp_width: int = 16384
-    attention_heads: int = 8
-    kv_heads: int = 1
+    text_mlp_width: int = 16384  # the prefix's feed-forward width
+    attention_heads: int = 8  # query heads per layer (prefix and expert)
+    kv_heads: int = 1  # key/value heads per layer (grouped-query attention)
     head_width: int = 256  # shared by prefix and expert (one KV cache)
     vocab_size: int = 257152  # 0: the tokenizer's length
     image_token_id: int = 257152  # -1: the tokenizer's <image> id
     vision_width: int = 1152  # the prefix's SigLIP
-    vision_layers: int = 27
-    vision_mlp_width: int = 4304
-    vision_heads: int = 16
-    patch_px: int = 14
+    vision_layers: int = 27  # SigLIP layers
+    vision_mlp_width: int = 4304  # SigLIP feed-forward width
+    vision_heads: int = 16  # SigLIP attention heads
+    patch_px: int = 14  # SigLIP patch side
     image_size_px: int = 224  # views are resized to this square size (cameras deliver it)
     expert_width: int = 1024  # the action expert (a Gemma)
-    expert_mlp_width: int = 4096
-    expert_heads: int = 8
+    expert_mlp_width: int = 4096  # the expert's feed-forward width
+    expert_heads: int = 8  # the expert's attention heads
     chunk_size: int = 50  # H: actions per chunk, executed at the control rate
     max_state_dim: int = 32  # the model's state / action width; shorter vectors are padded
-    max_action_dim: int = 32
+    max_action_dim: int = 32  # the model's action width; shorter vectors are padded
     flow_steps: int = 10  # Euler steps when sampling a chunk
     prompt_tokens: int = 48  # instruction tokens after padding (longer ones are an error)
     train: TrainSet = "expert"  # what trains: the expert; + state/action projections; all
     weights: str = ""  # local checkpoint folder (LeRobot/openpi layout); "" = random init
     tokenizer: str = ""  # local tokenizer folder; "" = the built-in byte tokenizer
-    dtype: Literal["float32", "bfloat16"] = "float32"
+    dtype: Literal["float32", "bfloat16"] = "float32"  # the weights' dtype
     vision_fp32: bool = True  # keep SigLIP and its projector in float32 (fragile in bf16)
     init_std: float = 0.02  # random init: std of the library's normal init
     init_seed: int = 0  # random init: every process (learner, robots, server) builds the same

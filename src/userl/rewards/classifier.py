@@ -24,9 +24,9 @@ class ClassifierRewardConfig(RewardConfig):
     """A success classifier's checkpoint, its threshold and how long success must hold."""
 
     checkpoint: str = ""  # a file written by `userl train-reward`
-    threshold_probability: float = 0.5
+    threshold_probability: float = 0.5  # a step succeeds at or above this predicted probability
     hold_steps: int = 1  # consecutive steps at or above the threshold before success
-    success_reward: float = 1.0
+    success_reward: float = 1.0  # the reward of a successful step
     device: str = "cpu"  # where the model runs (cpu | cuda)
 
     def problem(self) -> str | None:

@@ -33,7 +33,7 @@ WEIGHT_KEY = "weight"
 class CompositeRewardConfig(RewardConfig):
     """A weighted sum of sources (`parts`: name -> {weight, fields}); success any | all."""
 
-    parts: dict[str, Any] = field(default_factory=dict)
+    parts: dict[str, Any] = field(default_factory=dict)  # name -> {weight, fields} of each source
     success_rule: str = "any"  # any | all of the parts' successes
 
     def problem(self) -> str | None:

@@ -18,10 +18,10 @@ class KeyboardRewardConfig(RewardConfig):
 
     backend: str = "terminal"  # terminal (a tty) | evdev (a /dev/input keyboard, no terminal)
     device_path: str = ""  # terminal: empty = /dev/tty; evdev: empty = the first keyboard
-    key_success: str = "s"
-    key_failure: str = "f"
+    key_success: str = "s"  # marks the step a success
+    key_failure: str = "f"  # marks the step a failure
     success_reward: float = 1.0  # the reward of each step marked successful
-    failure_ends_episode: bool = True
+    failure_ends_episode: bool = True  # a failure key ends the episode
 
     def problem(self) -> str | None:
         if self.key_success == self.key_failure:

@@ -22,7 +22,7 @@ class PoseRewardConfig(RewardConfig):
     term `-dense_scale_per_m * distance`, weighted by `dense_weight`."""
 
     target_tcp_pose: list[float] = field(default_factory=list)  # xyz (+ wxyz), base frame, m
-    tolerance_m: float = 0.01
+    tolerance_m: float = 0.01  # success within this distance of the target pose
     tolerance_deg: float = 10.0  # with a 7-value target: the orientation must be this close
     sparse_weight: float = 1.0  # reward of a step within tolerance
     dense_weight: float = 0.0  # weight of the dense term (0: sparse only)

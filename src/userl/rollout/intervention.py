@@ -29,7 +29,8 @@ class ExpertOperatorConfig(TeleopConfig):
     progress_threshold_m: float = 0.005  # progress: the task's distance to go shrinks by this
     per_episode_probability: float = 0.5  # per_episode: chance of one takeover per episode
     takeover_steps: int = 10  # the operator keeps driving this many steps once it takes over
-    max_takeovers_per_episode: int = 2
+    max_takeovers_per_episode: int = 2  # the simulated operator takes over at most this often per
+    # episode
 
 
 TAKEOVER_RULES: Registry = Registry("takeover rule")

@@ -21,22 +21,28 @@ class TaskConfig(ComponentConfig):
 
     ENV_BUILDER: ClassVar[str] = "robot"  # the registered environment builder (ENV_BUILDERS)
 
-    episode_steps: int = 100
-    control_hz: float = 10.0
+    episode_steps: int = 100  # steps per episode (then the episode is truncated)
+    control_hz: float = 10.0  # control steps per second
     action_scale_m: float = 0.02  # metres per step at action 1.0
     action_scale_rad: float = 0.1  # radians per step at action 1.0
-    terminate_on_success: bool = True
-    instruction: str = ""
-    # The state vector is given to the policy in these units, so its parts are of order 1.
-    obs_position_scale_m: float = 0.05
-    obs_linear_velocity_scale_m_per_s: float = 0.1
-    obs_angular_velocity_scale_rad_per_s: float = 0.5
-    obs_force_scale_n: float = 10.0
-    obs_torque_scale_nm: float = 1.0
+    terminate_on_success: bool = True  # an episode ends at its first successful step
+    instruction: str = ""  # the language instruction (a VLA policy's prompt)
+    obs_position_scale_m: float = 0.05  # the state vector's positions are given in this unit, so
+    # its parts are of order 1
+
+    obs_linear_velocity_scale_m_per_s: float = 0.1  # the state vector's linear velocities in this
+    # unit
+
+    obs_angular_velocity_scale_rad_per_s: float = 0.5  # the state vector's angular velocities in
+    # this unit
+
+    obs_force_scale_n: float = 10.0  # the state vector's forces in this unit
+    obs_torque_scale_nm: float = 1.0  # the state vector's torques in this unit
     reading_outside_box_margin_m: float = 0.05  # a TCP reading this far outside the box: hold
-    # The safety box's orientation limits, about the task's reference orientation (the
-    # target's yaw, or tool-down at yaw 0); a task that turns the hand more widens the yaw.
-    workspace_yaw_range_deg: float = 30.0
+    workspace_yaw_range_deg: float = 30.0  # the safety box's yaw limit, +- this about the task's
+    # reference orientation (the target's yaw, or tool-down at yaw 0); a task that turns the hand
+    # more widens it
+
     workspace_tilt_range_deg: float = 10.0  # roll/pitch within +- this
 
 

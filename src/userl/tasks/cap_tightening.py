@@ -37,32 +37,38 @@ class CapTighteningConfig(TaskConfig):
     control_hz: float = 5.0
     action_scale_rad: float = 0.15
     instruction: str = "Tighten the bottle cap until its mark reaches the target mark."
-    bottle_nominal_xy_m: list[float] = field(default_factory=lambda: [0.55, 0.0])
+    bottle_nominal_xy_m: list[float] = field(default_factory=lambda: [0.55, 0.0])  # the bottle's
+    # centre before randomisation, base frame
+
     bottle_xy_range_m: float = 0.05  # bottle randomised uniformly within +- this, per axis
-    bottle_radius_m: float = 0.035
+    bottle_radius_m: float = 0.035  # the bottle's radius
     bottle_height_m: float = 0.08  # shoulder height; the cap sits on top
-    cap_radius_m: float = 0.02
-    cap_half_height_m: float = 0.012
+    cap_radius_m: float = 0.02  # the cap's radius
+    cap_half_height_m: float = 0.012  # the cap's half height
     cap_friction_torque_nm: float = 0.15  # dry friction of the thread (hinge frictionloss)
-    cap_damping_nm_s_per_rad: float = 0.01
+    cap_damping_nm_s_per_rad: float = 0.01  # viscous damping of the thread (hinge damping)
     cap_stop_angle_deg: float = 200.0  # the thread's end: the hinge cannot turn further
-    cap_initial_angle_range_deg: list[float] = field(default_factory=lambda: [0.0, 30.0])
-    cap_target_angle_range_deg: list[float] = field(default_factory=lambda: [100.0, 170.0])
+    cap_initial_angle_range_deg: list[float] = field(default_factory=lambda: [0.0, 30.0])  # the
+    # cap's start angle, drawn within [low, high]
+
+    cap_target_angle_range_deg: list[float] = field(default_factory=lambda: [100.0, 170.0])  # the
+    # target angle, drawn within [low, high]
+
     success_tolerance_deg: float = 4.0  # cap angle within +- this of the target
     tcp_reset_xy_range_m: float = 0.03  # TCP reset randomised within +- this around the cap
-    tcp_reset_height_above_cap_m: float = 0.06
-    tcp_reset_yaw_range_deg: float = 15.0
+    tcp_reset_height_above_cap_m: float = 0.06  # TCP reset height above the cap
+    tcp_reset_yaw_range_deg: float = 15.0  # TCP reset yaw randomised within +- this
     workspace_xy_margin_m: float = 0.05  # safety box: +- this around the cap, per axis
     workspace_z_below_cap_m: float = 0.01  # safety box bottom below the cap's centre
-    workspace_z_above_cap_m: float = 0.12
+    workspace_z_above_cap_m: float = 0.12  # safety box top above the cap's centre
     workspace_yaw_range_deg: float = 65.0  # about the tool-down orientation at yaw 0
     obs_angle_scale_rad: float = 1.0  # the remaining angle is given in this unit
     expert_turn_yaw_deg: float = 55.0  # the expert turns the TCP between +- this, regripping
-    expert_gain: float = 0.8
+    expert_gain: float = 0.8  # share of the remaining error the expert corrects per step
     expert_align_tolerance_m: float = 0.004  # descends once the xy error is below this
     expert_hover_above_cap_m: float = 0.025  # fingertips this far above the cap while aligning
-    expert_grasp_height_tolerance_m: float = 0.006
-    expert_yaw_tolerance_deg: float = 3.0
+    expert_grasp_height_tolerance_m: float = 0.006  # closes when this near the grasp height
+    expert_yaw_tolerance_deg: float = 3.0  # yaw error the expert tolerates before turning
     expert_hold_width_margin_m: float = 0.006  # closed on the cap: width below its width + this
     expert_release_width_margin_m: float = 0.015  # open: width above the cap's width + this
 

@@ -32,33 +32,40 @@ class ChargerConfig(TaskConfig):
     the table; tighter clearance than the peg, and the prongs' yaw must match the slots'."""
 
     instruction: str = "Plug the charger into the socket."
-    # One unit of action moves 1 cm (the base task's 2 cm): the blades clear their slots by 1.2 mm,
-    # and at 2 cm a policy's small errors in the push landed the blades on the socket's face.
-    action_scale_m: float = 0.01
-    socket_nominal_xy_m: list[float] = field(default_factory=lambda: [0.55, 0.0])
+    action_scale_m: float = 0.01  # metres per step at action 1.0; half the base task's: the blades
+    # clear their slots by 1.2 mm, and at 2 cm a policy's small errors in the push landed the blades
+    # on the socket's face
+
+    socket_nominal_xy_m: list[float] = field(default_factory=lambda: [0.55, 0.0])  # the socket's
+    # centre before randomisation, base frame
+
     socket_xy_range_m: float = 0.05  # socket randomised uniformly within +- this, per axis
-    socket_yaw_range_deg: float = 30.0
+    socket_yaw_range_deg: float = 30.0  # socket yaw randomised within +- this
     tcp_reset_xy_range_m: float = 0.04  # TCP reset randomised within +- this around the socket
-    tcp_reset_height_above_socket_m: float = 0.07
-    tcp_reset_height_range_m: float = 0.02
+    tcp_reset_height_above_socket_m: float = 0.07  # TCP reset height above the socket
+    tcp_reset_height_range_m: float = 0.02  # TCP reset height randomised within +- this
     tcp_reset_yaw_range_deg: float = 20.0  # the prongs start this far off the slots' yaw
     prong_half_thickness_m: float = 0.0015  # flat blades: half thickness (TCP x) ...
     prong_half_width_m: float = 0.005  # ... and half width (TCP y)
     prong_length_m: float = 0.02  # also the depth of the slots
     prong_spacing_m: float = 0.02  # centre to centre, along the TCP x axis
     slot_clearance_m: float = 0.0012  # gap between a blade and its slot, per side
-    charger_half_size_m: list[float] = field(default_factory=lambda: [0.022, 0.012, 0.015])
-    socket_half_size_m: list[float] = field(default_factory=lambda: [0.04, 0.03])
+    charger_half_size_m: list[float] = field(default_factory=lambda: [0.022, 0.012, 0.015])  # the
+    # charger body's half extents (x, y, z)
+
+    socket_half_size_m: list[float] = field(default_factory=lambda: [0.04, 0.03])  # the socket
+    # plate's half extents (x, y)
+
     plug_tip_below_tcp_m: float = 0.045  # the prong tips lie this far along the tool axis
     success_threshold_m: float = 0.004  # prong tips within this of fully inserted
     workspace_xy_margin_m: float = 0.05  # safety box: +- this around the socket, per axis
-    workspace_z_above_socket_m: float = 0.1
+    workspace_z_above_socket_m: float = 0.1  # safety box top above the socket's face
     gripper_locked: bool = True  # the fingers stay closed on the charger
     obs_angle_scale_rad: float = 0.2  # the yaw error is given in this unit
     expert_align_tolerance_m: float = 0.0008  # descends once the xy error is below this ...
     expert_yaw_tolerance_deg: float = 1.5  # ... and the yaw error below this
     expert_hover_height_m: float = 0.008  # prong tips this far above the socket while aligning
-    expert_gain: float = 0.8
+    expert_gain: float = 0.8  # share of the remaining error the expert corrects per step
 
 
 SOCKET_BODY = "socket"

@@ -31,9 +31,9 @@ class GraspTaskConfig(TaskConfig):
 
     tcp_reset_height_m: float = 0.2  # TCP reset height above the table
     tcp_reset_xy_range_m: float = 0.03  # TCP reset randomised within +- this around nominal
-    tcp_reset_yaw_range_deg: float = 15.0
+    tcp_reset_yaw_range_deg: float = 15.0  # TCP reset yaw randomised within +- this
     workspace_z_min_m: float = 0.005  # safety box: TCP height above the table
-    workspace_z_max_m: float = 0.3
+    workspace_z_max_m: float = 0.3  # safety box: the TCP's highest height above the table
     workspace_yaw_range_deg: float = 95.0  # about the tool-down orientation at yaw 0
     rest_speed_m_per_s: float = 0.05  # an object counts as at rest below this speed
     release_width_margin_m: float = 0.012  # released: gripper wider than the object by this
@@ -42,7 +42,7 @@ class GraspTaskConfig(TaskConfig):
     expert_hover_above_object_m: float = 0.03  # fingertips this far above an object's top
     expert_align_tolerance_m: float = 0.004  # xy error below which the expert descends
     expert_descend_tolerance_m: float = 0.012  # xy error tolerated once low
-    expert_yaw_tolerance_deg: float = 5.0
+    expert_yaw_tolerance_deg: float = 5.0  # yaw error below which the expert descends
     expert_grasp_height_tolerance_m: float = 0.006  # closes when this near the grasp height
     expert_hold_tolerance_m: float = 0.025  # an object this near the TCP is between the fingers
     expert_hold_width_margin_m: float = 0.006  # closed on it: width below its width + this

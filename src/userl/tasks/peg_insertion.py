@@ -35,17 +35,19 @@ class PegInsertionConfig(TaskConfig):
     """Peg insertion: a peg held in the gripper goes into a hole on a randomised board."""
 
     instruction: str = "Insert the peg into the hole."
-    hole_nominal_xy_m: list[float] = field(default_factory=lambda: [0.55, 0.0])
+    hole_nominal_xy_m: list[float] = field(default_factory=lambda: [0.55, 0.0])  # the hole's centre
+    # before randomisation, base frame
+
     hole_xy_range_m: float = 0.05  # hole randomised uniformly within +- this, per axis
     hole_yaw_range_deg: float = 30.0  # hole yaw randomised within +- this
     tcp_reset_xy_range_m: float = 0.05  # TCP reset randomised within +- this around the hole
-    tcp_reset_height_above_hole_m: float = 0.08
-    tcp_reset_height_range_m: float = 0.02
-    tcp_reset_yaw_range_deg: float = 30.0
-    peg_radius_m: float = 0.012
-    peg_length_m: float = 0.06
+    tcp_reset_height_above_hole_m: float = 0.08  # TCP reset height above the board
+    tcp_reset_height_range_m: float = 0.02  # TCP reset height randomised within +- this
+    tcp_reset_yaw_range_deg: float = 30.0  # TCP reset yaw randomised within +- this
+    peg_radius_m: float = 0.012  # the peg's radius
+    peg_length_m: float = 0.06  # the peg's length
     hole_clearance_m: float = 0.003  # radial gap between peg and hole walls
-    hole_depth_m: float = 0.03
+    hole_depth_m: float = 0.03  # the hole's depth
     success_threshold_m: float = 0.01  # peg tip within this of the fully inserted tip
     workspace_xy_margin_m: float = 0.05  # safety box: +- this around the hole, per axis
     workspace_z_above_hole_m: float = 0.10  # safety box top above the board's surface
@@ -56,10 +58,12 @@ class PegInsertionConfig(TaskConfig):
     expert_hover_height_m: float = 0.01  # expert keeps the peg tip this far above the board
     expert_gain: float = 0.8  # share of the remaining error the expert corrects per step
     side_camera_pos_m: list[float] = field(default_factory=lambda: [0.12, 0.0, 0.05])  # the
-    # `hole_side` close-up camera, mounted on the board (its frame: origin under the hole);
-    # a reward classifier's view (`robot.reward_camera_names=[hole_side]`)
-    side_camera_lookat_m: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.04])  # in
-    # the board's frame
+    # `hole_side` close-up camera, mounted on the board (its frame: origin under the hole); a reward
+    # classifier's view (`robot.reward_camera_names=[hole_side]`)
+
+    side_camera_lookat_m: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.04])  # in the
+    # board's frame
+
     side_camera_fovy_deg: float = 45.0  # its vertical field of view
 
 

@@ -50,17 +50,29 @@ class PickPlaceConfig(GraspTaskConfig):
 
     episode_steps: int = 200
     instruction: str = "Pick up the object and put it in the container."
-    objects: list[str] = field(default_factory=lambda: ["duck", "block", "can"])
-    object_x_range_m: list[float] = field(default_factory=lambda: [0.45, 0.6])
-    object_y_range_m: list[float] = field(default_factory=lambda: [0.0, 0.15])
+    objects: list[str] = field(default_factory=lambda: ["duck", "block", "can"])  # the objects one
+    # is drawn from per episode
+
+    object_x_range_m: list[float] = field(default_factory=lambda: [0.45, 0.6])  # the object's x,
+    # drawn within [low, high], base frame
+
+    object_y_range_m: list[float] = field(default_factory=lambda: [0.0, 0.15])  # the object's y,
+    # drawn within [low, high]
+
     object_yaw_range_deg: float = 90.0  # object yaw randomised within +- this
-    container_x_range_m: list[float] = field(default_factory=lambda: [0.45, 0.6])
-    container_y_range_m: list[float] = field(default_factory=lambda: [-0.2, -0.12])
-    container_yaw_range_deg: float = 20.0
-    container_inner_half_size_m: float = 0.065
-    container_wall_height_m: float = 0.05
-    container_wall_thickness_m: float = 0.006
-    tcp_reset_nominal_xy_m: list[float] = field(default_factory=lambda: [0.5, 0.0])
+    container_x_range_m: list[float] = field(default_factory=lambda: [0.45, 0.6])  # the container's
+    # x, drawn within [low, high]
+
+    container_y_range_m: list[float] = field(default_factory=lambda: [-0.2, -0.12])  # the
+    # container's y, drawn within [low, high]
+
+    container_yaw_range_deg: float = 20.0  # container yaw randomised within +- this
+    container_inner_half_size_m: float = 0.065  # the container's inner half side
+    container_wall_height_m: float = 0.05  # the container's wall height
+    container_wall_thickness_m: float = 0.006  # the container's wall thickness
+    tcp_reset_nominal_xy_m: list[float] = field(default_factory=lambda: [0.5, 0.0])  # the TCP
+    # reset's centre, base frame
+
     expert_carry_height_m: float = 0.13  # TCP height while carrying
 
 

@@ -47,24 +47,38 @@ class TableCleanupConfig(GraspTaskConfig):
     action_scale_m: float = 0.03  # a wider scene: faster moves
     workspace_yaw_range_deg: float = 110.0  # room to turn the hand along the lid's hinge
     instruction: str = "Put all the objects into the box, then close its lid."
-    objects: list[str] = field(default_factory=lambda: ["duck", "block", "can"])
-    object_x_range_m: list[float] = field(default_factory=lambda: [0.42, 0.62])
-    object_y_range_m: list[float] = field(default_factory=lambda: [0.03, 0.21])
+    objects: list[str] = field(default_factory=lambda: ["duck", "block", "can"])  # the objects on
+    # the table
+
+    object_x_range_m: list[float] = field(default_factory=lambda: [0.42, 0.62])  # objects' x, drawn
+    # within [low, high], base frame
+
+    object_y_range_m: list[float] = field(default_factory=lambda: [0.03, 0.21])  # objects' y, drawn
+    # within [low, high]
+
     object_min_spacing_m: float = 0.085  # objects are placed at least this far apart
-    object_yaw_range_deg: float = 90.0
-    box_x_range_m: list[float] = field(default_factory=lambda: [0.48, 0.56])
-    box_y_range_m: list[float] = field(default_factory=lambda: [-0.21, -0.18])
-    box_yaw_range_deg: float = 10.0
-    box_inner_half_size_m: list[float] = field(default_factory=lambda: [0.14, 0.065])
-    box_wall_height_m: float = 0.08
-    box_wall_thickness_m: float = 0.006
+    object_yaw_range_deg: float = 90.0  # object yaw randomised within +- this
+    box_x_range_m: list[float] = field(default_factory=lambda: [0.48, 0.56])  # the box's x, drawn
+    # within [low, high]
+
+    box_y_range_m: list[float] = field(default_factory=lambda: [-0.21, -0.18])  # the box's y, drawn
+    # within [low, high]
+
+    box_yaw_range_deg: float = 10.0  # box yaw randomised within +- this
+    box_inner_half_size_m: list[float] = field(default_factory=lambda: [0.14, 0.065])  # the box's
+    # inner half extents (x, y)
+
+    box_wall_height_m: float = 0.08  # the box's wall height
+    box_wall_thickness_m: float = 0.006  # the box's wall thickness
     slot_spacing_m: float = 0.08  # objects are put down this far apart along the box's x
-    lid_thickness_m: float = 0.006
-    lid_mass_kg: float = 0.15
-    lid_damping_nm_s_per_rad: float = 0.02
+    lid_thickness_m: float = 0.006  # the lid's thickness
+    lid_mass_kg: float = 0.15  # the lid's mass
+    lid_damping_nm_s_per_rad: float = 0.02  # viscous damping of the lid's hinge
     lid_open_angle_deg: float = 100.0  # the lid starts open, resting on its stop
     lid_closed_tolerance_deg: float = 5.0  # closed: within this of shut
-    tcp_reset_nominal_xy_m: list[float] = field(default_factory=lambda: [0.5, 0.0])
+    tcp_reset_nominal_xy_m: list[float] = field(default_factory=lambda: [0.5, 0.0])  # the TCP
+    # reset's centre, base frame
+
     workspace_y_margin_m: float = 0.16  # the safety box reaches this far beyond the box (y)
     expert_carry_height_m: float = 0.14  # TCP height while carrying
     expert_lid_push_fraction: float = 0.85  # pushes the lid this far from the hinge

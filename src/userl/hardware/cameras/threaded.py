@@ -25,11 +25,12 @@ class CameraDevicesConfig:
     uvc_devices: dict[str, str] = field(default_factory=dict)  # view -> OpenCV index or path
     serial_env_prefix: str = "USERL_CAMERA_SERIAL_"  # + VIEW (upper case): serial on the node
     device_env_prefix: str = "USERL_CAMERA_DEVICE_"  # + VIEW (upper case): UVC device on the node
-    capture_width_px: int = 640
-    capture_height_px: int = 480
-    capture_fps: int = 30
+    capture_width_px: int = 640  # frame width the camera captures (before the crop and resize)
+    capture_height_px: int = 480  # frame height the camera captures
+    capture_fps: int = 30  # frames per second the camera captures
     crops: dict[str, list[int]] = field(default_factory=dict)  # view -> [top, left, h, w] px;
     # absent: the largest centred crop with the output's aspect ratio
+
     first_frame_timeout_s: float = 5.0  # a camera that delivers nothing this long is an error
     frame_wait_s: float = 1.0  # the capture thread waits this long for each frame
     silent_fault_s: float = 2.0  # no new frame this long (timeouts retried): the camera is faulty

@@ -46,22 +46,26 @@ class ArxR5Config(RobotConfig):
 
     camera_driver: str = "realsense"
     can_port: str = ""  # CAN interface; empty: the variable named by can_port_env_var on the node
-    can_port_env_var: str = "USERL_ARX_CAN_PORT"
+    can_port_env_var: str = "USERL_ARX_CAN_PORT"  # the environment variable on the node holding the
+    # CAN interface when can_port is empty
+
     arm_type: int = 1  # the SDK's arm type: 1 = R5
     sdk_dt_s: float = 0.05  # the SDK's control time step
-    gripper_max_width_m: float = 0.08
+    gripper_max_width_m: float = 0.08  # the gripper's full opening
     gripper_command_closed: float = 0.0  # the SDK's catch position when closed ...
     gripper_command_open: float = 5.0  # ... and fully open
     min_reach_m: float = 0.1  # reachable shell: TCP distance from the base origin
-    max_reach_m: float = 0.55
+    max_reach_m: float = 0.55  # ... to this
     max_tilt_deg: float = 30.0  # roll/pitch kept within +- this of the reset orientation
     max_yaw_deg: float = 90.0  # yaw kept within +- this of the reset orientation
-    home_joints_rad: list[float] = field(default_factory=lambda: [0.0] * 6)
+    home_joints_rad: list[float] = field(default_factory=lambda: [0.0] * 6)  # the joint reset's
+    # target
+
     joint_reset_every_episodes: int = 10  # joints home before every Nth reset (0: never)
     reset_tolerance_m: float = 0.005  # a reset is done once the TCP is this near the target
     reset_joint_tolerance_rad: float = 0.02  # a joint reset is done once every joint is this near
     reset_timeout_s: float = 5.0  # ... or after this long
-    reset_poll_s: float = 0.05
+    reset_poll_s: float = 0.05  # a reset checks the arm's pose this often
     first_state_timeout_s: float = 2.0  # connect waits this long for the arm's first CAN reading
 
 

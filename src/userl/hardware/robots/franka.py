@@ -65,40 +65,52 @@ class FrankaConfig(RobotConfig):
 
     camera_driver: str = "realsense"
     ip: str = ""  # FCI address; empty: the variable named by ip_env_var on the robot node
-    ip_env_var: str = "USERL_FRANKA_IP"
+    ip_env_var: str = "USERL_FRANKA_IP"  # the environment variable on the robot node holding the
+    # FCI address when ip is empty
+
     motion: str = "impedance"  # impedance (Cartesian impedance) | waypoint (Cartesian motion)
-    translational_stiffness_n_per_m: float = 2000.0
-    rotational_stiffness_nm_per_rad: float = 150.0
+    translational_stiffness_n_per_m: float = 2000.0  # impedance motion: Cartesian translational
+    # stiffness
+
+    rotational_stiffness_nm_per_rad: float = 150.0  # impedance motion: Cartesian rotational
+    # stiffness
+
     realtime_config: str = "enforce"  # enforce (a PREEMPT_RT robot node) | ignore (franky-sim)
     connect_timeout_s: float = 60.0  # the arm's and the gripper's connect answer within this
     motion_stop_timeout_s: float = 5.0  # a running motion stopped before a reset ends within this
     gripper_reset_timeout_s: float = 10.0  # a reset waits this long for the gripper to settle
     dynamics_fraction: float = 0.1  # share of the robot's velocity/acceleration/jerk limits
-    collision_force_threshold_n: float = 30.0
-    collision_torque_threshold_nm: float = 20.0
+    collision_force_threshold_n: float = 30.0  # the arm stops on a contact force above this
+    collision_torque_threshold_nm: float = 20.0  # the arm stops on a contact torque above this
     max_error_recoveries: int = 3  # consecutive automatic recoveries before giving up
-    # A blocking move (a reset) is stopped once it runs past max(floor, margin x its time at the
-    # arm's speed limits scaled by dynamics_fraction); see motion_bound_s.
-    motion_timeout_floor_s: float = 30.0  # no blocking move is stopped sooner than this
-    motion_timeout_margin: float = 4.0  # times the move's duration at the scaled speed limits
+    motion_timeout_floor_s: float = 30.0  # a blocking move (a reset) is stopped once it runs past
+    # max(this, motion_timeout_margin x its time at the arm's speed limits scaled by
+    # dynamics_fraction); see motion_bound_s
+
+    motion_timeout_margin: float = 4.0  # times the move's duration at the scaled speed limits (see
+    # motion_timeout_floor_s)
+
     max_translation_speed_m_per_s: float = 1.7  # the arm's Cartesian translation speed limit
     max_rotation_speed_rad_per_s: float = 2.5  # the arm's Cartesian rotation speed limit
     max_joint_speed_rad_per_s: float = 2.175  # the slowest joint's speed limit
-    # A blocking move counts as done only when the arm is there: a motion that ends short of its
-    # target (preempted or aborted) is recovered and sent again like an overrun.
-    reached_tolerance_m: float = 0.01  # TCP position within this of the reset pose
+    reached_tolerance_m: float = 0.01  # a blocking move counts as done only with the TCP position
+    # within this of the reset pose; a motion that ends short (preempted or aborted) is recovered
+    # and sent again like an overrun
+
     reached_tolerance_rad: float = 0.05  # every joint within this of the home joints
-    gripper_max_width_m: float = 0.08
-    gripper_speed_m_per_s: float = 0.1
+    gripper_max_width_m: float = 0.08  # the gripper's full opening
+    gripper_speed_m_per_s: float = 0.1  # gripper finger speed
     gripper_force_n: float = 20.0  # grasping force when closing on an object
     gripper_grasp_below_fraction: float = 0.5  # openings below this grasp with force
     gripper_epsilon_outer_m: float = 0.08  # a grasp succeeds with an object up to this narrower
     gripper_deadband_fraction: float = 0.05  # smaller opening changes are not sent
-    home_joints_rad: list[float] = field(default_factory=lambda: list(PANDA_HOME_JOINTS_RAD))
+    home_joints_rad: list[float] = field(default_factory=lambda: list(PANDA_HOME_JOINTS_RAD))  # the
+    # joint reset's target
+
     joint_reset_every_episodes: int = 10  # joints home before every Nth reset (0: never)
     reset_xy_noise_m: float = 0.0  # reset pose shifted within +- this per axis (on the task's)
-    reset_yaw_noise_deg: float = 0.0
-    reset_seed: int = 0
+    reset_yaw_noise_deg: float = 0.0  # reset yaw shifted within +- this (on the task's)
+    reset_seed: int = 0  # seed of the reset noise
 
 
 FRANKA_DOF = 7

@@ -27,19 +27,20 @@ from userl.hardware.sim.robot import SimRobot
 class SimArxR5Config(SimArmConfig):
     """MuJoCo ARX R5 under the same impedance controller as the simulated Panda."""
 
-    # the mount: 0.25 m nearer the tasks than the Panda's, on a 0.15 m riser (tool-down, the
-    # R5's wrist limits keep the TCP below ~0.13-0.19 m above its shoulder's mount height)
-    base_position_m: list[float] = field(default_factory=lambda: [0.25, 0.0, 0.15])
+    base_position_m: list[float] = field(default_factory=lambda: [0.25, 0.0, 0.15])  # the mount:
+    # 0.25 m nearer the tasks than the Panda's, on a 0.15 m riser (tool-down, the R5's wrist limits
+    # keep the TCP below ~0.13-0.19 m above its shoulder's mount height)
+
     joint_armature_kg_m2: float = 0.02  # reflected rotor inertia per joint (approximated)
     joint_damping_nms_per_rad: float = 0.2
-    # The real driver's adapter, with limits of this arm model: the reach shell is the TCP's
-    # distance from the mount (tool-down, the TCP reaches ~0.5 m); the yaw limit is wider than
-    # the real driver's default (90) because the tasks' own workspaces allow +-95 degrees
-    # about tool-down and their resets start up to 15 degrees off it.
-    min_reach_m: float = 0.12
-    max_reach_m: float = 0.5
+    min_reach_m: float = 0.12  # the real driver's adapter with this arm model's limits: the reach
+    # shell is the TCP's distance from the mount, from this ...
+
+    max_reach_m: float = 0.5  # ... to this (tool-down, the TCP reaches ~0.5 m)
     max_tilt_deg: float = 30.0  # roll/pitch kept within +- this of the reset orientation
-    max_yaw_deg: float = 120.0  # yaw kept within +- this of the reset orientation
+    max_yaw_deg: float = 120.0  # yaw kept within +- this of the reset orientation; wider than the
+    # real driver's default (90) because the tasks' own workspaces allow +-95 degrees about
+    # tool-down and their resets start up to 15 degrees off it
 
 
 @ROBOTS.register("sim_arx_r5", config=SimArxR5Config)

@@ -24,10 +24,10 @@ class KeyboardConfig(TeleopConfig):
 
     backend: str = "terminal"  # terminal (raw tty) | evdev (a /dev/input keyboard, no terminal)
     device_path: str = ""  # terminal: empty = /dev/tty; evdev: empty = the first keyboard found
-    key_success: str = "s"
-    key_failure: str = "f"
-    key_start: str = "g"
-    key_stop: str = "p"
+    key_success: str = "s"  # marks the episode a success
+    key_failure: str = "f"  # marks the episode a failure
+    key_start: str = "g"  # starts the next episode
+    key_stop: str = "p"  # stops the run
     key_hold: str = " "  # emergency hold: latches the robot's hold
     key_release: str = "r"  # clears the hold latch
 

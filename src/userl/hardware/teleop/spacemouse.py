@@ -26,13 +26,18 @@ class SpaceMouseConfig(TeleopConfig):
     translation_scale: float = 1.0  # action per full deflection, translation axes
     rotation_scale: float = 1.0  # action per full deflection, rotation axes
     active_threshold: float = 0.001  # |action| above this counts as human input
-    # pyspacemouse's axis convention (not its deprecated `legacy` one); hid_z_up: x right,
-    # y away from the operator, z up, rotations right-handed about those axes
-    axis_convention: str = "hid_z_up"
-    axis_map: list[int] = field(default_factory=lambda: [1, 0, 2, 4, 3, 5])  # device axis
-    # (x y z roll pitch yaw) feeding each base-frame action axis (dx dy dz drx dry drz), for an
-    # operator facing the robot (base x away from them, y to their left) ...
-    axis_signs: list[float] = field(default_factory=lambda: [1.0, -1.0, 1.0, 1.0, -1.0, 1.0])
+    axis_convention: str = "hid_z_up"  # pyspacemouse's axis convention (not its deprecated `legacy`
+    # one); hid_z_up: x right, y away from the operator, z up, rotations right-handed about those
+    # axes
+
+    axis_map: list[int] = field(default_factory=lambda: [1, 0, 2, 4, 3, 5])  # device axis (x y z
+    # roll pitch yaw) feeding each base-frame action axis (dx dy dz drx dry drz), for an operator
+    # facing the robot (base x away from them, y to their left)
+
+    axis_signs: list[float] = field(
+        default_factory=lambda: [1.0, -1.0, 1.0, 1.0, -1.0, 1.0]
+    )  # the sign applied to each mapped device axis, for the operator placement of axis_map
+
     close_button: int = 0  # button index that closes the gripper
     open_button: int = 1  # button index that opens it
 
