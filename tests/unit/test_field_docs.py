@@ -79,6 +79,8 @@ def help_by_key(text: str) -> Iterator[tuple[str, str]]:
 NEEDS = {  # what a preset cannot load without
     "gym": [":CartPole-v1"],
     "classifier": ["", "reward.checkpoint=success.pt"],
+    "cnn": ["", "obs=image"],
+    "cnn_small": ["", "obs=image"],
 }
 
 
