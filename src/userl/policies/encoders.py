@@ -11,6 +11,7 @@ A pretrained trunk can be loaded from a local file (`policy.encoder_weights=PATH
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -235,10 +236,14 @@ def load_trunk_weights(trunk: nn.Module, path: str) -> None:
             "ResNet10 trunk state_dict (torch.save(trunk.state_dict(), PATH)), or leave it empty"
         )
     try:
-        state = torch.load(file, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns of a pickle protocol before refusing it
+            warnings.simplefilter("ignore")
+            state = torch.load(file, map_location="cpu", weights_only=True)
     except Exception as error:  # noqa: BLE001 (any unreadable file gets the same one line)
         raise EncoderWeightsError(
-            f"policy.encoder_weights={path}: not a torch state_dict file ({type(error).__name__})"
+            f"policy.encoder_weights={path}: not a torch state_dict file "
+            f"({type(error).__name__}; tensors only, pickled objects are refused); give a file "
+            "written by torch.save(trunk.state_dict(), PATH), or leave it empty"
         ) from None
     if not isinstance(state, dict):
         raise EncoderWeightsError(

@@ -6,6 +6,7 @@ or from the scripted expert on the env workers; with several cells each cell get
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -100,11 +101,15 @@ def pretrain(config: Config, cluster: Cluster) -> int:
     return done
 
 
-def demos_and_pretraining(config: Config, cluster: Cluster) -> int:
+def demos_and_pretraining(
+    config: Config, cluster: Cluster, loaded: Callable[[], None] = lambda: None
+) -> int:
     """Load the demos unless the learner has them already (a resumed run reloads its own
-    from the run's store), then pretrain; returns the demo transitions added now."""
+    from the run's store), call `loaded` (the run's start is over), then pretrain; returns
+    the demo transitions added now."""
     has_demos = call(cluster.learner.has_demos, timeout_s=config.run.remote_timeout_s)
     added = 0 if has_demos else load_demos(config, cluster)
     print(f"demo transitions added: {added}", flush=True)
+    loaded()
     pretrain(config, cluster)
     return added

@@ -5,7 +5,9 @@ figures into the run's summary and close the actors."""
 from __future__ import annotations
 
 import json
+import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import ray
@@ -26,15 +28,25 @@ from userl.runtime.signals import GracefulStop, StopRequested
 from userl.runtime.summary import NO_TIME_S, RunSummary, cell_summary
 from userl.telemetry.progress import training_line
 
+# `OSError: [Errno 30] Read-only file system: '/runs/x'`, a traceback's last line
+RAISED = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Failed|Diverged|Refused): .+")
+ANSI_CODE = re.compile(r"\x1b\[[0-9;]*m")  # Ray colours the actor names it quotes
+
 
 def run_on(
-    config: Config, cluster: Cluster, run_dir: Path, summary: RunSummary, started: float
+    config: Config,
+    cluster: Cluster,
+    run_dir: Path,
+    summary: RunSummary,
+    started: float,
+    started_up: Callable[[], None] = lambda: None,
 ) -> dict[str, float]:
     """Resume or load demos, pretrain, evaluate, run the pipeline, evaluate again; fills
-    `summary` and returns the learner's final stats."""
+    `summary` and returns the learner's final stats. `started_up` is called once the demos
+    are in, before the first update or episode (a failure before it is a failed start)."""
     if config.resume:
         summary.resumed_from = resume(config, cluster)
-    demos_and_pretraining(config, cluster)
+    demos_and_pretraining(config, cluster, started_up)
     sync_weights(config, cluster)
     if config.eval.at_start:
         initial = initial_evaluation(config, cluster)
@@ -94,13 +106,24 @@ def run_pipeline(
 
 def failure_line(error: BaseException) -> str:
     """The first line of what went wrong: an actor's own error (e.g. the learner's
-    `TrainingDiverged`), not Ray's wrapper around it."""
+    `TrainingDiverged`, an `OSError` with its errno text and path), not Ray's wrapper around
+    it, nor the description of an actor whose creation raised it."""
     prefix = ""
-    if isinstance(error, ray.exceptions.RayTaskError) and error.cause is not None:
+    while isinstance(error, ray.exceptions.RayTaskError) and error.cause not in (None, error):
         error = error.cause
         prefix = f"{type(error).__name__}: "
+    if isinstance(error, ray.exceptions.RayActorError) and (cause := raised_line(str(error))):
+        return cause
     text = str(error).strip()
     return prefix + text.splitlines()[0] if text else repr(error)
+
+
+def raised_line(text: str) -> str | None:
+    """The last `SomeError: message` line of a traceback quoted in `text` (Ray quotes an actor
+    creation's traceback in its `ActorDiedError`), without terminal colours; None if none."""
+    lines = [RAISED.match(ANSI_CODE.sub("", line).strip()) for line in text.splitlines()]
+    found = [match.group(0) for match in lines if match]
+    return found[-1] if found else None
 
 
 def final_line(stats: dict[str, float], summary: RunSummary, elapsed_s: float) -> str:

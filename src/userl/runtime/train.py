@@ -5,22 +5,27 @@ that ended it."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
+
+import ray
 
 from userl.config.schema import Config
 from userl.data.store import EpisodeStore
 from userl.runtime.budgets import budgets_set, describe, stop_line, stop_reason
 from userl.runtime.cluster import placement_of, start_workers
+from userl.runtime.errors import RunFailed
 from userl.runtime.ray_session import ray_for
-from userl.runtime.run_dir import create_run_dir, run_dir_for
-from userl.runtime.run_loop import run_on
+from userl.runtime.run_dir import StartUp, create_run_dir, run_dir_for, start_up
+from userl.runtime.run_loop import failure_line, run_on
 from userl.runtime.summary import RunSummary, saved_counters, saved_summary, saved_train_s
 
 
 def train(config: Config) -> dict[str, Any]:
     """Run a whole training (or continue one with `resume=true`); return its summary. A
     resumed run whose saved summary shows a budget already reached starts nothing, changes
-    nothing on disk and returns that summary."""
+    nothing on disk and returns that summary. A new run that fails before its first episode
+    leaves nothing behind (`run_dir.start_up`); a Ray or disk fault ends in one line."""
     run_dir = run_dir_for(config)
     started = time.monotonic()
     summary = RunSummary(run=str(run_dir), pipeline=config.pipeline.name)
@@ -31,6 +36,22 @@ def train(config: Config) -> dict[str, Any]:
         reason = stop_reason(config.run, saved_counters(saved), summary.earlier_train_s)
         if reason:
             return nothing_left(config, saved, reason)
+    with start_up(run_dir, fresh=not config.resume) as start:
+        try:
+            stats = train_on_ray(config, run_dir, summary, started, start)
+            summary.record_training(stats, time.monotonic() - started)
+            if summary.stop_reason:
+                print(stop_line(config.run, summary.stop_reason), flush=True)
+            return summary.write(run_dir)
+        except (ray.exceptions.RayError, OSError) as error:  # a fault: its cause, one line
+            raise RunFailed(f"{failure_line(error)} -- {next_step(config, start)}") from error
+
+
+def train_on_ray(
+    config: Config, run_dir: Path, summary: RunSummary, started: float, start: StartUp
+) -> dict[str, float]:
+    """Ray up, the run's folder (a new run's), its actors, the run on them; the learner's
+    final stats."""
     with ray_for(config):
         if not config.resume:
             create_run_dir(run_dir, config)
@@ -39,13 +60,19 @@ def train(config: Config) -> dict[str, Any]:
         cluster = start_workers(config, run_dir, episodes_done)
         try:
             summary.placement = placement_of(config, cluster)
-            stats = run_on(config, cluster, run_dir, summary, started)
+            return run_on(config, cluster, run_dir, summary, started, start.done)
         finally:
             cluster.stop()
-    summary.record_training(stats, time.monotonic() - started)
-    if summary.stop_reason:
-        print(stop_line(config.run, summary.stop_reason), flush=True)
-    return summary.write(run_dir)
+
+
+def next_step(config: Config, start: StartUp) -> str:
+    """What to do after a fault: run again (a start that left nothing) or resume."""
+    if not start.kept:
+        return "the run did not start and nothing of it was kept; fix that and run it again"
+    return (
+        f"continue with: userl train resume=true run.name={config.run.name} "
+        f"run.root={config.run.root}"
+    )
 
 
 def nothing_left(config: Config, saved: dict[str, Any], reason: str) -> dict[str, Any]:
