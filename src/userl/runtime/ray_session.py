@@ -9,6 +9,8 @@ import contextlib
 import ipaddress
 import logging
 import os
+import secrets
+import socket
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -37,17 +39,45 @@ WORKER_NICENESS_ENV = "RAY_worker_niceness"
 WORKER_NICENESS = 0  # nice steps added to a local Ray's workers (Unix nice increment)
 RAY_START_ATTEMPTS = 3  # starts of a local Ray before its start-up timeout is an error
 STARTUP_TIMEOUT_MARKER = "timed out during startup"  # in Ray's error when its node is late
+TOKEN_BYTES = 32  # random bytes of a new local token (hex-encoded, as Ray's own generator)
+PRIVATE_FILE_MODE = 0o600  # the token file: its owner alone reads it
+PRIVATE_DIR_MODE = 0o700  # a token folder this module creates
 
 
 def ray_token_source() -> str | None:
     """Where Ray finds this machine's cluster token, in Ray's order of precedence, or None."""
     if os.environ.get(TOKEN_ENV):
         return f"${TOKEN_ENV}"
-    path = Path(os.environ.get(TOKEN_PATH_ENV) or DEFAULT_TOKEN_PATH).expanduser()
+    path = token_path()
     try:
         return str(path) if path.read_text().strip() else None
     except OSError:
         return None
+
+
+def token_path() -> Path:
+    """The token file Ray reads when `$RAY_AUTH_TOKEN` is unset."""
+    return Path(os.environ.get(TOKEN_PATH_ENV) or DEFAULT_TOKEN_PATH).expanduser()
+
+
+def ensure_private_token() -> Path | None:
+    """Before a local Ray starts with token authentication: make its token file, when there
+    is none, readable by its owner alone, created with that mode (Ray's own would be
+    created with the umask's, usually world-readable). Returns the file it made, or None."""
+    mode = os.environ.get(AUTH_MODE_ENV, "")
+    if mode.lower() != "token" or os.environ.get(TOKEN_ENV):
+        return None
+    path = token_path()
+    if path.exists():
+        return None
+    path.parent.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    try:
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    except FileExistsError:  # made meanwhile by another start
+        return None
+    with os.fdopen(handle, "w") as file:
+        file.write(secrets.token_hex(TOKEN_BYTES))
+    return path
 
 
 def require_token_auth() -> str:
@@ -97,6 +127,7 @@ def local_ray(num_cpus: int, object_store_bytes: int = 256 * 1024 * 1024) -> Ite
     if not already_running:
         stay_on_loopback(True)
         os.environ.setdefault(WORKER_NICENESS_ENV, str(WORKER_NICENESS))  # a user's value wins
+        ensure_private_token()
         start_local_ray(num_cpus, object_store_bytes)
     try:
         yield
@@ -134,10 +165,11 @@ def start_local_ray(num_cpus: int, object_store_bytes: int) -> None:
 
 
 @contextmanager
-def cluster_ray(address: str) -> Iterator[None]:
+def cluster_ray(address: str, timeout_s: float) -> Iterator[None]:
     """Join a lab's Ray cluster by its explicit head address, with its token; disconnect on
-    exit."""
+    exit. A head that does not answer within `timeout_s` is one line (`probe_head`)."""
     source = require_token_auth()
+    probe_head(address, timeout_s)
     stay_on_loopback(is_loopback(address))  # a layout tried on one machine stays private
     with stderr_held() as held:
         try:
@@ -149,6 +181,29 @@ def cluster_ray(address: str) -> Iterator[None]:
         yield
     finally:
         ray.shutdown()
+
+
+def probe_head(address: str, timeout_s: float) -> None:
+    """A TCP connection to the head at `host:port` within `timeout_s` seconds, or a one-line
+    `ConfigError` naming the address: Ray's own join retries a head that is not there for
+    minutes, printing a warning each time."""
+    host, _, port = address.rpartition(":")
+    try:
+        target = (host.strip("[]"), int(port))
+    except ValueError:
+        raise ConfigError(
+            f"head_address {address!r} is not host:port; write e.g. head_address: 10.0.0.1:6379"
+        ) from None
+    try:
+        with socket.create_connection(target, timeout=timeout_s if timeout_s > 0 else None):
+            return
+    except OSError as error:
+        reason = error.strerror or str(error) or type(error).__name__
+        raise ConfigError(
+            f"no Ray cluster answers at {address} ({reason}, waited up to {timeout_s:g} s, "
+            "run.remote_timeout_s); start the head there (ray start --head) or correct "
+            "head_address in the cluster layout"
+        ) from None
 
 
 class HeldStream:
@@ -206,5 +261,5 @@ def ray_for(config: Config) -> contextlib.AbstractContextManager[None]:
     """The Ray a run uses: the configured cluster's head, else a private local one."""
     address = ray_address(config)
     if address:
-        return cluster_ray(address)
+        return cluster_ray(address, config.run.remote_timeout_s)
     return local_ray(num_cpus=config.run.num_robots + 2)
