@@ -283,20 +283,25 @@ def data_stats_command(arguments: list[str]) -> int:
 
 @DATA_COMMANDS.register("export")
 def data_export_command(arguments: list[str]) -> int:
-    """`userl data export STORE out=DIR format=lerobot [fps=N] [instruction=TEXT]`."""
+    """`userl data export STORE out=DIR format=lerobot [fps=N] [instruction=TEXT] [robot=R]`
+    (`robot`: the robot preset that recorded a store that is not a run's)."""
     from userl.data.interop import EXPORT_FORMATS
     from userl.tools.data_transfer import export_store
 
     out, fmt = take(arguments, "out"), take(arguments, "format", "lerobot") or ""
     fps, instruction = take(arguments, "fps"), take(arguments, "instruction")
+    robot = take(arguments, "robot")
     if len(arguments) != 1 or not out:
-        raise UsageError("usage: userl data export STORE out=DIR format=lerobot [fps=N]")
+        raise UsageError(
+            "usage: userl data export STORE out=DIR format=lerobot [fps=N] [robot=PRESET]"
+        )
     report = export_store(
         Path(arguments[0]),
         Path(out),
         EXPORT_FORMATS.get(fmt),
         positive_int(fps, "fps") if fps else None,
         instruction,
+        robot=robot,
     )
     print(json.dumps(report))
     return 0

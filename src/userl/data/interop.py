@@ -13,6 +13,7 @@ from userl.core.errors import ConfigError
 from userl.core.registry import Registry
 from userl.core.specs import ObservationSpec
 from userl.core.types import Episode
+from userl.data.dataset_meaning import DatasetMeaning
 from userl.data.lerobot_mapping import LeRobotMappingConfig
 from userl.data.store import EpisodeStore, LoadReport, nonfinite_entry
 
@@ -22,7 +23,8 @@ if TYPE_CHECKING:  # LeRobot's modules load only when a LeRobot format is used
 
 class Exporter(Protocol):
     """An export format: episodes to the new folder `out` at `fps` with the task's
-    `instruction`; `on_episode` is told after each one how many of how many are written."""
+    `instruction`; `on_episode` is told after each one how many of how many are written;
+    `meaning` is what the dataset says of its robot and of each state and action value."""
 
     def __call__(
         self,
@@ -31,6 +33,7 @@ class Exporter(Protocol):
         fps: int,
         instruction: str,
         on_episode: EpisodeDone | None = None,
+        meaning: DatasetMeaning | None = None,
     ) -> dict[str, Any]: ...
 
 
@@ -44,11 +47,13 @@ def export_lerobot(
     fps: int,
     instruction: str,
     on_episode: EpisodeDone | None = None,
+    meaning: DatasetMeaning | None = None,
 ) -> dict[str, Any]:
-    from userl.data.lerobot_format import export_episodes
+    from userl.data.lerobot_export import export_episodes
 
     repo_id = f"userl/{episodes[0].task.replace(':', '-')}"
-    return asdict(export_episodes(episodes, out, fps, instruction, repo_id, on_episode))
+    report = export_episodes(episodes, out, fps, instruction, repo_id, on_episode, meaning)
+    return asdict(report)
 
 
 # ----------------------------------------------------------------------------- reading

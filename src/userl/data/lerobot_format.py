@@ -1,207 +1,44 @@
-"""Episode store <-> LeRobotDataset v3.0, written and read by LeRobot's own dataset library.
-
-Export: each episode of T steps becomes T+1 frames. Frame t < T holds observation t
-(`observation.state`, one video `observation.images.<view>` per camera view), the executed
-`action`, `next.reward`, `next.done` (= terminated or truncated), `next.terminated`,
-`next.truncated`, `intervened`, the policy's proposal `policy_action` and its
-`policy_version`; frame T holds the final observation only (`final_observation` true, a zero
-action, not a transition), so nothing of the episode is lost. The task is the task's
-instruction; fps is the task's control rate. LeRobot writes parquet tables, MP4 videos,
-`meta/info.json`, the episode and task tables and the statistics. userl's per-episode
-records (id, robot, source, success, statistics) go to `meta/userl_episodes.jsonl`.
-
-Import: the features named by a `LeRobotMappingConfig` become an episode's columns; a
-dataset whose features do not fit is a `DatasetMismatch` naming the feature.
+"""LeRobotDataset v3.0 -> episodes, read by LeRobot's own dataset library (the export, its
+inverse, is `lerobot_export`): the features named by a `LeRobotMappingConfig` become an
+episode's columns. The folder is checked against its own files first (`lerobot_checks`) and
+its views against the task's before any video is decoded; a dataset whose files or features
+do not fit is a `DatasetMismatch` naming the file or the feature and the fix.
 """
 
 from __future__ import annotations
 
 import io
-import json
-import shutil
-import warnings
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import PIL.Image
 
-from userl.core.errors import ConfigError
-from userl.core.specs import ObservationSpec
+from userl.core.specs import ImageSpec, ObservationSpec
 from userl.core.types import Episode
+from userl.data.lerobot_checks import (
+    INFO_FILE,
+    RESTORE,
+    DatasetMismatch,
+    check_dataset,
+    read_json_lines,
+)
 from userl.data.lerobot_client import lerobot_dataset_module, video_utils_module
 from userl.data.lerobot_mapping import LeRobotMappingConfig
 
 EPISODE_RECORDS = "meta/userl_episodes.jsonl"
-INFO_FILE = "meta/info.json"
 DEFAULT_MAPPING = LeRobotMappingConfig()
-VIDEO_CODEC = "libsvtav1"  # LeRobot's default encoder
 PIXEL_SCALE = 255.0  # LeRobot decodes video frames to float in [0, 1]
 EpisodeDone = Callable[[int, int], None]  # told how many episodes of how many are done
 
-
-class DatasetMismatch(ConfigError):
-    """A LeRobot dataset's features cannot map onto the episode columns; names the feature."""
+# What LeRobot's table reading raises on a damaged file that its footer did not show
+READ_ERRORS: tuple[type[BaseException], ...] = (OSError, ValueError)
 
 
 def is_lerobot_dataset(path: Path) -> bool:
     return (Path(path) / INFO_FILE).is_file()
-
-
-# ----------------------------------------------------------------------------- export
-@dataclass
-class ExportReport:
-    out: str
-    episodes: int
-    frames: int
-    transitions: int
-    fps: int
-    bytes: int
-    views: list[str]
-
-
-def _features(episode: Episode) -> dict[str, dict[str, Any]]:
-    names = DEFAULT_MAPPING
-    action_dim = int(episode.actions.shape[1])
-    features: dict[str, dict[str, Any]] = {}
-    for key, value in episode.observations.items():
-        if key == "state":
-            features[names.state[0]] = {
-                "dtype": "float32",
-                "shape": (value.shape[1],),
-                "names": None,
-            }
-        elif value.dtype == np.uint8 and value.ndim == 4 and value.shape[-1] == 3:
-            features[names.image_prefix + key] = {
-                "dtype": "video",
-                "shape": tuple(value.shape[1:]),
-                "names": ["height", "width", "channels"],
-            }
-        else:
-            raise DatasetMismatch(
-                f"observation {key!r} (shape {value.shape[1:]}, "
-                f"{value.dtype}) is neither the state nor an RGB view"
-            )
-    vector = {"dtype": "float32", "shape": (action_dim,), "names": None}
-    flag = {"dtype": "bool", "shape": (1,), "names": None}
-    features.update(
-        {
-            names.action: vector,
-            names.policy_action: dict(vector),
-            names.reward: {"dtype": "float32", "shape": (1,), "names": None},
-            names.done: flag,
-            names.terminated: dict(flag),
-            names.truncated: dict(flag),
-            names.intervened: dict(flag),
-            names.final_observation: dict(flag),
-            names.policy_version: {"dtype": "int64", "shape": (1,), "names": None},
-        }
-    )
-    return features
-
-
-def _frames(episode: Episode, instruction: str) -> Iterable[dict[str, Any]]:
-    names = DEFAULT_MAPPING
-    steps = len(episode)
-    zero_action = np.zeros_like(episode.actions[0])
-    for t in range(steps + 1):
-        last = t == steps
-        frame: dict[str, Any] = {"task": instruction}
-        for key, value in episode.observations.items():
-            name = names.state[0] if key == "state" else names.image_prefix + key
-            frame[name] = value[t].astype(np.float32) if key == "state" else value[t]
-        frame[names.action] = zero_action if last else episode.actions[t]
-        frame[names.policy_action] = zero_action if last else episode.policy_actions[t]
-        terminated = False if last else bool(episode.terminated[t])
-        truncated = False if last else bool(episode.truncated[t])
-        frame[names.reward] = np.array([0.0 if last else episode.rewards[t]], np.float32)
-        frame[names.done] = np.array([last or terminated or truncated])
-        frame[names.terminated] = np.array([terminated])
-        frame[names.truncated] = np.array([truncated])
-        frame[names.intervened] = np.array([False if last else bool(episode.intervened[t])])
-        frame[names.final_observation] = np.array([last])
-        frame[names.policy_version] = np.array(
-            [-1 if last else int(episode.policy_versions[t])], np.int64
-        )
-        yield frame
-
-
-def _folder_bytes(path: Path) -> int:
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
-
-
-def _write(
-    dataset: Any, episodes: list[Episode], instruction: str, on_episode: EpisodeDone | None
-) -> list[dict[str, Any]]:
-    """Every episode's frames through LeRobot's writer; returns userl's episode records."""
-    features = _features(episodes[0])
-    records = []
-    for index, episode in enumerate(episodes):
-        if _features(episode) != features:
-            raise DatasetMismatch(
-                f"episode {episode.episode_id} has other observations or "
-                "actions than the first; export one task's store at a time"
-            )
-        for frame in _frames(episode, instruction or episode.task):
-            dataset.add_frame(frame)
-        dataset.save_episode()
-        if on_episode is not None:
-            on_episode(index + 1, len(episodes))
-        records.append(
-            {
-                "episode_index": index,
-                "episode_id": episode.episode_id,
-                "robot_id": episode.robot_id,
-                "task": episode.task,
-                "source": episode.source,
-                "success": bool(episode.success),
-                "info": episode.info,
-            }
-        )
-    return records
-
-
-def export_episodes(
-    episodes: list[Episode],
-    out: Path,
-    fps: int,
-    instruction: str,
-    repo_id: str = "userl/export",
-    on_episode: EpisodeDone | None = None,
-) -> ExportReport:
-    """Write `episodes` as a LeRobotDataset v3.0 at `out` (which must not exist);
-    `on_episode` is told after each one how many of how many are written (a progress bar)."""
-    if not episodes:
-        raise DatasetMismatch("the store has no readable episodes to export")
-    module = lerobot_dataset_module()
-    dataset = module.LeRobotDataset.create(
-        repo_id,
-        fps=int(fps),
-        root=out,
-        features=_features(episodes[0]),
-        robot_type=episodes[0].robot_id,
-        use_videos=True,
-        vcodec=VIDEO_CODEC,
-    )
-    with warnings.catch_warnings():  # LeRobot's statistics convert the bool flags to count them
-        warnings.filterwarnings("ignore", message="Converting input from bool")
-        try:
-            records = _write(dataset, episodes, instruction, on_episode)
-        finally:
-            dataset.finalize()
-    frames_folder = out / "images"  # LeRobot's per-frame PNGs, emptied once encoded
-    if frames_folder.is_dir() and not any(p.is_file() for p in frames_folder.rglob("*")):
-        shutil.rmtree(frames_folder)
-    with open(out / EPISODE_RECORDS, "w") as handle:
-        for record in records:
-            handle.write(json.dumps(record) + "\n")
-    frames = sum(len(e) + 1 for e in episodes)
-    views = [k for k in episodes[0].observations if k != "state"]
-    return ExportReport(
-        str(out), len(episodes), frames, frames - len(episodes), int(fps), _folder_bytes(out), views
-    )
 
 
 # ----------------------------------------------------------------------------- import
@@ -209,8 +46,10 @@ def _records(path: Path) -> dict[int, dict[str, Any]]:
     file = path / EPISODE_RECORDS
     if not file.is_file():
         return {}
-    lines = [json.loads(line) for line in file.read_text().splitlines() if line.strip()]
-    return {int(r["episode_index"]): r for r in lines}
+    records = read_json_lines(file)
+    if not all(isinstance(r, dict) and isinstance(r.get("episode_index"), int) for r in records):
+        raise DatasetMismatch(f"{file}: a record has no episode_index; {RESTORE}")
+    return {int(r["episode_index"]): r for r in records}
 
 
 def _column(table: Any, name: str, rows: slice) -> np.ndarray:
@@ -226,39 +65,26 @@ def _flat(values: np.ndarray) -> np.ndarray:
     return values.reshape(len(values), -1)[:, 0]
 
 
-# What a LeRobotDataset v3.0 folder holds, read locally before LeRobot's class opens it (which
-# would otherwise go looking on the hub for what is missing).
-LOCAL_LAYOUT = ((INFO_FILE, "file"), ("meta/episodes", "folder"), ("data", "folder"))
-
-
-def check_local_layout(path: Path) -> None:
-    """One line naming what a local LeRobot dataset folder lacks, before anything reads it."""
-    for relative, kind in LOCAL_LAYOUT:
-        entry = path / relative
-        present = entry.is_file() if kind == "file" else entry.is_dir()
-        if not present:
-            raise DatasetMismatch(
-                f"{path}: not a complete LeRobotDataset v3.0 folder (no {kind} {relative}); "
-                "give the folder `userl data export` or LeRobot wrote, with its meta/ and data/"
-            )
-    if not any((path / "data").rglob("*.parquet")):
-        raise DatasetMismatch(
-            f"{path}: the dataset's data/ folder holds no parquet files; give a complete "
-            "LeRobotDataset v3.0 folder"
-        )
-
-
 class _Reader:
     """One LeRobot dataset opened with LeRobot's own class (offline, from a local folder)."""
 
     def __init__(self, path: Path, mapping: LeRobotMappingConfig) -> None:
-        module = lerobot_dataset_module()
         self.path, self.mapping = Path(path), mapping
-        check_local_layout(self.path)
-        self.dataset = module.LeRobotDataset(repo_id=f"local/{self.path.name}", root=self.path)
+        check_dataset(self.path)  # before LeRobot's class trusts what meta/ claims
+        self.records = _records(self.path)
+        module = lerobot_dataset_module()
+        from datasets.exceptions import DatasetGenerationError
+        from pyarrow import ArrowException
+
+        try:
+            self.dataset = module.LeRobotDataset(repo_id=f"local/{self.path.name}", root=self.path)
+        except (DatasetGenerationError, ArrowException, *READ_ERRORS) as error:
+            reason = str(error.__cause__ or error).splitlines()[0]
+            raise DatasetMismatch(
+                f"{self.path}: LeRobot cannot read the dataset's tables ({reason}); {RESTORE}"
+            ) from None
         self.features: dict[str, dict[str, Any]] = self.dataset.meta.features
         self.table = self.dataset.hf_dataset.data  # the arrow table, read as numpy
-        self.records = _records(self.path)
 
     def has(self, name: str) -> bool:
         return bool(name) and name in self.features
@@ -368,6 +194,11 @@ class _Reader:
             intervened=intervened,
             policy_versions=versions,
             success=bool(success),
+            step_success=(
+                _flat(_column(self.table, m.step_success, rows))[:steps].astype(bool)
+                if self.has(m.step_success)
+                else None
+            ),
             **kwargs,
         )
 
@@ -401,13 +232,46 @@ def check_fits(
                 f"{view.name!r}; set demos.lerobot.image_prefix="
             )
         if pixels.shape[1:3] != (view.height_px, view.width_px):
-            raise DatasetMismatch(
-                f"feature {name!r} is {pixels.shape[1]}x{pixels.shape[2]} px; "
-                f"the task's view is {view.height_px}x{view.width_px} px"
-            )
+            raise view_size_mismatch(name, pixels.shape[1], pixels.shape[2], view)
     for key in [k for k in episode.observations if k != "state"]:
         if key not in {v.name for v in spec.images}:
             del episode.observations[key]  # a view the task does not observe
+
+
+def view_size_mismatch(feature: str, height: int, width: int, view: ImageSpec) -> DatasetMismatch:
+    """The dataset's view is not the size the task's cameras deliver: the keys that make
+    them deliver it (the image policy's size sets both unless the robot's keys are given)."""
+    return DatasetMismatch(
+        f"feature {feature!r} is {height}x{width} px; the task's view is "
+        f"{view.height_px}x{view.width_px} px: import with robot.image_height_px={height} "
+        f"robot.image_width_px={width}"
+        + (f" (or policy.image_size_px={height})" if height == width else "")
+    )
+
+
+def check_views(
+    reader: _Reader, spec: ObservationSpec | None, mapping: LeRobotMappingConfig
+) -> None:
+    """The dataset's views against the task's, from the declared shapes, before any video is
+    decoded; views the task does not observe are dropped with one warning line."""
+    if spec is None:
+        return
+    views = reader.views()
+    for view in spec.images:
+        feature = views.get(view.name)
+        shape = reader.features[feature]["shape"] if feature else None
+        if shape is not None and tuple(shape[:2]) != (view.height_px, view.width_px):
+            raise view_size_mismatch(feature or "", int(shape[0]), int(shape[1]), view)
+    dropped = sorted(set(views) - set(spec.image_names))
+    if dropped:
+        fix = (
+            "add obs=image to import them" if not spec.images else "the task does not observe them"
+        )
+        print(
+            f"warning: {reader.path}: camera views {', '.join(dropped)} not imported ({fix})",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def read_lerobot(
@@ -420,6 +284,7 @@ def read_lerobot(
     """Every episode of the LeRobot dataset at `path`, checked against the task when given;
     `on_episode` is told after each one how many of how many are read (a progress bar)."""
     reader = _Reader(Path(path), mapping)
+    check_views(reader, spec, mapping)
     episodes = []
     for index in range(reader.dataset.meta.total_episodes):
         episode = reader.episode(index)

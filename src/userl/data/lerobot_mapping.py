@@ -22,5 +22,6 @@ class LeRobotMappingConfig:
     policy_action: str = "policy_action"  # the feature holding the policy's proposed action
     policy_version: str = "policy_version"  # the feature holding the weights version that acted
     final_observation: str = "final_observation"  # a frame holding only the last observation
+    step_success: str = "next.success"  # the reward source's success after each step (labels)
     success_reward_min: float = 1.0  # without userl's episode records, an episode succeeded if any
     # reward is >= this (reward mapped), else true

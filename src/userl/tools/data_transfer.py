@@ -12,28 +12,10 @@ from typing import Any
 from userl.config.loader import load_config
 from userl.config.schema import RunConfig
 from userl.core.errors import ConfigError
-from userl.core.registry import UnknownNameError
 from userl.data.interop import Exporter, read_lerobot_report
 from userl.data.store import EpisodeStore
 from userl.telemetry.progress import CountProgress
-
-
-def task_rate_and_instruction(task: str) -> tuple[int | None, str]:
-    """The control rate (as LeRobot's integer fps) and instruction of a task, read from its
-    environment (a gymnasium task's rate is its own)."""
-    from userl.envs.factory import make_env
-
-    try:
-        config = load_config([f"task={task}"])
-        env = make_env(config)
-    except (ConfigError, UnknownNameError):
-        return None, ""
-    try:
-        hz, instruction = float(env.task.control_hz), str(env.task.instruction)
-    finally:
-        env.close()
-    fps = round(hz)
-    return (fps if abs(fps - hz) < 1e-6 else None), instruction
+from userl.tools.export_meaning import describe_task, export_meaning
 
 
 def export_store(
@@ -43,9 +25,12 @@ def export_store(
     fps: int | None = None,
     instruction: str | None = None,
     every_s: float = RunConfig.log_every_s,
+    robot: str | None = None,
 ) -> dict[str, Any]:
     """Every readable episode of `store` written by `exporter` to the new folder `out`,
-    with its progress on the console (a line at most every `every_s` off a terminal)."""
+    with its progress on the console (a line at most every `every_s` off a terminal), the
+    robot's kind (`robot`: a robot preset, for a store that is not a run's) and the state's
+    and action's names."""
     if not store.is_dir():
         raise ConfigError(f"no episode store at {store}; give a folder written by userl")
     if out.exists():
@@ -57,15 +42,22 @@ def export_store(
     tasks = sorted({e.task for e in report.episodes})
     if len(tasks) > 1:
         raise ConfigError(f"{store} mixes tasks {tasks}; export one task's episodes at a time")
-    task_fps, task_instruction = task_rate_and_instruction(tasks[0])
-    fps = fps or task_fps
+    description = describe_task(tasks[0])
+    meaning = export_meaning(store, report.episodes, description, robot)
+    fps = fps or (description.fps if description else None)
+    task_instruction = description.instruction if description else ""
     if not fps:
         raise ConfigError(f"task {tasks[0]!r} has no whole-number control rate here; give fps=N")
     started = time.monotonic()
     progress = CountProgress("export", len(report.episodes), "episodes written", every_s)
     try:
         result = exporter(
-            report.episodes, out, fps, instruction or task_instruction, progress.on_item
+            report.episodes,
+            out,
+            fps,
+            instruction or task_instruction,
+            progress.on_item,
+            meaning=meaning,
         )
     except BaseException:
         shutil.rmtree(out, ignore_errors=True)  # a half-written export (out was new)
