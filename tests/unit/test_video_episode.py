@@ -94,18 +94,29 @@ def test_a_multi_view_render_becomes_tiled_frames() -> None:
 def test_a_slow_render_drops_the_video_once_and_the_evaluation_goes_on() -> None:
     """A 2.6 s render (a foreign renderer) against a 0.05 s bound: no frames, one warning
     naming the bound's key, the counted evaluation episode still runs to its end, and the
-    robot renders no more (its next episodes are not filmed)."""
+    robot renders no more (its next episodes are not filmed). The robot's very first frame
+    is its renderer's warm-up, not timed."""
     clock = Clock()
     env = ForeignEnv(clock, render_s=2.6)
     recorder, warned = videos(clock)
     episode = recorder.run_episode(env, ExpertSource(env), "robot_0", seed=0)
     assert episode.frames == [] and len(episode) == STEPS
-    assert env.renders == 1  # only the frame that was too slow
+    assert env.renders == 2  # the warm-up frame and the one that was too slow
     (line,) = warned
     assert "2.600 s" in line and "eval.video_render_max_period_fraction" in line
     assert recorder.off
     again = recorder.run_episode(env, ExpertSource(env), "robot_0", seed=1)
-    assert env.renders == 1 and again.frames == [] and len(warned) == 1
+    assert env.renders == 2 and again.frames == [] and len(warned) == 1
+
+
+def test_only_the_robots_first_frame_is_a_warm_up() -> None:
+    clock = Clock()
+    env = ForeignEnv(clock)
+    recorder, warned = videos(clock)
+    recorder.run_episode(env, ExpertSource(env), "robot_0", seed=0)
+    env.render_s = 2.6
+    assert recorder.run_episode(env, ExpertSource(env), "robot_0", seed=1).frames == []
+    assert len(warned) == 1 and env.renders == STEPS + 2
 
 
 def test_a_render_just_within_the_bound_is_kept() -> None:

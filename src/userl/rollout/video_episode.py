@@ -6,7 +6,8 @@ the robot's own thread. `VideoCamera` times every frame: one that takes longer t
 loop, so the video is dropped at that frame (the episode goes on without frames) and
 `EpisodeVideos` says so in one warning line and records no more videos on that robot. An
 episode run only for its video also ends at the next step once the run is stopping or its
-video is dropped: a stop never waits on a video. Whatever `render()` returns (one image, or
+video is dropped: a stop never waits on a video. A robot's very first frame is not timed
+(its renderer warms up: a GL context, buffers). Whatever `render()` returns (one image, or
 one per camera) becomes one RGB frame (`telemetry.video.video_frame`)."""
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ class VideoCamera:
     `frames`, unless a frame took over `frame_max_s` or could not be made a video frame
     (`dropped` says why; the frames are gone). With `end_early`, the episode is truncated
     after the step at which the video was dropped or `end_early()` became true. `clock`
-    (seconds) times the renders. Every other attribute is the env's."""
+    (seconds) times the renders, all but the first `untimed` ones. Every other attribute is
+    the env's."""
 
     def __init__(
         self,
@@ -39,11 +41,13 @@ class VideoCamera:
         frame_max_s: float,
         end_early: Callable[[], bool] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        untimed: int = 0,
     ) -> None:
         self.env = env
         self.frame_max_s = frame_max_s
         self.end_early = end_early
         self.clock = clock
+        self.untimed = untimed
         self.frames: list[np.ndarray] = []
         self.dropped = ""
         self.ended_early = False
@@ -70,7 +74,8 @@ class VideoCamera:
         started = self.clock()
         image = self.env.render()
         took_s = self.clock() - started
-        if took_s > self.frame_max_s:
+        timed = len(self.frames) >= self.untimed
+        if timed and took_s > self.frame_max_s:
             self._drop(
                 f"a frame took {took_s:.3f} s to render, over its {self.frame_max_s:.3f} s "
                 f"({RENDER_BOUND_KEY} of the control period)"
@@ -102,6 +107,7 @@ class EpisodeVideos:
         self.stopping = stopping
         self.clock = clock
         self.off = ""
+        self.warmed_up = False  # the robot's renderer has made its first frame
         self._video_only = False
         self.warn: Callable[[str], None] = lambda line: print(line, flush=True)
 
@@ -125,8 +131,13 @@ class EpisodeVideos:
         if self.off:
             return run_episode(env, source, robot_id, seed, **kwargs)
         camera = VideoCamera(
-            env, self.frame_max_s(env), self.stopping if self._video_only else None, self.clock
+            env,
+            self.frame_max_s(env),
+            self.stopping if self._video_only else None,
+            self.clock,
+            untimed=0 if self.warmed_up else 1,
         )
+        self.warmed_up = True
         episode = run_episode(camera, source, robot_id, seed, **kwargs)
         episode.frames = [] if camera.ended_early else camera.frames
         if camera.dropped:
