@@ -130,7 +130,10 @@ def values_per_row(column: pa.DataType, file: Path, name: str) -> int | None:
         first = next(pq.ParquetFile(file).iter_batches(batch_size=1, columns=[name]), None)
         if first is None or first.num_rows == 0:
             return None
-        return len(pa.array(first.column(0)).flatten().flatten())
+        values = first.column(0)
+        while pa.types.is_list(values.type) or pa.types.is_large_list(values.type):
+            values = values.flatten()
+        return len(values)
     if pa.types.is_struct(column):
         return None  # an image cell (bytes and path)
     return 1
@@ -153,7 +156,13 @@ def check_feature_shapes(path: Path, info: dict[str, Any], data_file: Path) -> N
             raise DatasetMismatch(
                 f"{path / INFO_FILE}: feature {name!r} is not a column of {data_file}; {RESTORE}"
             )
-        declared = math.prod(int(size) for size in feature["shape"])
+        try:
+            declared = math.prod(int(size) for size in feature["shape"])
+        except (TypeError, ValueError):
+            raise DatasetMismatch(
+                f"{path / INFO_FILE}: feature {name!r} has shape {feature['shape']!r}, not a "
+                f"list of sizes; {RESTORE}"
+            ) from None
         held = values_per_row(schema.field(name).type, data_file, name)
         if held is not None and held != declared:
             raise DatasetMismatch(
