@@ -68,3 +68,29 @@ def test_an_actor_that_could_not_start_on_a_full_disk_is_named_by_the_cause() ->
     assert failure_line(error.value) == (
         "OSError: [Errno 28] No space left on device: '/runs/x/spool/robot_0'"
     )
+
+
+def test_a_start_that_fails_after_its_folder_exists_leaves_nothing_behind(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A LeRobot dataset of another task's state size is found as the demos are read, after
+    Ray and the run's folder are up: one line naming the dataset, and the folder is removed,
+    so the corrected command can use the same run.name."""
+    from tests.unit.test_run_start import fitting_episode
+    from userl.cli import main
+    from userl.config.loader import load_config
+    from userl.data.store import EpisodeStore
+    from userl.runtime.run_dir import run_dir_for
+
+    store = EpisodeStore(tmp_path / "demos").create()
+    store.write(fitting_episode([]))  # peg_insertion's state size
+    dataset = tmp_path / "lerobot"
+    assert main(["data", "export", str(store.root), f"out={dataset}", "format=lerobot"]) == 0
+    capsys.readouterr()
+    runs = tmp_path / "runs"
+    arguments = ["task=charger", "run.env_steps=100", f"run.root={runs}", "run.name=retry"]
+    assert main(["train", f"demos.path={dataset}", *arguments]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and str(dataset) in lines[0], lines
+    assert not runs.exists()
+    assert run_dir_for(load_config(arguments)) == runs / "retry"  # the name is free

@@ -76,7 +76,12 @@ def read_cell_demos(
     timeout_s = config.run.remote_timeout_s
     spec = call(worker.observation_spec, timeout_s=timeout_s)
     action_dim = call(worker.action_dim, timeout_s=timeout_s)
-    report = read_episodes(path, config.demos.lerobot, spec, action_dim)
+    try:
+        report = read_episodes(path, config.demos.lerobot, spec, action_dim)
+    except ConfigError as error:  # e.g. a LeRobot feature of another size: name the dataset
+        if str(path) in str(error):
+            raise
+        raise ConfigError(f"demos {path}: {error}") from None
     report.refuse_nonfinite(path)
     for name, reason in report.unreadable:
         print(f"warning: skipped unreadable demo file {name}: {reason}")
