@@ -28,6 +28,7 @@ USAGE = """usage: userl COMMAND [key=value ...]
                                                 record failures; label: per-frame success
   train-reward task=T data=DIR[,DIR] out=F.pt   train a success classifier (reward=classifier)
   data stats PATH                               describe an episode store
+  data view STORE_OR_DATASET [out=F.rrd]        look at episodes in the rerun viewer
   data export STORE out=DIR format=lerobot      an episode store as a LeRobotDataset v3.0
   data import DIR out=STORE [task=T]            a LeRobot dataset into an episode store
   bench NAME [key=value ...] out=F.json         run benchmark NAME, write its figures
@@ -253,11 +254,12 @@ DATA_COMMANDS: Registry = Registry("data command")
 
 @COMMANDS.register("data")
 def data_command(arguments: list[str]) -> int:
-    """`userl data stats|export|import ...`: describe, export or import episode data."""
+    """`userl data stats|view|export|import ...`: describe, view, export or import episode
+    data."""
     if not arguments:
         raise UsageError(
-            "usage: userl data stats PATH | export STORE out=DIR format=lerobot | "
-            "import DIR out=STORE"
+            "usage: userl data stats PATH | view PATH [out=F.rrd] | "
+            "export STORE out=DIR format=lerobot | import DIR out=STORE"
         )
     return DATA_COMMANDS.get(arguments[0])(list(arguments[1:]))
 
@@ -278,6 +280,18 @@ def data_stats_command(arguments: list[str]) -> int:
             f"no episode store at {path}{hint}; give a folder like runs/<name>/episodes"
         )
     print(json.dumps(store.stats()))
+    return 0
+
+
+@DATA_COMMANDS.register("view")
+def data_view_command(arguments: list[str]) -> int:
+    """`userl data view STORE_OR_DATASET [out=F.rrd]`: the rerun viewer, or an .rrd file."""
+    from userl.tools.data_view import view
+
+    out = take(arguments, "out")
+    if len(arguments) != 1:
+        raise UsageError("usage: userl data view STORE_OR_DATASET [out=F.rrd]")
+    print(json.dumps(view(Path(arguments[0]), Path(out) if out else None)))
     return 0
 
 
