@@ -17,6 +17,7 @@ USAGE = """usage: userl COMMAND [key=value ...]
   train [key=value ...]                         train (`userl train --help` lists every key)
   config show [key=value ...]                   print the resolved config: type, value, help
   eval run=runs/<name> episodes=N [out=F.json]  evaluate a trained run
+       [checkpoint=latest|best|step_N]          (one of its checkpoints; default latest)
        [video=true video_dir=DIR]               (and write each episode's video into DIR)
   eval task=T policy.weights=DIR episodes=N     evaluate an exported policy
   eval task=T policy=expert episodes=N          evaluate the scripted expert
@@ -126,10 +127,19 @@ def eval_command(arguments: list[str]) -> int:
     recording, video_dir = video == "true", Path(take(arguments, "video_dir") or "eval_videos")
     if recording and video_dir.exists() and not video_dir.is_dir():
         raise UsageError(f"video_dir={video_dir} is a file; give a folder for the videos")
+    checkpoint = take(arguments, "checkpoint")
+    if checkpoint is not None and run is None:
+        raise UsageError(f"checkpoint={checkpoint} picks a run's checkpoint; add run=runs/<name>")
+    if checkpoint is not None:
+        arguments.append(f"eval.checkpoint={checkpoint}")
     if run is not None:
         config = load_config_file(Path(run) / "config.yaml", arguments)
     else:
         config = load_config(arguments)
+    if run is not None and source == "policy":  # a bad name: one line, before any episode
+        from userl.data.checkpoint_files import chosen_checkpoint
+
+        chosen_checkpoint(Path(run), config.eval.checkpoint)
     from userl.rollout.evaluation import results_of, run_episodes
 
     run_dir = Path(run) if run else None

@@ -16,6 +16,7 @@ from tests.sac_models import make_batch, make_sac
 from tests.unit.test_store import make_episode
 from userl.algorithms.finite import all_finite, refuse_nonfinite
 from userl.algorithms.sac import SAC
+from userl.config.schema import RunConfig
 from userl.core.errors import ConfigError, TrainingDiverged
 from userl.core.types import Batch
 from userl.data.store import EpisodeStore
@@ -127,7 +128,7 @@ def fake_learner(sac: object) -> SimpleNamespace:
 
 def test_a_checkpoint_of_nonfinite_weights_keeps_the_previous_one(tmp_path: Path) -> None:
     sac = make_sac()
-    checkpoints = Checkpoints(tmp_path)
+    checkpoints = Checkpoints(tmp_path, RunConfig())
     checkpoints.save(fake_learner(sac))  # type: ignore[arg-type]
     saved = checkpoints.path.read_bytes()
     with torch.no_grad():

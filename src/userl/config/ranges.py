@@ -163,6 +163,7 @@ NAMED: dict[str, Range] = {
     "num_robots": AT_LEAST_ONE,
     "torch_threads": AT_LEAST_ONE,
     "max_worker_restarts": NON_NEGATIVE,
+    "checkpoints_kept": NON_NEGATIVE,  # 0: no periodic checkpoints
     "stop_at_eval_success": UNIT,
     "video_render_max_period_fraction": Range(0, 1, low_open=True),
     "noisy_expert_std": NON_NEGATIVE,

@@ -38,7 +38,8 @@ class RunConfig:
     num_robots: int = 1  # env workers, one simulated robot each
     torch_threads: int = 1  # per training process; the actor and learner share the cores
     log_every_s: float = 5.0  # console progress line cadence
-    checkpoint_every_s: float = 120.0  # seconds between checkpoints
+    checkpoint_every_s: float = 120.0  # seconds between checkpoints (0: only the final one)
+    checkpoints_kept: int = 3  # periodic checkpoints/step_<grad steps>.pt kept (0: none)
     min_free_disk_mb: float = 100.0  # free disk space each env worker needs beyond the next
     # episode's expected size before the robot moves (room for the store and checkpoints); short:
     # the run stops
@@ -87,6 +88,8 @@ class EvalConfig:
     # summary.json
 
     curve_episodes: int = 10  # episodes per learning-curve evaluation
+    checkpoint: str = "latest"  # which of a run's checkpoints `userl eval run=` and `collect
+    # run=` act with: latest, best or step_<grad steps> (`checkpoint=` on the eval command line)
 
 
 CELL_GROUPS: tuple[str, ...] = ("task", "robot", "teleop", "reward")

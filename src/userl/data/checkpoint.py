@@ -83,11 +83,11 @@ def previous_of(path: Path) -> Path:
     return path.with_name(f"previous{path.suffix}")
 
 
-def write_checkpoint(path: Path, state: dict[str, Any]) -> str | None:
-    """Write `state` to `path`, keeping the checkpoint it replaces as `previous_of(path)`: the
-    new one goes to `path.partial`, is fsynced, and only then does the old one move aside and
-    the new one take its name. Returns None, or why it could not be written (a full disk):
-    then nothing half-written is left and the checkpoints already there stay as they were."""
+def write_checkpoint(path: Path, state: dict[str, Any], keep_previous: bool = True) -> str | None:
+    """Write `state` to `path`: the new one goes to `path.partial`, is fsynced, and only then
+    takes `path`'s name; with `keep_previous`, the one it replaces first moves aside to
+    `previous_of(path)`. Returns None, or why it could not be written (a full disk): then
+    nothing half-written is left and the checkpoints already there stay as they were."""
     temporary = path.with_name(path.name + PARTIAL_SUFFIX)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -98,20 +98,28 @@ def write_checkpoint(path: Path, state: dict[str, Any]) -> str | None:
     except OSError as error:
         temporary.unlink(missing_ok=True)
         return f"{type(error).__name__}: {error}"
-    if path.is_file():
+    if keep_previous and path.is_file():
         os.replace(path, previous_of(path))
     os.replace(temporary, path)
     fsync_directory(path.parent)
     return None
 
 
-def load_latest(path: Path) -> tuple[dict[str, Any], Path] | None:
-    """The newest readable checkpoint: `path`, else (with a one-line warning) the previous
-    one; None when neither exists. A leftover `path.partial` (an interrupted write) is
-    removed. Raises `CheckpointUnreadable` naming `path` when no existing one is readable,
-    and `CheckpointRefused` at once for one that holds code (no fallback around that)."""
+RESUME_FIX = "move {folder} aside to resume from the stored episodes alone (fresh weights)"
+
+
+def load_latest(
+    path: Path, doing: str = "resuming", fix: str = RESUME_FIX, tidy: bool = True
+) -> tuple[dict[str, Any], Path] | None:
+    """The newest readable checkpoint: `path`, else (with a one-line warning that says what
+    is `doing` from it) the previous one; None when neither exists. With `tidy`, a leftover
+    `path.partial` (an interrupted write) is removed; a read-only command passes False.
+    Raises `CheckpointUnreadable` naming `path` and the `fix` ({folder}: its folder) when no
+    existing one is readable, and `CheckpointRefused` at once for one that holds code (no
+    fallback around that)."""
     previous = previous_of(path)
-    path.with_name(path.name + PARTIAL_SUFFIX).unlink(missing_ok=True)
+    if tidy:
+        path.with_name(path.name + PARTIAL_SUFFIX).unlink(missing_ok=True)
     if not path.is_file() and not previous.is_file():
         return None
     first: CheckpointUnreadable | None = None
@@ -125,10 +133,10 @@ def load_latest(path: Path) -> tuple[dict[str, Any], Path] | None:
             continue
         if candidate != path:
             why = str(first) if first else f"{path} is missing"
-            print(f"warning: {why}; resuming from the previous checkpoint {candidate}", flush=True)
+            print(f"warning: {why}; {doing} from the previous checkpoint {candidate}", flush=True)
         return state, candidate
     assert first is not None
     raise CheckpointUnreadable(
-        f"{first}, and there is no readable previous checkpoint ({previous.name}); move "
-        f"{path.parent} aside to resume from the stored episodes alone (fresh weights)"
+        f"{first}, and there is no readable previous checkpoint ({previous.name}); "
+        + fix.format(folder=path.parent)
     )

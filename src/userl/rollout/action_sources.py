@@ -12,7 +12,7 @@ from userl.core.errors import ConfigError
 from userl.core.registry import Registry
 from userl.core.specs import GRIPPER_INDEX
 from userl.core.types import Decision, Observation
-from userl.data.checkpoint import load_checkpoint
+from userl.data.checkpoint_files import load_chosen
 from userl.policies import build_policy
 from userl.policies.base import Policy
 from userl.rollout.chunks import ChunkQueue
@@ -90,8 +90,9 @@ def expert_source(config: Any, env: Any, run_dir: Path | None) -> ExpertSource:
 
 @ACTION_SOURCES.register("policy")
 def run_policy_source(config: Any, env: Any, run_dir: Path | None) -> PolicySource:
-    """A trained run's policy, from its latest checkpoint; without a run, the policy that
-    `policy.weights=DIR` (a `userl export-policy` folder) holds."""
+    """A trained run's policy, from its checkpoint `eval.checkpoint` (latest, best, step_N);
+    without a run, the policy that `policy.weights=DIR` (a `userl export-policy` folder)
+    holds."""
     if run_dir is None and config.policy.weights:  # build_policy loads the export
         policy = build_policy(config.policy, env.observation_spec, env.action_space.shape[0])
         return PolicySource(policy, deterministic=config.eval.deterministic)
@@ -100,11 +101,8 @@ def run_policy_source(config: Any, env: Any, run_dir: Path | None) -> PolicySour
             "evaluating a policy needs run=runs/<name> or policy.weights=DIR (an export from "
             "`userl export-policy`); or use policy=expert"
         )
-    checkpoint = run_dir / "checkpoints" / "latest.pt"
-    if not checkpoint.is_file():
-        raise ConfigError(f"no checkpoint at {checkpoint}; train first or pass another run=")
+    state = load_chosen(run_dir, config.eval.checkpoint)  # latest: previous.pt if damaged
     policy = build_policy(config.policy, env.observation_spec, env.action_space.shape[0])
-    state = load_checkpoint(checkpoint)
     source = PolicySource(policy, deterministic=config.eval.deterministic)
     source.load_weights(int(state.get("weight_version", 0)), state["policy"])
     return source

@@ -1,5 +1,7 @@
-"""The learner's checkpoint, `checkpoints/latest.pt` in the run's folder: everything a
-resumed run needs that the episode stores do not hold.
+"""The learner's checkpoints in the run's `checkpoints/`: `latest.pt`, everything a resumed
+run needs that the episode stores do not hold; each one written also kept as
+`step_<grad steps>.pt` (the newest `run.checkpoints_kept` of them); and `best.pt`, written
+when a run point of the learning curve beats every earlier one (ties keep the earlier).
 
 The buffers are not in it: the episode stores are their source of truth, and a resumed
 learner rebuilds them (online replay, demos, and interventions) from the files. A checkpoint
@@ -8,6 +10,10 @@ at all (fsynced, then atomically renamed), and loaded with `weights_only` (a run
 someone else cannot run code through its pickle). The one it replaces is kept as
 `previous.pt` until the new one is whole; a resume falls back to it, with a warning, when
 `latest.pt` is damaged. A checkpoint the disk has no room for is skipped with a warning.
+
+`best.pt` holds the learner's state when the evaluation was logged: after training (the
+final evaluation) the weights evaluated; during training, the evaluating robot acted with
+weights the learner published at most a few updates before.
 """
 
 from __future__ import annotations
@@ -22,12 +28,28 @@ import numpy as np
 import torch
 
 from userl.algorithms.finite import refuse_nonfinite
-from userl.data.checkpoint import load_latest, plain, write_checkpoint
+from userl.config.schema import RunConfig
+from userl.data.checkpoint import (
+    CheckpointRefused,
+    load_checkpoint,
+    load_latest,
+    plain,
+    write_checkpoint,
+)
+from userl.data.checkpoint_files import (
+    BEST,
+    CHECKPOINTS_DIR,
+    LATEST,
+    checkpoint_file,
+    keep_copy,
+    prune_periodic,
+    step_name,
+)
 
 if TYPE_CHECKING:
     from userl.runtime.learner import Learner
 
-CHECKPOINT_NAME = "latest.pt"
+BEST_KEY = "best"  # best.pt's record of the evaluation that made it best
 
 
 def rng_states(rng: np.random.Generator) -> dict[str, Any]:
@@ -48,46 +70,103 @@ def set_rng_states(states: dict[str, Any], rng: np.random.Generator) -> None:
 
 
 class Checkpoints:
-    """Saves a learner's state to the run's checkpoint and loads it back (one writer at a
-    time: a periodic checkpoint and the final one may be asked for at once)."""
+    """Saves a learner's state to the run's checkpoints and loads it back (one writer at a
+    time: a periodic checkpoint, the final one and a best one may be asked for at once)."""
 
-    def __init__(self, run_dir: Path) -> None:
-        self.path = run_dir / "checkpoints" / CHECKPOINT_NAME
+    def __init__(self, run_dir: Path, run: RunConfig) -> None:
+        self.folder = run_dir / CHECKPOINTS_DIR
+        self.path = checkpoint_file(self.folder, LATEST)
+        self.best_path = checkpoint_file(self.folder, BEST)
+        self.kept = run.checkpoints_kept
+        self.best_success: float | None = None  # success of the evaluation best.pt holds
+        self._considered = 0  # run points of the curve `keep_if_best` has looked at
         self._writing = threading.Lock()
 
+    def _state(self, learner: Learner) -> dict[str, Any]:
+        """`learner`'s state, taken between two of its updates (weights match counters)."""
+        with learner.update_lock, learner.data_lock:
+            return copy.deepcopy(
+                {
+                    "algorithm": learner.algorithm.state_dict(),
+                    "policy": learner.algorithm.policy_state_dict(),
+                    "env_steps": int(learner.env_steps),
+                    "episodes": int(learner.episodes),
+                    "grad_steps": int(learner.algorithm.grad_steps),
+                    "weight_version": int(learner.weight_version),
+                    **learner.curve.state(),
+                    "pretrained_updates": int(learner.pretrained_updates),
+                    "rng": rng_states(learner.rng),
+                }
+            )
+
+    def _write(self, path: Path, state: dict[str, Any], keep_previous: bool) -> bool:
+        """Write `state` to `path` unless its weights are not finite or the disk is full (a
+        warning; the file before it stays); whether it was written."""
+        if refuse_nonfinite(state["algorithm"], f"checkpoint {path}"):
+            return False
+        failed = write_checkpoint(path, state, keep_previous)
+        if failed is not None:
+            print(
+                f"warning: checkpoint {path} not written ({failed}); the one before it stays",
+                flush=True,
+            )
+        return failed is None
+
     def save(self, learner: Learner) -> str:
-        """Write `learner`'s state, taken between two of its updates, unless its weights are
-        not finite or the disk is full (the previous checkpoint stays); returns the path."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """Write `learner`'s state as `latest.pt` and keep it as `step_<grad steps>.pt`,
+        deleting the oldest periodic ones beyond `run.checkpoints_kept`; returns the path."""
+        self.folder.mkdir(parents=True, exist_ok=True)
         with self._writing:
-            with learner.update_lock, learner.data_lock:  # weights match counters
-                state = copy.deepcopy(
-                    {
-                        "algorithm": learner.algorithm.state_dict(),
-                        "policy": learner.algorithm.policy_state_dict(),
-                        "env_steps": int(learner.env_steps),
-                        "episodes": int(learner.episodes),
-                        "grad_steps": int(learner.algorithm.grad_steps),
-                        "weight_version": int(learner.weight_version),
-                        **learner.curve.state(),
-                        "pretrained_updates": int(learner.pretrained_updates),
-                        "rng": rng_states(learner.rng),
-                    }
-                )
-            if not refuse_nonfinite(state["algorithm"], f"checkpoint {self.path}"):
-                failed = write_checkpoint(self.path, state)
+            state = self._state(learner)
+            if self._write(self.path, state, keep_previous=True) and self.kept:
+                periodic = checkpoint_file(self.folder, step_name(state["grad_steps"]))
+                failed = keep_copy(self.path, periodic)
                 if failed is not None:
-                    print(
-                        f"warning: checkpoint {self.path} not written ({failed}); the one "
-                        "before it stays",
-                        flush=True,
-                    )
+                    print(f"warning: checkpoint {periodic} not written ({failed})", flush=True)
+                prune_periodic(self.folder, self.kept)
         return str(self.path)
+
+    def keep_if_best(self, learner: Learner) -> bool:
+        """Write `best.pt` when the newest run point `learner`'s curve has gained since the
+        last call succeeds more often than the evaluation `best.pt` holds; a tie keeps the
+        earlier. Returns whether it was written."""
+        points = learner.curve.points[self._considered :]
+        self._considered = len(learner.curve.points)
+        if not points:
+            return False
+        point = points[-1]
+        success = float(point["success_rate"])
+        with self._writing:
+            if self.best_success is not None and success <= self.best_success:
+                return False
+            state = self._state(learner)
+            state[BEST_KEY] = {
+                key: point[key] for key in ("success_rate", "mean_return", "env_steps")
+            }
+            if not self._write(self.best_path, state, keep_previous=False):
+                return False
+            self.best_success = success
+        return True
+
+    def _load_best_success(self) -> None:
+        """The success of the evaluation the run's `best.pt` holds (a resumed run beats that,
+        not its restored curve, which may be older); a damaged one is written afresh."""
+        if not self.best_path.is_file():
+            return
+        try:
+            self.best_success = float(load_checkpoint(self.best_path)[BEST_KEY]["success_rate"])
+        except (CheckpointRefused, KeyError, TypeError, ValueError) as error:
+            print(
+                f"warning: {self.best_path} unreadable ({str(error).splitlines()[0]}); the "
+                "next evaluation writes it afresh",
+                flush=True,
+            )
 
     def load_into(self, learner: Learner) -> bool:
         """Put the checkpoint's state into `learner`, if the run has a checkpoint (the
         previous one when the latest is damaged: `load_latest`); raises `CheckpointRefused`
         for one that is not plain data, `CheckpointUnreadable` when none is readable."""
+        self._load_best_success()
         loaded = load_latest(self.path)
         if loaded is None:
             return False
@@ -96,6 +175,7 @@ class Checkpoints:
             learner.algorithm.load_state_dict(state["algorithm"])
             learner.publisher.version = int(state["weight_version"])
             learner.curve.load_state(state)
+            self._considered = len(learner.curve.points)
             learner.pretrained_updates = int(state.get("pretrained_updates", 0))
             set_rng_states(state["rng"], learner.rng)
         return True

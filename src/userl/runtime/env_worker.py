@@ -196,6 +196,10 @@ class EnvWorker:
         finally:
             self.policy.deterministic = previous
 
+    def episode_bytes(self) -> int:
+        """An episode's expected size on disk (the sync pipeline checks the store for it)."""
+        return self.disk.episode_bytes
+
     def run(self, learner: Any, max_episodes: int | None = None) -> dict[str, int]:
         return self._on_env_thread(self._run, learner, max_episodes)
 

@@ -72,7 +72,7 @@ class Learner:
         self.curve = LearningCurve(
             self._cells, self.writer, lambda: (self.env_steps, self.algorithm.grad_steps)
         ).drawn_in(self.run_dir, config.eval, config.task.control_hz)
-        self.checkpoints = Checkpoints(self.run_dir)
+        self.checkpoints = Checkpoints(self.run_dir, config.run)
         self.pretrained_updates = 0  # gradient steps on the demos alone, before going online
         self.publish_weights()
 
@@ -267,8 +267,9 @@ class Learner:
         confusion: dict[str, int] | None = None,
         cell: str = "",
     ) -> None:
-        """One point of the learning curve (of one cell, with `cell`): `LearningCurve.add`."""
+        """A point of the learning curve (`LearningCurve.add`); a better run point: best.pt."""
         self.curve.add(success_rate, mean_return, episodes, confusion, cell)
+        self.checkpoints.keep_if_best(self)
 
     def evaluation_curve(self) -> Curve:
         return list(self.curve.points)

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import ray
 
 from userl.config.schema import Config
 from userl.core.registry import PIPELINES
+from userl.core.types import Episode
 from userl.rewards.base import RewardFailed
 from userl.runtime.budgets import reached_line, stop_reason
-from userl.runtime.disk_space import DiskShort
+from userl.runtime.disk_space import DiskShort, shortfall
 from userl.runtime.remote import call, call_each
 
 ProgressHook = Callable[[dict[str, float]], None]
@@ -159,6 +161,48 @@ def _stop_all(
     ray.wait([training], timeout=timeout_s)
 
 
+def room_in_store(
+    _learner: object, store: Path, episode_bytes: int, reserve_mb: float
+) -> str | None:
+    """`disk_space.shortfall` for the learner's episode store, run in the learner's process
+    (`__ray_call__`: the store is on the learner's machine, which need not be the driver's);
+    a store not made yet is measured on the folder that will hold it."""
+    folder = next(path for path in (store, *store.parents) if path.exists())
+    return shortfall(folder, episode_bytes, reserve_mb)
+
+
+def store_failure(error: BaseException) -> OSError | None:
+    """The file-system error (a full or read-only disk) behind a failed `add_episode`: the
+    learner's own `OSError`, which Ray passes on as the cause; None for any other failure (a
+    timeout, a learner that died), which is not about the disk."""
+    if isinstance(error, ray.exceptions.RayTaskError) and isinstance(error.cause, OSError):
+        return error.cause
+    return None
+
+
+def store_episodes(add: Callable[[Episode], object], episodes: list[Episode]) -> int:
+    """Hand each finished episode to the learner's store (`add`); returns their steps. One it
+    cannot write stops the run with `DiskShort`, naming it and every later one of the batch:
+    in the sync pipeline they are nowhere but in memory, so none is claimed stored."""
+    for index, episode in enumerate(episodes):
+        try:
+            add(episode)
+        except Exception as error:
+            cause = store_failure(error)
+            if cause is None:
+                raise
+            lost = episodes[index:]
+            names = "; ".join(
+                f"{e.robot_id}'s episode {e.episode_id} of {len(e)} steps" for e in lost
+            )
+            raise DiskShort(
+                f"the learner could not store an episode ({type(cause).__name__}: "
+                f"{str(cause).splitlines()[0]}); not on any disk, lost: {names}",
+                len(lost),
+            ) from None
+    return sum(len(episode) for episode in episodes)
+
+
 @PIPELINES.register("sync")
 def run_sync(
     config: Config,
@@ -168,21 +212,34 @@ def run_sync(
     earlier_train_s: float = 0.0,
 ) -> dict[str, Any]:
     """Collect an episode per worker, train on it (UTD x its steps), sync weights, repeat.
-    Returns the stop reason, as `run_async` does."""
+    Returns the stop reason, as `run_async` does. Before each round of episodes the run's
+    store must have room for them plus `run.min_free_disk_mb` (else `DiskShort`, one line,
+    before a robot moves); an episode the learner cannot write is named, never lost silently."""
     timeout_s = config.run.remote_timeout_s
     started = time.monotonic()
+    store = Path(config.run.root) / config.run.name / "episodes"
+    round_bytes = sum(call_each([w.episode_bytes for w in workers], timeout_s=timeout_s))
     while True:
         stats = call(learner.stats, timeout_s=timeout_s)
         progress(stats)
         reason = _stop_reason(config, stats, started, earlier_train_s)
         if reason:
             return {"stop_reason": reason}
+        short = call(
+            learner.__ray_call__,
+            room_in_store,
+            store,
+            round_bytes,
+            config.run.min_free_disk_mb,
+            timeout_s=timeout_s,
+        )
+        if short is not None:
+            raise DiskShort(f"the run stopped before its next episodes: {short}")
         episodes = call_each([w.collect for w in workers], 1, "training", timeout_s=timeout_s)
-        steps = 0
-        for batch in episodes:
-            for episode in batch:
-                call(learner.add_episode, episode, timeout_s=timeout_s)
-                steps += len(episode)
+        steps = store_episodes(
+            lambda episode: call(learner.add_episode, episode, timeout_s=timeout_s),
+            [episode for batch in episodes for episode in batch],
+        )
         remaining = int(config.algo.utd_max * steps)
         while remaining > 0:  # in chunks, so that every wait stays short and bounded
             done = call(
