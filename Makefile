@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "$(TORCH_SPEC)"
-	$(PY) -m pip install --quiet -e '.[test,hardware,lerobot,docs]' "$(TORCH_SPEC)"
+	$(PY) -m pip install --quiet -e '.[test,hardware,lerobot,docs,wandb]' "$(TORCH_SPEC)"
 	# A second resolve: transformers 5.23 needs huggingface-hub >= 1.31, which
 	# lerobot-dataset 0.4.4 declares it does not support (< 0.36); its dataset code runs on
 	# the newer hub (tests/integration/test_lerobot_interop.py), so pip's warning is expected.

@@ -40,6 +40,7 @@ class RunConfig:
     log_every_s: float = 5.0  # console progress line cadence
     checkpoint_every_s: float = 120.0  # seconds between checkpoints (0: only the final one)
     checkpoints_kept: int = 3  # periodic checkpoints/step_<grad steps>.pt kept (0: none)
+    wandb_project: str = "userl"  # the W&B project runs are logged to (logger=wandb or both)
     min_free_disk_mb: float = 100.0  # free disk space each env worker needs beyond the next
     # episode's expected size before the robot moves (room for the store and checkpoints); short:
     # the run stops
@@ -144,6 +145,7 @@ class Config:
     obs: Literal["state", "image"] = "state"  # image: the robot's camera views too
     cluster: str = ""  # a cluster layout YAML (runtime/placement.py); empty: this machine
     resume: bool = False  # continue run.name from its checkpoint and episode store
+    logger: Literal["tensorboard", "wandb", "both"] = "tensorboard"  # where metrics are written
     cells: list[CellConfig] = field(default_factory=list)  # `cells=`; empty: one cell
     conditioning: ConditioningConfig = field(default_factory=ConditioningConfig)
 

@@ -31,7 +31,7 @@ from userl.runtime.run_episodes import RunEpisodes
 from userl.runtime.signals import ignore_interrupts
 from userl.runtime.utd import update_ceiling
 from userl.runtime.weight_sync import Snapshot, WeightPublisher
-from userl.telemetry.tensorboard import MetricsWriter
+from userl.telemetry.metric_loggers import metric_sink
 
 TRAINING_LOG_EVERY_S = 1.0  # the async loop logs its training scalars at most this often
 
@@ -61,7 +61,7 @@ class Learner:
         self.sampler = self.replay.sampler
         self._cells = self.replay.cells
         self.episode_files = RunEpisodes(self.run_dir)
-        self.writer = MetricsWriter(self.run_dir / "tensorboard")
+        self.writer = metric_sink(config.logger, self.run_dir, config)
         self.rng = np.random.default_rng(config.run.seed)
         self.data_lock = threading.Lock()  # the buffers, the stores and the counters
         self.update_lock = threading.Lock()  # one gradient step; taken before `data_lock`

@@ -18,7 +18,7 @@ from userl.data.checkpoint import plain
 from userl.runtime.cell_counters import Cells
 from userl.telemetry.curve_plot import CURVE_FILE, CurvePlot
 from userl.telemetry.mp4 import save_eval_video
-from userl.telemetry.tensorboard import MetricsWriter
+from userl.telemetry.metric_loggers import MetricSink
 
 Curve = list[dict[str, float]]
 
@@ -49,7 +49,7 @@ class LearningCurve:
     `progress` gives the run's env and gradient steps now, which stamp it."""
 
     def __init__(
-        self, cells: Cells, writer: MetricsWriter, progress: Callable[[], tuple[int, int]]
+        self, cells: Cells, writer: MetricSink, progress: Callable[[], tuple[int, int]]
     ) -> None:
         self.cells = cells
         self.writer = writer
