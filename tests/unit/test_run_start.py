@@ -262,3 +262,18 @@ def test_a_disk_fault_after_the_start_is_one_line_that_says_how_to_resume(
     )
     assert "resume=true run.name=x" in message and "\n" not in message
     assert (tmp_path / "x" / "config.yaml").is_file()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expert"),
+    [([], True), (["demos.episodes=0"], False), (["demos.path={folder}"], False)],
+)
+def test_the_start_ends_before_an_expert_acts_on_the_robot(
+    tmp_path: Path, arguments: list[str], expert: bool
+) -> None:
+    """Expert demos are the run's first episodes: a failure while they are collected keeps
+    the folder (resume=true); demos read from a folder are still part of the start."""
+    from userl.runtime.demos import collects_expert_demos
+
+    config = load_config([a.format(folder=tmp_path) for a in arguments])
+    assert collects_expert_demos(config) is expert

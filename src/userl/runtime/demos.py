@@ -106,15 +106,28 @@ def pretrain(config: Config, cluster: Cluster) -> int:
     return done
 
 
+def collects_expert_demos(config: Config) -> bool:
+    """Whether `load_demos` has a scripted expert act on a robot (no demos folder for a cell
+    and `demos.episodes` above 0): its episodes are the run's first."""
+    if config.demos.episodes <= 0:
+        return False
+    if not config.cells:
+        return not config.demos.path
+    return any(not cell.demos_path for cell in config.cells)
+
+
 def demos_and_pretraining(
-    config: Config, cluster: Cluster, loaded: Callable[[], None] = lambda: None
+    config: Config, cluster: Cluster, started: Callable[[], None] = lambda: None
 ) -> int:
     """Load the demos unless the learner has them already (a resumed run reloads its own
-    from the run's store), call `loaded` (the run's start is over), then pretrain; returns
-    the demo transitions added now."""
+    from the run's store), then pretrain; returns the demo transitions added now. `started`
+    is called before the run's first episode or update: before an expert collects demos,
+    else once the demos are read."""
     has_demos = call(cluster.learner.has_demos, timeout_s=config.run.remote_timeout_s)
+    if has_demos or collects_expert_demos(config):
+        started()
     added = 0 if has_demos else load_demos(config, cluster)
     print(f"demo transitions added: {added}", flush=True)
-    loaded()
+    started()
     pretrain(config, cluster)
     return added

@@ -42,8 +42,8 @@ def run_on(
     started_up: Callable[[], None] = lambda: None,
 ) -> dict[str, float]:
     """Resume or load demos, pretrain, evaluate, run the pipeline, evaluate again; fills
-    `summary` and returns the learner's final stats. `started_up` is called once the demos
-    are in, before the first update or episode (a failure before it is a failed start)."""
+    `summary` and returns the learner's final stats. `started_up` is called before the run's
+    first episode or update (`demos_and_pretraining`): a failure before it is a failed start."""
     if config.resume:
         summary.resumed_from = resume(config, cluster)
     demos_and_pretraining(config, cluster, started_up)
