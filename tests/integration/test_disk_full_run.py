@@ -40,3 +40,31 @@ def test_a_short_disk_stops_the_run_on_one_line_before_the_robot_moves(
     assert "restart 1" not in out
     assert not list((tmp_path / "full").rglob("*.partial"))
     assert not list((tmp_path / "full" / "episodes").glob("*.npz"))
+
+
+def test_a_short_disk_stops_a_sync_run_before_its_first_episode(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The sync pipeline has no spool: the learner's store is checked before each round."""
+    code = main(
+        [
+            "train",
+            "task=gym:InvertedPendulum-v5",
+            "algo=sac",
+            "demos.episodes=0",
+            "pipeline=sync",
+            "run.env_steps=200",
+            "run.grad_steps=0",
+            "eval.episodes=1",
+            "run.min_free_disk_mb=1000000000000.0",
+            f"run.root={tmp_path}",
+            "run.name=full",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 1
+    [line] = err.strip().splitlines()
+    assert "the run stopped before its next episodes: only " in line
+    assert str(tmp_path / "full" / "episodes") in line and "run.min_free_disk_mb=1e+12" in line
+    assert "every finished episode" in line
+    assert not list((tmp_path / "full" / "episodes").glob("*.npz"))

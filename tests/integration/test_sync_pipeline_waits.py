@@ -61,6 +61,9 @@ class StandInRobot:
     def collect(self, episodes: int, source: str) -> list[list[int]]:
         return [[0] * EPISODE_STEPS for _ in range(episodes)]
 
+    def episode_bytes(self) -> int:
+        return EPISODE_STEPS
+
     def set_weights(self, snapshot: int) -> int:
         return snapshot
 
