@@ -156,6 +156,25 @@ def test_a_render_that_is_no_image_drops_the_video() -> None:
     assert "render() gave no image" in warned[0]
 
 
+class NoRendererEnv(ForeignEnv):
+    """A gymnasium env whose renderer's package is not installed (pygame, for one)."""
+
+    def render(self) -> Any:
+        self.renders += 1
+        raise ModuleNotFoundError("pygame is not installed\nsecond line")
+
+
+def test_a_render_that_raises_drops_the_video_not_the_episode() -> None:
+    clock = Clock()
+    env = NoRendererEnv(clock)
+    recorder, warned = videos(clock)
+    episode = recorder.run_episode(env, ExpertSource(env), "robot_0", seed=0)
+    assert len(episode) == STEPS and episode.frames == [] and env.renders == 1
+    (line,) = warned
+    assert "render() failed: ModuleNotFoundError: pygame is not installed;" in line
+    assert line.endswith("set eval.video_every_s=0 for no videos")
+
+
 def test_the_camera_is_the_env_for_everything_else() -> None:
     env = ForeignEnv(Clock())
     camera = VideoCamera(env, 1.0)

@@ -4,11 +4,13 @@ A video is `env.render()` after the reset and after each step of one evaluation 
 the robot's own thread. `VideoCamera` times every frame: one that takes longer than
 `eval.video_render_max_period_fraction` of the task's control period would slow the control
 loop, so the video is dropped at that frame (the episode goes on without frames) and
-`EpisodeVideos` says so in one warning line and records no more videos on that robot. An
-episode run only for its video also ends at the next step once the run is stopping or its
-video is dropped: a stop never waits on a video. A robot's very first frame is not timed
-(its renderer warms up: a GL context, buffers). Whatever `render()` returns (one image, or
-one per camera) becomes one RGB frame (`telemetry.video.video_frame`)."""
+`EpisodeVideos` says so in one warning line and records no more videos on that robot. A
+`render()` that raises (a renderer's package missing, a camera gone) drops the video the
+same way: videos never end a run. An episode run only for its video also ends at the next
+step once the run is stopping or its video is dropped: a stop never waits on a video. A
+robot's very first frame is not timed (its renderer warms up: a GL context, buffers).
+Whatever `render()` returns (one image, or one per camera) becomes one RGB frame
+(`telemetry.video.video_frame`)."""
 
 from __future__ import annotations
 
@@ -20,11 +22,13 @@ from typing import Any
 import numpy as np
 
 from userl.core.types import Episode
+from userl.hardware.vendor import first_line
 from userl.rollout.action_sources import ActionSource
 from userl.rollout.episode import run_episode
 from userl.telemetry.video import video_frame
 
 RENDER_BOUND_KEY = "eval.video_render_max_period_fraction"
+NO_VIDEO = "set eval.video_every_s=0 for no videos"
 
 
 class VideoCamera:
@@ -50,6 +54,7 @@ class VideoCamera:
         self.untimed = untimed
         self.frames: list[np.ndarray] = []
         self.dropped = ""
+        self.fix = ""  # what the user can do about a dropped video
         self.ended_early = False
 
     def __getattr__(self, name: str) -> Any:
@@ -72,22 +77,27 @@ class VideoCamera:
         if self.dropped:
             return
         started = self.clock()
-        image = self.env.render()
+        try:
+            image = self.env.render()
+        except Exception as error:  # noqa: BLE001 (a video is never worth the run: any failure drops it)
+            self._drop(f"render() failed: {type(error).__name__}: {first_line(error)}", NO_VIDEO)
+            return
         took_s = self.clock() - started
         timed = len(self.frames) >= self.untimed
         if timed and took_s > self.frame_max_s:
             self._drop(
                 f"a frame took {took_s:.3f} s to render, over its {self.frame_max_s:.3f} s "
-                f"({RENDER_BOUND_KEY} of the control period)"
+                f"({RENDER_BOUND_KEY} of the control period)",
+                f"raise {RENDER_BOUND_KEY} or {NO_VIDEO}",
             )
             return
         try:
             self.frames.append(video_frame(image))
         except ValueError as error:
-            self._drop(f"render() gave no image ({error})")
+            self._drop(f"render() gave no image ({error})", NO_VIDEO)
 
-    def _drop(self, reason: str) -> None:
-        self.dropped = reason
+    def _drop(self, reason: str, fix: str) -> None:
+        self.dropped, self.fix = reason, fix
         self.frames = []
 
 
@@ -144,6 +154,6 @@ class EpisodeVideos:
             self.off = camera.dropped
             self.warn(
                 f"warning: {robot_id}: evaluation video skipped and no more recorded: "
-                f"{camera.dropped}; raise {RENDER_BOUND_KEY} or set eval.video_every_s=0"
+                f"{camera.dropped}; {camera.fix}"
             )
         return episode
