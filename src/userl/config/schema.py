@@ -77,6 +77,9 @@ class EvalConfig:
     deterministic: bool = True  # evaluate the policy's point estimate instead of sampling
     seed_offset: int = 1_000_000  # evaluation seeds never collide with training seeds
     video_every_s: float = 60.0  # during training, one evaluation episode on video this often
+    # (0: never); not given, 0 where the robot has no view for videos (a real arm under
+    # obs=state: no simulated camera, no front view among the policy's)
+
     video_fps: float = 10.0  # frame rate of evaluation videos
     video_render_max_period_fraction: float = 0.5  # a video frame's render may take at most
     # this share of the task's control period; a slower one drops that video (one warning
