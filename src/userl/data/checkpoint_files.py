@@ -22,7 +22,7 @@ BEST = "best"
 SUFFIX = ".pt"
 STEP_PREFIX = "step_"
 STEP_FILE = re.compile(rf"^{STEP_PREFIX}(\d+){re.escape(SUFFIX)}$")
-EVAL_FIX = "choose another with checkpoint=best or checkpoint=step_N, or train {folder}'s run again"
+EVAL_FIX = "choose another of {folder} with checkpoint=best or checkpoint=step_N"
 
 
 def checkpoint_file(folder: Path, name: str) -> Path:
