@@ -22,10 +22,12 @@ from torch import Tensor, nn
 
 from userl.algorithms.augment import augment_views
 from userl.algorithms.base import AlgoConfig, Algorithm
+from userl.algorithms.chunk_td import batch_td_target
 from userl.algorithms.critics import EnsembleCritic
 from userl.algorithms.finite import FiniteSteps
 from userl.algorithms.precision import bf16_matmuls_enabled
 from userl.core.registry import ALGORITHMS
+from userl.core.shards import mean_denominator
 from userl.core.specs import ObservationSpec
 from userl.core.types import Batch
 from userl.policies import build_policy
@@ -196,7 +198,7 @@ class SAC(Algorithm):
             next_q = next_q.min(dim=0).values
             if self.cfg.backup_entropy:
                 next_q = next_q - self.temperature * next_log_prob
-            target = batch.rewards + self.cfg.gamma * (1.0 - batch.terminated) * next_q
+            target = batch_td_target(batch, next_q, self.cfg.gamma)  # k steps per row
         q = self.critic(obs, batch.actions, features=features)  # (E, B)
         loss = F.mse_loss(q, target.unsqueeze(0).expand_as(q))
         values = {"train/q_mean": q.detach().mean(), "train/target_q": target.mean()}
@@ -239,7 +241,7 @@ class SAC(Algorithm):
             kept = (demos & (demo_q > policy_q)).float()
         self.demo_bc_kept = kept.sum() / demos.sum().clamp(min=1)
         error = (actions - batch.actions).pow(2).sum(-1)
-        return (error * kept).sum() / demos.sum().clamp(min=1)
+        return (error * kept).sum() / mean_denominator(demos.sum(), 1)
 
     def temperature_loss(self, log_prob: Tensor) -> Tensor:
         """Raises the temperature while the entropy is below target, lowers it above."""

@@ -199,3 +199,6 @@ class Batch:
     action_chunks: Any = None  # (B, H, A) chunk labels, for policies acting in chunks
     action_chunk_mask: Any = None  # (B, H) 1.0 where the chunk label is a real (human) action
     from_demos: Any = None  # (B,) 1.0 where the row was drawn from the demo buffer
+    chunk_steps: Any = None  # (B,) k: the steps the row's decision executed (1..H), its next
+    # observation is s_{t+k}; None: every row is one step (algorithms/chunk_td.py)
+    chunk_rewards: Any = None  # (B, H) the rewards of the row's k steps in order, 0 past k
