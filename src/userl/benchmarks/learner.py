@@ -122,6 +122,7 @@ def _updates_per_s(policy: str, heads: int, options: dict[str, str]) -> dict:
     config = load_config(
         [
             f"policy={policy}",
+            "obs=image",  # an image policy's config needs its views (the spec is _spec's)
             f"algo={algo}",
             f"algo.num_critics={heads}",
             f"algo.critic_subset={min(2, heads)}",

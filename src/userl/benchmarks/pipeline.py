@@ -104,7 +104,7 @@ def run(arguments: list[str]) -> dict[str, Any]:
     sync_updates = int(options.pop("sync_updates_per_episode", "10"))
     root = Path(options.pop("root", "") or tempfile.mkdtemp(prefix="userl-pipeline-"))
     overrides = [f"policy={policy}", *(f"{k}={v}" for k, v in options.items())]
-    steps = load_config(overrides).task.episode_steps
+    steps = load_config(["obs=image", *overrides]).task.episode_steps  # as SHARED views
     sync_settings = [*MODE_SETTINGS["sync"], f"algo.utd_max={sync_updates / steps}"]
     modes = {
         mode: measure_mode(mode, [*overrides, *settings], root, wall_s)
