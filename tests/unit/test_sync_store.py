@@ -19,7 +19,7 @@ from userl.runtime.pipelines import room_in_store, store_episodes
 
 def full_disk(cause: BaseException, as_cause: bool) -> ray.exceptions.RayTaskError:
     error = ray.exceptions.RayTaskError("Learner.add_episode", "Traceback ...", cause)
-    return error.as_instanceof_cause() if as_cause else error  # type: ignore[no-any-return]
+    return error.as_instanceof_cause() if as_cause else error
 
 
 @pytest.mark.parametrize("as_cause", [False, True])
