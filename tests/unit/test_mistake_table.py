@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from userl.cli import main
-from userl.config.loader import load_config
+from userl.config.loader import load_config, to_yaml
 
 MISTAKES: list[tuple[list[str], str]] = [
     # an image policy on the default state observation
@@ -30,7 +30,10 @@ MISTAKES: list[tuple[list[str], str]] = [
         ["train", "policy=cnn_small", "obs=image", "policy.encoder_weights=missing.pt"],
         "policy.encoder_weights=missing.pt: no such file",
     ),
-    (["train", "policy=pi0_tiny", "policy.weights=missing"], "policy.weights=missing: no such"),
+    (
+        ["train", "algo=hg_dagger", "policy=pi0_tiny", "policy.weights=missing"],
+        "policy.weights=missing: no such",
+    ),
     # cells that cannot share one policy
     (
         [
@@ -92,3 +95,19 @@ def test_a_video_render_bound_out_of_range_is_refused(capsys: pytest.CaptureFixt
     assert main(["config", "show", "eval.video_render_max_period_fraction=0"]) == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert "eval.video_render_max_period_fraction" in line
+
+
+def test_resuming_with_another_policy_is_refused_before_anything_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A saved run's checkpoint holds its own policy: `policy=` on resume would load another
+    preset's fields over it (a size mismatch once the workers start)."""
+    saved = tmp_path / "runs" / "saved"
+    saved.mkdir(parents=True)
+    (saved / "config.yaml").write_text(to_yaml(load_config([])))
+    before = sorted(tmp_path.rglob("*"))
+    arguments = ["resume=true", f"run.root={tmp_path / 'runs'}", "run.name=saved"]
+    assert main(["train", *arguments, "policy=cnn", "obs=image"]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "policy=cnn: the run in" in line and "drop policy=" in line
+    assert sorted(tmp_path.rglob("*")) == before

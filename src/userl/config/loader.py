@@ -382,12 +382,19 @@ def views_for_policy(
 
 
 def load_config_file(path: Path, arguments: Sequence[str] = ()) -> Config:
-    """Reload a saved `config.yaml` (its groups keep their schema), then apply overrides."""
+    """Reload a saved `config.yaml` (its groups keep their schema), then apply overrides. The
+    run's policy stays its own: `policy=` would swap in a preset's fields the run's
+    checkpoint does not hold."""
     if not path.is_file():
         raise ConfigError(f"no config file at {path}; pass run=runs/<name> of an existing run")
     data = with_reward_group(read_yaml(path, "a saved config") or {})
     saved_cells = data.pop(CELLS_KEY, None) or []
     selections, overrides = split_arguments(arguments)
+    if "policy" in selections:
+        raise ConfigError(
+            f"policy={selections['policy']}: the run in {path.parent} keeps the policy its "
+            "checkpoint holds; drop policy= (another policy is a new run)"
+        )
     groups = {group: data.pop(group, {}) for group in GROUPS}
     for group, name in selections.items():
         groups[group] = load_preset(group, name)
