@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from userl.algorithms import hg_dagger, sac, sac_flow  # noqa: F401  (register them)
+from userl.algorithms import dsrl, hg_dagger, sac, sac_flow  # noqa: F401  (register them)
 from userl.algorithms.base import AlgoConfig, Algorithm
 from userl.core.registry import ALGORITHMS
 from userl.core.specs import ObservationSpec

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from torch import Tensor
 
@@ -17,6 +17,9 @@ from userl.policies.base import Policy
 @dataclass
 class AlgoConfig(ComponentConfig):
     """Fields every algorithm has, and what the learner reads of any algorithm."""
+
+    POLICY_PRESET: ClassVar[str] = ""  # the policy preset it trains when the command line
+    # names none ("": the default table's)
 
     batch_size: int = 256  # transitions per gradient step
     utd_max: float = 1.0  # ceiling: gradient steps per new environment step (update-to-data)
@@ -50,6 +53,12 @@ class AlgoConfig(ComponentConfig):
     image_encoder_bf16: bool = False  # learner speed: bf16 autocast of the image encoder on a GPU
     # (ignored on a CPU)
 
+    def pairing_problem(self, policy: Any, config: Any) -> str | None:
+        """One line when this algorithm cannot train the run's policy config `policy` for a
+        reason beyond its kind (which `config/compatibility.py` checks), such as an
+        adapter's base trained on another task (`config`: the whole run's); None when it can."""
+        return None
+
 
 class Algorithm(abc.ABC):
     """Owns a policy, its critics and optimisers; knows nothing of Ray or robots."""
@@ -74,6 +83,10 @@ class Algorithm(abc.ABC):
             for name, tensor in self.policy.state_dict().items()
             if name in trainable
         }
+
+    def report(self) -> dict[str, Any]:
+        """What summary.json records of the algorithm beyond the run's counters ({}: none)."""
+        return {}
 
     @abc.abstractmethod
     def state_dict(self) -> dict[str, Any]:

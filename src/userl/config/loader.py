@@ -222,7 +222,7 @@ def load_config(arguments: Sequence[str] = ()) -> Config:
         for key, value in overrides
         if key != CELLS_KEY and not key.startswith(CELLS_KEY + ".")
     ]
-    chosen = {**DEFAULT_PRESETS, **selections}
+    chosen = {**DEFAULT_PRESETS, **algorithm_policy(selections), **selections}
     groups = {group: load_preset(group, name) for group, name in chosen.items()}
     if not cells_values:
         if per_cell:
@@ -250,6 +250,16 @@ def load_config(arguments: Sequence[str] = ()) -> Config:
             )
         )
     return _with_cells(cells[0], cells)
+
+
+def algorithm_policy(selections: dict[str, str]) -> dict[str, str]:
+    """The policy preset the chosen algorithm trains (`AlgoConfig.POLICY_PRESET`, e.g. DSRL's
+    noise adapter) when the command line names no policy; {} otherwise."""
+    if "algo" not in selections or "policy" in selections:
+        return {}
+    algo = load_preset("algo", selections["algo"])
+    preset = _schema_instance("algo", algo).POLICY_PRESET
+    return {"policy": preset} if preset else {}
 
 
 def _per_cell_overrides(

@@ -184,7 +184,9 @@ NAMED: dict[str, Range] = {
     "weight_decay": NON_NEGATIVE,
     "image_shift_pixels": Range(0, 256),
     "max_nonfinite_updates": NON_NEGATIVE,
+    "inversion_iterations": AT_LEAST_ONE,  # DSRL: fixed-point steps per inverted Euler step
     # policies
+    "noise_scale": POSITIVE,  # an adapter's noise = noise_scale * its output in [-1, 1]
     "init_std": POSITIVE,
     "log_std_min": Range(-20, 20),
     "log_std_max": Range(-20, 20),

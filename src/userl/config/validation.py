@@ -96,6 +96,9 @@ def validate(config: Config, presets: Mapping[str, str] | None = None) -> str | 
         problem = component.problem()
         if problem:
             return problem
+    problem = config.algo.pairing_problem(config.policy, config)
+    if problem:
+        return problem
     return reward_problem(config)
 
 

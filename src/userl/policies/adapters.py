@@ -1,0 +1,167 @@
+"""Adapters over a frozen base policy: `noise_adapter`, the noise-space actor of DSRL
+(Wagenmaker et al., CoRL 2025; `algo=dsrl`).
+
+The base (`policy.base=RUN_DIR`, `policies/frozen_base.py`) is a generative policy that maps
+an initial noise to its action chunk by deterministic Euler steps. The adapter is a small
+tanh-Gaussian actor whose output u in [-1, 1]^(H x W) is that noise for the whole chunk,
+every value its own (H steps x the base's noise width W; no vector repeated across steps):
+noise = `policy.noise_scale` * u. Acting decodes the noise through the frozen base; the
+critic learns Q(observation, u) over the decision. Only the actor (and its encoder) train
+and travel; the base never changes.
+
+`NOISE_MAPS` holds, per base policy name, the noise <-> chunk maps: `decode` (noise ->
+chunk, the base's own Euler steps without per-step noise) and `encode` (chunk -> noise,
+the same steps run backwards, each Euler step inverted by fixed-point iteration), with
+which the learner recovers the noise behind every executed action: the policy's own, a
+scripted expert's or a person's correction alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import torch
+from torch import Tensor
+
+from userl.core.errors import ConfigError
+from userl.core.registry import POLICIES
+from userl.core.specs import ObservationSpec
+from userl.policies.encoders import StateEncoder
+from userl.policies.flow import FlowPolicy
+from userl.policies.frozen_base import (
+    base_checkpoint_problem,
+    base_policy_config,
+    load_frozen_base,
+)
+from userl.policies.mlp import GaussianPolicy, MLPPolicyConfig
+
+
+class NoiseMaps(Protocol):
+    """The noise <-> chunk maps of one kind of base policy."""
+
+    def width(self, base: object) -> int:
+        """W: noise values per chunk step."""
+
+    def decode(self, base: object, obs: dict[str, Tensor], noise: Tensor) -> Tensor:
+        """noise (B, H, W) -> the base's chunk (B, H, action_dim), deterministically."""
+
+    def encode(
+        self, base: object, obs: dict[str, Tensor], chunk: Tensor, iterations: int
+    ) -> Tensor:
+        """chunk (B, H, action_dim) -> the noise (B, H, W) the base decodes into it."""
+
+
+class FlowNoiseMaps:
+    """`flow_g` / `flow_t`: one action per decision (H = 1); the noise is the flow's A_0
+    (pre-tanh, W = action_dim); A_{i+1} = A_i + v(s, A_i, t_i) / K; the action tanh(A_K)."""
+
+    def width(self, base: object) -> int:
+        assert isinstance(base, FlowPolicy)
+        return base.action_dim
+
+    def decode(self, base: object, obs: dict[str, Tensor], noise: Tensor) -> Tensor:
+        assert isinstance(base, FlowPolicy)
+        features = base.encoder(obs)
+        actions = noise[:, 0]
+        for index in range(base.steps):
+            actions, _ = base.step(features, actions, index)
+        return torch.tanh(actions).unsqueeze(1)
+
+    def encode(
+        self, base: object, obs: dict[str, Tensor], chunk: Tensor, iterations: int
+    ) -> Tensor:
+        """Backwards from A_K = atanh(action) (clipped to the base's `bc_action_abs_max`):
+        A_i solves A_i = A_{i+1} - v(s, A_i, t_i) / K, by `iterations` fixed-point steps
+        from A_{i+1} (a contraction while |dv/dA| / K < 1, as for a near-open Flow-G gate)."""
+        assert isinstance(base, FlowPolicy)
+        features = base.encoder(obs)
+        bound = base.bc_action_abs_max
+        later = torch.atanh(chunk[:, 0].clamp(-bound, bound))
+        for index in reversed(range(base.steps)):
+            earlier = later
+            for _ in range(iterations):
+                mean, _ = base.step(features, earlier, index)
+                earlier = later - (mean - earlier)
+            later = earlier
+        return later.unsqueeze(1)
+
+
+NOISE_MAPS: dict[str, NoiseMaps] = {"flow_g": FlowNoiseMaps(), "flow_t": FlowNoiseMaps()}
+"""Base policy name -> its noise maps: the bases an adapter can adapt."""
+
+
+def supported_bases() -> str:
+    return " or ".join(f"policy={name}" for name in sorted(NOISE_MAPS))
+
+
+@dataclass
+class NoiseAdapterPolicyConfig(MLPPolicyConfig):
+    """DSRL's noise actor: a tanh-Gaussian MLP whose output, times `noise_scale`, is the
+    frozen base's initial noise for its whole chunk."""
+
+    hidden_dims: list[int] = field(default_factory=lambda: [64, 64])  # the actor's hidden widths
+    base: str = ""  # the frozen base: a `userl train` run folder (policy=flow_g or flow_t)
+    base_checkpoint: str = "latest"  # which of the base run's checkpoints: latest, best, step_N
+    noise_scale: float = 1.0  # the base's initial noise = noise_scale * the actor's output in
+    # [-1, 1], per value (the base trained on N(0, 1) noise: 1 reaches about its 68 % interval)
+
+    def problem(self) -> str | None:
+        if not self.base:
+            return (
+                "policy.base is empty: policy=noise_adapter adapts a frozen base; give "
+                f"policy.base=RUN_DIR, a `userl train` run of {supported_bases()}"
+            )
+        try:
+            base = base_policy_config(self.base)
+        except ConfigError as error:
+            return str(error)
+        if base.name not in NOISE_MAPS:
+            return (
+                f"policy.base={self.base} holds policy={base.name}, which has no noise space "
+                f"to adapt; give a run of {supported_bases()}"
+            )
+        return base_checkpoint_problem(self.base, self.base_checkpoint)
+
+
+@POLICIES.register("noise_adapter", config=NoiseAdapterPolicyConfig)
+class NoiseAdapterPolicy(GaussianPolicy):
+    """The noise actor (a `GaussianPolicy` over the latent u) with the frozen base it
+    drives: `sample` gives u and log pi(u) for SAC; `act` gives the base's chunk."""
+
+    def __init__(
+        self, cfg: NoiseAdapterPolicyConfig, obs_spec: ObservationSpec, action_dim: int
+    ) -> None:
+        base_config = base_policy_config(cfg.base)
+        base = load_frozen_base(cfg.base, cfg.base_checkpoint, base_config, obs_spec, action_dim)
+        maps = NOISE_MAPS[base_config.name]
+        noise_shape = (base.chunk_size, maps.width(base))
+        super().__init__(cfg, StateEncoder(obs_spec), noise_shape[0] * noise_shape[1])
+        self.base = base
+        self.maps = maps
+        self.noise_shape = noise_shape
+        self.latent_dim = noise_shape[0] * noise_shape[1]
+        self.action_dim = action_dim  # the env's; the actor's output has latent_dim
+        self.chunk_size = base.chunk_size
+        self.noise_scale = cfg.noise_scale
+
+    def train(self, mode: bool = True) -> NoiseAdapterPolicy:
+        """The actor's mode; the base stays in evaluation mode."""
+        super().train(mode)
+        self.base.eval()
+        return self
+
+    def decode_latent(self, obs: dict[str, Tensor], latent: Tensor) -> Tensor:
+        """u (B, H x W) -> the base's chunk (B, H, action_dim)."""
+        noise = self.noise_scale * latent.view(latent.shape[0], *self.noise_shape)
+        return self.maps.decode(self.base, obs, noise)
+
+    def encode_actions(self, obs: dict[str, Tensor], chunk: Tensor, iterations: int) -> Tensor:
+        """The u (B, H x W) whose chunk is `chunk` (B, H, action_dim) (not clipped to
+        [-1, 1]: a person's chunk may need noise beyond the actor's reach)."""
+        noise = self.maps.encode(self.base, obs, chunk, iterations)
+        return noise.reshape(noise.shape[0], -1) / self.noise_scale
+
+    def act(self, obs: dict[str, Tensor], deterministic: bool = False) -> Tensor:
+        latent = super().act(obs, deterministic)[:, 0]
+        return self.decode_latent(obs, latent)
