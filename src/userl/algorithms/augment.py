@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from userl.core.shards import row_draw
 from userl.policies.base import STATE_KEY
 
 
@@ -16,7 +17,9 @@ def random_shift(images: Tensor, pad_pixels: int) -> Tensor:
         return images
     batch, height, width = images.shape[:3]
     device = images.device
-    shifts = torch.randint(-pad_pixels, pad_pixels + 1, (batch, 2), device=device)
+    shifts = row_draw(
+        batch, lambda n: torch.randint(-pad_pixels, pad_pixels + 1, (n, 2), device=device)
+    )
     rows = (torch.arange(height, device=device) + shifts[:, :1]).clamp_(0, height - 1)
     cols = (torch.arange(width, device=device) + shifts[:, 1:]).clamp_(0, width - 1)
     index = torch.arange(batch, device=device)[:, None, None]

@@ -9,12 +9,16 @@ run (the data or the learning rate needs fixing, retrying will not help).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import torch
 from torch import Tensor, nn
 
 from userl.core.errors import TrainingDiverged
+
+GradientReduce = Callable[[Tensor, list[Tensor]], Tensor]
+"""(the step's loss, its parameters) -> the loss averaged over the ranks, after averaging the
+parameters' gradients over the ranks in place."""
 
 
 class FiniteSteps:
@@ -25,17 +29,23 @@ class FiniteSteps:
         self.max_in_row = max_in_row
         self.skipped = 0
         self.in_row = 0
+        self.reduce: GradientReduce | None = None
+        """Data-parallel ranks: averages the step's gradients (and its loss, which is then
+        checked) over the ranks between backward and clipping (`algorithms/data_parallel.py`)."""
 
     def step(
         self, optim: torch.optim.Optimizer, loss: Tensor, params: Iterable[Tensor], clip: float
     ) -> bool:
         """Backpropagate `loss` and step `optim` unless the loss or the (clipped, if `clip` >
         0) gradient norm is NaN or infinite; returns whether it stepped."""
+        tensors = list(params)
         optim.zero_grad(set_to_none=True)
         loss.backward()
         checked = loss.detach().reshape(-1)
+        if self.reduce is not None:  # every rank then decides alike on the averaged values
+            checked = self.reduce(checked, tensors)
         if clip > 0:
-            norm = nn.utils.clip_grad_norm_(list(params), clip)
+            norm = nn.utils.clip_grad_norm_(tensors, clip)
             checked = torch.cat((checked, norm.detach().reshape(-1).to(checked.dtype)))
         if not bool(torch.isfinite(checked).all()):  # one host read per step
             optim.zero_grad(set_to_none=True)

@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from userl.core.registry import POLICIES
+from userl.core.shards import randn_like_rows, row_draw
 from userl.core.specs import ObservationSpec
 from userl.policies.base import Policy, PolicyConfig
 from userl.policies.encoders import StateEncoder
@@ -155,13 +156,17 @@ class FlowPolicy(Policy):
     def rollout(self, features: Tensor, noise: bool) -> tuple[Tensor, Tensor, list[Tensor]]:
         """(A_K, log pi of tanh(A_K) along the path, the path [A_0 .. A_K])."""
         shape = (features.shape[0], self.action_dim)
-        actions = torch.randn(shape, device=features.device) if noise else features.new_zeros(shape)
+        actions = (
+            row_draw(len(features), lambda n: torch.randn((n, *shape[1:]), device=features.device))
+            if noise
+            else features.new_zeros(shape)
+        )
         log_prob = (-0.5 * actions.pow(2) - _LOG_SQRT_2PI).sum(-1)
         path = [actions]
         for index in range(self.steps):
             mean, log_std = self.step(features, actions, index)
             if noise:
-                eps = torch.randn_like(mean)
+                eps = randn_like_rows(mean)
                 actions = mean + log_std.exp() * eps
                 log_prob = log_prob + (-0.5 * eps.pow(2) - log_std - _LOG_SQRT_2PI).sum(-1)
             else:
@@ -192,8 +197,9 @@ class FlowPolicy(Policy):
         features = self.encoder(obs) if features is None else features
         bound = self.bc_action_abs_max
         target_actions = torch.atanh(actions.clamp(-bound, bound))
-        noise = torch.randn_like(target_actions)
-        t = torch.rand(target_actions.shape[0], 1, device=target_actions.device)
+        rows, device = len(target_actions), target_actions.device
+        noise = randn_like_rows(target_actions)
+        t = row_draw(rows, lambda n: torch.rand(n, 1, device=device))
         x_t = (1.0 - t) * noise + t * target_actions
         velocity, _ = self.velocity(features, x_t, t)
         return F.mse_loss(velocity, target_actions - noise)

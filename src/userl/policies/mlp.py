@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from userl.core.registry import POLICIES
+from userl.core.shards import randn_like_rows
 from userl.core.specs import ObservationSpec
 from userl.policies.base import Encoder, Policy, PolicyConfig
 from userl.policies.encoders import StateEncoder
@@ -77,7 +78,7 @@ class GaussianPolicy(Policy):
         self, obs: dict[str, Tensor], features: Tensor | None = None
     ) -> tuple[Tensor, Tensor]:
         mean, log_std = self.distribution(obs, features)
-        pre_tanh = mean + log_std.exp() * torch.randn_like(mean)
+        pre_tanh = mean + log_std.exp() * randn_like_rows(mean)
         return torch.tanh(pre_tanh), tanh_gaussian_log_prob(pre_tanh, mean, log_std)
 
     def act(self, obs: dict[str, Tensor], deterministic: bool = False) -> Tensor:

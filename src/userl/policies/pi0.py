@@ -32,6 +32,7 @@ from torch import Tensor
 
 from userl.core.errors import ConfigError
 from userl.core.registry import POLICIES
+from userl.core.shards import mean_denominator, row_draw
 from userl.core.specs import ObservationSpec
 from userl.policies.base import STATE_KEY, Policy, PolicyConfig
 from userl.policies.conditioning import cell_ids
@@ -444,8 +445,11 @@ class PI0Policy(Policy):
         inputs = self.inputs(obs)
         padded = F.pad(actions.float(), (0, self.cfg.max_action_dim - actions.shape[-1]))
         cache = self.prefix_cache(inputs)
+        timestep, noise = self.flow_draws(inputs["state"])
         output = self.model(
             state=inputs["state"],
+            noise=noise,
+            timestep=timestep,
             attention_mask=inputs["attention_mask"],
             pixel_attention_mask=inputs["pixel_attention_mask"],
             past_key_values=cache,
@@ -453,4 +457,21 @@ class PI0Policy(Policy):
         )
         per_element = output.loss.float()[..., : self.action_dim].mean(-1)  # (B, H)
         weights = mask.float()
-        return (per_element * weights).sum() / weights.sum().clamp_min(1.0)
+        return (per_element * weights).sum() / mean_denominator(weights.sum(), 1.0)
+
+    def flow_draws(self, state: Tensor) -> tuple[Tensor, Tensor]:
+        """The flow-matching time (Beta-distributed, as the library samples it) and noise of
+        each row, drawn here (in the library's order) so a data-parallel rank draws them for
+        the global batch and keeps its own rows (`core/shards.py`)."""
+        config, rows = self.model.config, state.shape[0]
+        beta = torch.distributions.Beta(
+            torch.tensor(config.time_sampling_beta_alpha, dtype=torch.float32),
+            torch.tensor(config.time_sampling_beta_beta, dtype=torch.float32),
+        )
+        time = row_draw(rows, lambda n: beta.sample((n,)))
+        timestep = (time * config.time_sampling_scale + config.time_sampling_offset).float()
+        shape = (self.chunk_size, config.max_action_dim)
+        noise = row_draw(
+            rows, lambda n: torch.randn((n, *shape), device=state.device, dtype=state.dtype)
+        )
+        return timestep.to(state.device), noise

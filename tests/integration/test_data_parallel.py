@@ -1,0 +1,44 @@
+"""Data-parallel learning: after the same updates from the same seed, 2 ranks on gloo, each with
+half of every global batch, hold the parameters one rank with the whole batch holds, for
+RLPD on `mlp` and `cnn_small` and HG-DAgger on `flow_g` and `pi0_tiny`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+import torch.multiprocessing as mp
+
+from tests import data_parallel_ranks as ranks
+
+pytest.importorskip("transformers", reason="policy=pi0_tiny needs the vla extra")
+
+WORLD = 2
+ATOL = 1e-5  # float32 sums in another order (shard means, then their mean)
+
+
+@pytest.fixture(scope="module")
+def two_rank_results(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    folder = tmp_path_factory.mktemp("ranks")
+    out = folder / "rank0.pt"
+    mp.spawn(
+        ranks.rank_main,
+        args=(WORLD, str(folder / "init"), str(out)),
+        nprocs=WORLD,
+        join=True,
+    )
+    return torch.load(Path(out), weights_only=True)
+
+
+@pytest.mark.parametrize("case", list(ranks.CASES))
+def test_two_ranks_with_half_batches_equal_one_rank_with_the_whole(case, two_rank_results):
+    torch.set_num_threads(1)
+    expected = ranks.reference(case)
+    initial = ranks.trained_tensors(ranks.build(case, seed=0))
+    got = two_rank_results[case]
+    assert set(got) == set(expected)
+    moved = max((expected[k] - initial[k]).abs().max().item() for k in expected)
+    assert moved > 50 * ATOL, "the updates changed nothing: the comparison would prove nothing"
+    for name, tensor in expected.items():
+        torch.testing.assert_close(got[name], tensor, rtol=1e-4, atol=ATOL, msg=name)
