@@ -78,8 +78,7 @@ class Learner:
 
     # ------------------------------------------------------------------ data in
     def add_demos(self, episodes: list[Episode], cell: int | None = None) -> int:
-        """Store demonstrations and put them in their cell's demo buffer (`cell`, else the
-        cell of the robot that recorded each); returns transitions added."""
+        """Store demos in their cell's demo buffer (`cell`, else their robot's); transitions."""
         added = 0
         with self.data_lock:
             for episode in episodes:
@@ -127,9 +126,8 @@ class Learner:
         return self.algorithm.grad_steps - self.pretrained_updates
 
     def pretrain(self, max_updates: int) -> int:
-        """Before the first online episode: up to `max_updates` more of the
-        `algo.pretrain_updates` gradient steps on the demo buffer alone (HG-DAgger's
-        behaviour cloning); returns how many ran now (0: done)."""
+        """Before going online: up to `max_updates` more of the `algo.pretrain_updates` steps
+        on the demo buffer alone (HG-DAgger's behaviour cloning); how many ran now (0: done)."""
         updates = min(max_updates, self.config.algo.pretrain_updates - self.pretrained_updates)
         if updates <= 0 or len(self.demos) == 0:
             return 0
@@ -145,8 +143,7 @@ class Learner:
         return updates
 
     def _one_update(self, metrics: bool = False) -> None:
-        """One gradient step on a fresh batch; its losses are kept when `metrics` asks for
-        them or `TrainingMetrics.due` says they are due."""
+        """One gradient step on a fresh batch; its losses kept if asked or due (`metrics`)."""
         with self.data_lock:
             batch = self.replay.batch(self.rng)
         started = time.monotonic()
@@ -253,6 +250,9 @@ class Learner:
     def pipeline_timing(self) -> dict[str, float]:
         """`PipelineTiming.figures` of this run."""
         return self.timing.figures()
+
+    def algorithm_report(self) -> dict[str, object]:
+        return self.algorithm.report()  # what summary.json records of the algorithm
 
     def log_video(self, frames: list[np.ndarray], success: bool) -> None:
         """An evaluation episode's front-camera video, at the current env step."""

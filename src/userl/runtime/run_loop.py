@@ -156,6 +156,7 @@ def finish(
     if not summary.interrupted:
         summary.record_final_evaluation(evaluate(config, cluster))
     summary.eval_curve = call(learner.evaluation_curve, timeout_s=timeout_s)
+    summary.adapter = call(learner.algorithm_report, timeout_s=timeout_s).get("adapter")
     if cluster.cells:
         summary.cells = cell_summary(
             call(learner.cell_stats, timeout_s=timeout_s),

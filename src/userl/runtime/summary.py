@@ -48,6 +48,8 @@ class RunSummary:
     eval_confusion: dict[str, int] = field(default_factory=dict)  # reward_* with ground truth
     eval_curve: list[dict[str, float]] = field(default_factory=list)
     cells: dict[str, dict[str, Any]] | None = None  # several cells: `cell_summary`
+    adapter: dict[str, Any] | None = None  # an adapter over a frozen base: its size against the
+    # base's and the base's weights' hash at the start and the end (`Algorithm.report`)
     train_wall_s: float = 0.0  # this session's training (seconds)
     earlier_train_s: float = 0.0  # the run's earlier sessions' training (seconds)
     total_train_s: float = 0.0  # all sessions' training: what the rates divide by (seconds)
