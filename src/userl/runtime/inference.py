@@ -3,7 +3,8 @@ the env workers' requests in batches, for models too large for a robot's compute
 
 Requests that arrive within `inference_batch_window_ms` of each other (up to
 `inference_max_batch`) share one forward pass; every answer carries the weight version
-that produced it. The server keeps its weights fresh from the learner on its own.
+that produced it. The server keeps its weights fresh from the learner on its own. It computes
+on the GPU Ray gave it (`runtime/placement.py`), else on the CPU.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from userl.core.specs import ObservationSpec
 from userl.core.types import Decision, Observation
 from userl.policies import build_policy
 from userl.rollout.chunks import ChunkQueue
-from userl.runtime.placement import current_node_id
+from userl.runtime.placement import assigned_device, current_node_id
 from userl.runtime.weight_sync import Snapshot, WeightSubscriber
 
 INFERENCE_NAME = "inference"
@@ -41,7 +42,9 @@ class InferenceServer:
         torch.set_num_threads(config.run.torch_threads)
         torch.manual_seed(config.run.seed)
         self.config = config
-        self.policy = build_policy(config.policy, observation_spec, action_dim).eval()
+        self.device = torch.device(assigned_device())
+        self.policy = build_policy(config.policy, observation_spec, action_dim)
+        self.policy = self.policy.to(self.device).eval()
         self.learner = learner
         self.weights = WeightSubscriber(self._install, poll_interval_s=0.0)
         self._pending: list[tuple[Observation, bool, asyncio.Future]] = []
@@ -87,11 +90,13 @@ class InferenceServer:
                 continue
             with torch.inference_mode():
                 stacked = {
-                    key: torch.as_tensor(np.stack([obs[key] for obs, _, _ in group]))
+                    key: torch.as_tensor(np.stack([obs[key] for obs, _, _ in group])).to(
+                        self.device
+                    )
                     for key in group[0][0]
                 }
-                chunks = self.policy.act(stacked, deterministic=deterministic).numpy()
-            for (_, _, future), chunk in zip(group, chunks, strict=True):
+                chunks = self.policy.act(stacked, deterministic=deterministic).float().cpu()
+            for (_, _, future), chunk in zip(group, chunks.numpy(), strict=True):
                 if not future.done():
                     future.set_result((chunk.astype(np.float32), self.weights.version))
 
@@ -108,6 +113,7 @@ class InferenceServer:
             "mean_batch": float(np.mean(sizes)) if sizes else 0.0,
             "max_batch": float(max(sizes)) if sizes else 0.0,
             "weight_version": float(self.weights.version),
+            "on_gpu": float(self.device.type == "cuda"),
         }
 
 

@@ -37,6 +37,10 @@ ROBOT_RESOURCE_PREFIX = "robot:"
 HEAD_NODE_RESOURCE = "node:__internal_head__"
 HEAD_NODE_SHARE = 0.001
 WORKER_ID_PREFIX = "robot_"  # env workers are robot_0, robot_1, ... in the layout's order
+# Without a layout the learner and the inference server share this machine's one GPU: each
+# asks Ray for this share of it, so both fit (a whole GPU each would leave the second waiting
+# for a GPU that never frees). Ray gives both the same device; torch shares its memory.
+LOCAL_GPU_SHARE = 0.5
 
 
 @dataclass
@@ -145,13 +149,13 @@ def _on_head(layout: ClusterLayout) -> dict[str, Any]:
 
 def _learner(layout: ClusterLayout | None, robot_id: str) -> dict[str, Any]:
     if layout is None:
-        return {"num_cpus": 1, "num_gpus": local_gpus()}
+        return {"num_cpus": 1, "num_gpus": local_gpus() * LOCAL_GPU_SHARE}
     return {"num_cpus": layout.learner_cpus, "num_gpus": layout.learner_gpus, **_on_head(layout)}
 
 
 def _inference(layout: ClusterLayout | None, robot_id: str) -> dict[str, Any]:
     if layout is None:
-        return {"num_cpus": 1, "num_gpus": local_gpus()}
+        return {"num_cpus": 1, "num_gpus": local_gpus() * LOCAL_GPU_SHARE}
     return {"num_cpus": 1, "num_gpus": layout.inference_gpus, **_on_head(layout)}
 
 
