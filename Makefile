@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 TEST_WORKERS ?= 3
 FAST_TEST_WORKERS ?= 2
 
-.PHONY: setup run test test-fast bench lint clean
+.PHONY: setup run test test-fast bench gpu-check lint clean
 
 setup: $(STAMP)
 
@@ -81,6 +81,19 @@ $(BENCH_OUT)/learning-rewards.json: | $(STAMP)
 
 $(BENCH_OUT)/vla.json: | $(STAMP)
 	$(VENV)/bin/userl bench vla root=$(BENCH_OUT)/vla out=$@
+
+# The GPU check (docs/benchmarks.md): `userl bench gpu` bounded to GPU_CHECK_S seconds in all;
+# the bench keeps to GPU_CHECK_BUDGET_S itself (so it writes its JSON), the hard bound stops
+# it (SIGINT, then SIGKILL) should a step hang. USERL=... runs an install that is already
+# there (a lent GPU machine's, with a CUDA torch) without setting one up.
+GPU_CHECK_S ?= 480
+GPU_CHECK_BUDGET_S ?= 420
+USERL ?=
+gpu-check: $(if $(USERL),,$(STAMP))
+	@mkdir -p $(BENCH_OUT)
+	timeout --signal=INT --kill-after=20 $(GPU_CHECK_S) $(or $(USERL),$(VENV)/bin/userl) \
+	  bench gpu budget_s=$(GPU_CHECK_BUDGET_S) root=$(BENCH_OUT)/gpu-check \
+	  out=$(BENCH_OUT)/gpu-check.json $(GPU_CHECK_ARGS)
 
 # What CI runs before the tests: style (ruff) and types (mypy, configured in pyproject.toml).
 lint: $(STAMP)

@@ -66,6 +66,7 @@ def test_every_benchmark_is_registered_and_importable() -> None:
     assert set(BENCHMARKS.names()) == {
         "control",
         "faults",
+        "gpu",
         "learner",
         "learning",
         "multirobot",

@@ -18,6 +18,7 @@ BENCHMARKS: Registry = Registry("benchmark")
 for _name in (
     "control",
     "faults",
+    "gpu",
     "learner",
     "learning",
     "multirobot",

@@ -1,0 +1,250 @@
+"""The GPU check, one short call for a machine lent with a GPU: learner updates/s, pi0 step
+times and peak memory, one short training on the device, and pi0 + HG-DAgger sync vs async.
+
+    userl bench gpu [device=cuda|cpu] [size=tiny|full] [budget_s=420] out=F.json
+    make gpu-check                       # the same, bounded, into bench-results/gpu-check.json
+
+What it measures, in this order (`gpu_sections`):
+1. pi0's step times (`bench vla device=...`): one `chunk_steps`-step chunk for one robot with
+   `flow_steps` flow steps, one HG-DAgger update at `dagger_batch`, and the peak memory
+   (on CUDA `torch.cuda.max_memory_allocated`, on a CPU the process's peak resident memory).
+   `size=full` times the published `pi0` (3.5B parameters, bf16), `size=tiny` `pi0_tiny`.
+2. Learner updates/s (`bench learner`'s rows) for each of `policies` at `batch_size` with
+   `heads` critics, under each of `variants` (float32; bf16: `algo.image_encoder_bf16` and
+   `algo.bf16_matmuls=auto`; compile: `algo.compile=reduce-overhead`), on the device and,
+   when that is not the CPU, the same rows on the CPU beside them.
+3. One short `userl train` (async, `pipeline.inference=remote`): Ray places the learner and
+   the inference actor on the machine's GPU when it has one; stops after `train_steps`
+   updates. `size=full` trains `policy=cnn` on images, `size=tiny` `policy=mlp`.
+4. pi0 + HG-DAgger on pick_place, sync and async (`bench vla short=true`, remote inference):
+   generation s/episode and training s/update, run only when `profile_reserve_s` of
+   `budget_s` is left (the record's `skipped` says so otherwise).
+`device` defaults to cuda when torch sees a GPU, else cpu; `size` to full on cuda, tiny on
+cpu. The training runs are written under `root`. Each step's own wall time is in the record.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+from userl.benchmarks import gpu_sections
+from userl.benchmarks.options import split_options
+from userl.core.errors import ConfigError
+
+DEFAULTS = {
+    "device": "",  # "": cuda when torch sees a GPU, else cpu
+    "size": "",  # "": full on cuda, tiny on cpu
+    "policies": "mlp,cnn",
+    "heads": "10",
+    "batch_size": "256",
+    "seconds": "3",  # timed window of each learner row (seconds)
+    "variants": "float32,bf16,compile",
+    "chunk_steps": "50",
+    "flow_steps": "10",
+    "dagger_batch": "32",
+    "repeats": "5",  # timed pi0 calls, after the warm-up
+    "train_steps": "200",  # updates of the short training
+    "profile": "true",
+    "profile_episodes": "2",  # online episodes of each pi0 + HG-DAgger run
+    "budget_s": "420",  # the check's own bound (seconds); `make gpu-check` adds a hard one
+    "profile_reserve_s": "180",  # seconds of the budget the sync/async profile needs
+    "root": "bench-gpu",
+}
+DEVICES = ("cuda", "cpu")
+INTEGERS = ("heads", "batch_size", "chunk_steps", "flow_steps", "dagger_batch", "repeats")
+COUNTS = (*INTEGERS, "train_steps", "profile_episodes")
+SECONDS = ("seconds", "budget_s", "profile_reserve_s")
+PI0_POLICY = "pi0"  # the policy class pi0 presets name: timed by its own step, not a row
+MIN_PROFILE_EPISODES = 2  # online episodes per run for one gap between episode starts
+MIN_RUN_WALL_S = 1.0  # a training's `run.wall_s` is at least this (0 would mean no limit)
+
+
+def _fail(key: str, value: str, fix: str) -> ConfigError:
+    return ConfigError(f"bench gpu: {key}={value!r} {fix}")
+
+
+def parse(arguments: list[str]) -> dict[str, Any]:
+    """The options, checked and typed, defaults resolved; every problem is one line."""
+    import torch
+
+    given, rest = split_options(arguments, DEFAULTS, "gpu")
+    if rest:
+        raise _fail(rest[0].partition("=")[0], rest[0].partition("=")[2], _known())
+    raw = {**DEFAULTS, **given}
+    options: dict[str, Any] = dict(raw)
+    options["device"] = raw["device"] or ("cuda" if torch.cuda.is_available() else "cpu")
+    if options["device"] not in DEVICES:
+        raise _fail("device", raw["device"], f"is not one of {'|'.join(DEVICES)}")
+    if options["device"] == "cuda" and not torch.cuda.is_available():
+        raise _fail("device", "cuda", "but torch sees no CUDA GPU here; give device=cpu")
+    options["size"] = raw["size"] or ("full" if options["device"] == "cuda" else "tiny")
+    if options["size"] not in gpu_sections.SIZES:
+        raise _fail("size", raw["size"], f"is not one of {'|'.join(gpu_sections.SIZES)}")
+    for key in COUNTS:
+        options[key] = _number(key, raw[key], int)
+    for key in SECONDS:
+        options[key] = _number(key, raw[key], float)
+    if options["profile_episodes"] < MIN_PROFILE_EPISODES:
+        raise _fail(
+            "profile_episodes",
+            raw["profile_episodes"],
+            f"is too few: generation s/episode is the gap between episode starts; give "
+            f"profile_episodes={MIN_PROFILE_EPISODES} or more",
+        )
+    options["profile"] = raw["profile"].lower()
+    if options["profile"] not in ("true", "false"):
+        raise _fail("profile", raw["profile"], "is not true or false")
+    options["policies"] = [p for p in raw["policies"].split(",") if p]
+    options["variants"] = [v for v in raw["variants"].split(",") if v]
+    for variant in options["variants"]:
+        if variant not in gpu_sections.VARIANTS:
+            known = ",".join(gpu_sections.VARIANTS)
+            raise _fail("variants", raw["variants"], f"names {variant!r}; known: {known}")
+    _check_policies(options["policies"], raw["policies"])
+    return options
+
+
+def _known() -> str:
+    return "is not an option of bench gpu; known: " + ", ".join(f"{k}=" for k in DEFAULTS)
+
+
+def _number(key: str, value: str, kind: type) -> Any:
+    try:
+        number = kind(value)
+    except ValueError:
+        number = math.nan
+    if not number > 0 or not math.isfinite(number):
+        raise _fail(key, value, f"is not a positive {kind.__name__}, e.g. {key}={DEFAULTS[key]}")
+    return number
+
+
+def _check_policies(policies: list[str], value: str) -> None:
+    """Each learner row's policy must be a preset `bench learner` measures (pi0 has its own
+    step)."""
+    from userl.config.preset_files import preset_names, read_preset_file
+
+    known = [
+        name
+        for name in preset_names("policy")
+        if read_preset_file("policy", name).get("name") != PI0_POLICY
+    ]
+    for policy in policies or [""]:
+        if policy not in known:
+            raise _fail("policies", value, f"names {policy!r}; known: {','.join(known)}")
+
+
+def run(arguments: list[str]) -> dict[str, Any]:
+    options = parse(arguments)
+    started = time.monotonic()
+    device, size = options["device"], options["size"]
+    root = Path(options["root"]) / time.strftime("%Y%m%d-%H%M%S")
+    result: dict[str, Any] = {
+        "device": device,
+        "size": size,
+        "options": {k: options[k] for k in DEFAULTS},
+        "skipped": {},
+        "step_wall_s": {},
+    }
+
+    def timed(name: str, measure: Any) -> None:
+        before = time.monotonic()
+        result[name] = measure()
+        result["step_wall_s"][name] = round(time.monotonic() - before, 2)
+
+    timed(
+        "pi0",
+        lambda: gpu_sections.pi0_steps(
+            size,
+            device,
+            options["chunk_steps"],
+            options["flow_steps"],
+            options["dagger_batch"],
+            options["repeats"],
+        ),
+    )
+    on = [device] if device == "cpu" else [device, "cpu"]
+    timed(
+        "learner",
+        lambda: [
+            row
+            for where in on
+            for row in gpu_sections.learner_rows(
+                options["policies"],
+                options["heads"],
+                options["batch_size"],
+                options["seconds"],
+                options["variants"],
+                where,
+            )
+        ],
+    )
+
+    def left_s() -> float:
+        return options["budget_s"] - (time.monotonic() - started)
+
+    if left_s() > 0:
+        timed(
+            "train",
+            lambda: gpu_sections.train_run(
+                size, options["train_steps"], max(left_s(), MIN_RUN_WALL_S), root
+            ),
+        )
+    else:
+        result["skipped"]["train"] = f"budget_s={options['budget_s']} spent before it"
+    if options["profile"] == "false":
+        result["skipped"]["profile"] = "profile=false"
+    elif left_s() < options["profile_reserve_s"]:
+        result["skipped"]["profile"] = (
+            f"{max(left_s(), 0):.0f} s of budget_s left, under profile_reserve_s="
+            f"{options['profile_reserve_s']:g}"
+        )
+    else:
+        timed(
+            "profile",
+            lambda: gpu_sections.sync_async_profile(
+                size,
+                options["profile_episodes"],
+                max(left_s() / 2, MIN_RUN_WALL_S),
+                root / "profile",
+            ),
+        )
+    result["wall_s"] = round(time.monotonic() - started, 2)
+    return result
+
+
+def table(result: dict[str, Any]) -> str:
+    pi0 = result["pi0"]
+    lines = [
+        f"bench gpu on {result['device']} (size={result['size']}), {result['wall_s']:.0f} s",
+        f"{pi0['preset']}: one {pi0['chunk_steps']}-step chunk ({pi0['flow_steps']} flow steps) "
+        f"{pi0['chunk_ms']:.1f} ms; HG-DAgger update (batch {pi0['batch_size']}) "
+        f"{pi0['update_s']:.3f} s; peak memory {pi0['peak_memory_mb']:.0f} MB "
+        f"({pi0['peak_memory_counts']})",
+        f"{'device':<6} {'policy':<8} {'variant':<8} {'heads':>5} {'updates/s':>10}",
+    ]
+    for row in result["learner"]:
+        lines.append(
+            f"{row['device']:<6} {row['policy']:<8} {row['variant']:<8} {row['heads']:>5} "
+            f"{row['updates_per_s']:>10.2f}"
+        )
+    if "train" in result:
+        train = result["train"]
+        lines.append(
+            f"train: learner on {train['learner_device']}, inference on "
+            f"{'cuda' if train['inference_on_gpu'] else 'cpu'}: {train['grad_steps']} updates, "
+            f"{train['training_s_per_update']:.4f} s/update, "
+            f"{train['generation_s_per_episode']:.2f} s/episode"
+        )
+    for pipeline in ("sync", "async"):
+        figures = result.get("profile", {}).get(pipeline)
+        if figures:
+            lines.append(
+                f"pi0 + HG-DAgger {pipeline:<5}: generation "
+                f"{figures['generation_s_per_episode']:.2f} s/episode, training "
+                f"{figures['training_s_per_update']:.4f} s/update"
+            )
+    lines += [f"skipped {name}: {why}" for name, why in result["skipped"].items()]
+    return "\n".join(lines)
