@@ -74,3 +74,38 @@ def test_cuda_asked_on_a_machine_without_one_is_exit_2_and_writes_nothing(
     assert code == 2
     assert "device=cpu" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failing_step_is_one_line_and_the_next_still_runs():
+    result: dict = {"failed": {}, "skipped": {}, "step_wall_s": {}}
+    steps = gpu.Steps(budget_s=600, result=result)
+
+    def out_of_memory() -> None:
+        raise RuntimeError("CUDA out of memory.\nTried to allocate 2 GiB")
+
+    assert steps.run("pi0", out_of_memory) is None
+    assert steps.run("train", lambda: {"grad_steps": 3}) == {"grad_steps": 3}
+    assert result["failed"] == {"pi0": "RuntimeError: CUDA out of memory."}
+    assert set(result["step_wall_s"]) == {"pi0", "train"} and result["skipped"] == {}
+
+
+def test_an_interrupt_skips_the_steps_after_it():
+    result: dict = {"failed": {}, "skipped": {}, "step_wall_s": {}}
+    steps = gpu.Steps(budget_s=600, result=result)
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    ran = []
+    steps.run("train", interrupted)
+    steps.run("profile", lambda: ran.append("profile"))
+    assert ran == [] and result["failed"] == {"train": "interrupted"}
+    assert result["skipped"] == {"profile": "interrupted during train"}
+
+
+def test_a_step_needing_more_than_the_budget_left_is_skipped_saying_so():
+    result: dict = {"failed": {}, "skipped": {}, "step_wall_s": {}}
+    steps = gpu.Steps(budget_s=60, result=result)
+    assert steps.run("profile", lambda: 1, needs_s=120) is None
+    assert "under the 120 s it needs" in result["skipped"]["profile"]
+    assert steps.run("train", lambda: 1) == 1

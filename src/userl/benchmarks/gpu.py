@@ -20,13 +20,17 @@ What it measures, in this order (`gpu_sections`):
    generation s/episode and training s/update, run only when `profile_reserve_s` of
    `budget_s` is left (the record's `skipped` says so otherwise).
 `device` defaults to cuda when torch sees a GPU, else cpu; `size` to full on cuda, tiny on
-cpu. The training runs are written under `root`. Each step's own wall time is in the record.
+cpu. The training runs are written under `root`. Each step's own wall time is in the record;
+a step that fails is one line under `failed` and the others still run; an interrupt skips
+the steps after it; either way the record is written.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +63,7 @@ COUNTS = (*INTEGERS, "train_steps", "profile_episodes")
 SECONDS = ("seconds", "budget_s", "profile_reserve_s")
 PI0_POLICY = "pi0"  # the policy class pi0 presets name: timed by its own step, not a row
 MIN_PROFILE_EPISODES = 2  # online episodes per run for one gap between episode starts
+INTERRUPTED = "interrupted"  # a run's stop_reason when Ctrl-C or SIGINT stopped it
 MIN_RUN_WALL_S = 1.0  # a training's `run.wall_s` is at least this (0 would mean no limit)
 
 
@@ -136,95 +141,133 @@ def _check_policies(policies: list[str], value: str) -> None:
             raise _fail("policies", value, f"names {policy!r}; known: {','.join(known)}")
 
 
+class Steps:
+    """The check's steps, in order, under its budget: a step that raises is recorded as one
+    line (`failed`) and the later steps still run, so one call on a lent machine keeps every
+    figure it got; an interrupt (Ctrl-C, or the SIGINT of `make gpu-check`'s bound) ends the
+    step in progress and skips the rest, and the record is still written."""
+
+    def __init__(self, budget_s: float, result: dict[str, Any]) -> None:
+        self.started = time.monotonic()
+        self.budget_s = budget_s
+        self.result = result
+        self.interrupted_in = ""
+
+    def left_s(self) -> float:
+        return self.budget_s - (time.monotonic() - self.started)
+
+    def run(self, name: str, measure: Callable[[], Any], needs_s: float = 0.0) -> Any:
+        """`measure()`'s value, or None when it was skipped or failed (the record says which)."""
+        if self.interrupted_in:
+            self.result["skipped"][name] = f"interrupted during {self.interrupted_in}"
+            return None
+        if self.left_s() <= needs_s:
+            self.result["skipped"][name] = (
+                f"{max(self.left_s(), 0):.0f} s of budget_s={self.budget_s:g} left"
+                + (f", under the {needs_s:g} s it needs" if needs_s else "")
+            )
+            return None
+        before = time.monotonic()
+        try:
+            return measure()
+        except KeyboardInterrupt:
+            self.interrupted_in = name
+            self.result["failed"][name] = "interrupted"
+        except Exception as error:  # recorded; the other steps' figures still count
+            first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            self.result["failed"][name] = f"{type(error).__name__}: {first}"
+        finally:
+            self.result["step_wall_s"][name] = round(time.monotonic() - before, 2)
+        return None
+
+
 def run(arguments: list[str]) -> dict[str, Any]:
     options = parse(arguments)
-    started = time.monotonic()
     device, size = options["device"], options["size"]
     root = Path(options["root"]) / time.strftime("%Y%m%d-%H%M%S")
     result: dict[str, Any] = {
         "device": device,
         "size": size,
         "options": {k: options[k] for k in DEFAULTS},
+        "learner": [],
+        "failed": {},
         "skipped": {},
         "step_wall_s": {},
     }
+    steps = Steps(options["budget_s"], result)
 
-    def timed(name: str, measure: Any) -> None:
-        before = time.monotonic()
-        result[name] = measure()
-        result["step_wall_s"][name] = round(time.monotonic() - before, 2)
-
-    timed(
-        "pi0",
-        lambda: gpu_sections.pi0_steps(
+    def pi0() -> dict[str, Any]:
+        return gpu_sections.pi0_steps(
             size,
             device,
             options["chunk_steps"],
             options["flow_steps"],
             options["dagger_batch"],
             options["repeats"],
-        ),
-    )
-    on = [device] if device == "cpu" else [device, "cpu"]
-    timed(
-        "learner",
-        lambda: [
-            row
-            for where in on
-            for row in gpu_sections.learner_rows(
-                options["policies"],
-                options["heads"],
-                options["batch_size"],
-                options["seconds"],
-                options["variants"],
-                where,
-            )
-        ],
-    )
-
-    def left_s() -> float:
-        return options["budget_s"] - (time.monotonic() - started)
-
-    if left_s() > 0:
-        timed(
-            "train",
-            lambda: gpu_sections.train_run(
-                size, options["train_steps"], max(left_s(), MIN_RUN_WALL_S), root
-            ),
         )
-    else:
-        result["skipped"]["train"] = f"budget_s={options['budget_s']} spent before it"
+
+    def learner_rows(where: str) -> None:
+        for policy in options["policies"]:
+            for variant in options["variants"]:
+                row = steps.run(
+                    f"learner {where} {policy} {variant}",
+                    partial(
+                        gpu_sections.learner_row,
+                        policy,
+                        options["heads"],
+                        options["batch_size"],
+                        options["seconds"],
+                        variant,
+                        where,
+                    ),
+                )
+                if row is not None:
+                    result["learner"].append(row)
+
+    def keep(name: str, figures: Any) -> None:
+        gpu_sections.release_device_memory(device)
+        if figures is not None:
+            result[name] = figures
+
+    def train() -> dict[str, Any]:
+        wall_s = max(steps.left_s(), MIN_RUN_WALL_S)
+        figures = gpu_sections.train_run(size, options["train_steps"], wall_s, root)
+        if figures["stop_reason"] == INTERRUPTED:  # the run took the interrupt itself
+            steps.interrupted_in = "train"
+        return figures
+
+    def profile() -> dict[str, Any]:
+        wall_s = max(steps.left_s() / 2, MIN_RUN_WALL_S)  # each of the two runs
+        return gpu_sections.sync_async_profile(
+            size, options["profile_episodes"], wall_s, root / "profile"
+        )
+
+    # The device's figures first, then the CPU's beside them; the profile when time allows.
+    keep("pi0", steps.run("pi0", pi0))
+    learner_rows(device)
+    keep("train", steps.run("train", train))
+    if device != "cpu":
+        learner_rows("cpu")
     if options["profile"] == "false":
         result["skipped"]["profile"] = "profile=false"
-    elif left_s() < options["profile_reserve_s"]:
-        result["skipped"]["profile"] = (
-            f"{max(left_s(), 0):.0f} s of budget_s left, under profile_reserve_s="
-            f"{options['profile_reserve_s']:g}"
-        )
     else:
-        timed(
-            "profile",
-            lambda: gpu_sections.sync_async_profile(
-                size,
-                options["profile_episodes"],
-                max(left_s() / 2, MIN_RUN_WALL_S),
-                root / "profile",
-            ),
-        )
-    result["wall_s"] = round(time.monotonic() - started, 2)
+        keep("profile", steps.run("profile", profile, needs_s=options["profile_reserve_s"]))
+    result["wall_s"] = round(time.monotonic() - steps.started, 2)
     return result
 
 
 def table(result: dict[str, Any]) -> str:
-    pi0 = result["pi0"]
-    lines = [
-        f"bench gpu on {result['device']} (size={result['size']}), {result['wall_s']:.0f} s",
-        f"{pi0['preset']}: one {pi0['chunk_steps']}-step chunk ({pi0['flow_steps']} flow steps) "
-        f"{pi0['chunk_ms']:.1f} ms; HG-DAgger update (batch {pi0['batch_size']}) "
-        f"{pi0['update_s']:.3f} s; peak memory {pi0['peak_memory_mb']:.0f} MB "
-        f"({pi0['peak_memory_counts']})",
-        f"{'device':<6} {'policy':<8} {'variant':<8} {'heads':>5} {'updates/s':>10}",
-    ]
+    lines = [f"bench gpu on {result['device']} (size={result['size']}), {result['wall_s']:.0f} s"]
+    if "pi0" in result:
+        pi0 = result["pi0"]
+        lines.append(
+            f"{pi0['preset']}: one {pi0['chunk_steps']}-step chunk "
+            f"({pi0['flow_steps']} flow steps) "
+            f"{pi0['chunk_ms']:.1f} ms; HG-DAgger update (batch {pi0['batch_size']}) "
+            f"{pi0['update_s']:.3f} s; peak memory {pi0['peak_memory_mb']:.0f} MB "
+            f"({pi0['peak_memory_counts']})"
+        )
+    lines.append(f"{'device':<6} {'policy':<8} {'variant':<8} {'heads':>5} {'updates/s':>10}")
     for row in result["learner"]:
         lines.append(
             f"{row['device']:<6} {row['policy']:<8} {row['variant']:<8} {row['heads']:>5} "
@@ -246,5 +289,6 @@ def table(result: dict[str, Any]) -> str:
                 f"{figures['generation_s_per_episode']:.2f} s/episode, training "
                 f"{figures['training_s_per_update']:.4f} s/update"
             )
+    lines += [f"FAILED {name}: {why}" for name, why in result["failed"].items()]
     lines += [f"skipped {name}: {why}" for name, why in result["skipped"].items()]
     return "\n".join(lines)

@@ -40,31 +40,32 @@ BYTES_PER_MB = 1024 * 1024
 RSS_UNIT_BYTES = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes | kilobytes
 
 
-def learner_rows(
-    policies: list[str],
-    heads: int,
-    batch_size: int,
-    seconds: float,
-    variants: list[str],
-    device: str,
-) -> list[dict[str, Any]]:
-    """Updates/s of each policy under each variant on `device` (`bench learner`'s rows)."""
+def learner_row(
+    policy: str, heads: int, batch_size: int, seconds: float, variant: str, device: str
+) -> dict[str, Any]:
+    """Updates/s of `policy` under `variant` on `device` (a `bench learner` row)."""
     from userl.benchmarks import learner
 
-    rows = []
-    for policy in policies:
-        for variant in variants:
-            options = {
-                **learner.DEFAULTS,
-                **VARIANTS[variant],
-                "device": device,
-                "seconds": str(seconds),
-                "batch_size": str(batch_size),
-                "state_dim": str(learner.STATE_DIM),
-            }
-            row = learner._updates_per_s(policy, heads, options)
-            rows.append({"device": device, "variant": variant, **row})
-    return rows
+    options = {
+        **learner.DEFAULTS,
+        **VARIANTS[variant],
+        "device": device,
+        "seconds": str(seconds),
+        "batch_size": str(batch_size),
+        "state_dim": str(learner.STATE_DIM),
+    }
+    return {"device": device, "variant": variant, **learner._updates_per_s(policy, heads, options)}
+
+
+def release_device_memory(device: str) -> None:
+    """Give the GPU memory of a finished (or failed) step back, so the next step has it."""
+    import gc
+
+    import torch
+
+    gc.collect()
+    if device.startswith("cuda"):
+        torch.cuda.empty_cache()
 
 
 def peak_memory_mb(device: str) -> tuple[float, str]:
