@@ -35,6 +35,24 @@ from userl.core.shards import Shard, sharded
 from userl.core.types import Batch
 
 
+def _map_tensors(batch: Batch, change: Any) -> Batch:
+    """`batch` with `change` applied to every tensor (observations per key)."""
+
+    def apply(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: apply(item) for key, item in value.items()}
+        return change(value) if isinstance(value, Tensor) else value
+
+    return dataclasses.replace(
+        batch, **{f.name: apply(getattr(batch, f.name)) for f in dataclasses.fields(batch)}
+    )
+
+
+def batch_to(batch: Batch, device: str) -> Batch:
+    """`batch` with every tensor on `device` (the CPU for shipping to another rank)."""
+    return _map_tensors(batch, lambda tensor: tensor.to(device))
+
+
 def shard_rows(batch: Batch, rank: int, world: int) -> Batch:
     """Rank `rank`'s contiguous rows of `batch` (every tensor field, observations per key);
     the batch's rows must divide evenly over the ranks."""
@@ -42,16 +60,7 @@ def shard_rows(batch: Batch, rank: int, world: int) -> Batch:
     if rows % world:
         raise ValueError(f"a batch of {rows} rows does not split over {world} ranks")
     size = rows // world
-    part = slice(rank * size, (rank + 1) * size)
-
-    def cut(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {key: cut(item) for key, item in value.items()}
-        return value[part] if isinstance(value, Tensor) else value
-
-    return dataclasses.replace(
-        batch, **{f.name: cut(getattr(batch, f.name)) for f in dataclasses.fields(batch)}
-    )
+    return _map_tensors(batch, lambda tensor: tensor[rank * size : (rank + 1) * size])
 
 
 class GradientMean:

@@ -14,6 +14,7 @@ from typing import Literal
 from userl.algorithms.base import AlgoConfig
 from userl.config.defaults import default_of
 from userl.config.pipelines import PipelineConfig
+from userl.config.ranges import Range
 from userl.core.registry import ComponentConfig
 from userl.data.lerobot_mapping import LeRobotMappingConfig
 from userl.hardware.robot_config import RobotConfig
@@ -52,6 +53,16 @@ class RunConfig:
     max_worker_restarts: int = 5  # per env worker; then the run stops with the last error
     worker_restart_backoff_s: float = 1.0  # first restart delay, doubled each time
     worker_restart_backoff_max_s: float = 30.0  # the restart delay grows at most to this
+
+
+@dataclass
+class LearnerConfig:
+    """Where the learner computes: one process, or data-parallel ranks
+    (`runtime/learner_ranks.py`)."""
+
+    devices: int = field(default=1, metadata={"range": Range(1, 64)})  # data-parallel ranks: the
+    # learner and devices-1 rank actors (one GPU each where the learner asks for one), each
+    # computing algo.batch_size/devices rows of every update; the same parameters as one rank
 
 
 @dataclass
@@ -151,6 +162,7 @@ class Config:
     logger: Literal["tensorboard", "wandb", "both"] = "tensorboard"  # where metrics are written
     cells: list[CellConfig] = field(default_factory=list)  # `cells=`; empty: one cell
     conditioning: ConditioningConfig = field(default_factory=ConditioningConfig)
+    learner: LearnerConfig = field(default_factory=LearnerConfig)
 
     def components(self) -> list[ComponentConfig]:
         """The config of each component group (task, robot, algo, policy, pipeline, teleop,

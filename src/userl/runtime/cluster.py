@@ -21,6 +21,7 @@ from userl.envs.cells import cell_bindings
 from userl.runtime.env_worker import EnvWorker
 from userl.runtime.inference import INFERENCE_NAME, InferenceServer
 from userl.runtime.learner import Learner
+from userl.runtime.learner_ranks import check_ranks
 from userl.runtime.placement import actor_options
 from userl.runtime.remote import call, call_each
 
@@ -79,6 +80,7 @@ def start_workers(config: Config, run_dir: Path, episodes_done: int = 0) -> Clus
         )
         for i, (robot_id, worker_config, options) in enumerate(worker_plan(config))
     ]
+    check_ranks(config)  # learner.devices: the batch splits, the GPUs are there
     start_s = config.run.start_timeout_s  # the first calls wait for the workers to be built
     spec = call(workers[0].observation_spec, timeout_s=start_s)
     action_dim = call(workers[0].action_dim, timeout_s=start_s)

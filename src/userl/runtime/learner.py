@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from userl.algorithms import build_algorithm
 from userl.algorithms.finite import refuse_nonfinite
 from userl.config.pipelines import AsyncPipelineConfig
 from userl.config.schema import Config
@@ -23,6 +22,7 @@ from userl.core.heap import keep_freed_memory
 from userl.core.specs import ObservationSpec
 from userl.core.types import Episode
 from userl.runtime.checkpoints import Checkpoints
+from userl.runtime.learner_ranks import build_learner_algorithm, close_ranks
 from userl.runtime.learner_telemetry import PipelineTiming, TrainingMetrics, episode_scalars
 from userl.runtime.learning_curve import Curve, LearningCurve
 from userl.runtime.placement import assigned_device, current_node_id
@@ -51,9 +51,7 @@ class Learner:
         self.config = config
         self.run_dir = Path(run_dir)
         self.device = assigned_device()
-        self.algorithm = build_algorithm(
-            config.algo, config.policy, observation_spec, action_dim, self.device
-        )
+        self.algorithm = build_learner_algorithm(config, observation_spec, action_dim, self.device)
         self.replay = Replay(
             config, observation_spec, action_dim, self.algorithm.label_chunk_steps, self.device
         )
@@ -298,3 +296,4 @@ class Learner:
     def close(self) -> None:
         self._log_training()
         self.writer.close()
+        close_ranks(self.algorithm)  # learner.devices > 1: the other ranks end with it

@@ -262,4 +262,4 @@ def ray_for(config: Config) -> contextlib.AbstractContextManager[None]:
     address = ray_address(config)
     if address:
         return cluster_ray(address, config.run.remote_timeout_s)
-    return local_ray(num_cpus=config.run.num_robots + 2)
+    return local_ray(num_cpus=config.run.num_robots + 1 + config.learner.devices)  # + inference
