@@ -56,6 +56,13 @@ def _working_folder(files: list[str]) -> Iterator[None]:
             os.chdir(before)
 
 
+def partner(group: str, name: str) -> list[str]:
+    """The algorithm (or policy) a preset trains with where the default's does not."""
+    from userl.config.compatibility import partner_arguments
+
+    return partner_arguments(group, name)
+
+
 def config_show(arguments: list[str]) -> str:
     """The text `userl config show ARGUMENTS` prints (stdout); its error ends the build."""
     from userl.cli import main
@@ -114,6 +121,7 @@ def reference() -> str:
         for name in names:
             argument = preset_argument(group, name)
             extra, files = COMPLETIONS.get(argument, ([], []))
+            extra = [*extra, *partner(group, name)]  # a pair that trains
             with _working_folder(files):
                 text = config_show([argument, *extra])
             shown = " ".join([argument, *extra])

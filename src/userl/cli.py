@@ -16,6 +16,7 @@ COMMANDS: Registry = Registry("command")
 USAGE = """usage: userl COMMAND [key=value ...]
   train [key=value ...]                         train (`userl train --help` lists every key)
   config show [key=value ...]                   print the resolved config: type, value, help
+  algorithms                                    which algo= trains which policy= (the registries)
   eval run=runs/<name> episodes=N [out=F.json]  evaluate a trained run
        [checkpoint=latest|best|step_N]          (one of its checkpoints; default latest)
        [video=true video_dir=DIR]               (and write each episode's video into DIR)
@@ -85,6 +86,17 @@ def config_command(arguments: list[str]) -> int:
     if not arguments or arguments[0] != "show":
         raise UsageError("usage: userl config show [key=value ...]")
     return show_config(arguments[1:])
+
+
+@COMMANDS.register("algorithms")
+def algorithms_command(arguments: list[str]) -> int:
+    """`userl algorithms`: the table of which algorithm preset trains which policy preset."""
+    if arguments:
+        raise UsageError(f"userl algorithms takes no arguments, got {' '.join(arguments)}")
+    from userl.config.compatibility import compatibility_table
+
+    print(compatibility_table())
+    return 0
 
 
 @COMMANDS.register("train")

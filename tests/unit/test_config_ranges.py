@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from userl.config.compatibility import partner_arguments
 from userl.config.loader import load_config
 from userl.config.ranges import declared_range
 from userl.config.schema import CellConfig, Config
@@ -141,4 +142,5 @@ def test_every_preset_loads_within_range(argument: str, tmp_path: Path) -> None:
         extra = [f"reward.checkpoint={checkpoint}"]
     if argument.startswith("policy="):
         extra = ["obs=image"]  # an image policy needs its views
-    load_config([argument, *extra])
+    group, _, preset = argument.partition("=")
+    load_config([argument, *extra, *partner_arguments(group, preset)])  # a pair that trains

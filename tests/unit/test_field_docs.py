@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from userl.config.compatibility import partner_arguments
 from userl.config.defaults import DEFAULT_PRESETS
 from userl.config.describe import describe, section_header
 from userl.config.field_docs import class_doc, comment_problems, field_docs
@@ -89,8 +90,10 @@ def preset_configs() -> Iterator[tuple[str, Config, dict[str, str]]]:
         for preset in preset_names(group):
             suffix, *more = NEEDS.get(preset, [""])
             argument = f"{group}={preset}{suffix}"
-            config = load_config([argument, *more])
-            yield argument, config, {**DEFAULT_PRESETS, group: preset}
+            partner = partner_arguments(group, preset)  # a pair that trains
+            config = load_config([argument, *more, *partner])
+            chosen = dict(text.split("=", 1) for text in partner)
+            yield argument, config, {**DEFAULT_PRESETS, **chosen, group: preset}
 
 
 @pytest.mark.parametrize("cls", config_classes(), ids=lambda cls: cls.__name__)

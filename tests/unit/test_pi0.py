@@ -26,7 +26,7 @@ SPEC = ObservationSpec(STATE_DIM, tuple(ImageSpec(v, 32, 32) for v in VIEWS), IN
 
 def tiny_config(**overrides) -> PI0PolicyConfig:
     """The pi0_tiny preset as `policy=pi0_tiny` loads it, with overrides."""
-    cfg = load_config(["policy=pi0_tiny"]).policy
+    cfg = load_config(["policy=pi0_tiny", "algo=hg_dagger"]).policy
     assert isinstance(cfg, PI0PolicyConfig)
     for key, value in overrides.items():
         setattr(cfg, key, value)
@@ -83,7 +83,7 @@ def test_tiny_preset_is_a_few_hundred_thousand_parameters_and_acts_in_chunks():
 
 
 def test_published_preset_has_pi0s_sizes_and_trains_the_expert_only():
-    cfg = load_config(["policy=pi0"]).policy
+    cfg = load_config(["policy=pi0", "algo=hg_dagger"]).policy
     assert isinstance(cfg, PI0PolicyConfig)
     assert (cfg.text_width, cfg.text_layers, cfg.expert_width, cfg.vision_layers) == (
         2048,

@@ -16,7 +16,7 @@ single-batch steps are noisy, and one update can move the point estimate a robot
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
@@ -33,6 +33,9 @@ from userl.policies.base import PolicyConfig
 @dataclass
 class HGDAggerConfig(AlgoConfig):
     """HG-DAgger: behaviour cloning on the demo buffer (demos + human-controlled steps)."""
+
+    POLICIES: ClassVar[tuple[str, ...]] = ("mlp", "cnn", "flow_g", "flow_t", "pi0")  # the
+    # registered policies it trains (config/compatibility.py): any with an imitation loss
 
     lr: float = 3e-4  # AdamW learning rate of the policy
     weight_decay: float = 0.0  # AdamW decoupled weight decay

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
@@ -37,6 +37,9 @@ from userl.policies.base import PolicyConfig
 @dataclass
 class SACConfig(AlgoConfig):
     """SAC; RLPD is its options (ensemble, subset, LayerNorm, symmetric sampling, UTD)."""
+
+    POLICIES: ClassVar[tuple[str, ...]] = ("mlp", "cnn")  # the registered policies it trains
+    # (config/compatibility.py): a tanh-Gaussian's reparameterised sample and likelihood
 
     gamma: float = 0.97  # discount per step
     tau: float = 0.005  # target critics' Polyak averaging rate per update

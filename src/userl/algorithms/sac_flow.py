@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 from userl.algorithms.sac import SAC, SACConfig
 from userl.core.registry import ALGORITHMS
@@ -25,6 +26,9 @@ from userl.policies.flow import FlowPolicy
 @dataclass
 class SACFlowConfig(SACConfig):
     """SAC Flow (arXiv 2509.25756): SAC on a flow policy's noise-augmented rollout."""
+
+    POLICIES: ClassVar[tuple[str, ...]] = ("flow_g", "flow_t")  # the registered policies it
+    # trains (config/compatibility.py): a flow whose noisy rollout has a likelihood
 
 
 @ALGORITHMS.register("sac_flow", config=SACFlowConfig)

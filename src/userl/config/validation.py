@@ -7,6 +7,7 @@ from dataclasses import Field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
+from userl.config.compatibility import pair_problem
 from userl.config.ranges import PAIRS, declared_range
 from userl.config.schema import Config
 from userl.hardware.robot_config import RENDER_VIEW
@@ -83,6 +84,9 @@ def validate(config: Config, presets: Mapping[str, str] | None = None) -> str | 
             f"bad value for 'demos.path': {config.demos.path} is not a folder; give an "
             "episode store written by `userl collect`, or set demos.episodes=N instead"
         )
+    problem = pair_problem(config.algo.name, config.policy.name, presets)
+    if problem:
+        return problem
     if needs_views(config) and config.obs != "image":
         policy = (presets or {}).get("policy", config.policy.name)
         return f"policy={policy} needs camera views (obs={config.obs}); add obs=image"
