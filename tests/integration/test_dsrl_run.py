@@ -1,6 +1,7 @@
-"""`userl train algo=dsrl policy.base=RUN` end to end (#41): a tiny flow_g base made by a
-short HG-DAgger run, then noise-space SAC over it; the base never changes, only the
-adapter's tensors are checkpointed and synced, and the run's policy evaluates."""
+"""`userl train algo=dsrl|residual_sac policy.base=RUN` end to end (#41): a tiny flow_g base
+made by a short HG-DAgger run, then noise-space SAC and residual SAC over it; the base never
+changes, only the adapter's tensors are checkpointed and synced, and the run's policy
+evaluates."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ SHORT = [
 ]
 
 
-def test_dsrl_over_a_tiny_flow_base(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_adapters_over_a_tiny_flow_base(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     base_arguments = ["algo=hg_dagger", "policy=flow_g", "policy.hidden_dims=[32,32]"]
     assert (
         main(
@@ -46,24 +47,27 @@ def test_dsrl_over_a_tiny_flow_base(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert len(error.splitlines()) == 1 and "policy.base=" in error, error
     assert not (tmp_path / "bad").exists()
 
-    arguments = [
-        *SHORT,
-        "algo=dsrl",
-        f"policy.base={base}",
-        "policy.hidden_dims=[8]",
-        "algo.critic_hidden_dims=[16]",
-        "algo.warmup_env_steps=20",
-        "run.env_steps=60",
-        f"run.root={tmp_path}",
-        "run.name=dsrl",
-    ]
-    assert main(["train", *arguments]) == 0
-    run = tmp_path / "dsrl"
-    summary = json.loads((run / "summary.json").read_text())
-    adapter = summary["adapter"]
-    assert adapter["base_unchanged"] and adapter["base_sha256_start"] == adapter["base_sha256_end"]
-    assert 0 < adapter["trainable_fraction"] < 1 and summary["grad_steps"] > 0
-    state = load_checkpoint(run / "checkpoints" / "latest.pt")
-    assert state["policy"] and not any(k.startswith("base.") for k in state["policy"])
-    assert not any(k.startswith("base.") for k in state["algorithm"]["policy"])
-    assert main(["eval", f"run={run}", "episodes=1"]) == 0
+    for algo, extra in (("dsrl", []), ("residual_sac", ["policy.residual_warmup_env_steps=10"])):
+        arguments = [
+            *SHORT,
+            f"algo={algo}",
+            f"policy.base={base}",
+            "policy.hidden_dims=[8]",
+            "algo.critic_hidden_dims=[16]",
+            "algo.warmup_env_steps=20",
+            "run.env_steps=60",
+            f"run.root={tmp_path}",
+            f"run.name={algo}",
+            *extra,
+        ]
+        assert main(["train", *arguments]) == 0
+        run = tmp_path / algo
+        summary = json.loads((run / "summary.json").read_text())
+        adapter = summary["adapter"]
+        assert adapter["base_unchanged"]
+        assert adapter["base_sha256_start"] == adapter["base_sha256_end"]
+        assert 0 < adapter["trainable_fraction"] < 1 and summary["grad_steps"] > 0
+        state = load_checkpoint(run / "checkpoints" / "latest.pt")
+        assert state["policy"] and not any(k.startswith("base.") for k in state["policy"])
+        assert not any(k.startswith("base.") for k in state["algorithm"]["policy"])
+        assert main(["eval", f"run={run}", "episodes=1"]) == 0

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.adapter_base import ADAPTER_PRESETS, make_base_run
 from userl.config.compatibility import partner_arguments
 from userl.config.loader import load_config
 from userl.config.ranges import declared_range
@@ -143,4 +144,6 @@ def test_every_preset_loads_within_range(argument: str, tmp_path: Path) -> None:
     if argument.startswith("policy="):
         extra = ["obs=image"]  # an image policy needs its views
     group, _, preset = argument.partition("=")
+    if preset in ADAPTER_PRESETS:  # an adapter loads over a base run of the same obs
+        extra.append(f"policy.base={make_base_run(tmp_path / 'base', *extra)}")
     load_config([argument, *extra, *partner_arguments(group, preset)])  # a pair that trains

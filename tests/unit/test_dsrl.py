@@ -1,5 +1,6 @@
-"""DSRL over a frozen flow base (#41): the base never changes nor travels, the noise ->
-chunk map is deterministic and invertible, and the config refuses a pair that cannot work."""
+"""DSRL and residual SAC over a frozen flow base (#41): the base never changes nor travels,
+the noise -> chunk map is deterministic and invertible, the residual is bounded and ramps
+in, and the config refuses a pair that cannot work."""
 
 from __future__ import annotations
 
@@ -8,34 +9,21 @@ from pathlib import Path
 import pytest
 import torch
 
+from tests.adapter_base import make_base_run
 from userl.algorithms import build_algorithm
 from userl.algorithms.dsrl import DSRL
+from userl.algorithms.residual_sac import ResidualSAC
 from userl.config.loader import load_config, to_yaml
 from userl.core.errors import ConfigError
 from userl.core.specs import ObservationSpec
 from userl.core.types import Batch
-from userl.data.checkpoint import write_checkpoint
-from userl.data.checkpoint_files import CHECKPOINTS_DIR, checkpoint_file
 from userl.policies import build_policy
 from userl.policies.adapters import NoiseAdapterPolicy
 from userl.policies.frozen_base import base_sha256
+from userl.policies.residual_adapter import ResidualAdapterPolicy
 
 STATE_DIM, ACTION_DIM, BATCH = 6, 7, 16
 SPEC = ObservationSpec(STATE_DIM)
-SMALL = ["policy.hidden_dims=[64,64]"]
-
-
-def make_base_run(folder: Path, *arguments: str) -> Path:
-    """A run folder as `userl train algo=hg_dagger policy=flow_g` leaves it: its config and
-    a checkpoint of the (here randomly initialised) policy's trainable tensors."""
-    config = load_config(["algo=hg_dagger", "policy=flow_g", *SMALL, *arguments])
-    folder.mkdir(parents=True)
-    (folder / "config.yaml").write_text(to_yaml(config))
-    torch.manual_seed(1)
-    policy = build_policy(config.policy, SPEC, ACTION_DIM)
-    state = {"policy": {k: v.detach().clone() for k, v in policy.state_dict().items()}}
-    assert write_checkpoint(checkpoint_file(folder / CHECKPOINTS_DIR, "latest"), state) is None
-    return folder
 
 
 @pytest.fixture
@@ -153,3 +141,65 @@ def test_a_base_of_other_sizes_is_one_line(tmp_path: Path) -> None:
     config = dsrl_config(run)
     with pytest.raises(ConfigError, match="do not fit"):
         build_policy(config.policy, ObservationSpec(STATE_DIM + 3), ACTION_DIM)
+
+
+def residual_config(base: Path, *arguments: str):  # type: ignore[no-untyped-def]
+    return load_config(
+        [
+            "algo=residual_sac",
+            f"policy.base={base}",
+            "algo.batch_size=16",
+            "algo.critic_hidden_dims=[16]",
+            "policy.hidden_dims=[8]",
+            *arguments,
+        ]
+    )
+
+
+def test_residual_sac_keeps_the_base_and_bounds_the_correction(base_run: Path) -> None:
+    config = residual_config(base_run, "policy.residual_scale=0.1")
+    algo = build_algorithm(config.algo, config.policy, SPEC, ACTION_DIM)
+    assert isinstance(algo, ResidualSAC)
+    policy = algo.policy
+    start = base_sha256(policy.base)
+    obs = {"state": torch.randn(BATCH, STATE_DIM)}
+    base_actions = policy.base_actions(obs)
+    assert torch.equal(policy.act(obs, deterministic=True)[:, 0], base_actions)  # starts as base
+    for _ in range(5):
+        metrics = algo.update(random_batch())
+    assert base_sha256(policy.base) == start and algo.report()["adapter"]["base_unchanged"]
+    published = algo.policy_state_dict()
+    assert published and not any(name.startswith("base.") for name in published)
+    assert metrics["adapter/residual_norm"] > 0
+    assert 0 < metrics["adapter/trainable_fraction"] < 1
+    corrected, _ = policy.sample(obs)
+    unclipped = (base_actions.abs() < 0.9).all(dim=-1)
+    delta = (corrected - base_actions)[unclipped]
+    assert delta.abs().max() <= 0.1 + 1e-6
+
+
+def test_residual_exploration_ramps_in(base_run: Path) -> None:
+    config = residual_config(base_run, "policy.residual_warmup_env_steps=32")
+    policy = build_policy(config.policy, SPEC, ACTION_DIM)
+    assert isinstance(policy, ResidualAdapterPolicy)
+    torch.nn.init.constant_(policy.mean.bias, 1.0)  # a residual far from zero
+    obs = {"state": torch.randn(BATCH, STATE_DIM)}
+    base_actions = policy.base_actions(obs)
+    first = policy.act(obs)[:, 0]
+    assert torch.equal(first, base_actions.clamp(-1, 1))  # ramp 0: the base alone
+    assert policy.ramp() == 0.5  # BATCH env steps of 32
+    policy.act(obs)
+    assert policy.ramp() == 1.0
+    assert not torch.equal(policy.act(obs)[:, 0], base_actions)
+
+
+def test_residual_config_errors(base_run: Path) -> None:
+    for arguments, expected in {
+        ("algo=residual_sac",): "policy.base is empty",
+        ("algo=residual_sac", "policy=flow_g"): "trains policy=residual_adapter",
+        ("algo=residual_sac", f"policy.base={base_run}", "policy.residual_scale=0"): "residual",
+        ("algo=dsrl", "policy=residual_adapter", f"policy.base={base_run}"): "cannot train",
+    }.items():
+        with pytest.raises(ConfigError, match=expected) as error:
+            load_config(list(arguments))
+        assert "\n" not in str(error.value)

@@ -9,9 +9,11 @@ import inspect
 import typing
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
+from tests.adapter_base import ADAPTER_PRESETS, make_base_run
 from userl.config.compatibility import partner_arguments
 from userl.config.defaults import DEFAULT_PRESETS
 from userl.config.describe import describe, section_header
@@ -85,10 +87,14 @@ NEEDS = {  # what a preset cannot load without
 }
 
 
-def preset_configs() -> Iterator[tuple[str, Config, dict[str, str]]]:
+def preset_configs(base: Path) -> Iterator[tuple[str, Config, dict[str, str]]]:
+    """Every preset's config (`base`: a folder for the adapters' base run)."""
+    base_run = make_base_run(base)
     for group in DEFAULT_PRESETS:
         for preset in preset_names(group):
             suffix, *more = NEEDS.get(preset, [""])
+            if preset in ADAPTER_PRESETS:  # an adapter loads over a base run
+                more = [*more, f"policy.base={base_run}"]
             argument = f"{group}={preset}{suffix}"
             partner = partner_arguments(group, preset)  # a pair that trains
             config = load_config([argument, *more, *partner])
@@ -108,9 +114,9 @@ def test_every_comment_belongs_to_one_field_and_every_field_has_a_doc(cls: type)
     assert missing == [], f"{cls.__name__}: no doc for {missing}"
 
 
-def test_every_key_of_every_preset_shows_its_own_fields_doc() -> None:
+def test_every_key_of_every_preset_shows_its_own_fields_doc(tmp_path: Path) -> None:
     checked = 0
-    for argument, config, presets in preset_configs():
+    for argument, config, presets in preset_configs(tmp_path / "base"):
         nodes: dict[str, typing.Any] = {"": config}
         todo: list[tuple[str, typing.Any]] = [("", config)]
         while todo:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from userl.algorithms import dsrl, hg_dagger, sac, sac_flow  # noqa: F401  (register them)
+from userl.algorithms import (  # noqa: F401  (register them)
+    dsrl,
+    hg_dagger,
+    residual_sac,
+    sac,
+    sac_flow,
+)
 from userl.algorithms.base import AlgoConfig, Algorithm
 from userl.core.registry import ALGORITHMS
 from userl.core.specs import ObservationSpec

@@ -25,20 +25,17 @@ from typing import Any, ClassVar
 
 import torch
 
-from userl.algorithms.sac import SAC, SACConfig
+from userl.algorithms.adapter_sac import AdapterSAC, AdapterSACConfig
 from userl.core.errors import ConfigError
 from userl.core.registry import ALGORITHMS
 from userl.core.specs import ObservationSpec
 from userl.core.types import Batch
 from userl.policies.adapters import NoiseAdapterPolicy, NoiseAdapterPolicyConfig, supported_bases
 from userl.policies.base import PolicyConfig
-from userl.policies.frozen_base import base_run_config, base_sha256, parameter_count
-
-BASE_PREFIX = "base."  # the frozen base's keys in the adapter policy's state
 
 
 @dataclass
-class DSRLConfig(SACConfig):
+class DSRLConfig(AdapterSACConfig):
     """DSRL: SAC over the frozen base's initial noise (`policy=noise_adapter`)."""
 
     POLICY_PRESET: ClassVar[str] = "noise_adapter"
@@ -53,18 +50,11 @@ class DSRLConfig(SACConfig):
                 f"algo=dsrl trains policy=noise_adapter with policy.base=RUN_DIR (a `userl "
                 f"train` run of {supported_bases()}); got policy={policy.name}"
             )
-        saved = base_run_config(policy.base)
-        task = str((saved.get("task") or {}).get("name", ""))
-        if task != config.task.name or saved.get("obs") != config.obs:
-            return (
-                f"policy.base={policy.base} was trained on task={task} obs={saved.get('obs')}, "
-                f"this run is task={config.task.name} obs={config.obs}; give a base of this task"
-            )
-        return None
+        return super().pairing_problem(policy, config)
 
 
 @ALGORITHMS.register("dsrl", config=DSRLConfig)
-class DSRL(SAC):
+class DSRL(AdapterSAC):
     cfg: DSRLConfig
     policy: NoiseAdapterPolicy
 
@@ -82,11 +72,6 @@ class DSRL(SAC):
         # SAC's critic reads an action of `action_dim`: the latent's size for every base in
         # NOISE_MAPS (one action per decision, noise as wide as the action)
         assert self.policy.latent_dim == action_dim and self.policy.chunk_size == 1
-        self.base_name = policy.base
-        self.base_sha256_start = base_sha256(self.policy.base)
-        self.trainable_fraction = parameter_count(
-            self.policy, trainable_only=True
-        ) / parameter_count(self.policy.base)
 
     def latents(self, batch: Batch) -> torch.Tensor:
         """The u (B, latent_dim) behind each row's executed action."""
@@ -108,40 +93,3 @@ class DSRL(SAC):
         values["adapter/noise_norm"] = noise.norm(dim=-1).mean().item()
         values["adapter/trainable_fraction"] = self.trainable_fraction
         return values
-
-    def report(self) -> dict[str, Any]:
-        """The adapter's size against its base's and the base's hash at the start and now."""
-        end = base_sha256(self.policy.base)
-        return {
-            "adapter": {
-                "algorithm": "dsrl",
-                "base": self.base_name,
-                "trainable_parameters": parameter_count(self.policy, trainable_only=True),
-                "critic_parameters": parameter_count(self.critic.net),
-                "base_parameters": parameter_count(self.policy.base),
-                "trainable_fraction": self.trainable_fraction,
-                "base_sha256_start": self.base_sha256_start,
-                "base_sha256_end": end,
-                "base_unchanged": end == self.base_sha256_start,
-            }
-        }
-
-    def state_dict(self) -> dict[str, Any]:
-        """SAC's state without the base's tensors (the base run holds them) and with their
-        hash, which a resume checks."""
-        state = super().state_dict()
-        state["policy"] = {
-            k: v for k, v in state["policy"].items() if not k.startswith(BASE_PREFIX)
-        }
-        state["base_sha256"] = self.base_sha256_start
-        return state
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        saved = state.get("base_sha256")
-        if saved is not None and saved != self.base_sha256_start:
-            raise ConfigError(
-                f"policy.base={self.base_name}: its weights changed since this run started; "
-                "resume with the base it started from, or start a new run"
-            )
-        base = {BASE_PREFIX + k: v for k, v in self.policy.base.state_dict().items()}
-        super().load_state_dict({**state, "policy": {**state["policy"], **base}})

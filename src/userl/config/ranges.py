@@ -187,6 +187,7 @@ NAMED: dict[str, Range] = {
     "inversion_iterations": AT_LEAST_ONE,  # DSRL: fixed-point steps per inverted Euler step
     # policies
     "noise_scale": POSITIVE,  # an adapter's noise = noise_scale * its output in [-1, 1]
+    "residual_scale": Range(0, 2, low_open=True),  # a residual's bound per action dimension
     "init_std": POSITIVE,
     "log_std_min": Range(-20, 20),
     "log_std_max": Range(-20, 20),

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from userl.core.registry import POLICIES
 from userl.core.specs import ObservationSpec
-from userl.policies import adapters, cnn, flow, mlp, pi0  # noqa: F401  (register their policies)
+from userl.policies import (  # noqa: F401  (register their policies)
+    adapters,
+    cnn,
+    flow,
+    mlp,
+    pi0,
+    residual_adapter,
+)
 from userl.policies.base import Policy, PolicyConfig, act_numpy, observation_to_torch
 from userl.policies.exported import EXPORT_FORMAT, load_exported
 

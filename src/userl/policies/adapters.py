@@ -24,16 +24,11 @@ from typing import Protocol
 import torch
 from torch import Tensor
 
-from userl.core.errors import ConfigError
 from userl.core.registry import POLICIES
 from userl.core.specs import ObservationSpec
 from userl.policies.encoders import StateEncoder
 from userl.policies.flow import FlowPolicy
-from userl.policies.frozen_base import (
-    base_checkpoint_problem,
-    base_policy_config,
-    load_frozen_base,
-)
+from userl.policies.frozen_base import base_policy_config, base_problem, load_frozen_base
 from userl.policies.mlp import GaussianPolicy, MLPPolicyConfig
 
 
@@ -107,21 +102,7 @@ class NoiseAdapterPolicyConfig(MLPPolicyConfig):
     # [-1, 1], per value (the base trained on N(0, 1) noise: 1 reaches about its 68 % interval)
 
     def problem(self) -> str | None:
-        if not self.base:
-            return (
-                "policy.base is empty: policy=noise_adapter adapts a frozen base; give "
-                f"policy.base=RUN_DIR, a `userl train` run of {supported_bases()}"
-            )
-        try:
-            base = base_policy_config(self.base)
-        except ConfigError as error:
-            return str(error)
-        if base.name not in NOISE_MAPS:
-            return (
-                f"policy.base={self.base} holds policy={base.name}, which has no noise space "
-                f"to adapt; give a run of {supported_bases()}"
-            )
-        return base_checkpoint_problem(self.base, self.base_checkpoint)
+        return base_problem(self.base, self.base_checkpoint, NOISE_MAPS, "noise_adapter")
 
 
 @POLICIES.register("noise_adapter", config=NoiseAdapterPolicyConfig)

@@ -12,6 +12,7 @@ itself. `base_sha256` fingerprints its weights so a run can show they never chan
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,42 @@ def base_policy_config(run_dir: str) -> PolicyConfig:
         ) from None
     assert isinstance(config, PolicyConfig)
     return config
+
+
+def base_problem(
+    run_dir: str, checkpoint: str, supported: Collection[str], adapter: str
+) -> str | None:
+    """One line when `policy.base=run_dir` is not a run of a policy in `supported` (the
+    bases adapter policy `adapter` can adapt) with checkpoint `checkpoint`, else None."""
+    names = " or ".join(f"policy={name}" for name in sorted(supported))
+    if not run_dir:
+        return (
+            f"policy.base is empty: policy={adapter} adapts a frozen base; give "
+            f"policy.base=RUN_DIR, a `userl train` run of {names}"
+        )
+    try:
+        base = base_policy_config(run_dir)
+    except ConfigError as error:
+        return str(error)
+    if base.name not in supported:
+        return (
+            f"policy.base={run_dir} holds policy={base.name}, which policy={adapter} cannot "
+            f"adapt; give a run of {names}"
+        )
+    return base_checkpoint_problem(run_dir, checkpoint)
+
+
+def base_task_problem(run_dir: str, config: Any) -> str | None:
+    """One line when the base run trained on another task or observation kind than the
+    run `config` describes, else None."""
+    saved = base_run_config(run_dir)
+    task = str((saved.get("task") or {}).get("name", ""))
+    if task != config.task.name or saved.get("obs") != config.obs:
+        return (
+            f"policy.base={run_dir} was trained on task={task} obs={saved.get('obs')}, "
+            f"this run is task={config.task.name} obs={config.obs}; give a base of this task"
+        )
+    return None
 
 
 def base_checkpoint_problem(run_dir: str, checkpoint: str) -> str | None:
