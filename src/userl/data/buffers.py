@@ -8,7 +8,9 @@ transition for both observations.
 For a policy that acts in H-step chunks (`label_chunk_steps=H > 1`), each transition also
 keeps its chunk label: the H executed actions from its step on (`action_chunks`), with a mask
 (`action_chunk_mask`) that is 0 past the episode end and, for human-controlled steps added
-with `only`, from the first step nobody labelled (HG-DAgger learns only human actions).
+with `only`, from the first step nobody labelled (HG-DAgger learns only human actions); and
+its decision (`data/chunk_transitions.py`): the k <= H steps it executes (`chunk_steps`), their
+rewards (`chunk_rewards`), and as its next observation and terminal flag those after step t+k-1.
 """
 
 from __future__ import annotations
@@ -19,6 +21,12 @@ import numpy as np
 
 from userl.core.specs import ObservationSpec
 from userl.core.types import Episode
+from userl.data.chunk_transitions import (
+    CHUNK_FIELDS,
+    chunk_labels,  # noqa: F401  (its home was here)
+    chunk_transitions,
+    one_step_decisions,
+)
 
 STATE_KEY = "state"
 
@@ -68,13 +76,16 @@ class ReplayBuffer:
         self.terminated = np.zeros(capacity, bool)
         self.intervened = np.zeros(capacity, bool)
         self.label_chunk_steps = label_chunk_steps
+        shapes = {
+            "action_chunks": (capacity, label_chunk_steps, action_dim),
+            "action_chunk_mask": (capacity, label_chunk_steps),
+            "chunk_steps": (capacity,),
+            "chunk_rewards": (capacity, label_chunk_steps),
+        }
         self.chunk_arrays: dict[str, np.ndarray] = (
             {}
             if label_chunk_steps <= 1
-            else {
-                "action_chunks": np.zeros((capacity, label_chunk_steps, action_dim), np.float32),
-                "action_chunk_mask": np.zeros((capacity, label_chunk_steps), np.float32),
-            }
+            else {k: np.zeros(shapes[k], np.float32) for k in CHUNK_FIELDS}
         )
         self.position = 0  # the next slot to write
         self.size = 0
@@ -138,20 +149,21 @@ class ReplayBuffer:
                 frames[frame_slots] = episode.observations[key][rows]
         count = len(chosen)
         slots = (self.position + np.arange(count)) % self.capacity
+        last = chosen  # each transition's last step: its decision's, when chunked
+        if self.chunk_arrays:
+            fields, last = chunk_transitions(episode, chosen, self.label_chunk_steps, only)
+            for name, values in fields.items():
+                self.chunk_arrays[name][slots] = values
         if self.frames:
             self.frame_ids[slots] = self.frames_written + offsets
             self.frames_written += len(rows)
         states = episode.observations[STATE_KEY]
         self.observations[STATE_KEY][slots] = states[chosen]
-        self.next_observations[STATE_KEY][slots] = states[chosen + 1]
+        self.next_observations[STATE_KEY][slots] = states[last + 1]
         self.actions[slots] = episode.actions[chosen]
         self.rewards[slots] = episode.rewards[chosen]
-        self.terminated[slots] = episode.terminated[chosen]
+        self.terminated[slots] = episode.terminated[last]
         self.intervened[slots] = episode.intervened[chosen]
-        if self.chunk_arrays:
-            chunks, mask = chunk_labels(episode.actions, chosen, self.label_chunk_steps, only)
-            self.chunk_arrays["action_chunks"][slots] = chunks
-            self.chunk_arrays["action_chunk_mask"][slots] = mask
         self.position = int((self.position + count) % self.capacity)
         self.size = min(self.size + count, self.capacity)
         self._drop_overwritten_frames()
@@ -179,7 +191,7 @@ class ReplayBuffer:
         next_observations = {STATE_KEY: self.next_observations[STATE_KEY][indices]}
         if self.frames:
             frame_slots = self.frame_ids[indices] % self.frame_capacity
-            next_slots = (frame_slots + 1) % self.frame_capacity
+            next_slots = (frame_slots + self._steps(indices)) % self.frame_capacity
             for key, frames in self.frames.items():
                 observations[key] = frames[frame_slots]
                 next_observations[key] = frames[next_slots]
@@ -192,6 +204,11 @@ class ReplayBuffer:
             "intervened": self.intervened[indices],
             **{key: array[indices] for key, array in self.chunk_arrays.items()},
         }
+
+    def _steps(self, indices: np.ndarray) -> np.ndarray | int:
+        """How many frames on each transition's next observation is: its decision's k."""
+        steps = self.chunk_arrays.get("chunk_steps")
+        return 1 if steps is None else steps[indices].astype(np.int64)
 
     def sample(self, n: int, rng: np.random.Generator) -> dict:
         return self.gather(self.sample_indices(n, rng))
@@ -214,7 +231,7 @@ class ReplayBuffer:
             )
         if self.frames:
             frame_slots = self.frame_ids[indices] % self.frame_capacity
-            next_slots = (frame_slots + 1) % self.frame_capacity
+            next_slots = (frame_slots + self._steps(indices)) % self.frame_capacity
             for key, frames in self.frames.items():
                 np.take(
                     frames, frame_slots, axis=0, out=out["observations"][key][rows], mode="clip"
@@ -247,6 +264,7 @@ class ReplayBuffer:
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         """Replace the contents with `state`; keeps the newest rows if it exceeds capacity."""
         size = int(state["actions"].shape[0])
+        one_step_decisions(state, self.label_chunk_steps)
         keep = np.arange(max(0, size - self.capacity), size)
         if self.frames:
             index = state["frame_index"]
@@ -280,19 +298,3 @@ class ReplayBuffer:
     def load(self, path: str | Path) -> None:
         with np.load(path) as data:
             self.load_state_dict({key: data[key] for key in data.files})
-
-
-def chunk_labels(
-    actions: np.ndarray, chosen: np.ndarray, steps: int, only: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """For each chosen step i of an episode's actions (T, A): actions[i:i+steps] and a 0/1
-    mask, 0 (and the action zeroed) from the first step past the end or, with `only`, the
-    first step `only` leaves out: a label is one uninterrupted run of chosen actions."""
-    length = len(actions)
-    index = chosen[:, None] + np.arange(steps)[None, :]
-    inside = index < length
-    clipped = np.minimum(index, length - 1)
-    labelled = inside & (np.asarray(only, bool)[clipped] if only is not None else True)
-    mask = np.cumprod(labelled, axis=1).astype(bool)  # up to the first unlabelled step
-    chunks = np.where(mask[..., None], actions[clipped], 0.0).astype(np.float32)
-    return chunks, mask.astype(np.float32)

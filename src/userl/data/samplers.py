@@ -144,7 +144,13 @@ class CellSampler:
         )
 
 
-OPTIONAL_KEYS = ("action_chunks", "action_chunk_mask", "from_demos")
+OPTIONAL_KEYS = (
+    "action_chunks",
+    "action_chunk_mask",
+    "chunk_steps",
+    "chunk_rewards",
+    "from_demos",
+)
 
 
 def to_torch(batch: dict, device: str | torch.device = "cpu") -> Batch:
@@ -231,6 +237,8 @@ class BatchBuffers:
                 {
                     "action_chunks": empty(size, chunks, action_dim),
                     "action_chunk_mask": empty(size, chunks),
+                    "chunk_steps": empty(size),
+                    "chunk_rewards": empty(size, chunks),
                 }
                 if chunks > 1
                 else {}
