@@ -31,24 +31,40 @@ MARKER = "<!-- config-reference -->"
 GROUP_ORDER = ("task", "robot", "algo", "policy", "pipeline", "teleop", "reward", "cells")
 
 # A preset that cannot resolve on its own: the arguments that complete it, and the files
-# (relative to a scratch working folder) those arguments name.
-COMPLETIONS: dict[str, tuple[list[str], list[str]]] = {
-    "reward=classifier": (["reward.checkpoint=rewards/classifier.pt"], ["rewards/classifier.pt"]),
+# (relative to a scratch working folder, with their text) those arguments name.
+BASE_RUN = {  # a frozen base for the adapters: a run folder's config and checkpoint
+    "base/config.yaml": "obs: state\ntask: {name: peg_insertion}\npolicy: {name: flow_g}\n",
+    "base/checkpoints/latest.pt": "",
+}
+COMPLETIONS: dict[str, tuple[list[str], dict[str, str]]] = {
+    "reward=classifier": (
+        ["reward.checkpoint=rewards/classifier.pt"],
+        {"rewards/classifier.pt": ""},
+    ),
+    **{
+        adapter: (["policy.base=base"], BASE_RUN)
+        for adapter in (
+            "algo=dsrl",
+            "algo=residual_sac",
+            "policy=noise_adapter",
+            "policy=residual_adapter",
+        )
+    },
 }
 
 
 @contextlib.contextmanager
-def _working_folder(files: list[str]) -> Iterator[None]:
-    """Run in a scratch folder holding the (empty) files a preset's arguments name."""
+def _working_folder(files: dict[str, str]) -> Iterator[None]:
+    """Run in a scratch folder holding the files a preset's arguments name."""
     if not files:
         yield
         return
     before = Path.cwd()
     with tempfile.TemporaryDirectory(prefix="userl-docs-") as folder:
-        for name in files:
+        for name, text in files.items():
             path = Path(folder, name)
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.touch()
+            path.write_text(text)
         os.chdir(folder)
         try:
             yield
@@ -120,7 +136,7 @@ def reference() -> str:
         parts.append(f"### {group}")
         for name in names:
             argument = preset_argument(group, name)
-            extra, files = COMPLETIONS.get(argument, ([], []))
+            extra, files = COMPLETIONS.get(argument, ([], {}))
             extra = [*extra, *partner(group, name)]  # a pair that trains
             with _working_folder(files):
                 text = config_show([argument, *extra])
