@@ -17,8 +17,8 @@ from userl.config.schema import EvalConfig
 from userl.data.checkpoint import plain
 from userl.runtime.cell_counters import Cells
 from userl.telemetry.curve_plot import CURVE_FILE, CurvePlot
-from userl.telemetry.mp4 import save_eval_video
 from userl.telemetry.metric_loggers import MetricSink
+from userl.telemetry.mp4 import save_eval_video
 
 Curve = list[dict[str, float]]
 
