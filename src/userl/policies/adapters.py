@@ -95,7 +95,7 @@ class NoiseAdapterPolicyConfig(MLPPolicyConfig):
     """DSRL's noise actor: a tanh-Gaussian MLP whose output, times `noise_scale`, is the
     frozen base's initial noise for its whole chunk."""
 
-    hidden_dims: list[int] = field(default_factory=lambda: [64, 64])  # the actor's hidden widths
+    hidden_dims: list[int] = field(default_factory=lambda: [32, 32])  # the actor's hidden widths
     base: str = ""  # the frozen base: a `userl train` run folder (policy=flow_g or flow_t)
     base_checkpoint: str = "latest"  # which of the base run's checkpoints: latest, best, step_N
     noise_scale: float = 1.0  # the base's initial noise = noise_scale * the actor's output in

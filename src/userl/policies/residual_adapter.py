@@ -37,7 +37,7 @@ RESIDUAL_BASES = ("flow_g", "flow_t")
 class ResidualAdapterPolicyConfig(MLPPolicyConfig):
     """A bounded residual actor over a frozen base: action = base + scale * tanh(u)."""
 
-    hidden_dims: list[int] = field(default_factory=lambda: [64, 64])  # the actor's hidden widths
+    hidden_dims: list[int] = field(default_factory=lambda: [32, 32])  # the actor's hidden widths
     base: str = ""  # the frozen base: a `userl train` run folder (policy=flow_g or flow_t)
     base_checkpoint: str = "latest"  # which of the base run's checkpoints: latest, best, step_N
     residual_scale: float = 0.2  # the largest correction per action dimension (normalised
