@@ -264,6 +264,11 @@ def bench_command(arguments: list[str]) -> int:
         return 0
     benchmark = load_benchmark(name)
     out = take(arguments, "out")
+    if out and not Path(out).parent.is_dir():  # found before the run, not after its figures
+        raise UsageError(
+            f"out={out}: its folder {Path(out).parent} does not exist; create it or give "
+            "another out="
+        )
     result = benchmark.run(arguments)
     print(benchmark.table(result))
     if out:  # the record says where and when it was made

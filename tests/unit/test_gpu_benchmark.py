@@ -109,3 +109,15 @@ def test_a_step_needing_more_than_the_budget_left_is_skipped_saying_so():
     assert steps.run("profile", lambda: 1, needs_s=120) is None
     assert "under the 120 s it needs" in result["skipped"]["profile"]
     assert steps.run("train", lambda: 1) == 1
+
+
+def test_an_out_file_in_a_missing_folder_is_exit_2_before_anything_runs(
+    tmp_path, monkeypatch, capsys
+):
+    ran = []
+    monkeypatch.setattr(gpu, "run", lambda arguments: ran.append(arguments) or {})
+    out = tmp_path / "missing" / "gpu.json"
+    assert main(["bench", "gpu", f"out={out}"]) == 2
+    error = capsys.readouterr().err
+    assert "does not exist" in error and len(error.strip().splitlines()) == 1
+    assert ran == [] and not out.parent.exists()

@@ -1,7 +1,7 @@
 """The GPU check, one short call for a machine lent with a GPU: learner updates/s, pi0 step
 times and peak memory, one short training on the device, and pi0 + HG-DAgger sync vs async.
 
-    userl bench gpu [device=cuda|cpu] [size=tiny|full] [budget_s=420] out=F.json
+    userl bench gpu [device=cuda|cpu] [size=tiny|full] [budget_s=390] out=F.json
     make gpu-check                       # the same, bounded, into bench-results/gpu-check.json
 
 What it measures, in this order (`gpu_sections`):
@@ -53,7 +53,7 @@ DEFAULTS = {
     "train_steps": "200",  # updates of the short training
     "profile": "true",
     "profile_episodes": "2",  # online episodes of each pi0 + HG-DAgger run
-    "budget_s": "420",  # the check's own bound (seconds); `make gpu-check` adds a hard one
+    "budget_s": "390",  # the check's own bound (seconds); `make gpu-check` adds a hard one
     "profile_reserve_s": "180",  # seconds of the budget the sync/async profile needs
     "root": "bench-gpu",
 }
