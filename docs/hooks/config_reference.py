@@ -41,6 +41,8 @@ COMPLETIONS: dict[str, tuple[list[str], dict[str, str]]] = {
         ["reward.checkpoint=rewards/classifier.pt"],
         {"rewards/classifier.pt": ""},
     ),
+    "policy=cnn": (["obs=image"], {}),  # an image policy needs the camera views
+    "policy=cnn_small": (["obs=image"], {}),
     **{
         adapter: (["policy.base=base"], BASE_RUN)
         for adapter in (
