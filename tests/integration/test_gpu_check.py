@@ -71,3 +71,5 @@ def test_the_gpu_check_runs_on_the_cpu_and_writes_every_figure(tmp_path: Path) -
             assert positive(profile[pipeline][key]), (pipeline, key)
     assert all(positive(ratio) for ratio in profile["sync_to_async"].values())
     assert all(positive(seconds) for seconds in record["step_wall_s"].values())
+    assert positive(record["peak_memory_mb"]) and positive(record["wall_s"])
+    assert "algo.batch_size=4" in profile["arguments"]  # HG-DAgger's updates at dagger_batch

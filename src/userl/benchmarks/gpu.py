@@ -16,9 +16,9 @@ What it measures, in this order (`gpu_sections`):
 3. One short `userl train` (async, `pipeline.inference=remote`): Ray places the learner and
    the inference actor on the machine's GPU when it has one; stops after `train_steps`
    updates. `size=full` trains `policy=cnn` on images, `size=tiny` `policy=mlp`.
-4. pi0 + HG-DAgger on pick_place, sync and async (`bench vla short=true`, remote inference):
-   generation s/episode and training s/update, run only when `profile_reserve_s` of
-   `budget_s` is left (the record's `skipped` says so otherwise).
+4. pi0 + HG-DAgger on pick_place, sync and async (`bench vla short=true`, remote inference,
+   updates at `dagger_batch`): generation s/episode and training s/update, run only when
+   `profile_reserve_s` of `budget_s` is left (the record's `skipped` says so otherwise).
 `device` defaults to cuda when torch sees a GPU, else cpu; `size` to full on cuda, tiny on
 cpu. The training runs are written under `root`. Each step's own wall time is in the record;
 a step that fails is one line under `failed` and the others still run; an interrupt skips
@@ -239,7 +239,7 @@ def run(arguments: list[str]) -> dict[str, Any]:
     def profile() -> dict[str, Any]:
         wall_s = max(steps.left_s() / 2, MIN_RUN_WALL_S)  # each of the two runs
         return gpu_sections.sync_async_profile(
-            size, options["profile_episodes"], wall_s, root / "profile"
+            size, options["profile_episodes"], options["dagger_batch"], wall_s, root / "profile"
         )
 
     # The device's figures first, then the CPU's beside them; the profile when time allows.
@@ -252,6 +252,8 @@ def run(arguments: list[str]) -> dict[str, Any]:
         result["skipped"]["profile"] = "profile=false"
     else:
         keep("profile", steps.run("profile", profile, needs_s=options["profile_reserve_s"]))
+    peak, counts = gpu_sections.peak_memory_mb(device)  # this process, all its steps
+    result["peak_memory_mb"], result["peak_memory_counts"] = round(peak, 1), counts
     result["wall_s"] = round(time.monotonic() - steps.started, 2)
     return result
 

@@ -128,9 +128,12 @@ def train_run(size: str, grad_steps: int, wall_s: float, root: Path) -> dict[str
     }
 
 
-def sync_async_profile(size: str, episodes: int, wall_s: float, root: Path) -> dict[str, Any]:
-    """pi0 + HG-DAgger on pick_place in each pipeline (`bench vla short=true`): generation
-    s/episode and training s/update, the shape of the paper's table."""
+def sync_async_profile(
+    size: str, episodes: int, batch_size: int, wall_s: float, root: Path
+) -> dict[str, Any]:
+    """pi0 + HG-DAgger on pick_place in each pipeline (`bench vla short=true`, its updates at
+    `batch_size`): generation s/episode and training s/update, the shape of the paper's
+    table."""
     from userl.benchmarks import vla
 
     arguments = [
@@ -143,6 +146,7 @@ def sync_async_profile(size: str, episodes: int, wall_s: float, root: Path) -> d
         f"root={root}",
         f"policy={SIZES[size]['pi0']}",
         f"run.wall_s={wall_s:.0f}",
+        f"algo.batch_size={batch_size}",
         *PROFILE_OVERRIDES,
     ]
     result = vla.run(arguments)
