@@ -30,3 +30,22 @@ def make_base_run(folder: Path, *arguments: str, state_dim: int = 6, action_dim:
     state = {"policy": {k: v.detach().clone() for k, v in policy.state_dict().items()}}
     assert write_checkpoint(checkpoint_file(folder / CHECKPOINTS_DIR, "latest"), state) is None
     return folder
+
+
+def make_pi0_base_run(folder: Path, spec: ObservationSpec, action_dim: int = 7) -> Path:
+    """A `policy=pi0_tiny obs=image` HG-DAgger run folder at `folder` (random small weights,
+    drawn with a seed of its own so they differ from the preset's init)."""
+    config = load_config(["algo=hg_dagger", "policy=pi0_tiny", "obs=image"])
+    folder.mkdir(parents=True)
+    (folder / "config.yaml").write_text(to_yaml(config))
+    policy = build_policy(config.policy, spec, action_dim)
+    generator = torch.Generator().manual_seed(2)
+    tensors = {
+        k: v.detach() + 0.01 * torch.randn(v.shape, generator=generator)
+        if v.is_floating_point()
+        else v.detach().clone()
+        for k, v in policy.state_dict().items()
+    }
+    state = {"policy": tensors}
+    assert write_checkpoint(checkpoint_file(folder / CHECKPOINTS_DIR, "latest"), state) is None
+    return folder

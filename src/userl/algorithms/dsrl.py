@@ -1,17 +1,27 @@
 """DSRL (Wagenmaker et al., CoRL 2025): SAC in the noise space of a frozen generative base.
 
 The policy is `noise_adapter` (`policies/adapters.py`): a small tanh-Gaussian actor whose
-output u, times `policy.noise_scale`, is the base's initial noise for its whole chunk; the
-frozen base turns it into the chunk by its deterministic Euler steps. SAC runs unchanged on
-the latent u (its critic ensemble, random target subset, temperature, Polyak targets,
-critic:actor ratio and the learner's UTD governor): the critic learns Q(observation, u).
+output u, times `policy.noise_scale`, is the base's initial noise for its whole chunk (H x W
+values, each its own); the frozen base turns it into the chunk by its deterministic Euler
+steps. SAC runs unchanged on the latent u (its critic ensemble, random target subset,
+temperature, Polyak targets, critic:actor ratio and the learner's UTD governor): the critic
+learns Q(observation, u) over the decision. With a chunked base (H > 1, pi0) the replay keeps
+each row's decision (`label_chunk_steps = H`): the k <= H steps it executed, their rewards
+and s_{t+k}, and the critic's target is the k-step one (`algorithms/chunk_td.py`).
 
 The replay holds executed actions, not noise. Before each update the learner recovers the
-u behind every row by running the base's flow backwards (`encode_actions`, exact up to
-`algo.inversion_iterations` fixed-point steps): a robot's own step gives back the u its
-actor chose, and a scripted expert's or a person's action gives the u that would have made
-the base do it, so demos and corrections train the same critic. The round trip's error
-(u -> chunk vs the executed chunk) is `adapter/inversion_error` in TensorBoard.
+u behind every row's decision by running the base's flow backwards (`encode_actions`, exact
+up to `algo.inversion_iterations` fixed-point steps per Euler step): a robot's own chunk
+gives back the u its actor chose, and a scripted expert's or a person's chunk gives the u
+that would have made the base do it, so demos and corrections train the same critic. The
+steps past k (a chunk cut short) are free: they hold the last executed action. The round
+trip's error per row (decode(u) against the executed steps, largest over them) is
+`adapter/inversion_error` in TensorBoard. A row whose error exceeds
+`algo.inversion_max_error` (a chunk the base cannot reproduce, or an inversion that did not
+converge) stays in the episode store and the replay, is counted
+(`adapter/uninvertible_steps` this update, `adapter/uninvertible_steps_total` since the
+start), and is left out of the update: the noise critic never trains on a noise that does
+not give the executed chunk.
 
 Only the actor's tensors train, checkpoint as the policy and travel in weight sync; the
 base is never in an optimiser, its hash at the start and now goes to summary.json (they
@@ -20,10 +30,11 @@ must be equal), and a resumed run refuses a base whose weights changed since.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any, ClassVar
 
 import torch
+from torch import Tensor
 
 from userl.algorithms.adapter_sac import AdapterSAC, AdapterSACConfig
 from userl.core.errors import ConfigError
@@ -32,6 +43,7 @@ from userl.core.specs import ObservationSpec
 from userl.core.types import Batch
 from userl.policies.adapters import NoiseAdapterPolicy, NoiseAdapterPolicyConfig, supported_bases
 from userl.policies.base import PolicyConfig
+from userl.policies.pi0 import hold_last_labelled
 
 
 @dataclass
@@ -43,6 +55,10 @@ class DSRLConfig(AdapterSACConfig):
 
     inversion_iterations: int = 20  # fixed-point steps per Euler step when the learner recovers
     # the noise behind an executed action (each step shrinks the error by about |dv/dA| / K)
+    inversion_max_error: float = 0.05  # the largest round-trip error (|decoded - executed| over
+    # a decision's executed steps, in the action's [-1, 1] units) of a row the noise critic
+    # trains on; rows above it are counted (adapter/uninvertible_steps) and left out of the
+    # update, never out of the episode store
 
     def pairing_problem(self, policy: Any, config: Any) -> str | None:
         if not isinstance(policy, NoiseAdapterPolicyConfig):
@@ -69,27 +85,74 @@ class DSRL(AdapterSAC):
         if not isinstance(policy, NoiseAdapterPolicyConfig):
             raise ConfigError(str(algo.pairing_problem(policy, None)))
         super().__init__(algo, policy, obs_spec, action_dim, device)
-        # SAC's critic reads an action of `action_dim`: the latent's size for every base in
-        # NOISE_MAPS (one action per decision, noise as wide as the action)
-        assert self.policy.latent_dim == action_dim and self.policy.chunk_size == 1
+        self.label_chunk_steps = self.policy.chunk_size  # the replay keeps each decision
+        self.uninvertible_total = 0
 
-    def latents(self, batch: Batch) -> torch.Tensor:
-        """The u (B, latent_dim) behind each row's executed action."""
-        chunk = batch.actions.unsqueeze(1)
-        return self.policy.encode_actions(batch.observations, chunk, self.cfg.inversion_iterations)
+    def executed_chunks(self, batch: Batch) -> tuple[Tensor, Tensor]:
+        """Each row's decision as a chunk (B, H, A), the steps past its k holding its last
+        executed action, and the mask (B, H) of its executed steps."""
+        if batch.chunk_steps is None:  # one action per decision
+            return batch.actions.unsqueeze(1), batch.actions.new_ones(len(batch.actions), 1)
+        chunks = batch.action_chunks
+        steps = torch.arange(chunks.shape[1], device=chunks.device)
+        executed = (steps.unsqueeze(0) < batch.chunk_steps.unsqueeze(1)).float()
+        if batch.action_chunk_mask is not None:
+            executed = executed * (batch.action_chunk_mask > 0.5).float()
+        executed[:, 0] = 1.0  # step t itself is always the decision's
+        chunks = torch.cat([batch.actions.unsqueeze(1), chunks[:, 1:]], dim=1)
+        return hold_last_labelled(chunks, executed), executed
+
+    def latents(self, batch: Batch) -> tuple[Tensor, Tensor]:
+        """The u (B, latent_dim) behind each row's decision, and each row's round-trip error:
+        the largest |decode(u) - executed| over its executed steps (inf where not finite)."""
+        chunk, executed = self.executed_chunks(batch)
+        obs = batch.observations
+        latent = self.policy.encode_actions(obs, chunk, self.cfg.inversion_iterations)
+        decoded = self.policy.decode_latent(obs, latent)
+        error = ((decoded - chunk).abs().amax(dim=-1) * executed).amax(dim=-1)
+        finite = torch.isfinite(error) & torch.isfinite(latent).all(dim=-1)
+        return latent, torch.where(finite, error, torch.full_like(error, float("inf")))
 
     def update(self, batch: Batch, metrics: bool = True) -> dict[str, float]:
-        """One SAC step on the batch with each executed action replaced by its noise."""
+        """One SAC step on the rows whose decision the base reproduces, each decision
+        replaced by its noise."""
         with torch.no_grad():
-            latent = self.latents(batch)
-        values = super().update(replace(batch, actions=latent), metrics)
-        if not values:
+            latent, error = self.latents(batch)
+        kept = error <= self.cfg.inversion_max_error
+        dropped = int((~kept).sum().item())
+        self.uninvertible_total += dropped
+        trained = replace(batch, actions=latent)
+        values = {}
+        if dropped < len(kept):
+            values = super().update(select_rows(trained, kept) if dropped else trained, metrics)
+        if not metrics:
             return values
-        with torch.no_grad():
-            chunk = self.policy.decode_latent(batch.observations, latent)
-            error = (chunk - batch.actions.unsqueeze(1)).abs().amax(dim=(1, 2))
-            noise = self.policy.noise_scale * latent
-        values["adapter/inversion_error"] = error.mean().item()
-        values["adapter/noise_norm"] = noise.norm(dim=-1).mean().item()
+        finite = error[torch.isfinite(error)]
+        noise = self.policy.noise_scale * latent[kept]
+        values["adapter/inversion_error"] = finite.mean().item() if len(finite) else float("inf")
+        values["adapter/uninvertible_steps"] = float(dropped)
+        values["adapter/uninvertible_steps_total"] = float(self.uninvertible_total)
+        if len(noise):
+            values["adapter/noise_norm"] = noise.norm(dim=-1).mean().item()
         values["adapter/trainable_fraction"] = self.trainable_fraction
         return values
+
+    def state_dict(self) -> dict[str, Any]:
+        return {**super().state_dict(), "uninvertible_steps_total": self.uninvertible_total}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        self.uninvertible_total = int(state.get("uninvertible_steps_total", 0))
+
+
+def select_rows(batch: Batch, rows: Tensor) -> Batch:
+    """The batch's rows where `rows` (B,) is True, in every field (observation dicts too)."""
+    picked: dict[str, Any] = {}
+    for item in fields(batch):
+        value = getattr(batch, item.name)
+        if isinstance(value, dict):
+            value = {key: tensor[rows] for key, tensor in value.items()}
+        elif value is not None:
+            value = value[rows]
+        picked[item.name] = value
+    return Batch(**picked)

@@ -98,15 +98,15 @@ class SAC(Algorithm):
     ) -> None:
         self.cfg = algo
         self.device = torch.device(device)
-        self.target_entropy = (
-            -action_dim / 2.0 if algo.target_entropy is None else float(algo.target_entropy)
-        )
-
         self.policy = build_policy(policy, obs_spec, action_dim).to(self.device)
+        sampled = int(getattr(self.policy, "latent_dim", action_dim))  # what `sample` gives
+        self.target_entropy = (
+            -sampled / 2.0 if algo.target_entropy is None else float(algo.target_entropy)
+        )
         self.critic = EnsembleCritic(
             algo.num_critics,
             self.policy.encoder,
-            action_dim,
+            sampled,
             algo.critic_hidden_dims,
             algo.critic_layer_norm,
             algo.critic_activation,

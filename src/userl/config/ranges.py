@@ -185,6 +185,7 @@ NAMED: dict[str, Range] = {
     "image_shift_pixels": Range(0, 256),
     "max_nonfinite_updates": NON_NEGATIVE,
     "inversion_iterations": AT_LEAST_ONE,  # DSRL: fixed-point steps per inverted Euler step
+    "inversion_max_error": Range(0, 2, low_open=True),  # DSRL: round-trip error, action units
     # policies
     "noise_scale": POSITIVE,  # an adapter's noise = noise_scale * its output in [-1, 1]
     "residual_scale": Range(0, 2, low_open=True),  # a residual's bound per action dimension

@@ -9,85 +9,28 @@ noise = `policy.noise_scale` * u. Acting decodes the noise through the frozen ba
 critic learns Q(observation, u) over the decision. Only the actor (and its encoder) train
 and travel; the base never changes.
 
-`NOISE_MAPS` holds, per base policy name, the noise <-> chunk maps: `decode` (noise ->
-chunk, the base's own Euler steps without per-step noise) and `encode` (chunk -> noise,
-the same steps run backwards, each Euler step inverted by fixed-point iteration), with
-which the learner recovers the noise behind every executed action: the policy's own, a
-scripted expert's or a person's correction alike.
+`NOISE_MAPS` (`policies/noise_maps.py`) holds, per base policy name, the noise <-> chunk
+maps: `decode` (noise -> chunk, the base's own Euler steps without per-step noise) and
+`encode` (chunk -> noise, the same steps run backwards, each Euler step inverted by
+fixed-point iteration), with which the learner recovers the noise behind every executed
+chunk: the policy's own, a scripted expert's or a person's correction alike. Bases:
+`flow_g` / `flow_t` (H = 1) and `pi0` (its `pi0_tiny` preset too; H = its chunk_size).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
 
-import torch
 from torch import Tensor
 
 from userl.core.registry import POLICIES
 from userl.core.specs import ObservationSpec
 from userl.policies.encoders import StateEncoder
-from userl.policies.flow import FlowPolicy
 from userl.policies.frozen_base import base_policy_config, base_problem, load_frozen_base
 from userl.policies.mlp import GaussianPolicy, MLPPolicyConfig
+from userl.policies.noise_maps import NOISE_MAPS, supported_bases
 
-
-class NoiseMaps(Protocol):
-    """The noise <-> chunk maps of one kind of base policy."""
-
-    def width(self, base: object) -> int:
-        """W: noise values per chunk step."""
-
-    def decode(self, base: object, obs: dict[str, Tensor], noise: Tensor) -> Tensor:
-        """noise (B, H, W) -> the base's chunk (B, H, action_dim), deterministically."""
-
-    def encode(
-        self, base: object, obs: dict[str, Tensor], chunk: Tensor, iterations: int
-    ) -> Tensor:
-        """chunk (B, H, action_dim) -> the noise (B, H, W) the base decodes into it."""
-
-
-class FlowNoiseMaps:
-    """`flow_g` / `flow_t`: one action per decision (H = 1); the noise is the flow's A_0
-    (pre-tanh, W = action_dim); A_{i+1} = A_i + v(s, A_i, t_i) / K; the action tanh(A_K)."""
-
-    def width(self, base: object) -> int:
-        assert isinstance(base, FlowPolicy)
-        return base.action_dim
-
-    def decode(self, base: object, obs: dict[str, Tensor], noise: Tensor) -> Tensor:
-        assert isinstance(base, FlowPolicy)
-        features = base.encoder(obs)
-        actions = noise[:, 0]
-        for index in range(base.steps):
-            actions, _ = base.step(features, actions, index)
-        return torch.tanh(actions).unsqueeze(1)
-
-    def encode(
-        self, base: object, obs: dict[str, Tensor], chunk: Tensor, iterations: int
-    ) -> Tensor:
-        """Backwards from A_K = atanh(action) (clipped to the base's `bc_action_abs_max`):
-        A_i solves A_i = A_{i+1} - v(s, A_i, t_i) / K, by `iterations` fixed-point steps
-        from A_{i+1} (a contraction while |dv/dA| / K < 1, as for a near-open Flow-G gate)."""
-        assert isinstance(base, FlowPolicy)
-        features = base.encoder(obs)
-        bound = base.bc_action_abs_max
-        later = torch.atanh(chunk[:, 0].clamp(-bound, bound))
-        for index in reversed(range(base.steps)):
-            earlier = later
-            for _ in range(iterations):
-                mean, _ = base.step(features, earlier, index)
-                earlier = later - (mean - earlier)
-            later = earlier
-        return later.unsqueeze(1)
-
-
-NOISE_MAPS: dict[str, NoiseMaps] = {"flow_g": FlowNoiseMaps(), "flow_t": FlowNoiseMaps()}
-"""Base policy name -> its noise maps: the bases an adapter can adapt."""
-
-
-def supported_bases() -> str:
-    return " or ".join(f"policy={name}" for name in sorted(NOISE_MAPS))
+__all__ = ["NOISE_MAPS", "NoiseAdapterPolicy", "NoiseAdapterPolicyConfig", "supported_bases"]
 
 
 @dataclass
@@ -96,7 +39,7 @@ class NoiseAdapterPolicyConfig(MLPPolicyConfig):
     frozen base's initial noise for its whole chunk."""
 
     hidden_dims: list[int] = field(default_factory=lambda: [32, 32])  # the actor's hidden widths
-    base: str = ""  # the frozen base: a `userl train` run folder (policy=flow_g or flow_t)
+    base: str = ""  # the frozen base: a `userl train` run folder (policy=flow_g, flow_t or pi0)
     base_checkpoint: str = "latest"  # which of the base run's checkpoints: latest, best, step_N
     noise_scale: float = 1.0  # the base's initial noise = noise_scale * the actor's output in
     # [-1, 1], per value (the base trained on N(0, 1) noise: 1 reaches about its 68 % interval)

@@ -1,0 +1,155 @@
+"""DSRL over a chunked base (#41): the actor picks pi0_tiny's initial noise for the whole
+chunk (H x W values), the base decodes it deterministically, the learner inverts executed
+chunks (round trip below 1e-2) and the critic learns Q(observation, noise) at the chunk level;
+rows whose chunk the base cannot reproduce are counted and left out of the update."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+pytest.importorskip("transformers", reason="policy=pi0 needs the vla extra")
+
+from tests.adapter_base import make_base_run, make_pi0_base_run  # noqa: E402
+from userl.algorithms import build_algorithm  # noqa: E402
+from userl.algorithms.dsrl import DSRL  # noqa: E402
+from userl.algorithms.sac import SAC  # noqa: E402
+from userl.config.loader import load_config  # noqa: E402
+from userl.core.specs import ImageSpec, ObservationSpec  # noqa: E402
+from userl.core.types import Batch  # noqa: E402
+from userl.policies import build_policy  # noqa: E402
+from userl.policies.adapters import NoiseAdapterPolicy  # noqa: E402
+from userl.policies.frozen_base import base_sha256  # noqa: E402
+
+torch.set_num_threads(1)
+STATE_DIM, ACTION_DIM, ROWS, VIEWS = 20, 7, 4, ("front", "wrist")
+SPEC = ObservationSpec(STATE_DIM, tuple(ImageSpec(v, 32, 32) for v in VIEWS), "pick it up")
+MAX_ROUND_TRIP = 1e-2  # the issue's bound on the noise -> chunk -> noise -> chunk error
+
+
+def observation(seed: int) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    obs = {"state": torch.randn(ROWS, STATE_DIM, generator=g)}
+    for view in VIEWS:
+        obs[view] = torch.randint(0, 256, (ROWS, 32, 32, 3), generator=g, dtype=torch.uint8)
+    return obs
+
+
+def config_over(base: Path, *arguments: str):  # type: ignore[no-untyped-def]
+    return load_config(
+        [
+            "algo=dsrl",
+            "obs=image",
+            f"policy.base={base}",
+            f"algo.batch_size={ROWS}",
+            "algo.critic_hidden_dims=[16]",
+            "policy.hidden_dims=[8]",
+            "algo.inversion_iterations=8",
+            *arguments,
+        ]
+    )
+
+
+@pytest.fixture(scope="module")
+def pi0_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_pi0_base_run(tmp_path_factory.mktemp("pi0") / "base", SPEC, ACTION_DIM)
+
+
+def test_pi0_noise_covers_the_whole_chunk_and_round_trips(pi0_base: Path) -> None:
+    policy = build_policy(config_over(pi0_base).policy, SPEC, ACTION_DIM)
+    assert isinstance(policy, NoiseAdapterPolicy)
+    horizon, width = policy.noise_shape
+    assert (horizon, width) == (10, 32) and policy.latent_dim == horizon * width
+    obs = observation(1)
+    latent = torch.rand(ROWS, policy.latent_dim) * 2 - 1
+    with torch.no_grad():
+        chunk = policy.decode_latent(obs, latent)
+        assert chunk.shape == (ROWS, horizon, ACTION_DIM)
+        torch.manual_seed(5)  # deterministic: another random stream decodes the same chunk
+        assert torch.equal(chunk, policy.decode_latent(obs, latent))
+        moved = latent.view(ROWS, horizon, width).clone()
+        moved[:, -1] += 0.5  # only the last step's noise: the chunk changes (its own values)
+        assert not torch.equal(chunk, policy.decode_latent(obs, moved.view(ROWS, -1)))
+        recovered = policy.encode_actions(obs, chunk, iterations=8)
+        again = policy.decode_latent(obs, recovered)
+    round_trip = (again - chunk).abs().amax(dim=(1, 2))  # per inverted chunk
+    assert round_trip.max() < MAX_ROUND_TRIP, round_trip
+
+
+def chunk_batch(policy: NoiseAdapterPolicy, steps: list[int]) -> Batch:
+    obs = observation(2)
+    with torch.no_grad():
+        chunks = policy.decode_latent(obs, torch.rand(ROWS, policy.latent_dim) * 2 - 1)
+    k = torch.tensor(steps, dtype=torch.float32)
+    horizon = chunks.shape[1]
+    counted = (torch.arange(horizon).unsqueeze(0) < k.unsqueeze(1)).float()
+    return Batch(
+        observations=obs,
+        actions=chunks[:, 0],
+        rewards=torch.ones(ROWS),
+        next_observations=observation(3),
+        terminated=torch.zeros(ROWS),
+        intervened=torch.zeros(ROWS),
+        action_chunks=chunks * counted.unsqueeze(-1),
+        action_chunk_mask=torch.ones(ROWS, horizon),
+        chunk_steps=k,
+        chunk_rewards=counted,
+    )
+
+
+def test_pi0_critic_learns_q_of_the_chunks_noise(pi0_base: Path) -> None:
+    config = config_over(pi0_base)
+    algo = build_algorithm(config.algo, config.policy, SPEC, ACTION_DIM)
+    assert isinstance(algo, DSRL) and algo.label_chunk_steps == 10
+    start = base_sha256(algo.base)
+    metrics = algo.update(chunk_batch(algo.policy, [10, 3, 1, 7]))
+    assert algo.grad_steps == 1 and metrics["adapter/uninvertible_steps"] == 0
+    assert metrics["adapter/inversion_error"] < MAX_ROUND_TRIP
+    sampled, _ = algo.policy.sample(observation(4))
+    assert sampled.shape == (ROWS, 10 * 32)
+    assert algo.critic(observation(4), sampled).shape[1] == ROWS  # Q(observation, noise)
+    assert base_sha256(algo.base) == start
+
+
+def test_rows_the_base_cannot_reproduce_are_counted_and_not_trained_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """flow_g's actions are tanh of its flow, clipped to bc_action_abs_max before inverting:
+    an action at +-1 is beyond its reach, so its round-trip error is about 1e-3."""
+    base = make_base_run(tmp_path / "base", state_dim=STATE_DIM)
+    config = load_config(
+        ["algo=dsrl", f"policy.base={base}", "algo.batch_size=8", "algo.critic_hidden_dims=[16]",
+         "policy.hidden_dims=[8]", "algo.inversion_max_error=0.0001"]
+    )  # fmt: skip
+    algo = build_algorithm(config.algo, config.policy, ObservationSpec(STATE_DIM), ACTION_DIM)
+    assert isinstance(algo, DSRL)
+    seen: list[int] = []
+    update = SAC.update
+
+    def recording(self: SAC, batch: Batch, metrics: bool = True) -> dict[str, float]:
+        seen.append(len(batch.actions))
+        assert torch.isfinite(batch.actions).all()
+        return update(self, batch, metrics)
+
+    monkeypatch.setattr(SAC, "update", recording)
+    actions = torch.rand(8, ACTION_DIM) * 1.6 - 0.8
+    actions[5:, 2] = 1.0  # three rows a person pushed to the limit
+    batch = Batch(
+        observations={"state": torch.randn(8, STATE_DIM)},
+        actions=actions,
+        rewards=torch.randn(8),
+        next_observations={"state": torch.randn(8, STATE_DIM)},
+        terminated=torch.zeros(8),
+        intervened=torch.tensor([0.0] * 5 + [1.0] * 3),
+    )
+    metrics = algo.update(batch)
+    assert seen == [5] and algo.grad_steps == 1
+    assert metrics["adapter/uninvertible_steps"] == 3
+    assert metrics["adapter/uninvertible_steps_total"] == 3
+    batch.actions[:, 2] = -1.0  # every row beyond reach: nothing trains, all counted
+    metrics = algo.update(batch)
+    assert seen == [5] and algo.grad_steps == 1
+    assert metrics["adapter/uninvertible_steps"] == 8
+    assert algo.state_dict()["uninvertible_steps_total"] == 11
