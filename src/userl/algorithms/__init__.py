@@ -5,6 +5,7 @@ from __future__ import annotations
 from userl.algorithms import (  # noqa: F401  (register them)
     dsrl,
     hg_dagger,
+    recap,
     residual_sac,
     sac,
     sac_flow,

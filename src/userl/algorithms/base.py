@@ -20,6 +20,8 @@ class AlgoConfig(ComponentConfig):
 
     POLICY_PRESET: ClassVar[str] = ""  # the policy preset it trains when the command line
     # names none ("": the default table's)
+    POLICY_FIELDS: ClassVar[dict[str, Any]] = {}  # policy fields the algorithm needs set, which
+    # the loader sets where the policy has them (before the command line's own overrides)
 
     batch_size: int = 256  # transitions per gradient step
     utd_max: float = 1.0  # ceiling: gradient steps per new environment step (update-to-data)

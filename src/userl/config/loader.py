@@ -307,6 +307,7 @@ def _compose_command_line(
     config = compose(
         groups,
         [
+            *policy_fields_for_algorithm(groups),
             *views_at_policy_size(groups, overrides),
             *views_for_policy(groups, overrides),
             *overrides,
@@ -378,6 +379,18 @@ def views_at_policy_size(
     if not size or any(key in given for key in VIEW_SIZE_KEYS):
         return []
     return [(key, size) for key in VIEW_SIZE_KEYS]
+
+
+def policy_fields_for_algorithm(groups: dict[str, dict[str, Any]]) -> list[tuple[str, Any]]:
+    """The policy fields the algorithm needs set (`AlgoConfig.POLICY_FIELDS`, e.g. RECAP's
+    advantage labels), where the policy has them; the command line may still set them."""
+    algo = _schema_instance("algo", groups["algo"])
+    policy = _schema_instance("policy", groups["policy"])
+    return [
+        (f"policy.{key}", value)
+        for key, value in algo.POLICY_FIELDS.items()
+        if hasattr(policy, key)
+    ]
 
 
 def views_for_policy(

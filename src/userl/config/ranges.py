@@ -184,6 +184,14 @@ NAMED: dict[str, Range] = {
     "weight_decay": NON_NEGATIVE,
     "image_shift_pixels": Range(0, 256),
     "max_nonfinite_updates": NON_NEGATIVE,
+    "value_bins": Range(2),  # RECAP: bins of the value's distribution
+    "return_horizon_steps": AT_LEAST_ONE,  # RECAP: each step costs -1/T of the return
+    "advantage_steps": AT_LEAST_ONE,  # RECAP: n of the n-step return
+    "positive_quantile": Range(0, 1, high_open=True),
+    "quantile_window": AT_LEAST_ONE,
+    "label_dropout": UNIT,
+    "relabel_every_updates": AT_LEAST_ONE,
+    "guidance": NON_NEGATIVE,  # classifier-free guidance weight (1: none; 0: unconditioned)
     "inversion_iterations": AT_LEAST_ONE,  # DSRL: fixed-point steps per inverted Euler step
     "inversion_max_error": Range(0, 2, low_open=True),  # DSRL: round-trip error, action units
     # policies

@@ -26,6 +26,7 @@ from torch import Tensor, nn
 from userl.core.registry import POLICIES
 from userl.core.shards import randn_like_rows, row_draw
 from userl.core.specs import ObservationSpec
+from userl.policies.advantage_label import LabelledVelocity
 from userl.policies.base import Policy, PolicyConfig
 from userl.policies.encoders import StateEncoder
 from userl.policies.networks import full_precision, mlp_trunk
@@ -40,6 +41,10 @@ class FlowPolicyConfig(PolicyConfig):
     log_std_min: float = -5.0  # lower clamp of the log standard deviation
     log_std_max: float = 2.0  # upper clamp of the log standard deviation
     bc_action_abs_max: float = 0.999  # flow matching: targets clipped to this before atanh
+    advantage_labels: bool = False  # the velocity also reads an advantage label, a learned
+    # embedding (policies/advantage_label.py); `algo=recap` turns it on
+    guidance: float = 1.0  # with advantage_labels, robots act with the positive label and this
+    # classifier-free guidance weight w: v = v_none + w (v_positive - v_none); 1: no extrapolation
 
 
 @dataclass
@@ -140,6 +145,8 @@ class FlowPolicy(Policy):
         self.bc_action_abs_max = cfg.bc_action_abs_max
         self.encoder = StateEncoder(obs_spec)
         self.velocity = self.velocity_field(cfg, self.feature_dim, action_dim)
+        if cfg.advantage_labels:  # algo=recap: a label column on the features, or a robot's
+            self.velocity = LabelledVelocity(self.velocity, self.feature_dim, cfg.guidance)
 
     def squash_log_std(self, raw: Tensor) -> Tensor:
         """Smoothly into [log_std_min, log_std_max] (a tanh rescale)."""
