@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from userl.algorithms.sac import SAC, SACConfig
 from userl.core.registry import ALGORITHMS
@@ -29,6 +29,16 @@ class SACFlowConfig(SACConfig):
 
     POLICIES: ClassVar[tuple[str, ...]] = ("flow_g", "flow_t")  # the registered policies it
     # trains (config/compatibility.py): a flow whose noisy rollout has a likelihood
+
+    def pairing_problem(self, policy: Any, config: Any) -> str | None:
+        """A flow acting in chunks has no per-action likelihood for SAC's losses."""
+        chunk = int(getattr(policy, "chunk_size", 1))
+        if chunk != 1:
+            return (
+                f"bad value for 'policy.chunk_size': {chunk}; algo=sac_flow needs single "
+                "actions (policy.chunk_size=1), or train the chunked flow with algo=hg_dagger"
+            )
+        return None
 
 
 @ALGORITHMS.register("sac_flow", config=SACFlowConfig)

@@ -17,7 +17,14 @@ class PipelineConfig(ComponentConfig):
     inference: Literal["local", "remote"] = "local"  # a policy copy per env worker | one server
     inference_batch_window_ms: float = 2.0  # remote: requests this close share a forward pass
     inference_max_batch: int = 16  # remote: a full batch is answered at once
-    chunk_prefetch_steps: int = 2  # remote: ask for the next chunk when this many actions remain
+    chunk_prefetch_steps: int = 2  # ask for the next chunk when this many actions remain (local:
+    # with rtc or an inference delay; else the local copy computes when the chunk is spent)
+    chunking: Literal["prefetch", "rtc"] = "prefetch"  # prefetch: the next chunk replaces the
+    # queue as it comes; rtc: it is guided to keep the actions still running (real-time
+    # chunking, `policies/rtc.py`; a flow acting in chunks)
+    rtc_max_guidance: float = 5.0  # rtc: clip of the guidance weight (the paper's beta)
+    inference_delay_ms: float = 0.0  # a test delay: a chunk is handed over no sooner than
+    # this after it was asked for, counted in control steps (benchmarks and tests)
 
 
 @dataclass

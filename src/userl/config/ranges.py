@@ -204,6 +204,7 @@ NAMED: dict[str, Range] = {
     "gate_bias_init": ANY,
     "flow_steps": AT_LEAST_ONE,
     "chunk_size": AT_LEAST_ONE,
+    "rtc_max_guidance": POSITIVE,  # real-time chunking: the guidance weight's clip (beta)
     "d_model": AT_LEAST_ONE,
     "group_norm_groups": AT_LEAST_ONE,
     "pool_queries": AT_LEAST_ONE,

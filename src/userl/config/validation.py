@@ -103,7 +103,19 @@ def validate(config: Config, presets: Mapping[str, str] | None = None) -> str | 
     problem = config.algo.pairing_problem(config.policy, config)
     if problem:
         return problem
-    return reward_problem(config)
+    return chunking_problem(config) or reward_problem(config)
+
+
+def chunking_problem(config: Config) -> str | None:
+    """Real-time chunking guides a flow that generates chunks of several steps."""
+    chunk = int(getattr(config.policy, "chunk_size", 1))
+    if config.pipeline.chunking == "rtc" and chunk < 2:
+        return (
+            f"pipeline.chunking=rtc needs a flow policy acting in chunks (policy=pi0_tiny, "
+            f"pi0, or flow_g/flow_t with policy.chunk_size=2 or more; policy={config.policy.name} "
+            f"acts in chunks of {chunk}); set pipeline.chunking=prefetch"
+        )
+    return None
 
 
 def reward_problem(config: Config) -> str | None:

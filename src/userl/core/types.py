@@ -38,6 +38,8 @@ class Decision:
     policy_action: np.ndarray
     version: int
     intervened: bool = False
+    chunk_id: int = -1  # the policy chunk the action came from (-1: none, e.g. a person's)
+    chunk_delay: int = -1  # the steps that chunk arrived after it was asked for (-1: none)
 
 
 def new_episode_id() -> str:
@@ -65,6 +67,11 @@ class Episode:
     # (T,) bool: the reward source's success after each step, the per-frame labels of the
     # next observations (`userl collect label=...`, `userl train-reward`); None if not recorded
     step_success: np.ndarray | None = None
+    # (T,) int64 each: the policy chunk each executed action came from, and the steps that
+    # chunk arrived after it was asked for (the realised inference delay d); -1 where no
+    # chunk chose the action; None in episodes recorded before they were kept
+    chunk_ids: np.ndarray | None = None
+    chunk_delays: np.ndarray | None = None
     # rendered frames (uint8 H x W x 3) when recorded for a video; never stored or trained on
     frames: list[np.ndarray] = field(default_factory=list, repr=False, compare=False)
 
@@ -137,6 +144,8 @@ class EpisodeBuilder:
         self._intervened: list[bool] = []
         self._versions: list[int] = []
         self._step_success: list[bool] = []
+        self._chunk_ids: list[int] = []
+        self._chunk_delays: list[int] = []
         self.success = False
 
     def __len__(self) -> int:
@@ -154,6 +163,8 @@ class EpisodeBuilder:
         intervened: bool,
         policy_version: int,
         success: bool,
+        chunk_id: int = -1,
+        chunk_delay: int = -1,
     ) -> None:
         self._actions.append(np.asarray(action, dtype=np.float32))
         self._policy_actions.append(np.asarray(policy_action, dtype=np.float32))
@@ -164,6 +175,8 @@ class EpisodeBuilder:
         self._intervened.append(bool(intervened))
         self._versions.append(int(policy_version))
         self._step_success.append(bool(success))
+        self._chunk_ids.append(int(chunk_id))
+        self._chunk_delays.append(int(chunk_delay))
         self.success = self.success or bool(success)
 
     def build(self, info: dict[str, Any] | None = None) -> Episode:
@@ -183,6 +196,8 @@ class EpisodeBuilder:
             source=self.source,
             info=dict(info or {}),
             step_success=np.asarray(self._step_success, dtype=bool),
+            chunk_ids=np.asarray(self._chunk_ids, dtype=np.int64),
+            chunk_delays=np.asarray(self._chunk_delays, dtype=np.int64),
         )
 
 

@@ -4,8 +4,9 @@ Format (documented in docs/data.md, the episode store): `episodes/<ms-timestamp>
 an uncompressed NumPy zip whose members are `obs.<key>` (T+1 rows), `actions`,
 `policy_actions`, `rewards`, `terminated`, `truncated`, `intervened`, `policy_versions`
 (T rows), optionally `step_success` (T rows: the reward source's success after each step,
-the labels of a reward classifier) and `meta` (a JSON string: episode id, robot id, task,
-source, success, info).
+the labels of a reward classifier), optionally `chunk_ids` and `chunk_delays` (T rows: each
+executed action's policy chunk and that chunk's realised inference delay in steps) and `meta`
+(a JSON string: episode id, robot id, task, source, success, info).
 A file is written under a temporary name, fsynced, then atomically renamed, so after a
 crash an episode is either whole or absent. Zip CRC-32 checksums catch damaged files;
 damaged or truncated files are reported and skipped, and the rest loads.
@@ -45,6 +46,7 @@ _COLUMNS = (
     "policy_versions",
 )
 STEP_SUCCESS = "step_success"  # optional column
+CHUNK_COLUMNS = ("chunk_ids", "chunk_delays")  # optional: absent in older stores
 
 
 @dataclass
@@ -79,6 +81,9 @@ def encode_episode(episode: Episode) -> dict[str, np.ndarray]:
     members.update({name: getattr(episode, name) for name in _COLUMNS})
     if episode.step_success is not None:
         members[STEP_SUCCESS] = np.asarray(episode.step_success, bool)
+    for name in CHUNK_COLUMNS:
+        if getattr(episode, name) is not None:
+            members[name] = np.asarray(getattr(episode, name), np.int64)
     meta = {
         "episode_id": episode.episode_id,
         "robot_id": episode.robot_id,
@@ -101,6 +106,10 @@ def decode_episode(members: dict[str, np.ndarray]) -> Episode:
     step_success = members.get(STEP_SUCCESS)
     if step_success is not None and len(step_success) != steps:
         raise ValueError(f"{STEP_SUCCESS} has {len(step_success)} rows, not {steps}")
+    chunks = {name: members[name] for name in CHUNK_COLUMNS if name in members}
+    for name, column in chunks.items():
+        if len(column) != steps:
+            raise ValueError(f"{name} has {len(column)} rows, not {steps}")
     if not observations or any(len(v) != steps + 1 for v in observations.values()):
         raise ValueError(f"observations must have {steps + 1} rows")
     return Episode(
@@ -112,6 +121,7 @@ def decode_episode(members: dict[str, np.ndarray]) -> Episode:
         source=meta.get("source", "policy"),
         info=meta.get("info", {}),
         step_success=None if step_success is None else step_success.astype(bool),
+        **{name: column.astype(np.int64) for name, column in chunks.items()},  # type: ignore[arg-type]
         **{name: members[name] for name in _COLUMNS},  # type: ignore[arg-type]
     )
 

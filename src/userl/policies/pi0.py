@@ -415,6 +415,20 @@ class PI0Policy(Policy):
             )
         return actions[..., : self.action_dim].float().clamp(-1.0, 1.0)
 
+    def act_guided(
+        self,
+        obs: dict[str, Tensor],
+        previous: Tensor,
+        weights: Tensor,
+        max_guidance: float,
+        deterministic: bool = False,
+    ) -> Tensor:
+        """The next chunk guided toward the actions still running (real-time chunking:
+        `policies/pi0_rtc.py`)."""
+        from userl.policies.pi0_rtc import pi0_guided_chunk
+
+        return pi0_guided_chunk(self, obs, previous, weights, max_guidance, deterministic)
+
     def sample(
         self, obs: dict[str, Tensor], features: Tensor | None = None
     ) -> tuple[Tensor, Tensor]:

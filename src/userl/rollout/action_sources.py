@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -15,6 +16,7 @@ from userl.core.types import Decision, Observation
 from userl.data.checkpoint_files import load_chosen
 from userl.policies import build_policy
 from userl.policies.base import Policy
+from userl.rollout.chunking import ChunkRequest, ChunkScheduler, ChunkSettings, compute_chunk
 from userl.rollout.chunks import ChunkQueue
 
 ACTION_SOURCES: Registry = Registry("action source")
@@ -47,39 +49,65 @@ class ExpertSource:
 
 
 class PolicySource:
-    """A local copy of the policy that executes its action chunks step by step (the robot
-    waits while the next chunk is computed: `chunks.waits_ms`)."""
+    """A local copy of the policy that executes its action chunks step by step. By default
+    the next chunk is computed in the control loop when the chunk is spent (the robot waits:
+    `chunks.waits_ms`); with `pipeline.chunking=rtc` or a test delay (`settings`) it is
+    computed on a thread of its own while the robot runs (`rollout/chunking.py`)."""
 
     source = "policy"
 
-    def __init__(self, policy: Policy, deterministic: bool = False) -> None:
+    def __init__(
+        self,
+        policy: Policy,
+        deterministic: bool = False,
+        settings: ChunkSettings | None = None,
+        timeout_s: float = 60.0,
+    ) -> None:
         self.policy = policy.eval()
         self.deterministic = deterministic
         self.version = 0
-        self.chunks = ChunkQueue()
+        self.schedule = ChunkScheduler(settings or ChunkSettings(), timeout_s)
+        self._thread: ThreadPoolExecutor | None = None
+
+    @property
+    def chunks(self) -> ChunkQueue:
+        return self.schedule.queue
 
     def load_weights(self, version: int, state_dict: dict[str, torch.Tensor]) -> None:
+        if self.schedule.pending is not None:  # not while a chunk is computed with them
+            self.schedule.pending.result(timeout=None)
         self.policy.load_state_dict(state_dict, strict=False)
         self.version = version
-        self.chunks.cut()
+        self.schedule.cut()
 
     def reset(self) -> None:
-        self.chunks.cut()
+        self.schedule.cut()
 
     def cut(self) -> None:
         """Drop the rest of the chunk (an intervention took over)."""
-        self.chunks.cut()
+        self.schedule.cut()
 
-    @torch.inference_mode()
+    def _compute(self, request: ChunkRequest) -> tuple[np.ndarray, int]:
+        chunk = compute_chunk(
+            self.policy, request, self.deterministic, self.schedule.settings.max_guidance
+        )
+        return chunk, self.version
+
+    def _submit(self, request: ChunkRequest) -> Future:
+        if not self.schedule.settings.overlapped:
+            done: Future = Future()
+            done.set_result(self._compute(request))
+            return done
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chunks")
+        return self._thread.submit(self._compute, request)
+
     def decide(self, observation: Observation) -> Decision:
-        if not len(self.chunks):
-            self.chunks.requested()
-            self.chunks.start_wait()
-            batch = {k: torch.as_tensor(v).unsqueeze(0) for k, v in observation.items()}
-            chunk = self.policy.act(batch, deterministic=self.deterministic)[0]
-            self.chunks.receive(chunk.cpu().numpy())
-        action = self.chunks.pop()
-        return Decision(action, action, self.version)
+        action = self.schedule.next_action(observation, self._submit)
+        queue = self.schedule.queue
+        return Decision(
+            action, action, self.version, chunk_id=queue.chunk_id, chunk_delay=queue.chunk_delay
+        )
 
 
 @ACTION_SOURCES.register("expert")
@@ -93,9 +121,10 @@ def run_policy_source(config: Any, env: Any, run_dir: Path | None) -> PolicySour
     """A trained run's policy, from its checkpoint `eval.checkpoint` (latest, best, step_N);
     without a run, the policy that `policy.weights=DIR` (a `userl export-policy` folder)
     holds."""
+    settings = ChunkSettings.of(config.pipeline, env.task.control_hz, local=True)
     if run_dir is None and config.policy.weights:  # build_policy loads the export
         policy = build_policy(config.policy, env.observation_spec, env.action_space.shape[0])
-        return PolicySource(policy, deterministic=config.eval.deterministic)
+        return PolicySource(policy, config.eval.deterministic, settings)
     if run_dir is None:
         raise ConfigError(
             "evaluating a policy needs run=runs/<name> or policy.weights=DIR (an export from "
@@ -103,7 +132,7 @@ def run_policy_source(config: Any, env: Any, run_dir: Path | None) -> PolicySour
         )
     state = load_chosen(run_dir, config.eval.checkpoint)  # latest: previous.pt if damaged
     policy = build_policy(config.policy, env.observation_spec, env.action_space.shape[0])
-    source = PolicySource(policy, deterministic=config.eval.deterministic)
+    source = PolicySource(policy, config.eval.deterministic, settings)
     source.load_weights(int(state.get("weight_version", 0)), state["policy"])
     return source
 

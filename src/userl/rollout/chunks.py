@@ -6,6 +6,8 @@ the actions for the steps that passed since it was asked for are dropped (they b
 steps already executed), and the rest replaces the queue. Whenever the queue runs dry the
 robot waits for a chunk: that wait is `action_wait_ms` (0 when chunks come early enough).
 An intervention cuts the chunk short (`cut`): the policy replans from where the person left.
+Each received chunk gets an id; the queue knows which chunk its actions come from and that
+chunk's realised delay d (the steps skipped), which the episode records per step.
 """
 
 from __future__ import annotations
@@ -24,9 +26,15 @@ class ChunkQueue:
         self.steps_since_request = 0
         self.waits_ms: list[float] = []
         self._wait_started: float | None = None
+        self.chunk_id = -1  # the latest received chunk's id (every queued action is from it)
+        self.chunk_delay = -1  # its realised delay: the steps executed while it was computed
 
     def __len__(self) -> int:
         return len(self._queue)
+
+    def remaining(self) -> np.ndarray:
+        """The actions still to execute (r, A); (0, 0) when none."""
+        return np.stack(list(self._queue)) if self._queue else np.zeros((0, 0), np.float32)
 
     def cut(self) -> None:
         """Drop the rest of the chunk."""
@@ -37,13 +45,16 @@ class ChunkQueue:
         self.steps_since_request = 0
 
     def start_wait(self) -> None:
-        """The queue is empty and the robot now waits for a chunk."""
-        self._wait_started = time.monotonic()
+        """The queue is empty and the robot now waits for a chunk (from the first call)."""
+        if self._wait_started is None:
+            self._wait_started = time.monotonic()
 
     def receive(self, chunk: np.ndarray) -> None:
         """A chunk arrived: its actions for steps already executed are skipped."""
         skip = min(self.steps_since_request, len(chunk) - 1)
         self._queue = deque(np.asarray(chunk, np.float32)[skip:])
+        self.chunk_id += 1
+        self.chunk_delay = self.steps_since_request
         waited_s = 0.0 if self._wait_started is None else time.monotonic() - self._wait_started
         self.waits_ms.append(waited_s * 1000.0)
         self._wait_started = None

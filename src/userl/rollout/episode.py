@@ -106,6 +106,8 @@ def run_episode(
             intervened=decision.intervened,
             policy_version=decision.version,
             success=bool(info.get("success", False)),
+            chunk_id=decision.chunk_id,
+            chunk_delay=decision.chunk_delay,
         )
         if between_steps is not None:
             between_steps()

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 BYTES_PER_MB = 1024 * 1024
 FLOAT_BYTES = 4  # state, actions and rewards are float32
 STEP_FLAG_BYTES = 4  # terminated, truncated, intervened, step_success: one byte each
-VERSION_BYTES = 8  # policy_versions: int64
+VERSION_BYTES = 24  # policy_versions, chunk_ids, chunk_delays: int64 each
 ARCHIVE_OVERHEAD_BYTES = 64 * 1024  # zip headers, the meta JSON and its info
 
 

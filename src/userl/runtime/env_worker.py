@@ -20,6 +20,7 @@ from userl.envs.cells import CellBinding, CellEnv
 from userl.envs.factory import make_env
 from userl.policies import build_policy
 from userl.rollout.action_sources import ExpertSource, PolicySource
+from userl.rollout.chunking import ChunkSettings
 from userl.rollout.intervention import with_interventions
 from userl.runtime.disk_space import DiskGate, expected_episode_bytes
 from userl.runtime.inference import RemotePolicySource
@@ -80,6 +81,8 @@ class EnvWorker:
         self.policy: PolicySource | RemotePolicySource = PolicySource(
             build_policy(config.policy, self.env.observation_spec, self.action_dim()),
             deterministic=config.algo.act_deterministic,
+            settings=ChunkSettings.of(config.pipeline, self.env.task.control_hz, local=True),
+            timeout_s=config.run.remote_timeout_s,
         )
         self.expert = ExpertSource(self.env)
         # training acts through the intervention layer; evaluation uses the policy alone
@@ -128,7 +131,7 @@ class EnvWorker:
                 server,
                 self.config.run.remote_timeout_s,
                 deterministic=self.config.algo.act_deterministic,
-                prefetch_steps=self.config.pipeline.chunk_prefetch_steps,
+                settings=ChunkSettings.of(self.config.pipeline, self.env.task.control_hz),
             )
             self.acting = with_interventions(
                 self.policy, self.env, self.config.teleop, self.env.task.control_hz, self._seed

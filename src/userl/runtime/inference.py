@@ -10,7 +10,6 @@ on the GPU Ray gave it (`runtime/placement.py`), else on the CPU.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import deque
 from typing import Any
 
@@ -22,6 +21,7 @@ from userl.config.schema import Config
 from userl.core.specs import ObservationSpec
 from userl.core.types import Decision, Observation
 from userl.policies import build_policy
+from userl.rollout.chunking import ChunkRequest, ChunkScheduler, ChunkSettings, compute_chunk
 from userl.rollout.chunks import ChunkQueue
 from userl.runtime.placement import assigned_device, current_node_id
 from userl.runtime.weight_sync import Snapshot, WeightSubscriber
@@ -63,8 +63,22 @@ class InferenceServer:
         self.weights.apply(snapshot)
         return self.weights.version
 
-    async def act(self, observation: Observation, deterministic: bool) -> tuple[np.ndarray, int]:
-        """One observation in; its action chunk (H, A) and the weight version out."""
+    async def act(
+        self,
+        observation: Observation,
+        deterministic: bool,
+        previous: np.ndarray | None = None,
+        delay_steps: int = 0,
+    ) -> tuple[np.ndarray, int]:
+        """One observation in; its action chunk (H, A) and the weight version out. With
+        `previous` (real-time chunking: the actions still to run) the chunk is guided toward
+        them, on its own (each guided request has its own targets)."""
+        if previous is not None:
+            request = ChunkRequest(observation, previous, delay_steps)
+            chunk = compute_chunk(
+                self.policy, request, deterministic, self.config.pipeline.rtc_max_guidance
+            )
+            return chunk, self.weights.version
         future = asyncio.get_running_loop().create_future()
         self._pending.append((observation, deterministic, future))
         if len(self._pending) >= self.config.pipeline.inference_max_batch:
@@ -117,23 +131,52 @@ class InferenceServer:
         }
 
 
+class RayHandle:
+    """A chunk request in flight to the server, as `rollout/chunking.py` polls it."""
+
+    def __init__(self, reference: Any) -> None:
+        self.reference = reference
+
+    def done(self) -> bool:
+        ready, _ = ray.wait([self.reference], timeout=0)
+        return bool(ready)
+
+    def result(self, timeout: float | None = None) -> tuple[np.ndarray, int]:
+        ready, _ = ray.wait([self.reference], timeout=timeout)
+        if not ready:
+            raise ray.exceptions.GetTimeoutError(
+                f"no action chunk from the inference server within {timeout} s "
+                "(run.remote_timeout_s)"
+            )
+        chunk, version = ray.get(self.reference)
+        return chunk, int(version)
+
+
 class RemotePolicySource:
     """The env worker's side of remote inference: executes returned chunks step by step and
-    asks for the next one when `prefetch_steps` actions remain (see `rollout/chunks.py`)."""
+    asks for the next one when `prefetch_steps` actions remain, guided with
+    `pipeline.chunking=rtc` (`rollout/chunking.py`)."""
 
     source = "policy"
 
     def __init__(
-        self, server: Any, timeout_s: float, deterministic: bool = False, prefetch_steps: int = 0
+        self,
+        server: Any,
+        timeout_s: float,
+        deterministic: bool = False,
+        settings: ChunkSettings | None = None,
     ) -> None:
         self.server = server
-        self.timeout_s = timeout_s
         self.deterministic = deterministic
-        self.prefetch_steps = prefetch_steps
-        self.version = 0
-        self.chunks = ChunkQueue()
-        self._pending: Any = None  # the request for the next chunk, while in flight
-        self._asked_at_s = 0.0
+        self.schedule = ChunkScheduler(settings or ChunkSettings(), timeout_s)
+
+    @property
+    def chunks(self) -> ChunkQueue:
+        return self.schedule.queue
+
+    @property
+    def version(self) -> int:
+        return self.schedule.version
 
     def load_weights(self, version: int, state_dict: dict[str, torch.Tensor]) -> None:
         self.cut()  # the server holds the weights; a new version drops old chunks
@@ -143,29 +186,18 @@ class RemotePolicySource:
 
     def cut(self) -> None:
         """Drop the rest of the chunk and forget a request in flight (stale: made before)."""
-        self.chunks.cut()
-        self._pending = None
+        self.schedule.cut()
+
+    def _submit(self, request: ChunkRequest) -> RayHandle:
+        return RayHandle(
+            self.server.act.remote(
+                request.observation, self.deterministic, request.previous, request.delay_steps
+            )
+        )
 
     def decide(self, observation: Observation) -> Decision:
-        if self._pending is None and len(self.chunks) <= self.prefetch_steps:
-            self._pending = self.server.act.remote(observation, self.deterministic)
-            self._asked_at_s = time.monotonic()
-            self.chunks.requested()
-        if self._pending is not None:
-            if not len(self.chunks):
-                self.chunks.start_wait()
-            ready, _ = ray.wait(
-                [self._pending], timeout=self.timeout_s if not len(self.chunks) else 0
-            )
-            if not ready and not len(self.chunks):
-                raise ray.exceptions.GetTimeoutError(
-                    f"no action chunk from the inference server within {self.timeout_s} s "
-                    "(run.remote_timeout_s)"
-                )
-            if ready:
-                chunk, self.version = ray.get(self._pending)
-                self._pending = None
-                self.last_latency_s = time.monotonic() - self._asked_at_s
-                self.chunks.receive(chunk)
-        action = self.chunks.pop()
-        return Decision(action, action, self.version)
+        action = self.schedule.next_action(observation, self._submit)
+        queue = self.schedule.queue
+        return Decision(
+            action, action, self.version, chunk_id=queue.chunk_id, chunk_delay=queue.chunk_delay
+        )
