@@ -43,6 +43,8 @@ RLPD_IMAGE = (
 # classifier-rewarded runs had not settled: their last curve point and their final evaluation,
 # a few updates apart on the same seeds, disagreed (records in docs/learning/rewards-8k).
 REWARDS_ENV_STEPS = 12_000
+RECAP_START = ("policy=flow_g", "pipeline=sync", "demos.episodes=5", *PACED)
+RECAP_FLOW = ("algo=recap", *RECAP_START)
 SETTINGS: dict[str, Setting] = {
     "rlpd_state": Setting(
         ("algo=rlpd", "policy=mlp", "demos.episodes=20", *PACED),
@@ -141,6 +143,25 @@ SETTINGS: dict[str, Setting] = {
         target_success=0.8,
         notes="HG-DAgger, Flow-G, BC on 20 demos, simulated operator",
     ),
+    # RECAP (#43) and HG-DAgger from the same start: each pretrains Flow-G on the same 5 demos
+    # (the same seeds), a weak BC start that leaves room to improve; one update per env step.
+    "recap_flow": Setting(
+        RECAP_FLOW,
+        target_gain=0.25,
+        notes="RECAP, Flow-G, state, BC on 5 demos, no operator",
+    ),
+    "recap_flow_operator": Setting(
+        (*RECAP_FLOW, "teleop=expert"),
+        notes="RECAP, Flow-G, BC on 5 demos, simulated operator, corrections positive",
+    ),
+    "recap_flow_operator_unforced": Setting(
+        (*RECAP_FLOW, "teleop=expert", "algo.corrections_positive=false"),
+        notes="recap_flow_operator with corrections labelled by their advantage (ablation)",
+    ),
+    "hg_dagger_flow_recap_start": Setting(
+        ("algo=hg_dagger", *RECAP_START, "teleop=expert"),
+        notes="HG-DAgger from recap_flow's start, simulated operator",
+    ),
 }
 
 
@@ -169,6 +190,16 @@ MATRICES: dict[str, tuple[MatrixEntry, ...]] = {
         MatrixEntry("rlpd_image_operator", ("pick_place",), 40.0),
         MatrixEntry("hg_dagger", ("table_cleanup",), 40.0),
         MatrixEntry("hg_dagger_flow", ("table_cleanup",), 40.0),
+    ),
+    # RECAP beside HG-DAgger from the same BC start, at the same budget (#43)
+    "recap": tuple(
+        MatrixEntry(setting, ("pick_place",), 20.0)
+        for setting in (
+            "recap_flow",
+            "recap_flow_operator",
+            "recap_flow_operator_unforced",
+            "hg_dagger_flow_recap_start",
+        )
     ),
     # rewards without ground truth: RLPD on images rewarded by the simulator, then by a
     # learned classifier, at the same budget
