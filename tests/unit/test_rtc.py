@@ -25,6 +25,7 @@ from userl.rollout.chunking import (
     ChunkSettings,
     compute_chunk,
 )
+from userl.rollout.chunks import boundary_jump
 
 STATE_DIM, ACTION_DIM, HORIZON = 6, 3, 10
 
@@ -212,3 +213,9 @@ def test_pi0_rtc_keeps_the_delayed_actions():
     np.testing.assert_array_equal(guided[:2], remaining[:2])
     # the soft-masked overlap is pulled toward the running chunk, through the action expert
     assert np.abs(guided[2:4] - remaining[2:]).mean() < np.abs(running[2:4] - remaining[2:]).mean()
+
+
+def test_the_boundary_jump_is_the_largest_change_where_chunks_join():
+    actions = np.array([[0.0], [0.1], [0.9], [1.0], [0.0]], np.float32)
+    assert boundary_jump(actions, np.array([0, 0, 1, 1, -1])) == pytest.approx(0.8)
+    assert boundary_jump(actions, np.array([0, 0, 0, 0, 0])) == 0.0

@@ -77,3 +77,15 @@ def wait_metrics(waits_ms: list[float]) -> dict[str, float]:
         "action_wait_ms": float(np.mean(waits_ms)),
         "action_wait_ms_p99": float(np.percentile(waits_ms, 99)),
     }
+
+
+def boundary_jump(actions: np.ndarray, chunk_ids: np.ndarray) -> float:
+    """The largest change between consecutive executed actions where one policy chunk gives
+    way to the next (max-abs over the action's components); 0 without such a boundary. What
+    real-time chunking shrinks (`rollout/chunking.py`)."""
+    ids = np.asarray(chunk_ids)
+    joins = np.flatnonzero((ids[1:] != ids[:-1]) & (ids[1:] >= 0) & (ids[:-1] >= 0)) + 1
+    if not len(joins):
+        return 0.0
+    steps = np.abs(np.asarray(actions)[joins] - np.asarray(actions)[joins - 1])
+    return float(steps.max())
