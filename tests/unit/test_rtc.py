@@ -219,3 +219,51 @@ def test_the_boundary_jump_is_the_largest_change_where_chunks_join():
     actions = np.array([[0.0], [0.1], [0.9], [1.0], [0.0]], np.float32)
     assert boundary_jump(actions, np.array([0, 0, 1, 1, -1])) == pytest.approx(0.8)
     assert boundary_jump(actions, np.array([0, 0, 0, 0, 0])) == 0.0
+
+
+def test_bench_vla_chunking_runs_three_settings_and_reads_back_waits_and_jumps(tmp_path):
+    from userl.benchmarks import vla
+    from userl.data.store import EpisodeStore
+
+    options, overrides = vla.parse(["chunking=rtc", "tasks=pick_place", "prefetch_steps=4"])
+    seen: list[list[str]] = []
+
+    def fake_run(run: list[str]) -> dict:
+        seen.append(run)
+        run_dir = tmp_path / str(len(seen))
+        builder = EpisodeBuilder("r0", "pick_place", {"state": np.zeros(2, np.float32)})
+        builder.add(
+            action=np.zeros(7, np.float32),
+            policy_action=np.zeros(7, np.float32),
+            reward=0.0,
+            next_observation={"state": np.zeros(2, np.float32)},
+            terminated=True,
+            truncated=False,
+            intervened=False,
+            policy_version=0,
+            success=True,
+        )
+        episode = builder.build({"action_wait_ms_p99": 10.0 * len(seen)})
+        episode.info["chunk_boundary_jump"] = 1.0 / len(seen)
+        EpisodeStore(run_dir / "episodes").create().write(episode)
+        return {"run": str(run_dir), "online_success": 0.5}
+
+    result = vla_chunking_result(options, overrides, tmp_path, fake_run)
+    assert [(r["chunking"], r["delay_ms"]) for r in result["rows"]] == [
+        ("prefetch", 0.0),
+        ("prefetch", 300.0),
+        ("rtc", 300.0),
+    ]
+    assert "pipeline.chunking=rtc" in seen[2] and "robot.realtime=true" in seen[2]
+    assert "pipeline.chunk_prefetch_steps=4" in seen[2]
+    assert result["rows"][2]["action_wait_ms_p99"] == 30.0
+    summary = result["chunking"]["pick_place"]
+    assert summary["jump_reduction"] == pytest.approx(1 - (1 / 3) / (1 / 2))
+    assert summary["success_vs_no_delay"] == 0.0
+    assert "wait p99 ms" in vla.table(result)
+
+
+def vla_chunking_result(options, overrides, root, one_run):
+    from userl.benchmarks import vla, vla_chunking
+
+    return vla_chunking.result(options, overrides, root, vla.run_overrides, one_run)

@@ -8,6 +8,7 @@ sync and async pipelines.
                     [multitask=true] [task_weights=table_cleanup:2] [short=true]
                     [root=bench-vla] [key=value ...] out=F.json
     userl bench vla device=cuda [step_times=pi0] [step_batch=32] [step_repeats=5] out=F.json
+    userl bench vla chunking=rtc [inference_delay_ms=300] [prefetch_steps=5] out=F.json
 
 Each run is a real `userl train policy=pi0_tiny algo=hg_dagger teleop=expert` run with fixed
 seeds and deterministic evaluation on fixed seeds before (`eval.at_start`) and after.
@@ -38,6 +39,8 @@ from typing import Any
 
 import yaml
 
+from userl.benchmarks import vla_chunking
+
 DEFAULTS = {
     "tasks": "pick_place,table_cleanup",
     "pipelines": "sync,async",
@@ -54,6 +57,7 @@ DEFAULTS = {
     "step_times": "",
     "step_batch": "32",
     "step_repeats": "5",
+    **vla_chunking.CHUNKING_DEFAULTS,
 }
 FULL_SIZE_PRESET = "pi0"  # what `device=cuda` times
 SHORT = {"demos": "2", "pretrain": "10", "episodes": "2", "eval_episodes": "2"}
@@ -118,12 +122,8 @@ def multitask_overrides(
     """One run of a cell per task (the cells file written into `root`), one policy."""
     weights = task_weights(options["task_weights"])
     cells = root / "cells.yaml"
-    cells.write_text(
-        yaml.safe_dump(
-            {task: {"task": task, "weight": weights.get(task, 1.0)} for task in tasks},
-            sort_keys=False,
-        )
-    )
+    cell_specs = {task: {"task": task, "weight": weights.get(task, 1.0)} for task in tasks}
+    cells.write_text(yaml.safe_dump(cell_specs, sort_keys=False))
     return [
         *BASE,
         f"cells={cells}",
@@ -243,6 +243,8 @@ def run(arguments: list[str]) -> dict[str, Any]:
         }
     root = Path(options["root"]) / time.strftime("%Y%m%d-%H%M%S")
     root.mkdir(parents=True, exist_ok=True)
+    if options["chunking"]:
+        return vla_chunking.result(options, overrides, root, run_overrides, one_run)
     rows = []
     tasks = options["tasks"].split(",")
     for pipeline in options["pipelines"].split(","):
@@ -281,6 +283,8 @@ def table(result: dict[str, Any]) -> str:
         from userl.benchmarks import vla_step_times
 
         return vla_step_times.table(result["step_times"])
+    if "chunking" in result:
+        return vla_chunking.chunking_table(result["rows"])
     lines = [
         f"{'task':>14} {'pipeline':>8} {'BC':>5} {'online':>6} {'gain':>6} "
         f"{'interv/ep':>9} {'gen s/ep':>8} {'train s/upd':>11}"
