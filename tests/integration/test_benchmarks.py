@@ -268,9 +268,12 @@ def test_bench_multitask(tmp_path: Path, bench) -> None:
         f"root={tmp_path}/runs",
     )
     assert figures["cells"] == ["franka_peg", "franka_charger"]
+    # together, the cells share one budget (40 env steps per cell): how it splits between
+    # them depends on each robot's pace, so only the sum is known
+    assert sum(figures["together"][cell]["env_steps"] for cell in figures["cells"]) >= 80
     for cell in figures["cells"]:
         alone, together = figures["alone"][cell], figures["together"][cell]
-        assert alone["env_steps"] >= 40 and together["env_steps"] >= 40
+        assert alone["env_steps"] >= 40 and together["env_steps"] > 0
         assert alone["time_to_threshold_s"] > 0 and together["time_to_threshold_s"] > 0
         assert 0 < together["env_steps_to_threshold"] <= together["env_steps"]
         assert figures["ratio"][cell] == pytest.approx(

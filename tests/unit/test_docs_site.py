@@ -55,7 +55,7 @@ def test_site_builds_strictly(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-4000:]
     configuration = (tmp_path / "site" / "configuration" / "index.html").read_text()
     # the reference was generated from the config schema at build time
-    assert "[algo] HGDAggerConfig" in configuration
+    assert "[algo] preset hg_dagger (HGDAggerConfig)" in configuration
     assert "&lt;!-- config-reference --&gt;" not in configuration
     assert (tmp_path / "site" / "api" / "index.html").read_text().count("doc-heading") > 10
 

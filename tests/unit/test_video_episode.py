@@ -73,9 +73,16 @@ class ForeignEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         return np.zeros(7, np.float32)
 
 
-def videos(clock: Clock, stop: threading.Event | None = None) -> tuple[EpisodeVideos, list[str]]:
+def videos(
+    clock: Clock, stop: threading.Event | None = None, slow_videos_before_off: int = 1
+) -> tuple[EpisodeVideos, list[str]]:
     warned: list[str] = []
-    recorder = EpisodeVideos(0.5, (stop or threading.Event()).is_set, clock=clock)
+    recorder = EpisodeVideos(
+        0.5,
+        (stop or threading.Event()).is_set,
+        clock=clock,
+        slow_videos_before_off=slow_videos_before_off,
+    )
     recorder.warn = warned.append
     return recorder, warned
 
@@ -107,6 +114,25 @@ def test_a_slow_render_drops_the_video_once_and_the_evaluation_goes_on() -> None
     assert recorder.off
     again = recorder.run_episode(env, ExpertSource(env), "robot_0", seed=1)
     assert env.renders == 2 and again.frames == [] and len(warned) == 1
+
+
+def test_a_moment_of_load_drops_one_video_and_only_a_slow_renderer_ends_them() -> None:
+    """A slow frame drops that video; the robot stops filming only after
+    `slow_videos_before_off` slow videos in a row, and a video made in time starts the count
+    over (a busy moment on the machine is not a slow renderer)."""
+    clock = Clock()
+    env = ForeignEnv(clock, render_s=2.6)
+    recorder, warned = videos(clock, slow_videos_before_off=2)
+    recorder.run_episode(env, ExpertSource(env), "robot_0", seed=0)
+    assert not recorder.off and "1 of 2 in a row" in warned[-1]
+    env.render_s = 0.0
+    filmed = recorder.run_episode(env, ExpertSource(env), "robot_0", seed=1)
+    assert len(filmed.frames) == STEPS + 1 and recorder.slow_in_row == 0
+    env.render_s = 2.6
+    recorder.run_episode(env, ExpertSource(env), "robot_0", seed=2)
+    assert not recorder.off
+    recorder.run_episode(env, ExpertSource(env), "robot_0", seed=3)
+    assert recorder.off and "no more recorded" in warned[-1] and len(warned) == 3
 
 
 def test_only_the_robots_first_frame_is_a_warm_up() -> None:

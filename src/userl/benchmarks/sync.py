@@ -31,10 +31,12 @@ def layers_spec(millions: int) -> StateSpec:
 
 def pi0_spec(preset: str) -> StateSpec:
     """What a pi0 preset trains, hence syncs (its `policy.train` set)."""
+    from userl.config.compatibility import partner_arguments
     from userl.config.loader import load_config
     from userl.policies.pi0 import trainable_shapes
 
-    return trainable_shapes(load_config([f"policy={preset}"]).policy)  # type: ignore[arg-type]
+    arguments = [f"policy={preset}", *partner_arguments("policy", preset)]
+    return trainable_shapes(load_config(arguments).policy)  # type: ignore[arg-type]
 
 
 def model_state(spec: StateSpec) -> dict[str, torch.Tensor]:

@@ -166,6 +166,7 @@ NAMED: dict[str, Range] = {
     "checkpoints_kept": NON_NEGATIVE,  # 0: no periodic checkpoints
     "stop_at_eval_success": UNIT,
     "video_render_max_period_fraction": Range(0, 1, low_open=True),
+    "slow_videos_before_off": POSITIVE,
     "noisy_expert_std": NON_NEGATIVE,
     "success_reward_min": ANY,
     "weight": POSITIVE,  # a cell's share of each batch

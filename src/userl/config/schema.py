@@ -94,7 +94,10 @@ class EvalConfig:
     video_fps: float = 10.0  # frame rate of evaluation videos
     video_render_max_period_fraction: float = 0.5  # a video frame's render may take at most
     # this share of the task's control period; a slower one drops that video (one warning
-    # line) and ends the robot's videos for the run
+    # line)
+
+    slow_videos_before_off: int = 3  # videos dropped for a slow frame in a row before the
+    # robot records no more for the run (a renderer that is always slow, not a busy moment)
 
     video_format: Literal["mp4", "gif"] = "mp4"  # evaluation videos in the run's videos/
     curve_every_env_steps: int = 0  # the learning curve: during training, the first robot evaluates

@@ -4,11 +4,12 @@ A video is `env.render()` after the reset and after each step of one evaluation 
 the robot's own thread. `VideoCamera` times every frame: one that takes longer than
 `eval.video_render_max_period_fraction` of the task's control period would slow the control
 loop, so the video is dropped at that frame (the episode goes on without frames) and
-`EpisodeVideos` says so in one warning line and records no more videos on that robot. A
-`render()` that raises (a renderer's package missing, a camera gone) drops the video the
-same way: videos never end a run. An episode run only for its video also ends at the next
-step once the run is stopping or its video is dropped: a stop never waits on a video. A
-robot's very first frame is not timed (its renderer warms up: a GL context, buffers).
+`EpisodeVideos` says so in one warning line; after `slow_videos_before_off` such videos in a
+row (a renderer that is always slow, not a moment of load) it records no more on that robot.
+A `render()` that raises (a renderer's package missing, a camera gone) or gives no image ends
+the robot's videos at once: videos never end a run. An episode run only for its video also
+ends at the next step once the run is stopping or its video is dropped: a stop never waits on
+a video. A robot's very first frame is not timed (its renderer warms up: a GL context, buffers).
 Whatever `render()` returns (one image, or one per camera) becomes one RGB frame
 (`telemetry.video.video_frame`)."""
 
@@ -55,6 +56,7 @@ class VideoCamera:
         self.frames: list[np.ndarray] = []
         self.dropped = ""
         self.fix = ""  # what the user can do about a dropped video
+        self.slow = False  # dropped for a slow frame (not a failed or non-image render)
         self.ended_early = False
 
     def __getattr__(self, name: str) -> Any:
@@ -85,6 +87,7 @@ class VideoCamera:
         took_s = self.clock() - started
         timed = len(self.frames) >= self.untimed
         if timed and took_s > self.frame_max_s:
+            self.slow = True
             self._drop(
                 f"a frame took {took_s:.3f} s to render, over its {self.frame_max_s:.3f} s "
                 f"({RENDER_BOUND_KEY} of the control period)",
@@ -103,7 +106,8 @@ class VideoCamera:
 
 class EpisodeVideos:
     """One robot's evaluation videos: `run_episode` records an episode's frames within the
-    time bound; after a dropped video, `off` says why and no more are recorded. Inside
+    time bound; once its videos are off (`slow_videos_before_off` slow ones in a row, or a
+    render that fails), `off` says why and no more are recorded. Inside
     `video_only()` an episode is run for its video alone, so it may end early (`stopping()`,
     or its video dropped). `warn` prints the one line; `clock` times the renders."""
 
@@ -112,8 +116,11 @@ class EpisodeVideos:
         max_period_fraction: float,
         stopping: Callable[[], bool],
         clock: Callable[[], float] = time.monotonic,
+        slow_videos_before_off: int = 1,
     ) -> None:
         self.max_period_fraction = max_period_fraction
+        self.slow_videos_before_off = slow_videos_before_off
+        self.slow_in_row = 0
         self.stopping = stopping
         self.clock = clock
         self.off = ""
@@ -150,10 +157,16 @@ class EpisodeVideos:
         self.warmed_up = True
         episode = run_episode(camera, source, robot_id, seed, **kwargs)
         episode.frames = [] if camera.ended_early else camera.frames
-        if camera.dropped:
+        self.slow_in_row = self.slow_in_row + 1 if camera.slow else 0
+        if camera.dropped and (not camera.slow or self.slow_in_row >= self.slow_videos_before_off):
             self.off = camera.dropped
             self.warn(
                 f"warning: {robot_id}: evaluation video skipped and no more recorded: "
                 f"{camera.dropped}; {camera.fix}"
+            )
+        elif camera.dropped:
+            self.warn(
+                f"warning: {robot_id}: evaluation video skipped ({self.slow_in_row} of "
+                f"{self.slow_videos_before_off} in a row before videos stop): {camera.dropped}"
             )
         return episode

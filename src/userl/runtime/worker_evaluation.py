@@ -38,7 +38,11 @@ class WorkerEvaluations:
         self.cell = cell
         self.collect = collect
         self.stopping = stopping
-        self.videos = EpisodeVideos(config.eval.video_render_max_period_fraction, stopping)
+        self.videos = EpisodeVideos(
+            config.eval.video_render_max_period_fraction,
+            stopping,
+            slow_videos_before_off=config.eval.slow_videos_before_off,
+        )
         self._last_video_s: float | None = None
         self._next_curve_env_steps = config.eval.curve_every_env_steps
 
