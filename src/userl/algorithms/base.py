@@ -20,6 +20,7 @@ class AlgoConfig(ComponentConfig):
 
     POLICY_PRESET: ClassVar[str] = ""  # the policy preset it trains when the command line
     # names none ("": the default table's)
+
     POLICY_FIELDS: ClassVar[dict[str, Any]] = {}  # policy fields the algorithm needs set, which
     # the loader sets where the policy has them (before the command line's own overrides)
 

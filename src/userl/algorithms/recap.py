@@ -47,6 +47,7 @@ class RecapConfig(AlgoConfig):
 
     POLICIES: ClassVar[tuple[str, ...]] = ("flow_g", "flow_t")  # the registered policies it
     # trains (config/compatibility.py): flows that can read an advantage label
+
     POLICY_FIELDS: ClassVar[dict[str, Any]] = {"advantage_labels": True}  # the policy reads
     # its label (the loader sets it; config/loader.py)
 
@@ -55,6 +56,7 @@ class RecapConfig(AlgoConfig):
     grad_clip_norm: float = 1.0  # 0 disables clipping (policy and value)
     demo_fraction: float = 0.5  # share of each batch from the demo buffer (demos and
     # human-corrected steps); the rest from the online replay (every autonomous step)
+
     demo_capacity: int = 200_000  # transitions
     value_lr: float = 3e-4  # Adam learning rate of the value function
     value_hidden_dims: list[int] = field(default_factory=lambda: [256, 256])  # its hidden widths
@@ -63,14 +65,17 @@ class RecapConfig(AlgoConfig):
     failure_penalty: float = 1.0  # normalised return a failure's terminal costs (clipped at -1)
     success_reward_min: float = 0.5  # a terminal whose last task reward is at least this is a
     # success (no penalty); below it, a failure
+
     gamma: float = 1.0  # discount of the value's n-step targets
     tau: float = 0.005  # Polyak rate of the value's target network
     advantage_steps: int = 10  # n: steps of the n-step return (a chunked policy: its chunk)
     positive_quantile: float = 0.7  # a row is positive above this quantile of its task's
     # recent advantages
+
     quantile_window: int = 4096  # recent advantages kept per task for the quantile
     corrections_positive: bool = True  # human-corrected rows are always positive (False: the
     # ablation, corrections labelled by their advantage like any row)
+
     label_dropout: float = 0.3  # probability a row's label is dropped (the unconditioned flow)
     relabel_every_updates: int = 100  # the labelling V is the trained V's copy, this often
 
