@@ -12,6 +12,10 @@ Flow-G (gated: v = sigmoid(gate) * (cand - A), the gate starting open at sigmoid
 which keeps the residual recursion's gradients from exploding or vanishing) and Flow-T (a
 small transformer decoder whose action token cross-attends to state tokens). Imitation uses
 the flow-matching loss (t = 0 noise, t = 1 action, in pre-tanh space).
+
+`chunk_size` H > 1 makes the flow generate an H-step action chunk as one vector of H x A
+values (trained by HG-DAgger on chunk labels; SAC needs H = 1); such a chunk can be guided
+toward the actions still running (`act_guided`, real-time chunking: `policies/rtc.py`).
 """
 
 from __future__ import annotations
@@ -23,13 +27,16 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from userl.core.errors import ConfigError
 from userl.core.registry import POLICIES
-from userl.core.shards import randn_like_rows, row_draw
+from userl.core.shards import mean_denominator, randn_like_rows, row_draw
 from userl.core.specs import ObservationSpec
 from userl.policies.advantage_label import LabelledVelocity
 from userl.policies.base import Policy, PolicyConfig
 from userl.policies.encoders import StateEncoder
 from userl.policies.networks import full_precision, mlp_trunk
+from userl.policies.pi0 import hold_last_labelled
+from userl.policies.rtc import guided_flow
 
 
 @dataclass
@@ -46,6 +53,8 @@ class FlowPolicyConfig(PolicyConfig):
 
     guidance: float = 1.0  # with advantage_labels, robots act with the positive label and this
     # classifier-free guidance weight w: v = v_none + w (v_positive - v_none); 1: no extrapolation
+
+    chunk_size: int = 1  # H: actions per generated chunk (H > 1: HG-DAgger only, not SAC)
 
 
 @dataclass
@@ -132,7 +141,6 @@ class TransformerVelocity(nn.Module):
 class FlowPolicy(Policy):
     """A K-step flow policy on the state vector; see the module docstring."""
 
-    chunk_size = 1
     velocity_field: type[nn.Module]  # set by each registered variant
 
     def __init__(self, cfg: FlowPolicyConfig, obs_spec: ObservationSpec, action_dim: int) -> None:
@@ -140,12 +148,14 @@ class FlowPolicy(Policy):
         if cfg.flow_steps < 1:
             raise ValueError(f"policy.flow_steps={cfg.flow_steps} must be >= 1")
         self.action_dim = action_dim
+        self.chunk_size = cfg.chunk_size
+        self.flat_dim = cfg.chunk_size * action_dim  # the flow's vector: the whole chunk
         self.steps = cfg.flow_steps
         self.log_std_min = cfg.log_std_min
         self.log_std_max = cfg.log_std_max
         self.bc_action_abs_max = cfg.bc_action_abs_max
         self.encoder = StateEncoder(obs_spec)
-        self.velocity = self.velocity_field(cfg, self.feature_dim, action_dim)
+        self.velocity = self.velocity_field(cfg, self.feature_dim, self.flat_dim)
         if cfg.advantage_labels:  # algo=recap: a label column on the features, or a robot's
             self.velocity = LabelledVelocity(self.velocity, self.feature_dim, cfg.guidance)
 
@@ -163,7 +173,7 @@ class FlowPolicy(Policy):
 
     def rollout(self, features: Tensor, noise: bool) -> tuple[Tensor, Tensor, list[Tensor]]:
         """(A_K, log pi of tanh(A_K) along the path, the path [A_0 .. A_K])."""
-        shape = (features.shape[0], self.action_dim)
+        shape = (features.shape[0], self.flat_dim)
         actions = (
             row_draw(len(features), lambda n: torch.randn((n, *shape[1:]), device=features.device))
             if noise
@@ -185,13 +195,50 @@ class FlowPolicy(Policy):
     def sample(
         self, obs: dict[str, Tensor], features: Tensor | None = None
     ) -> tuple[Tensor, Tensor]:
+        if self.chunk_size != 1:
+            raise ConfigError(
+                f"policy.chunk_size={self.chunk_size}: SAC needs single actions; set "
+                "policy.chunk_size=1 or train with algo=hg_dagger"
+            )
         features = self.encoder(obs) if features is None else features
         pre_tanh, log_prob, _ = self.rollout(features, noise=True)
         return torch.tanh(pre_tanh), log_prob
 
     def act(self, obs: dict[str, Tensor], deterministic: bool = False) -> Tensor:
         pre_tanh, _, _ = self.rollout(self.encoder(obs), noise=not deterministic)
-        return torch.tanh(pre_tanh).unsqueeze(1)
+        return torch.tanh(pre_tanh).view(-1, self.chunk_size, self.action_dim)
+
+    def act_guided(
+        self,
+        obs: dict[str, Tensor],
+        previous: Tensor,
+        weights: Tensor,
+        max_guidance: float,
+        deterministic: bool = False,
+    ) -> Tensor:
+        """The rollout of `act`, each Euler step's mean guided toward `previous` (B, H, A)
+        by `weights` (B, H) in pre-tanh space (`policies/rtc.py`); sampling adds the step's
+        own noise after it."""
+        features = self.encoder(obs)
+        bound = self.bc_action_abs_max
+        target = torch.atanh(previous.to(features).clamp(-bound, bound)).flatten(1)
+        step_weights = weights.to(features).unsqueeze(-1).expand_as(previous).flatten(1)
+        shape = (features.shape[0], self.flat_dim)
+        start = features.new_zeros(shape) if deterministic else torch.randn(shape).to(features)
+        log_stds: list[Tensor] = []
+
+        def velocity(x: Tensor, tau: float) -> Tensor:
+            v, raw_log_std = self.velocity(features, x, x.new_full((x.shape[0], 1), tau))
+            log_stds.append(self.squash_log_std(raw_log_std).detach())
+            return v
+
+        def add_noise(x: Tensor, index: int) -> Tensor:
+            return x if deterministic else x + log_stds[-1].exp() * torch.randn_like(x)
+
+        pre_tanh = guided_flow(
+            velocity, start, self.steps, target, step_weights, max_guidance, add_noise
+        )
+        return torch.tanh(pre_tanh).view(-1, self.chunk_size, self.action_dim)
 
     def imitation_loss(
         self,
@@ -201,8 +248,12 @@ class FlowPolicy(Policy):
         mask: Tensor | None = None,
     ) -> Tensor:
         """Flow matching: x_t = (1 - t) x_0 + t x_1 with x_0 ~ N(0, I), x_1 = atanh(action),
-        t ~ U(0, 1); regress the velocity onto x_1 - x_0."""
+        t ~ U(0, 1); regress the velocity onto x_1 - x_0. A chunked flow takes chunk labels
+        (B, H, A) (or single actions, a chunk of one step) and a 0/1 `mask` (B, H): the loss
+        covers the labelled steps, the others hold the last labelled action."""
         features = self.encoder(obs) if features is None else features
+        if self.chunk_size != 1:
+            return self.chunk_imitation_loss(features, actions, mask)
         bound = self.bc_action_abs_max
         target_actions = torch.atanh(actions.clamp(-bound, bound))
         rows, device = len(target_actions), target_actions.device
@@ -211,6 +262,29 @@ class FlowPolicy(Policy):
         x_t = (1.0 - t) * noise + t * target_actions
         velocity, _ = self.velocity(features, x_t, t)
         return F.mse_loss(velocity, target_actions - noise)
+
+    def chunk_imitation_loss(
+        self, features: Tensor, actions: Tensor, mask: Tensor | None
+    ) -> Tensor:
+        """Flow matching on the flattened chunk, the squared error averaged over the
+        labelled steps (a global count under data-parallel ranks)."""
+        if actions.dim() == 2:
+            actions = actions.unsqueeze(1)
+        if mask is None:
+            mask = actions.new_ones(actions.shape[:2])
+        missing = self.chunk_size - actions.shape[1]
+        if missing > 0:  # pad the chunk; the padded steps are masked out
+            actions, mask = F.pad(actions, (0, 0, 0, missing)), F.pad(mask, (0, missing))
+        actions = hold_last_labelled(actions[:, : self.chunk_size], mask[:, : self.chunk_size])
+        mask = mask[:, : self.chunk_size].float()
+        bound = self.bc_action_abs_max
+        target = torch.atanh(actions.clamp(-bound, bound)).flatten(1)
+        rows, device = len(target), target.device
+        noise = randn_like_rows(target)
+        t = row_draw(rows, lambda n: torch.rand(n, 1, device=device))
+        velocity, _ = self.velocity(features, (1.0 - t) * noise + t * target, t)
+        error = (velocity - (target - noise)).pow(2).view(rows, self.chunk_size, -1).mean(-1)
+        return (error * mask).sum() / mean_denominator(mask.sum(), 1.0)
 
 
 @POLICIES.register("flow_g", config=FlowGPolicyConfig)
