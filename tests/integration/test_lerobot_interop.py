@@ -21,7 +21,8 @@ from userl.data.lerobot_format import DatasetMismatch, read_lerobot
 from userl.data.lerobot_mapping import LeRobotMappingConfig
 from userl.data.store import EpisodeStore
 
-pytestmark = pytest.mark.integration
+# offline: any connection that is not to the loopback address fails the test (pytest-socket)
+pytestmark = [pytest.mark.integration, pytest.mark.allow_hosts(["127.0.0.1"])]
 
 SIDE_PX = 32
 STATE_DIM = 5
