@@ -220,3 +220,23 @@ def test_the_loader_turns_the_labels_on_and_refuses_what_cannot_work() -> None:
         load_config(["algo=recap", "policy=flow_g", "learner.devices=2"])
     with pytest.raises(ConfigError, match="algo.positive_quantile"):
         load_config(["algo=recap", "policy=flow_g", "algo.positive_quantile=1.0"])
+
+
+def test_a_chunked_flow_learns_from_its_chunks_with_n_the_chunk() -> None:
+    torch.manual_seed(3)
+    algo = RecapConfig(value_hidden_dims=[16], value_bins=11, advantage_steps=7)
+    policy = FlowGPolicyConfig(hidden_dims=[16], advantage_labels=True, chunk_size=3)
+    recap = Recap(algo, policy, ObservationSpec(STATE_DIM), ACTION_DIM)
+    assert recap.label_chunk_steps == 3  # a chunk start's return covers the chunk
+    batch = decision_batch(
+        rewards=[[0, 0, 0], [0, 1, 0]], steps=[3, 2], terminated=[0, 1], intervened=[0, 1]
+    )
+    batch.action_chunks = torch.rand(2, 3, ACTION_DIM) * 2 - 1
+    batch.action_chunk_mask = torch.tensor([[1.0, 1.0, 1.0], [1.0, 1.0, 0.0]])
+    before = {k: v.clone() for k, v in recap.policy.state_dict().items()}
+    metrics = recap.update(batch)
+    assert metrics["train/bc_loss"] > 0
+    after = recap.policy.state_dict()
+    assert any(not torch.equal(before[k], after[k]) for k in before)
+    chunk = recap.policy.act({"state": torch.zeros(1, STATE_DIM)}, deterministic=True)
+    assert chunk.shape == (1, 3, ACTION_DIM)
