@@ -19,9 +19,11 @@ class PipelineConfig(ComponentConfig):
     inference_max_batch: int = 16  # remote: a full batch is answered at once
     chunk_prefetch_steps: int = 2  # ask for the next chunk when this many actions remain (local:
     # with rtc or an inference delay; else the local copy computes when the chunk is spent)
+
     chunking: Literal["prefetch", "rtc"] = "prefetch"  # prefetch: the next chunk replaces the
     # queue as it comes; rtc: it is guided to keep the actions still running (real-time
     # chunking, `policies/rtc.py`; a flow acting in chunks)
+
     rtc_max_guidance: float = 5.0  # rtc: clip of the guidance weight (the paper's beta)
     inference_delay_ms: float = 0.0  # a test delay: a chunk is handed over no sooner than
     # this after it was asked for, counted in control steps (benchmarks and tests)
