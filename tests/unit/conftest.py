@@ -9,6 +9,7 @@ does not swallow."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -38,3 +39,15 @@ def no_physics_no_ray(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("from_xml_string", "from_xml_path", "from_binary_path"):
         monkeypatch.setattr(mujoco.MjModel, name, staticmethod(forbidden(f"mujoco.MjModel.{name}")))
     monkeypatch.setattr(mujoco.MjSpec, "compile", forbidden("mujoco.MjSpec.compile"))
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A home without a Ray token and no Ray auth variables (restored afterwards)."""
+    from userl.runtime.ray_session import AUTH_MODE_ENV, TOKEN_ENV, TOKEN_PATH_ENV
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for name in (AUTH_MODE_ENV, TOKEN_ENV, TOKEN_PATH_ENV):
+        monkeypatch.setenv(name, "placeholder")  # recorded, so teardown restores the original
+        monkeypatch.delenv(name)
+    return tmp_path

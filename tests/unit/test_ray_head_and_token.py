@@ -23,16 +23,6 @@ from userl.runtime.ray_session import (
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A home without a token and no Ray auth variables (restored afterwards)."""
-    monkeypatch.setenv("HOME", str(tmp_path))
-    for name in (AUTH_MODE_ENV, TOKEN_ENV, TOKEN_PATH_ENV):
-        monkeypatch.setenv(name, "placeholder")  # recorded, so teardown restores the original
-        monkeypatch.delenv(name)
-    return tmp_path
-
-
-@pytest.fixture
 def unused_port() -> int:
     """A loopback port nothing listens on (bound, then released)."""
     with socket.socket() as probe:

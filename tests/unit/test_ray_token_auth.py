@@ -18,16 +18,6 @@ from userl.runtime.ray_session import (
 )
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A home without a token and no Ray auth variables (restored afterwards)."""
-    monkeypatch.setenv("HOME", str(tmp_path))
-    for name in (AUTH_MODE_ENV, TOKEN_ENV, TOKEN_PATH_ENV):
-        monkeypatch.setenv(name, "placeholder")  # recorded, so teardown restores the original
-        monkeypatch.delenv(name)
-    return tmp_path
-
-
 def test_without_a_token_joining_a_cluster_is_refused_in_one_line(home: Path) -> None:
     with pytest.raises(ConfigError, match=r"no Ray cluster token .*~/.ray/auth_token") as error:
         require_token_auth()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from types import TracebackType
 from typing import Any
 
 import ray
@@ -15,7 +14,7 @@ from userl.config.schema import Config
 from userl.runtime.budget_progress import binding_budget
 from userl.runtime.cluster import Cluster
 from userl.runtime.signals import GracefulStop
-from userl.telemetry.progress import ConsoleProgress, training_line
+from userl.telemetry.progress import ClosedOnExit, ConsoleProgress, training_line
 
 RATE_STATS = {"env_steps": "env_steps_per_s", "grad_steps": "updates_per_s", "episodes": ""}
 """The counters whose pace the reporter measures, with the name the console line gives it."""
@@ -43,7 +42,7 @@ class SessionRates:
         }
 
 
-class ProgressReporter:
+class ProgressReporter(ClosedOnExit):
     """Called by a pipeline between its steps with the learner's stats: shows the progress
     (`ConsoleProgress`: the bar, or a line every `run.log_every_s`), asks for a checkpoint
     every `run.checkpoint_every_s` (one at a time, never waited for), and raises
@@ -93,14 +92,3 @@ class ProgressReporter:
 
     def close(self) -> None:
         self.console.close()
-
-    def __enter__(self) -> ProgressReporter:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -10,7 +10,28 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
+
+Closing = TypeVar("Closing", bound="ClosedOnExit")
+
+
+class ClosedOnExit:
+    """A progress display used in a `with` block: it is closed when the block ends."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self: Closing) -> Closing:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
 
 Clock = Callable[[], float]
 
@@ -86,7 +107,7 @@ def training_line(
     return f"{line} | {budget}" if budget else line
 
 
-class ConsoleProgress:
+class ConsoleProgress(ClosedOnExit):
     """One task's progress on the console. On a terminal a rich bar at `done` of `total`
     with the caller's line beside it, redrawn at every update (rich keeps other prints above
     it). Elsewhere the line alone, printed at the first update and then at most once every
@@ -135,17 +156,6 @@ class ConsoleProgress:
             print(self.pending, file=self.stream, flush=True)
             self.pending = None
 
-    def __enter__(self) -> ConsoleProgress:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
     def _draw(self, done: float, total: float | None, line: str) -> None:
         if self._bar is None:
             from rich.console import Console
@@ -164,7 +174,7 @@ class ConsoleProgress:
         self._bar.update(self._task, completed=done, total=total, line=line, refresh=True)
 
 
-class CountProgress:
+class CountProgress(ClosedOnExit):
     """Progress of a known number of items (episodes, epochs): `advance` after each one;
     the line is `count_line`'s, with whatever `info` the caller gives."""
 
@@ -203,14 +213,3 @@ class CountProgress:
 
     def close(self) -> None:
         self.console.close()
-
-    def __enter__(self) -> CountProgress:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
