@@ -218,6 +218,8 @@ def test_the_loader_turns_the_labels_on_and_refuses_what_cannot_work() -> None:
         load_config(["algo=recap", "policy=flow_t", "policy.advantage_labels=false"])
     with pytest.raises(ConfigError, match="learner.devices=1"):
         load_config(["algo=recap", "policy=flow_g", "learner.devices=2"])
+    with pytest.raises(ConfigError, match="policy.guidance=2 .*algo=recap"):
+        load_config(["algo=hg_dagger", "policy=flow_g", "policy.guidance=2"])
     with pytest.raises(ConfigError, match="algo.positive_quantile"):
         load_config(["algo=recap", "policy=flow_g", "algo.positive_quantile=1.0"])
 

@@ -56,6 +56,14 @@ class FlowPolicyConfig(PolicyConfig):
 
     chunk_size: int = 1  # H: actions per generated chunk (H > 1: HG-DAgger only, not SAC)
 
+    def problem(self) -> str | None:
+        if self.guidance != 1.0 and not self.advantage_labels:
+            return (
+                f"policy.guidance={self.guidance:g} steers by an advantage label the policy "
+                "does not read: train with algo=recap (or leave policy.guidance=1)"
+            )
+        return super().problem()
+
 
 @dataclass
 class FlowGPolicyConfig(FlowPolicyConfig):
