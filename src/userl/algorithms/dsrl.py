@@ -55,6 +55,7 @@ class DSRLConfig(AdapterSACConfig):
 
     inversion_iterations: int = 20  # fixed-point steps per Euler step when the learner recovers
     # the noise behind an executed action (each step shrinks the error by about |dv/dA| / K)
+
     inversion_max_error: float = 0.05  # the largest round-trip error (|decoded - executed| over
     # a decision's executed steps, in the action's [-1, 1] units) of a row the noise critic
     # trains on; rows above it are counted (adapter/uninvertible_steps) and left out of the

@@ -20,6 +20,7 @@ chunk: the policy's own, a scripted expert's or a person's correction alike. Bas
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from torch import Tensor
 
@@ -38,6 +39,7 @@ class NoiseAdapterPolicyConfig(MLPPolicyConfig):
     """DSRL's noise actor: a tanh-Gaussian MLP whose output, times `noise_scale`, is the
     frozen base's initial noise for its whole chunk."""
 
+    BASES: ClassVar[tuple[str, ...]] = tuple(sorted(NOISE_MAPS))  # the policies it can adapt
     hidden_dims: list[int] = field(default_factory=lambda: [32, 32])  # the actor's hidden widths
     base: str = ""  # the frozen base: a `userl train` run folder (policy=flow_g, flow_t or pi0)
     base_checkpoint: str = "latest"  # which of the base run's checkpoints: latest, best, step_N

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -37,6 +38,7 @@ RESIDUAL_BASES = ("flow_g", "flow_t")
 class ResidualAdapterPolicyConfig(MLPPolicyConfig):
     """A bounded residual actor over a frozen base: action = base + scale * tanh(u)."""
 
+    BASES: ClassVar[tuple[str, ...]] = RESIDUAL_BASES  # the policies it can adapt
     hidden_dims: list[int] = field(default_factory=lambda: [32, 32])  # the actor's hidden widths
     base: str = ""  # the frozen base: a `userl train` run folder (policy=flow_g or flow_t)
     base_checkpoint: str = "latest"  # which of the base run's checkpoints: latest, best, step_N
