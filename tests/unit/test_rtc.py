@@ -267,3 +267,20 @@ def vla_chunking_result(options, overrides, root, one_run):
     from userl.benchmarks import vla, vla_chunking
 
     return vla_chunking.result(options, overrides, root, vla.run_overrides, one_run)
+
+
+@pytest.mark.parametrize(
+    "argument, named",
+    [
+        ("chunking=fast", "chunking=fast"),
+        ("chunking=prefetch", "chunking=prefetch"),
+        ("inference_delay_ms=-1", "inference_delay_ms=-1"),
+        ("prefetch_steps=two", "prefetch_steps=two"),
+    ],
+)
+def test_bench_vla_chunking_refuses_a_bad_option_before_any_run(argument, named):
+    from userl.benchmarks import vla
+
+    arguments = ["chunking=rtc", argument] if "chunking=" not in argument else [argument]
+    with pytest.raises(ConfigError, match=named):
+        vla.parse(arguments)

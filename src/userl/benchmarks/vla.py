@@ -91,7 +91,7 @@ def parse(arguments: list[str]) -> tuple[dict[str, str], list[str]]:
             overrides.append(argument)
     if options["device"] != "cpu" and not options["step_times"]:
         options["step_times"] = FULL_SIZE_PRESET
-    task_weights(options["task_weights"])  # a malformed one is an error before any run
+    vla_chunking.check(options, task_weights)  # malformed options: errors before any run
     if options["short"].lower() == "true":
         given = {a.partition("=")[0] for a in arguments}
         options |= {k: v for k, v in SHORT.items() if k not in given}

@@ -24,6 +24,32 @@ from userl.data.store import EpisodeStore
 CHUNKING_DEFAULTS = {"chunking": "", "inference_delay_ms": "300", "prefetch_steps": "5"}
 
 
+def check(options: dict[str, str], task_weights: Callable[[str], object]) -> None:
+    """The benchmark's malformed options as one-line `ConfigError`s, before any run:
+    `task_weights` (the benchmark's own check) and the chunking options."""
+    from userl.core.errors import ConfigError
+    from userl.rollout.chunking import CHUNKING
+
+    task_weights(options["task_weights"])
+    if not options["chunking"]:
+        return
+    if options["chunking"] not in CHUNKING.names() or options["chunking"] == "prefetch":
+        raise ConfigError(
+            f"bench vla: chunking={options['chunking']} is not a chunking to compare with "
+            "prefetch; use chunking=rtc"
+        )
+    for key, kind in (("inference_delay_ms", float), ("prefetch_steps", int)):
+        try:
+            ok = kind(options[key]) >= 0
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ConfigError(
+                f"bench vla: {key}={options[key]} must be a number >= 0, e.g. "
+                f"{key}={CHUNKING_DEFAULTS[key]}"
+            )
+
+
 def chunking_runs(options: dict[str, str]) -> list[tuple[str, float]]:
     """(chunking, delay ms) of each run: the reference, then prefetch and the chosen mode."""
     delay = float(options["inference_delay_ms"])
