@@ -51,6 +51,7 @@ def test_recap_trains_a_labelled_flow_from_every_kind_of_data(tmp_path: Path) ->
     assert {
         "recap/positive_fraction",
         "recap/label_age_updates",
+        "recap/value_calibration_error",  # against the stored episodes' returns
         "train/value_loss",
         "train/bc_loss",
     } <= tags, tags

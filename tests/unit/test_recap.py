@@ -3,16 +3,17 @@ classifier-free guidance of a labelled flow, and one update end to end on a smal
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
 from userl.algorithms.advantage_labels import QuantileLabeller
 from userl.algorithms.recap import Recap, RecapConfig, drop_labels, with_decisions
-from userl.algorithms.recap_value import n_step_return, two_hot
+from userl.algorithms.recap_value import monte_carlo_returns, n_step_return, two_hot
 from userl.config.loader import load_config
 from userl.core.errors import ConfigError
 from userl.core.specs import ObservationSpec
-from userl.core.types import Batch
+from userl.core.types import Batch, Episode
 from userl.policies.advantage_label import (
     NEGATIVE,
     NONE,
@@ -188,7 +189,8 @@ def test_updates_train_value_and_policy_and_relabel_on_schedule() -> None:
     assert versions == [0, 0, 2, 2, 4]
     assert metrics["recap/label_age_updates"] == 1
     assert 0 < metrics["recap/positive_fraction"] <= 1
-    assert "recap/value_calibration_error" in metrics  # two rows reach their terminal
+    assert "recap/value_terminal_error" in metrics  # two rows reach their terminal
+    assert "recap/value_calibration_error" not in metrics  # no episode observed yet
     assert recap.grad_steps == 5
     copy = small_recap()
     copy.load_state_dict(recap.state_dict())
@@ -242,3 +244,51 @@ def test_a_chunked_flow_learns_from_its_chunks_with_n_the_chunk() -> None:
     assert any(not torch.equal(before[k], after[k]) for k in before)
     chunk = recap.policy.act({"state": torch.zeros(1, STATE_DIM)}, deterministic=True)
     assert chunk.shape == (1, 3, ACTION_DIM)
+
+
+def test_monte_carlo_returns_match_the_n_step_targets_definition() -> None:
+    rewards = np.array([0.0, 0.0, 0.0, 1.0], np.float32)
+    success = monte_carlo_returns(rewards, False, 1.0, 10, 0.5)
+    assert success.tolist() == pytest.approx([-0.4, -0.3, -0.2, -0.1])
+    failure = monte_carlo_returns(np.zeros(4, np.float32), True, 1.0, 10, 0.5)
+    assert failure.tolist() == pytest.approx([-0.9, -0.8, -0.7, -0.6])
+    assert monte_carlo_returns(np.zeros(4, np.float32), True, 1.0, 10, 0.8)[0] == -1.0
+    discounted = monte_carlo_returns(np.zeros(2, np.float32), True, 0.9, 10, 0.5)
+    assert discounted.tolist() == pytest.approx([-0.1 + 0.9 * -0.6, -0.6])
+    # one step's n-step target at a terminal is the Monte-Carlo return there
+    batch = decision_batch(rewards=[[0.0]], steps=[1], terminated=[1.0])
+    target = n_step_return(batch, torch.zeros(1), 1.0, 10, 0.5, 0.5)
+    assert target.item() == pytest.approx(failure[-1])
+
+
+def episode(length: int, terminated: bool, success: bool) -> Episode:
+    rewards = np.zeros(length, np.float32)
+    rewards[-1] = 1.0 if success else 0.0
+    flags = np.zeros(length, bool)
+    flags[-1] = terminated
+    return Episode(
+        robot_id="r",
+        task="t",
+        observations={"state": np.random.rand(length + 1, STATE_DIM).astype(np.float32)},
+        actions=np.zeros((length, ACTION_DIM), np.float32),
+        policy_actions=np.zeros((length, ACTION_DIM), np.float32),
+        rewards=rewards,
+        terminated=flags,
+        truncated=~flags,
+        intervened=np.zeros(length, bool),
+        policy_versions=np.zeros(length, np.int64),
+        success=success,
+    )
+
+
+def test_calibration_is_measured_on_episodes_that_ended_in_a_terminal() -> None:
+    recap = small_recap(calibration_states=5, return_horizon_steps=10)
+    recap.observe_episode(episode(4, terminated=False, success=False))  # the time limit
+    assert recap.calibration.size == 0
+    recap.observe_episode(episode(4, terminated=True, success=True))
+    assert recap.calibration.returns[:4].tolist() == pytest.approx([-0.4, -0.3, -0.2, -0.1])
+    recap.observe_episode(episode(3, terminated=True, success=False))
+    assert recap.calibration.size == 5  # the newest five states
+    values = recap.value({"state": torch.as_tensor(recap.calibration.states)})
+    expected = (values - torch.as_tensor(recap.calibration.returns)).abs().mean().item()
+    assert recap.calibration.error(recap.value, recap.device) == pytest.approx(expected)

@@ -10,7 +10,7 @@ from torch import Tensor
 
 from userl.algorithms.finite import FiniteSteps
 from userl.core.registry import ComponentConfig
-from userl.core.types import Batch
+from userl.core.types import Batch, Episode
 from userl.policies.base import Policy
 
 
@@ -86,6 +86,11 @@ class Algorithm(abc.ABC):
             for name, tensor in self.policy.state_dict().items()
             if name in trainable
         }
+
+    def observe_episode(self, episode: Episode) -> None:
+        """Each episode the learner stores (online or demo), whole, as it arrives; most
+        algorithms learn from the buffers' rows alone and ignore it."""
+        return None
 
     def report(self) -> dict[str, Any]:
         """What summary.json records of the algorithm beyond the run's counters ({}: none)."""

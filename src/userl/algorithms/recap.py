@@ -28,11 +28,17 @@ from userl.algorithms.advantage_labels import QuantileLabeller
 from userl.algorithms.augment import augment_views
 from userl.algorithms.base import AlgoConfig, Algorithm
 from userl.algorithms.finite import FiniteSteps
-from userl.algorithms.recap_value import DistributionalValue, n_step_return, value_loss
+from userl.algorithms.recap_value import (
+    CalibrationSet,
+    DistributionalValue,
+    monte_carlo_returns,
+    n_step_return,
+    value_loss,
+)
 from userl.core.registry import ALGORITHMS
 from userl.core.shards import row_draw
 from userl.core.specs import ObservationSpec
-from userl.core.types import Batch
+from userl.core.types import Batch, Episode
 from userl.policies import build_policy
 from userl.policies.advantage_label import NONE, POSITIVE, LabelledVelocity, with_labels
 from userl.policies.base import PolicyConfig
@@ -78,6 +84,8 @@ class RecapConfig(AlgoConfig):
 
     label_dropout: float = 0.3  # probability a row's label is dropped (the unconditioned flow)
     relabel_every_updates: int = 100  # the labelling V is the trained V's copy, this often
+    calibration_states: int = 2048  # newest states of stored episodes that ended in a terminal
+    # kept with their Monte-Carlo returns, against which V's calibration is measured
 
     def pairing_problem(self, policy: Any, config: Any) -> str | None:
         if not getattr(policy, "advantage_labels", False):
@@ -130,9 +138,22 @@ class Recap(Algorithm):
             algo.corrections_positive,
             self.device,
         )
+        self.calibration = CalibrationSet(algo.calibration_states, obs_spec.state_dim)
         self.label_version = 0
         self.grad_steps = 0
         self.finite = FiniteSteps(algo.max_nonfinite_updates)
+
+    def observe_episode(self, episode: Episode) -> None:
+        """An episode that ended in a terminal joins the calibration set with its
+        Monte-Carlo returns (one cut off by the time limit has none: V bootstraps there)."""
+        if len(episode) == 0 or not episode.terminated[-1]:
+            return
+        cfg = self.cfg
+        failure = bool(episode.rewards[-1] < cfg.success_reward_min)
+        returns = monte_carlo_returns(
+            episode.rewards, failure, cfg.gamma, cfg.return_horizon_steps, cfg.failure_penalty
+        )
+        self.calibration.add(episode.observations["state"][:-1], returns)
 
     def task_ids(self, obs: dict[str, Tensor]) -> Tensor:
         state = obs["state"]
@@ -196,8 +217,9 @@ class Recap(Algorithm):
         bc_loss: Tensor,
         labels: Tensor,
     ) -> dict[str, float]:
-        """TensorBoard figures: losses, the positive share, the labels' age, and V's
-        calibration on the rows whose target is a Monte-Carlo return (a terminal within n)."""
+        """TensorBoard figures: losses, the positive share, the labels' age, V's calibration
+        against the Monte-Carlo returns of stored episodes, and its error on the batch's rows
+        whose n-step target is one (their decision reaches the episode's terminal)."""
         out = {
             "train/bc_loss": bc_loss.item(),
             "train/value_loss": v_loss.item(),
@@ -210,7 +232,10 @@ class Recap(Algorithm):
         if bool(terminal.any()):
             with torch.no_grad():
                 error = (self.value(obs) - target)[terminal].abs().mean()
-            out["recap/value_calibration_error"] = error.item()
+            out["recap/value_terminal_error"] = error.item()
+        calibration = self.calibration.error(self.value, self.device)
+        if calibration is not None:
+            out["recap/value_calibration_error"] = calibration
         return out
 
     def state_dict(self) -> dict[str, Any]:

@@ -15,6 +15,7 @@ measure V's calibration.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -102,3 +103,50 @@ def value_loss(value: DistributionalValue, obs: dict[str, Tensor], target: Tenso
     """Cross-entropy of V's distribution at `obs` against the two-hot targets (B,)."""
     weights = two_hot(target.detach(), value.support)
     return -(weights * F.log_softmax(value.logits(obs), dim=-1)).sum(-1).mean()
+
+
+def monte_carlo_returns(
+    episode_rewards: np.ndarray,
+    failure: bool,
+    gamma: float,
+    horizon_steps: int,
+    failure_penalty: float,
+) -> np.ndarray:
+    """The normalised return from every step (T,) of an episode that ended in a terminal
+    (a success, or a failure with `failure`): what V's n-step targets converge to there."""
+    steps = len(episode_rewards)
+    returns = np.zeros(steps, np.float64)
+    following = -failure_penalty if failure else 0.0  # charged with the last step's cost
+    for t in range(steps - 1, -1, -1):
+        following = -1.0 / horizon_steps + following
+        returns[t] = following
+        following *= gamma
+    return np.clip(returns, RETURN_LOW, RETURN_HIGH).astype(np.float32)
+
+
+class CalibrationSet:
+    """The newest `capacity` states of stored episodes that ended in a terminal, with their
+    Monte-Carlo returns: V's calibration error is its mean distance from them."""
+
+    def __init__(self, capacity: int, state_dim: int) -> None:
+        self.states = np.zeros((capacity, state_dim), np.float32)
+        self.returns = np.zeros(capacity, np.float32)
+        self.position = 0
+        self.size = 0
+
+    def add(self, states: np.ndarray, returns: np.ndarray) -> None:
+        capacity = len(self.returns)
+        states, returns = states[-capacity:], returns[-capacity:]
+        slots = (self.position + np.arange(len(returns))) % capacity
+        self.states[slots], self.returns[slots] = states, returns
+        self.position = int((self.position + len(returns)) % capacity)
+        self.size = min(self.size + len(returns), capacity)
+
+    @torch.no_grad()
+    def error(self, value: DistributionalValue, device: torch.device) -> float | None:
+        """Mean |V(s) - G(s)| over the set; None while it is empty."""
+        if self.size == 0:
+            return None
+        states = torch.as_tensor(self.states[: self.size], device=device)
+        returns = torch.as_tensor(self.returns[: self.size], device=device)
+        return float((value({"state": states}) - returns).abs().mean())

@@ -192,6 +192,7 @@ NAMED: dict[str, Range] = {
     "quantile_window": AT_LEAST_ONE,
     "label_dropout": UNIT,
     "relabel_every_updates": AT_LEAST_ONE,
+    "calibration_states": AT_LEAST_ONE,  # RECAP: states kept with Monte-Carlo returns
     "guidance": NON_NEGATIVE,  # classifier-free guidance weight (1: none; 0: unconditioned)
     "inversion_iterations": AT_LEAST_ONE,  # DSRL: fixed-point steps per inverted Euler step
     "inversion_max_error": Range(0, 2, low_open=True),  # DSRL: round-trip error, action units

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from userl.algorithms.base import Algorithm
 from userl.config.cells import cells_of
 from userl.config.schema import Config
 from userl.core.specs import ObservationSpec
@@ -23,17 +24,19 @@ class Replay:
     """`online` holds every online step, `demos` the demonstrations and the human-controlled
     steps; `sampler` mixes them by `algo.demo_fraction`, `demo_sampler` draws demos alone
     (pretraining); `cells` routes each episode to its cell and counts it.
-    `label_chunk_steps` > 1: the buffers keep action-chunk labels."""
+    The algorithm's `label_chunk_steps` > 1: the buffers keep action-chunk labels; its
+    `observe_episode` sees every episode stored, whole (e.g. RECAP's Monte-Carlo returns)."""
 
     def __init__(
         self,
         config: Config,
         observation_spec: ObservationSpec,
         action_dim: int,
-        label_chunk_steps: int,
+        algorithm: Algorithm,
         device: str,
     ) -> None:
-        algo, chunk = config.algo, label_chunk_steps
+        algo, chunk = config.algo, algorithm.label_chunk_steps
+        self.observe = getattr(algorithm, "observe_episode", None)
         cells = cells_of(config)
         self.cells = Cells([cell.name for cell in cells], several=bool(config.cells))
         self.online = CellBuffers(
@@ -64,6 +67,8 @@ class Replay:
         RL); the cell's counters count it. Returns the cell."""
         cell = self.cells.count(episode)
         self.online.add_episode(episode, cell)
+        if self.observe is not None:
+            self.observe(episode)
         if episode.intervened_steps:
             self.demos.add_episode(episode, cell, only=episode.intervened)
         return cell
@@ -71,6 +76,8 @@ class Replay:
     def add_demo(self, episode: Episode) -> None:
         """A demonstration into the demo buffer of the cell of the robot that recorded it."""
         self.demos.add_episode(episode, self.cells.index_of(episode.robot_id))
+        if self.observe is not None:
+            self.observe(episode)
 
     def batch(self, rng: np.random.Generator, demos_only: bool = False) -> Batch:
         """The next training batch, in the staged tensors (valid until the next-but-one)."""
