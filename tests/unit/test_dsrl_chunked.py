@@ -17,6 +17,7 @@ from userl.algorithms import build_algorithm  # noqa: E402
 from userl.algorithms.dsrl import DSRL  # noqa: E402
 from userl.algorithms.sac import SAC  # noqa: E402
 from userl.config.loader import load_config  # noqa: E402
+from userl.core.errors import ConfigError  # noqa: E402
 from userl.core.specs import ImageSpec, ObservationSpec  # noqa: E402
 from userl.core.types import Batch  # noqa: E402
 from userl.policies import build_policy  # noqa: E402
@@ -153,3 +154,50 @@ def test_rows_the_base_cannot_reproduce_are_counted_and_not_trained_on(
     assert seen == [5] and algo.grad_steps == 1
     assert metrics["adapter/uninvertible_steps"] == 8
     assert algo.state_dict()["uninvertible_steps_total"] == 11
+
+
+def test_a_chunked_flow_base_round_trips_and_trains_at_the_chunk_level(tmp_path: Path) -> None:
+    """flow_g with policy.chunk_size=3: the noise is the flow's whole-chunk vector."""
+    base = make_base_run(tmp_path / "base", "policy.chunk_size=3", state_dim=STATE_DIM)
+    config = load_config(
+        ["algo=dsrl", f"policy.base={base}", f"algo.batch_size={ROWS}",
+         "algo.critic_hidden_dims=[16]", "policy.hidden_dims=[8]"]
+    )  # fmt: skip
+    spec = ObservationSpec(STATE_DIM)
+    algo = build_algorithm(config.algo, config.policy, spec, ACTION_DIM)
+    assert isinstance(algo, DSRL) and algo.label_chunk_steps == 3
+    policy = algo.policy
+    assert policy.noise_shape == (3, ACTION_DIM) and policy.latent_dim == 3 * ACTION_DIM
+    obs = {"state": torch.randn(ROWS, STATE_DIM)}
+    latent = torch.rand(ROWS, policy.latent_dim) * 2 - 1
+    with torch.no_grad():
+        chunk = policy.decode_latent(obs, latent)
+        assert chunk.shape == (ROWS, 3, ACTION_DIM)
+        recovered = policy.encode_actions(obs, chunk, iterations=30)
+    assert (recovered - latent).abs().amax(dim=1).max() < MAX_ROUND_TRIP  # noise round trip
+    k = torch.tensor([3.0, 1.0, 2.0, 3.0])
+    counted = (torch.arange(3).unsqueeze(0) < k.unsqueeze(1)).float()
+    batch = Batch(
+        observations=obs,
+        actions=chunk[:, 0],
+        rewards=torch.ones(ROWS),
+        next_observations={"state": torch.randn(ROWS, STATE_DIM)},
+        terminated=torch.zeros(ROWS),
+        intervened=torch.zeros(ROWS),
+        action_chunks=chunk * counted.unsqueeze(-1),
+        action_chunk_mask=torch.ones(ROWS, 3),
+        chunk_steps=k,
+        chunk_rewards=counted,
+    )
+    metrics = algo.update(batch)
+    assert algo.grad_steps == 1 and metrics["adapter/uninvertible_steps"] == 0
+    assert metrics["adapter/inversion_error"] < MAX_ROUND_TRIP
+
+
+def test_residual_sac_refuses_a_chunked_base_in_one_line(tmp_path: Path) -> None:
+    base = make_base_run(tmp_path / "base", "policy.chunk_size=3", state_dim=STATE_DIM)
+    with pytest.raises(ConfigError) as caught:
+        load_config(["algo=residual_sac", f"policy.base={base}"])
+    message = str(caught.value)
+    assert len(message.splitlines()) == 1 and "policy.chunk_size=3" in message, message
+    assert "algo=dsrl" in message

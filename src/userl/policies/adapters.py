@@ -14,7 +14,7 @@ maps: `decode` (noise -> chunk, the base's own Euler steps without per-step nois
 `encode` (chunk -> noise, the same steps run backwards, each Euler step inverted by
 fixed-point iteration), with which the learner recovers the noise behind every executed
 chunk: the policy's own, a scripted expert's or a person's correction alike. Bases:
-`flow_g` / `flow_t` (H = 1) and `pi0` (its `pi0_tiny` preset too; H = its chunk_size).
+`flow_g` / `flow_t` and `pi0` (its `pi0_tiny` preset too), H = the base's chunk_size.
 """
 
 from __future__ import annotations

@@ -36,8 +36,9 @@ class NoiseMaps(Protocol):
 
 
 class FlowNoiseMaps:
-    """`flow_g` / `flow_t`: one action per decision (H = 1); the noise is the flow's A_0
-    (pre-tanh, W = action_dim); A_{i+1} = A_i + v(s, A_i, t_i) / K; the action tanh(A_K)."""
+    """`flow_g` / `flow_t`: the noise is the flow's A_0 (pre-tanh), the whole chunk as one
+    vector of H x action_dim values (W = action_dim; H = the base's `chunk_size`, 1 unless
+    it was trained on chunks); A_{i+1} = A_i + v(s, A_i, t_i) / K; the chunk tanh(A_K)."""
 
     def width(self, base: object) -> int:
         assert isinstance(base, FlowPolicy)
@@ -46,28 +47,28 @@ class FlowNoiseMaps:
     def decode(self, base: object, obs: dict[str, Tensor], noise: Tensor) -> Tensor:
         assert isinstance(base, FlowPolicy)
         features = base.encoder(obs)
-        actions = noise[:, 0]
+        actions = noise.flatten(1)
         for index in range(base.steps):
             actions, _ = base.step(features, actions, index)
-        return torch.tanh(actions).unsqueeze(1)
+        return torch.tanh(actions).view(noise.shape[0], base.chunk_size, base.action_dim)
 
     def encode(
         self, base: object, obs: dict[str, Tensor], chunk: Tensor, iterations: int
     ) -> Tensor:
-        """Backwards from A_K = atanh(action) (clipped to the base's `bc_action_abs_max`):
+        """Backwards from A_K = atanh(chunk) (clipped to the base's `bc_action_abs_max`):
         A_i solves A_i = A_{i+1} - v(s, A_i, t_i) / K, by `iterations` fixed-point steps
         from A_{i+1}."""
         assert isinstance(base, FlowPolicy)
         features = base.encoder(obs)
         bound = base.bc_action_abs_max
-        later = torch.atanh(chunk[:, 0].clamp(-bound, bound))
+        later = torch.atanh(chunk.clamp(-bound, bound)).flatten(1)
         for index in reversed(range(base.steps)):
             earlier = later
             for _ in range(iterations):
                 mean, _ = base.step(features, earlier, index)
                 earlier = later - (mean - earlier)
             later = earlier
-        return later.unsqueeze(1)
+        return later.view(chunk.shape)
 
 
 class PI0NoiseMaps:

@@ -49,7 +49,15 @@ class ResidualAdapterPolicyConfig(MLPPolicyConfig):
     # from 0 to full, per acting process (0: no ramp)
 
     def problem(self) -> str | None:
-        return base_problem(self.base, self.base_checkpoint, RESIDUAL_BASES, "residual_adapter")
+        problem = base_problem(self.base, self.base_checkpoint, RESIDUAL_BASES, "residual_adapter")
+        chunk = getattr(base_policy_config(self.base), "chunk_size", 1) if not problem else 1
+        if chunk != 1:  # the residual corrects one action per decision
+            return (
+                f"policy.base={self.base} acts in chunks of policy.chunk_size={chunk}; "
+                "policy=residual_adapter corrects one action per decision: give a base with "
+                "policy.chunk_size=1, or adapt this one with algo=dsrl"
+            )
+        return problem
 
 
 @POLICIES.register("residual_adapter", config=ResidualAdapterPolicyConfig)
