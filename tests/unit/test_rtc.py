@@ -284,3 +284,18 @@ def test_bench_vla_chunking_refuses_a_bad_option_before_any_run(argument, named)
     arguments = ["chunking=rtc", argument] if "chunking=" not in argument else [argument]
     with pytest.raises(ConfigError, match=named):
         vla.parse(arguments)
+
+
+def test_waits_in_motion_are_told_apart_from_the_first_chunks_wait():
+    from userl.rollout.chunks import ChunkQueue, running_wait_metrics
+
+    queue = ChunkQueue()
+    queue.requested()  # nothing runs: the arm waits at rest
+    queue.start_wait()
+    queue.receive(np.zeros((3, 1), np.float32))
+    queue.pop()
+    queue.requested()  # asked for in motion, arrives before the queue runs dry
+    queue.receive(np.zeros((3, 1), np.float32))
+    assert len(queue.drain_waits_ms()) == 2
+    assert queue.drain_running_waits_ms() == [0.0]
+    assert running_wait_metrics([]) == {"action_wait_ms_running_p99": 0.0}

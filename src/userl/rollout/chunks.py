@@ -26,6 +26,8 @@ class ChunkQueue:
         self.steps_since_request = 0
         self.waits_ms: list[float] = []
         self._wait_started: float | None = None
+        self.running_waits_ms: list[float] = []  # of chunks asked for while actions remained
+        self._asked_while_running = False
         self.chunk_id = -1  # the latest received chunk's id (every queued action is from it)
         self.chunk_delay = -1  # its realised delay: the steps executed while it was computed
 
@@ -43,6 +45,7 @@ class ChunkQueue:
     def requested(self) -> None:
         """A request for the next chunk was just sent."""
         self.steps_since_request = 0
+        self._asked_while_running = bool(self._queue)
 
     def start_wait(self) -> None:
         """The queue is empty and the robot now waits for a chunk (from the first call)."""
@@ -57,6 +60,8 @@ class ChunkQueue:
         self.chunk_delay = self.steps_since_request
         waited_s = 0.0 if self._wait_started is None else time.monotonic() - self._wait_started
         self.waits_ms.append(waited_s * 1000.0)
+        if self._asked_while_running:
+            self.running_waits_ms.append(waited_s * 1000.0)
         self._wait_started = None
 
     def pop(self) -> np.ndarray:
@@ -68,6 +73,13 @@ class ChunkQueue:
         waits, self.waits_ms = self.waits_ms, []
         return waits
 
+    def drain_running_waits_ms(self) -> list[float]:
+        """The waits for chunks asked for while the previous one still ran: stalls in the
+        middle of motion (not the first chunk of an episode or after a person let go, which
+        the arm waits for at rest)."""
+        waits, self.running_waits_ms = self.running_waits_ms, []
+        return waits
+
 
 def wait_metrics(waits_ms: list[float]) -> dict[str, float]:
     """`action_wait_ms` (mean) and its p99 over the chunks of one episode."""
@@ -77,6 +89,11 @@ def wait_metrics(waits_ms: list[float]) -> dict[str, float]:
         "action_wait_ms": float(np.mean(waits_ms)),
         "action_wait_ms_p99": float(np.percentile(waits_ms, 99)),
     }
+
+
+def running_wait_metrics(waits_ms: list[float]) -> dict[str, float]:
+    """`action_wait_ms_running_p99`: the p99 of the waits in motion (0 without any)."""
+    return {"action_wait_ms_running_p99": float(np.percentile(waits_ms, 99)) if waits_ms else 0.0}
 
 
 def boundary_jump(actions: np.ndarray, chunk_ids: np.ndarray) -> float:

@@ -10,7 +10,7 @@ import numpy as np
 
 from userl.core.types import Episode, EpisodeBuilder
 from userl.rollout.action_sources import ActionSource
-from userl.rollout.chunks import boundary_jump, wait_metrics
+from userl.rollout.chunks import boundary_jump, running_wait_metrics, wait_metrics
 from userl.telemetry.timing import percentiles_ms
 
 StepHook = Callable[[], object]  # its result is ignored
@@ -137,6 +137,8 @@ def run_episode(
     )
     chunks = getattr(source, "chunks", None)
     episode.info.update(wait_metrics(chunks.drain_waits_ms() if chunks is not None else []))
+    if chunks is not None:
+        episode.info.update(running_wait_metrics(chunks.drain_running_waits_ms()))
     if episode.chunk_ids is not None:
         episode.info["chunk_boundary_jump"] = boundary_jump(episode.actions, episode.chunk_ids)
     episode.info.update(reward_telemetry.summary())

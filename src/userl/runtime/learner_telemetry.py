@@ -41,6 +41,7 @@ def episode_scalars(episode: Episode) -> dict[str, float]:
         "time/control_period_ms_p99": info.get("control_period_p99_ms", 0.0),
         "time/action_wait_ms": info.get("action_wait_ms", 0.0),
         "time/action_wait_ms_p99": info.get("action_wait_ms_p99", 0.0),
+        "time/action_wait_ms_running_p99": info.get("action_wait_ms_running_p99", 0.0),
         "time/chunk_boundary_jump": info.get("chunk_boundary_jump", 0.0),
         "sync/weight_version_lag": info.get("weight_version_lag", 0.0),
         "sync/latency_ms": info.get("sync_latency_ms", 0.0),
