@@ -201,3 +201,12 @@ def test_residual_sac_refuses_a_chunked_base_in_one_line(tmp_path: Path) -> None
     message = str(caught.value)
     assert len(message.splitlines()) == 1 and "policy.chunk_size=3" in message, message
     assert "algo=dsrl" in message
+
+
+def test_dsrl_over_data_parallel_ranks_is_refused_in_one_line(tmp_path: Path) -> None:
+    """Each rank would leave out its own uninvertible rows and step apart from the others."""
+    base = make_base_run(tmp_path / "base")
+    with pytest.raises(ConfigError) as caught:
+        load_config(["algo=dsrl", f"policy.base={base}", "learner.devices=2"])
+    message = str(caught.value)
+    assert len(message.splitlines()) == 1 and "learner.devices=1" in message, message

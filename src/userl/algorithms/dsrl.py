@@ -67,6 +67,12 @@ class DSRLConfig(AdapterSACConfig):
                 f"algo=dsrl trains policy=noise_adapter with policy.base=RUN_DIR (a `userl "
                 f"train` run of {supported_bases()}); got policy={policy.name}"
             )
+        ranks = int(getattr(getattr(config, "learner", None), "devices", 1))
+        if ranks > 1:  # each rank would drop its own uninvertible rows and step apart
+            return (
+                f"algo=dsrl leaves out of each update the rows its base cannot reproduce, which "
+                f"learner.devices={ranks} data-parallel ranks would do apart; set learner.devices=1"
+            )
         return super().pairing_problem(policy, config)
 
 
