@@ -52,9 +52,7 @@ class Learner:
         self.run_dir = Path(run_dir)
         self.device = assigned_device()
         self.algorithm = build_learner_algorithm(config, observation_spec, action_dim, self.device)
-        self.replay = Replay(
-            config, observation_spec, action_dim, self.algorithm, self.device
-        )
+        self.replay = Replay(config, observation_spec, action_dim, self.algorithm, self.device)
         self.online, self.demos = self.replay.online, self.replay.demos
         self.sampler = self.replay.sampler
         self._cells = self.replay.cells
