@@ -30,7 +30,7 @@ SMALL = [
 
 
 def test_dsrl_over_a_pi0_tiny_base_on_pick_place(tmp_path: Path) -> None:
-    base_arguments = ["policy=pi0_tiny", "algo=hg_dagger", "teleop=expert", "eval.episodes=0"]
+    base_arguments = ["policy=pi0_tiny", "algo=hg_dagger", "eval.episodes=0"]
     base_budget = ["demos.episodes=1", "run.episodes=1", "algo.pretrain_updates=2"]
     assert main(["train", *SMALL, *base_arguments, *base_budget,
                  f"run.root={tmp_path}", "run.name=base"]) == 0  # fmt: skip
@@ -46,7 +46,7 @@ def test_dsrl_over_a_pi0_tiny_base_on_pick_place(tmp_path: Path) -> None:
         "teleop=expert",
         "teleop.no_progress_steps=3",
         "teleop.takeover_steps=4",
-        "run.env_steps=30",
+        "run.env_steps=20",
         "eval.episodes=1",
         f"run.root={tmp_path}",
         "run.name=dsrl",
@@ -60,7 +60,7 @@ def test_dsrl_over_a_pi0_tiny_base_on_pick_place(tmp_path: Path) -> None:
     assert adapter["base_sha256_start"] == adapter["base_sha256_end"]
     assert 0 < adapter["trainable_fraction"] < 0.05  # the bound on the adapter's size
     stored = EpisodeStore(run / "episodes").stats()
-    assert stored["transitions"] >= 30  # every step stored, invertible or not
+    assert stored["transitions"] >= 20  # every step stored, invertible or not
     state = load_checkpoint(run / "checkpoints" / "latest.pt")
     assert not any(k.startswith("base.") for k in state["policy"])
     assert "uninvertible_steps_total" in state["algorithm"]
