@@ -5,9 +5,14 @@ joins it and kills its own actors at the end, which saves a Ray start per traini
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
+
+from userl.cli import main
 
 SHARED_RAY_CPUS = 8  # logical CPUs: enough for the largest run a test starts (4 robots + 2)
 
@@ -37,3 +42,18 @@ def no_ray_left_behind(request: pytest.FixtureRequest) -> Iterator[None]:
     for entry in ray.util.list_named_actors(all_namespaces=True):
         actor = ray.get_actor(entry["name"], namespace=entry["namespace"])
         ray.kill(actor, no_restart=True)
+
+
+@pytest.fixture
+def bench(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    """`bench(name, *arguments)`: `userl bench NAME ... out=F.json` through `main`, run from
+    `tmp_path`; the figures from the JSON it writes."""
+    monkeypatch.chdir(tmp_path)
+
+    def run(name: str, *arguments: str) -> dict[str, Any]:
+        out = tmp_path / f"{name}.json"
+        assert main(["bench", name, *arguments, f"out={out}"]) == 0, capsys.readouterr().err
+        assert capsys.readouterr().out.strip(), "the benchmark prints its table"
+        return json.loads(out.read_text())
+
+    return run
