@@ -8,9 +8,9 @@ TORCH_SPEC ?= torch==2.13.0
 export RAY_USAGE_STATS_ENABLED := 0
 PYTEST_ARGS ?=
 # Test processes: many integration tests wait (robots paced to real time, process and Ray
-# starts), so four share two cores well; the unit tests compute, so two. Each test module
-# stays in one process (its shared fixtures).
-TEST_WORKERS ?= 4
+# starts), so three share two cores well (four were slower); the unit tests compute, so two.
+# Each test module stays in one process (its shared fixtures).
+TEST_WORKERS ?= 3
 FAST_TEST_WORKERS ?= 2
 
 .PHONY: setup run test test-fast bench gpu-check lint clean

@@ -19,6 +19,7 @@ FLOAT32 = "algo.bf16_matmuls=off"
 TRAINING_TIMEOUT_S = 600  # two seeds' trainings: past the suite's per-test bound on a busy machine
 
 
+@pytest.mark.slow  # two seeds of 6,000 env steps: minutes; `make bench` runs it
 @pytest.mark.timeout(TRAINING_TIMEOUT_S)
 def test_learning_benchmark_short_version(tmp_path: Path) -> None:
     """`userl bench learning short=true`: RLPD (2 critics, 64-wide networks, batch 128) on peg
