@@ -17,6 +17,7 @@ pytestmark = pytest.mark.integration
 TRAINING_TIMEOUT_S = 600
 
 
+@pytest.mark.slow  # three trainings: minutes; `make bench` runs it (and the full benchmark)
 @pytest.mark.timeout(TRAINING_TIMEOUT_S)
 def test_bench_multitask(tmp_path: Path, bench) -> None:
     """Two tasks alone, then together, with real-time robots and 10-step episodes, a few
@@ -55,6 +56,7 @@ def test_bench_multitask(tmp_path: Path, bench) -> None:
     assert (tmp_path / "runs" / "together" / "summary.json").is_file()
 
 
+@pytest.mark.slow  # real-time trainings with 1 and 2 robots: minutes; `make bench` runs it
 def test_bench_multirobot(tmp_path: Path, bench) -> None:
     """1 and 2 real-time robots for a few seconds each: the figures exist and are sane (the
     README's speedup comes from a longer run; a few episodes say little of it)."""
@@ -103,6 +105,7 @@ def test_bench_vla_short(tmp_path: Path, bench) -> None:
         assert row["generation_s_per_episode"] > 0 and row["training_s_per_update"] > 0
 
 
+@pytest.mark.slow  # a BC start and online HG-DAgger on two tasks: minutes; `make bench` runs it
 def test_bench_vla_short_multitask_trains_one_policy_on_both_tasks(tmp_path: Path, bench) -> None:
     """`multitask=true` (the default): one run of a cell per task under one
     instruction-conditioned pi0; each task's row comes from its own cell (its start and final
