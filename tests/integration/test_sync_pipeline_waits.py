@@ -76,9 +76,12 @@ class StandInRobot:
         return self.evaluations
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def private_ray() -> Iterator[None]:
+    """A Ray of each test's own: a module-wide one was found shut down by the time the second
+    test ran (its actor creation then waited on Ray's auto-init for the test's whole bound)."""
     with local_ray(num_cpus=2):
+        assert ray.is_initialized()
         yield
 
 
