@@ -107,16 +107,7 @@ class PI0NoiseMaps:
             time = torch.full((rows,), 1.0 + step * dt, dtype=torch.float32, device=chunk.device)
             earlier = later
             for _ in range(iterations):
-                velocity = base.model(
-                    state=inputs["state"],
-                    noise=earlier,
-                    timestep=time,
-                    attention_mask=inputs["attention_mask"],
-                    pixel_attention_mask=inputs["pixel_attention_mask"],
-                    past_key_values=cache,
-                ).logits
-                # keep the prefix only (as the library crops): no attention to this evaluation
-                cache.crop(prefix - cache.get_seq_length())
+                velocity = base.cached_velocity(inputs, cache, prefix, earlier, time)
                 earlier = later - dt * velocity
             later = earlier
         return later.float()

@@ -378,6 +378,28 @@ class PI0Policy(Policy):
             ),
         }
 
+    def cached_velocity(
+        self,
+        inputs: dict[str, Tensor],
+        cache: Any,
+        prefix_length: int,
+        noise: Tensor,
+        timestep: Tensor,
+    ) -> Tensor:
+        """One evaluation of the action expert's velocity at `noise` and `timestep` over the
+        prefix's KV cache, which is cropped back to the prefix afterwards (as the library's
+        sampler does), so that no later evaluation attends to this one."""
+        velocity = self.model(
+            state=inputs["state"],
+            noise=noise,
+            timestep=timestep,
+            attention_mask=inputs["attention_mask"],
+            pixel_attention_mask=inputs["pixel_attention_mask"],
+            past_key_values=cache,
+        ).logits
+        cache.crop(prefix_length - cache.get_seq_length())
+        return velocity
+
     def prefix_cache(self, inputs: dict[str, Tensor]) -> Any:
         """The VLM prefix's KV cache (as `sample_actions` builds it); no gradient when the
         prefix is frozen."""

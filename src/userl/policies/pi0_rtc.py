@@ -46,16 +46,8 @@ def pi0_guided_chunk(
 
     def velocity(x: Tensor, tau: float) -> Tensor:
         time = torch.full((x.shape[0],), 1.0 - tau, dtype=torch.float32, device=x.device)
-        output = policy.model(
-            state=state,
-            noise=x.to(policy.dtype),
-            timestep=time,
-            attention_mask=inputs["attention_mask"],
-            pixel_attention_mask=inputs["pixel_attention_mask"],
-            past_key_values=cache,
-        )
-        cache.crop(prefix_length - cache.get_seq_length())
-        return -output.logits.float()
+        velocity = policy.cached_velocity(inputs, cache, prefix_length, x.to(policy.dtype), time)
+        return -velocity.float()
 
     chunk = guided_flow(velocity, start, policy.cfg.flow_steps, target, step_weights, max_guidance)
     return chunk[..., : policy.action_dim].clamp(-1.0, 1.0)
