@@ -9,7 +9,8 @@ import torch
 
 from userl.core.specs import ObservationSpec
 from userl.core.types import EpisodeBuilder
-from userl.data.buffers import ReplayBuffer, chunk_labels
+from userl.data.buffers import ReplayBuffer
+from userl.data.chunk_transitions import chunk_labels
 from userl.data.samplers import BatchBuffers, SymmetricSampler, to_torch
 from userl.policies.base import Policy
 from userl.rollout import chunks

@@ -9,19 +9,24 @@ learns Q(observation, u) over the decision. With a chunked base (H > 1, pi0) the
 each row's decision (`label_chunk_steps = H`): the k <= H steps it executed, their rewards
 and s_{t+k}, and the critic's target is the k-step one (`algorithms/chunk_td.py`).
 
-The replay holds executed actions, not noise. Before each update the learner recovers the
-u behind every row's decision by running the base's flow backwards (`encode_actions`, exact
-up to `algo.inversion_iterations` fixed-point steps per Euler step): a robot's own chunk
-gives back the u its actor chose, and a scripted expert's or a person's chunk gives the u
-that would have made the base do it, so demos and corrections train the same critic. The
-steps past k (a chunk cut short) are free: they hold the last executed action. The round
-trip's error per row (decode(u) against the executed steps, largest over them) is
-`adapter/inversion_error` in TensorBoard. A row whose error exceeds
-`algo.inversion_max_error` (a chunk the base cannot reproduce, or an inversion that did not
-converge) stays in the episode store and the replay, is counted
-(`adapter/uninvertible_steps` this update, `adapter/uninvertible_steps_total` since the
-start), and is left out of the update: the noise critic never trains on a noise that does
-not give the executed chunk.
+The replay holds executed actions, not noise. The learner recovers the u behind each row's
+decision by running the base's flow backwards (`encode_actions`, exact up to
+`algo.inversion_iterations` fixed-point steps per Euler step): a robot's own chunk gives
+back the u its actor chose, and a scripted expert's or a person's chunk gives the u that
+would have made the base do it, so demos and corrections train the same critic. The steps
+past k (a chunk cut short) are free: they hold the last executed action. The base is frozen,
+so a stored row's u never changes: each stored transition is inverted once, the first time
+a batch draws it, and its u and error are read back from a cache (`algorithms/noise_cache.py`,
+keyed by the replay's row ids, so a slot the ring buffer overwrites is inverted afresh; up
+to `algo.noise_cache_rows` rows, 0: invert every row of every batch, as does a batch
+without row ids). The round trip's error per row (decode(u) against the executed steps,
+largest over them) is `adapter/inversion_error` in TensorBoard (the batch's mean). A row
+whose error exceeds `algo.inversion_max_error` (a chunk the base cannot reproduce, or an
+inversion that did not converge) stays in the episode store and the replay, is left out of
+every update that draws it (`adapter/uninvertible_steps`: rows left out of this update) and
+is counted once, when it is inverted (`adapter/uninvertible_steps_total`: the stored steps
+found uninvertible since the start; without the cache, every draw of one counts): the
+noise critic never trains on a noise that does not give the executed chunk.
 
 Only the actor's tensors train, checkpoint as the policy and travel in weight sync; the
 base is never in an optimiser, its hash at the start and now goes to summary.json (they
@@ -37,6 +42,7 @@ import torch
 from torch import Tensor
 
 from userl.algorithms.adapter_sac import AdapterSAC, AdapterSACConfig
+from userl.algorithms.noise_cache import NoiseCache
 from userl.core.errors import ConfigError
 from userl.core.registry import ALGORITHMS
 from userl.core.specs import ObservationSpec
@@ -60,6 +66,9 @@ class DSRLConfig(AdapterSACConfig):
     # a decision's executed steps, in the action's [-1, 1] units) of a row the noise critic
     # trains on; rows above it are counted (adapter/uninvertible_steps) and left out of the
     # update, never out of the episode store
+
+    noise_cache_rows: int = 100_000  # stored transitions whose recovered noise the learner
+    # keeps (oldest out first; at least a batch); 0: invert every row of every batch again
 
     def pairing_problem(self, policy: Any, config: Any) -> str | None:
         if not isinstance(policy, NoiseAdapterPolicyConfig):
@@ -94,6 +103,8 @@ class DSRL(AdapterSAC):
         super().__init__(algo, policy, obs_spec, action_dim, device)
         self.label_chunk_steps = self.policy.chunk_size  # the replay keeps each decision
         self.uninvertible_total = 0
+        width, rows = self.policy.latent_dim, max(self.cfg.noise_cache_rows, self.cfg.batch_size)
+        self.noise_cache = NoiseCache(rows, width, device) if self.cfg.noise_cache_rows else None
 
     def executed_chunks(self, batch: Batch) -> tuple[Tensor, Tensor]:
         """Each row's decision as a chunk (B, H, A), the steps past its k holding its last
@@ -109,7 +120,25 @@ class DSRL(AdapterSAC):
         chunks = torch.cat([batch.actions.unsqueeze(1), chunks[:, 1:]], dim=1)
         return hold_last_labelled(chunks, executed), executed
 
-    def latents(self, batch: Batch) -> tuple[Tensor, Tensor]:
+    def latents(self, batch: Batch) -> tuple[Tensor, Tensor, int]:
+        """The u (B, latent_dim) behind each row's decision, each row's round-trip error, and
+        how many rows inverted now are uninvertible: from the cache where it has the row."""
+        if self.noise_cache is None or batch.row_ids is None:
+            latent, error = self.invert(batch)
+            return latent, error, int((error > self.cfg.inversion_max_error).sum().item())
+        ids = batch.row_ids.tolist()
+
+        def invert(positions: list[int]) -> tuple[Tensor, Tensor]:
+            if len(positions) == len(ids):
+                return self.invert(batch)
+            rows = torch.zeros(len(ids), dtype=torch.bool, device=batch.row_ids.device)
+            rows[positions] = True
+            return self.invert(select_rows(batch, rows))
+
+        latent, error, fresh = self.noise_cache.recover(ids, invert)
+        return latent, error, int((fresh > self.cfg.inversion_max_error).sum().item())
+
+    def invert(self, batch: Batch) -> tuple[Tensor, Tensor]:
         """The u (B, latent_dim) behind each row's decision, and each row's round-trip error:
         the largest |decode(u) - executed| over its executed steps (inf where not finite)."""
         chunk, executed = self.executed_chunks(batch)
@@ -124,10 +153,10 @@ class DSRL(AdapterSAC):
         """One SAC step on the rows whose decision the base reproduces, each decision
         replaced by its noise."""
         with torch.no_grad():
-            latent, error = self.latents(batch)
+            latent, error, uninvertible = self.latents(batch)
         kept = error <= self.cfg.inversion_max_error
         dropped = int((~kept).sum().item())
-        self.uninvertible_total += dropped
+        self.uninvertible_total += uninvertible
         trained = replace(batch, actions=latent)
         values = {}
         if dropped < len(kept):

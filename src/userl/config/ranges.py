@@ -196,6 +196,7 @@ NAMED: dict[str, Range] = {
     "guidance": NON_NEGATIVE,  # classifier-free guidance weight (1: none; 0: unconditioned)
     "inversion_iterations": AT_LEAST_ONE,  # DSRL: fixed-point steps per inverted Euler step
     "inversion_max_error": Range(0, 2, low_open=True),  # DSRL: round-trip error, action units
+    "noise_cache_rows": NON_NEGATIVE,  # DSRL: stored rows whose recovered noise is kept
     # policies
     "noise_scale": POSITIVE,  # an adapter's noise = noise_scale * its output in [-1, 1]
     "residual_scale": Range(0, 2, low_open=True),  # a residual's bound per action dimension

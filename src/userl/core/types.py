@@ -217,3 +217,5 @@ class Batch:
     chunk_steps: Any = None  # (B,) k: the steps the row's decision executed (1..H), its next
     # observation is s_{t+k}; None: every row is one step (algorithms/chunk_td.py)
     chunk_rewards: Any = None  # (B, H) the rewards of the row's k steps in order, 0 past k
+    row_ids: Any = None  # (B,) int64 identity of each row's stored transition: unique across
+    # buffers, new each time a slot is written (ReplayBuffer.row_ids); None: not from a buffer

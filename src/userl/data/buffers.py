@@ -15,27 +15,26 @@ rewards (`chunk_rewards`), and as its next observation and terminal flag those a
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
 
 from userl.core.specs import ObservationSpec
 from userl.core.types import Episode
-from userl.data.chunk_transitions import (
-    CHUNK_FIELDS,
-    chunk_labels,  # noqa: F401  (its home was here)
-    chunk_transitions,
-    one_step_decisions,
-)
+from userl.data.chunk_transitions import CHUNK_FIELDS, chunk_transitions, one_step_decisions
 
 STATE_KEY = "state"
-
 
 FRAME_SLACK_FRACTION = 0.01
 """Frames kept beyond one per transition, as a share of the capacity: each run of consecutive
 transitions (an episode, or an intervention segment) needs one extra frame, its last next
 observation. 1 % fits 100-step episodes exactly; with shorter runs the oldest transitions
 leave a little before the ring is full."""
+
+ROW_ID_STRIDE = 2**40
+"""Row ids per buffer: buffer n's w-th transition written has id n * ROW_ID_STRIDE + w."""
+_BUFFER_NUMBERS = itertools.count()
 
 
 class ReplayBuffer:
@@ -76,19 +75,17 @@ class ReplayBuffer:
         self.terminated = np.zeros(capacity, bool)
         self.intervened = np.zeros(capacity, bool)
         self.label_chunk_steps = label_chunk_steps
-        shapes = {
-            "action_chunks": (capacity, label_chunk_steps, action_dim),
-            "action_chunk_mask": (capacity, label_chunk_steps),
-            "chunk_steps": (capacity,),
-            "chunk_rewards": (capacity, label_chunk_steps),
+        steps = (label_chunk_steps,)
+        shapes = {"action_chunks": (*steps, action_dim), "action_chunk_mask": steps}
+        shapes |= {"chunk_steps": (), "chunk_rewards": steps}
+        self.chunk_arrays: dict[str, np.ndarray] = {
+            k: np.zeros((capacity, *shapes[k]), np.float32)
+            for k in (CHUNK_FIELDS if label_chunk_steps > 1 else ())
         }
-        self.chunk_arrays: dict[str, np.ndarray] = (
-            {}
-            if label_chunk_steps <= 1
-            else {k: np.zeros(shapes[k], np.float32) for k in CHUNK_FIELDS}
-        )
         self.position = 0  # the next slot to write
         self.size = 0
+        self.written = 0  # transitions written since creation: the next row id's number
+        self.first_row_id = next(_BUFFER_NUMBERS) * ROW_ID_STRIDE
 
     def __len__(self) -> int:
         return self.size
@@ -96,17 +93,9 @@ class ReplayBuffer:
     @property
     def nbytes(self) -> int:
         """Bytes of every array the buffer holds (allocated, whether filled or not)."""
-        arrays = [
-            *self.observations.values(),
-            *self.next_observations.values(),
-            *self.frames.values(),
-            self.frame_ids,
-            self.actions,
-            self.rewards,
-            self.terminated,
-            self.intervened,
-            *self.chunk_arrays.values(),
-        ]
+        arrays: list[np.ndarray] = [*self.observations.values(), *self.next_observations.values()]
+        arrays += [*self.frames.values(), *self.chunk_arrays.values(), self.frame_ids]
+        arrays += [self.actions, self.rewards, self.terminated, self.intervened]
         return int(sum(np.asarray(a).nbytes for a in arrays))
 
     @staticmethod
@@ -166,6 +155,7 @@ class ReplayBuffer:
         self.intervened[slots] = episode.intervened[chosen]
         self.position = int((self.position + count) % self.capacity)
         self.size = min(self.size + count, self.capacity)
+        self.written += count
         self._drop_overwritten_frames()
 
     def _drop_overwritten_frames(self) -> None:
@@ -178,6 +168,12 @@ class ReplayBuffer:
     def _live_slots(self) -> np.ndarray:
         """The filled slots, oldest first."""
         return (self.position - self.size + np.arange(self.size)) % self.capacity
+
+    def row_ids(self, indices: np.ndarray) -> np.ndarray:
+        """Each filled slot's row id: new for each transition written (an overwritten slot gets
+        a new one), unique across buffers; what caches of values derived from a row key on."""
+        back = (self.position - indices - 1) % self.capacity + 1  # 1: the newest slot
+        return self.first_row_id + self.written - back
 
     def sample_indices(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """`n` slots drawn uniformly with replacement from the filled part."""
@@ -222,6 +218,8 @@ class ReplayBuffer:
             np.take(source, indices, axis=0, out=out[key][rows], mode="clip")
         for key in ("terminated", "intervened"):
             out[key][rows] = getattr(self, key)[indices]
+        if "row_ids" in out:
+            out["row_ids"][rows] = self.row_ids(indices)
         for group, states in (
             ("observations", self.observations),
             ("next_observations", self.next_observations),
@@ -290,6 +288,7 @@ class ReplayBuffer:
             array[:count] = state[name][keep]
         self.size = count
         self.position = count % self.capacity
+        self.written += count  # fresh ids: none of the rows held before
 
     def save(self, path: str | Path) -> None:
         """Write the buffer to an .npz file (uncompressed, so large buffers save fast)."""

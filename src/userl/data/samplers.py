@@ -233,6 +233,7 @@ class BatchBuffers:
             "terminated": empty(size),
             "intervened": empty(size),
             "from_demos": empty(size),
+            "row_ids": empty(size, dtype=torch.int64),  # ReplayBuffer.row_ids of each row
             **(
                 {
                     "action_chunks": empty(size, chunks, action_dim),
