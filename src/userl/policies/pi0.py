@@ -181,6 +181,25 @@ def model_config(cfg: PI0PolicyConfig, vocab_size: int, image_token_id: int) -> 
     )
 
 
+VISION_MODULES = ("vision_tower", "multi_modal_projector")  # kept in float32 by vision_fp32
+_MODEL_CLASSES: dict[bool, Any] = {}
+
+
+def model_class(vision_fp32: bool) -> Any:
+    """The library's PI0ForConditionalGeneration; with `vision_fp32` a subclass whose SigLIP
+    and projector `from_pretrained` reads in float32 straight from the checkpoint (the
+    library's `_keep_in_fp32_modules_strict`), instead of rounding a float32 checkpoint's
+    vision weights to bfloat16 and casting them back."""
+    if vision_fp32 not in _MODEL_CLASSES:
+        base = import_transformers().PI0ForConditionalGeneration
+        _MODEL_CLASSES[vision_fp32] = (
+            type(base.__name__, (base,), {"_keep_in_fp32_modules_strict": list(VISION_MODULES)})
+            if vision_fp32
+            else base
+        )
+    return _MODEL_CLASSES[vision_fp32]
+
+
 def load_weights(model_cls: Any, config: Any, folder: str, dtype: torch.dtype) -> Any:
     """The checkpoint in `folder` through the library's key mapping; every missing or
     unexpected key (or shape mismatch) is a ConfigError naming it."""
@@ -257,7 +276,7 @@ class PI0Policy(Policy):
 
     def __init__(self, cfg: PI0PolicyConfig, obs_spec: ObservationSpec, action_dim: int) -> None:
         super().__init__()
-        transformers = import_transformers()
+        import_transformers()  # the vla extra, or one line saying how to install it
         if not obs_spec.images:
             raise ConfigError("policy=pi0 needs camera views; train with obs=image")
         # several cells: the model reads each cell's zero-padded state; its instruction, not
@@ -290,14 +309,16 @@ class PI0Policy(Policy):
             )
         config = model_config(cfg, cfg.vocab_size or len(self.tokenizer), image_id)
         self.dtype = DTYPES[cfg.dtype]
-        model_cls = transformers.PI0ForConditionalGeneration
+        model_cls = model_class(cfg.vision_fp32)
         self.model: Any  # PI0ForConditionalGeneration (an nn.Module; transformers is optional)
         if cfg.weights:
             self.model = load_weights(model_cls, config, cfg.weights, self.dtype)
         else:
             with torch.random.fork_rng(devices=[]):  # frozen parts never sync: same init
                 torch.manual_seed(cfg.init_seed)  # everywhere, whatever the process's seed
-                self.model = model_cls(config).to(self.dtype)
+                # built in its dtype, as from_pretrained builds it: no float32 copy of the
+                # weights at any time, and the float32 buffers (RoPE frequencies) stay so
+                self.model = model_cls._from_config(config, dtype=self.dtype)
         vlm = self.model.model.vlm
         if cfg.vision_fp32:
             vlm.vision_tower.float()
