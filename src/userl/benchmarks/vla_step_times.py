@@ -23,9 +23,11 @@ def _synchronise(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def median_s(call: Callable[[], Any], repeats: int, device: torch.device) -> float:
-    """The median wall time of `call` over `repeats` timed calls, after the warm-up."""
-    for _ in range(WARMUP_REPEATS):
+def median_s(
+    call: Callable[[], Any], repeats: int, device: torch.device, warmup: int = WARMUP_REPEATS
+) -> float:
+    """The median wall time of `call` over `repeats` timed calls, after `warmup` untimed."""
+    for _ in range(warmup):
         call()
     _synchronise(device)
     times = []
@@ -83,14 +85,24 @@ def label_batch(
 
 
 def step_times(
-    preset: str, device_name: str, batch_size: int, repeats: int, overrides: list[str]
+    preset: str,
+    device_name: str,
+    batch_size: int,
+    repeats: int,
+    overrides: list[str],
+    warmup: int = WARMUP_REPEATS,
 ) -> dict[str, Any]:
     """Chunk and update times of `policy=preset` under `algo=hg_dagger` on `device_name`."""
-    from userl.algorithms import build_algorithm
+    config, spec, learner = step_learner(preset, device_name, batch_size, overrides)
+    return time_steps(preset, config, spec, learner, batch_size, repeats, warmup)
+
+
+def step_config(preset: str, batch_size: int, overrides: list[str]) -> tuple[Any, Any]:
+    """The config and observation spec the step times run `policy=preset` (a pi0 preset)
+    under: `algo=hg_dagger` on the step task's views, state and instruction."""
     from userl.config.loader import load_config
     from userl.core.errors import ConfigError
     from userl.core.registry import TASKS
-    from userl.core.specs import ACTION_DIM
     from userl.envs.factory import expected_observation_spec
     from userl.policies.pi0 import PI0PolicyConfig
 
@@ -103,20 +115,45 @@ def step_times(
             *overrides,
         ]
     )
-    pi0 = config.policy
-    if not isinstance(pi0, PI0PolicyConfig):
+    if not isinstance(config.policy, PI0PolicyConfig):
         raise ConfigError(f"step_times={preset} is not a pi0 preset; use pi0 or pi0_tiny")
-    device = torch.device(device_name)
-    spec = expected_observation_spec(config, TASKS.build(config.task))
+    return config, expected_observation_spec(config, TASKS.build(config.task))
+
+
+def step_learner(
+    preset: str, device_name: str, batch_size: int, overrides: list[str]
+) -> tuple[Any, Any, Any]:
+    """The config, observation spec and HG-DAgger learner of `policy=preset` (a pi0 preset)
+    on `device_name`, as the step times build them (`policy.weights=DIR` among `overrides`
+    loads a checkpoint)."""
+    from userl.algorithms import build_algorithm
+    from userl.core.specs import ACTION_DIM
+
+    config, spec = step_config(preset, batch_size, overrides)
     torch.manual_seed(0)
     learner = build_algorithm(config.algo, config.policy, spec, ACTION_DIM, device_name)
+    return config, spec, learner
+
+
+def time_steps(
+    preset: str, config: Any, spec: Any, learner: Any, batch_size: int, repeats: int, warmup: int
+) -> dict[str, Any]:
+    """One chunk for one robot and one update of `learner` (`step_learner`'s), each the
+    median of `repeats` timed calls after `warmup` untimed ones."""
+    from userl.core.specs import ACTION_DIM
+
+    pi0, device_name = config.policy, str(learner.device)
+    device = torch.device(device_name)
     policy = learner.policy
     generator = torch.Generator().manual_seed(0)
     one = random_observations(spec, 1, device, generator)
-    chunk_s = median_s(lambda: policy.act(one, deterministic=True), repeats, device)
+    last: dict[str, torch.Tensor] = {}  # the last chunk, checked below
+    chunk_s = median_s(
+        lambda: last.update(chunk=policy.act(one, deterministic=True)), repeats, device, warmup
+    )
     batch = label_batch(spec, batch_size, policy.chunk_size, ACTION_DIM, device, generator)
     policy.train()
-    update_s = median_s(lambda: learner.update(batch, metrics=False), repeats, device)
+    update_s = median_s(lambda: learner.update(batch, metrics=False), repeats, device, warmup)
     parameters = sum(p.numel() for p in policy.parameters())
     trainable = sum(p.numel() for p in policy.parameters() if p.requires_grad)
     result = {
@@ -135,6 +172,9 @@ def step_times(
         "chunk_ms": round(chunk_s * 1e3, 2),
         "chunk_ms_per_control_step": round(chunk_s * 1e3 / policy.chunk_size, 3),
         "update_s": round(update_s, 4),
+        "chunk_shape": list(last["chunk"].shape),
+        "chunk_finite": bool(torch.isfinite(last["chunk"]).all()),
+        "updates_applied": learner.grad_steps,  # a non-finite loss is skipped, not counted
     }
     if device.type == "cuda":
         result["peak_memory_gb"] = round(torch.cuda.max_memory_allocated(device) / 1e9, 2)
