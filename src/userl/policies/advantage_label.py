@@ -3,7 +3,11 @@
 The label says whether a training row's action did better than the policy usually does
 from there (1: positive, 0: not), or is dropped (2: none), so one network learns the
 label-conditioned and the unconditioned flow. It enters as a learned embedding added to the
-policy's state features; the embedding starts at zero, so a fresh label changes nothing.
+policy's state features; the embedding starts at zero, so a fresh label changes nothing. That
+is also how a labelled flow starts from an unlabelled one (a behaviour-cloned run's export,
+`policy.weights=DIR`): its tensors go under the wrapped field's names and the embedding is
+zero, so with every label, positive included, the flow acts exactly as the one it came from
+(`LabelledVelocity.labelled_state`).
 
 Where a label travels: as one extra column appended to the features (`with_labels`), which
 the wrapped velocity field (`LabelledVelocity`) splits off. Features
@@ -42,6 +46,19 @@ class LabelledVelocity(nn.Module):
         self.guidance = guidance
         self.embedding = nn.Embedding(LABELS, feature_dim)
         nn.init.zeros_(self.embedding.weight)
+
+    def labelled_state(self, state: dict[str, Tensor], prefix: str) -> dict[str, Tensor]:
+        """A policy state dict whose velocity (under `prefix`) may be an unlabelled field's:
+        its tensors renamed under the wrapped field and the label embedding added at zero
+        (a no-op for every label). A state that already holds the embedding is unchanged."""
+        if f"{prefix}embedding.weight" in state:
+            return state
+        out = {
+            f"{prefix}field.{key[len(prefix) :]}" if key.startswith(prefix) else key: value
+            for key, value in state.items()
+        }
+        out[f"{prefix}embedding.weight"] = torch.zeros_like(self.embedding.weight)
+        return out
 
     def conditioned(self, features: Tensor, label: Tensor) -> Tensor:
         """features (B, F) plus the embedding of each row's label (B,)."""

@@ -21,6 +21,9 @@ class PolicyConfig(ComponentConfig):
 
     NEEDS_VIEWS: ClassVar[bool] = False  # True: cannot act without camera views (obs=image)
     WEIGHTS_FORMAT: ClassVar[str] = EXPORT_FORMAT  # how `weights` is read (exported.py)
+    GROWS_FROM: ClassVar[dict[str, object]] = {}  # fields an export may hold at these values
+    # whatever this config sets: the policy adds parameters that start as no-ops
+    # (`Policy.grown_state`; a flow without advantage labels into RECAP's labelled flow)
 
     weights: str = ""  # a `userl export-policy` folder to start from; "" = random init
 
@@ -73,6 +76,12 @@ class Policy(nn.Module, abc.ABC):
         """Return reparameterised actions (B, action_dim) and their log-probabilities (B,).
 
         `features`, when given, replaces `encoder(obs)` (e.g. detached, computed once)."""
+
+    def grown_state(self, state: dict[str, Tensor]) -> dict[str, Tensor]:
+        """`state`, saved from this policy built with the `GROWS_FROM` values (without the
+        parameters those fields add), under this policy's names with the added parameters
+        at their no-op start; a state of this policy's own form comes back unchanged."""
+        return state
 
     def imitation_loss(
         self,

@@ -93,7 +93,9 @@ def read_export(folder: str) -> dict[str, Any]:
 
 def config_problem(config: PolicyConfig) -> str | None:
     """Whether `config` builds the policy its `weights` export holds: the same registered
-    policy with the same fields (else one line naming the keys to set), or None."""
+    policy with the same fields (else one line naming the keys to set), or None. A field the
+    export holds at its `GROWS_FROM` value may differ: the policy grows from that export
+    (RECAP's labelled flow from a behaviour-cloned flow)."""
     try:
         saved = read_export(config.weights)["policy"]
     except ConfigError as error:
@@ -103,8 +105,12 @@ def config_problem(config: PolicyConfig) -> str | None:
             f"policy.weights={config.weights} holds a {saved.get('name')!r} policy and this "
             f"config builds {config.name!r}; choose the policy preset it was trained with"
         )
-    mine = policy_fields(config)
-    differ = [f"policy.{k}={json.dumps(v)}" for k, v in saved.items() if mine.get(k, v) != v]
+    mine, grows = policy_fields(config), type(config).GROWS_FROM
+    differ = [
+        f"policy.{k}={json.dumps(v)}"
+        for k, v in saved.items()
+        if mine.get(k, v) != v and not (k in grows and grows[k] == v)
+    ]
     if differ:
         return (
             f"policy.weights={config.weights} was exported with {' '.join(differ)}; "
@@ -118,22 +124,31 @@ def described(observation: dict[str, Any]) -> str:
     return f"state {observation['state_dim']}, views {views}, {observation['action_dim']} actions"
 
 
+def observation_problem(folder: str, spec: ObservationSpec, action_dim: int) -> str | None:
+    """One line when the export at `folder` was made for another observation or action
+    than `spec` and `action_dim` (`userl train` checks it before anything starts), else None."""
+    wanted, saved = observation_of(spec, action_dim), read_export(folder)["observation"]
+    if {k: saved.get(k) for k in wanted} != wanted:
+        return (
+            f"policy.weights={folder} was exported for {described(saved)}; this environment "
+            f"gives {described(wanted)}: use the task, robot and obs= it was trained on"
+        )
+    return None
+
+
 def load_exported(policy: Policy, folder: str, spec: ObservationSpec, action_dim: int) -> None:
-    """Every tensor of the export at `folder` into `policy` (built from the same config);
+    """Every tensor of the export at `folder` into `policy` (built from the same config, or
+    one that grows from it: `Policy.grown_state`);
     an export made for another observation or action, or whose tensors do not fit, is a
     `ConfigError` of one line."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
-    document = read_export(folder)
-    wanted, saved = observation_of(spec, action_dim), document["observation"]
-    if {k: saved.get(k) for k in wanted} != wanted:
-        raise ConfigError(
-            f"policy.weights={folder} was exported for {described(saved)}; this environment "
-            f"gives {described(wanted)}: use the task, robot and obs= it was trained on"
-        )
+    problem = observation_problem(folder, spec, action_dim)
+    if problem:
+        raise ConfigError(problem)
     try:
-        tensors = load_file(str(Path(folder).expanduser() / WEIGHTS_FILE))
+        tensors = policy.grown_state(load_file(str(Path(folder).expanduser() / WEIGHTS_FILE)))
         result = policy.load_state_dict(tensors, strict=False)
     except (SafetensorError, OSError, RuntimeError) as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

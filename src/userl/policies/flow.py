@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -55,6 +56,9 @@ class FlowPolicyConfig(PolicyConfig):
     # classifier-free guidance weight w: v = v_none + w (v_positive - v_none); 1: no extrapolation
 
     chunk_size: int = 1  # H: actions per generated chunk (H > 1: HG-DAgger only, not SAC)
+
+    GROWS_FROM: ClassVar[dict[str, object]] = {"advantage_labels": False, "guidance": 1.0}  # a
+    # labelled flow (algo=recap) starts from an unlabelled export, its label embedding at zero
 
     def problem(self) -> str | None:
         if self.guidance != 1.0 and not self.advantage_labels:
@@ -166,6 +170,11 @@ class FlowPolicy(Policy):
         self.velocity = self.velocity_field(cfg, self.feature_dim, self.flat_dim)
         if cfg.advantage_labels:  # algo=recap: a label column on the features, or a robot's
             self.velocity = LabelledVelocity(self.velocity, self.feature_dim, cfg.guidance)
+
+    def grown_state(self, state: dict[str, Tensor]) -> dict[str, Tensor]:
+        if isinstance(self.velocity, LabelledVelocity):
+            return self.velocity.labelled_state(state, "velocity.")
+        return state
 
     def squash_log_std(self, raw: Tensor) -> Tensor:
         """Smoothly into [log_std_min, log_std_max] (a tanh rescale)."""

@@ -192,6 +192,21 @@ def preflight(config: Config) -> None:
         return
     load_components()
     PREFLIGHTS.get(config.task.ENV_BUILDER)(config)
+    weights_preflight(config)
+
+
+def weights_preflight(config: Config) -> None:
+    """`policy.weights=DIR` (an export) was made for this run's observation and action,
+    else a one-line ConfigError before Ray starts (a worker would otherwise fail to build)."""
+    from userl.policies.exported import EXPORT_FORMAT, observation_problem
+    from userl.tools.export_policy import policy_observation
+
+    if not config.policy.weights or config.policy.WEIGHTS_FORMAT != EXPORT_FORMAT:
+        return
+    spec, action_dim = policy_observation(config)
+    problem = observation_problem(config.policy.weights, spec, action_dim)
+    if problem:
+        raise ConfigError(problem)
 
 
 @PREFLIGHTS.register("robot")
