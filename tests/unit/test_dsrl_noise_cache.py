@@ -162,3 +162,15 @@ def test_the_cache_evicts_its_oldest_rows_first() -> None:
     assert latents[:, 0].tolist() == [2.0, 5.0, 5.0, 1.0] and fresh.tolist() == [1.0]
     with pytest.raises(ValueError, match="do not fit"):
         cache.put([1, 2, 3, 4], torch.zeros(4, 2), torch.zeros(4))
+
+
+def test_an_actor_started_at_the_base_acts_as_the_base(base_run: Path) -> None:
+    config = load_config(["algo=dsrl", f"policy.base={base_run}", "policy.start_at_base=true"])
+    algo = build_algorithm(config.algo, config.policy, SPEC, ACTION_DIM)
+    assert isinstance(algo, DSRL)
+    obs = {"state": torch.randn(5, STATE_DIM)}
+    with torch.no_grad():
+        adapted = algo.policy.act(obs, deterministic=True)
+        base = algo.policy.base.act(obs, deterministic=True)
+    torch.testing.assert_close(adapted.reshape(base.shape), base, rtol=0, atol=1e-6)
+    assert dsrl(base_run).policy.mean.weight.abs().sum() > 0  # the default init is random

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from torch import Tensor
+from torch import Tensor, nn
 
 from userl.core.registry import POLICIES
 from userl.core.specs import ObservationSpec
@@ -46,6 +46,10 @@ class NoiseAdapterPolicyConfig(MLPPolicyConfig):
     noise_scale: float = 1.0  # the base's initial noise = noise_scale * the actor's output in
     # [-1, 1], per value (the base trained on N(0, 1) noise: 1 reaches about its 68 % interval)
 
+    start_at_base: bool = False  # the actor's mean starts at 0 (its mean layer zeroed): its
+    # deterministic noise is the base's own deterministic start, so the adapter begins at the
+    # base's behaviour instead of a random offset of it, and explores around it
+
     def problem(self) -> str | None:
         return base_problem(self.base, self.base_checkpoint, NOISE_MAPS, "noise_adapter")
 
@@ -63,6 +67,9 @@ class NoiseAdapterPolicy(GaussianPolicy):
         maps = NOISE_MAPS[base_config.name]
         noise_shape = (base.chunk_size, maps.width(base))
         super().__init__(cfg, StateEncoder(obs_spec), noise_shape[0] * noise_shape[1])
+        if cfg.start_at_base:
+            nn.init.zeros_(self.mean.weight)
+            nn.init.zeros_(self.mean.bias)
         self.base = base
         self.maps = maps
         self.noise_shape = noise_shape
