@@ -16,6 +16,9 @@ import torch
 
 WARMUP_REPEATS = 2  # untimed calls first: allocations, kernels, autotuning
 STEP_TASK = "pick_place"  # whose views, state and instruction the inputs have
+# instruction tokens the step task's instruction needs with the built-in byte tokenizer (a
+# token per byte; PaliGemma's takes far fewer): the published preset's 48 are too few for it
+STEP_PROMPT_TOKENS = 64
 
 
 def _synchronise(device: torch.device) -> None:
@@ -112,6 +115,7 @@ def step_config(preset: str, batch_size: int, overrides: list[str]) -> tuple[Any
             f"policy={preset}",
             "algo=hg_dagger",
             f"algo.batch_size={batch_size}",
+            f"policy.prompt_tokens={STEP_PROMPT_TOKENS}",
             *overrides,
         ]
     )

@@ -307,6 +307,12 @@ class PI0Policy(Policy):
                 f"policy.image_token_id={cfg.image_token_id} but the tokenizer's "
                 f"{IMAGE} is {image_id}; set policy.image_token_id=-1"
             )
+        self.tokens_per_view = (cfg.image_size_px // cfg.patch_px) ** 2
+        self._prompts: dict[str, tuple[Tensor, Tensor]] = {}
+        self.instruction = obs_spec.instruction
+        self.layout = obs_spec.cells  # several cells: each row's task id picks its instruction
+        for instruction in self.layout.instructions if self.layout else (self.instruction,):
+            self.prompt(instruction)  # one too long is an error now, before any weights load
         config = model_config(cfg, cfg.vocab_size or len(self.tokenizer), image_id)
         self.dtype = DTYPES[cfg.dtype]
         model_cls = model_class(cfg.vision_fp32)
@@ -327,10 +333,6 @@ class PI0Policy(Policy):
         unused = unused_prefixes(cfg.text_layers)
         for name, parameter in self.model.named_parameters():
             parameter.requires_grad_(trainable(name, cfg.train, unused))
-        self.tokens_per_view = (cfg.image_size_px // cfg.patch_px) ** 2
-        self._prompts: dict[str, tuple[Tensor, Tensor]] = {}
-        self.instruction = obs_spec.instruction
-        self.layout = obs_spec.cells  # several cells: each row's task id picks its instruction
 
     # ------------------------------------------------------------------ inputs
     def prompt(self, instruction: str) -> tuple[Tensor, Tensor]:
@@ -352,9 +354,12 @@ class PI0Policy(Policy):
                 return_tensors="pt",
             )
             if encoded["input_ids"].shape[1] > length:
+                needs = encoded["input_ids"].shape[1] - self.tokens_per_view * len(self.views)
                 raise ConfigError(
-                    f"the instruction {instruction!r} takes more than "
-                    f"policy.prompt_tokens={self.cfg.prompt_tokens} tokens"
+                    f"the instruction {instruction!r} takes {needs} tokens, more than "
+                    f"policy.prompt_tokens={self.cfg.prompt_tokens}; raise policy.prompt_tokens "
+                    f"to {needs} or more, or give PaliGemma's tokenizer (policy.tokenizer=DIR): "
+                    "the built-in byte tokenizer takes a token per byte"
                 )
             self._prompts[instruction] = (encoded["input_ids"], encoded["attention_mask"])
         return self._prompts[instruction]
