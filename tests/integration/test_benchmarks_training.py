@@ -147,3 +147,35 @@ def test_bench_vla_step_times_on_the_cpu_with_the_tiny_preset(bench) -> None:
     assert 0 < times["trainable_parameters"] <= times["parameters"]
     assert times["chunk_ms"] > 0 and times["update_s"] > 0
     assert "rows" not in figures  # no simulator runs
+
+
+@pytest.mark.slow  # a base and five short runs of pi0_tiny: minutes; `make bench` runs it
+def test_bench_vla_rl_rows_from_one_base(tmp_path: Path, bench) -> None:
+    """`algos=`: HG-DAgger and DSRL from one behaviour-cloned pi0_tiny base, with and
+    without the operator; residual SAC cannot adapt pi0 and is skipped with the loader's
+    line."""
+    pytest.importorskip("transformers", reason="policy=pi0 needs the vla extra")
+    figures = bench(
+        "vla",
+        "short=true",
+        "tasks=pick_place",
+        "pipelines=sync",
+        "algos=hg_dagger,dsrl,residual_sac",
+        f"root={tmp_path}/runs",
+    )
+    rows = [(row["algo"], row["operator"]) for row in figures["rows"]]
+    assert rows == [
+        ("bc_base", ""),
+        ("hg_dagger", "with"),
+        ("hg_dagger", "without"),
+        ("dsrl", "with"),
+        ("dsrl", "without"),
+    ]
+    assert "residual_adapter cannot adapt" in figures["skipped"]["pick_place/residual_sac"]
+    by = {(row["algo"], row["operator"]): row for row in figures["rows"]}
+    assert by["hg_dagger", "without"]["operator_steps_per_episode"] == 0
+    assert by["dsrl", "without"]["operator_steps_per_episode"] == 0
+    assert 0 < by["dsrl", "with"]["trained_share"] < 1 == by["hg_dagger", "with"]["trained_share"]
+    summary = json.loads((Path(by["dsrl", "with"]["run"]) / "summary.json").read_text())
+    assert summary["adapter"]["base_unchanged"]
+    assert summary["adapter"]["base"] == by["bc_base", ""]["run"]

@@ -9,6 +9,8 @@ sync and async pipelines.
                     [root=bench-vla] [key=value ...] out=F.json
     userl bench vla device=cuda [step_times=pi0] [step_batch=32] [step_repeats=5] out=F.json
     userl bench vla chunking=rtc [inference_delay_ms=300] [prefetch_steps=5] out=F.json
+    userl bench vla algos=hg_dagger,dsrl,residual_sac [operators=with,without]
+                    [base_policy=pi0_tiny] out=F.json     # RL beside HG-DAgger (`vla_rl`)
 
 Each run is a real `userl train policy=pi0_tiny algo=hg_dagger teleop=expert` run with fixed
 seeds and deterministic evaluation on fixed seeds before (`eval.at_start`) and after.
@@ -39,7 +41,8 @@ from typing import Any
 
 import yaml
 
-from userl.benchmarks import vla_chunking
+from userl.benchmarks import vla_chunking, vla_rl
+from userl.benchmarks.vla_rows import figures, multitask_rows
 
 DEFAULTS = {
     "tasks": "pick_place,table_cleanup",
@@ -58,6 +61,7 @@ DEFAULTS = {
     "step_batch": "32",
     "step_repeats": "5",
     **vla_chunking.CHUNKING_DEFAULTS,
+    **vla_rl.RL_DEFAULTS,
 }
 FULL_SIZE_PRESET = "pi0"  # what `device=cuda` times
 SHORT = {"demos": "2", "pretrain": "10", "episodes": "2", "eval_episodes": "2"}
@@ -92,6 +96,7 @@ def parse(arguments: list[str]) -> tuple[dict[str, str], list[str]]:
     if options["device"] != "cpu" and not options["step_times"]:
         options["step_times"] = FULL_SIZE_PRESET
     vla_chunking.check(options, task_weights)  # malformed options: errors before any run
+    vla_rl.check(options)
     if options["short"].lower() == "true":
         given = {a.partition("=")[0] for a in arguments}
         options |= {k: v for k, v in SHORT.items() if k not in given}
@@ -150,59 +155,6 @@ def task_weights(value: str) -> dict[str, float]:
     return weights
 
 
-def multitask_rows(summary: dict[str, Any], wall_s: float) -> list[dict[str, Any]]:
-    """Per task (cell) figures of a multi-task run; timings are the run's."""
-    from userl.runtime.evaluation import point_before_training
-
-    rows = []
-    for task, cell in summary["cells"].items():
-        start = point_before_training(cell["eval_curve"])
-        if start is None:
-            raise ValueError(f"cell {task} has no evaluation at env step 0 (eval.at_start)")
-        rows.append(
-            {
-                "task": task,
-                **figures(
-                    summary,
-                    wall_s,
-                    bc_success=start["success_rate"],
-                    online_success=cell["eval_success_rate"],
-                    eval_episodes=cell["eval_episodes"],
-                    episodes=cell["episodes"],
-                    interventions=cell["interventions"],
-                ),
-            }
-        )
-    return rows
-
-
-def figures(
-    summary: dict[str, Any],
-    wall_s: float,
-    *,
-    bc_success: float,
-    online_success: float,
-    eval_episodes: int,
-    episodes: int,
-    interventions: int,
-) -> dict[str, Any]:
-    """A row's figures: success before and after, interventions per episode (of one task),
-    and the run's timings, updates and wall seconds."""
-    return {
-        "bc_success": bc_success,
-        "online_success": online_success,
-        "gain": online_success - bc_success,
-        "eval_episodes": eval_episodes,
-        "episodes": episodes,
-        "grad_steps": summary["grad_steps"],
-        "interventions_per_episode": interventions / max(int(episodes), 1),
-        "generation_s_per_episode": summary.get("generation_s_per_episode", 0.0),
-        "training_s_per_update": summary.get("training_s_per_update", 0.0),
-        "wall_s": wall_s,
-        "run": summary["run"],
-    }
-
-
 def train_run(overrides: list[str]) -> tuple[dict[str, Any], float]:
     """A `userl train` run's summary and wall seconds."""
     from userl.config.loader import load_config
@@ -245,6 +197,8 @@ def run(arguments: list[str]) -> dict[str, Any]:
     root.mkdir(parents=True, exist_ok=True)
     if options["chunking"]:
         return vla_chunking.result(options, overrides, root, run_overrides, one_run)
+    if options["algos"]:
+        return vla_rl.result(options, overrides, root, run_overrides, one_run)
     rows = []
     tasks = options["tasks"].split(",")
     for pipeline in options["pipelines"].split(","):
@@ -285,6 +239,8 @@ def table(result: dict[str, Any]) -> str:
         return vla_step_times.table(result["step_times"])
     if "chunking" in result:
         return vla_chunking.chunking_table(result["rows"])
+    if "rl" in result:
+        return vla_rl.rl_table(result["rows"])
     lines = [
         f"{'task':>14} {'pipeline':>8} {'BC':>5} {'online':>6} {'gain':>6} "
         f"{'interv/ep':>9} {'gen s/ep':>8} {'train s/upd':>11}"
