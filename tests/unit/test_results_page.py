@@ -125,6 +125,12 @@ def made_up_docs(root: Path) -> Path:
             }
         )
     )
+    (docs / "adapters").mkdir()
+    run = {"initial_eval_success_rate": 0.5, "eval_success_rate": 0.95, "eval_episodes": 20}
+    run |= {"env_steps": 12000, "grad_steps": 11000, "note": "made up", "machine": MACHINE}
+    (docs / "adapters" / "dsrl-reach-peg_insertion-seed3.json").write_text(
+        json.dumps({**run, "date": DATE})
+    )
     (docs / "other").mkdir()
     (docs / "other" / "bench.json").write_text(
         json.dumps({"figure": 1.0, "machine": MACHINE, "date": DATE})
@@ -164,6 +170,10 @@ def test_a_made_up_record_lands_in_its_rows_with_its_machine_and_date(tmp_path: 
         f"| 49.27 | 0.095 | 20,915 | [run.json](vla/run.json) | [M1](#machines) | {DATE} |"
     ) in page
     assert f"| [bench.json](other/bench.json) | figure | [M1](#machines) | {DATE} |" in page
+    assert (
+        "| [dsrl-reach-peg_insertion-seed3.json](adapters/dsrl-reach-peg_insertion-seed3.json) "
+        f"| made up | 0.50 → 0.95 | 20 | 12,000 | 11,000 | [M1](#machines) | {DATE} |"
+    ) in page
     assert "| M1 | Made-up CPU | 4 | none | 2.0 | yes |  |" in page
     assert (
         "| M2 | not recorded | not recorded | not recorded | not recorded | not recorded |" in page
@@ -179,6 +189,10 @@ def test_a_made_up_record_lands_in_its_rows_with_its_machine_and_date(tmp_path: 
         + " | [Made up runs](docs/results.md#made-up-runs) |"
     ) in text
     assert "| pick_place | BC start → after online episodes: 0.00 → 0.90 | 1 |" in text
+    assert (
+        "| peg_insertion | start → end: 0.50 → 0.95 | 1 | "
+        "[seed 3](docs/adapters/dsrl-reach-peg_insertion-seed3.json) |"
+    ) in text
     block = text.split("<!-- results:begin -->")[1]
     assert DATE not in block and "not recorded" not in block  # README carries no dates
     again = report.run([f"docs={docs}", f"readme={readme}"])

@@ -7,8 +7,10 @@ from __future__ import annotations
 from userl.benchmarks.results import learning, vla
 from userl.benchmarks.results.markdown import (
     MACHINES_HEADING,
+    NOT_RECORDED,
     Machines,
     anchor,
+    rate,
     table,
 )
 from userl.benchmarks.results.records import Collection
@@ -37,6 +39,27 @@ def other_records(collection: Collection, machines: Machines, prefix: str) -> li
     return [*table(["record", "keys", "machine", "date"], rows), ""]
 
 
+def run_records(collection: Collection, machines: Machines) -> list[str]:
+    """`userl train` summaries: a row per run, its success at the start and the end."""
+    rows = []
+    for record in collection.runs:
+        data = record.data
+        rows.append(
+            [
+                f"[{record.path.rsplit('/', 1)[-1]}]({record.path})",
+                str(data.get("note", "")),
+                f"{rate(data['initial_eval_success_rate'])} → {rate(data['eval_success_rate'])}",
+                str(data.get("eval_episodes", NOT_RECORDED)),
+                f"{int(data['env_steps']):,}",
+                f"{int(data['grad_steps']):,}",
+                machines.label(record.machine),
+                record.date,
+            ]
+        )
+    header = ["run", "setting", "success start → end", "eval episodes", "env steps"]
+    return [*table([*header, "updates", "machine", "date"], rows), ""]
+
+
 def section(collection: Collection, machines: Machines) -> list[str]:
     """A collection's heading, its paragraph and its tables."""
     lines = [f"## {collection.title}", ""]
@@ -47,6 +70,8 @@ def section(collection: Collection, machines: Machines) -> list[str]:
         lines += learning.section(collection, machines)
     if collection.vla:
         lines += vla.section(collection, machines)
+    if collection.runs:
+        lines += run_records(collection, machines)
     if collection.other:
         lines += other_records(collection, machines, "")
     return lines

@@ -3,8 +3,9 @@ folder (a collection), each told apart by its content. A collection's `about.jso
 title, a paragraph on what its records are, and where its plots (PNG files) are drawn.
 
 Kinds: a learning run (`<setting>-<task>-seed<k>.bench.json` with a result, as
-`bench learning` writes it), a VLA run (`bench vla`'s JSON, rows with a BC start), and any
-other benchmark's JSON (listed with its date and machine). Tables derived from records
+`bench learning` writes it), a VLA run (`bench vla`'s JSON, rows with a BC start), one
+`userl train` run's summary (its evaluations at the start and the end), and any other
+benchmark's JSON (listed with its date and machine). Tables derived from records
 (`learning_table.json`, `learning_curves.json`) are not records. Only the files are read, so a
 clean clone regenerates the same page.
 """
@@ -78,6 +79,7 @@ class Collection:
     vla: tuple[Record, ...]
     other: tuple[Record, ...]
     plots: tuple[str, ...]
+    runs: tuple[Record, ...] = ()  # `userl train` summaries: success before and after
 
 
 def learning_run(record: Record) -> LearningRun | None:
@@ -96,6 +98,13 @@ def is_vla(record: Record) -> bool:
     """Whether the record is `bench vla`'s: rows with a BC start and a success after."""
     rows = record.data.get("rows")
     return isinstance(rows, list) and bool(rows) and all("bc_success" in r for r in rows)
+
+
+def is_run(record: Record) -> bool:
+    """Whether the record is one `userl train` run's summary: its evaluation at the start
+    and at the end, and its counters."""
+    keys = ("initial_eval_success_rate", "eval_success_rate", "env_steps", "grad_steps")
+    return all(key in record.data for key in keys)
 
 
 def about(folder: Path, relative: str) -> dict[str, str]:
@@ -122,6 +131,7 @@ def collection(folder: Path, docs: Path) -> Collection | None:
     """The collection of the records directly in `folder`, or None when it holds none."""
     learning: list[LearningRun] = []
     vla: list[Record] = []
+    runs: list[Record] = []
     other: list[Record] = []
     for path in sorted(folder.glob("*.json")):
         if path.name == ABOUT or path.name in DERIVED:
@@ -134,9 +144,11 @@ def collection(folder: Path, docs: Path) -> Collection | None:
             learning.append(run)
         elif is_vla(record):
             vla.append(record)
+        elif is_run(record):
+            runs.append(record)
         else:
             other.append(record)
-    if not (learning or vla or other):
+    if not (learning or vla or runs or other):
         return None
     relative = folder.relative_to(docs).as_posix()
     described = about(folder, relative)
@@ -150,6 +162,7 @@ def collection(folder: Path, docs: Path) -> Collection | None:
         tuple(vla),
         tuple(other),
         plots,
+        tuple(runs),
     )
 
 
