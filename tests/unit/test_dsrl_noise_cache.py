@@ -30,11 +30,12 @@ def base_run(tmp_path: Path) -> Path:
     return make_base_run(tmp_path / "base", state_dim=STATE_DIM, action_dim=ACTION_DIM)
 
 
-def dsrl(base: Path, cache_rows: int = 1000) -> DSRL:
+def dsrl(base: Path, cache_rows: int = 1000, *extra: str) -> DSRL:
     config = load_config(
         [
             "algo=dsrl",
             f"policy.base={base}",
+            *extra,
             f"algo.batch_size={BATCH}",
             "algo.critic_hidden_dims=[16]",
             "policy.hidden_dims=[8]",
@@ -165,7 +166,7 @@ def test_the_cache_evicts_its_oldest_rows_first() -> None:
 
 
 def test_an_actor_started_at_the_base_acts_as_the_base(base_run: Path) -> None:
-    config = load_config(["algo=dsrl", f"policy.base={base_run}", "policy.start_at_base=true"])
+    config = load_config(["algo=dsrl", f"policy.base={base_run}"])  # the preset's start
     algo = build_algorithm(config.algo, config.policy, SPEC, ACTION_DIM)
     assert isinstance(algo, DSRL)
     obs = {"state": torch.randn(5, STATE_DIM)}
@@ -173,4 +174,5 @@ def test_an_actor_started_at_the_base_acts_as_the_base(base_run: Path) -> None:
         adapted = algo.policy.act(obs, deterministic=True)
         base = algo.policy.base.act(obs, deterministic=True)
     torch.testing.assert_close(adapted.reshape(base.shape), base, rtol=0, atol=1e-6)
-    assert dsrl(base_run).policy.mean.weight.abs().sum() > 0  # the default init is random
+    random = dsrl(base_run, 1000, "policy.start_at_base=false")
+    assert random.policy.mean.weight.abs().sum() > 0  # without it the init is random

@@ -38,12 +38,7 @@ def test_an_adapter_run_drops_hg_daggers_algorithm_policy_and_pretraining(tmp_pa
     run = [*vla.BASE, "algo.pretrain_updates=300", "teleop=none", "run.name=a"]
     dsrl = vla_rl.adapter_overrides(run, "dsrl", base)
     assert not any(a.startswith(("algo=hg_dagger", "policy=pi0", "algo.pretrain")) for a in dsrl)
-    assert dsrl[-4:] == [
-        "algo=dsrl",
-        f"policy.base={base}",
-        "obs=image",
-        "policy.start_at_base=true",
-    ]
+    assert dsrl[-3:] == ["algo=dsrl", f"policy.base={base}", "obs=image"]
     assert "teleop=none" in dsrl and "run.name=a" in dsrl  # the operator and name stay
     residual = vla_rl.adapter_overrides(run, "residual_sac", base)
     assert residual[-3:] == ["algo=residual_sac", f"policy.base={base}", "obs=image"]

@@ -10,7 +10,7 @@ online episodes at the same budget, evaluated before (`eval.at_start`) and after
 - `hg_dagger` repeats the base's behaviour cloning (same seed, demos and updates) and goes on
   online, training the whole policy;
 - an adapter (`dsrl`, `residual_sac`) acts through the frozen base (`policy.base=` the base
-  run), its actor starting at the base's behaviour (`policy.start_at_base`).
+  run); DSRL's actor starts at the base's behaviour (its preset's `policy.start_at_base`).
 An algorithm that cannot train over the base (`userl algorithms`) is not run: `skipped` holds
 the loader's one line for it. A row says success before and after, online episodes, the
 operator's steps and takeovers per episode, updates, and the trained share of the base's
@@ -65,13 +65,12 @@ def base_overrides(run_overrides: list[str], base_policy: str) -> list[str]:
 
 def adapter_overrides(run_overrides: list[str], algo: str, base: Path) -> list[str]:
     """An adapter run: the benchmark's run with the adapter's algorithm over the base, on
-    the base's observations; DSRL's actor starts at the base's behaviour."""
+    the base's observations."""
     from userl.policies.frozen_base import base_run_config
 
     kept = [a for a in run_overrides if not a.startswith(ADAPTER_KEYS)]
     obs = base_run_config(str(base)).get("obs")
-    start = ["policy.start_at_base=true"] if algo == "dsrl" else []
-    return [*kept, f"algo={algo}", f"policy.base={base}", f"obs={obs}", *start]
+    return [*kept, f"algo={algo}", f"policy.base={base}", f"obs={obs}"]
 
 
 def result(
