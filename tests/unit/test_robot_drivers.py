@@ -146,6 +146,38 @@ def test_franka_blocking_move_that_overruns_is_stopped_recovered_then_one_line(f
     assert robot.recoveries == 0 and robot._running is None
 
 
+class ArmThatHangsWhenFreed(NeverFinishingArm):
+    """A franky arm whose destructor waits on its control loop, which never ends (as franky's
+    `~Robot` did on franky-sim once): freeing it blocks until `let_go` is set."""
+
+    def __init__(self, let_go: threading.Event, freed: threading.Event) -> None:
+        super().__init__()
+        self.let_go, self.freed = let_go, freed
+
+    def join_motion(self, timeout: float | None = None) -> bool:
+        return True
+
+    def __del__(self) -> None:
+        self.freed.set()
+        self.let_go.wait(WAIT_BOUND_S)
+
+
+def test_franka_close_never_hangs_on_an_arm_franky_cannot_free(franky, capsys) -> None:
+    robot = FrankaRobot(FrankaConfig(ip="1.2.3.4", release_timeout_s=0.2), control_hz=10.0)
+    let_go, freed = threading.Event(), threading.Event()
+    robot._arm = ArmThatHangsWhenFreed(let_go, freed)
+    try:
+        robot.close()  # returns after the bound, the destructor still waiting on its thread
+        assert freed.wait(WAIT_BOUND_S) and not let_go.is_set()
+        warning = capsys.readouterr().out.strip()
+        assert warning.startswith("warning: letting go of the Franka at 1.2.3.4")
+        assert "within 0.2 s" in warning and "\n" not in warning
+        assert robot._arm is None
+        robot.close()  # safe to call twice
+    finally:
+        let_go.set()
+
+
 class StoppedShortArm(NeverFinishingArm):
     """A franky arm whose motions end at once (preempted or aborted), wherever the arm is."""
 

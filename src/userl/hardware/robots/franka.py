@@ -79,6 +79,7 @@ class FrankaConfig(RobotConfig):
     connect_timeout_s: float = 60.0  # the arm's and the gripper's connect answer within this
     motion_stop_timeout_s: float = 5.0  # a running motion stopped before a reset ends within this
     gripper_reset_timeout_s: float = 10.0  # a reset waits this long for the gripper to settle
+    release_timeout_s: float = 10.0  # closing waits this long for franky to let go of the arm
     dynamics_fraction: float = 0.1  # share of the robot's velocity/acceleration/jerk limits
     collision_force_threshold_n: float = 30.0  # the arm stops on a contact force above this
     collision_torque_threshold_nm: float = 20.0  # the arm stops on a contact torque above this
@@ -510,7 +511,9 @@ class FrankaRobot(Robot):
     def close(self) -> None:
         """Stop the arm's motion and the gripper worker; safe to call twice. franky drops its
         connections when its objects are freed, so the driver lets go of them here (a caller
-        holding one keeps the robot from the next connect)."""
+        holding one keeps the robot from the next connect), on a thread bounded by
+        `robot.release_timeout_s`: a destructor that never returns is left behind with one
+        warning instead of hanging the program that closes the robot."""
         if self._arm is not None:
             try:
                 self.stop_motion()
@@ -519,4 +522,13 @@ class FrankaRobot(Robot):
                 print(f"warning: stopping the Franka: {first_line(error)}", flush=True)
         if self._gripper_worker is not None:
             self._gripper_worker.close(self.config.gripper_reset_timeout_s)
+        held = [self._arm, self._hand]
         self._arm = self._hand = self._gripper_worker = None
+        try:  # franky's destructor joins its control loop, which can wait on the link forever
+            answered_within(held.clear, self.config.release_timeout_s, "the release")
+        except NoAnswer as error:
+            print(
+                f"warning: letting go of the Franka at {self.ip}: {error}; its connection "
+                "stays open until this process ends",
+                flush=True,
+            )
