@@ -39,6 +39,7 @@ SHARED = [
     "robot.image_height_px=64",
     "robot.image_width_px=64",
     "algo=sac",
+    "algo.utd_min=0",  # robots unpaced: the benchmark measures how fast each mode generates
     "demos.episodes=1",
     "eval.episodes=1",
     "eval.video_every_s=0",

@@ -95,7 +95,10 @@ def validate(config: Config, presets: Mapping[str, str] | None = None) -> str | 
         return problem
     algo = config.algo
     if algo.utd_min > algo.utd_max:
-        return f"bad value for 'algo.utd_min': {algo.utd_min} is above algo.utd_max={algo.utd_max}"
+        return (
+            f"bad value for 'algo.utd_min': {algo.utd_min} is above algo.utd_max={algo.utd_max}; "
+            f"set algo.utd_min={algo.utd_max:g} or lower (0: the robot never waits for the learner)"
+        )
     for component in config.components():
         problem = component.problem()
         if problem:
