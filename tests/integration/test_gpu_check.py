@@ -1,7 +1,7 @@
 """`userl bench gpu` end to end on the CPU (`device=cpu size=tiny`, tiny step counts): every
-part runs (pi0's step times, learner rows, a short training with remote inference, the
-sync/async profile) and the JSON it writes has each figure, positive and finite, with the
-machine and date."""
+part runs (pi0's step times, learner rows, a short training with remote inference, and, in
+the slow test, the sync/async profile) and the JSON it writes has each figure, positive and
+finite, with the machine and date."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ def positive(value: float) -> bool:
     return isinstance(value, (int, float)) and math.isfinite(value) and value > 0
 
 
-def test_the_gpu_check_runs_on_the_cpu_and_writes_every_figure(tmp_path: Path) -> None:
+def gpu_check(tmp_path: Path, *extra: str) -> dict:
+    """`userl bench gpu` on the CPU at tiny sizes; its record."""
     out = tmp_path / "gpu-check.json"
     code = main(
         [
@@ -41,13 +42,21 @@ def test_the_gpu_check_runs_on_the_cpu_and_writes_every_figure(tmp_path: Path) -
             "budget_s=3000",
             f"root={tmp_path / 'runs'}",
             f"out={out}",
+            *extra,
         ]
     )
     assert code == 0
     record = json.loads(out.read_text())
     assert {"machine", "date", "device", "size", "options", "step_wall_s"} <= set(record)
     assert (record["device"], record["size"]) == ("cpu", "tiny")
-    assert (record["failed"], record["skipped"]) == ({}, {})
+    return record
+
+
+def test_the_gpu_check_runs_on_the_cpu_and_writes_every_figure(tmp_path: Path) -> None:
+    """Every part but the sync/async profile (two pi0 runs: the slow test below)."""
+    record = gpu_check(tmp_path, "profile=false")
+    assert (record["failed"], record["skipped"]) == ({}, {"profile": "profile=false"})
+    assert "profile" not in record
 
     pi0 = record["pi0"]
     assert (pi0["preset"], pi0["chunk_steps"], pi0["flow_steps"]) == ("pi0_tiny", 50, 10)
@@ -65,6 +74,14 @@ def test_the_gpu_check_runs_on_the_cpu_and_writes_every_figure(tmp_path: Path) -
         assert positive(train[key]), key
     assert (Path(train["run"]) / "summary.json").is_file()
 
+    assert all(positive(seconds) for seconds in record["step_wall_s"].values())
+    assert positive(record["peak_memory_mb"]) and positive(record["wall_s"])
+
+
+@pytest.mark.slow  # two pi0_tiny HG-DAgger runs (sync and async): `make bench` runs it
+def test_the_gpu_checks_sync_async_profile_runs_on_the_cpu(tmp_path: Path) -> None:
+    record = gpu_check(tmp_path)
+    assert (record["failed"], record["skipped"]) == ({}, {})
     profile = record["profile"]
     for pipeline in ("sync", "async"):
         for key in ("generation_s_per_episode", "training_s_per_update"):
