@@ -16,6 +16,11 @@ from userl.runtime.ray_session import local_ray
 
 EPISODE_STEPS = 5
 REMOTE_TIMEOUT_S = 3.0  # one worker call's bound in these runs
+READY_TIMEOUT_S = 120.0  # the stand-ins' start (process and imports), outside the runs' bounds
+
+
+def started(*actors: object) -> None:
+    ray.get([actor.__ray_ready__.remote() for actor in actors], timeout=READY_TIMEOUT_S)  # type: ignore[attr-defined]
 
 
 @ray.remote
@@ -23,6 +28,10 @@ class StandInLearner:
     """Counts what the sync pipeline gives it; trains instantly."""
 
     def __init__(self) -> None:
+        # the pipeline runs functions of its own module in this actor (`__ray_call__`):
+        # imported here, before the run, not inside the first such call's short bound
+        import userl.runtime.pipelines  # noqa: F401
+
         self.env_steps = 0
         self.episodes = 0
         self.version = 0
@@ -102,6 +111,7 @@ def test_a_curve_evaluation_may_take_its_episodes_bound(private_ray: None) -> No
     config = _config(curve_episodes=4)
     assert curve_evaluation_timeout_s(config) == 4 * REMOTE_TIMEOUT_S
     learner, robot = StandInLearner.remote(), StandInRobot.remote(2 * REMOTE_TIMEOUT_S)
+    started(learner, robot)
     run_sync(config, learner, [robot], progress=lambda stats: None)
     assert ray.get(robot.evaluated.remote(), timeout=60) == 1
     assert ray.get(learner.stats.remote(), timeout=60)["env_steps"] == EPISODE_STEPS
@@ -111,5 +121,6 @@ def test_a_hung_curve_evaluation_still_stops_the_run(private_ray: None) -> None:
     """One evaluation episode gets one call's bound: an evaluation hung past it is an error."""
     config = _config(curve_episodes=1)
     learner, robot = StandInLearner.remote(), StandInRobot.remote(3 * REMOTE_TIMEOUT_S)
+    started(learner, robot)
     with pytest.raises(ray.exceptions.GetTimeoutError):
         run_sync(config, learner, [robot], progress=lambda stats: None)
