@@ -210,8 +210,9 @@ def test_bench_pipeline(tmp_path: Path, bench) -> None:
     figures = bench(
         "pipeline",
         "wall_s=600",
-        "run.episodes=5",
+        "run.episodes=3",
         "task.episode_steps=10",
+        "eval.episodes=0",
         "algo.batch_size=16",
         "sync_updates_per_episode=2",
         f"root={tmp_path}/runs",
