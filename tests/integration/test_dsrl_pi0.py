@@ -16,7 +16,7 @@ from userl.cli import main  # noqa: E402
 from userl.data.checkpoint import load_checkpoint  # noqa: E402
 from userl.data.store import EpisodeStore  # noqa: E402
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("shared_ray")]  # one Ray, its runs
 
 SMALL = [
     "task=pick_place",

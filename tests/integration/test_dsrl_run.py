@@ -13,6 +13,8 @@ import pytest
 from userl.cli import main
 from userl.data.checkpoint import load_checkpoint
 
+pytestmark = pytest.mark.usefixtures("shared_ray")  # its runs share one Ray
+
 SHORT = [
     "task=peg_insertion",
     "task.episode_steps=20",

@@ -16,6 +16,8 @@ from userl.cli import main
 from userl.data.checkpoint import load_checkpoint
 from userl.policies.exported import WEIGHTS_FILE
 
+pytestmark = pytest.mark.usefixtures("shared_ray")  # its runs share one Ray
+
 COMMON = [
     "policy=flow_g",
     "task=peg_insertion",

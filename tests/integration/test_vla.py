@@ -16,7 +16,7 @@ from userl.config.loader import load_config  # noqa: E402
 from userl.data.store import EpisodeStore  # noqa: E402
 from userl.runtime.train import train  # noqa: E402
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("shared_ray")]  # one Ray, its runs
 
 TINY_BUDGET = [
     "task.episode_steps=20",

@@ -198,6 +198,7 @@ def test_fused_adam_agrees_to_rounding(setting: str) -> None:
             assert got_metrics[name] == pytest.approx(value, rel=1e-4, abs=1e-5), name
 
 
+@pytest.mark.slow  # torch.compile (algo.compile, off by default) takes most of a minute cold
 def test_compiled_ensemble_matches_eager() -> None:
     """`algo.compile=default`: the same updates to float32 rounding (fused element-wise
     kernels); a bad mode is one line naming the key."""
