@@ -19,6 +19,11 @@ What else makes the ranks agree with one rank: all start from rank 0's state and
 generator (`broadcast_state`), and the per-row random numbers and count-normalised losses
 inside an update go through `core/shards.py` (drawn for the global batch, each rank keeps
 its rows; global counts).
+
+With the policy's layers sharded (`learner.sharding=fsdp`, `algorithms/fsdp.py`), FSDP has
+averaged the sharded parameters' gradients in its reduce-scatter: the all-reduce here skips
+them and averages the rest, the clip takes the norm over every rank's shards, and the state
+that leaves the ranks (`full_state`, `policy_state`) is gathered whole, as one rank's.
 """
 
 from __future__ import annotations
@@ -29,8 +34,16 @@ from typing import Any
 import torch
 import torch.distributed as dist
 from torch import Tensor
+from torch.distributed.tensor import DTensor
 
 from userl.algorithms.base import Algorithm
+from userl.algorithms.fsdp import (
+    GlobalNormClip,
+    as_shards,
+    full_tensors,
+    has_shards,
+    shard_optimizer_states,
+)
 from userl.core.shards import Shard, sharded
 from userl.core.types import Batch
 
@@ -66,7 +79,8 @@ def shard_rows(batch: Batch, rank: int, world: int) -> Batch:
 class GradientMean:
     """`FiniteSteps.reduce` for R ranks: averages the parameters' gradients and the step's
     loss over the ranks in place (parameters without a gradient stay without one; which
-    parameters have one is the same on every rank, since they run the same losses)."""
+    parameters have one is the same on every rank, since they run the same losses). A
+    sharded parameter's gradient is left as it is: FSDP's reduce-scatter averaged it."""
 
     def __init__(self, world: int, group: dist.ProcessGroup | None = None) -> None:
         self.world = world
@@ -76,7 +90,7 @@ class GradientMean:
         loss = loss.detach().float().clone()
         buckets: dict[torch.dtype, list[Tensor]] = {torch.float32: [loss]}
         for param in params:
-            if param.grad is not None:
+            if param.grad is not None and not isinstance(param.grad, DTensor):
                 buckets.setdefault(param.grad.dtype, []).append(param.grad)
         for dtype in sorted(buckets, key=str):  # the same order on every rank
             tensors = buckets[dtype]
@@ -108,18 +122,45 @@ class DataParallel:
         self.algorithm, self.rank, self.world, self.group = algorithm, rank, world, group
         self.mean = GradientMean(world, group)
         algorithm.finite.reduce = self.mean
+        self.sharded = has_shards(algorithm.policy)
+        """The policy's layers are sharded (`algorithms/fsdp.py`): what leaves the ranks is
+        gathered, and every rank calls `full_state` and `policy_state` alike."""
+        if self.sharded:
+            algorithm.finite.clip = GlobalNormClip(group)
 
-    def broadcast_state(self, source: int = 0) -> None:
-        """Every rank takes rank `source`'s algorithm state (networks, optimisers, counters)
-        and its random generator's state, so all draw the same random numbers from here."""
-        payload: list[Any] = [None]
-        if self.rank == source:
-            payload = [(self.algorithm.state_dict(), torch.get_rng_state())]
-        dist.broadcast_object_list(payload, src=source, group=self.group)
-        if self.rank != source:
-            state, rng = payload[0]
-            self.algorithm.load_state_dict(state)
-            torch.set_rng_state(rng)
+    def full_state(self) -> dict[str, Any]:
+        """The algorithm's state as one rank holds it (sharded tensors gathered whole on
+        the CPU); sharded, every rank calls it at the same point (collectives)."""
+        state = self.algorithm.state_dict()
+        return full_tensors(state) if self.sharded else state
+
+    def policy_state(self) -> dict[str, Tensor]:
+        """The policy's trainable tensors as one rank gives them (`policy_state_dict`);
+        sharded, every rank calls it at the same point (collectives)."""
+        state = self.algorithm.policy_state_dict()
+        return full_tensors(state) if self.sharded else state
+
+    def broadcast_state(self) -> None:
+        """Every rank takes rank 0's algorithm state (networks, optimisers, counters) and
+        its random generator's state, so all draw the same random numbers from here."""
+        state = self.full_state()  # every rank: sharded, it gathers the shards
+        self.hand_out(state if self.rank == 0 else None, load_on_source=False)
+
+    def hand_out(self, state: dict[str, Any] | None, load_on_source: bool = True) -> None:
+        """Rank 0's `state` (whole tensors: a checkpoint of any number of ranks) and random
+        generator loaded on every rank (rank 0 too, unless `load_on_source` is off: the
+        state is its own); the other ranks pass None."""
+        payload: list[Any] = [(state, torch.get_rng_state())] if self.rank == 0 else [None]
+        dist.broadcast_object_list(payload, src=0, group=self.group)
+        whole, rng = payload[0]
+        if self.rank == 0 and not load_on_source:
+            return
+        if self.sharded:  # each rank keeps its shards of the whole tensors
+            whole = as_shards(whole, self.algorithm.state_dict())
+        self.algorithm.load_state_dict(whole)
+        if self.sharded:
+            shard_optimizer_states(self.algorithm)
+        torch.set_rng_state(rng)
 
     def update(self, shard: Batch, metrics: bool = True) -> dict[str, float]:
         """The algorithm's update on this rank's `shard`; its metrics averaged over the ranks

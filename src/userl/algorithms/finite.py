@@ -20,6 +20,10 @@ GradientReduce = Callable[[Tensor, list[Tensor]], Tensor]
 """(the step's loss, its parameters) -> the loss averaged over the ranks, after averaging the
 parameters' gradients over the ranks in place."""
 
+GradientClip = Callable[[list[Tensor], float], Tensor]
+"""(the step's parameters, the largest norm) -> the gradients' norm, after scaling the
+gradients in place so that their norm is at most the largest."""
+
 
 class FiniteSteps:
     """Guarded optimiser steps and the count of updates skipped (`skipped`: all of them,
@@ -32,6 +36,9 @@ class FiniteSteps:
         self.reduce: GradientReduce | None = None
         """Data-parallel ranks: averages the step's gradients (and its loss, which is then
         checked) over the ranks between backward and clipping (`algorithms/data_parallel.py`)."""
+        self.clip: GradientClip = nn.utils.clip_grad_norm_
+        """Clips the gradients to a norm and returns their norm before; over sharded ranks,
+        the norm of the whole model's gradients (`algorithms/fsdp.py`)."""
 
     def step(
         self, optim: torch.optim.Optimizer, loss: Tensor, params: Iterable[Tensor], clip: float
@@ -45,7 +52,7 @@ class FiniteSteps:
         if self.reduce is not None:  # every rank then decides alike on the averaged values
             checked = self.reduce(checked, tensors)
         if clip > 0:
-            norm = nn.utils.clip_grad_norm_(tensors, clip)
+            norm = self.clip(tensors, clip)
             checked = torch.cat((checked, norm.detach().reshape(-1).to(checked.dtype)))
         if not bool(torch.isfinite(checked).all()):  # one host read per step
             optim.zero_grad(set_to_none=True)

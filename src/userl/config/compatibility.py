@@ -69,6 +69,17 @@ def pair_problem(
     )
 
 
+def layered_policies() -> list[str]:
+    """The policy presets whose policy declares transformer layers to shard
+    (`SHARDS_LAYERS`): what `learner.sharding=fsdp` takes."""
+    load_components()
+    return [
+        preset
+        for preset, name in preset_components("policy").items()
+        if getattr(POLICIES.config(name), "SHARDS_LAYERS", False)
+    ]
+
+
 def compatibility_table() -> str:
     """The table as Markdown: a row per algorithm preset (with the registered algorithm it
     builds), a column per policy preset, `yes` where the pair trains."""

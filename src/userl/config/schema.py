@@ -64,6 +64,10 @@ class LearnerConfig:
     # learner and devices-1 rank actors (one GPU each where the learner asks for one), each
     # computing algo.batch_size/devices rows of every update; the same parameters as one rank
 
+    sharding: Literal["replicate", "fsdp"] = "replicate"  # with devices > 1: every rank holds
+    # the whole policy (replicate), or 1/devices of its trained transformer layers, their
+    # gradients and optimiser state (fsdp: FSDP2, policies with layers, e.g. pi0)
+
 
 @dataclass
 class DemosConfig:

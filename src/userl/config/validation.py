@@ -7,7 +7,7 @@ from dataclasses import Field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
-from userl.config.compatibility import pair_problem
+from userl.config.compatibility import layered_policies, pair_problem
 from userl.config.ranges import PAIRS, declared_range
 from userl.config.schema import Config
 from userl.hardware.robot_config import RENDER_VIEW
@@ -106,7 +106,29 @@ def validate(config: Config, presets: Mapping[str, str] | None = None) -> str | 
     problem = config.algo.pairing_problem(config.policy, config)
     if problem:
         return problem
-    return chunking_problem(config) or reward_problem(config)
+    return chunking_problem(config) or reward_problem(config) or sharding_problem(config, presets)
+
+
+def sharding_problem(config: Config, presets: Mapping[str, str] | None = None) -> str | None:
+    """`learner.sharding=fsdp` shards a policy's transformer layers over the learner's ranks:
+    it needs two ranks or more and a policy that has such layers."""
+    learner = config.learner
+    if learner.sharding == "replicate":
+        return None
+    if learner.devices < 2:
+        return (
+            f"learner.sharding={learner.sharding} shards the policy over the learner's ranks, "
+            f"and learner.devices={learner.devices}; set learner.devices=2 or more, or "
+            "learner.sharding=replicate"
+        )
+    if not config.policy.SHARDS_LAYERS:
+        policy = (presets or {}).get("policy", config.policy.name).partition(":")[0]
+        return (
+            f"learner.sharding={learner.sharding} shards a policy's transformer layers and "
+            f"policy={policy} has none; it takes policy={'|'.join(layered_policies())}, "
+            "or set learner.sharding=replicate"
+        )
+    return None
 
 
 def chunking_problem(config: Config) -> str | None:

@@ -14,6 +14,7 @@ from userl.policies import (  # noqa: F401  (register their policies)
 )
 from userl.policies.base import Policy, PolicyConfig, act_numpy, observation_to_torch
 from userl.policies.exported import EXPORT_FORMAT, load_exported
+from userl.policies.sharding import shard_built
 
 
 def build_policy(policy_cfg: PolicyConfig, obs_spec: ObservationSpec, action_dim: int) -> Policy:
@@ -23,6 +24,7 @@ def build_policy(policy_cfg: PolicyConfig, obs_spec: ObservationSpec, action_dim
     policy: Policy = POLICIES.build(policy_cfg, obs_spec, action_dim)
     if policy_cfg.weights and policy_cfg.WEIGHTS_FORMAT == EXPORT_FORMAT:
         load_exported(policy, policy_cfg.weights, obs_spec, action_dim)
+    shard_built(policy)  # a data-parallel rank sharding its policy (`policies/sharding.py`)
     return policy
 
 

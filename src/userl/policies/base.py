@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import torch
@@ -13,6 +13,9 @@ from torch import Tensor, nn
 
 from userl.core.registry import ComponentConfig
 from userl.policies.exported import EXPORT_FORMAT, config_problem
+
+if TYPE_CHECKING:
+    from userl.policies.sharding import ShardUnit
 
 
 @dataclass
@@ -24,6 +27,9 @@ class PolicyConfig(ComponentConfig):
     GROWS_FROM: ClassVar[dict[str, object]] = {}  # fields an export may hold at these values
     # whatever this config sets: the policy adds parameters that start as no-ops
     # (`Policy.grown_state`; a flow without advantage labels into RECAP's labelled flow)
+
+    SHARDS_LAYERS: ClassVar[bool] = False  # True: the policy has transformer layers that
+    # `learner.sharding=fsdp` shards over the learner's ranks (`Policy.shard_units`)
 
     weights: str = ""  # a `userl export-policy` folder to start from; "" = random init
 
@@ -76,6 +82,12 @@ class Policy(nn.Module, abc.ABC):
         """Return reparameterised actions (B, action_dim) and their log-probabilities (B,).
 
         `features`, when given, replaces `encoder(obs)` (e.g. detached, computed once)."""
+
+    def shard_units(self) -> list[ShardUnit]:
+        """The modules `learner.sharding=fsdp` shards, innermost first (each transformer
+        layer, then the module whose forward runs them: `policies/sharding.py`); a policy
+        whose config sets `SHARDS_LAYERS` returns them, any other has none."""
+        return []
 
     def grown_state(self, state: dict[str, Tensor]) -> dict[str, Tensor]:
         """`state`, saved from this policy built with the `GROWS_FROM` values (without the

@@ -36,6 +36,7 @@ from userl.core.shards import mean_denominator, row_draw
 from userl.core.specs import ObservationSpec
 from userl.policies.base import STATE_KEY, Policy, PolicyConfig
 from userl.policies.conditioning import cell_ids
+from userl.policies.sharding import ShardUnit, layer_units
 from userl.policies.vla_tokenizer import IMAGE, load_tokenizer
 from userl.policies.weights_files import safetensors_folder
 
@@ -43,6 +44,7 @@ TrainSet = Literal["expert", "expert_and_projections", "all"]
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 EXPERT_PREFIX = "model.dit."
 PROJECTION_PREFIXES = ("embed_action_time.", "action_out_proj.")
+PREFIX_LAYERS = "model.vlm.language_model"  # the prefix's Gemma, which fills the KV cache
 
 
 def unused_prefixes(text_layers: int) -> tuple[str, ...]:
@@ -72,6 +74,7 @@ class PI0PolicyConfig(PolicyConfig):
 
     NEEDS_VIEWS: ClassVar[bool] = True  # the config loader picks obs=image
     WEIGHTS_FORMAT: ClassVar[str] = "lerobot"  # `weights`: the LeRobot/openpi checkpoint layout
+    SHARDS_LAYERS: ClassVar[bool] = True  # learner.sharding=fsdp: its transformer layers
 
     text_width: int = 2048  # the prefix: PaliGemma's Gemma
     text_layers: int = 18  # the expert has as many: it attends to each layer's cache
@@ -333,6 +336,13 @@ class PI0Policy(Policy):
         unused = unused_prefixes(cfg.text_layers)
         for name, parameter in self.model.named_parameters():
             parameter.requires_grad_(trainable(name, cfg.train, unused))
+
+    def shard_units(self) -> list[ShardUnit]:
+        """Each trained transformer layer (the expert's; with `train=all` the prefix's Gemma
+        and SigLIP layers too), then the stack that runs them: `learner.sharding=fsdp`. The
+        prefix's layers stay whole until their backward: their keys and values reach the
+        expert through the KV cache, a path FSDP's backward hooks do not see."""
+        return layer_units(self.model, whole_until_backward=(PREFIX_LAYERS,))
 
     # ------------------------------------------------------------------ inputs
     def prompt(self, instruction: str) -> tuple[Tensor, Tensor]:

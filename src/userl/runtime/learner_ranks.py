@@ -14,6 +14,12 @@ every rank. To the learner this is an `Algorithm` (`RankedAlgorithm`): a checkpo
 0's state (one file, whatever the number of ranks), and loading one hands it to every rank,
 so a run saved with N ranks resumes with M.
 
+With `learner.sharding=fsdp` each rank builds its algorithm after joining the group, its
+policy's layers sharded over the ranks as it is built (`algorithms/fsdp.py`). What leaves the
+ranks (weights to publish, a checkpoint) is then gathered by all of them together: rank 0
+asks the other ranks for their part through Ray and takes its own, every collective under
+one lock, so all ranks meet the same collectives in the same order.
+
 Why Ray actors and not Ray Train's `TorchTrainer`: the learner is already a long-lived Ray
 actor that the episode stream, the weight readers and the checkpoints talk to; a trainer
 owns its workers' loop and would move all of that behind its own reporting API. Actors in a
@@ -24,8 +30,10 @@ from __future__ import annotations
 
 import math
 import socket
+import threading
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import ray
 import torch
@@ -36,12 +44,16 @@ from torch import Tensor
 
 from userl.algorithms import Algorithm, build_algorithm
 from userl.algorithms.data_parallel import DataParallel, batch_to, shard_rows
+from userl.algorithms.fsdp import SHARDINGS
 from userl.config.schema import Config
 from userl.core.errors import ConfigError
 from userl.core.specs import ObservationSpec
 from userl.core.types import Batch
+from userl.policies.sharding import sharding_policies
 from userl.runtime.placement import actor_options, assigned_device, current_node_id
 from userl.runtime.signals import ignore_interrupts
+
+Result = TypeVar("Result")
 
 
 def rank_resources(config: Config) -> dict[str, float]:
@@ -87,6 +99,16 @@ def join_group(address: str, rank: int, world: int, device: str, timeout_s: floa
     )
 
 
+def build_rank_algorithm(
+    config: Config, spec: ObservationSpec, action_dim: int, device: str
+) -> Algorithm:
+    """This rank's algorithm, built (after joining the ranks' group) as `learner.sharding`
+    says: its policy whole, or its layers sharded over the ranks."""
+    sharder = SHARDINGS[config.learner.sharding](device, None)
+    with sharding_policies(sharder):
+        return build_algorithm(config.algo, config.policy, spec, action_dim, device)
+
+
 class LearnerRank:
     """Rank 1..N-1: the algorithm built as the learner builds it, given rank 0's state, then
     one `update` per global batch on the rows rank 0 sends."""
@@ -98,9 +120,9 @@ class LearnerRank:
         torch.manual_seed(config.run.seed)
         ignore_interrupts()
         self.device = assigned_device()
-        algorithm = build_algorithm(config.algo, config.policy, spec, action_dim, self.device)
         world = config.learner.devices
         join_group(address, rank, world, self.device, config.run.start_timeout_s)
+        algorithm = build_rank_algorithm(config, spec, action_dim, self.device)
         self.parallel = DataParallel(algorithm, rank, world)
         self.parallel.broadcast_state()
 
@@ -109,7 +131,15 @@ class LearnerRank:
 
     def receive_state(self) -> None:
         """Take rank 0's state (a checkpoint it loaded)."""
-        self.parallel.broadcast_state()
+        self.parallel.hand_out(None)
+
+    def gather_state(self) -> None:
+        """This rank's part in gathering the algorithm's state whole (rank 0 keeps it)."""
+        self.parallel.full_state()
+
+    def gather_policy(self) -> None:
+        """This rank's part in gathering the policy's trainable tensors whole."""
+        self.parallel.policy_state()
 
     def node_id(self) -> str:
         return current_node_id()
@@ -124,6 +154,7 @@ class RankedAlgorithm(Algorithm):
         self.inner, self.ranks, self.group, self.timeout_s = inner, ranks, group, timeout_s
         self.policy, self.finite = inner.policy, inner.finite
         self.label_chunk_steps = inner.label_chunk_steps
+        self.lock = threading.Lock()  # one collective at a time, in one order on every rank
         self.parallel = DataParallel(inner, 0, len(ranks) + 1)
         self.parallel.broadcast_state()
 
@@ -139,27 +170,45 @@ class RankedAlgorithm(Algorithm):
         """What else an algorithm offers (its report, its counters): rank 0's."""
         return getattr(self.inner, name)
 
+    def _together(self, send: Callable[[], list[Any]], local: Callable[[], Result]) -> Result:
+        """`send()` the other ranks their call, then `local()` here (the same collectives on
+        every rank, in one order); `local`'s result once all have done theirs."""
+        with self.lock:
+            pending = send()
+            result = local()
+            ray.get(pending, timeout=self.timeout_s)  # a rank's error ends the run on its cause
+        return result
+
     def update(self, batch: Batch, metrics: bool = True) -> dict[str, float]:
         world = len(self.ranks) + 1
-        pending = [
-            rank.update.remote(batch_to(shard_rows(batch, index, world), "cpu"), metrics)
-            for index, rank in enumerate(self.ranks, start=1)
-        ]
-        values = self.parallel.update(shard_rows(batch, 0, world), metrics)
-        ray.get(pending, timeout=self.timeout_s)  # a rank's error ends the run on its cause
-        return values
+        return self._together(
+            lambda: [
+                rank.update.remote(batch_to(shard_rows(batch, index, world), "cpu"), metrics)
+                for index, rank in enumerate(self.ranks, start=1)
+            ],
+            lambda: self.parallel.update(shard_rows(batch, 0, world), metrics),
+        )
 
     def policy_state_dict(self) -> dict[str, Tensor]:
-        return self.inner.policy_state_dict()
+        if not self.parallel.sharded:
+            return self.inner.policy_state_dict()
+        return self._together(
+            lambda: [rank.gather_policy.remote() for rank in self.ranks],
+            self.parallel.policy_state,
+        )
 
     def state_dict(self) -> dict[str, Any]:
-        return self.inner.state_dict()
+        if not self.parallel.sharded:
+            return self.inner.state_dict()
+        return self._together(
+            lambda: [rank.gather_state.remote() for rank in self.ranks], self.parallel.full_state
+        )
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.inner.load_state_dict(state)
-        pending = [rank.receive_state.remote() for rank in self.ranks]
-        self.parallel.broadcast_state()
-        ray.get(pending, timeout=self.timeout_s)
+        self._together(
+            lambda: [rank.receive_state.remote() for rank in self.ranks],
+            lambda: self.parallel.hand_out(state),
+        )
 
     def node_ids(self) -> list[str]:
         """Where the ranks past the learner run (one Ray node id each)."""
@@ -191,10 +240,9 @@ def build_learner_algorithm(
 ) -> Algorithm:
     """The learner's algorithm: built here, and with `learner.devices` > 1 spread over that
     many ranks (this process is rank 0; the others start in one placement group)."""
-    algorithm = build_algorithm(config.algo, config.policy, spec, action_dim, device)
     world = config.learner.devices
     if world == 1:
-        return algorithm
+        return build_algorithm(config.algo, config.policy, spec, action_dim, device)
     resources = rank_resources(config)
     bundle = {key: value for key, value in resources.items() if value > 0}
     group = placement_group([bundle] * (world - 1), strategy="PACK")
@@ -212,4 +260,5 @@ def build_learner_algorithm(
         for index in range(world - 1)
     ]
     join_group(address, 0, world, device, config.run.start_timeout_s)
+    algorithm = build_rank_algorithm(config, spec, action_dim, device)
     return RankedAlgorithm(algorithm, ranks, group, config.run.remote_timeout_s)

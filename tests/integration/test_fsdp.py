@@ -1,0 +1,90 @@
+"""FSDP2 on the data-parallel learner (`learner.sharding=fsdp`): 2 ranks on gloo, each with
+half of every global batch and half of pi0_tiny's trained layers, end HG-DAgger's updates
+with the parameters one rank with the whole batch has; the state gathered from them loads
+into a one-rank model and continues as the sharded ranks continue from it; each rank stores
+about half of what trains (and of its optimiser moments)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+import torch.multiprocessing as mp
+
+from tests import data_parallel_ranks as cases
+from tests import fsdp_ranks
+
+pytest.importorskip("transformers", reason="policy=pi0_tiny needs the vla extra")
+
+WORLD = 2
+ATOL = 1e-5  # float32 sums in another order (shard means, then their mean)
+
+
+@pytest.fixture(scope="module")
+def sharded(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    folder = tmp_path_factory.mktemp("fsdp")
+    out = folder / "rank0.pt"
+    mp.spawn(
+        fsdp_ranks.rank_main,
+        args=(WORLD, str(folder / "init"), str(out)),
+        nprocs=WORLD,
+        join=True,
+    )
+    return torch.load(Path(out), weights_only=True)
+
+
+def assert_same(got: dict, expected: dict) -> None:
+    assert set(got) == set(expected)
+    for name, tensor in expected.items():
+        torch.testing.assert_close(got[name], tensor, rtol=1e-4, atol=ATOL, msg=name)
+
+
+def one_rank_trained():
+    """One rank, the whole batches: the algorithm, its tensors before and the batches."""
+    torch.set_num_threads(1)
+    algorithm = cases.build(fsdp_ranks.CASE, seed=0)
+    initial = cases.trained_tensors(algorithm)
+    batches = cases.batches(fsdp_ranks.CASE, algorithm.label_chunk_steps)
+    for batch in batches:
+        algorithm.update(batch)
+    return algorithm, initial, batches
+
+
+def test_sharded_ranks_with_half_batches_train_what_one_rank_trains(sharded):
+    algorithm, initial, _ = one_rank_trained()
+    expected = cases.trained_tensors(algorithm)
+    got = {f"policy.{k}": v for k, v in sharded["state"]["policy"].items()}
+    got = {k: v for k, v in got.items() if v.is_floating_point()}
+    moved = max((expected[k] - initial[k]).abs().max().item() for k in expected)
+    assert moved > 50 * ATOL, "the updates changed nothing: the comparison would prove nothing"
+    assert_same(got, expected)
+    assert sharded["state"]["grad_steps"] == algorithm.grad_steps
+    # what rank 0 publishes is one rank's policy_state_dict: whole tensors, same names
+    assert_same(sharded["policy"], algorithm.policy_state_dict())
+
+
+def test_the_gathered_state_loads_into_one_rank_and_continues_as_the_shards_do(sharded):
+    algorithm = cases.build(fsdp_ranks.CASE, seed=5)
+    algorithm.load_state_dict(sharded["state"])  # whole tensors, optimiser moments included
+    torch.set_rng_state(sharded["rng"])  # as a resume restores it: the ranks continued from it
+    algorithm.update(cases.batches(fsdp_ranks.CASE, algorithm.label_chunk_steps)[0])
+    continued = {f"policy.{k}": v for k, v in sharded["continued"]["policy"].items()}
+    assert_same(
+        {k: v for k, v in continued.items() if v.is_floating_point()},
+        cases.trained_tensors(algorithm),
+    )
+
+
+def test_each_rank_stores_about_half_of_what_trains(sharded):
+    sizes = sharded["sizes"]
+    whole = sizes["sharded_whole"] + sizes["unsharded"]
+    assert sizes["sharded_tensors"] > 0
+    assert sizes["sharded_whole"] > 0.7 * whole  # the layers hold most of what trains
+    per_rank = [int(local) for local, _ in sharded["local_per_rank"]]
+    assert sum(per_rank) == sizes["sharded_whole"]  # the shards partition the layers
+    for local in per_rank:
+        assert abs(local - sizes["sharded_whole"] / WORLD) < 0.05 * sizes["sharded_whole"]
+        assert local + sizes["unsharded"] < 0.65 * whole
+    for local, (_, moments) in zip(per_rank, sharded["local_per_rank"], strict=True):
+        assert int(moments) == 2 * (local + sizes["unsharded"])  # AdamW's two, per element
