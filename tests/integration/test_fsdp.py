@@ -1,8 +1,10 @@
 """FSDP2 on the data-parallel learner (`learner.sharding=fsdp`): 2 ranks on gloo, each with
 half of every global batch and half of pi0_tiny's trained layers, end HG-DAgger's updates
-with the parameters one rank with the whole batch has; the state gathered from them loads
-into a one-rank model and continues as the sharded ranks continue from it; each rank stores
-about half of what trains (and of its optimiser moments)."""
+with the parameters one rank with the whole batch has (training everything, and the expert
+alone as the published pi0 does); the state gathered from them loads into a one-rank model
+and continues as the sharded ranks continue from it; each rank stores about half of what the
+layers train (and of its optimiser moments); a loss that is NaN on one rank's rows alone is
+skipped on both."""
 
 from __future__ import annotations
 
@@ -40,51 +42,56 @@ def assert_same(got: dict, expected: dict) -> None:
         torch.testing.assert_close(got[name], tensor, rtol=1e-4, atol=ATOL, msg=name)
 
 
-def one_rank_trained():
-    """One rank, the whole batches: the algorithm, its tensors before and the batches."""
+def policy_tensors(state: dict) -> dict[str, torch.Tensor]:
+    """A gathered algorithm state's policy tensors, named as `trained_tensors` names them."""
+    return {f"policy.{k}": v for k, v in state["policy"].items() if v.is_floating_point()}
+
+
+@pytest.mark.parametrize("train", fsdp_ranks.TRAIN_SETS)
+def test_sharded_ranks_with_half_batches_train_what_one_rank_trains(sharded, train):
     torch.set_num_threads(1)
-    algorithm = cases.build(fsdp_ranks.CASE, seed=0)
+    algorithm = fsdp_ranks.build(train, seed=0)
     initial = cases.trained_tensors(algorithm)
-    batches = cases.batches(fsdp_ranks.CASE, algorithm.label_chunk_steps)
-    for batch in batches:
+    for batch in cases.batches(fsdp_ranks.CASE, algorithm.label_chunk_steps):
         algorithm.update(batch)
-    return algorithm, initial, batches
-
-
-def test_sharded_ranks_with_half_batches_train_what_one_rank_trains(sharded):
-    algorithm, initial, _ = one_rank_trained()
     expected = cases.trained_tensors(algorithm)
-    got = {f"policy.{k}": v for k, v in sharded["state"]["policy"].items()}
-    got = {k: v for k, v in got.items() if v.is_floating_point()}
     moved = max((expected[k] - initial[k]).abs().max().item() for k in expected)
     assert moved > 50 * ATOL, "the updates changed nothing: the comparison would prove nothing"
-    assert_same(got, expected)
-    assert sharded["state"]["grad_steps"] == algorithm.grad_steps
+    got = sharded[train]
+    assert_same(policy_tensors(got["state"]), expected)
+    assert got["state"]["grad_steps"] == algorithm.grad_steps
     # what rank 0 publishes is one rank's policy_state_dict: whole tensors, same names
-    assert_same(sharded["policy"], algorithm.policy_state_dict())
+    assert_same(got["policy"], algorithm.policy_state_dict())
 
 
-def test_the_gathered_state_loads_into_one_rank_and_continues_as_the_shards_do(sharded):
-    algorithm = cases.build(fsdp_ranks.CASE, seed=5)
-    algorithm.load_state_dict(sharded["state"])  # whole tensors, optimiser moments included
-    torch.set_rng_state(sharded["rng"])  # as a resume restores it: the ranks continued from it
+@pytest.mark.parametrize("train", fsdp_ranks.TRAIN_SETS)
+def test_the_gathered_state_loads_into_one_rank_and_continues_as_the_shards_do(sharded, train):
+    torch.set_num_threads(1)
+    got = sharded[train]
+    algorithm = fsdp_ranks.build(train, seed=5)
+    algorithm.load_state_dict(got["state"])  # whole tensors, optimiser moments included
+    torch.set_rng_state(got["rng"])  # as a resume restores it: the ranks continued from it
     algorithm.update(cases.batches(fsdp_ranks.CASE, algorithm.label_chunk_steps)[0])
-    continued = {f"policy.{k}": v for k, v in sharded["continued"]["policy"].items()}
-    assert_same(
-        {k: v for k, v in continued.items() if v.is_floating_point()},
-        cases.trained_tensors(algorithm),
-    )
+    assert_same(policy_tensors(got["continued"]), cases.trained_tensors(algorithm))
 
 
-def test_each_rank_stores_about_half_of_what_trains(sharded):
-    sizes = sharded["sizes"]
+@pytest.mark.parametrize("train", fsdp_ranks.TRAIN_SETS)
+def test_each_rank_stores_about_half_of_what_the_layers_train(sharded, train):
+    got = sharded[train]
+    sizes = got["sizes"]
     whole = sizes["sharded_whole"] + sizes["unsharded"]
     assert sizes["sharded_tensors"] > 0
     assert sizes["sharded_whole"] > 0.7 * whole  # the layers hold most of what trains
-    per_rank = [int(local) for local, _ in sharded["local_per_rank"]]
+    per_rank = [int(local) for local, _ in got["local_per_rank"]]
     assert sum(per_rank) == sizes["sharded_whole"]  # the shards partition the layers
-    for local in per_rank:
+    for local, (_, moments) in zip(per_rank, got["local_per_rank"], strict=True):
         assert abs(local - sizes["sharded_whole"] / WORLD) < 0.05 * sizes["sharded_whole"]
         assert local + sizes["unsharded"] < 0.65 * whole
-    for local, (_, moments) in zip(per_rank, sharded["local_per_rank"], strict=True):
         assert int(moments) == 2 * (local + sizes["unsharded"])  # AdamW's two, per element
+
+
+@pytest.mark.parametrize("train", fsdp_ranks.TRAIN_SETS)
+def test_a_loss_nan_on_one_ranks_rows_is_skipped_on_every_rank(sharded, train):
+    got = sharded[train]
+    assert got["skipped_per_rank"] == [[1.0], [1.0]]
+    assert got["nan_changed_nothing"]
