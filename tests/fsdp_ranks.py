@@ -1,10 +1,10 @@
-"""The 2-rank FSDP check's rank process (gloo): HG-DAgger on `pi0_tiny` with its layers
-sharded (`learner.sharding=fsdp`), training everything (the preset) or the expert alone (as
-the published pi0 does): UPDATES updates on each rank's half of the global batches of
-`tests/data_parallel_ranks.py`, then what leaves the ranks gathered whole, the shards' sizes,
-one more update after the gathered state was handed back to the ranks (a resume), and an
-update whose loss is NaN on one rank's rows alone. A module of its own so that the processes
-`torch.multiprocessing.spawn` starts import it by name."""
+"""The 2-rank FSDP check's rank process (gloo): HG-DAgger on `pi0_tiny` with its layers sharded
+(`learner.sharding=fsdp`), training everything (the preset) or the expert alone with a moving
+average of it (the published pi0's train set): UPDATES updates on each rank's half of the global
+batches of `tests/data_parallel_ranks.py`, then what leaves the ranks gathered whole, the
+shards' sizes, one more update after the gathered state was handed back to the ranks (a resume),
+and an update whose loss is NaN on one rank's rows alone. A module of its own so that the
+processes `torch.multiprocessing.spawn` starts import it by name."""
 
 from __future__ import annotations
 
@@ -25,21 +25,25 @@ from userl.core.types import Batch
 from userl.policies.sharding import sharding_policies
 
 CASE = "hg_dagger_pi0_tiny"  # its batches and spec
-TRAIN_SETS = ("all", "expert")  # policy.train: pi0_tiny's preset; the published pi0's
+VARIANTS = {
+    "all": ("policy.train=all",),  # pi0_tiny's preset: every layer trains
+    # the published pi0's train set; the robots act with the moving average (published)
+    "expert_with_ema": ("policy.train=expert", "algo.ema_decay=0.9"),
+}
 
 
-def build(train: str, seed: int) -> Algorithm:
-    """HG-DAgger on pi0_tiny training `train`, one rank's (nothing sharded)."""
+def build(variant: str, seed: int) -> Algorithm:
+    """HG-DAgger on pi0_tiny as `variant` sets it, one rank's (nothing sharded)."""
     case = cases.CASES[CASE]
-    config = load_config([*case.overrides, f"policy.train={train}"])
+    config = load_config([*case.overrides, *VARIANTS[variant]])
     torch.manual_seed(seed)
     return build_algorithm(config.algo, config.policy, case.spec(), cases.ACTION_DIM)
 
 
-def build_sharded(train: str, seed: int) -> Algorithm:
+def build_sharded(variant: str, seed: int) -> Algorithm:
     """The same, its policy's layers sharded over the ranks' group."""
     with sharding_policies(SHARDINGS["fsdp"]("cpu", None)):
-        return build(train, seed)
+        return build(variant, seed)
 
 
 def nan_on_rank_1(batch: Batch) -> Batch:
@@ -77,9 +81,9 @@ def gathered(values: list[float]) -> list[list[float]]:
     return [t.tolist() for t in every]
 
 
-def run_case(train: str, rank: int, world: int) -> dict:
-    """One train set on this rank; what rank 0 keeps of it."""
-    algorithm = build_sharded(train, seed=0 if rank == 0 else 100 + rank)
+def run_case(variant: str, rank: int, world: int) -> dict:
+    """One variant on this rank; what rank 0 keeps of it."""
+    algorithm = build_sharded(variant, seed=0 if rank == 0 else 100 + rank)
     parallel = DataParallel(algorithm, rank, world)
     parallel.broadcast_state()
     batches = cases.batches(CASE, algorithm.label_chunk_steps)
@@ -111,12 +115,12 @@ def run_case(train: str, rank: int, world: int) -> dict:
 
 
 def rank_main(rank: int, world: int, init_file: str, out: str) -> None:
-    """One rank, every train set; rank 0 saves what it kept of each. Rank 1 builds from
+    """One rank, every variant; rank 0 saves what it kept of each. Rank 1 builds from
     another seed: the broadcast must make them agree."""
     torch.set_num_threads(1)
     dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
     try:
-        results = {train: run_case(train, rank, world) for train in TRAIN_SETS}
+        results = {variant: run_case(variant, rank, world) for variant in VARIANTS}
         if rank == 0:
             torch.save(results, Path(out))
     finally:

@@ -29,12 +29,14 @@ that leaves the ranks (`full_state`, `policy_state`) is gathered whole, as one r
 from __future__ import annotations
 
 import dataclasses
+from contextlib import nullcontext
 from typing import Any
 
 import torch
 import torch.distributed as dist
 from torch import Tensor
 from torch.distributed.tensor import DTensor
+from torch.distributed.tensor.experimental import implicit_replication
 
 from userl.algorithms.base import Algorithm
 from userl.algorithms.fsdp import (
@@ -166,7 +168,10 @@ class DataParallel:
         """The algorithm's update on this rank's `shard`; its metrics averaged over the ranks
         (a mean over the shards: the global batch's mean for per-row means)."""
         rows = len(shard.actions)
-        with sharded(Shard(self.rank, self.world, rows, self.mean.all_sum)):
+        # sharded: an update's elementwise steps over sharded and whole tensors at once (an
+        # optimiser's, a moving average's) take each whole tensor as the same on every rank
+        mixed = implicit_replication() if self.sharded else nullcontext()
+        with sharded(Shard(self.rank, self.world, rows, self.mean.all_sum)), mixed:
             values = self.algorithm.update(shard, metrics)
         if not values:
             return values
