@@ -62,7 +62,7 @@ def test_pi0_noise_covers_the_whole_chunk_and_round_trips(pi0_base: Path) -> Non
     policy = build_policy(config_over(pi0_base).policy, SPEC, ACTION_DIM)
     assert isinstance(policy, NoiseAdapterPolicy)
     horizon, width = policy.noise_shape
-    assert (horizon, width) == (10, 32) and policy.latent_dim == horizon * width
+    assert (horizon, width) == (10, ACTION_DIM) and policy.latent_dim == horizon * width
     obs = observation(1)
     latent = torch.rand(ROWS, policy.latent_dim) * 2 - 1
     with torch.no_grad():
@@ -77,6 +77,23 @@ def test_pi0_noise_covers_the_whole_chunk_and_round_trips(pi0_base: Path) -> Non
         again = policy.decode_latent(obs, recovered)
     round_trip = (again - chunk).abs().amax(dim=(1, 2))  # per inverted chunk
     assert round_trip.max() < MAX_ROUND_TRIP, round_trip
+
+
+def test_pi0_inversion_gives_back_the_actors_own_noise(pi0_base: Path) -> None:
+    """The model's padded action values are held at zero along the flow, so the chunk the
+    actor's noise made inverts to that same noise (the critic learns Q where the actor
+    acts), not to another noise that happens to decode to it."""
+    policy = build_policy(config_over(pi0_base).policy, SPEC, ACTION_DIM)
+    assert isinstance(policy, NoiseAdapterPolicy)
+    obs = observation(6)
+    generator = torch.Generator().manual_seed(0)
+    # noises whose chunks stay inside the clip (a clipped value loses its noise)
+    latent = (torch.rand(ROWS, policy.latent_dim, generator=generator) * 2 - 1) * 0.2
+    with torch.no_grad():
+        chunk = policy.decode_latent(obs, latent)
+        recovered = policy.encode_actions(obs, chunk, iterations=20)
+    assert chunk.abs().max() < 1.0
+    assert (recovered - latent).abs().max() < MAX_ROUND_TRIP
 
 
 def chunk_batch(policy: NoiseAdapterPolicy, steps: list[int]) -> Batch:
@@ -109,7 +126,7 @@ def test_pi0_critic_learns_q_of_the_chunks_noise(pi0_base: Path) -> None:
     assert algo.grad_steps == 1 and metrics["adapter/uninvertible_steps"] == 0
     assert metrics["adapter/inversion_error"] < MAX_ROUND_TRIP
     sampled, _ = algo.policy.sample(observation(4))
-    assert sampled.shape == (ROWS, 10 * 32)
+    assert sampled.shape == (ROWS, 10 * ACTION_DIM)
     assert algo.critic(observation(4), sampled).shape[1] == ROWS  # Q(observation, noise)
     assert base_sha256(algo.base) == start
 

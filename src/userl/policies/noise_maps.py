@@ -72,25 +72,36 @@ class FlowNoiseMaps:
 
 
 class PI0NoiseMaps:
-    """`pi0` (and its `pi0_tiny` preset): the noise is the library's x at t = 1 for the
-    whole chunk, (H, max_action_dim): the model's own noise width, since every value of it
-    reaches the env's actions through the expert's attention. `flow_steps` Euler steps
-    x <- x + dt v(x, t) with dt = -1 / flow_steps take it to the chunk at t = 0, whose first
-    action_dim values (clipped to [-1, 1]) are the actions.
+    """`pi0` (and its `pi0_tiny` preset): the noise is the library's x at t = 1 on the env's
+    action values, (H, action_dim); the model's padded values (up to `max_action_dim`) are
+    held at zero along the whole flow, the value their training targets had. `flow_steps`
+    Euler steps x <- x + dt v(x, t) with dt = -1 / flow_steps take it to the chunk at t = 0
+    (clipped to [-1, 1]), over the prefix's (views and instruction) KV cache computed once and
+    cropped back after each velocity, as the library's `sample_actions` does.
 
-    `encode` computes the prefix (views and instruction) KV cache once and reuses it for
-    every velocity it evaluates, cropping the expert's keys and values off after each (as
-    the library's `sample_actions` does between its steps). The chunk's padded values at
-    t = 0 are taken as zero, the padding the base was trained on, so decoding the
-    recovered noise gives the chunk back on the env's action values."""
+    Why held and not free: with free padded values a noise's padding changes the chunk
+    through the expert's attention, but an executed chunk carries no padding, so running the
+    flow backwards from it gives a different noise from the one that made it, and the noise
+    critic would learn Q at noises the actor never chose. With the padding pinned, decoding
+    and encoding are one map and its inverse (up to the fixed-point iterations and the clip)."""
 
     def width(self, base: object) -> int:
         assert isinstance(base, PI0Policy)
-        return int(base.cfg.max_action_dim)
+        return int(base.action_dim)
 
     def decode(self, base: object, obs: dict[str, Tensor], noise: Tensor) -> Tensor:
         assert isinstance(base, PI0Policy)
-        return base.act(obs, noise=noise)
+        with torch.no_grad():
+            inputs = base.inputs(obs)
+            cache = base.prefix_cache(inputs)
+            prefix = cache.get_seq_length()
+            steps = base.cfg.flow_steps
+            dt = -1.0 / steps
+            x = self.padded(base, noise)
+            for step in range(steps):
+                time = self.time(noise, 1.0 + step * dt)
+                x = self.held(base, x + dt * base.cached_velocity(inputs, cache, prefix, x, time))
+        return x[..., : base.action_dim].float().clamp(-1.0, 1.0)
 
     @torch.no_grad()
     def encode(
@@ -100,17 +111,34 @@ class PI0NoiseMaps:
         inputs = base.inputs(obs)
         cache = base.prefix_cache(inputs)
         prefix = cache.get_seq_length()
-        rows, steps = chunk.shape[0], base.cfg.flow_steps
+        steps = base.cfg.flow_steps
         dt = -1.0 / steps
-        later = F.pad(chunk.float(), (0, self.width(base) - chunk.shape[-1])).to(base.dtype)
+        later = self.padded(base, chunk)
         for step in reversed(range(steps)):
-            time = torch.full((rows,), 1.0 + step * dt, dtype=torch.float32, device=chunk.device)
+            time = self.time(chunk, 1.0 + step * dt)
             earlier = later
             for _ in range(iterations):
                 velocity = base.cached_velocity(inputs, cache, prefix, earlier, time)
-                earlier = later - dt * velocity
+                earlier = self.held(base, later - dt * velocity)
             later = earlier
-        return later.float()
+        return later[..., : base.action_dim].float()
+
+    @staticmethod
+    def padded(base: PI0Policy, values: Tensor) -> Tensor:
+        """(B, H, action_dim) -> (B, H, max_action_dim) in the model's dtype, zero padded."""
+        width = int(base.cfg.max_action_dim) - values.shape[-1]
+        return F.pad(values.float(), (0, width)).to(base.dtype)
+
+    @staticmethod
+    def held(base: PI0Policy, x: Tensor) -> Tensor:
+        """x with its padded values (past the env's action_dim) back at zero."""
+        x = x.clone()
+        x[..., base.action_dim :] = 0
+        return x
+
+    @staticmethod
+    def time(like: Tensor, value: float) -> Tensor:
+        return torch.full((like.shape[0],), value, dtype=torch.float32, device=like.device)
 
 
 NOISE_MAPS: dict[str, NoiseMaps] = {
