@@ -55,6 +55,7 @@ def config_over(base: Path, *arguments: str):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def pi0_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    torch.manual_seed(0)  # the same random base whichever tests ran before in this process
     return make_pi0_base_run(tmp_path_factory.mktemp("pi0") / "base", SPEC, ACTION_DIM)
 
 
