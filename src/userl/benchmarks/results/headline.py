@@ -37,6 +37,12 @@ RUN_HEADLINES = (
         "noise-space SAC (DSRL) over a frozen flow_g BC base, no operator, 12,000 env steps",
         "peg_insertion",
     ),
+    (
+        "adapters-pi0",
+        "dsrl-pick_place",
+        "noise-space SAC (DSRL) over a frozen pi0_tiny BC base, no operator, 12,000 env steps",
+        "pick_place",
+    ),
 )
 # no date column: README carries no dates (the results page has each row's date and machine)
 HEADER = ["result", "task", "outcome", "seeds", "records", "details"]
