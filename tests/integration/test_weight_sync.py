@@ -6,16 +6,11 @@ import pytest
 import ray
 import torch
 
-from userl.runtime.ray_session import local_ray
 from userl.runtime.weight_sync import WeightPublisher, WeightSubscriber
 
-pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module", autouse=True)
-def ray_session():
-    with local_ray(num_cpus=1):
-        yield
+# the module's one private Ray (a Ray of its own would be shut down after its first test by
+# the conftest's isolation, and the later tests would start Ray's default one)
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("shared_ray")]
 
 
 def weights(value: float) -> dict[str, torch.Tensor]:
