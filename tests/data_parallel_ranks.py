@@ -4,11 +4,13 @@ rank's process (gloo) and the single-rank reference. A module of its own so that
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 import torch.distributed as dist
+import torch.multiprocessing as mp
 
 from userl.algorithms import Algorithm, build_algorithm
 from userl.algorithms.data_parallel import DataParallel, shard_rows
@@ -121,3 +123,11 @@ def rank_main(rank: int, world: int, init_file: str, out: str) -> None:
             torch.save(results, Path(out))
     finally:
         dist.destroy_process_group()
+
+
+def spawned(rank_main: Callable[[int, int, str, str], None], world: int, folder: Path) -> dict:
+    """`rank_main(rank, world, init_file, out)` in `world` processes (a file rendezvous in
+    `folder`); what rank 0 saved to its `out`."""
+    out = folder / "rank0.pt"
+    mp.spawn(rank_main, args=(world, str(folder / "init"), str(out)), nprocs=world, join=True)
+    return torch.load(out, weights_only=True)

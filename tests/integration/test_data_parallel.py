@@ -4,11 +4,8 @@ RLPD on `mlp` and `cnn_small` and HG-DAgger on `flow_g` and `pi0_tiny`."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import torch
-import torch.multiprocessing as mp
 
 from tests import data_parallel_ranks as ranks
 
@@ -20,15 +17,7 @@ ATOL = 1e-5  # float32 sums in another order (shard means, then their mean)
 
 @pytest.fixture(scope="module")
 def two_rank_results(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    folder = tmp_path_factory.mktemp("ranks")
-    out = folder / "rank0.pt"
-    mp.spawn(
-        ranks.rank_main,
-        args=(WORLD, str(folder / "init"), str(out)),
-        nprocs=WORLD,
-        join=True,
-    )
-    return torch.load(Path(out), weights_only=True)
+    return ranks.spawned(ranks.rank_main, WORLD, tmp_path_factory.mktemp("ranks"))
 
 
 @pytest.mark.parametrize("case", list(ranks.CASES))

@@ -8,11 +8,8 @@ skipped on both."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import torch
-import torch.multiprocessing as mp
 
 from tests import data_parallel_ranks as cases
 from tests import fsdp_ranks
@@ -25,15 +22,7 @@ ATOL = 1e-5  # float32 sums in another order (shard means, then their mean)
 
 @pytest.fixture(scope="module")
 def sharded(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    folder = tmp_path_factory.mktemp("fsdp")
-    out = folder / "rank0.pt"
-    mp.spawn(
-        fsdp_ranks.rank_main,
-        args=(WORLD, str(folder / "init"), str(out)),
-        nprocs=WORLD,
-        join=True,
-    )
-    return torch.load(Path(out), weights_only=True)
+    return cases.spawned(fsdp_ranks.rank_main, WORLD, tmp_path_factory.mktemp("fsdp"))
 
 
 def assert_same(got: dict, expected: dict) -> None:

@@ -10,6 +10,7 @@ values (no vector repeated across steps).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 import torch
@@ -89,18 +90,13 @@ class PI0NoiseMaps:
         assert isinstance(base, PI0Policy)
         return int(base.action_dim)
 
+    @torch.no_grad()
     def decode(self, base: object, obs: dict[str, Tensor], noise: Tensor) -> Tensor:
         assert isinstance(base, PI0Policy)
-        with torch.no_grad():
-            inputs = base.inputs(obs)
-            cache = base.prefix_cache(inputs)
-            prefix = cache.get_seq_length()
-            steps = base.cfg.flow_steps
-            dt = -1.0 / steps
-            x = self.padded(base, noise)
-            for step in range(steps):
-                time = self.time(noise, 1.0 + step * dt)
-                x = self.held(base, x + dt * base.cached_velocity(inputs, cache, prefix, x, time))
+        velocity, dt = self.velocity_over_prefix(base, obs)
+        x = self.padded(base, noise)
+        for step in range(base.cfg.flow_steps):
+            x = self.held(base, x + dt * velocity(x, 1.0 + step * dt))
         return x[..., : base.action_dim].float().clamp(-1.0, 1.0)
 
     @torch.no_grad()
@@ -108,18 +104,12 @@ class PI0NoiseMaps:
         self, base: object, obs: dict[str, Tensor], chunk: Tensor, iterations: int
     ) -> Tensor:
         assert isinstance(base, PI0Policy)
-        inputs = base.inputs(obs)
-        cache = base.prefix_cache(inputs)
-        prefix = cache.get_seq_length()
-        steps = base.cfg.flow_steps
-        dt = -1.0 / steps
+        velocity, dt = self.velocity_over_prefix(base, obs)
         later = self.padded(base, chunk)
-        for step in reversed(range(steps)):
-            time = self.time(chunk, 1.0 + step * dt)
+        for step in reversed(range(base.cfg.flow_steps)):
             earlier = later
             for _ in range(iterations):
-                velocity = base.cached_velocity(inputs, cache, prefix, earlier, time)
-                earlier = self.held(base, later - dt * velocity)
+                earlier = self.held(base, later - dt * velocity(earlier, 1.0 + step * dt))
             later = earlier
         return later[..., : base.action_dim].float()
 
@@ -137,8 +127,20 @@ class PI0NoiseMaps:
         return x
 
     @staticmethod
-    def time(like: Tensor, value: float) -> Tensor:
-        return torch.full((like.shape[0],), value, dtype=torch.float32, device=like.device)
+    def velocity_over_prefix(
+        base: PI0Policy, obs: dict[str, Tensor]
+    ) -> tuple[Callable[[Tensor, float], Tensor], float]:
+        """v(x, t) over the observations' prefix KV cache (computed once, cropped back after
+        each call), and the Euler step dt = -1 / flow_steps."""
+        inputs = base.inputs(obs)
+        cache = base.prefix_cache(inputs)
+        prefix = cache.get_seq_length()
+
+        def velocity(x: Tensor, time: float) -> Tensor:
+            times = torch.full((x.shape[0],), time, dtype=torch.float32, device=x.device)
+            return base.cached_velocity(inputs, cache, prefix, x, times)
+
+        return velocity, -1.0 / base.cfg.flow_steps
 
 
 NOISE_MAPS: dict[str, NoiseMaps] = {
