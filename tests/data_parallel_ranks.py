@@ -131,3 +131,14 @@ def spawned(rank_main: Callable[[int, int, str, str], None], world: int, folder:
     out = folder / "rank0.pt"
     mp.spawn(rank_main, args=(world, str(folder / "init"), str(out)), nprocs=world, join=True)
     return torch.load(out, weights_only=True)
+
+
+WORLD = 2  # the ranks the 2-rank tests spawn
+ATOL = 1e-5  # float32 sums in another order (shard means, then their mean)
+
+
+def assert_same(got: dict, expected: dict) -> None:
+    """The same tensor names, and each tensor equal to float32 rounding."""
+    assert set(got) == set(expected)
+    for name, tensor in expected.items():
+        torch.testing.assert_close(got[name], tensor, rtol=1e-4, atol=ATOL, msg=name)

@@ -13,22 +13,14 @@ import torch
 
 from tests import data_parallel_ranks as cases
 from tests import fsdp_ranks
+from tests.data_parallel_ranks import ATOL, WORLD, assert_same
 
 pytest.importorskip("transformers", reason="policy=pi0_tiny needs the vla extra")
-
-WORLD = 2
-ATOL = 1e-5  # float32 sums in another order (shard means, then their mean)
 
 
 @pytest.fixture(scope="module")
 def sharded(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return cases.spawned(fsdp_ranks.rank_main, WORLD, tmp_path_factory.mktemp("fsdp"))
-
-
-def assert_same(got: dict, expected: dict) -> None:
-    assert set(got) == set(expected)
-    for name, tensor in expected.items():
-        torch.testing.assert_close(got[name], tensor, rtol=1e-4, atol=ATOL, msg=name)
 
 
 def policy_tensors(state: dict) -> dict[str, torch.Tensor]:

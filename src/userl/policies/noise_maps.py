@@ -121,8 +121,8 @@ class PI0NoiseMaps:
 
     @staticmethod
     def held(base: PI0Policy, x: Tensor) -> Tensor:
-        """x with its padded values (past the env's action_dim) back at zero."""
-        x = x.clone()
+        """x (a step's fresh result, no one else's) with its padded values (past the env's
+        action_dim) set back to zero in place."""
         x[..., base.action_dim :] = 0
         return x
 
